@@ -1,0 +1,69 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { AppConfig } from '../config';
+import type { Database } from '../db/client';
+import { createAuthenticator } from './auth';
+import { registerProblemHandlers } from './problem';
+import { healthRoutes } from './routes/health';
+import { ticketRoutes } from './routes/tickets';
+import { createTicketService } from './ticket-service';
+
+export interface AppDependencies {
+  readonly config: AppConfig;
+  readonly db: Database;
+  readonly temporal: Client;
+  readonly logger: FastifyBaseLogger;
+}
+
+/** Builds the HTTP API; `api/main.ts` only listens, tests call `inject`. */
+export async function buildApp({ config, db, temporal, logger }: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: 256 * 1024,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerProblemHandlers(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Aftercare API', version: '1', description: 'Durable after-sales service tickets.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { db, temporal });
+
+  const tickets = createTicketService({
+    db,
+    temporal,
+    taskQueue: config.temporal.taskQueue,
+    policy: config.policy,
+  });
+  const authenticate = createAuthenticator(config.apiKeys);
+  await app.register(
+    async (v1) => {
+      v1.addHook('onRequest', authenticate);
+      await v1.register(ticketRoutes, { tickets, db });
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,33 @@
+import closeWithGrace from 'close-with-grace';
+import { DEV_ADMIN_KEY, loadConfig, requireDatabaseUrl } from '../config';
+import { connectDatabase } from '../db/client';
+import { applyMigrations } from '../db/migrate';
+import { createLogger } from '../logger';
+import { connectClient } from '../temporal/connection';
+import { buildApp } from './app';
+
+/** `npm run api`: applies migrations, then serves the HTTP API against the configured services. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, name: 'api' });
+  if (config.usingDevAdminKey) {
+    logger.warn(`API_KEYS is not set: the development key "${DEV_ADMIN_KEY}" (role admin) is enabled`);
+  }
+  const databaseUrl = requireDatabaseUrl(config);
+  await applyMigrations(databaseUrl);
+  const database = connectDatabase(databaseUrl);
+  const temporal = await connectClient(config.temporal);
+  const app = await buildApp({ config, db: database.db, temporal, logger });
+  closeWithGrace({ delay: 10_000 }, async ({ err }) => {
+    if (err) logger.error({ err }, 'api stopping after an error');
+    await app.close();
+    await temporal.connection.close();
+    await database.close();
+  });
+  await app.listen({ host: config.host, port: config.port });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`api failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

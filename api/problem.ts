@@ -1,0 +1,83 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+
+/** Errors are `application/problem+json` (RFC 9457) with a `detail` a person can act on. */
+export class Problem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = 'Problem';
+  }
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply
+    .code(problem.status)
+    .type('application/problem+json')
+    .send({
+      type: 'about:blank',
+      title: problem.title,
+      status: problem.status,
+      detail: problem.detail,
+      instance: reply.request.url,
+      ...problem.extra,
+    });
+}
+
+interface ValidationIssue {
+  readonly field: string;
+  readonly message: string;
+}
+
+function validationIssues(error: FastifyError): ValidationIssue[] {
+  if (!hasZodFastifySchemaValidationErrors(error)) return [];
+  return error.validation.map((issue) => {
+    const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    return {
+      field: [error.validationContext, path].filter(Boolean).join('.'),
+      message: issue.message ?? 'is invalid',
+    };
+  });
+}
+
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
+/** One error handler: the whole error goes to the log, a safe body to the client. */
+export function registerProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof Problem) return sendProblem(reply, error);
+    const issues = validationIssues(error);
+    if (issues.length > 0) {
+      const detail = issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ');
+      return sendProblem(reply, new Problem(400, 'Invalid request', detail, { errors: issues }));
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return sendProblem(reply, new Problem(status, STATUS_TITLES[status] ?? 'Client Error', error.message));
+    }
+    request.log.error({ err: error }, 'request failed');
+    return sendProblem(
+      reply,
+      new Problem(500, 'Internal Server Error', 'The server failed to handle this request; it has been logged.'),
+    );
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, new Problem(404, 'Not Found', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}

@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import type { SlaPolicy } from '../domain/policy';
+import { ROLES, type Actor } from '../domain/ticket';
+import { loadPolicy } from './policy-file';
+
+/**
+ * Configuration, read once from the environment and validated: API and worker share it. A bad value
+ * stops start-up with a message that names the variable.
+ */
+export const DEV_ADMIN_KEY = 'dev-admin-key';
+
+const apiKeyEntry = z
+  .string()
+  .regex(/^[^:\s]{8,}:[a-z]+:[^:\s]+$/, 'entries are key:role:actorId with a key of at least 8 characters')
+  .transform((entry) => {
+    const [key, role, actorId] = entry.split(':') as [string, string, string];
+    return { key, role, actorId };
+  })
+  .refine((entry) => (ROLES as readonly string[]).includes(entry.role), {
+    message: `the role must be one of ${ROLES.join(', ')}`,
+  });
+
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => value || undefined);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection URL')
+    .optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'must be host:port')
+    .default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('aftercare-tickets'),
+  TEMPORAL_TLS_CERT_PATH: optionalText,
+  TEMPORAL_TLS_KEY_PATH: optionalText,
+  TEMPORAL_TLS_CA_PATH: optionalText,
+  TEMPORAL_TLS_SERVER_NAME: optionalText,
+  TEMPORAL_API_KEY: optionalText,
+  API_KEYS: optionalText,
+  SLA_POLICY_FILE: optionalText,
+});
+
+export interface ApiKey {
+  readonly key: string;
+  readonly actor: Actor;
+}
+
+export interface TemporalSettings {
+  readonly address: string;
+  readonly namespace: string;
+  readonly taskQueue: string;
+  readonly tls?: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string };
+  readonly apiKey?: string;
+}
+
+export interface AppConfig {
+  readonly env: 'development' | 'production' | 'test';
+  readonly logLevel: string;
+  readonly host: string;
+  readonly port: number;
+  readonly databaseUrl: string | undefined;
+  readonly temporal: TemporalSettings;
+  readonly apiKeys: readonly ApiKey[];
+  /** True when API_KEYS was unset in development and the documented dev-admin-key is in use. */
+  readonly usingDevAdminKey: boolean;
+  readonly policy: SlaPolicy;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parseApiKeys(raw: string | undefined, env: AppConfig['env']): { keys: ApiKey[]; dev: boolean } {
+  if (!raw) {
+    if (env === 'production') throw new ConfigError('API_KEYS: required when NODE_ENV=production');
+    return { keys: [{ key: DEV_ADMIN_KEY, actor: { id: 'dev-admin', role: 'admin' } }], dev: true };
+  }
+  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const keys = entries.map((entry, index) => {
+    const parsed = apiKeyEntry.safeParse(entry);
+    if (!parsed.success) {
+      throw new ConfigError(`API_KEYS: entry ${index + 1} is invalid: ${parsed.error.issues[0]?.message}`);
+    }
+    const { key, role, actorId } = parsed.data;
+    return { key, actor: { id: actorId, role: role as Actor['role'] } };
+  });
+  if (new Set(keys.map((entry) => entry.key)).size !== keys.length) {
+    throw new ConfigError('API_KEYS: the same key appears twice');
+  }
+  return { keys, dev: false };
+}
+
+function temporalTls(env: z.infer<typeof envSchema>): TemporalSettings['tls'] {
+  const { TEMPORAL_TLS_CERT_PATH: certPath, TEMPORAL_TLS_KEY_PATH: keyPath } = env;
+  if (Boolean(certPath) !== Boolean(keyPath)) {
+    throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH: set both for mTLS, or neither');
+  }
+  const tls = {
+    certPath,
+    keyPath,
+    caPath: env.TEMPORAL_TLS_CA_PATH,
+    serverName: env.TEMPORAL_TLS_SERVER_NAME,
+  };
+  const anySet = Object.values(tls).some(Boolean) || Boolean(env.TEMPORAL_API_KEY);
+  return anySet ? tls : undefined;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  const env = parsed.data;
+  const apiKeys = parseApiKeys(env.API_KEYS, env.NODE_ENV);
+  return {
+    env: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    host: env.HOST,
+    port: env.PORT,
+    databaseUrl: env.DATABASE_URL,
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      tls: temporalTls(env),
+      apiKey: env.TEMPORAL_API_KEY,
+    },
+    apiKeys: apiKeys.keys,
+    usingDevAdminKey: apiKeys.dev,
+    policy: loadPolicy(env.SLA_POLICY_FILE),
+  };
+}
+
+/** The database URL, which the API and the worker cannot run without. */
+export function requireDatabaseUrl(config: AppConfig): string {
+  if (!config.databaseUrl) {
+    throw new ConfigError('DATABASE_URL: required (e.g. postgres://user:pass@localhost:5432/aftercare); `npm run dev` sets it for you');
+  }
+  return config.databaseUrl;
+}

@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { isValidTimeZone, minutesOfDay, WEEKDAYS } from '../domain/calendar';
+import { DURATION_FORMAT_HINT, parseDuration, type SlaDuration } from '../domain/durations';
+import { DEFAULT_POLICY_DOCUMENT, type SlaPolicy } from '../domain/policy';
+
+/**
+ * The `SLA_POLICY_FILE` format of SPEC section 4: every field optional, defaults are the customer's
+ * numbers. A bad file stops start-up with the path of the bad field.
+ */
+const duration = z.string().transform((text, context): SlaDuration => {
+  const parsed = parseDuration(text);
+  if (parsed) return parsed;
+  context.addIssue({ code: 'custom', message: `"${text}" is not a duration: use ${DURATION_FORMAT_HINT}` });
+  return z.NEVER;
+});
+
+const byPriority = (defaults: { normal: string; urgent: string; critical: string }) =>
+  z
+    .object({
+      normal: duration.prefault(defaults.normal),
+      urgent: duration.prefault(defaults.urgent),
+      critical: duration.prefault(defaults.critical),
+    })
+    .strict()
+    .prefault({});
+
+const localTime = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be a local time "HH:MM"');
+const isoDate = z.iso.date('must be a date "YYYY-MM-DD"');
+const defaults = DEFAULT_POLICY_DOCUMENT;
+
+const calendarSchema = z
+  .object({
+    workingDays: z.array(z.enum(WEEKDAYS)).default([...defaults.calendar.workingDays]),
+    workingHours: z
+      .array(z.tuple([localTime, localTime]))
+      .min(1)
+      .default(defaults.calendar.workingHours.map(([from, to]) => [from, to] as [string, string]))
+      .superRefine((intervals, context) => {
+        let previousEnd = -1;
+        intervals.forEach(([from, to], index) => {
+          if (minutesOfDay(from) >= minutesOfDay(to) || minutesOfDay(from) < previousEnd) {
+            context.addIssue({
+              code: 'custom',
+              path: [index],
+              message: 'working-hour intervals must be ordered, non-empty and not overlapping',
+            });
+          }
+          previousEnd = minutesOfDay(to);
+        });
+      }),
+    holidays: z.array(isoDate).default([]),
+    extraWorkingDays: z.array(isoDate).default([]),
+  })
+  .strict()
+  .prefault({})
+  .refine((calendar) => calendar.workingDays.length > 0 || calendar.extraWorkingDays.length > 0, {
+    message: 'the calendar needs at least one working day',
+    path: ['workingDays'],
+  });
+
+export const policyFileSchema = z
+  .object({
+    timeZone: z
+      .string()
+      .refine(isValidTimeZone, 'must be an IANA time zone such as "Asia/Shanghai"')
+      .default(defaults.timeZone),
+    calendar: calendarSchema,
+    firstResponse: duration.prefault(defaults.firstResponse),
+    escalationStep: duration.prefault(defaults.escalationStep),
+    plan: byPriority(defaults.plan),
+    dispatchAccept: duration.prefault(defaults.dispatchAccept),
+    customerContact: duration.prefault(defaults.customerContact),
+    appointmentReminder: duration.prefault(defaults.appointmentReminder),
+    resolution: byPriority(defaults.resolution),
+    criticalTemporaryPlan: duration.prefault(defaults.criticalTemporaryPlan),
+    callback: duration.prefault(defaults.callback),
+    complaintFollowUp: duration.prefault(defaults.complaintFollowUp),
+    directorPlan: duration.prefault(defaults.directorPlan),
+    reopenWindow: duration.prefault(defaults.reopenWindow),
+    warrantyMonths: z.number().int().min(0).max(240).default(defaults.warrantyMonths),
+    qcSampleRate: z.number().min(0).max(1).default(defaults.qcSampleRate),
+  })
+  .strict()
+  .transform(({ timeZone, calendar, ...clocks }): SlaPolicy => ({ ...clocks, calendar: { timeZone, ...calendar } }));
+
+export class PolicyFileError extends Error {
+  override name = 'PolicyFileError';
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+}
+
+export function parsePolicy(document: unknown, source = 'SLA policy'): SlaPolicy {
+  const result = policyFileSchema.safeParse(document);
+  if (!result.success) throw new PolicyFileError(`${source} is invalid: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+/** Reads the policy file, or the defaults when no file is configured. */
+export function loadPolicy(path: string | undefined): SlaPolicy {
+  if (!path) return parsePolicy({});
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new PolicyFileError(`SLA_POLICY_FILE ${path} cannot be read: ${(error as Error).message}`);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new PolicyFileError(`SLA_POLICY_FILE ${path} is not JSON: ${(error as Error).message}`);
+  }
+  return parsePolicy(document, `SLA_POLICY_FILE ${path}`);
+}

@@ -1,0 +1,125 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+import type { TicketState } from '../domain/ticket';
+
+/**
+ * The queryable projection of ticket workflows. The workflow is the source of truth; every row here
+ * is written by an idempotent activity (or, for a new ticket, by the API before it answers).
+ */
+const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
+
+export const tickets = pgTable(
+  'tickets',
+  {
+    number: text('number').primaryKey(),
+    /** Only a newer version replaces a row, so out-of-order writes cannot roll a ticket back. */
+    version: integer('version').notNull(),
+    status: text('status').notNull(),
+    channel: text('channel').notNull(),
+    category: text('category').notNull(),
+    priority: text('priority').notNull(),
+    escalationLevel: smallint('escalation_level').notNull().default(0),
+    assignee: text('assignee'),
+    slaBreached: boolean('sla_breached').notNull().default(false),
+    nextDeadline: instant('next_deadline'),
+    productModel: text('product_model'),
+    serialNumber: text('serial_number'),
+    externalRef: text('external_ref'),
+    createdBy: text('created_by').notNull(),
+    createdAt: instant('created_at').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+    state: jsonb('state').$type<TicketState>().notNull(),
+  },
+  (table) => [
+    index('tickets_status_idx').on(table.status),
+    index('tickets_created_at_idx').on(table.createdAt, table.number),
+    index('tickets_next_deadline_idx').on(table.nextDeadline),
+    check('tickets_escalation_level_range', sql`${table.escalationLevel} between 0 and 3`),
+  ],
+);
+
+/** The timeline: every transition, escalation and notification of a ticket, in order. */
+export const ticketEvents = pgTable(
+  'ticket_events',
+  {
+    ticketNumber: text('ticket_number')
+      .notNull()
+      .references(() => tickets.number),
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    at: instant('at').notNull(),
+    actorId: text('actor_id'),
+    actorRole: text('actor_role'),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.ticketNumber, table.seq] })],
+);
+
+export const escalations = pgTable(
+  'escalations',
+  {
+    /** `<number>:<clock>:<cycle>`: a retried write lands on the same row. */
+    id: text('id').primaryKey(),
+    ticketNumber: text('ticket_number')
+      .notNull()
+      .references(() => tickets.number),
+    clock: text('clock').notNull(),
+    level: smallint('level').notNull(),
+    reason: text('reason').notNull(),
+    missedDeadline: instant('missed_deadline').notNull(),
+    firedAt: instant('fired_at').notNull(),
+    acknowledgedAt: instant('acknowledged_at'),
+    acknowledgedBy: text('acknowledged_by'),
+  },
+  (table) => [
+    index('escalations_ticket_idx').on(table.ticketNumber),
+    index('escalations_fired_at_idx').on(table.firedAt),
+  ],
+);
+
+/** Messages handed to the notification provider; the development provider stops here. */
+export const notifications = pgTable(
+  'notifications',
+  {
+    key: text('key').primaryKey(),
+    ticketNumber: text('ticket_number')
+      .notNull()
+      .references(() => tickets.number),
+    kind: text('kind').notNull(),
+    recipientRole: text('recipient_role').notNull(),
+    channel: text('channel').notNull(),
+    at: instant('at').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+  },
+  (table) => [index('notifications_ticket_idx').on(table.ticketNumber)],
+);
+
+/** The daily serial behind `WO<YYYYMMDD>-<NNN>`, per business-time-zone date. */
+export const ticketNumberCounters = pgTable('ticket_number_counters', {
+  businessDate: text('business_date').primaryKey(),
+  lastSerial: integer('last_serial').notNull(),
+});
+
+/** `Idempotency-Key` claims: the first request under a key fixes the ticket number and creation time. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    ticketNumber: text('ticket_number').notNull(),
+    createdAt: instant('created_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.scope, table.key] })],
+);

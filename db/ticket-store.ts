@@ -1,0 +1,170 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { isSlaBreached, nextDeadline } from '../domain/clocks';
+import type { TicketChange, TicketState } from '../domain/ticket';
+import type { Database } from './client';
+import { escalations, idempotencyKeys, notifications, ticketEvents, ticketNumberCounters, tickets } from './schema';
+
+/** Reads and idempotent writes of the ticket projection, shared by activities and the API. */
+
+function ticketRow(state: TicketState) {
+  const next = nextDeadline(state);
+  return {
+    number: state.number,
+    version: state.version,
+    status: state.status,
+    channel: state.intake.channel,
+    category: state.intake.category,
+    priority: state.intake.priority,
+    escalationLevel: state.escalationLevel,
+    assignee: state.assignee,
+    slaBreached: isSlaBreached(state),
+    nextDeadline: next ? new Date(next.dueAtMs).toISOString() : null,
+    productModel: state.intake.product?.model ?? null,
+    serialNumber: state.intake.product?.serialNumber ?? null,
+    externalRef: state.intake.externalRef ?? null,
+    createdBy: state.createdBy.id,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+    state,
+  };
+}
+
+/**
+ * Writes a ticket's new state and what the change recorded, in one transaction. Every write is keyed
+ * deterministically (ticket number + version, event sequence, escalation id, notification key), so a
+ * retry after a crash changes nothing that was already written.
+ */
+export async function saveTicketChange(db: Database, state: TicketState, change: TicketChange): Promise<void> {
+  await db.transaction(async (tx) => {
+    const row = ticketRow(state);
+    const { number: _number, ...updatable } = row;
+    await tx
+      .insert(tickets)
+      .values(row)
+      .onConflictDoUpdate({
+        target: tickets.number,
+        set: updatable,
+        setWhere: sql`${tickets.version} < excluded.version`,
+      });
+    if (change.events.length > 0) {
+      await tx
+        .insert(ticketEvents)
+        .values(
+          change.events.map((event) => ({
+            ticketNumber: state.number,
+            seq: event.seq,
+            type: event.type,
+            at: event.at,
+            actorId: event.actor?.id ?? null,
+            actorRole: event.actor?.role ?? null,
+            data: event.data,
+          })),
+        )
+        .onConflictDoNothing();
+    }
+    if (change.escalations.length > 0) {
+      await tx.insert(escalations).values(change.escalations).onConflictDoNothing();
+    }
+    if (change.notifications.length > 0) {
+      await tx.insert(notifications).values(change.notifications).onConflictDoNothing();
+    }
+  });
+}
+
+export async function findTicket(db: Database, number: string): Promise<TicketState | undefined> {
+  const [row] = await db.select({ state: tickets.state }).from(tickets).where(eq(tickets.number, number));
+  return row?.state;
+}
+
+export async function listTicketEvents(db: Database, number: string) {
+  return db
+    .select({
+      seq: ticketEvents.seq,
+      type: ticketEvents.type,
+      at: ticketEvents.at,
+      actorId: ticketEvents.actorId,
+      actorRole: ticketEvents.actorRole,
+      data: ticketEvents.data,
+    })
+    .from(ticketEvents)
+    .where(eq(ticketEvents.ticketNumber, number))
+    .orderBy(asc(ticketEvents.seq));
+}
+
+export async function listTicketEscalations(db: Database, number: string) {
+  return db
+    .select()
+    .from(escalations)
+    .where(eq(escalations.ticketNumber, number))
+    .orderBy(asc(escalations.firedAt));
+}
+
+export interface TicketNumberClaim {
+  readonly ticketNumber: string;
+  /** ISO instant the ticket was (first) created at. */
+  readonly createdAt: string;
+  readonly requestHash: string;
+  /** False when an earlier request already holds the Idempotency-Key. */
+  readonly fresh: boolean;
+}
+
+interface TicketNumberRequest {
+  readonly businessDate: string;
+  readonly createdAt: string;
+  readonly formatNumber: (serial: number) => string;
+  /** With an Idempotency-Key: the first request under it fixes the number and the creation time. */
+  readonly idempotency?: { readonly scope: string; readonly key: string; readonly requestHash: string };
+}
+
+class LostIdempotencyRace extends Error {}
+
+/**
+ * Allocates the next serial of a business date, atomically, together with the Idempotency-Key claim.
+ * A request that loses the race for a key rolls its serial back, so numbers have no gaps and a repeat
+ * gets the first request's claim instead of a second ticket.
+ */
+export async function claimTicketNumber(db: Database, request: TicketNumberRequest): Promise<TicketNumberClaim> {
+  const { idempotency } = request;
+  if (idempotency) {
+    const existing = await findClaim(db, idempotency.scope, idempotency.key);
+    if (existing) return existing;
+  }
+  try {
+    return await db.transaction(async (tx) => {
+      const [counter] = await tx
+        .insert(ticketNumberCounters)
+        .values({ businessDate: request.businessDate, lastSerial: 1 })
+        .onConflictDoUpdate({
+          target: ticketNumberCounters.businessDate,
+          set: { lastSerial: sql`${ticketNumberCounters.lastSerial} + 1` },
+        })
+        .returning({ serial: ticketNumberCounters.lastSerial });
+      const ticketNumber = request.formatNumber(counter?.serial ?? 0);
+      if (!idempotency) return { ticketNumber, createdAt: request.createdAt, requestHash: '', fresh: true };
+      const [inserted] = await tx
+        .insert(idempotencyKeys)
+        .values({ ...idempotency, ticketNumber, createdAt: request.createdAt })
+        .onConflictDoNothing()
+        .returning();
+      if (!inserted) throw new LostIdempotencyRace();
+      return { ticketNumber, createdAt: request.createdAt, requestHash: idempotency.requestHash, fresh: true };
+    });
+  } catch (error) {
+    if (!(error instanceof LostIdempotencyRace) || !idempotency) throw error;
+    const winner = await findClaim(db, idempotency.scope, idempotency.key);
+    if (!winner) throw new Error('the winning Idempotency-Key claim is missing', { cause: error });
+    return winner;
+  }
+}
+
+async function findClaim(db: Database, scope: string, key: string): Promise<TicketNumberClaim | undefined> {
+  const [row] = await db
+    .select({
+      ticketNumber: idempotencyKeys.ticketNumber,
+      createdAt: idempotencyKeys.createdAt,
+      requestHash: idempotencyKeys.requestHash,
+    })
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+  return row && { ...row, createdAt: new Date(row.createdAt).toISOString(), fresh: false };
+}

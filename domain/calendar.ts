@@ -1,0 +1,77 @@
+import { DateTime } from 'luxon';
+
+/**
+ * The business calendar that `bh` / `bd` deadlines run on. Pure and deterministic: the same inputs
+ * give the same instant, so workflow code may call it.
+ */
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export interface BusinessCalendar {
+  readonly timeZone: string;
+  readonly workingDays: readonly Weekday[];
+  /** Local "HH:MM" intervals, ordered and not overlapping; several a day allow a lunch break. */
+  readonly workingHours: readonly (readonly [string, string])[];
+  /** Local dates (YYYY-MM-DD) that are not worked although their weekday is. */
+  readonly holidays: readonly string[];
+  /** Make-up working days (调休): local dates worked although their weekday is not. */
+  readonly extraWorkingDays: readonly string[];
+}
+
+/** How far ahead a deadline may be searched before the calendar is declared to have no working time. */
+const SEARCH_LIMIT_DAYS = 3_700;
+
+export function minutesOfDay(hhmm: string): number {
+  const [hours, minutes] = hhmm.split(':').map(Number);
+  return (hours ?? 0) * 60 + (minutes ?? 0);
+}
+
+export function workingMinutesPerDay(calendar: BusinessCalendar): number {
+  return calendar.workingHours.reduce((sum, [from, to]) => sum + minutesOfDay(to) - minutesOfDay(from), 0);
+}
+
+export function isWorkingDay(day: DateTime, calendar: BusinessCalendar): boolean {
+  const date = day.toISODate() ?? '';
+  if (calendar.extraWorkingDays.includes(date)) return true;
+  if (calendar.holidays.includes(date)) return false;
+  return calendar.workingDays.includes(WEEKDAYS[day.weekday - 1] as Weekday);
+}
+
+/** The instant at which a local "HH:MM" (24:00 allowed) falls on a local day; DST gaps resolve forward. */
+function instantOn(day: DateTime, hhmm: string): number {
+  if (hhmm === '24:00') return day.plus({ days: 1 }).startOf('day').toMillis();
+  const minutes = minutesOfDay(hhmm);
+  return day.set({ hour: Math.floor(minutes / 60), minute: minutes % 60, second: 0, millisecond: 0 }).toMillis();
+}
+
+/**
+ * Adds business time to an instant: only time inside working intervals of working days counts.
+ * `bd` counts whole working days of `workingMinutesPerDay` each, so 5bd from Monday 10:00 is the next
+ * Monday 10:00 when nothing in between is a holiday.
+ */
+export function addBusinessTime(startMs: number, amount: number, unit: 'bh' | 'bd', calendar: BusinessCalendar): number {
+  const minutes = unit === 'bh' ? amount * 60 : amount * workingMinutesPerDay(calendar);
+  let remainingMs = Math.round(minutes * 60_000);
+  let day = DateTime.fromMillis(startMs, { zone: calendar.timeZone }).startOf('day');
+  for (let searched = 0; searched < SEARCH_LIMIT_DAYS; searched += 1, day = day.plus({ days: 1 })) {
+    if (!isWorkingDay(day, calendar)) continue;
+    for (const [from, to] of calendar.workingHours) {
+      const intervalStart = Math.max(instantOn(day, from), startMs);
+      const intervalEnd = instantOn(day, to);
+      if (intervalStart >= intervalEnd) continue;
+      const available = intervalEnd - intervalStart;
+      if (remainingMs <= available) return intervalStart + remainingMs;
+      remainingMs -= available;
+    }
+  }
+  throw new Error(`the business calendar has no working time within ${SEARCH_LIMIT_DAYS} days`);
+}
+
+/** The local calendar date (YYYY-MM-DD) of an instant in a time zone. */
+export function localDate(ms: number, timeZone: string): string {
+  return DateTime.fromMillis(ms, { zone: timeZone }).toISODate() ?? '';
+}
+
+export function isValidTimeZone(timeZone: string): boolean {
+  return DateTime.local().setZone(timeZone).isValid;
+}

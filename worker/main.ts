@@ -1,0 +1,34 @@
+import closeWithGrace from 'close-with-grace';
+import { loadConfig, requireDatabaseUrl } from '../config';
+import { connectDatabase } from '../db/client';
+import { createLogger } from '../logger';
+import { connectWorkerConnection } from '../temporal/connection';
+import { createTicketWorker } from './worker';
+
+/** `npm run worker`: runs ticket workflows and activities against the configured services. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, name: 'worker' });
+  const database = connectDatabase(requireDatabaseUrl(config));
+  const connection = await connectWorkerConnection(config.temporal);
+  const worker = await createTicketWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    dependencies: { db: database.db },
+  });
+  closeWithGrace({ delay: 30_000 }, async ({ err }) => {
+    if (err) logger.error({ err }, 'worker stopping after an error');
+    worker.shutdown();
+  });
+  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker running');
+  await worker.run();
+  await connection.close();
+  await database.close();
+  logger.info('worker stopped');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`worker failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,130 @@
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { TicketActivities } from '../activities';
+import { breachDueClocks, nextDeadline } from '../domain/clocks';
+import {
+  ACTION_NAMES,
+  actionInputSchemas,
+  applyAction,
+  assertTransition,
+  IllegalTransitionError,
+  recordOpening,
+  touch,
+  type ActionName,
+} from '../domain/lifecycle';
+import { emptyChange, isFinished, ROLES, type TicketChange, type TicketState } from '../domain/ticket';
+import {
+  actionUpdates,
+  FAILURE_ILLEGAL_TRANSITION,
+  FAILURE_INVALID_INPUT,
+  ticketStateQuery,
+  type ActionRequest,
+  type TicketWorkflowInput,
+} from './messages';
+
+const { recordTicketChange } = proxyActivities<TicketActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+function snapshot(state: TicketState): TicketState {
+  return JSON.parse(JSON.stringify(state)) as TicketState;
+}
+
+function describe(state: TicketState): string {
+  const next = nextDeadline(state);
+  const level = state.escalationLevel > 0 ? ` · escalated L${state.escalationLevel}` : '';
+  const deadline = next ? ` · next: ${next.summary} due ${new Date(next.dueAtMs).toISOString()}` : '';
+  return `${state.number} · ${state.status}${level}${deadline}`;
+}
+
+/**
+ * One service ticket, from intake to close. Its SLA clocks are durable timers: the loop below sleeps
+ * until the nearest deadline, and any change to the ticket wakes it to re-plan.
+ */
+export async function ticketWorkflow(input: TicketWorkflowInput): Promise<TicketState> {
+  const { policy } = input;
+  const state = input.ticket;
+
+  async function persist(ticket: TicketState, change: TicketChange): Promise<void> {
+    setCurrentDetails(describe(state));
+    await recordTicketChange({ ticket, change });
+  }
+
+  function validateRequest(action: ActionName, request: ActionRequest<ActionName>): void {
+    if (!request?.actor?.id || !ROLES.includes(request.actor.role)) {
+      throw ApplicationFailure.nonRetryable('the request names no valid actor', FAILURE_INVALID_INPUT);
+    }
+    try {
+      assertTransition(state, action);
+    } catch (error) {
+      if (!(error instanceof IllegalTransitionError)) throw error;
+      throw ApplicationFailure.nonRetryable(error.message, FAILURE_ILLEGAL_TRANSITION, {
+        status: state.status,
+        action,
+      });
+    }
+    const parsed = actionInputSchemas[action].safeParse(request.input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw ApplicationFailure.nonRetryable(
+        `${issue?.path.join('.') || 'input'}: ${issue?.message}`,
+        FAILURE_INVALID_INPUT,
+      );
+    }
+  }
+
+  for (const action of ACTION_NAMES) {
+    setHandler(
+      actionUpdates[action],
+      async (request: ActionRequest<ActionName>) => {
+        const parsedInput = actionInputSchemas[action].parse(request.input);
+        const change = applyAction(state, action, parsedInput, { nowMs: Date.now(), actor: request.actor, policy });
+        const persisted = snapshot(state);
+        await persist(persisted, change);
+        return persisted;
+      },
+      { validator: (request: ActionRequest<ActionName>) => validateRequest(action, request) },
+    );
+  }
+  setHandler(ticketStateQuery, () => state);
+
+  if (workflowInfo().continuedFromExecutionRunId === undefined) {
+    await persist(snapshot(state), recordOpening(state));
+  }
+
+  while (!isFinished(state.status)) {
+    const next = nextDeadline(state);
+    const seenVersion = state.version;
+    if (!next) {
+      await condition(() => state.version !== seenVersion);
+    } else {
+      const waitMs = next.dueAtMs - Date.now();
+      const changed =
+        waitMs > 0 && (await condition(() => state.version !== seenVersion, waitMs, { summary: next.summary }));
+      if (!changed) await fireDueClocks();
+    }
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof ticketWorkflow>({ ticket: state, policy });
+    }
+  }
+  await condition(allHandlersFinished);
+  return state;
+
+  async function fireDueClocks(): Promise<void> {
+    const nowMs = Date.now();
+    const change = emptyChange();
+    if (!breachDueClocks(state, nowMs, change)) return;
+    touch(state, nowMs);
+    await persist(snapshot(state), change);
+  }
+}

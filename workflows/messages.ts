@@ -1,0 +1,34 @@
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ActionInput, ActionName } from '../domain/lifecycle';
+import type { SlaPolicy } from '../domain/policy';
+import type { Actor, TicketState } from '../domain/ticket';
+
+/**
+ * The ticket workflow's messages, in their own module so the API imports names and types without
+ * importing workflow code.
+ */
+export interface TicketWorkflowInput {
+  readonly ticket: TicketState;
+  /** The policy the ticket was opened under; it travels with the ticket through continue-as-new. */
+  readonly policy: SlaPolicy;
+}
+
+export interface ActionRequest<A extends ActionName> {
+  readonly actor: Actor;
+  readonly input: ActionInput<A>;
+}
+
+/** Every lifecycle action is an Update with a validator: an illegal one is refused before it is written. */
+export const actionUpdates = {
+  acknowledge: defineUpdate<TicketState, [ActionRequest<'acknowledge'>]>('acknowledge'),
+  resolve: defineUpdate<TicketState, [ActionRequest<'resolve'>]>('resolve'),
+  callback: defineUpdate<TicketState, [ActionRequest<'callback'>]>('callback'),
+  'follow-up': defineUpdate<TicketState, [ActionRequest<'follow-up'>]>('follow-up'),
+  close: defineUpdate<TicketState, [ActionRequest<'close'>]>('close'),
+} as const;
+
+export const ticketStateQuery = defineQuery<TicketState>('ticketState');
+
+/** ApplicationFailure types the validators throw; the API maps them to HTTP statuses. */
+export const FAILURE_ILLEGAL_TRANSITION = 'IllegalTransition';
+export const FAILURE_INVALID_INPUT = 'InvalidInput';
