@@ -1,7 +1,11 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities';
 
-export const WORKFLOWS_PATH = require.resolve('../workflows');
+/** The workflow entry the SDK bundles: TypeScript source in development and tests, JavaScript when built. */
+const workflowsEntry = path.join(__dirname, '..', 'workflows', 'index');
+export const WORKFLOWS_PATH = ['.ts', '.js'].map((ext) => workflowsEntry + ext).find((file) => existsSync(file));
 
 export interface TicketWorkerOptions {
   readonly connection: NativeConnection;
@@ -16,7 +20,7 @@ export function createTicketWorker(options: TicketWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
+    workflowsPath: WORKFLOWS_PATH ?? `${workflowsEntry}.js`,
     activities: createActivities(options.dependencies),
   });
 }

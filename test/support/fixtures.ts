@@ -1,0 +1,40 @@
+import { randomInt } from 'node:crypto';
+import { parsePolicy } from '../../config/policy-file';
+import type { SlaPolicy } from '../../domain/policy';
+import { ticketIntakeSchema, type Actor, type TicketIntake } from '../../domain/ticket';
+
+export const AGENT: Actor = { id: 'agent-7', role: 'agent' };
+export const SUPERVISOR: Actor = { id: 'sup-1', role: 'supervisor' };
+
+export function intake(overrides: Partial<TicketIntake> = {}): TicketIntake {
+  return ticketIntakeSchema.parse({
+    channel: 'phone',
+    category: 'fault',
+    priority: 'normal',
+    customer: { name: '张三', phone: '13812345678' },
+    product: { model: 'KFR-35GW/ABC123', serialNumber: 'SN0001', purchaseDate: '2026-03-15' },
+    description: 'No cooling; outdoor fan does not turn',
+    ...overrides,
+  });
+}
+
+export function policy(overrides: Record<string, unknown> = {}): SlaPolicy {
+  return parsePolicy(overrides);
+}
+
+/** A ticket number no other test uses: tests share one database. */
+export function uniqueTicketNumber(): string {
+  return `WO20991231-${String(randomInt(100_000, 999_999_999))}`;
+}
+
+export const satisfiedCallback = {
+  channel: 'phone' as const,
+  scores: { responsiveness: 5, professionalism: 5, attitude: 5, resolution: 5, overall: 5, recommend: 5 },
+  satisfaction: 'satisfied' as const,
+};
+
+export const unhappyCallback = {
+  channel: 'phone' as const,
+  scores: { responsiveness: 4, professionalism: 4, attitude: 2, resolution: 4, overall: 3, recommend: 3 },
+  comment: 'The engineer was rude',
+};

@@ -1,0 +1,103 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEV_ADMIN_KEY, loadConfig } from '../../config';
+import { loadPolicy, parsePolicy, PolicyFileError } from '../../config/policy-file';
+import { parseDuration } from '../../domain/durations';
+
+describe('SLA policy file', () => {
+  it('defaults to the customer numbers of the process documents', () => {
+    const policy = parsePolicy({});
+    expect(policy.firstResponse).toEqual({ kind: 'wall', text: '10m', ms: 600_000 });
+    expect(policy.callback).toMatchObject({ kind: 'wall', ms: 86_400_000 });
+    expect(policy.complaintFollowUp).toMatchObject({ kind: 'wall', ms: 3_600_000 });
+    expect(policy.resolution.normal).toMatchObject({ kind: 'business', amount: 5, unit: 'bd' });
+    expect(policy.plan.critical).toMatchObject({ ms: 600_000 });
+    expect(policy.calendar).toEqual({
+      timeZone: 'Asia/Shanghai',
+      workingDays: ['mon', 'tue', 'wed', 'thu', 'fri'],
+      workingHours: [['09:00', '18:00']],
+      holidays: [],
+      extraWorkingDays: [],
+    });
+    expect(policy.warrantyMonths).toBe(12);
+    expect(policy.qcSampleRate).toBe(0.3);
+  });
+
+  it('accepts short policies in seconds and business units', () => {
+    const policy = parsePolicy({ firstResponse: '90s', callback: '4bh', plan: { urgent: '1.5h' } });
+    expect(policy.firstResponse).toMatchObject({ kind: 'wall', ms: 90_000 });
+    expect(policy.callback).toMatchObject({ kind: 'business', amount: 4, unit: 'bh' });
+    expect(policy.plan.urgent).toMatchObject({ ms: 5_400_000 });
+    expect(policy.plan.normal).toMatchObject({ ms: 7_200_000 });
+  });
+
+  it.each([
+    [{ firstResponse: '10 minutes' }, /firstResponse: "10 minutes" is not a duration/],
+    [{ plan: { urgent: '-5m' } }, /plan\.urgent: "-5m" is not a duration/],
+    [{ calendar: { workingHours: [['18:00', '09:00']] } }, /calendar\.workingHours\.0: working-hour intervals/],
+    [{ calendar: { holidays: ['2026-13-01'] } }, /calendar\.holidays\.0/],
+    [{ timeZone: 'Mars/Olympus' }, /timeZone: must be an IANA time zone/],
+    [{ qcSampleRate: 1.5 }, /qcSampleRate/],
+    [{ firstResponce: '10m' }, /Unrecognized key.*firstResponce/],
+  ])('names the bad field of %j', (document, message) => {
+    expect(() => parsePolicy(document)).toThrow(message);
+  });
+
+  it('reports an unreadable or non-JSON file with its path', () => {
+    const file = path.join(tmpdir(), `policy-${process.pid}.json`);
+    writeFileSync(file, '{ not json');
+    expect(() => loadPolicy(file)).toThrow(PolicyFileError);
+    expect(() => loadPolicy(file)).toThrow(file);
+    expect(() => loadPolicy('/nonexistent/policy.json')).toThrow(/cannot be read/);
+  });
+
+  it('parses every duration unit', () => {
+    expect(parseDuration('90s')).toMatchObject({ ms: 90_000 });
+    expect(parseDuration('30d')).toMatchObject({ ms: 2_592_000_000 });
+    expect(parseDuration('5bd')).toMatchObject({ kind: 'business', unit: 'bd', amount: 5 });
+    expect(parseDuration('0m')).toBeUndefined();
+    expect(parseDuration('10')).toBeUndefined();
+  });
+});
+
+describe('configuration', () => {
+  it('uses the documented defaults and the development key when API_KEYS is unset', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.temporal).toMatchObject({ address: 'localhost:7233', namespace: 'default', taskQueue: 'aftercare-tickets' });
+    expect(config.usingDevAdminKey).toBe(true);
+    expect(config.apiKeys).toEqual([{ key: DEV_ADMIN_KEY, actor: { id: 'dev-admin', role: 'admin' } }]);
+  });
+
+  it('refuses to start in production without API_KEYS', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/API_KEYS: required when NODE_ENV=production/);
+  });
+
+  it('parses API_KEYS entries into roles and actors', () => {
+    const config = loadConfig({ API_KEYS: 'key-admin-1:admin:ops-1,key-agent-7:agent:agent-7' });
+    expect(config.usingDevAdminKey).toBe(false);
+    expect(config.apiKeys.map((entry) => entry.actor)).toEqual([
+      { id: 'ops-1', role: 'admin' },
+      { id: 'agent-7', role: 'agent' },
+    ]);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /^PORT:/],
+    [{ PORT: '70000' }, /^PORT:/],
+    [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL: must be a postgres/],
+    [{ TEMPORAL_ADDRESS: 'localhost' }, /^TEMPORAL_ADDRESS: must be host:port/],
+    [{ API_KEYS: 'short:admin:x' }, /^API_KEYS: entry 1 is invalid/],
+    [{ API_KEYS: 'long-enough-key:wizard:x' }, /^API_KEYS: entry 1 is invalid: the role must be one of/],
+    [{ TEMPORAL_TLS_CERT_PATH: '/c.pem' }, /^TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH/],
+    [{ SLA_POLICY_FILE: '/nonexistent.json' }, /SLA_POLICY_FILE \/nonexistent.json cannot be read/],
+  ])('names the bad variable in %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('stops with a ConfigError, not a stack of zod internals', () => {
+    expect(() => loadConfig({ PORT: 'x' })).toThrow(ConfigError);
+  });
+});

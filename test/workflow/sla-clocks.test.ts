@@ -1,0 +1,153 @@
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { connectDatabase, type DatabaseHandle } from '../../db/client';
+import { listTicketEscalations, listTicketEvents } from '../../db/ticket-store';
+import { openTicket } from '../../domain/lifecycle';
+import { workflowIdOf, type TicketState } from '../../domain/ticket';
+import { ticketWorkflow } from '../../workflows';
+import { actionUpdates, FAILURE_ILLEGAL_TRANSITION, ticketStateQuery } from '../../workflows/messages';
+import { AGENT, intake, policy, SUPERVISOR, uniqueTicketNumber, unhappyCallback } from '../support/fixtures';
+import { createTimeSkippingEnvironment, runTicketWorker, type RunningWorker } from '../support/temporal';
+
+/**
+ * The three core clocks at their real default lengths (10 min, 24 h, 1 h), on Temporal's
+ * time-skipping test server, with the real activities writing to PostgreSQL.
+ */
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const defaults = policy();
+const taskQueue = `sla-clocks-${process.pid}`;
+let env: TestWorkflowEnvironment;
+let database: DatabaseHandle;
+let worker: RunningWorker;
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnvironment();
+  database = connectDatabase(inject('databaseUrl'), { max: 4 });
+  worker = await runTicketWorker(env, taskQueue, database.db);
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await env?.teardown();
+  await database?.close();
+});
+
+async function startTicket(priority: 'normal' | 'critical' = 'normal') {
+  const number = uniqueTicketNumber();
+  const ticket = openTicket({
+    number,
+    intake: intake({ priority }),
+    createdBy: AGENT,
+    createdAtMs: await env.currentTimeMs(),
+    policy: defaults,
+  });
+  const handle = await env.client.workflow.start(ticketWorkflow, {
+    workflowId: workflowIdOf(number),
+    taskQueue,
+    args: [{ ticket, policy: defaults }],
+  });
+  return { number, handle, createdAtMs: Date.parse(ticket.createdAt) };
+}
+
+const stateOf = (handle: WorkflowHandle<typeof ticketWorkflow>): Promise<TicketState> => handle.query(ticketStateQuery);
+
+async function escalationsOf(number: string, expected: number) {
+  return vi.waitFor(async () => {
+    const rows = await listTicketEscalations(database.db, number);
+    expect(rows).toHaveLength(expected);
+    return rows;
+  });
+}
+
+async function acknowledgeAndResolve(handle: WorkflowHandle<typeof ticketWorkflow>) {
+  await handle.executeUpdate(actionUpdates.acknowledge, { args: [{ actor: SUPERVISOR, input: {} }] });
+  await handle.executeUpdate(actionUpdates.resolve, { args: [{ actor: SUPERVISOR, input: { summary: 'Replaced the fan motor' } }] });
+}
+
+describe('the three core SLA clocks at their real lengths', () => {
+  it('an unacknowledged ticket escalates to the supervisor exactly when 10 minutes pass', async () => {
+    const { number, handle, createdAtMs } = await startTicket();
+    await env.sleep(9 * MINUTE + 59 * SECOND);
+    expect((await stateOf(handle)).escalationLevel).toBe(0);
+    await escalationsOf(number, 0);
+
+    await env.sleep(2 * SECOND);
+    const state = await stateOf(handle);
+    expect(state.escalationLevel).toBe(1);
+    const firedAfterMs = Date.parse(state.clocks.firstResponse?.breachedAt ?? '') - createdAtMs;
+    expect(firedAfterMs).toBeGreaterThanOrEqual(10 * MINUTE);
+    expect(firedAfterMs).toBeLessThan(10 * MINUTE + SECOND);
+    const [escalation] = await escalationsOf(number, 1);
+    expect(escalation).toMatchObject({ level: 1, reason: 'first_response_missed', clock: 'firstResponse' });
+
+    await env.sleep(HOUR);
+    await escalationsOf(number, 1);
+    const escalatedEvents = (await listTicketEvents(database.db, number)).filter((event) => event.type === 'escalated');
+    expect(escalatedEvents).toHaveLength(1);
+  });
+
+  it('a critical ticket notifies the supervisor at creation and still has the 10-minute clock', async () => {
+    const { number, handle } = await startTicket('critical');
+    await vi.waitFor(async () => {
+      const events = await listTicketEvents(database.db, number);
+      expect(events.map((event) => [event.type, event.data.kind])).toEqual([
+        ['created', undefined],
+        ['notification', 'critical_ticket_created'],
+      ]);
+    });
+    await env.sleep(10 * MINUTE);
+    expect((await stateOf(handle)).escalationLevel).toBe(1);
+    await escalationsOf(number, 1);
+  });
+
+  it('a resolved ticket with no callback within 24 hours escalates and sends the SMS survey', async () => {
+    const { number, handle } = await startTicket();
+    await acknowledgeAndResolve(handle);
+    await env.sleep(23 * HOUR + 59 * MINUTE);
+    expect((await stateOf(handle)).escalationLevel).toBe(0);
+
+    await env.sleep(2 * MINUTE);
+    const state = await stateOf(handle);
+    expect(state.escalationLevel).toBe(1);
+    const [escalation] = await escalationsOf(number, 1);
+    expect(escalation).toMatchObject({ clock: 'callback', level: 1, reason: 'callback_missed' });
+    await vi.waitFor(async () => {
+      const kinds = (await listTicketEvents(database.db, number)).map((event) => event.data.kind).filter(Boolean);
+      expect(kinds).toEqual(['escalation', 'sms_survey']);
+    });
+  });
+
+  it('a complaint with a 2-star callback escalates to the manager when the 1-hour follow-up passes', async () => {
+    const { number, handle } = await startTicket();
+    await acknowledgeAndResolve(handle);
+    const afterCallback = await handle.executeUpdate(actionUpdates.callback, {
+      args: [{ actor: SUPERVISOR, input: unhappyCallback }],
+    });
+    expect(afterCallback.status).toBe('follow_up');
+    await env.sleep(59 * MINUTE);
+    expect((await stateOf(handle)).escalationLevel).toBe(0);
+
+    await env.sleep(2 * MINUTE);
+    expect((await stateOf(handle)).escalationLevel).toBe(2);
+    const [escalation] = await escalationsOf(number, 1);
+    expect(escalation).toMatchObject({ clock: 'complaintFollowUp', level: 2, reason: 'complaint_follow_up_missed' });
+  });
+
+  it('the validator refuses an illegal transition and nothing is written', async () => {
+    const { number, handle } = await startTicket();
+    await vi.waitFor(async () => expect(await listTicketEvents(database.db, number)).toHaveLength(1));
+    const refused = handle.executeUpdate(actionUpdates.resolve, { args: [{ actor: AGENT, input: { summary: 'x' } }] });
+    await expect(refused).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    const failure = await refused.catch((error: WorkflowUpdateFailedError) => error.cause);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect((failure as ApplicationFailure).type).toBe(FAILURE_ILLEGAL_TRANSITION);
+    expect((failure as ApplicationFailure).message).toBe('cannot resolve a ticket that is new; allowed now: acknowledge');
+    const state = await stateOf(handle);
+    expect(state).toMatchObject({ status: 'new', version: 1 });
+    expect(await listTicketEvents(database.db, number)).toHaveLength(1);
+  });
+});
