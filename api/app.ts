@@ -31,6 +31,8 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
+  // JSON only: any other body is a 415, not a string that fails validation later.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);

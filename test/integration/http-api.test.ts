@@ -1,0 +1,335 @@
+import { count, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { escalations, idempotencyKeys, ticketEvents, ticketNumberCounters, tickets } from '../../db/schema';
+import { connectWorkerConnection } from '../../temporal/connection';
+import { createTicketWorker } from '../../worker/worker';
+import { satisfiedCallback, unhappyCallback } from '../support/fixtures';
+import { ADMIN_KEY, AGENT_KEY, startApi, type ApiStack } from '../support/stack';
+
+/**
+ * The API as a client uses it, over HTTP (inject), against real PostgreSQL, a real Temporal dev
+ * server and the real worker, with a short SLA policy file.
+ */
+const taskQueue = `http-api-${process.pid}`;
+let stack: ApiStack;
+let stopWorker: () => Promise<void>;
+
+beforeAll(async () => {
+  stack = await startApi({
+    taskQueue,
+    policy: { firstResponse: '3s', callback: '30s', complaintFollowUp: '2s' },
+  });
+  const connection = await connectWorkerConnection(stack.config.temporal);
+  const worker = await createTicketWorker({
+    connection,
+    namespace: stack.config.temporal.namespace,
+    taskQueue,
+    dependencies: { db: stack.database.db },
+  });
+  const running = worker.run();
+  stopWorker = async () => {
+    worker.shutdown();
+    await running;
+    await connection.close();
+  };
+});
+
+afterAll(async () => {
+  await stopWorker?.();
+  await stack?.close();
+});
+
+const auth = { authorization: `Bearer ${ADMIN_KEY}` };
+
+const validBody = {
+  channel: 'phone',
+  category: 'fault',
+  priority: 'normal',
+  serviceType: 'repair',
+  customer: { name: '张三', phone: '13812345678', email: 'z@example.com', tier: 'vip' },
+  product: { model: 'KFR-35GW/ABC123', serialNumber: 'SN0001', purchaseDate: '2026-03-15', purchaseChannel: 'online' },
+  description: 'No cooling; outdoor fan does not turn',
+  mood: 'anxious',
+  attachments: [],
+  externalRef: 'crm-4711',
+};
+
+async function createTicket(body: Record<string, unknown> = validBody, headers: Record<string, string> = {}) {
+  return stack.app.inject({ method: 'POST', url: '/v1/tickets', headers: { ...auth, ...headers }, payload: body });
+}
+
+async function act(number: string, action: string, payload?: Record<string, unknown>) {
+  return stack.app.inject({ method: 'POST', url: `/v1/tickets/${number}/${action}`, headers: auth, payload });
+}
+
+async function getTicket(number: string) {
+  return (await stack.app.inject({ method: 'GET', url: `/v1/tickets/${number}`, headers: auth })).json();
+}
+
+async function eventTypes(number: string): Promise<string[]> {
+  const response = await stack.app.inject({ method: 'GET', url: `/v1/tickets/${number}/events`, headers: auth });
+  return response.json().events.map((event: { type: string }) => event.type);
+}
+
+async function rowCounts() {
+  const { db } = stack.database;
+  const [[t], [e], [x], [c], [k]] = await Promise.all([
+    db.select({ n: count() }).from(tickets),
+    db.select({ n: count() }).from(ticketEvents),
+    db.select({ n: count() }).from(escalations),
+    db.select({ n: count() }).from(ticketNumberCounters),
+    db.select({ n: count() }).from(idempotencyKeys),
+  ]);
+  return { tickets: t?.n, events: e?.n, escalations: x?.n, counters: c?.n, keys: k?.n };
+}
+
+describe('creating a ticket over HTTP', () => {
+  it('answers 201 with its number, status and running first-response clock', async () => {
+    const response = await createTicket();
+    expect(response.statusCode).toBe(201);
+    const ticket = response.json();
+    expect(ticket.number).toMatch(/^WO\d{8}-\d{3,}$/);
+    expect(response.headers.location).toBe(`/v1/tickets/${ticket.number}`);
+    expect(ticket).toMatchObject({
+      status: 'new',
+      category: 'fault',
+      priority: 'normal',
+      escalationLevel: 0,
+      assignee: null,
+      warranty: { status: 'in_warranty', expiresOn: '2027-03-15' },
+      allowedActions: ['acknowledge'],
+    });
+    expect(Date.parse(ticket.sla.firstResponse.dueAt) - Date.parse(ticket.createdAt)).toBe(3_000);
+    expect(ticket.sla.firstResponse).toMatchObject({ metAt: null, breached: false, duration: '3s' });
+  });
+
+  it('numbers tickets by business day without gaps or repeats under concurrency', async () => {
+    const responses = await Promise.all(Array.from({ length: 10 }, () => createTicket()));
+    const numbers = responses.map((response) => response.json().number as string);
+    expect(new Set(numbers).size).toBe(10);
+    const serials = numbers.map((number) => Number(number.split('-')[1])).sort((a, b) => a - b);
+    expect(serials.at(-1)! - serials[0]!).toBe(9);
+  });
+
+  it('an unacknowledged ticket escalates to the supervisor shortly after its deadline, once', async () => {
+    const ticket = (await createTicket()).json();
+    const escalated = await vi.waitFor(
+      async () => {
+        const current = await getTicket(ticket.number);
+        expect(current.escalationLevel).toBe(1);
+        return current;
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+    expect(escalated.sla.firstResponse.breached).toBe(true);
+    const [row] = await stack.database.db.select().from(escalations).where(eq(escalations.ticketNumber, ticket.number));
+    const lateness = Date.parse(row!.firedAt) - Date.parse(row!.missedDeadline);
+    expect(lateness).toBeGreaterThanOrEqual(0);
+    expect(lateness).toBeLessThan(2_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await eventTypes(ticket.number)).filter((type) => type === 'escalated')).toEqual(['escalated']);
+  });
+
+  it('honours Idempotency-Key: a repeat returns the same ticket, a different body is 422', async () => {
+    const key = `idem-${Date.now()}`;
+    const first = await createTicket(validBody, { 'idempotency-key': key });
+    const again = await createTicket(validBody, { 'idempotency-key': key });
+    expect(again.statusCode).toBe(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json().number).toBe(first.json().number);
+    const before = await rowCounts();
+    const different = await createTicket({ ...validBody, description: 'Something else' }, { 'idempotency-key': key });
+    expect(different.statusCode).toBe(422);
+    expect(different.json().detail).toContain(key);
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it('concurrent repeats with one Idempotency-Key make exactly one ticket', async () => {
+    const key = `idem-concurrent-${Date.now()}`;
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => createTicket(validBody, { 'idempotency-key': key })),
+    );
+    expect(responses.map((response) => response.statusCode)).toEqual(Array(20).fill(201));
+    expect(new Set(responses.map((response) => response.json().number)).size).toBe(1);
+  });
+});
+
+describe('driving a ticket through its lifecycle', () => {
+  it('acknowledge → resolve → 2-star callback → the missed 1-hour follow-up escalates to the manager', async () => {
+    const { number } = (await createTicket()).json();
+    const acknowledged = await act(number, 'acknowledge');
+    expect(acknowledged.statusCode).toBe(200);
+    expect(acknowledged.json()).toMatchObject({ status: 'acknowledged', allowedActions: ['resolve'] });
+    expect(acknowledged.json().sla.firstResponse.metAt).not.toBeNull();
+
+    const resolved = await act(number, 'resolve', { summary: 'Replaced the fan motor' });
+    expect(resolved.json()).toMatchObject({ status: 'resolved' });
+    expect(resolved.json().sla.callback.duration).toBe('30s');
+
+    const complaint = await act(number, 'callback', unhappyCallback);
+    expect(complaint.json()).toMatchObject({ status: 'follow_up' });
+
+    await vi.waitFor(async () => expect((await getTicket(number)).escalationLevel).toBe(2), {
+      timeout: 15_000,
+      interval: 200,
+    });
+    expect(await eventTypes(number)).toEqual([
+      'created',
+      'acknowledged',
+      'resolved',
+      'callback_recorded',
+      'complaint_opened',
+      'escalated',
+      'notification',
+    ]);
+  });
+
+  it('a recorded follow-up and a satisfied callback close the ticket', async () => {
+    const { number } = (await createTicket()).json();
+    await act(number, 'acknowledge', { note: 'Called the customer' });
+    await act(number, 'resolve', { summary: 'Fixed' });
+    await act(number, 'callback', unhappyCallback);
+    const followedUp = await act(number, 'follow-up', {
+      contactMade: true,
+      cause: 'Engineer arrived late',
+      improvementPlan: 'Senior engineer revisits tomorrow',
+    });
+    expect(followedUp.json()).toMatchObject({ status: 'resolved' });
+    const closed = await act(number, 'callback', satisfiedCallback);
+    expect(closed.statusCode).toBe(200);
+    expect(closed.json()).toMatchObject({ status: 'closed', allowedActions: [] });
+  });
+});
+
+describe('bad input gets a clear 4xx and writes nothing', () => {
+  it.each([
+    ['missing required fields', { channel: 'phone' }, 400, /body\.category.*body\.priority.*body\.customer.*body\.description/],
+    ['a wrong enum value', { ...validBody, priority: 'asap' }, 400, /body\.priority: Invalid option: expected one of "normal"\|"urgent"\|"critical"/],
+    ['a bad phone number', { ...validBody, customer: { name: '张三', phone: 'call me' } }, 400, /body\.customer\.phone: must be a phone number/],
+    ['an unknown field', { ...validBody, colour: 'red' }, 400, /Unrecognized key: "colour"/],
+    ['a bad purchase date', { ...validBody, product: { model: 'X', purchaseDate: '2026-02-30' } }, 400, /body\.product\.purchaseDate/],
+  ])('%s', async (_, body, status, detail) => {
+    const before = await rowCounts();
+    const response = await createTicket(body);
+    expect(response.statusCode).toBe(status);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.json().detail).toMatch(detail);
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it('malformed JSON', async () => {
+    const before = await rowCounts();
+    const response = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/tickets',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '{"channel": "phone",',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ status: 400, detail: expect.stringMatching(/not valid JSON/) });
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it('a body that is not JSON', async () => {
+    const response = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/tickets',
+      headers: { ...auth, 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
+    expect(response.statusCode).toBe(415);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+  });
+
+  it('an unknown ticket is 404, for reads and actions', async () => {
+    expect((await stack.app.inject({ method: 'GET', url: '/v1/tickets/WO20000101-999', headers: auth })).statusCode).toBe(404);
+    const response = await act('WO20000101-999', 'acknowledge');
+    expect(response.statusCode).toBe(404);
+    expect(response.json().detail).toBe('no ticket WO20000101-999');
+  });
+
+  it('acknowledging a closed ticket is 409 and changes nothing', async () => {
+    const { number } = (await createTicket()).json();
+    await act(number, 'acknowledge');
+    await act(number, 'resolve', { summary: 'Fixed' });
+    const closed = await act(number, 'close', { reason: 'customer_unreachable' });
+    expect(closed.json().status).toBe('closed');
+    const before = await rowCounts();
+    const response = await act(number, 'acknowledge');
+    expect(response.statusCode).toBe(409);
+    expect(response.json()).toMatchObject({
+      title: 'Illegal transition',
+      detail: 'cannot acknowledge a ticket that is closed; allowed now: none',
+      currentStatus: 'closed',
+      allowedActions: [],
+    });
+    expect(await rowCounts()).toEqual(before);
+    expect((await getTicket(number)).version).toBe(closed.json().version);
+  });
+
+  it('an action out of order is 409 and names what is allowed', async () => {
+    const { number } = (await createTicket()).json();
+    const response = await act(number, 'callback', satisfiedCallback);
+    expect(response.statusCode).toBe(409);
+    expect(response.json()).toMatchObject({ currentStatus: 'new', allowedActions: ['acknowledge'] });
+    expect(await eventTypes(number)).toEqual(['created']);
+  });
+
+  it('an action with a bad body is 400 and names the field', async () => {
+    const { number } = (await createTicket()).json();
+    await act(number, 'acknowledge');
+    const response = await act(number, 'resolve', { summary: '' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().detail).toMatch(/^body\.summary: /);
+    expect((await getTicket(number)).status).toBe('acknowledged');
+  });
+
+  it('no key or a wrong key is 401', async () => {
+    const none = await stack.app.inject({ method: 'GET', url: '/v1/tickets/WO20000101-001' });
+    expect(none.statusCode).toBe(401);
+    expect(none.json().detail).toMatch(/Authorization: Bearer/);
+    const wrong = await stack.app.inject({
+      method: 'GET',
+      url: '/v1/tickets/WO20000101-001',
+      headers: { authorization: 'Bearer not-a-key' },
+    });
+    expect(wrong.statusCode).toBe(401);
+  });
+
+  it('records who acted from the key, not from the body', async () => {
+    const response = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/tickets',
+      headers: { authorization: `Bearer ${AGENT_KEY}` },
+      payload: validBody,
+    });
+    const events = await stack.app.inject({ method: 'GET', url: `/v1/tickets/${response.json().number}/events`, headers: auth });
+    expect(events.json().events[0]).toMatchObject({ type: 'created', actorId: 'agent-7', actorRole: 'agent' });
+  });
+});
+
+describe('operations endpoints', () => {
+  it('healthz and readyz answer while PostgreSQL and Temporal are reachable', async () => {
+    expect((await stack.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await stack.app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready' });
+  });
+
+  it('serves the OpenAPI document with every route', async () => {
+    const document = (await stack.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/tickets',
+        '/v1/tickets/{number}',
+        '/v1/tickets/{number}/events',
+        '/v1/tickets/{number}/acknowledge',
+        '/v1/tickets/{number}/resolve',
+        '/v1/tickets/{number}/callback',
+        '/v1/tickets/{number}/follow-up',
+        '/v1/tickets/{number}/close',
+        '/healthz',
+        '/readyz',
+      ]),
+    );
+    expect((await stack.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
+  });
+});

@@ -1,0 +1,54 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { inject } from 'vitest';
+import { buildApp } from '../../api/app';
+import { loadConfig, type AppConfig } from '../../config';
+import { connectDatabase, type DatabaseHandle } from '../../db/client';
+import { connectClient } from '../../temporal/connection';
+
+export const ADMIN_KEY = 'test-admin-key-0001';
+export const AGENT_KEY = 'test-agent-key-0007';
+
+/** Writes a short SLA policy file, the same way an operator would configure one. */
+export function writePolicyFile(document: Record<string, unknown>): string {
+  const file = path.join(tmpdir(), `aftercare-policy-${process.pid}-${Date.now()}.json`);
+  writeFileSync(file, JSON.stringify(document));
+  return file;
+}
+
+export interface ApiStack {
+  readonly config: AppConfig;
+  readonly app: FastifyInstance;
+  readonly database: DatabaseHandle;
+  readonly temporal: Client;
+  readonly close: () => Promise<void>;
+}
+
+/** The real API against the test PostgreSQL and Temporal dev server, on its own task queue. */
+export async function startApi(options: { taskQueue: string; policy: Record<string, unknown> }): Promise<ApiStack> {
+  const config = loadConfig({
+    DATABASE_URL: inject('databaseUrl'),
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: options.taskQueue,
+    SLA_POLICY_FILE: writePolicyFile(options.policy),
+    API_KEYS: `${ADMIN_KEY}:admin:ops-1,${AGENT_KEY}:agent:agent-7`,
+  });
+  const database = connectDatabase(inject('databaseUrl'), { max: 10 });
+  const temporal = await connectClient(config.temporal);
+  const app = await buildApp({ config, db: database.db, temporal, logger: pino({ level: 'silent' }) });
+  return {
+    config,
+    app,
+    database,
+    temporal,
+    close: async () => {
+      await app.close();
+      await temporal.connection.close();
+      await database.close();
+    },
+  };
+}
