@@ -74,10 +74,17 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     request.log.error({ err: error }, 'request failed');
     return sendProblem(
       reply,
-      new Problem(500, 'Internal Server Error', 'The server failed to handle this request; it has been logged.'),
+      new Problem(
+        500,
+        'Internal Server Error',
+        'The server failed to handle this request; it has been logged.',
+      ),
     );
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new Problem(404, 'Not Found', `no route ${request.method} ${request.url.split('?')[0]}`)),
+    sendProblem(
+      reply,
+      new Problem(404, 'Not Found', `no route ${request.method} ${request.url.split('?')[0]}`),
+    ),
   );
 }

@@ -26,6 +26,7 @@ import {
   FAILURE_ILLEGAL_TRANSITION,
   FAILURE_INVALID_INPUT,
   type ActionRequest,
+  type ActionUpdate,
 } from '../workflows/messages';
 import { Problem } from './problem';
 
@@ -93,7 +94,9 @@ export function createTicketService({ db, temporal, taskQueue, policy }: TicketS
         businessDate,
         createdAt: new Date(nowMs).toISOString(),
         formatNumber: (serial) => formatTicketNumber(businessDate, serial),
-        idempotency: idempotencyKey ? { scope: `create:${actor.id}`, key: idempotencyKey, requestHash } : undefined,
+        idempotency: idempotencyKey
+          ? { scope: `create:${actor.id}`, key: idempotencyKey, requestHash }
+          : undefined,
       });
       if (claim.requestHash !== requestHash && idempotencyKey) {
         throw new Problem(
@@ -135,7 +138,8 @@ export function createTicketService({ db, temporal, taskQueue, policy }: TicketS
       const request: ActionRequest<A> = { actor, input };
       try {
         const handle = temporal.workflow.getHandle(workflowIdOf(number));
-        return await handle.executeUpdate(actionUpdates[action] as never, { args: [request] });
+        const update: ActionUpdate<A> = actionUpdates[action];
+        return await handle.executeUpdate(update, { args: [request] });
       } catch (error) {
         const failure = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
         if (failure instanceof ApplicationFailure && failure.type === FAILURE_ILLEGAL_TRANSITION) {

@@ -85,7 +85,10 @@ function parseApiKeys(raw: string | undefined, env: AppConfig['env']): { keys: A
     if (env === 'production') throw new ConfigError('API_KEYS: required when NODE_ENV=production');
     return { keys: [{ key: DEV_ADMIN_KEY, actor: { id: 'dev-admin', role: 'admin' } }], dev: true };
   }
-  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   const keys = entries.map((entry, index) => {
     const parsed = apiKeyEntry.safeParse(entry);
     if (!parsed.success) {
@@ -145,7 +148,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
 /** The database URL, which the API and the worker cannot run without. */
 export function requireDatabaseUrl(config: AppConfig): string {
   if (!config.databaseUrl) {
-    throw new ConfigError('DATABASE_URL: required (e.g. postgres://user:pass@localhost:5432/aftercare); `npm run dev` sets it for you');
+    throw new ConfigError(
+      'DATABASE_URL: required (e.g. postgres://user:pass@localhost:5432/aftercare); `npm run dev` sets it for you',
+    );
   }
   return config.databaseUrl;
 }

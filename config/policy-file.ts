@@ -82,7 +82,10 @@ export const policyFileSchema = z
     qcSampleRate: z.number().min(0).max(1).default(defaults.qcSampleRate),
   })
   .strict()
-  .transform(({ timeZone, calendar, ...clocks }): SlaPolicy => ({ ...clocks, calendar: { timeZone, ...calendar } }));
+  .transform(({ timeZone, calendar, ...clocks }): SlaPolicy => ({
+    ...clocks,
+    calendar: { timeZone, ...calendar },
+  }));
 
 export class PolicyFileError extends Error {
   override name = 'PolicyFileError';

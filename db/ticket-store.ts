@@ -2,7 +2,14 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { isSlaBreached, nextDeadline } from '../domain/clocks';
 import type { TicketChange, TicketState } from '../domain/ticket';
 import type { Database } from './client';
-import { escalations, idempotencyKeys, notifications, ticketEvents, ticketNumberCounters, tickets } from './schema';
+import {
+  escalations,
+  idempotencyKeys,
+  notifications,
+  ticketEvents,
+  ticketNumberCounters,
+  tickets,
+} from './schema';
 
 /** Reads and idempotent writes of the ticket projection, shared by activities and the API. */
 
@@ -34,10 +41,14 @@ function ticketRow(state: TicketState) {
  * deterministically (ticket number + version, event sequence, escalation id, notification key), so a
  * retry after a crash changes nothing that was already written.
  */
-export async function saveTicketChange(db: Database, state: TicketState, change: TicketChange): Promise<void> {
+export async function saveTicketChange(
+  db: Database,
+  state: TicketState,
+  change: TicketChange,
+): Promise<void> {
   await db.transaction(async (tx) => {
     const row = ticketRow(state);
-    const { number: _number, ...updatable } = row;
+    const { number, ...updatable } = row;
     await tx
       .insert(tickets)
       .values(row)
@@ -123,7 +134,10 @@ class LostIdempotencyRace extends Error {}
  * A request that loses the race for a key rolls its serial back, so numbers have no gaps and a repeat
  * gets the first request's claim instead of a second ticket.
  */
-export async function claimTicketNumber(db: Database, request: TicketNumberRequest): Promise<TicketNumberClaim> {
+export async function claimTicketNumber(
+  db: Database,
+  request: TicketNumberRequest,
+): Promise<TicketNumberClaim> {
   const { idempotency } = request;
   if (idempotency) {
     const existing = await findClaim(db, idempotency.scope, idempotency.key);
@@ -147,7 +161,12 @@ export async function claimTicketNumber(db: Database, request: TicketNumberReque
         .onConflictDoNothing()
         .returning();
       if (!inserted) throw new LostIdempotencyRace();
-      return { ticketNumber, createdAt: request.createdAt, requestHash: idempotency.requestHash, fresh: true };
+      return {
+        ticketNumber,
+        createdAt: request.createdAt,
+        requestHash: idempotency.requestHash,
+        fresh: true,
+      };
     });
   } catch (error) {
     if (!(error instanceof LostIdempotencyRace) || !idempotency) throw error;

@@ -42,7 +42,11 @@ function traversableByOthers(dir: string): boolean {
 /** The data folder to use: the requested one, or for root a folder under the temp dir when it is blocked. */
 export function postgresDataDir(requested: string): string {
   if (!runningAsRoot() || traversableByOthers(path.dirname(requested))) return requested;
-  const fallback = path.join(tmpdir(), `aftercare-${Buffer.from(requested).toString('base64url').slice(-24)}`, 'postgres');
+  const fallback = path.join(
+    tmpdir(),
+    `aftercare-${Buffer.from(requested).toString('base64url').slice(-24)}`,
+    'postgres',
+  );
   return fallback;
 }
 

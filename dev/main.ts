@@ -108,7 +108,8 @@ async function main(): Promise<void> {
   say('Aftercare is starting:');
   say(`  API docs     ${apiUrl}/docs`);
   say(`  Temporal UI  ${temporal?.uiUrl ?? `(external Temporal at ${temporalAddress})`}`);
-  if (config.usingDevAdminKey) say(`  API key      ${DEV_ADMIN_KEY}  (development only; set API_KEYS for real keys)`);
+  if (config.usingDevAdminKey)
+    say(`  API key      ${DEV_ADMIN_KEY}  (development only; set API_KEYS for real keys)`);
   say('Ctrl-C stops everything.');
 }
 

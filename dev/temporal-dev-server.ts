@@ -21,7 +21,10 @@ export interface RunningDevServer {
 }
 
 export async function startTemporalDevServer(options: DevServerOptions = {}): Promise<RunningDevServer> {
-  const { executable } = await resolveTemporalBinary(TEMPORAL_CLI, { allowSdkDownload: true, log: options.log });
+  const { executable } = await resolveTemporalBinary(TEMPORAL_CLI, {
+    allowSdkDownload: true,
+    log: options.log,
+  });
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable,

@@ -41,7 +41,9 @@ export function isWorkingDay(day: DateTime, calendar: BusinessCalendar): boolean
 function instantOn(day: DateTime, hhmm: string): number {
   if (hhmm === '24:00') return day.plus({ days: 1 }).startOf('day').toMillis();
   const minutes = minutesOfDay(hhmm);
-  return day.set({ hour: Math.floor(minutes / 60), minute: minutes % 60, second: 0, millisecond: 0 }).toMillis();
+  return day
+    .set({ hour: Math.floor(minutes / 60), minute: minutes % 60, second: 0, millisecond: 0 })
+    .toMillis();
 }
 
 /**
@@ -49,7 +51,12 @@ function instantOn(day: DateTime, hhmm: string): number {
  * `bd` counts whole working days of `workingMinutesPerDay` each, so 5bd from Monday 10:00 is the next
  * Monday 10:00 when nothing in between is a holiday.
  */
-export function addBusinessTime(startMs: number, amount: number, unit: 'bh' | 'bd', calendar: BusinessCalendar): number {
+export function addBusinessTime(
+  startMs: number,
+  amount: number,
+  unit: 'bh' | 'bd',
+  calendar: BusinessCalendar,
+): number {
   const minutes = unit === 'bh' ? amount * 60 : amount * workingMinutesPerDay(calendar);
   let remainingMs = Math.round(minutes * 60_000);
   let day = DateTime.fromMillis(startMs, { zone: calendar.timeZone }).startOf('day');

@@ -48,7 +48,12 @@ export const CLOCK_RULES: Readonly<Record<ClockName, ClockRule>> = {
   },
 };
 
-export function startClock(state: TicketState, name: ClockName, nowMs: number, policy: SlaPolicy): ClockState {
+export function startClock(
+  state: TicketState,
+  name: ClockName,
+  nowMs: number,
+  policy: SlaPolicy,
+): ClockState {
   const duration = CLOCK_RULES[name].duration(policy);
   const clock: ClockState = {
     cycle: (state.clocks[name]?.cycle ?? 0) + 1,
@@ -126,7 +131,13 @@ export function breachDueClocks(state: TicketState, nowMs: number, change: Ticke
       data: { escalationId: escalation.id, level: rule.escalateTo, reason: rule.reason },
     });
     if (rule.smsSurveyOnBreach) {
-      appendNotification(state, change, { kind: 'sms_survey', recipientRole: 'customer', channel: 'sms', nowMs, data: {} });
+      appendNotification(state, change, {
+        kind: 'sms_survey',
+        recipientRole: 'customer',
+        channel: 'sms',
+        nowMs,
+        data: {},
+      });
     }
   }
   return breached;

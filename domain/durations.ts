@@ -7,7 +7,12 @@ export type BusinessUnit = 'bh' | 'bd';
 
 export type SlaDuration =
   | { readonly kind: 'wall'; readonly text: string; readonly ms: number }
-  | { readonly kind: 'business'; readonly text: string; readonly amount: number; readonly unit: BusinessUnit };
+  | {
+      readonly kind: 'business';
+      readonly text: string;
+      readonly amount: number;
+      readonly unit: BusinessUnit;
+    };
 
 const WALL_UNIT_MS: Record<WallUnit, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(s|m|h|d|bh|bd)$/;
@@ -24,4 +29,3 @@ export function parseDuration(text: string): SlaDuration | undefined {
   if (unit === 'bh' || unit === 'bd') return { kind: 'business', text, amount, unit };
   return { kind: 'wall', text, ms: Math.round(amount * WALL_UNIT_MS[unit]) };
 }
-

@@ -195,7 +195,10 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     meetClock(state, 'complaintFollowUp', nowMs);
     state.status = 'resolved';
     const callback = startClock(state, 'callback', nowMs, policy);
-    appendEvent(state, change, 'follow_up_recorded', nowMs, actor, { ...input, callbackDueAt: callback.dueAt });
+    appendEvent(state, change, 'follow_up_recorded', nowMs, actor, {
+      ...input,
+      callbackDueAt: callback.dueAt,
+    });
   },
   close(state, input, { nowMs, actor }, change) {
     state.status = 'closed';

@@ -6,8 +6,24 @@ export const CATEGORIES = ['fault', 'consultation', 'complaint', 'suggestion'] a
 export const PRIORITIES = ['normal', 'urgent', 'critical'] as const;
 export const SERVICE_TYPES = ['repair', 'installation', 'return', 'exchange', 'remote_support'] as const;
 export const MOODS = ['calm', 'anxious', 'angry'] as const;
-export const TICKET_STATUSES = ['new', 'acknowledged', 'resolved', 'follow_up', 'closed', 'cancelled'] as const;
-export const ROLES = ['client', 'agent', 'engineer', 'supervisor', 'qc', 'manager', 'director', 'admin'] as const;
+export const TICKET_STATUSES = [
+  'new',
+  'acknowledged',
+  'resolved',
+  'follow_up',
+  'closed',
+  'cancelled',
+] as const;
+export const ROLES = [
+  'client',
+  'agent',
+  'engineer',
+  'supervisor',
+  'qc',
+  'manager',
+  'director',
+  'admin',
+] as const;
 
 export type Channel = (typeof CHANNELS)[number];
 export type Category = (typeof CATEGORIES)[number];

@@ -22,7 +22,11 @@ interface NotificationRequest {
 }
 
 /** Queues a notification (and its timeline entry) under a deterministic key. */
-export function appendNotification(state: TicketState, change: TicketChange, request: NotificationRequest): void {
+export function appendNotification(
+  state: TicketState,
+  change: TicketChange,
+  request: NotificationRequest,
+): void {
   state.notificationSeq += 1;
   const notification: NotificationRecord = {
     key: `${state.number}:n${state.notificationSeq}`,

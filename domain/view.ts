@@ -31,7 +31,10 @@ export interface TicketView extends Omit<TicketIntake, 'attachments'> {
 
 export function ticketView(state: TicketState, nowMs: number): TicketView {
   const sla: Partial<Record<ClockName, SlaClockView>> = {};
-  for (const [name, clock] of Object.entries(state.clocks) as [ClockName, TicketState['clocks'][ClockName]][]) {
+  for (const [name, clock] of Object.entries(state.clocks) as [
+    ClockName,
+    TicketState['clocks'][ClockName],
+  ][]) {
     if (!clock) continue;
     const dueAtMs = Date.parse(clock.dueAt);
     const metLate = clock.metAt !== null && Date.parse(clock.metAt) > dueAtMs;

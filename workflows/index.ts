@@ -87,7 +87,11 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
       actionUpdates[action],
       async (request: ActionRequest<ActionName>) => {
         const parsedInput = actionInputSchemas[action].parse(request.input);
-        const change = applyAction(state, action, parsedInput, { nowMs: Date.now(), actor: request.actor, policy });
+        const change = applyAction(state, action, parsedInput, {
+          nowMs: Date.now(),
+          actor: request.actor,
+          policy,
+        });
         const persisted = snapshot(state);
         await persist(persisted, change);
         return persisted;
@@ -109,7 +113,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     } else {
       const waitMs = next.dueAtMs - Date.now();
       const changed =
-        waitMs > 0 && (await condition(() => state.version !== seenVersion, waitMs, { summary: next.summary }));
+        waitMs > 0 &&
+        (await condition(() => state.version !== seenVersion, waitMs, { summary: next.summary }));
       if (!changed) await fireDueClocks();
     }
     if (workflowInfo().continueAsNewSuggested) {

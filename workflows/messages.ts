@@ -1,5 +1,6 @@
+import type { UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ActionInput, ActionName } from '../domain/lifecycle';
+import { ACTION_NAMES, type ActionInput, type ActionName } from '../domain/lifecycle';
 import type { SlaPolicy } from '../domain/policy';
 import type { Actor, TicketState } from '../domain/ticket';
 
@@ -19,13 +20,11 @@ export interface ActionRequest<A extends ActionName> {
 }
 
 /** Every lifecycle action is an Update with a validator: an illegal one is refused before it is written. */
-export const actionUpdates = {
-  acknowledge: defineUpdate<TicketState, [ActionRequest<'acknowledge'>]>('acknowledge'),
-  resolve: defineUpdate<TicketState, [ActionRequest<'resolve'>]>('resolve'),
-  callback: defineUpdate<TicketState, [ActionRequest<'callback'>]>('callback'),
-  'follow-up': defineUpdate<TicketState, [ActionRequest<'follow-up'>]>('follow-up'),
-  close: defineUpdate<TicketState, [ActionRequest<'close'>]>('close'),
-} as const;
+export type ActionUpdate<A extends ActionName> = UpdateDefinition<TicketState, [ActionRequest<A>], A>;
+
+export const actionUpdates = Object.fromEntries(
+  ACTION_NAMES.map((action) => [action, defineUpdate<TicketState, [ActionRequest<typeof action>]>(action)]),
+) as { readonly [A in ActionName]: ActionUpdate<A> };
 
 export const ticketStateQuery = defineQuery<TicketState>('ticketState');
 

@@ -47,7 +47,12 @@ const validBody = {
   priority: 'normal',
   serviceType: 'repair',
   customer: { name: '张三', phone: '13812345678', email: 'z@example.com', tier: 'vip' },
-  product: { model: 'KFR-35GW/ABC123', serialNumber: 'SN0001', purchaseDate: '2026-03-15', purchaseChannel: 'online' },
+  product: {
+    model: 'KFR-35GW/ABC123',
+    serialNumber: 'SN0001',
+    purchaseDate: '2026-03-15',
+    purchaseChannel: 'online',
+  },
   description: 'No cooling; outdoor fan does not turn',
   mood: 'anxious',
   attachments: [],
@@ -55,7 +60,12 @@ const validBody = {
 };
 
 async function createTicket(body: Record<string, unknown> = validBody, headers: Record<string, string> = {}) {
-  return stack.app.inject({ method: 'POST', url: '/v1/tickets', headers: { ...auth, ...headers }, payload: body });
+  return stack.app.inject({
+    method: 'POST',
+    url: '/v1/tickets',
+    headers: { ...auth, ...headers },
+    payload: body,
+  });
 }
 
 async function act(number: string, action: string, payload?: Record<string, unknown>) {
@@ -67,7 +77,11 @@ async function getTicket(number: string) {
 }
 
 async function eventTypes(number: string): Promise<string[]> {
-  const response = await stack.app.inject({ method: 'GET', url: `/v1/tickets/${number}/events`, headers: auth });
+  const response = await stack.app.inject({
+    method: 'GET',
+    url: `/v1/tickets/${number}/events`,
+    headers: auth,
+  });
   return response.json().events.map((event: { type: string }) => event.type);
 }
 
@@ -122,7 +136,10 @@ describe('creating a ticket over HTTP', () => {
       { timeout: 15_000, interval: 200 },
     );
     expect(escalated.sla.firstResponse.breached).toBe(true);
-    const [row] = await stack.database.db.select().from(escalations).where(eq(escalations.ticketNumber, ticket.number));
+    const [row] = await stack.database.db
+      .select()
+      .from(escalations)
+      .where(eq(escalations.ticketNumber, ticket.number));
     const lateness = Date.parse(row!.firedAt) - Date.parse(row!.missedDeadline);
     expect(lateness).toBeGreaterThanOrEqual(0);
     expect(lateness).toBeLessThan(2_000);
@@ -138,7 +155,10 @@ describe('creating a ticket over HTTP', () => {
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.json().number).toBe(first.json().number);
     const before = await rowCounts();
-    const different = await createTicket({ ...validBody, description: 'Something else' }, { 'idempotency-key': key });
+    const different = await createTicket(
+      { ...validBody, description: 'Something else' },
+      { 'idempotency-key': key },
+    );
     expect(different.statusCode).toBe(422);
     expect(different.json().detail).toContain(key);
     expect(await rowCounts()).toEqual(before);
@@ -203,11 +223,31 @@ describe('driving a ticket through its lifecycle', () => {
 
 describe('bad input gets a clear 4xx and writes nothing', () => {
   it.each([
-    ['missing required fields', { channel: 'phone' }, 400, /body\.category.*body\.priority.*body\.customer.*body\.description/],
-    ['a wrong enum value', { ...validBody, priority: 'asap' }, 400, /body\.priority: Invalid option: expected one of "normal"\|"urgent"\|"critical"/],
-    ['a bad phone number', { ...validBody, customer: { name: '张三', phone: 'call me' } }, 400, /body\.customer\.phone: must be a phone number/],
+    [
+      'missing required fields',
+      { channel: 'phone' },
+      400,
+      /body\.category.*body\.priority.*body\.customer.*body\.description/,
+    ],
+    [
+      'a wrong enum value',
+      { ...validBody, priority: 'asap' },
+      400,
+      /body\.priority: Invalid option: expected one of "normal"\|"urgent"\|"critical"/,
+    ],
+    [
+      'a bad phone number',
+      { ...validBody, customer: { name: '张三', phone: 'call me' } },
+      400,
+      /body\.customer\.phone: must be a phone number/,
+    ],
     ['an unknown field', { ...validBody, colour: 'red' }, 400, /Unrecognized key: "colour"/],
-    ['a bad purchase date', { ...validBody, product: { model: 'X', purchaseDate: '2026-02-30' } }, 400, /body\.product\.purchaseDate/],
+    [
+      'a bad purchase date',
+      { ...validBody, product: { model: 'X', purchaseDate: '2026-02-30' } },
+      400,
+      /body\.product\.purchaseDate/,
+    ],
   ])('%s', async (_, body, status, detail) => {
     const before = await rowCounts();
     const response = await createTicket(body);
@@ -242,7 +282,10 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
   });
 
   it('an unknown ticket is 404, for reads and actions', async () => {
-    expect((await stack.app.inject({ method: 'GET', url: '/v1/tickets/WO20000101-999', headers: auth })).statusCode).toBe(404);
+    expect(
+      (await stack.app.inject({ method: 'GET', url: '/v1/tickets/WO20000101-999', headers: auth }))
+        .statusCode,
+    ).toBe(404);
     const response = await act('WO20000101-999', 'acknowledge');
     expect(response.statusCode).toBe(404);
     expect(response.json().detail).toBe('no ticket WO20000101-999');
@@ -303,8 +346,16 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
       headers: { authorization: `Bearer ${AGENT_KEY}` },
       payload: validBody,
     });
-    const events = await stack.app.inject({ method: 'GET', url: `/v1/tickets/${response.json().number}/events`, headers: auth });
-    expect(events.json().events[0]).toMatchObject({ type: 'created', actorId: 'agent-7', actorRole: 'agent' });
+    const events = await stack.app.inject({
+      method: 'GET',
+      url: `/v1/tickets/${response.json().number}/events`,
+      headers: auth,
+    });
+    expect(events.json().events[0]).toMatchObject({
+      type: 'created',
+      actorId: 'agent-7',
+      actorRole: 'agent',
+    });
   });
 });
 

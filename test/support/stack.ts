@@ -29,7 +29,10 @@ export interface ApiStack {
 }
 
 /** The real API against the test PostgreSQL and Temporal dev server, on its own task queue. */
-export async function startApi(options: { taskQueue: string; policy: Record<string, unknown> }): Promise<ApiStack> {
+export async function startApi(options: {
+  taskQueue: string;
+  policy: Record<string, unknown>;
+}): Promise<ApiStack> {
   const config = loadConfig({
     DATABASE_URL: inject('databaseUrl'),
     TEMPORAL_ADDRESS: inject('temporalAddress'),

@@ -18,38 +18,60 @@ const iso = (ms: number) => new Date(ms).toISOString();
 describe('business calendar', () => {
   it('counts only working hours, skipping the lunch break', () => {
     // Mon 2026-11-23 11:00 +08:00, 2bh: 11-12 then 13-14.
-    expect(iso(addBusinessTime(at('2026-11-23T11:00:00+08:00'), 2, 'bh', shanghai))).toBe('2026-11-23T06:00:00.000Z');
+    expect(iso(addBusinessTime(at('2026-11-23T11:00:00+08:00'), 2, 'bh', shanghai))).toBe(
+      '2026-11-23T06:00:00.000Z',
+    );
   });
 
   it('carries business hours over the weekend', () => {
     // Fri 2026-11-27 17:00 +08:00, 2bh: 17-18 Friday, 09-10 Monday 2026-11-30.
-    expect(iso(addBusinessTime(at('2026-11-27T17:00:00+08:00'), 2, 'bh', shanghai))).toBe('2026-11-30T02:00:00.000Z');
+    expect(iso(addBusinessTime(at('2026-11-27T17:00:00+08:00'), 2, 'bh', shanghai))).toBe(
+      '2026-11-30T02:00:00.000Z',
+    );
   });
 
   it('makes 5 business days from Monday 10:00 the next Monday 10:00', () => {
-    expect(iso(addBusinessTime(at('2026-11-23T10:00:00+08:00'), 5, 'bd', shanghai))).toBe('2026-11-30T02:00:00.000Z');
+    expect(iso(addBusinessTime(at('2026-11-23T10:00:00+08:00'), 5, 'bd', shanghai))).toBe(
+      '2026-11-30T02:00:00.000Z',
+    );
   });
 
   it('starts counting at the next opening when created out of hours', () => {
     // Sat 2026-11-28 22:00 +08:00, 1bh: Monday 09-10.
-    expect(iso(addBusinessTime(at('2026-11-28T22:00:00+08:00'), 1, 'bh', shanghai))).toBe('2026-11-30T02:00:00.000Z');
+    expect(iso(addBusinessTime(at('2026-11-28T22:00:00+08:00'), 1, 'bh', shanghai))).toBe(
+      '2026-11-30T02:00:00.000Z',
+    );
   });
 
   it('skips holidays and works make-up days (调休)', () => {
     // Wed 2026-09-30 17:00 +08:00; Oct 1-2 are holidays, Oct 3-4 a weekend, Mon Oct 5 works.
-    expect(iso(addBusinessTime(at('2026-09-30T17:00:00+08:00'), 2, 'bh', shanghai))).toBe('2026-10-05T02:00:00.000Z');
+    expect(iso(addBusinessTime(at('2026-09-30T17:00:00+08:00'), 2, 'bh', shanghai))).toBe(
+      '2026-10-05T02:00:00.000Z',
+    );
     // Sat 2026-10-10 17:00 is not worked, Sun 2026-10-11 is a make-up working day.
-    expect(iso(addBusinessTime(at('2026-10-10T17:00:00+08:00'), 1, 'bh', shanghai))).toBe('2026-10-11T02:00:00.000Z');
+    expect(iso(addBusinessTime(at('2026-10-10T17:00:00+08:00'), 1, 'bh', shanghai))).toBe(
+      '2026-10-11T02:00:00.000Z',
+    );
   });
 
   it('ends exactly at closing time when the work fills the day', () => {
-    expect(iso(addBusinessTime(at('2026-11-23T09:00:00+08:00'), 8, 'bh', shanghai))).toBe('2026-11-23T10:00:00.000Z');
+    expect(iso(addBusinessTime(at('2026-11-23T09:00:00+08:00'), 8, 'bh', shanghai))).toBe(
+      '2026-11-23T10:00:00.000Z',
+    );
   });
 
   it('keeps local opening hours across the spring DST change (America/New_York)', () => {
-    const newYork: BusinessCalendar = { ...shanghai, timeZone: 'America/New_York', workingHours: [['09:00', '17:00']], holidays: [], extraWorkingDays: [] };
+    const newYork: BusinessCalendar = {
+      ...shanghai,
+      timeZone: 'America/New_York',
+      workingHours: [['09:00', '17:00']],
+      holidays: [],
+      extraWorkingDays: [],
+    };
     // Fri 2026-03-06 16:00 EST (-05:00); clocks go forward Sun 2026-03-08; Mon 09:00 is EDT (-04:00).
-    expect(iso(addBusinessTime(at('2026-03-06T16:00:00-05:00'), 2, 'bh', newYork))).toBe('2026-03-09T14:00:00.000Z');
+    expect(iso(addBusinessTime(at('2026-03-06T16:00:00-05:00'), 2, 'bh', newYork))).toBe(
+      '2026-03-09T14:00:00.000Z',
+    );
   });
 
   it('counts the real length of a 23-hour DST day (Europe/Berlin, round the clock)', () => {
@@ -61,7 +83,9 @@ describe('business calendar', () => {
       extraWorkingDays: [],
     };
     // Sun 2026-03-29 00:00 CET (23:00Z the day before) lasts 23 hours; 24bh ends Mon 01:00 CEST = 23:00Z.
-    expect(iso(addBusinessTime(at('2026-03-28T23:00:00Z'), 24, 'bh', berlin))).toBe('2026-03-29T23:00:00.000Z');
+    expect(iso(addBusinessTime(at('2026-03-28T23:00:00Z'), 24, 'bh', berlin))).toBe(
+      '2026-03-29T23:00:00.000Z',
+    );
   });
 
   it('gives the business date in the calendar time zone', () => {

@@ -21,7 +21,13 @@ const MIN = 60_000;
 const defaults = policy();
 
 function open(priority: 'normal' | 'critical' = 'normal'): TicketState {
-  return openTicket({ number: 'WO20261123-001', intake: intake({ priority }), createdBy: AGENT, createdAtMs: T0, policy: defaults });
+  return openTicket({
+    number: 'WO20261123-001',
+    intake: intake({ priority }),
+    createdBy: AGENT,
+    createdAtMs: T0,
+    policy: defaults,
+  });
 }
 
 function act<A extends ActionName>(state: TicketState, action: A, input: ActionInput<A>, nowMs: number) {
@@ -36,7 +42,11 @@ describe('ticket lifecycle', () => {
   it('opens a ticket with its 10-minute first-response clock running', () => {
     const ticket = open();
     expect(ticket.status).toBe('new');
-    expect(ticket.clocks.firstResponse).toMatchObject({ dueAt: '2026-11-23T02:10:00.000Z', metAt: null, cycle: 1 });
+    expect(ticket.clocks.firstResponse).toMatchObject({
+      dueAt: '2026-11-23T02:10:00.000Z',
+      metAt: null,
+      cycle: 1,
+    });
     expect(nextDeadline(ticket)).toMatchObject({ clock: 'firstResponse', summary: 'first-response SLA 10m' });
     expect(ticket.warranty).toEqual({ status: 'in_warranty', expiresOn: '2027-03-15' });
   });
@@ -44,7 +54,9 @@ describe('ticket lifecycle', () => {
   it('notifies the supervisor at creation for a critical ticket only', () => {
     const critical = recordOpening(open('critical'));
     expect(critical.events.map((event) => event.type)).toEqual(['created', 'notification']);
-    expect(critical.notifications).toMatchObject([{ kind: 'critical_ticket_created', recipientRole: 'supervisor' }]);
+    expect(critical.notifications).toMatchObject([
+      { kind: 'critical_ticket_created', recipientRole: 'supervisor' },
+    ]);
     expect(recordOpening(open()).notifications).toEqual([]);
   });
 
@@ -76,7 +88,10 @@ describe('ticket lifecycle', () => {
     act(ticket, 'acknowledge', {}, T0 + 3 * MIN);
     expect(ticket.clocks.firstResponse?.metAt).toBe('2026-11-23T02:03:00.000Z');
     expect(breachDueClocks(ticket, T0 + 60 * MIN, emptyChange())).toBe(false);
-    expect(ticketView(ticket, T0 + 60 * MIN).sla.firstResponse).toMatchObject({ breached: false, remainingMs: null });
+    expect(ticketView(ticket, T0 + 60 * MIN).sla.firstResponse).toMatchObject({
+      breached: false,
+      remainingMs: null,
+    });
   });
 
   it('resolving starts the 24-hour callback clock; a missed callback escalates and falls back to an SMS survey', () => {
@@ -112,7 +127,9 @@ describe('ticket lifecycle', () => {
     const change = emptyChange();
     breachDueClocks(ticket, T0 + 70 * MIN, change);
     expect(ticket.escalationLevel).toBe(2);
-    expect(change.escalations).toMatchObject([{ clock: 'complaintFollowUp', level: 2, reason: 'complaint_follow_up_missed' }]);
+    expect(change.escalations).toMatchObject([
+      { clock: 'complaintFollowUp', level: 2, reason: 'complaint_follow_up_missed' },
+    ]);
     expect(change.notifications).toMatchObject([{ kind: 'escalation', recipientRole: 'manager' }]);
   });
 
@@ -129,10 +146,19 @@ describe('ticket lifecycle', () => {
     act(ticket, 'acknowledge', {}, T0 + MIN);
     act(ticket, 'resolve', { summary: 'Fixed' }, T0 + 2 * MIN);
     act(ticket, 'callback', unhappyCallback, T0 + 3 * MIN);
-    act(ticket, 'follow-up', { contactMade: true, cause: 'Rude visit', improvementPlan: 'Senior engineer revisits' }, T0 + 30 * MIN);
+    act(
+      ticket,
+      'follow-up',
+      { contactMade: true, cause: 'Rude visit', improvementPlan: 'Senior engineer revisits' },
+      T0 + 30 * MIN,
+    );
     expect(ticket.status).toBe('resolved');
     expect(ticket.clocks.complaintFollowUp?.metAt).toBe('2026-11-23T02:30:00.000Z');
-    expect(ticket.clocks.callback).toMatchObject({ cycle: 2, metAt: null, dueAt: '2026-11-24T02:30:00.000Z' });
+    expect(ticket.clocks.callback).toMatchObject({
+      cycle: 2,
+      metAt: null,
+      dueAt: '2026-11-24T02:30:00.000Z',
+    });
     const change = emptyChange();
     breachDueClocks(ticket, T0 + 25 * 60 * MIN, change);
     expect(change.escalations.map((e) => e.id)).toEqual(['WO20261123-001:callback:2']);
@@ -147,7 +173,9 @@ describe('ticket lifecycle', () => {
     const ticket = open();
     const before = JSON.stringify(ticket);
     expect(() => act(ticket, action, input as never, T0)).toThrow(IllegalTransitionError);
-    expect(() => act(ticket, action, input as never, T0)).toThrow(`cannot ${action} a ticket that is new; allowed now: acknowledge`);
+    expect(() => act(ticket, action, input as never, T0)).toThrow(
+      `cannot ${action} a ticket that is new; allowed now: acknowledge`,
+    );
     expect(JSON.stringify(ticket)).toBe(before);
   });
 
@@ -156,7 +184,9 @@ describe('ticket lifecycle', () => {
     act(ticket, 'acknowledge', {}, T0 + MIN);
     act(ticket, 'resolve', { summary: 'Fixed' }, T0 + 2 * MIN);
     act(ticket, 'close', { reason: 'customer_unreachable' }, T0 + 3 * MIN);
-    expect(() => act(ticket, 'acknowledge', {}, T0 + 4 * MIN)).toThrow('cannot acknowledge a ticket that is closed; allowed now: none');
+    expect(() => act(ticket, 'acknowledge', {}, T0 + 4 * MIN)).toThrow(
+      'cannot acknowledge a ticket that is closed; allowed now: none',
+    );
   });
 
   it('bumps the version and numbers timeline events in order', () => {
@@ -169,7 +199,10 @@ describe('ticket lifecycle', () => {
 
   it('shows live SLA clocks: remaining time, and breached once the deadline passes unmet', () => {
     const ticket = open();
-    expect(ticketView(ticket, T0 + 4 * MIN).sla.firstResponse).toMatchObject({ remainingMs: 6 * MIN, breached: false });
+    expect(ticketView(ticket, T0 + 4 * MIN).sla.firstResponse).toMatchObject({
+      remainingMs: 6 * MIN,
+      breached: false,
+    });
     const late = ticketView(ticket, T0 + 11 * MIN);
     expect(late.sla.firstResponse).toMatchObject({ remainingMs: 0, breached: true });
     expect(late.slaBreached).toBe(true);
@@ -185,8 +218,14 @@ describe('ticket numbers and warranty', () => {
   });
 
   it('derives warranty from the purchase date and the warranty period', () => {
-    expect(deriveWarranty('2025-11-23', 12, '2026-11-22')).toEqual({ status: 'in_warranty', expiresOn: '2026-11-23' });
-    expect(deriveWarranty('2025-11-23', 12, '2026-11-23')).toEqual({ status: 'out_of_warranty', expiresOn: '2026-11-23' });
+    expect(deriveWarranty('2025-11-23', 12, '2026-11-22')).toEqual({
+      status: 'in_warranty',
+      expiresOn: '2026-11-23',
+    });
+    expect(deriveWarranty('2025-11-23', 12, '2026-11-23')).toEqual({
+      status: 'out_of_warranty',
+      expiresOn: '2026-11-23',
+    });
     expect(deriveWarranty(undefined, 12, '2026-11-23')).toEqual({ status: 'unknown', expiresOn: null });
   });
 });

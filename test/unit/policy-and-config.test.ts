@@ -36,7 +36,10 @@ describe('SLA policy file', () => {
   it.each([
     [{ firstResponse: '10 minutes' }, /firstResponse: "10 minutes" is not a duration/],
     [{ plan: { urgent: '-5m' } }, /plan\.urgent: "-5m" is not a duration/],
-    [{ calendar: { workingHours: [['18:00', '09:00']] } }, /calendar\.workingHours\.0: working-hour intervals/],
+    [
+      { calendar: { workingHours: [['18:00', '09:00']] } },
+      /calendar\.workingHours\.0: working-hour intervals/,
+    ],
     [{ calendar: { holidays: ['2026-13-01'] } }, /calendar\.holidays\.0/],
     [{ timeZone: 'Mars/Olympus' }, /timeZone: must be an IANA time zone/],
     [{ qcSampleRate: 1.5 }, /qcSampleRate/],
@@ -66,13 +69,19 @@ describe('configuration', () => {
   it('uses the documented defaults and the development key when API_KEYS is unset', () => {
     const config = loadConfig({});
     expect(config.port).toBe(3000);
-    expect(config.temporal).toMatchObject({ address: 'localhost:7233', namespace: 'default', taskQueue: 'aftercare-tickets' });
+    expect(config.temporal).toMatchObject({
+      address: 'localhost:7233',
+      namespace: 'default',
+      taskQueue: 'aftercare-tickets',
+    });
     expect(config.usingDevAdminKey).toBe(true);
     expect(config.apiKeys).toEqual([{ key: DEV_ADMIN_KEY, actor: { id: 'dev-admin', role: 'admin' } }]);
   });
 
   it('refuses to start in production without API_KEYS', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/API_KEYS: required when NODE_ENV=production/);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /API_KEYS: required when NODE_ENV=production/,
+    );
   });
 
   it('parses API_KEYS entries into roles and actors', () => {

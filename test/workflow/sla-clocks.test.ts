@@ -53,7 +53,8 @@ async function startTicket(priority: 'normal' | 'critical' = 'normal') {
   return { number, handle, createdAtMs: Date.parse(ticket.createdAt) };
 }
 
-const stateOf = (handle: WorkflowHandle<typeof ticketWorkflow>): Promise<TicketState> => handle.query(ticketStateQuery);
+const stateOf = (handle: WorkflowHandle<typeof ticketWorkflow>): Promise<TicketState> =>
+  handle.query(ticketStateQuery);
 
 async function escalationsOf(number: string, expected: number) {
   return vi.waitFor(async () => {
@@ -65,7 +66,9 @@ async function escalationsOf(number: string, expected: number) {
 
 async function acknowledgeAndResolve(handle: WorkflowHandle<typeof ticketWorkflow>) {
   await handle.executeUpdate(actionUpdates.acknowledge, { args: [{ actor: SUPERVISOR, input: {} }] });
-  await handle.executeUpdate(actionUpdates.resolve, { args: [{ actor: SUPERVISOR, input: { summary: 'Replaced the fan motor' } }] });
+  await handle.executeUpdate(actionUpdates.resolve, {
+    args: [{ actor: SUPERVISOR, input: { summary: 'Replaced the fan motor' } }],
+  });
 }
 
 describe('the three core SLA clocks at their real lengths', () => {
@@ -86,7 +89,9 @@ describe('the three core SLA clocks at their real lengths', () => {
 
     await env.sleep(HOUR);
     await escalationsOf(number, 1);
-    const escalatedEvents = (await listTicketEvents(database.db, number)).filter((event) => event.type === 'escalated');
+    const escalatedEvents = (await listTicketEvents(database.db, number)).filter(
+      (event) => event.type === 'escalated',
+    );
     expect(escalatedEvents).toHaveLength(1);
   });
 
@@ -116,7 +121,9 @@ describe('the three core SLA clocks at their real lengths', () => {
     const [escalation] = await escalationsOf(number, 1);
     expect(escalation).toMatchObject({ clock: 'callback', level: 1, reason: 'callback_missed' });
     await vi.waitFor(async () => {
-      const kinds = (await listTicketEvents(database.db, number)).map((event) => event.data.kind).filter(Boolean);
+      const kinds = (await listTicketEvents(database.db, number))
+        .map((event) => event.data.kind)
+        .filter(Boolean);
       expect(kinds).toEqual(['escalation', 'sms_survey']);
     });
   });
@@ -134,18 +141,26 @@ describe('the three core SLA clocks at their real lengths', () => {
     await env.sleep(2 * MINUTE);
     expect((await stateOf(handle)).escalationLevel).toBe(2);
     const [escalation] = await escalationsOf(number, 1);
-    expect(escalation).toMatchObject({ clock: 'complaintFollowUp', level: 2, reason: 'complaint_follow_up_missed' });
+    expect(escalation).toMatchObject({
+      clock: 'complaintFollowUp',
+      level: 2,
+      reason: 'complaint_follow_up_missed',
+    });
   });
 
   it('the validator refuses an illegal transition and nothing is written', async () => {
     const { number, handle } = await startTicket();
     await vi.waitFor(async () => expect(await listTicketEvents(database.db, number)).toHaveLength(1));
-    const refused = handle.executeUpdate(actionUpdates.resolve, { args: [{ actor: AGENT, input: { summary: 'x' } }] });
+    const refused = handle.executeUpdate(actionUpdates.resolve, {
+      args: [{ actor: AGENT, input: { summary: 'x' } }],
+    });
     await expect(refused).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
     const failure = await refused.catch((error: WorkflowUpdateFailedError) => error.cause);
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect((failure as ApplicationFailure).type).toBe(FAILURE_ILLEGAL_TRANSITION);
-    expect((failure as ApplicationFailure).message).toBe('cannot resolve a ticket that is new; allowed now: acknowledge');
+    expect((failure as ApplicationFailure).message).toBe(
+      'cannot resolve a ticket that is new; allowed now: acknowledge',
+    );
     const state = await stateOf(handle);
     expect(state).toMatchObject({ status: 'new', version: 1 });
     expect(await listTicketEvents(database.db, number)).toHaveLength(1);

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Creates or upgrades Temporal's schemas in PostgreSQL; safe to run on every `docker-compose up`.
+set -eu
+tool="temporal-sql-tool --plugin postgres12 --ep postgresql -u ${POSTGRES_USER} -p 5432"
+schema=/etc/temporal/schema/postgresql/v12
+for db in temporal temporal_visibility; do
+  case "$db" in temporal) dir="$schema/temporal/versioned" ;; *) dir="$schema/visibility/versioned" ;; esac
+  $tool --db "$db" create || true
+  $tool --db "$db" setup-schema -v 0.0 || true
+  $tool --db "$db" update-schema -d "$dir"
+done
