@@ -10,8 +10,10 @@ import {
 } from 'fastify-type-provider-zod';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
-import { createAuthenticator } from './auth';
+import { AesGcmPayloadCodec } from '../temporal/codec';
+import { createAuthenticator, createKeyResolver } from './auth';
 import { registerProblemHandlers } from './problem';
+import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { ticketRoutes } from './routes/tickets';
 import { createTicketService } from './ticket-service';
@@ -58,8 +60,10 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
     temporal,
     taskQueue: config.temporal.taskQueue,
     policy: config.policy,
+    customerIdSecret: config.customerIdSecret,
   });
-  const authenticate = createAuthenticator(config.apiKeys);
+  const actorForKey = createKeyResolver(config.apiKeys);
+  const authenticate = createAuthenticator(actorForKey);
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', authenticate);
@@ -67,5 +71,11 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
     },
     { prefix: '/v1' },
   );
+  await app.register(codecRoutes, {
+    prefix: '/codec',
+    codec: new AesGcmPayloadCodec(config.payloadKeys),
+    corsOrigins: config.codecCorsOrigins,
+    actorForKey,
+  });
   return app;
 }

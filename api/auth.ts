@@ -13,22 +13,29 @@ declare module 'fastify' {
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
 /**
- * Bearer keys from API_KEYS. Every configured key is compared, each in constant time, so neither the
- * answer nor its timing says how close a guess came.
+ * Finds the actor of an API key. Every configured key is compared, each in constant time, so
+ * neither the answer nor its timing says how close a guess came.
  */
-export function createAuthenticator(apiKeys: readonly ApiKey[]) {
+export function createKeyResolver(apiKeys: readonly ApiKey[]): (key: string) => Actor | undefined {
   const known = apiKeys.map((entry) => ({ digest: digest(entry.key), actor: entry.actor }));
-  return async function authenticate(request: FastifyRequest): Promise<void> {
-    const header = request.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match?.[1]) {
-      throw new Problem(401, 'Unauthorized', 'send an API key as "Authorization: Bearer <key>"');
-    }
-    const presented = digest(match[1]);
+  return (key) => {
+    const presented = digest(key);
     let actor: Actor | undefined;
     for (const entry of known) {
       if (timingSafeEqual(entry.digest, presented)) actor = entry.actor;
     }
+    return actor;
+  };
+}
+
+/** The `onRequest` hook of `/v1`: a bearer key from API_KEYS, or 401. */
+export function createAuthenticator(actorForKey: (key: string) => Actor | undefined) {
+  return async function authenticate(request: FastifyRequest): Promise<void> {
+    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+    if (!match?.[1]) {
+      throw new Problem(401, 'Unauthorized', 'send an API key as "Authorization: Bearer <key>"');
+    }
+    const actor = actorForKey(match[1]);
     if (!actor) throw new Problem(401, 'Unauthorized', 'the API key is not valid');
     request.actor = actor;
   };

@@ -4,6 +4,7 @@ import { connectDatabase } from '../db/client';
 import { applyMigrations } from '../db/migrate';
 import { createLogger } from '../logger';
 import { connectClient } from '../temporal/connection';
+import { createDataConverter } from '../temporal/data-converter';
 import { buildApp } from './app';
 
 /** `npm run api`: applies migrations, then serves the HTTP API against the configured services. */
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
   const databaseUrl = requireDatabaseUrl(config);
   await applyMigrations(databaseUrl);
   const database = connectDatabase(databaseUrl);
-  const temporal = await connectClient(config.temporal);
+  const temporal = await connectClient(config.temporal, createDataConverter(config.payloadKeys));
   const app = await buildApp({ config, db: database.db, temporal, logger });
   closeWithGrace({ delay: 10_000 }, async ({ err }) => {
     if (err) logger.error({ err }, 'api stopping after an error');

@@ -28,6 +28,8 @@ import {
   type ActionRequest,
   type ActionUpdate,
 } from '../workflows/messages';
+import { initialSearchAttributes } from '../temporal/search-attributes';
+import { customerIdOf } from './customer-id';
 import { Problem } from './problem';
 
 export interface TicketServiceDependencies {
@@ -35,6 +37,7 @@ export interface TicketServiceDependencies {
   readonly temporal: Client;
   readonly taskQueue: string;
   readonly policy: SlaPolicy;
+  readonly customerIdSecret: string;
 }
 
 export interface CreatedTicket {
@@ -55,7 +58,13 @@ function illegalTransition(error: IllegalTransitionError): Problem {
 }
 
 /** Creating tickets and sending their workflows lifecycle actions. */
-export function createTicketService({ db, temporal, taskQueue, policy }: TicketServiceDependencies) {
+export function createTicketService({
+  db,
+  temporal,
+  taskQueue,
+  policy,
+  customerIdSecret,
+}: TicketServiceDependencies) {
   async function startTicketWorkflow(ticket: TicketState): Promise<void> {
     try {
       await temporal.workflow.start<typeof ticketWorkflow>('ticketWorkflow', {
@@ -65,6 +74,7 @@ export function createTicketService({ db, temporal, taskQueue, policy }: TicketS
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         staticSummary: `${ticket.number} · ${ticket.intake.category} · ${ticket.intake.priority}`,
+        typedSearchAttributes: initialSearchAttributes(ticket),
       });
     } catch (error) {
       // A closed ticket's workflow is finished: a late repeat must not start it again.
@@ -112,6 +122,7 @@ export function createTicketService({ db, temporal, taskQueue, policy }: TicketS
       const opened = openTicket({
         number: claim.ticketNumber,
         intake,
+        customerId: customerIdOf(intake.customer.phone, customerIdSecret),
         createdBy: actor,
         createdAtMs: Date.parse(claim.createdAt),
         policy,

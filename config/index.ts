@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { SlaPolicy } from '../domain/policy';
 import { ROLES, type Actor } from '../domain/ticket';
+import type { EncryptionKey } from '../temporal/codec';
 import { loadPolicy } from './policy-file';
 
 /**
@@ -8,6 +10,16 @@ import { loadPolicy } from './policy-file';
  * stops start-up with a message that names the variable.
  */
 export const DEV_ADMIN_KEY = 'dev-admin-key';
+
+/**
+ * Development stand-ins for the secrets production must configure: known to everyone who reads
+ * this file, so `NODE_ENV=production` refuses to start with them.
+ */
+const DEV_PAYLOAD_KEY: EncryptionKey = {
+  id: 'dev',
+  key: createHash('sha256').update('aftercare development payload key').digest(),
+};
+const DEV_CUSTOMER_ID_SECRET = 'aftercare-development-customer-id-secret';
 
 const apiKeyEntry = z
   .string()
@@ -48,6 +60,9 @@ const envSchema = z.object({
   TEMPORAL_API_KEY: optionalText,
   API_KEYS: optionalText,
   SLA_POLICY_FILE: optionalText,
+  PAYLOAD_ENCRYPTION_KEYS: optionalText,
+  CUSTOMER_ID_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  CODEC_CORS_ORIGINS: z.string().default('http://localhost:8233,http://localhost:8080'),
 });
 
 export interface ApiKey {
@@ -74,6 +89,12 @@ export interface AppConfig {
   /** True when API_KEYS was unset in development and the documented dev-admin-key is in use. */
   readonly usingDevAdminKey: boolean;
   readonly policy: SlaPolicy;
+  /** The first key encrypts; all of them decrypt (rotation). */
+  readonly payloadKeys: readonly EncryptionKey[];
+  /** Keys the CustomerId search attribute: a hash operators can filter by, never the phone. */
+  readonly customerIdSecret: string;
+  /** Origins (Temporal UI) allowed to call the codec endpoint from a browser. */
+  readonly codecCorsOrigins: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -103,6 +124,27 @@ function parseApiKeys(raw: string | undefined, env: AppConfig['env']): { keys: A
   return { keys, dev: false };
 }
 
+function parsePayloadKeys(raw: string | undefined, env: AppConfig['env']): EncryptionKey[] {
+  if (!raw) {
+    if (env === 'production') throw new ConfigError('PAYLOAD_ENCRYPTION_KEYS: required when NODE_ENV=production');
+    return [DEV_PAYLOAD_KEY];
+  }
+  const keys = raw.split(',').map((entry, index) => {
+    const match = /^([A-Za-z0-9_.-]{1,64}):([A-Za-z0-9+/=]+)$/.exec(entry.trim());
+    const key = match ? Buffer.from(match[2] ?? '', 'base64') : undefined;
+    if (!match?.[1] || key?.length !== 32) {
+      throw new ConfigError(
+        `PAYLOAD_ENCRYPTION_KEYS: entry ${index + 1} must be keyId:base64 of 32 random bytes (openssl rand -base64 32)`,
+      );
+    }
+    return { id: match[1], key };
+  });
+  if (new Set(keys.map((entry) => entry.id)).size !== keys.length) {
+    throw new ConfigError('PAYLOAD_ENCRYPTION_KEYS: the same key id appears twice');
+  }
+  return keys;
+}
+
 function temporalTls(env: z.infer<typeof envSchema>): TemporalSettings['tls'] {
   const { TEMPORAL_TLS_CERT_PATH: certPath, TEMPORAL_TLS_KEY_PATH: keyPath } = env;
   if (Boolean(certPath) !== Boolean(keyPath)) {
@@ -116,6 +158,12 @@ function temporalTls(env: z.infer<typeof envSchema>): TemporalSettings['tls'] {
   };
   const anySet = Object.values(tls).some(Boolean) || Boolean(env.TEMPORAL_API_KEY);
   return anySet ? tls : undefined;
+}
+
+function customerIdSecret(raw: string | undefined, env: AppConfig['env']): string {
+  if (raw) return raw;
+  if (env === 'production') throw new ConfigError('CUSTOMER_ID_SECRET: required when NODE_ENV=production');
+  return DEV_CUSTOMER_ID_SECRET;
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -142,6 +190,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     apiKeys: apiKeys.keys,
     usingDevAdminKey: apiKeys.dev,
     policy: loadPolicy(env.SLA_POLICY_FILE),
+    payloadKeys: parsePayloadKeys(env.PAYLOAD_ENCRYPTION_KEYS, env.NODE_ENV),
+    customerIdSecret: customerIdSecret(env.CUSTOMER_ID_SECRET, env.NODE_ENV),
+    codecCorsOrigins: env.CODEC_CORS_ORIGINS.split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
   };
 }
 

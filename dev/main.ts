@@ -53,6 +53,8 @@ function stopRole(role: Role): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const config = loadConfig();
+  const apiUrl = `http://localhost:${config.port}`;
   mkdirSync(DATA_DIR, { recursive: true });
   let postgres: RunningPostgres | undefined;
   let temporal: RunningDevServer | undefined;
@@ -93,18 +95,17 @@ async function main(): Promise<void> {
       dbFilename: path.join(DATA_DIR, 'temporal.sqlite'),
       port: TEMPORAL_PORT,
       uiPort: TEMPORAL_UI_PORT,
+      codecEndpoint: `${apiUrl}/codec`,
       log: say,
     });
     temporalAddress = temporal.address;
     say(`Temporal dev server on ${temporalAddress}, history in .data/temporal.sqlite`);
   }
   const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress };
-  const config = loadConfig(env);
   await applyMigrations(databaseUrl);
   say('migrations applied');
   for (const role of roles) startRole(role, env, () => stopping);
 
-  const apiUrl = `http://localhost:${config.port}`;
   say('Aftercare is starting:');
   say(`  API docs     ${apiUrl}/docs`);
   say(`  Temporal UI  ${temporal?.uiUrl ?? `(external Temporal at ${temporalAddress})`}`);

@@ -10,6 +10,8 @@ export interface DevServerOptions {
   readonly dbFilename?: string;
   readonly port?: number;
   readonly uiPort?: number;
+  /** Where Temporal UI sends payloads to be decoded: Aftercare's `/codec` endpoint. */
+  readonly codecEndpoint?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -34,7 +36,13 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
       ui: options.uiPort !== undefined,
       uiPort: options.uiPort,
       searchAttributes: TICKET_SEARCH_ATTRIBUTES,
-      extraArgs: ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF'],
+      extraArgs: [
+        '--sqlite-pragma',
+        'journal_mode=WAL',
+        '--sqlite-pragma',
+        'synchronous=OFF',
+        ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
+      ],
     },
   });
   const address = env.connection.options.address;

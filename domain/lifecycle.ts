@@ -96,6 +96,7 @@ export interface TransitionContext {
 interface OpenTicketRequest {
   readonly number: string;
   readonly intake: TicketIntake;
+  readonly customerId: string;
   readonly createdBy: Actor;
   readonly createdAtMs: number;
   readonly policy: SlaPolicy;
@@ -109,6 +110,7 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     version: 1,
     status: 'new',
     intake: request.intake,
+    customerId: request.customerId,
     warranty: deriveWarranty(
       request.intake.product?.purchaseDate,
       request.policy.warrantyMonths,

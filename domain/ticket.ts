@@ -140,6 +140,8 @@ export interface TicketState {
   version: number;
   status: TicketStatus;
   intake: TicketIntake;
+  /** Keyed hash of the customer's phone: the CustomerId operators search by, never the phone itself. */
+  customerId: string;
   warranty: Warranty;
   escalationLevel: EscalationLevel;
   assignee: string | null;

@@ -3,6 +3,7 @@ import { loadConfig, requireDatabaseUrl } from '../config';
 import { connectDatabase } from '../db/client';
 import { createLogger } from '../logger';
 import { connectWorkerConnection } from '../temporal/connection';
+import { createDataConverter } from '../temporal/data-converter';
 import { createTicketWorker } from './worker';
 
 /** `npm run worker`: runs ticket workflows and activities against the configured services. */
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    dataConverter: createDataConverter(config.payloadKeys),
     dependencies: { db: database.db },
   });
   closeWithGrace({ delay: 30_000 }, async ({ err }) => {

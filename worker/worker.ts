@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities';
 
@@ -13,6 +14,7 @@ export interface TicketWorkerOptions {
   readonly connection: NativeConnection;
   readonly namespace: string;
   readonly taskQueue: string;
+  readonly dataConverter: DataConverter;
   readonly dependencies: ActivityDependencies;
 }
 
@@ -22,6 +24,7 @@ export function createTicketWorker(options: TicketWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
+    dataConverter: options.dataConverter,
     workflowsPath: WORKFLOWS_PATH ?? `${workflowsEntry}.js`,
     activities: createActivities(options.dependencies),
   });

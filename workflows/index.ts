@@ -6,9 +6,11 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { TicketActivities } from '../activities';
+import { ticketSearchAttributes } from '../temporal/search-attributes';
 import { breachDueClocks, nextDeadline } from '../domain/clocks';
 import {
   ACTION_NAMES,
@@ -30,10 +32,11 @@ import {
   type TicketWorkflowInput,
 } from './messages';
 
-const { recordTicketChange } = proxyActivities<TicketActivities>({
+const ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} as const;
+const { recordTicketChange } = proxyActivities<TicketActivities>(ACTIVITY_OPTIONS);
 
 function snapshot(state: TicketState): TicketState {
   return JSON.parse(JSON.stringify(state)) as TicketState;
@@ -56,7 +59,9 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
 
   async function persist(ticket: TicketState, change: TicketChange): Promise<void> {
     setCurrentDetails(describe(state));
-    await recordTicketChange({ ticket, change });
+    upsertSearchAttributes(ticketSearchAttributes(state));
+    const summary = `record ${change.events.map((event) => event.type).join(', ')}`;
+    await recordTicketChange.executeWithOptions({ ...ACTIVITY_OPTIONS, summary }, [{ ticket, change }]);
   }
 
   function validateRequest(action: ActionName, request: ActionRequest<ActionName>): void {

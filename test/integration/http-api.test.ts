@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { escalations, idempotencyKeys, ticketEvents, ticketNumberCounters, tickets } from '../../db/schema';
 import { connectWorkerConnection } from '../../temporal/connection';
 import { createTicketWorker } from '../../worker/worker';
-import { satisfiedCallback, unhappyCallback } from '../support/fixtures';
+import { satisfiedCallback, testDataConverter, unhappyCallback } from '../support/fixtures';
 import { ADMIN_KEY, AGENT_KEY, startApi, type ApiStack } from '../support/stack';
 
 /**
@@ -24,6 +24,7 @@ beforeAll(async () => {
     connection,
     namespace: stack.config.temporal.namespace,
     taskQueue,
+    dataConverter: testDataConverter,
     dependencies: { db: stack.database.db },
   });
   const running = worker.run();

@@ -1,10 +1,17 @@
 import { randomInt } from 'node:crypto';
+import { loadConfig } from '../../config';
 import { parsePolicy } from '../../config/policy-file';
+import { createDataConverter } from '../../temporal/data-converter';
 import type { SlaPolicy } from '../../domain/policy';
 import { ticketIntakeSchema, type Actor, type TicketIntake } from '../../domain/ticket';
 
 export const AGENT: Actor = { id: 'agent-7', role: 'agent' };
 export const SUPERVISOR: Actor = { id: 'sup-1', role: 'supervisor' };
+
+/** The development payload key: what `npm run dev` and the API under test use. */
+export const testDataConverter = createDataConverter(loadConfig({}).payloadKeys);
+
+export const TEST_CUSTOMER_ID = 'c_test';
 
 export function intake(overrides: Partial<TicketIntake> = {}): TicketIntake {
   return ticketIntakeSchema.parse({

@@ -9,6 +9,7 @@ import { buildApp } from '../../api/app';
 import { loadConfig, type AppConfig } from '../../config';
 import { connectDatabase, type DatabaseHandle } from '../../db/client';
 import { connectClient } from '../../temporal/connection';
+import { testDataConverter } from './fixtures';
 
 export const ADMIN_KEY = 'test-admin-key-0001';
 export const AGENT_KEY = 'test-agent-key-0007';
@@ -41,7 +42,7 @@ export async function startApi(options: {
     API_KEYS: `${ADMIN_KEY}:admin:ops-1,${AGENT_KEY}:agent:agent-7`,
   });
   const database = connectDatabase(inject('databaseUrl'), { max: 10 });
-  const temporal = await connectClient(config.temporal);
+  const temporal = await connectClient(config.temporal, testDataConverter);
   const app = await buildApp({ config, db: database.db, temporal, logger: pino({ level: 'silent' }) });
   return {
     config,

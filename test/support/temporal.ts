@@ -2,14 +2,19 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Database } from '../../db/client';
+import { registerSearchAttributes } from '../../temporal/register-search-attributes';
 import { createTicketWorker } from '../../worker/worker';
+import { testDataConverter } from './fixtures';
 
 /** A time-skipping Temporal test server (the Java one) for proving clocks at their real lengths. */
-export function createTimeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+export async function createTimeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   const path = inject('testServerPath');
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: path ? { type: 'existing-path', path } : { type: 'cached-download' } },
+    client: { dataConverter: testDataConverter },
   });
+  await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
 }
 
 export interface RunningWorker {
@@ -27,6 +32,7 @@ export async function runTicketWorker(
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
+    dataConverter: testDataConverter,
     dependencies: { db },
   });
   const running = worker.run();

@@ -14,7 +14,7 @@ import { emptyChange, type TicketState } from '../../domain/ticket';
 import { formatTicketNumber, isTicketNumber } from '../../domain/ticket-number';
 import { ticketView } from '../../domain/view';
 import { deriveWarranty } from '../../domain/warranty';
-import { AGENT, intake, policy, satisfiedCallback, SUPERVISOR, unhappyCallback } from '../support/fixtures';
+import { AGENT, intake, policy, satisfiedCallback, SUPERVISOR, TEST_CUSTOMER_ID, unhappyCallback } from '../support/fixtures';
 
 const T0 = Date.parse('2026-11-23T02:00:00Z');
 const MIN = 60_000;
@@ -24,6 +24,7 @@ function open(priority: 'normal' | 'critical' = 'normal'): TicketState {
   return openTicket({
     number: 'WO20261123-001',
     intake: intake({ priority }),
+    customerId: TEST_CUSTOMER_ID,
     createdBy: AGENT,
     createdAtMs: T0,
     policy: defaults,
