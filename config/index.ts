@@ -126,7 +126,8 @@ function parseApiKeys(raw: string | undefined, env: AppConfig['env']): { keys: A
 
 function parsePayloadKeys(raw: string | undefined, env: AppConfig['env']): EncryptionKey[] {
   if (!raw) {
-    if (env === 'production') throw new ConfigError('PAYLOAD_ENCRYPTION_KEYS: required when NODE_ENV=production');
+    if (env === 'production')
+      throw new ConfigError('PAYLOAD_ENCRYPTION_KEYS: required when NODE_ENV=production');
     return [DEV_PAYLOAD_KEY];
   }
   const keys = raw.split(',').map((entry, index) => {

@@ -3,10 +3,15 @@ import { type Payload, type PayloadCodec, METADATA_ENCODING_KEY } from '@tempora
 import { temporal } from '@temporalio/proto';
 
 /**
- * Encrypts every payload the API and the worker hand to Temporal with AES-256-GCM, so customer
+ * Encrypts the payloads the API and the worker hand to Temporal with AES-256-GCM, so customer
  * names, phones, e-mails and addresses never sit in Temporal's history in clear text. Each payload
  * names the key it was sealed with; adding a new key in front rotates encryption while the older
  * keys still open what they sealed.
+ *
+ * A payload that is a bare JSON string stays readable: Temporal carries workflow summaries, current
+ * details and timer and activity names that way, and operators must read those at a glance. Aftercare
+ * never sends personal data as a bare string — tickets, inputs and results are objects — and the
+ * history tests check that no customer's name, phone, e-mail or address appears in clear.
  */
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
@@ -21,7 +26,14 @@ export interface EncryptionKey {
 }
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
-const fromUtf8 = (bytes: Uint8Array | null | undefined) => new TextDecoder().decode(bytes ?? new Uint8Array());
+const fromUtf8 = (bytes: Uint8Array | null | undefined) =>
+  new TextDecoder().decode(bytes ?? new Uint8Array());
+
+const QUOTE = 0x22;
+
+function isBareJsonString(payload: Payload): boolean {
+  return fromUtf8(payload.metadata?.[METADATA_ENCODING_KEY]) === 'json/plain' && payload.data?.[0] === QUOTE;
+}
 
 export class PayloadDecryptionError extends Error {
   override name = 'PayloadDecryptionError';
@@ -40,6 +52,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
+      if (isBareJsonString(payload)) return payload;
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', this.active.key, iv);
       cipher.setAAD(utf8(this.active.id));
@@ -60,14 +73,18 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       if (fromUtf8(payload.metadata?.[METADATA_ENCODING_KEY]) !== ENCRYPTED_ENCODING) return payload;
       const keyId = fromUtf8(payload.metadata?.[KEY_ID_METADATA]);
       const key = this.byId.get(keyId);
-      if (!key) throw new PayloadDecryptionError(`no payload encryption key with id "${keyId}" is configured`);
+      if (!key)
+        throw new PayloadDecryptionError(`no payload encryption key with id "${keyId}" is configured`);
       const sealed = Buffer.from(payload.data ?? new Uint8Array());
       const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
       decipher.setAAD(utf8(keyId));
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
       let plain: Buffer;
       try {
-        plain = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+        plain = Buffer.concat([
+          decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)),
+          decipher.final(),
+        ]);
       } catch {
         throw new PayloadDecryptionError(`payload sealed with key "${keyId}" failed authentication`);
       }

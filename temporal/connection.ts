@@ -23,7 +23,10 @@ export function connectionOptions(settings: TemporalSettings) {
   };
 }
 
-export async function connectClient(settings: TemporalSettings, dataConverter: DataConverter): Promise<Client> {
+export async function connectClient(
+  settings: TemporalSettings,
+  dataConverter: DataConverter,
+): Promise<Client> {
   const connection = await Connection.connect(connectionOptions(settings));
   return new Client({ connection, namespace: settings.namespace, dataConverter });
 }

@@ -13,7 +13,10 @@ export async function registerSearchAttributes(connection: Connection, namespace
   for (const key of TICKET_SEARCH_ATTRIBUTES) {
     const type = INDEXED_VALUE_TYPES[`INDEXED_VALUE_TYPE_${key.type}`];
     try {
-      await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: { [key.name]: type } });
+      await connection.operatorService.addSearchAttributes({
+        namespace,
+        searchAttributes: { [key.name]: type },
+      });
       added.push(key.name);
     } catch (error) {
       if (!/already exists/i.test(String(error))) throw error;

@@ -40,7 +40,10 @@ const fromJson = (payload: JsonPayload): Payload => ({
 
 const toJson = (payload: Payload): JsonPayload => ({
   metadata: Object.fromEntries(
-    Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+    Object.entries(payload.metadata ?? {}).map(([key, value]) => [
+      key,
+      Buffer.from(value).toString('base64'),
+    ]),
   ),
   data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
 });

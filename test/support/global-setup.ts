@@ -5,13 +5,14 @@ import type { TestProject } from 'vitest/node';
 import { applyMigrations } from '../../db/migrate';
 import { startEmbeddedPostgres } from '../../dev/embedded-postgres';
 import { startTemporalDevServer } from '../../dev/temporal-dev-server';
-import { resolveTemporalBinary, TEMPORAL_TEST_SERVER } from '../../temporal/binaries';
+import { resolveTemporalBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from '../../temporal/binaries';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
     temporalAddress: string;
     testServerPath: string | undefined;
+    temporalCliPath: string;
   }
 }
 
@@ -32,6 +33,9 @@ export default async function setup(project: TestProject) {
     resolveTemporalBinary(TEMPORAL_TEST_SERVER, { allowSdkDownload: true, log }),
   ]);
   await applyMigrations(postgres.url);
+  // The dev server above was started from this same binary; tests also use it as the operator's CLI.
+  const cli = await resolveTemporalBinary(TEMPORAL_CLI, { allowSdkDownload: false, log });
+  if (cli.executable.type === 'existing-path') project.provide('temporalCliPath', cli.executable.path);
   project.provide('databaseUrl', postgres.url);
   project.provide('temporalAddress', temporal.address);
   project.provide(

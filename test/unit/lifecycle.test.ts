@@ -14,7 +14,15 @@ import { emptyChange, type TicketState } from '../../domain/ticket';
 import { formatTicketNumber, isTicketNumber } from '../../domain/ticket-number';
 import { ticketView } from '../../domain/view';
 import { deriveWarranty } from '../../domain/warranty';
-import { AGENT, intake, policy, satisfiedCallback, SUPERVISOR, TEST_CUSTOMER_ID, unhappyCallback } from '../support/fixtures';
+import {
+  AGENT,
+  intake,
+  policy,
+  satisfiedCallback,
+  SUPERVISOR,
+  TEST_CUSTOMER_ID,
+  unhappyCallback,
+} from '../support/fixtures';
 
 const T0 = Date.parse('2026-11-23T02:00:00Z');
 const MIN = 60_000;

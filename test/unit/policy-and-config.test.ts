@@ -110,3 +110,36 @@ describe('configuration', () => {
     expect(() => loadConfig({ PORT: 'x' })).toThrow(ConfigError);
   });
 });
+
+describe('payload encryption and customer-id secrets', () => {
+  const key = (byte: number) => Buffer.alloc(32, byte).toString('base64');
+
+  it('reads PAYLOAD_ENCRYPTION_KEYS in order: the first encrypts, all decrypt', () => {
+    const config = loadConfig({ PAYLOAD_ENCRYPTION_KEYS: `k2026:${key(2)},k2025:${key(1)}` });
+    expect(config.payloadKeys.map((entry) => entry.id)).toEqual(['k2026', 'k2025']);
+    expect(config.payloadKeys[0]?.key).toEqual(Buffer.alloc(32, 2));
+  });
+
+  it.each([
+    [
+      { PAYLOAD_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' },
+      /^PAYLOAD_ENCRYPTION_KEYS: entry 1 must be keyId:base64 of 32 random bytes/,
+    ],
+    [{ PAYLOAD_ENCRYPTION_KEYS: `k1:${key(1)},k1:${key(2)}` }, /the same key id appears twice/],
+    [
+      { NODE_ENV: 'production', API_KEYS: 'long-enough-key:admin:ops' },
+      /^PAYLOAD_ENCRYPTION_KEYS: required when NODE_ENV=production/,
+    ],
+    [
+      {
+        NODE_ENV: 'production',
+        API_KEYS: 'long-enough-key:admin:ops',
+        PAYLOAD_ENCRYPTION_KEYS: `k1:${key(1)}`,
+      },
+      /^CUSTOMER_ID_SECRET: required when NODE_ENV=production/,
+    ],
+    [{ CUSTOMER_ID_SECRET: 'short' }, /^CUSTOMER_ID_SECRET: must be at least 16 characters/],
+  ])('names the bad setting in %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

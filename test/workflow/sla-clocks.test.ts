@@ -8,7 +8,15 @@ import { openTicket } from '../../domain/lifecycle';
 import { workflowIdOf, type TicketState } from '../../domain/ticket';
 import { ticketWorkflow } from '../../workflows';
 import { actionUpdates, FAILURE_ILLEGAL_TRANSITION, ticketStateQuery } from '../../workflows/messages';
-import { AGENT, intake, policy, SUPERVISOR, TEST_CUSTOMER_ID, uniqueTicketNumber, unhappyCallback } from '../support/fixtures';
+import {
+  AGENT,
+  intake,
+  policy,
+  SUPERVISOR,
+  TEST_CUSTOMER_ID,
+  uniqueTicketNumber,
+  unhappyCallback,
+} from '../support/fixtures';
 import { createTimeSkippingEnvironment, runTicketWorker, type RunningWorker } from '../support/temporal';
 
 /**

@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import { customerIdOf } from '../../api/customer-id';
+import { AesGcmPayloadCodec, PayloadDecryptionError } from '../../temporal/codec';
+
+const oldKey = { id: 'k2025', key: randomBytes(32) };
+const newKey = { id: 'k2026', key: randomBytes(32) };
+const customer = { name: '张三', phone: '13812345678', email: 'z@example.com', address: '上海市浦东新区' };
+const plain = defaultPayloadConverter.toPayload(customer);
+const text = (payload: Payload) => Buffer.from(payload.data ?? new Uint8Array()).toString('utf8');
+
+describe('the payload codec', () => {
+  it('seals a payload so no personal data is readable, and opens it again', async () => {
+    const [sealed] = await new AesGcmPayloadCodec([oldKey]).encode([plain]);
+    expect(Buffer.from(sealed!.metadata!.encoding!).toString()).toBe('binary/encrypted');
+    expect(Buffer.from(sealed!.metadata!['encryption-key-id']!).toString()).toBe('k2025');
+    for (const value of Object.values(customer)) expect(text(sealed!)).not.toContain(value);
+    const [opened] = await new AesGcmPayloadCodec([oldKey]).decode([sealed!]);
+    expect(defaultPayloadConverter.fromPayload(opened!)).toEqual(customer);
+  });
+
+  it('rotates: a new key in front encrypts, the old key still opens what it sealed', async () => {
+    const [sealedBefore] = await new AesGcmPayloadCodec([oldKey]).encode([plain]);
+    const rotated = new AesGcmPayloadCodec([newKey, oldKey]);
+    const [sealedAfter] = await rotated.encode([plain]);
+    expect(Buffer.from(sealedAfter!.metadata!['encryption-key-id']!).toString()).toBe('k2026');
+    const opened = await rotated.decode([sealedBefore!, sealedAfter!]);
+    expect(opened.map((payload) => defaultPayloadConverter.fromPayload(payload))).toEqual([
+      customer,
+      customer,
+    ]);
+  });
+
+  it('refuses a payload whose key is not configured, or that was tampered with', async () => {
+    const [sealed] = await new AesGcmPayloadCodec([oldKey]).encode([plain]);
+    await expect(new AesGcmPayloadCodec([newKey]).decode([sealed!])).rejects.toThrow(
+      new PayloadDecryptionError('no payload encryption key with id "k2025" is configured'),
+    );
+    const tampered = { ...sealed!, data: Buffer.from(sealed!.data!).fill(7, 20, 21) };
+    await expect(new AesGcmPayloadCodec([oldKey]).decode([tampered])).rejects.toThrow(
+      /failed authentication/,
+    );
+  });
+
+  it('leaves a bare string — a workflow summary or timer name — readable, and seals objects holding one', async () => {
+    const codec = new AesGcmPayloadCodec([oldKey]);
+    const summary = defaultPayloadConverter.toPayload('WO20261123-001 · fault · urgent');
+    expect(await codec.encode([summary])).toEqual([summary]);
+    const [wrapped] = await codec.encode([defaultPayloadConverter.toPayload({ name: customer.name })]);
+    expect(text(wrapped!)).not.toContain(customer.name);
+  });
+
+  it('passes payloads that are not encrypted through unchanged', async () => {
+    expect(await new AesGcmPayloadCodec([oldKey]).decode([plain])).toEqual([plain]);
+  });
+
+  it('uses a fresh IV each time: the same payload never seals to the same bytes', async () => {
+    const codec = new AesGcmPayloadCodec([oldKey]);
+    const [first] = await codec.encode([plain]);
+    const [second] = await codec.encode([plain]);
+    expect(Buffer.from(first!.data!).equals(Buffer.from(second!.data!))).toBe(false);
+  });
+});
+
+describe('the CustomerId search attribute', () => {
+  it('is a keyed hash of the normalised phone, stable and never the phone', () => {
+    const id = customerIdOf('138 1234-5678', 'secret-one-long-enough');
+    expect(id).toBe(customerIdOf('13812345678', 'secret-one-long-enough'));
+    expect(id).toMatch(/^c_[0-9a-f]{32}$/);
+    expect(id).not.toContain('5678');
+    expect(customerIdOf('13812345678', 'secret-two-long-enough')).not.toBe(id);
+  });
+});
