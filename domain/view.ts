@@ -16,6 +16,8 @@ export interface SlaClockView {
 export interface TicketView extends Omit<TicketIntake, 'attachments'> {
   number: string;
   status: TicketStatus;
+  /** The CustomerId search attribute: find all of this customer's tickets in Temporal UI. */
+  customerId: string;
   attachments: string[];
   escalationLevel: EscalationLevel;
   assignee: string | null;
@@ -53,6 +55,7 @@ export function ticketView(state: TicketState, nowMs: number): TicketView {
     number: state.number,
     status: state.status,
     ...state.intake,
+    customerId: state.customerId,
     escalationLevel: state.escalationLevel,
     assignee: state.assignee,
     warranty: state.warranty,
