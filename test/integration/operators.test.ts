@@ -180,11 +180,12 @@ describe('the codec endpoint', () => {
 
   it('gives encrypted payloads back still sealed without a key, or for a role that may not see personal data', async () => {
     const payloads = await startedPayloads();
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { authorization: `Bearer ${AGENT_KEY}` },
       { authorization: 'Bearer wrong-key' },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const answer = await decode(headers, payloads);
       expect(answer.statusCode).toBe(200);
       expect(answer.json()).toEqual({ payloads });
