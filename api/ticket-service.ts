@@ -2,11 +2,19 @@ import { createHash } from 'node:crypto';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Database } from '../db/client';
-import { claimTicketNumber, findTicket, saveTicketChange } from '../db/ticket-store';
+import {
+  claimActionKey,
+  claimTicketNumber,
+  findTicket,
+  recordIdempotentResponse,
+  saveTicketChange,
+} from '../db/ticket-store';
+import { isInScope, ticketScope } from '../domain/access';
 import { localDate } from '../domain/calendar';
 import {
   allowedActions,
@@ -19,7 +27,7 @@ import {
 } from '../domain/lifecycle';
 import type { SlaPolicy } from '../domain/policy';
 import { formatTicketNumber, isTicketNumber } from '../domain/ticket-number';
-import { workflowIdOf, type Actor, type TicketIntake, type TicketState } from '../domain/ticket';
+import { isFinished, workflowIdOf, type Actor, type TicketIntake, type TicketState } from '../domain/ticket';
 import type { ticketWorkflow } from '../workflows';
 import {
   actionUpdates,
@@ -40,14 +48,16 @@ export interface TicketServiceDependencies {
   readonly customerIdSecret: string;
 }
 
-export interface CreatedTicket {
+export interface TicketAnswer {
   readonly ticket: TicketState;
-  /** True when an earlier request with the same Idempotency-Key created it. */
+  /** True when this is the stored answer of an earlier request with the same Idempotency-Key. */
   readonly replayed: boolean;
 }
 
-function hashRequest(intake: TicketIntake): string {
-  return createHash('sha256').update(JSON.stringify(intake)).digest('hex');
+const sha256 = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+
+function idempotencyConflict(key: string): Problem {
+  return new Problem(422, 'Idempotency-Key reused', `Idempotency-Key "${key}" was first used with a different request`);
 }
 
 function illegalTransition(error: IllegalTransitionError): Problem {
@@ -82,10 +92,41 @@ export function createTicketService({
     }
   }
 
-  async function requireTicket(number: string): Promise<TicketState> {
+  /** The ticket, if it exists and the actor may see it; otherwise 404 (never a hint that it exists). */
+  async function requireTicket(number: string, actor: Actor): Promise<TicketState> {
     const ticket = isTicketNumber(number) ? await findTicket(db, number) : undefined;
-    if (!ticket) throw new Problem(404, 'Ticket not found', `no ticket ${number}`);
+    if (!ticket || !isInScope(ticket, ticketScope(actor))) {
+      throw new Problem(404, 'Ticket not found', `no ticket ${number}`);
+    }
     return ticket;
+  }
+
+  async function executeAction<A extends ActionName>(
+    number: string,
+    action: A,
+    request: ActionRequest<A>,
+    updateId: string | undefined,
+  ): Promise<TicketState> {
+    try {
+      const handle = temporal.workflow.getHandle(workflowIdOf(number));
+      const update: ActionUpdate<A> = actionUpdates[action];
+      return await handle.executeUpdate(update, { args: [request], updateId });
+    } catch (error) {
+      const failure = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
+      const refused = failure instanceof ApplicationFailure && failure.type === FAILURE_ILLEGAL_TRANSITION;
+      // A closed ticket's workflow has finished: any action on it is an illegal transition.
+      const finished = error instanceof WorkflowNotFoundError;
+      if (refused || finished) {
+        const now = await findTicket(db, number);
+        if (now && (refused || isFinished(now.status))) {
+          throw illegalTransition(new IllegalTransitionError(action, now.status));
+        }
+      }
+      if (failure instanceof ApplicationFailure && failure.type === FAILURE_INVALID_INPUT) {
+        throw new Problem(422, 'Invalid action', failure.message);
+      }
+      throw error;
+    }
   }
 
   return {
@@ -96,29 +137,19 @@ export function createTicketService({
      * projection the answer is read from. Each step is idempotent, so a repeat of a request that died
      * half-way finishes it instead of making a second ticket.
      */
-    async createTicket(intake: TicketIntake, actor: Actor, idempotencyKey?: string): Promise<CreatedTicket> {
+    async createTicket(intake: TicketIntake, actor: Actor, idempotencyKey?: string): Promise<TicketAnswer> {
       const nowMs = Date.now();
       const businessDate = localDate(nowMs, policy.calendar.timeZone);
-      const requestHash = hashRequest(intake);
+      const requestHash = sha256(intake);
+      const scope = `create:${actor.id}`;
       const claim = await claimTicketNumber(db, {
         businessDate,
         createdAt: new Date(nowMs).toISOString(),
         formatNumber: (serial) => formatTicketNumber(businessDate, serial),
-        idempotency: idempotencyKey
-          ? { scope: `create:${actor.id}`, key: idempotencyKey, requestHash }
-          : undefined,
+        idempotency: idempotencyKey ? { scope, key: idempotencyKey, requestHash } : undefined,
       });
-      if (claim.requestHash !== requestHash && idempotencyKey) {
-        throw new Problem(
-          422,
-          'Idempotency-Key reused',
-          `Idempotency-Key "${idempotencyKey}" was first used with a different request body`,
-        );
-      }
-      if (!claim.fresh) {
-        const existing = await findTicket(db, claim.ticketNumber);
-        if (existing) return { ticket: existing, replayed: true };
-      }
+      if (idempotencyKey && claim.requestHash !== requestHash) throw idempotencyConflict(idempotencyKey);
+      if (claim.response) return { ticket: claim.response, replayed: true };
       const opened = openTicket({
         number: claim.ticketNumber,
         intake,
@@ -129,39 +160,43 @@ export function createTicketService({
       });
       await startTicketWorkflow(structuredClone(opened));
       await saveTicketChange(db, opened, recordOpening(opened));
-      return { ticket: (await findTicket(db, opened.number)) ?? opened, replayed: !claim.fresh };
+      if (!idempotencyKey) return { ticket: opened, replayed: false };
+      const first = await recordIdempotentResponse(db, scope, idempotencyKey, opened);
+      return { ticket: first, replayed: !claim.fresh };
     },
 
-    /** Sends a lifecycle action as a Workflow Update; answers with the ticket as persisted. */
+    /**
+     * Sends a lifecycle action as a Workflow Update and answers with the ticket as persisted. With an
+     * Idempotency-Key the Update id is derived from it, so concurrent repeats make one transition,
+     * and the first answer is kept for every later repeat.
+     */
     async runAction<A extends ActionName>(
       number: string,
       action: A,
       input: ActionInput<A>,
       actor: Actor,
-    ): Promise<TicketState> {
-      const current = await requireTicket(number);
-      try {
-        assertTransition(current, action);
-      } catch (error) {
-        if (error instanceof IllegalTransitionError) throw illegalTransition(error);
-        throw error;
-      }
+      idempotencyKey?: string,
+    ): Promise<TicketAnswer> {
+      const current = await requireTicket(number, actor);
       const request: ActionRequest<A> = { actor, input };
-      try {
-        const handle = temporal.workflow.getHandle(workflowIdOf(number));
-        const update: ActionUpdate<A> = actionUpdates[action];
-        return await handle.executeUpdate(update, { args: [request] });
-      } catch (error) {
-        const failure = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
-        if (failure instanceof ApplicationFailure && failure.type === FAILURE_ILLEGAL_TRANSITION) {
-          const now = await requireTicket(number);
-          throw illegalTransition(new IllegalTransitionError(action, now.status));
+      if (!idempotencyKey) {
+        try {
+          assertTransition(current, action);
+        } catch (error) {
+          if (error instanceof IllegalTransitionError) throw illegalTransition(error);
+          throw error;
         }
-        if (failure instanceof ApplicationFailure && failure.type === FAILURE_INVALID_INPUT) {
-          throw new Problem(422, 'Invalid action', failure.message);
-        }
-        throw error;
+        return { ticket: await executeAction(number, action, request, undefined), replayed: false };
       }
+      const scope = `action:${actor.id}`;
+      const requestHash = sha256({ number, action, input });
+      const claim = await claimActionKey(db, { scope, key: idempotencyKey, requestHash, ticketNumber: number });
+      if (claim.requestHash !== requestHash) throw idempotencyConflict(idempotencyKey);
+      if (claim.response) return { ticket: claim.response, replayed: true };
+      const updateId = `idempotency-${sha256([actor.id, idempotencyKey]).slice(0, 40)}`;
+      const ticket = await executeAction(number, action, request, updateId);
+      const first = await recordIdempotentResponse(db, scope, idempotencyKey, ticket);
+      return { ticket: first, replayed: !claim.fresh };
     },
   };
 }

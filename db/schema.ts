@@ -111,7 +111,10 @@ export const ticketNumberCounters = pgTable('ticket_number_counters', {
   lastSerial: integer('last_serial').notNull(),
 });
 
-/** `Idempotency-Key` claims: the first request under a key fixes the ticket number and creation time. */
+/**
+ * `Idempotency-Key` claims. The first request under a key fixes the ticket number and creation time;
+ * once it has succeeded, `response` holds its answer, which every repeat gets back.
+ */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {
@@ -120,6 +123,7 @@ export const idempotencyKeys = pgTable(
     requestHash: text('request_hash').notNull(),
     ticketNumber: text('ticket_number').notNull(),
     createdAt: instant('created_at').notNull(),
+    response: jsonb('response').$type<TicketState>(),
   },
   (table) => [primaryKey({ columns: [table.scope, table.key] })],
 );

@@ -1,4 +1,5 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, ilike, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { TicketScope } from '../domain/access';
 import { isSlaBreached, nextDeadline } from '../domain/clocks';
 import type { TicketChange, TicketState } from '../domain/ticket';
 import type { Database } from './client';
@@ -117,6 +118,8 @@ export interface TicketNumberClaim {
   readonly requestHash: string;
   /** False when an earlier request already holds the Idempotency-Key. */
   readonly fresh: boolean;
+  /** The first request's answer, once it succeeded. */
+  readonly response: TicketState | null;
 }
 
 interface TicketNumberRequest {
@@ -154,7 +157,9 @@ export async function claimTicketNumber(
         })
         .returning({ serial: ticketNumberCounters.lastSerial });
       const ticketNumber = request.formatNumber(counter?.serial ?? 0);
-      if (!idempotency) return { ticketNumber, createdAt: request.createdAt, requestHash: '', fresh: true };
+      if (!idempotency) {
+        return { ticketNumber, createdAt: request.createdAt, requestHash: '', fresh: true, response: null };
+      }
       const [inserted] = await tx
         .insert(idempotencyKeys)
         .values({ ...idempotency, ticketNumber, createdAt: request.createdAt })
@@ -166,6 +171,7 @@ export async function claimTicketNumber(
         createdAt: request.createdAt,
         requestHash: idempotency.requestHash,
         fresh: true,
+        response: null,
       };
     });
   } catch (error) {
@@ -182,8 +188,114 @@ async function findClaim(db: Database, scope: string, key: string): Promise<Tick
       ticketNumber: idempotencyKeys.ticketNumber,
       createdAt: idempotencyKeys.createdAt,
       requestHash: idempotencyKeys.requestHash,
+      response: idempotencyKeys.response,
     })
     .from(idempotencyKeys)
     .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
   return row && { ...row, createdAt: new Date(row.createdAt).toISOString(), fresh: false };
+}
+
+/**
+ * Claims an Idempotency-Key for a lifecycle action, or returns the claim an earlier request holds
+ * (whose `requestHash` tells whether it was the same request).
+ */
+export async function claimActionKey(
+  db: Database,
+  claim: { scope: string; key: string; requestHash: string; ticketNumber: string },
+): Promise<TicketNumberClaim> {
+  const [inserted] = await db
+    .insert(idempotencyKeys)
+    .values({ ...claim, createdAt: new Date().toISOString() })
+    .onConflictDoNothing()
+    .returning();
+  if (inserted) {
+    return { ...inserted, createdAt: new Date(inserted.createdAt).toISOString(), fresh: true, response: null };
+  }
+  const existing = await findClaim(db, claim.scope, claim.key);
+  if (!existing) throw new Error('the Idempotency-Key claim vanished');
+  return existing;
+}
+
+/** Keeps the first successful answer under a key; a later one never replaces it. */
+export async function recordIdempotentResponse(
+  db: Database,
+  scope: string,
+  key: string,
+  response: TicketState,
+): Promise<TicketState> {
+  await db
+    .update(idempotencyKeys)
+    .set({ response })
+    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), isNull(idempotencyKeys.response)));
+  return (await findClaim(db, scope, key))?.response ?? response;
+}
+
+export interface TicketFilters {
+  readonly status?: readonly string[];
+  readonly priority?: readonly string[];
+  readonly category?: readonly string[];
+  readonly channel?: readonly string[];
+  readonly assignee?: string;
+  readonly escalationLevel?: number;
+  readonly breached?: boolean;
+  readonly createdFrom?: string;
+  readonly createdTo?: string;
+  /** Matches the ticket number, product model or serial number (case-insensitive substring). */
+  readonly text?: string;
+}
+
+export interface TicketCursor {
+  readonly createdAt: string;
+  readonly number: string;
+}
+
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+
+/**
+ * A page of tickets, newest first, in a stable order (creation time, then number) so a cursor never
+ * skips or repeats a ticket while new ones arrive.
+ */
+export async function listTickets(
+  db: Database,
+  query: { filters: TicketFilters; scope: TicketScope; cursor?: TicketCursor; limit: number },
+): Promise<{ tickets: TicketState[]; next?: TicketCursor }> {
+  const { filters, scope, cursor, limit } = query;
+  const conditions: SQL[] = [];
+  if (scope.kind === 'createdBy') conditions.push(eq(tickets.createdBy, scope.actorId));
+  if (scope.kind === 'assignee') conditions.push(eq(tickets.assignee, scope.actorId));
+  if (filters.status?.length) conditions.push(inArray(tickets.status, [...filters.status]));
+  if (filters.priority?.length) conditions.push(inArray(tickets.priority, [...filters.priority]));
+  if (filters.category?.length) conditions.push(inArray(tickets.category, [...filters.category]));
+  if (filters.channel?.length) conditions.push(inArray(tickets.channel, [...filters.channel]));
+  if (filters.assignee) conditions.push(eq(tickets.assignee, filters.assignee));
+  if (filters.escalationLevel !== undefined) conditions.push(eq(tickets.escalationLevel, filters.escalationLevel));
+  if (filters.breached !== undefined) conditions.push(eq(tickets.slaBreached, filters.breached));
+  if (filters.createdFrom) conditions.push(gte(tickets.createdAt, filters.createdFrom));
+  if (filters.createdTo) conditions.push(lt(tickets.createdAt, filters.createdTo));
+  if (filters.text) {
+    const pattern = likePattern(filters.text);
+    const textMatch = or(
+      ilike(tickets.number, pattern),
+      ilike(tickets.productModel, pattern),
+      ilike(tickets.serialNumber, pattern),
+    );
+    if (textMatch) conditions.push(textMatch);
+  }
+  if (cursor) {
+    conditions.push(
+      sql`(${tickets.createdAt}, ${tickets.number}) < (${cursor.createdAt}::timestamptz, ${cursor.number})`,
+    );
+  }
+  const rows = await db
+    .select({ state: tickets.state, createdAt: tickets.createdAt, number: tickets.number })
+    .from(tickets)
+    .where(and(...conditions))
+    .orderBy(desc(tickets.createdAt), desc(tickets.number))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    tickets: page.map((row) => row.state),
+    next: rows.length > limit && last ? { createdAt: new Date(last.createdAt).toISOString(), number: last.number } : undefined,
+  };
 }

@@ -1,8 +1,51 @@
-import type { Role } from './ticket';
+import type { ActionName } from './lifecycle';
+import type { Actor, Role, TicketState } from './ticket';
 
-/** Roles that may see customers' personal data in clear: through the API and through the codec. */
-export const PERSONAL_DATA_ROLES: readonly Role[] = ['supervisor', 'manager', 'director', 'admin'];
+/**
+ * Who may do what (the role table in the README is this object). Reads are further scoped: a
+ * client sees the tickets it created, an engineer the tickets assigned to it.
+ */
+export type Permission = 'ticket.create' | 'ticket.read' | ActionName;
+
+const OPERATORS: readonly Role[] = ['supervisor', 'manager', 'director', 'admin'];
+
+export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
+  'ticket.create': ['client', 'agent', 'supervisor', 'manager', 'admin'],
+  'ticket.read': ['client', 'agent', 'engineer', 'supervisor', 'qc', 'manager', 'director', 'admin'],
+  acknowledge: ['agent', ...OPERATORS],
+  resolve: ['agent', 'engineer', 'supervisor', 'manager', 'admin'],
+  callback: ['agent', 'supervisor', 'manager', 'admin'],
+  'follow-up': OPERATORS,
+  close: ['agent', 'supervisor', 'manager', 'admin'],
+};
+
+export function can(role: Role, permission: Permission): boolean {
+  return PERMISSIONS[permission].includes(role);
+}
+
+/** Which tickets an actor may see at all: everything, or only its own. */
+export type TicketScope = { kind: 'all' } | { kind: 'createdBy'; actorId: string } | { kind: 'assignee'; actorId: string };
+
+export function ticketScope(actor: Actor): TicketScope {
+  if (actor.role === 'client') return { kind: 'createdBy', actorId: actor.id };
+  if (actor.role === 'engineer') return { kind: 'assignee', actorId: actor.id };
+  return { kind: 'all' };
+}
+
+export function isInScope(state: TicketState, scope: TicketScope): boolean {
+  if (scope.kind === 'createdBy') return state.createdBy.id === scope.actorId;
+  if (scope.kind === 'assignee') return state.assignee === scope.actorId;
+  return true;
+}
+
+/** Roles that see customers' personal data in clear in API answers; the others get it masked. */
+export const PERSONAL_DATA_ROLES: readonly Role[] = ['agent', 'engineer', ...OPERATORS];
 
 export function maySeePersonalData(role: Role): boolean {
   return PERSONAL_DATA_ROLES.includes(role);
+}
+
+/** Roles that may decrypt whole Temporal histories through the codec endpoint. */
+export function mayUseCodec(role: Role): boolean {
+  return OPERATORS.includes(role);
 }

@@ -3,7 +3,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { maySeePersonalData } from '../../domain/access';
+import { mayUseCodec } from '../../domain/access';
 import type { Actor } from '../../domain/ticket';
 import { PayloadDecryptionError } from '../../temporal/codec';
 import { Problem } from '../problem';
@@ -97,7 +97,7 @@ export const codecRoutes: FastifyPluginAsyncZod<CodecRoutesOptions> = async (app
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     const key = bearer ?? cookieKey(request);
     const actor = key ? options.actorForKey(key) : undefined;
-    return actor && maySeePersonalData(actor.role) ? actor : undefined;
+    return actor && mayUseCodec(actor.role) ? actor : undefined;
   }
 
   async function transcode(
@@ -148,7 +148,7 @@ export const codecRoutes: FastifyPluginAsyncZod<CodecRoutesOptions> = async (app
     async (request, reply) => {
       const actor = options.actorForKey(request.body.key);
       if (!actor) throw new Problem(401, 'Unauthorized', 'the API key is not valid');
-      if (!maySeePersonalData(actor.role)) {
+      if (!mayUseCodec(actor.role)) {
         throw new Problem(403, 'Forbidden', `role ${actor.role} may not decode ticket payloads`);
       }
       const cookie = [

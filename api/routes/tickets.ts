@@ -1,63 +1,175 @@
-import { z } from 'zod';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { listTicketEvents } from '../../db/ticket-store';
+import { z } from 'zod';
 import type { Database } from '../../db/client';
+import { listTickets, listTicketEvents, type TicketCursor } from '../../db/ticket-store';
+import { can, maySeePersonalData, ticketScope, type Permission } from '../../domain/access';
 import { ACTION_NAMES, actionInputSchemas } from '../../domain/lifecycle';
-import { ticketIntakeSchema } from '../../domain/ticket';
-import { ticketView } from '../../domain/view';
-import type { TicketService } from '../ticket-service';
+import { maskCustomer } from '../../domain/masking';
+import {
+  CATEGORIES,
+  CHANNELS,
+  PRIORITIES,
+  TICKET_STATUSES,
+  ticketIntakeSchema,
+  type Actor,
+  type TicketState,
+} from '../../domain/ticket';
+import { ticketView, type TicketView } from '../../domain/view';
+import { Problem } from '../problem';
+import { problems, ticketPageSchema, ticketViewSchema, timelineSchema } from '../schemas';
+import type { TicketAnswer, TicketService } from '../ticket-service';
 
 const ticketParams = z.object({ number: z.string().min(1).max(40) });
-const idempotencyHeaders = z.object({ 'idempotency-key': z.string().min(1).max(200).optional() });
+const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('a repeat with the same key and body returns the first answer; another body is 422'),
+});
+
+/** A comma-separated list of allowed values in a query string: `status=new,acknowledged`. */
+const csv = <T extends string>(values: readonly [T, ...T[]]) =>
+  z
+    .string()
+    .transform((text) => text.split(',').map((value) => value.trim()))
+    .pipe(z.array(z.enum(values)).min(1))
+    .optional();
+
+const listQuery = z
+  .object({
+    status: csv(TICKET_STATUSES),
+    priority: csv(PRIORITIES),
+    category: csv(CATEGORIES),
+    channel: csv(CHANNELS),
+    assignee: z.string().min(1).max(100).optional(),
+    escalationLevel: z.coerce.number().int().min(0).max(3).optional(),
+    breached: z
+      .enum(['true', 'false'])
+      .transform((value) => value === 'true')
+      .optional(),
+    createdFrom: z.iso.datetime({ offset: true }).optional(),
+    createdTo: z.iso.datetime({ offset: true }).optional(),
+    q: z.string().trim().min(1).max(100).optional().describe('text search on number, model and serial number'),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+
+const cursorSchema = z.object({ createdAt: z.iso.datetime(), number: z.string().max(40) });
+
+function encodeCursor(cursor: TicketCursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(text: string): TicketCursor {
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
+  } catch {
+    throw new Problem(400, 'Invalid request', 'querystring.cursor: is not a cursor this API returned');
+  }
+}
+
+/** The ticket as this actor may see it: customer data masked for roles that may not see it. */
+function present(state: TicketState, actor: Actor): TicketView {
+  const view = ticketView(state, Date.now());
+  return maySeePersonalData(actor.role) ? view : { ...view, customer: maskCustomer(view.customer) };
+}
+
+function authorize(permission: Permission) {
+  return async (request: FastifyRequest) => {
+    if (!can(request.actor.role, permission)) {
+      throw new Problem(403, 'Forbidden', `role ${request.actor.role} may not ${permission.replace('ticket.', '')} tickets`);
+    }
+  };
+}
+
+function answer(reply: FastifyReply, { ticket, replayed }: TicketAnswer, actor: Actor) {
+  if (replayed) reply.header('idempotent-replayed', 'true');
+  return present(ticket, actor);
+}
 
 export interface TicketRoutesOptions {
   readonly tickets: TicketService;
   readonly db: Database;
 }
 
-/** `/v1/tickets`: create, read, timeline and the lifecycle actions. */
+/** `/v1/tickets`: create, list, read, timeline and the lifecycle actions, each checked by role. */
 export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (app, { tickets, db }) => {
   app.post(
     '/tickets',
     {
+      onRequest: authorize('ticket.create'),
       schema: {
         tags: ['tickets'],
         summary: 'Open a ticket; its first-response clock starts now',
         headers: idempotencyHeaders,
         body: ticketIntakeSchema,
+        response: { 201: ticketViewSchema, ...problems(400, 401, 403, 413, 415, 422, 429, 503) },
       },
     },
     async (request, reply) => {
-      const { ticket, replayed } = await tickets.createTicket(
-        request.body,
-        request.actor,
-        request.headers['idempotency-key'],
-      );
-      if (replayed) reply.header('idempotent-replayed', 'true');
-      return reply
-        .code(201)
-        .header('location', `/v1/tickets/${ticket.number}`)
-        .send(ticketView(ticket, Date.now()));
+      const created = await tickets.createTicket(request.body, request.actor, request.headers['idempotency-key']);
+      reply.code(201).header('location', `/v1/tickets/${created.ticket.number}`);
+      return answer(reply, created, request.actor);
+    },
+  );
+
+  app.get(
+    '/tickets',
+    {
+      onRequest: authorize('ticket.read'),
+      schema: {
+        tags: ['tickets'],
+        summary: 'List tickets, newest first, with filters and cursor pagination',
+        querystring: listQuery,
+        response: { 200: ticketPageSchema, ...problems(400, 401, 403, 429, 503) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, q, ...filters } = request.query;
+      const page = await listTickets(db, {
+        filters: { ...filters, text: q },
+        scope: ticketScope(request.actor),
+        cursor: cursor ? decodeCursor(cursor) : undefined,
+        limit,
+      });
+      return {
+        items: page.tickets.map((ticket) => present(ticket, request.actor)),
+        nextCursor: page.next ? encodeCursor(page.next) : null,
+      };
     },
   );
 
   app.get(
     '/tickets/:number',
-    { schema: { tags: ['tickets'], summary: 'One ticket with its live SLA clocks', params: ticketParams } },
-    async (request) => ticketView(await tickets.requireTicket(request.params.number), Date.now()),
+    {
+      onRequest: authorize('ticket.read'),
+      schema: {
+        tags: ['tickets'],
+        summary: 'One ticket with its live SLA clocks',
+        params: ticketParams,
+        response: { 200: ticketViewSchema, ...problems(401, 403, 404, 429, 503) },
+      },
+    },
+    async (request) => present(await tickets.requireTicket(request.params.number, request.actor), request.actor),
   );
 
   app.get(
     '/tickets/:number/events',
     {
+      onRequest: authorize('ticket.read'),
       schema: {
         tags: ['tickets'],
         summary: 'The timeline: transitions, escalations and notifications, oldest first',
         params: ticketParams,
+        response: { 200: timelineSchema, ...problems(401, 403, 404, 429, 503) },
       },
     },
     async (request) => {
-      const ticket = await tickets.requireTicket(request.params.number);
+      const ticket = await tickets.requireTicket(request.params.number, request.actor);
       const events = await listTicketEvents(db, ticket.number);
       return {
         number: ticket.number,
@@ -70,20 +182,29 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
     app.post(
       `/tickets/:number/${action}`,
       {
+        onRequest: authorize(action),
         schema: {
           tags: ['actions'],
           summary: `Lifecycle action: ${action}`,
           params: ticketParams,
+          headers: idempotencyHeaders,
           body: actionInputSchemas[action],
+          response: { 200: ticketViewSchema, ...problems(400, 401, 403, 404, 409, 413, 415, 422, 429, 503) },
         },
         // An action without fields may be sent with no body at all.
         preValidation: async (request) => {
           request.body ??= {};
         },
       },
-      async (request) => {
-        const state = await tickets.runAction(request.params.number, action, request.body, request.actor);
-        return ticketView(state, Date.now());
+      async (request, reply) => {
+        const result = await tickets.runAction(
+          request.params.number,
+          action,
+          request.body,
+          request.actor,
+          request.headers['idempotency-key'],
+        );
+        return answer(reply, result, request.actor);
       },
     );
   }
