@@ -12,6 +12,8 @@ import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
 import { AesGcmPayloadCodec } from '../temporal/codec';
 import { createAuthenticator, createKeyResolver } from './auth';
+import { apiCorsPlugin, hardeningPlugin } from './plugins/hardening';
+import { metricsPlugin } from './plugins/metrics';
 import { registerProblemHandlers } from './problem';
 import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
@@ -41,6 +43,12 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  const knownKey = createKeyResolver(config.apiKeys);
+  await app.register(hardeningPlugin, {
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    isApiKey: (token) => knownKey(token) !== undefined,
+  });
+  await app.register(metricsPlugin, { db });
 
   await app.register(swagger, {
     openapi: {
@@ -66,6 +74,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
   const authenticate = createAuthenticator(actorForKey);
   await app.register(
     async (v1) => {
+      await v1.register(apiCorsPlugin, { origins: config.corsOrigins });
       v1.addHook('onRequest', authenticate);
       await v1.register(ticketRoutes, { tickets, db });
     },

@@ -57,7 +57,11 @@ export interface TicketAnswer {
 const sha256 = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
 function idempotencyConflict(key: string): Problem {
-  return new Problem(422, 'Idempotency-Key reused', `Idempotency-Key "${key}" was first used with a different request`);
+  return new Problem(
+    422,
+    'Idempotency-Key reused',
+    `Idempotency-Key "${key}" was first used with a different request`,
+  );
 }
 
 function illegalTransition(error: IllegalTransitionError): Problem {
@@ -190,7 +194,12 @@ export function createTicketService({
       }
       const scope = `action:${actor.id}`;
       const requestHash = sha256({ number, action, input });
-      const claim = await claimActionKey(db, { scope, key: idempotencyKey, requestHash, ticketNumber: number });
+      const claim = await claimActionKey(db, {
+        scope,
+        key: idempotencyKey,
+        requestHash,
+        ticketNumber: number,
+      });
       if (claim.requestHash !== requestHash) throw idempotencyConflict(idempotencyKey);
       if (claim.response) return { ticket: claim.response, replayed: true };
       const updateId = `idempotency-${sha256([actor.id, idempotencyKey]).slice(0, 40)}`;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { SlaPolicy } from '../domain/policy';
 import { ROLES, type Actor } from '../domain/ticket';
@@ -38,6 +39,17 @@ const optionalText = z
   .optional()
   .transform((value) => value || undefined);
 
+/** `ip:port` as the worker's Prometheus exporter binds it: an IP literal (IPv6 in brackets), no host name. */
+function isSocketAddress(value: string): boolean {
+  const match = /^(?:\[([^\]]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(value);
+  if (!match) return false;
+  const port = Number(match[3]);
+  const ipv6 = match[1];
+  const ipv4 = match[2];
+  const validHost = ipv6 !== undefined ? isIP(ipv6) === 6 : isIP(ipv4 ?? '') === 4;
+  return validHost && port >= 1 && port <= 65535;
+}
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -63,6 +75,28 @@ const envSchema = z.object({
   PAYLOAD_ENCRYPTION_KEYS: optionalText,
   CUSTOMER_ID_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   CODEC_CORS_ORIGINS: z.string().default('http://localhost:8233,http://localhost:8080'),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .refine(
+      (value) =>
+        value
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean)
+          .every((origin) => URL.canParse(origin) && new URL(origin).origin === origin),
+      {
+        message: 'must be comma-separated origins like https://crm.example.com (scheme, host, port; no path)',
+      },
+    ),
+  WORKER_METRICS_ADDRESS: z
+    .string()
+    .trim()
+    .default('127.0.0.1:9464')
+    .refine((value) => value === 'off' || isSocketAddress(value), {
+      message: 'must be ip:port (e.g. 127.0.0.1:9464, 0.0.0.0:9464, [::]:9464) or off',
+    }),
 });
 
 export interface ApiKey {
@@ -95,6 +129,12 @@ export interface AppConfig {
   readonly customerIdSecret: string;
   /** Origins (Temporal UI) allowed to call the codec endpoint from a browser. */
   readonly codecCorsOrigins: readonly string[];
+  /** Requests per minute one API key (or, without a key, one client IP) may make. */
+  readonly rateLimitPerMinute: number;
+  /** Browser origins allowed to call `/v1`; empty: no CORS headers. */
+  readonly corsOrigins: readonly string[];
+  /** Where the worker serves its Temporal SDK metrics (`ip:port`); undefined when `off`. */
+  readonly workerMetricsAddress: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -196,6 +236,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     codecCorsOrigins: env.CODEC_CORS_ORIGINS.split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    corsOrigins: env.CORS_ORIGINS.split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    workerMetricsAddress: env.WORKER_METRICS_ADDRESS === 'off' ? undefined : env.WORKER_METRICS_ADDRESS,
   };
 }
 

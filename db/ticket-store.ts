@@ -209,7 +209,12 @@ export async function claimActionKey(
     .onConflictDoNothing()
     .returning();
   if (inserted) {
-    return { ...inserted, createdAt: new Date(inserted.createdAt).toISOString(), fresh: true, response: null };
+    return {
+      ...inserted,
+      createdAt: new Date(inserted.createdAt).toISOString(),
+      fresh: true,
+      response: null,
+    };
   }
   const existing = await findClaim(db, claim.scope, claim.key);
   if (!existing) throw new Error('the Idempotency-Key claim vanished');
@@ -226,7 +231,9 @@ export async function recordIdempotentResponse(
   await db
     .update(idempotencyKeys)
     .set({ response })
-    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), isNull(idempotencyKeys.response)));
+    .where(
+      and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), isNull(idempotencyKeys.response)),
+    );
   return (await findClaim(db, scope, key))?.response ?? response;
 }
 
@@ -268,7 +275,8 @@ export async function listTickets(
   if (filters.category?.length) conditions.push(inArray(tickets.category, [...filters.category]));
   if (filters.channel?.length) conditions.push(inArray(tickets.channel, [...filters.channel]));
   if (filters.assignee) conditions.push(eq(tickets.assignee, filters.assignee));
-  if (filters.escalationLevel !== undefined) conditions.push(eq(tickets.escalationLevel, filters.escalationLevel));
+  if (filters.escalationLevel !== undefined)
+    conditions.push(eq(tickets.escalationLevel, filters.escalationLevel));
   if (filters.breached !== undefined) conditions.push(eq(tickets.slaBreached, filters.breached));
   if (filters.createdFrom) conditions.push(gte(tickets.createdAt, filters.createdFrom));
   if (filters.createdTo) conditions.push(lt(tickets.createdAt, filters.createdTo));
@@ -296,6 +304,9 @@ export async function listTickets(
   const last = page.at(-1);
   return {
     tickets: page.map((row) => row.state),
-    next: rows.length > limit && last ? { createdAt: new Date(last.createdAt).toISOString(), number: last.number } : undefined,
+    next:
+      rows.length > limit && last
+        ? { createdAt: new Date(last.createdAt).toISOString(), number: last.number }
+        : undefined,
   };
 }

@@ -24,7 +24,8 @@ export function can(role: Role, permission: Permission): boolean {
 }
 
 /** Which tickets an actor may see at all: everything, or only its own. */
-export type TicketScope = { kind: 'all' } | { kind: 'createdBy'; actorId: string } | { kind: 'assignee'; actorId: string };
+export type TicketScope =
+  { kind: 'all' } | { kind: 'createdBy'; actorId: string } | { kind: 'assignee'; actorId: string };
 
 export function ticketScope(actor: Actor): TicketScope {
   if (actor.role === 'client') return { kind: 'createdBy', actorId: actor.id };

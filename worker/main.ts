@@ -4,12 +4,14 @@ import { connectDatabase } from '../db/client';
 import { createLogger } from '../logger';
 import { connectWorkerConnection } from '../temporal/connection';
 import { createDataConverter } from '../temporal/data-converter';
+import { installWorkerTelemetry } from './telemetry';
 import { createTicketWorker } from './worker';
 
 /** `npm run worker`: runs ticket workflows and activities against the configured services. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
+  installWorkerTelemetry({ metricsAddress: config.workerMetricsAddress, logger });
   const database = connectDatabase(requireDatabaseUrl(config));
   const connection = await connectWorkerConnection(config.temporal);
   const worker = await createTicketWorker({

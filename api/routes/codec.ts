@@ -68,8 +68,10 @@ const LOGIN_PAGE = `<!doctype html>
 Then turn on <em>Include cross-origin credentials</em> in Temporal UI's codec server settings.</p>
 <form id="login"><label>API key <input id="key" type="password" autocomplete="off" required></label>
 <button type="submit">Sign in</button></form><p id="result" role="status"></p>
-<script>
-document.getElementById('login').addEventListener('submit', async (event) => {
+<script src="login.js"></script></body></html>`;
+
+// A script file of our own origin, so the page runs under the default Content-Security-Policy.
+const LOGIN_SCRIPT = `document.getElementById('login').addEventListener('submit', async (event) => {
   event.preventDefault();
   const response = await fetch('session', { method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ key: document.getElementById('key').value }) });
@@ -77,7 +79,7 @@ document.getElementById('login').addEventListener('submit', async (event) => {
     ? 'Signed in: Temporal UI can now decode payloads in this browser.'
     : (await response.json()).detail;
 });
-</script></body></html>`;
+`;
 
 export interface CodecRoutesOptions {
   readonly codec: PayloadCodec;
@@ -135,6 +137,9 @@ export const codecRoutes: FastifyPluginAsyncZod<CodecRoutesOptions> = async (app
 
   app.get('/login', { schema: { tags: ['codec'], summary: 'Operator sign-in page' } }, (_, reply) =>
     reply.type('text/html; charset=utf-8').send(LOGIN_PAGE),
+  );
+  app.get('/login.js', { schema: { hide: true } }, (_, reply) =>
+    reply.type('text/javascript; charset=utf-8').send(LOGIN_SCRIPT),
   );
   app.post(
     '/session',

@@ -52,7 +52,13 @@ const listQuery = z
       .optional(),
     createdFrom: z.iso.datetime({ offset: true }).optional(),
     createdTo: z.iso.datetime({ offset: true }).optional(),
-    q: z.string().trim().min(1).max(100).optional().describe('text search on number, model and serial number'),
+    q: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('text search on number, model and serial number'),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(200).optional(),
   })
@@ -81,7 +87,11 @@ function present(state: TicketState, actor: Actor): TicketView {
 function authorize(permission: Permission) {
   return async (request: FastifyRequest) => {
     if (!can(request.actor.role, permission)) {
-      throw new Problem(403, 'Forbidden', `role ${request.actor.role} may not ${permission.replace('ticket.', '')} tickets`);
+      throw new Problem(
+        403,
+        'Forbidden',
+        `role ${request.actor.role} may not ${permission.replace('ticket.', '')} tickets`,
+      );
     }
   };
 }
@@ -111,7 +121,11 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      const created = await tickets.createTicket(request.body, request.actor, request.headers['idempotency-key']);
+      const created = await tickets.createTicket(
+        request.body,
+        request.actor,
+        request.headers['idempotency-key'],
+      );
       reply.code(201).header('location', `/v1/tickets/${created.ticket.number}`);
       return answer(reply, created, request.actor);
     },
@@ -154,7 +168,8 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
         response: { 200: ticketViewSchema, ...problems(401, 403, 404, 429, 503) },
       },
     },
-    async (request) => present(await tickets.requireTicket(request.params.number, request.actor), request.actor),
+    async (request) =>
+      present(await tickets.requireTicket(request.params.number, request.actor), request.actor),
   );
 
   app.get(

@@ -33,6 +33,8 @@ export interface ApiStack {
 export async function startApi(options: {
   taskQueue: string;
   policy: Record<string, unknown>;
+  /** Extra environment variables for `loadConfig`, e.g. `{ RATE_LIMIT_PER_MINUTE: '5' }`. */
+  env?: Record<string, string>;
 }): Promise<ApiStack> {
   const config = loadConfig({
     DATABASE_URL: inject('databaseUrl'),
@@ -40,6 +42,7 @@ export async function startApi(options: {
     TEMPORAL_TASK_QUEUE: options.taskQueue,
     SLA_POLICY_FILE: writePolicyFile(options.policy),
     API_KEYS: `${ADMIN_KEY}:admin:ops-1,${AGENT_KEY}:agent:agent-7`,
+    ...options.env,
   });
   const database = connectDatabase(inject('databaseUrl'), { max: 10 });
   const temporal = await connectClient(config.temporal, testDataConverter);

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { Problem } from '../problem';
+
+/**
+ * Security headers, per-key rate limiting and load shedding for the whole API. Registered once, early,
+ * on the root instance (`fastify-plugin`), so every route registered after it is covered.
+ */
+export interface HardeningOptions {
+  /** Requests per minute one API key (or, without a known key, one client IP) may make. */
+  readonly rateLimitPerMinute: number;
+  /**
+   * True when a bearer token is a configured API key. Only a known key gets a bucket of its own;
+   * any other request is counted by client IP, so inventing tokens does not buy a fresh limit.
+   * Without it every bearer token keys its own bucket.
+   */
+  readonly isApiKey?: (token: string) => boolean;
+  /** Shed load when the event loop lags more than this (ms). Default 1000. */
+  readonly maxEventLoopDelay?: number;
+  /** An extra health probe for load shedding: while it answers false, requests get 503. */
+  readonly healthCheck?: () => Promise<boolean>;
+  /** How often `healthCheck` runs (ms). Default 5000. */
+  readonly healthCheckInterval?: number;
+  /** Retry-After (seconds) on a 503. Default 10. */
+  readonly retryAfterSeconds?: number;
+}
+
+/** Probes and scrapes: never rate limited. */
+const RATE_LIMIT_EXEMPT = new Set(['/healthz', '/readyz', '/metrics']);
+/** Still answered while shedding load: liveness (a restart would not help) and the scrape that shows why. */
+const LOAD_SHEDDING_EXEMPT = new Set(['/healthz', '/metrics']);
+
+const sha256 = (text: string, encoding: 'hex' | 'base64') =>
+  createHash('sha256').update(text).digest(encoding);
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+}
+
+async function hardening(app: FastifyInstance, options: HardeningOptions): Promise<void> {
+  // Helmet's defaults, including its Content-Security-Policy, on every response.
+  await app.register(helmet);
+
+  const retryAfterSeconds = options.retryAfterSeconds ?? 10;
+  await app.register(underPressure, {
+    maxEventLoopDelay: options.maxEventLoopDelay ?? 1000,
+    ...(options.healthCheck && {
+      healthCheck: options.healthCheck,
+      healthCheckInterval: options.healthCheckInterval ?? 5000,
+    }),
+    // A resolved promise lets the request through; a rejected one goes to the problem handler.
+    pressureHandler: async (request, reply) => {
+      if (LOAD_SHEDDING_EXEMPT.has(request.routeOptions.url ?? '')) return;
+      reply.header('retry-after', String(retryAfterSeconds));
+      throw new Problem(503, 'Service Unavailable', 'the server is overloaded; retry shortly');
+    },
+  });
+
+  const isApiKey = options.isApiKey ?? (() => true);
+  await app.register(rateLimit, {
+    max: options.rateLimitPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => {
+      const token = bearerToken(request);
+      return token && isApiKey(token) ? `key:${sha256(token, 'hex')}` : `ip:${request.ip}`;
+    },
+    allowList: (request) => RATE_LIMIT_EXEMPT.has(request.routeOptions.url ?? ''),
+    errorResponseBuilder: (_request, context) =>
+      new Problem(
+        context.statusCode,
+        'Too Many Requests',
+        `rate limit of ${context.max} requests per minute exceeded; retry in ${Math.max(1, Math.ceil(context.ttl / 1000))} s`,
+      ),
+  });
+}
+
+export const hardeningPlugin = fp(hardening, { name: 'aftercare-hardening', fastify: '5.x' });
+
+export interface ApiCorsOptions {
+  /** Allowed browser origins; empty: no CORS headers at all. */
+  readonly origins: readonly string[];
+}
+
+/**
+ * CORS for the scope it is registered in (the `/v1` API), not app-wide: `/codec` has its own.
+ * Register it before the scope's authentication hook, so a preflight (which carries no key) is
+ * answered before authentication.
+ */
+export const apiCorsPlugin = fp(
+  async (app: FastifyInstance, { origins }: ApiCorsOptions) => {
+    if (origins.length === 0) return;
+    await app.register(cors, {
+      origin: [...origins],
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
+      exposedHeaders: [
+        'location',
+        'idempotent-replayed',
+        'x-request-id',
+        'retry-after',
+        'x-ratelimit-limit',
+        'x-ratelimit-remaining',
+        'x-ratelimit-reset',
+      ],
+      credentials: false,
+      maxAge: 600,
+    });
+  },
+  { name: 'aftercare-api-cors', fastify: '5.x' },
+);

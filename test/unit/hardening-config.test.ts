@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../config';
+
+/** RATE_LIMIT_PER_MINUTE, CORS_ORIGINS and WORKER_METRICS_ADDRESS, as the API and the worker read them. */
+describe('hardening configuration', () => {
+  it('defaults to 600 requests per minute, no CORS origins, worker metrics on 127.0.0.1:9464', () => {
+    const config = loadConfig({});
+    expect(config.rateLimitPerMinute).toBe(600);
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.workerMetricsAddress).toBe('127.0.0.1:9464');
+  });
+
+  it('reads the rate limit, a comma-separated origin list and a metrics address', () => {
+    const config = loadConfig({
+      RATE_LIMIT_PER_MINUTE: '5',
+      CORS_ORIGINS: ' https://crm.example.com, http://localhost:5173 ,,',
+      WORKER_METRICS_ADDRESS: '0.0.0.0:9100',
+    });
+    expect(config.rateLimitPerMinute).toBe(5);
+    expect(config.corsOrigins).toEqual(['https://crm.example.com', 'http://localhost:5173']);
+    expect(config.workerMetricsAddress).toBe('0.0.0.0:9100');
+  });
+
+  it('accepts IPv6 metrics addresses in brackets, and off', () => {
+    expect(loadConfig({ WORKER_METRICS_ADDRESS: '[::]:9464' }).workerMetricsAddress).toBe('[::]:9464');
+    expect(loadConfig({ WORKER_METRICS_ADDRESS: '[::1]:1' }).workerMetricsAddress).toBe('[::1]:1');
+    expect(loadConfig({ WORKER_METRICS_ADDRESS: 'off' }).workerMetricsAddress).toBeUndefined();
+  });
+
+  it.each([
+    [{ RATE_LIMIT_PER_MINUTE: '0' }, /^RATE_LIMIT_PER_MINUTE: /],
+    [{ RATE_LIMIT_PER_MINUTE: '-3' }, /^RATE_LIMIT_PER_MINUTE: /],
+    [{ RATE_LIMIT_PER_MINUTE: '2.5' }, /^RATE_LIMIT_PER_MINUTE: .*expected int/],
+    [{ RATE_LIMIT_PER_MINUTE: 'many' }, /^RATE_LIMIT_PER_MINUTE: .*number/i],
+    [{ CORS_ORIGINS: '*' }, /^CORS_ORIGINS: must be comma-separated origins/],
+    [{ CORS_ORIGINS: 'crm.example.com' }, /^CORS_ORIGINS: /],
+    [{ CORS_ORIGINS: 'https://crm.example.com/' }, /^CORS_ORIGINS: .*no path/],
+    [{ CORS_ORIGINS: 'https://ok.example.com,https://crm.example.com/app' }, /^CORS_ORIGINS: /],
+    [{ WORKER_METRICS_ADDRESS: 'localhost:9464' }, /^WORKER_METRICS_ADDRESS: must be ip:port/],
+    [{ WORKER_METRICS_ADDRESS: '127.0.0.1' }, /^WORKER_METRICS_ADDRESS: /],
+    [{ WORKER_METRICS_ADDRESS: '127.0.0.1:0' }, /^WORKER_METRICS_ADDRESS: /],
+    [{ WORKER_METRICS_ADDRESS: '127.0.0.1:65536' }, /^WORKER_METRICS_ADDRESS: /],
+    [{ WORKER_METRICS_ADDRESS: '999.0.0.1:9464' }, /^WORKER_METRICS_ADDRESS: /],
+    [{ WORKER_METRICS_ADDRESS: '::1:9464' }, /^WORKER_METRICS_ADDRESS: /],
+    [{ WORKER_METRICS_ADDRESS: 'false' }, /^WORKER_METRICS_ADDRESS: /],
+  ])('rejects %j with a message naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
