@@ -79,6 +79,8 @@ export const escalations = pgTable(
     reason: text('reason').notNull(),
     missedDeadline: instant('missed_deadline').notNull(),
     firedAt: instant('fired_at').notNull(),
+    /** When the row was committed: with `missedDeadline`, how late the escalation really landed. */
+    recordedAt: instant('recorded_at').notNull().defaultNow(),
     acknowledgedAt: instant('acknowledged_at'),
     acknowledgedBy: text('acknowledged_by'),
   },

@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     dataConverter: createDataConverter(config.payloadKeys),
+    maxCachedWorkflows: config.workerMaxCachedWorkflows,
     dependencies: { db: database.db },
   });
   closeWithGrace({ delay: 30_000 }, async ({ err }) => {

@@ -16,6 +16,8 @@ export interface TicketWorkerOptions {
   readonly taskQueue: string;
   readonly dataConverter: DataConverter;
   readonly dependencies: ActivityDependencies;
+  /** See `workerMaxCachedWorkflows` in config; the SDK sizes it from the machine's memory otherwise. */
+  readonly maxCachedWorkflows?: number;
 }
 
 /** The worker that runs ticket workflows and their activities. */
@@ -25,6 +27,7 @@ export function createTicketWorker(options: TicketWorkerOptions): Promise<Worker
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     dataConverter: options.dataConverter,
+    maxCachedWorkflows: options.maxCachedWorkflows,
     workflowsPath: WORKFLOWS_PATH ?? `${workflowsEntry}.js`,
     activities: createActivities(options.dependencies),
   });

@@ -143,3 +143,11 @@ describe('payload encryption and customer-id secrets', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 });
+
+describe('worker tuning', () => {
+  it('keeps at most 100 ticket workflows cached by default, and reads WORKER_MAX_CACHED_WORKFLOWS', () => {
+    expect(loadConfig({}).workerMaxCachedWorkflows).toBe(100);
+    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '50' }).workerMaxCachedWorkflows).toBe(50);
+    expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '-1' })).toThrow(/^WORKER_MAX_CACHED_WORKFLOWS:/);
+  });
+});

@@ -1,0 +1,161 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { applyMigrations } from '../db/migrate';
+import { startEmbeddedPostgres } from '../dev/embedded-postgres';
+import { startTemporalDevServer } from '../dev/temporal-dev-server';
+import { PROJECT_ROOT } from '../temporal/binaries';
+
+/**
+ * The benchmark's stack: an embedded PostgreSQL and a Temporal dev server (SQLite in WAL mode with
+ * synchronous=OFF, as the SDK's own CI runs it) unless DATABASE_URL / TEMPORAL_ADDRESS point
+ * elsewhere, and the API and the worker as separate processes so their memory and CPU are their own.
+ */
+export const BENCH_KEY = 'bench-admin-key-000001';
+
+export interface BenchServices {
+  readonly databaseUrl: string;
+  readonly temporalAddress: string;
+  readonly taskQueue: string;
+  readonly stop: () => Promise<void>;
+}
+
+export async function startServices(): Promise<BenchServices> {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'aftercare-bench-'));
+  chmodSync(scratch, 0o755);
+  const stops: (() => Promise<void>)[] = [];
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    const postgres = await startEmbeddedPostgres({
+      dataDir: path.join(scratch, 'postgres'),
+      port: 20_000 + Math.floor(Math.random() * 20_000),
+    });
+    stops.push(postgres.stop);
+    databaseUrl = postgres.url;
+  }
+  let temporalAddress = process.env.TEMPORAL_ADDRESS;
+  if (!temporalAddress) {
+    const temporal = await startTemporalDevServer({ dbFilename: path.join(scratch, 'temporal.sqlite') });
+    stops.push(temporal.stop);
+    temporalAddress = temporal.address;
+  }
+  await applyMigrations(databaseUrl);
+  return {
+    databaseUrl,
+    temporalAddress,
+    taskQueue: `bench-${process.pid}`,
+    stop: async () => {
+      for (const stop of stops.reverse()) await stop();
+      rmSync(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
+const children = new Set<ChildProcess>();
+// A benchmark that fails half-way must not leave its API and worker behind.
+process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
+
+export interface Role {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly url?: string;
+  readonly stop: () => Promise<void>;
+}
+
+/** Starts a role; it is ready when `readyLine` appears in its output, or when `probe` says so. */
+function spawnRole(
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  readyLine: string,
+  probe?: () => Promise<boolean>,
+): Promise<Role> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, entry)], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, LOG_LEVEL: 'info', WORKER_METRICS_ADDRESS: 'off', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  const role: Role = {
+    child,
+    pid: child.pid ?? 0,
+    stop: () =>
+      new Promise((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  };
+  return new Promise((resolve, reject) => {
+    let output = '';
+    let ready = false;
+    const becomeReady = () => {
+      if (ready) return;
+      ready = true;
+      resolve(role);
+    };
+    const collect = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+      if (!probe && output.includes(readyLine)) becomeReady();
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    child.once('exit', (code) => {
+      if (!ready) reject(new Error(`${entry} exited with ${code}: ${output}`));
+    });
+    if (probe) {
+      const deadline = Date.now() + 60_000;
+      const poll = async () => {
+        if (ready || child.exitCode !== null) return;
+        if (await probe()) return becomeReady();
+        if (Date.now() > deadline) return reject(new Error(`${entry} was not ready within 60 s: ${output}`));
+        setTimeout(() => void poll(), 200);
+      };
+      void poll();
+    }
+  });
+}
+
+export function startWorker(services: BenchServices): Promise<Role> {
+  return spawnRole(
+    'worker/main.ts',
+    {
+      DATABASE_URL: services.databaseUrl,
+      TEMPORAL_ADDRESS: services.temporalAddress,
+      TEMPORAL_TASK_QUEUE: services.taskQueue,
+    },
+    'worker running',
+  );
+}
+
+export async function startApi(services: BenchServices, policy: Record<string, unknown>): Promise<Role> {
+  const policyFile = path.join(tmpdir(), `aftercare-bench-policy-${process.pid}-${Date.now()}.json`);
+  writeFileSync(policyFile, JSON.stringify(policy));
+  const port = 30_000 + Math.floor(Math.random() * 10_000);
+  const url = `http://127.0.0.1:${port}`;
+  // Request logs stay off (warn) so the measurement is of the API, not of its logging.
+  const role = await spawnRole(
+    'api/main.ts',
+    {
+      DATABASE_URL: services.databaseUrl,
+      TEMPORAL_ADDRESS: services.temporalAddress,
+      TEMPORAL_TASK_QUEUE: services.taskQueue,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      API_KEYS: `${BENCH_KEY}:admin:bench`,
+      SLA_POLICY_FILE: policyFile,
+      RATE_LIMIT_PER_MINUTE: '100000000',
+      LOG_LEVEL: 'warn',
+    },
+    'API_KEYS',
+    async () => {
+      const ready = await fetch(`${url}/readyz`).then(
+        (response) => response.ok,
+        () => false,
+      );
+      return ready;
+    },
+  );
+  return { ...role, url };
+}
