@@ -11,10 +11,10 @@ import { can, maySeePersonalData, type Permission } from '../../domain/access';
 import { ACTION_NAMES, type ActionName } from '../../domain/lifecycle';
 import { ROLES, type Role } from '../../domain/ticket';
 import { REDACTED_PATHS } from '../../logger';
-import { connectClient, connectWorkerConnection } from '../../temporal/connection';
-import { createTicketWorker } from '../../worker/worker';
+import { connectClient } from '../../temporal/connection';
 import { satisfiedCallback, testDataConverter } from '../support/fixtures';
 import { writePolicyFile } from '../support/stack';
+import { runWorkerFor } from '../support/temporal';
 
 /**
  * The API as integrators meet it: every role against every route (the README's role table, cell by
@@ -63,20 +63,7 @@ beforeAll(async () => {
   });
   const logger = pino({ level: 'trace', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, logStream);
   app = await buildApp({ config, db: database.db, temporal, logger });
-  const connection = await connectWorkerConnection(config.temporal);
-  const worker = await createTicketWorker({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue,
-    dataConverter: testDataConverter,
-    dependencies: { db: database.db },
-  });
-  const running = worker.run();
-  stopWorker = async () => {
-    worker.shutdown();
-    await running;
-    await connection.close();
-  };
+  stopWorker = await runWorkerFor(config, database.db);
 });
 
 afterAll(async () => {

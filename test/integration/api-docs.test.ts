@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../temporal/binaries';
+import { launchChromium } from '../support/browser';
 import { startApi, type ApiStack } from '../support/stack';
 
 /** A new integrator opens /docs in a browser and finds every route of the API there. */
@@ -14,16 +15,7 @@ let docsUrl: string;
 beforeAll(async () => {
   stack = await startApi({ taskQueue: `api-docs-${process.pid}`, policy: {} });
   docsUrl = `${await stack.app.listen({ host: '127.0.0.1', port: 0 })}/docs`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

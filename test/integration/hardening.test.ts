@@ -8,10 +8,8 @@ import { hardeningPlugin } from '../../api/plugins/hardening';
 import { registerProblemHandlers } from '../../api/problem';
 import { tickets } from '../../db/schema';
 import { PROJECT_ROOT } from '../../temporal/binaries';
-import { connectWorkerConnection } from '../../temporal/connection';
-import { createTicketWorker } from '../../worker/worker';
-import { testDataConverter } from '../support/fixtures';
 import { ADMIN_KEY, AGENT_KEY, startApi, type ApiStack } from '../support/stack';
+import { runWorkerFor } from '../support/temporal';
 
 /**
  * Hardening and observability of the HTTP API over inject, against the real PostgreSQL and Temporal:
@@ -33,20 +31,7 @@ beforeAll(async () => {
       env: { RATE_LIMIT_PER_MINUTE: '5' },
     }),
   ]);
-  const connection = await connectWorkerConnection(stack.config.temporal);
-  const worker = await createTicketWorker({
-    connection,
-    namespace: stack.config.temporal.namespace,
-    taskQueue,
-    dataConverter: testDataConverter,
-    dependencies: { db: stack.database.db },
-  });
-  const running = worker.run();
-  stopWorker = async () => {
-    worker.shutdown();
-    await running;
-    await connection.close();
-  };
+  stopWorker = await runWorkerFor(stack.config, stack.database.db);
 });
 
 afterAll(async () => {

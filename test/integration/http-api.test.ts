@@ -1,10 +1,9 @@
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { escalations, idempotencyKeys, ticketEvents, ticketNumberCounters, tickets } from '../../db/schema';
-import { connectWorkerConnection } from '../../temporal/connection';
-import { createTicketWorker } from '../../worker/worker';
-import { satisfiedCallback, testDataConverter, unhappyCallback } from '../support/fixtures';
+import { satisfiedCallback, unhappyCallback } from '../support/fixtures';
 import { ADMIN_KEY, AGENT_KEY, startApi, type ApiStack } from '../support/stack';
+import { runWorkerFor } from '../support/temporal';
 
 /**
  * The API as a client uses it, over HTTP (inject), against real PostgreSQL, a real Temporal dev
@@ -19,20 +18,7 @@ beforeAll(async () => {
     taskQueue,
     policy: { firstResponse: '3s', callback: '30s', complaintFollowUp: '2s' },
   });
-  const connection = await connectWorkerConnection(stack.config.temporal);
-  const worker = await createTicketWorker({
-    connection,
-    namespace: stack.config.temporal.namespace,
-    taskQueue,
-    dataConverter: testDataConverter,
-    dependencies: { db: stack.database.db },
-  });
-  const running = worker.run();
-  stopWorker = async () => {
-    worker.shutdown();
-    await running;
-    await connection.close();
-  };
+  stopWorker = await runWorkerFor(stack.config, stack.database.db);
 });
 
 afterAll(async () => {

@@ -8,10 +8,8 @@ import { buildApp } from '../../api/app';
 import { customerIdOf } from '../../api/customer-id';
 import { loadConfig } from '../../config';
 import { workflowIdOf } from '../../domain/ticket';
-import { connectWorkerConnection } from '../../temporal/connection';
-import { createTicketWorker } from '../../worker/worker';
-import { testDataConverter } from '../support/fixtures';
 import { ADMIN_KEY, AGENT_KEY, startApi, type ApiStack } from '../support/stack';
+import { runWorkerFor } from '../support/temporal';
 
 /**
  * What an operator sees in Temporal: current search attributes, no personal data in clear text in
@@ -30,20 +28,7 @@ let ticketNumber: string;
 beforeAll(async () => {
   stack = await startApi({ taskQueue, policy: { firstResponse: '2s' } });
   apiUrl = await stack.app.listen({ host: '127.0.0.1', port: 0 });
-  const connection = await connectWorkerConnection(stack.config.temporal);
-  const worker = await createTicketWorker({
-    connection,
-    namespace: stack.config.temporal.namespace,
-    taskQueue,
-    dataConverter: testDataConverter,
-    dependencies: { db: stack.database.db },
-  });
-  const running = worker.run();
-  stopWorker = async () => {
-    worker.shutdown();
-    await running;
-    await connection.close();
-  };
+  stopWorker = await runWorkerFor(stack.config, stack.database.db);
   const created = await stack.app.inject({
     method: 'POST',
     url: '/v1/tickets',

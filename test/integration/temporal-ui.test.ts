@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../api/app';
 import { customerIdOf } from '../../api/customer-id';
@@ -13,10 +13,11 @@ import { connectDatabase, type DatabaseHandle } from '../../db/client';
 import { startTemporalDevServer, type RunningDevServer } from '../../dev/temporal-dev-server';
 import { workflowIdOf } from '../../domain/ticket';
 import { PROJECT_ROOT } from '../../temporal/binaries';
-import { connectClient, connectWorkerConnection } from '../../temporal/connection';
+import { launchChromium } from '../support/browser';
+import { connectClient } from '../../temporal/connection';
 import { createDataConverter } from '../../temporal/data-converter';
-import { createTicketWorker } from '../../worker/worker';
 import { writePolicyFile } from '../support/stack';
+import { runWorkerFor } from '../support/temporal';
 
 /**
  * An operator in Temporal UI, in a real browser: filters for the escalated ticket, opens it, reads
@@ -88,20 +89,7 @@ beforeAll(async () => {
   temporal = await connectClient(config.temporal, dataConverter);
   app = await buildApp({ config, db: database.db, temporal, logger: pino({ level: 'silent' }) });
   await app.listen({ host: '127.0.0.1', port: apiPort });
-  const connection = await connectWorkerConnection(config.temporal);
-  const worker = await createTicketWorker({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    dataConverter,
-    dependencies: { db: database.db },
-  });
-  const running = worker.run();
-  stopWorker = async () => {
-    worker.shutdown();
-    await running;
-    await connection.close();
-  };
+  stopWorker = await runWorkerFor(config, database.db);
   const created = await app.inject({
     method: 'POST',
     url: '/v1/tickets',
@@ -115,16 +103,7 @@ beforeAll(async () => {
     },
   });
   ticketNumber = created.json().number;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
-  });
+  browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
 });
 

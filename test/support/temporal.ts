@@ -1,7 +1,9 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
+import type { AppConfig } from '../../config';
 import type { Database } from '../../db/client';
+import { connectWorkerConnection } from '../../temporal/connection';
 import { registerSearchAttributes } from '../../temporal/register-search-attributes';
 import { createTicketWorker } from '../../worker/worker';
 import { testDataConverter } from './fixtures';
@@ -42,5 +44,26 @@ export async function runTicketWorker(
       worker.shutdown();
       await running;
     },
+  };
+}
+
+/**
+ * Runs the real ticket worker against the configured Temporal server (the dev server of the test
+ * setup), with its activities on `db`; `stop` drains it and closes its connection.
+ */
+export async function runWorkerFor(config: AppConfig, db: Database): Promise<() => Promise<void>> {
+  const connection = await connectWorkerConnection(config.temporal);
+  const worker = await createTicketWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    dataConverter: testDataConverter,
+    dependencies: { db },
+  });
+  const running = worker.run();
+  return async () => {
+    worker.shutdown();
+    await running;
+    await connection.close();
   };
 }
