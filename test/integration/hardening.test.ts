@@ -1,15 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import path from 'node:path';
 import { count, eq } from 'drizzle-orm';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hardeningPlugin } from '../../api/plugins/hardening';
 import { registerProblemHandlers } from '../../api/problem';
 import { tickets } from '../../db/schema';
-import { PROJECT_ROOT } from '../../temporal/binaries';
 import { ADMIN_KEY, AGENT_KEY, startApi, type ApiStack } from '../support/stack';
 import { runWorkerFor } from '../support/temporal';
+import { startWorkerProcess } from '../support/worker-process';
 
 /**
  * Hardening and observability of the HTTP API over inject, against the real PostgreSQL and Temporal:
@@ -435,36 +434,18 @@ describe('worker metrics (WORKER_METRICS_ADDRESS)', () => {
       });
     });
 
-  /** Starts `npm run worker`'s entry point and resolves with its output once it runs. */
-  function startWorkerProcess(metricsAddress: string): Promise<string> {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'worker/main.ts')], {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: inject('databaseUrl'),
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        TEMPORAL_TASK_QUEUE: `${taskQueue}-worker-metrics`,
-        WORKER_METRICS_ADDRESS: metricsAddress,
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  async function startWorker(metricsAddress: string): Promise<string> {
+    const { child, output } = await startWorkerProcess({
+      TEMPORAL_TASK_QUEUE: `${taskQueue}-worker-metrics`,
+      WORKER_METRICS_ADDRESS: metricsAddress,
     });
     children.push(child);
-    return new Promise((resolve, reject) => {
-      let output = '';
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('worker running')) resolve(output);
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${output.slice(-500)}`)));
-    });
+    return output;
   }
 
   it('serves the Temporal SDK metrics for Prometheus on the configured address', async () => {
     const address = `127.0.0.1:${await freePort()}`;
-    const output = await startWorkerProcess(address);
+    const output = await startWorker(address);
     expect(output).toContain(`worker metrics on http://${address}/metrics`);
     await vi.waitFor(
       async () => {
@@ -481,7 +462,7 @@ describe('worker metrics (WORKER_METRICS_ADDRESS)', () => {
     const port = await freePort();
     blocker = createServer();
     await new Promise<void>((resolve) => blocker?.listen(port, '127.0.0.1', resolve));
-    const output = await startWorkerProcess(`127.0.0.1:${port}`);
+    const output = await startWorker(`127.0.0.1:${port}`);
     expect(output).toContain('worker metrics are off');
     expect(output).toContain('Address already in use');
   });

@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listTicketEscalations, listTicketEvents } from '../../db/ticket-store';
 import { workflowIdOf } from '../../domain/ticket';
-import { PROJECT_ROOT } from '../../temporal/binaries';
 import { ADMIN_KEY, startApi, type ApiStack } from '../support/stack';
+import { startWorkerProcess } from '../support/worker-process';
 
 /**
  * The guarantee behind the product: a worker killed with SIGKILL while a ticket waits on its
@@ -15,31 +14,10 @@ const taskQueue = `worker-crash-${process.pid}`;
 let stack: ApiStack;
 const workers: ChildProcess[] = [];
 
-function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'worker/main.ts')], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: inject('databaseUrl'),
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+async function startWorker(): Promise<ChildProcess> {
+  const { child } = await startWorkerProcess({ TEMPORAL_TASK_QUEUE: taskQueue });
   workers.push(child);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('worker running')) resolve(child);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) =>
-      reject(new Error(`worker exited with ${code} before running: ${output.slice(-500)}`)),
-    );
-  });
+  return child;
 }
 
 beforeAll(async () => {
@@ -53,7 +31,7 @@ afterAll(async () => {
 
 describe('a worker crash', () => {
   it('SIGKILL of the worker while a ticket waits: a new worker still escalates it, once', async () => {
-    const first = await startWorkerProcess();
+    const first = await startWorker();
     const created = await stack.app.inject({
       method: 'POST',
       url: '/v1/tickets',
@@ -79,7 +57,7 @@ describe('a worker crash', () => {
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
 
-    await startWorkerProcess();
+    await startWorker();
     const [escalation] = await vi.waitFor(
       async () => {
         const rows = await listTicketEscalations(stack.database.db, number);
