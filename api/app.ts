@@ -35,7 +35,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
-  // JSON only: any other body is a 415, not a string that fails validation later.
+  // JSON only — every other body is a 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

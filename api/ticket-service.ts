@@ -118,7 +118,7 @@ export function createTicketService({
     } catch (error) {
       const failure = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
       const refused = failure instanceof ApplicationFailure && failure.type === FAILURE_ILLEGAL_TRANSITION;
-      // A closed ticket's workflow has finished: any action on it is an illegal transition.
+      // A closed ticket's workflow has finished, so every action on it is an illegal transition.
       const finished = error instanceof WorkflowNotFoundError;
       if (refused || finished) {
         const now = await findTicket(db, number);
