@@ -111,6 +111,7 @@ async function main(): Promise<void> {
   say(`  Temporal UI  ${temporal?.uiUrl ?? `(external Temporal at ${temporalAddress})`}`);
   if (config.usingDevAdminKey)
     say(`  API key      ${DEV_ADMIN_KEY}  (development only; set API_KEYS for real keys)`);
+  say(`  Codec        ${apiUrl}/codec/login  (sign in there to see decrypted payloads in Temporal UI)`);
   say('Ctrl-C stops everything.');
 }
 
