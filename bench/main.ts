@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../config';
@@ -105,6 +106,32 @@ async function measured<T>(
   };
 }
 
+interface CreationResult {
+  http: RunResult;
+  rawStart: RunResult;
+  rawInsert: RunResult;
+  httpToRawStart: number;
+  resources: Resources;
+}
+
+interface GrowthPoint {
+  openTickets: number;
+  createP50: number;
+  createP99: number;
+  workerRssMiB: number;
+}
+
+interface BenchResults {
+  machine: { cores: number; node: string };
+  options: Record<string, number | number[]>;
+  escalationLateness: LatenessResult[];
+  highestRateWithP99UnderOneSecond: number;
+  historyEvents: { happyPath: number; longestUnhappyPath: number };
+  creation: Record<string, CreationResult>;
+  latencyAtHalfPeak: LatencySummary & { ratePerSecond: number };
+  growth: GrowthPoint[];
+}
+
 interface LatenessResult {
   ratePerSecond: number;
   tickets: number;
@@ -177,10 +204,6 @@ async function runPhases(services: BenchServices): Promise<void> {
   const worker = await startWorker(services);
   const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: services.temporalAddress });
   const temporal = await connectClient(config.temporal, createDataConverter(config.payloadKeys));
-  const results: Record<string, unknown> = {
-    machine: { cores: (await import('node:os')).cpus().length, node: process.version },
-    options: { RATES, RATE_SECONDS, REQUESTS, CONCURRENCY, GROWTH },
-  };
 
   // 1. Escalation lateness, and the history of the longest path, on a short first-response clock.
   let api = await startApi(services, {
@@ -197,8 +220,7 @@ async function runPhases(services: BenchServices): Promise<void> {
     );
     if (result.lateness.p99 > 1000 || result.missing > 0) break;
   }
-  results.escalationLateness = lateness;
-  results.highestRateWithP99UnderOneSecond =
+  const highestRateWithP99UnderOneSecond =
     lateness.filter((result) => result.lateness.p99 <= 1000 && result.missing === 0).at(-1)?.ratePerSecond ??
     0;
 
@@ -232,12 +254,12 @@ async function runPhases(services: BenchServices): Promise<void> {
   await sleep(1000);
   const historyLength = async (number: string) =>
     (await temporal.workflow.getHandle(`ticket-${number}`).describe()).historyLength;
-  results.historyEvents = {
+  const historyEvents = {
     happyPath: await historyLength(happy),
     longestUnhappyPath: await historyLength(unhappy),
   };
   say(
-    `history: happy path ${(results.historyEvents as { happyPath: number }).happyPath} events, longest unhappy path ${(results.historyEvents as { longestUnhappyPath: number }).longestUnhappyPath}`,
+    `history: happy path ${historyEvents.happyPath} events, longest unhappy path ${historyEvents.longestUnhappyPath}`,
   );
 
   await database.db.execute(
@@ -251,16 +273,7 @@ async function runPhases(services: BenchServices): Promise<void> {
     createdAtMs: Date.now(),
     policy: config.policy,
   });
-  const throughput: Record<
-    string,
-    {
-      http: RunResult;
-      rawStart: RunResult;
-      rawInsert: RunResult;
-      httpToRawStart: number;
-      resources: Resources;
-    }
-  > = {};
+  const throughput: Record<string, CreationResult> = {};
   for (const concurrency of CONCURRENCY) {
     const { result: http, resources } = await measured(api, worker, () =>
       runConcurrently(REQUESTS, concurrency, async () => void (await createTicket(api))),
@@ -294,7 +307,6 @@ async function runPhases(services: BenchServices): Promise<void> {
       `create c=${concurrency}: HTTP ${round(http.throughputPerSecond)}/s p50 ${round(http.p50)} p99 ${round(http.p99)} ms | raw start ${round(rawStart.throughputPerSecond)}/s p99 ${round(rawStart.p99)} ms | raw insert ${round(rawInsert.throughputPerSecond)}/s | ratio ${round(http.throughputPerSecond / rawStart.throughputPerSecond, 2)}`,
     );
   }
-  results.creation = throughput;
   const peak = Math.max(...Object.values(throughput).map((entry) => entry.http.throughputPerSecond));
   const halfPeak = Math.max(1, Math.floor(peak / 2));
   const steady: number[] = [];
@@ -307,11 +319,11 @@ async function runPhases(services: BenchServices): Promise<void> {
     steadyCalls.push(createTicket(api).then(() => void steady.push(performance.now() - begin)));
   }
   await Promise.allSettled(steadyCalls);
-  results.latencyAtHalfPeak = { ratePerSecond: halfPeak, ...summarize(steady) };
-  say(`create at half peak (${halfPeak}/s for 5 s): p99 ${round(summarize(steady).p99)} ms`);
+  const latencyAtHalfPeak = { ratePerSecond: halfPeak, ...summarize(steady) };
+  say(`create at half peak (${halfPeak}/s for 5 s): p99 ${round(latencyAtHalfPeak.p99)} ms`);
 
   // 3. Growth: creation latency and worker memory with many tickets waiting on their timers.
-  const growth: { openTickets: number; createP50: number; createP99: number; workerRssMiB: number }[] = [];
+  const growth: GrowthPoint[] = [];
   for (const level of GROWTH) {
     const [row] = await database.db.execute<{ open: number }>(
       sql`select count(*)::int as open from tickets where status = 'new'`,
@@ -330,13 +342,22 @@ async function runPhases(services: BenchServices): Promise<void> {
       `growth @ ${level} open: create p50 ${round(probe.p50)} ms, p99 ${round(probe.p99)} ms, worker RSS ${round(rssMiB(worker.pid))} MiB`,
     );
   }
-  results.growth = growth;
 
   await api.stop();
   await worker.stop();
   await temporal.connection.close();
   await database.close();
 
+  const results: BenchResults = {
+    machine: { cores: cpus().length, node: process.version },
+    options: { RATES, RATE_SECONDS, REQUESTS, CONCURRENCY, GROWTH },
+    escalationLateness: lateness,
+    highestRateWithP99UnderOneSecond,
+    historyEvents,
+    creation: throughput,
+    latencyAtHalfPeak,
+    growth,
+  };
   const folder = path.join(PROJECT_ROOT, 'bench', 'results');
   mkdirSync(folder, { recursive: true });
   writeFileSync(path.join(folder, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -344,26 +365,14 @@ async function runPhases(services: BenchServices): Promise<void> {
   say(`results in ${path.relative(PROJECT_ROOT, folder)}/latest.json and latest.md`);
 }
 
-function markdown(results: Record<string, unknown>): string {
-  const lateness = results.escalationLateness as LatenessResult[];
-  const creation = results.creation as Record<
-    string,
-    {
-      http: RunResult;
-      rawStart: RunResult;
-      rawInsert: RunResult;
-      httpToRawStart: number;
-      resources: Resources;
-    }
-  >;
-  const growth = results.growth as {
-    openTickets: number;
-    createP50: number;
-    createP99: number;
-    workerRssMiB: number;
-  }[];
-  const history = results.historyEvents as { happyPath: number; longestUnhappyPath: number };
-  const half = results.latencyAtHalfPeak as LatencySummary & { ratePerSecond: number };
+function markdown(results: BenchResults): string {
+  const {
+    escalationLateness: lateness,
+    creation,
+    growth,
+    historyEvents: history,
+    latencyAtHalfPeak: half,
+  } = results;
   const lines = [
     '# Aftercare benchmark',
     '',
