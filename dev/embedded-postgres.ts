@@ -40,7 +40,7 @@ function traversableByOthers(dir: string): boolean {
 }
 
 /** The data folder to use: the requested one, or for root a folder under the temp dir when it is blocked. */
-export function postgresDataDir(requested: string): string {
+function postgresDataDir(requested: string): string {
   if (!runningAsRoot() || traversableByOthers(path.dirname(requested))) return requested;
   const fallback = path.join(
     tmpdir(),

@@ -16,7 +16,6 @@ export interface DevServerOptions {
 }
 
 export interface RunningDevServer {
-  readonly env: TestWorkflowEnvironment;
   readonly address: string;
   readonly uiUrl: string | undefined;
   readonly stop: () => Promise<void>;
@@ -47,7 +46,6 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
   });
   const address = env.connection.options.address;
   return {
-    env,
     address,
     uiUrl: options.uiPort !== undefined ? `http://localhost:${options.uiPort}` : undefined,
     stop: () => env.teardown(),

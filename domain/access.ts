@@ -40,7 +40,7 @@ export function isInScope(state: TicketState, scope: TicketScope): boolean {
 }
 
 /** Roles that see customers' personal data in clear in API answers; the others get it masked. */
-export const PERSONAL_DATA_ROLES: readonly Role[] = ['agent', 'engineer', ...OPERATORS];
+const PERSONAL_DATA_ROLES: readonly Role[] = ['agent', 'engineer', ...OPERATORS];
 
 export function maySeePersonalData(role: Role): boolean {
   return PERSONAL_DATA_ROLES.includes(role);

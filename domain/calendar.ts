@@ -26,11 +26,11 @@ export function minutesOfDay(hhmm: string): number {
   return (hours ?? 0) * 60 + (minutes ?? 0);
 }
 
-export function workingMinutesPerDay(calendar: BusinessCalendar): number {
+function workingMinutesPerDay(calendar: BusinessCalendar): number {
   return calendar.workingHours.reduce((sum, [from, to]) => sum + minutesOfDay(to) - minutesOfDay(from), 0);
 }
 
-export function isWorkingDay(day: DateTime, calendar: BusinessCalendar): boolean {
+function isWorkingDay(day: DateTime, calendar: BusinessCalendar): boolean {
   const date = day.toISODate() ?? '';
   if (calendar.extraWorkingDays.includes(date)) return true;
   if (calendar.holidays.includes(date)) return false;
