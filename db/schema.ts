@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   boolean,
   check,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -83,11 +84,57 @@ export const escalations = pgTable(
     recordedAt: instant('recorded_at').notNull().defaultNow(),
     acknowledgedAt: instant('acknowledged_at'),
     acknowledgedBy: text('acknowledged_by'),
+    /** Set when nobody acknowledged it within the escalation step and it climbed one level. */
+    supersededBy: text('superseded_by'),
   },
   (table) => [
     index('escalations_ticket_idx').on(table.ticketNumber),
     index('escalations_fired_at_idx').on(table.firedAt),
+    index('escalations_level_idx').on(table.level),
   ],
+);
+
+/** Field engineers that tickets are dispatched to. */
+export const engineers = pgTable(
+  'engineers',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** Product lines the engineer may service. */
+    skills: jsonb('skills').$type<string[]>().notNull(),
+    /** Service regions the engineer covers. */
+    regions: jsonb('regions').$type<string[]>().notNull(),
+    latitude: doublePrecision('latitude'),
+    longitude: doublePrecision('longitude'),
+    /** Open tickets the engineer may hold at once. */
+    capacity: integer('capacity').notNull().default(3),
+    active: boolean('active').notNull().default(true),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (table) => [check('engineers_capacity_positive', sql`${table.capacity} > 0`)],
+);
+
+/**
+ * Who holds each ticket's work now: the open load that dispatch counts. Written in the same
+ * transaction that picks an engineer, so two tickets dispatched at once cannot both take the last
+ * free place; released when the ticket's projection no longer names the engineer.
+ */
+export const ticketAssignments = pgTable(
+  'ticket_assignments',
+  {
+    ticketNumber: text('ticket_number')
+      .primaryKey()
+      .references(() => tickets.number),
+    engineerId: text('engineer_id')
+      .notNull()
+      .references(() => engineers.id),
+    /** The ticket's dispatch attempt this assignment answered: a retried dispatch finds it again. */
+    attempt: integer('attempt').notNull(),
+    active: boolean('active').notNull(),
+    assignedAt: instant('assigned_at').notNull(),
+  },
+  (table) => [index('ticket_assignments_engineer_idx').on(table.engineerId, table.active)],
 );
 
 /** Messages handed to the notification provider; the development provider stops here. */

@@ -5,13 +5,22 @@ import type { Actor, Role, TicketState } from './ticket';
  * Who may do what (the role table in the README is this object). Reads are further scoped: a
  * client sees the tickets it created, an engineer the tickets assigned to it.
  */
-export type Permission = 'ticket.create' | 'ticket.read' | ActionName;
+export type Permission =
+  | 'ticket.create'
+  | 'ticket.read'
+  | 'engineer.read'
+  | 'engineer.manage'
+  | 'escalation.read'
+  | ActionName;
 
 const OPERATORS: readonly Role[] = ['supervisor', 'manager', 'director', 'admin'];
 
 export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'ticket.create': ['client', 'agent', 'supervisor', 'manager', 'admin'],
   'ticket.read': ['client', 'agent', 'engineer', 'supervisor', 'qc', 'manager', 'director', 'admin'],
+  'engineer.read': ['agent', ...OPERATORS],
+  'engineer.manage': ['supervisor', 'manager', 'admin'],
+  'escalation.read': ['agent', 'qc', ...OPERATORS],
   acknowledge: ['agent', ...OPERATORS],
   resolve: ['agent', 'engineer', 'supervisor', 'manager', 'admin'],
   callback: ['agent', 'supervisor', 'manager', 'admin'],

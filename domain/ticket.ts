@@ -54,11 +54,20 @@ export const ticketIntakeSchema = z
         email: z.email().max(254).optional(),
         address: z.string().trim().min(1).max(500).optional(),
         tier: z.string().trim().min(1).max(32).optional(),
+        /** The service region dispatch matches engineers by, e.g. "shanghai-pudong". */
+        region: z.string().trim().min(1).max(100).optional(),
+        /** Where the service happens, for dispatch by distance. */
+        location: z
+          .object({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) })
+          .strict()
+          .optional(),
       })
       .strict(),
     product: z
       .object({
         model: z.string().trim().min(1).max(100),
+        /** The product line dispatch matches engineers' skills against, e.g. "air-conditioner". */
+        line: z.string().trim().min(1).max(100).optional(),
         serialNumber: z.string().trim().min(1).max(100).optional(),
         purchaseDate: z.iso.date().optional(),
         purchaseChannel: z.string().trim().min(1).max(100).optional(),
