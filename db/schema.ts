@@ -38,6 +38,8 @@ export const tickets = pgTable(
     serialNumber: text('serial_number'),
     externalRef: text('external_ref'),
     createdBy: text('created_by').notNull(),
+    /** Keyed hash of the customer's phone: finds the same customer's earlier tickets (repeat faults). */
+    customerId: text('customer_id'),
     createdAt: instant('created_at').notNull(),
     updatedAt: instant('updated_at').notNull(),
     state: jsonb('state').$type<TicketState>().notNull(),
@@ -46,6 +48,7 @@ export const tickets = pgTable(
     index('tickets_status_idx').on(table.status),
     index('tickets_created_at_idx').on(table.createdAt, table.number),
     index('tickets_next_deadline_idx').on(table.nextDeadline),
+    index('tickets_customer_idx').on(table.customerId, table.createdAt),
     check('tickets_escalation_level_range', sql`${table.escalationLevel} between 0 and 3`),
   ],
 );
