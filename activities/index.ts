@@ -1,6 +1,8 @@
 import { log } from '@temporalio/activity';
 import type { Database } from '../db/client';
+import { reserveEngineer } from '../db/engineer-store';
 import { saveTicketChange } from '../db/ticket-store';
+import type { DispatchNeeds } from '../domain/dispatch';
 import type { TicketChange, TicketState } from '../domain/ticket';
 
 export interface ActivityDependencies {
@@ -10,6 +12,13 @@ export interface ActivityDependencies {
 export interface RecordTicketChangeInput {
   readonly ticket: TicketState;
   readonly change: TicketChange;
+}
+
+export interface FindEngineerInput {
+  readonly ticketNumber: string;
+  readonly attempt: number;
+  readonly needs: DispatchNeeds;
+  readonly exclude: readonly string[];
 }
 
 /** The ticket workflow's I/O. Every activity is idempotent: a retry writes nothing twice. */
@@ -23,6 +32,22 @@ export function createActivities({ db }: ActivityDependencies) {
         events: change.events.map((event) => event.type),
         escalations: change.escalations.map((escalation) => escalation.id),
       });
+    },
+
+    /**
+     * Picks the least-loaded matching engineer and reserves the place in the same transaction; the
+     * same attempt retried finds the same engineer. Null when nobody matches.
+     */
+    async findEngineer({ ticketNumber, attempt, needs, exclude }: FindEngineerInput): Promise<string | null> {
+      const engineerId = await reserveEngineer(db, {
+        ticketNumber,
+        attempt,
+        needs,
+        exclude,
+        assignedAt: new Date().toISOString(),
+      });
+      log.info('dispatch searched', { ticketNumber, attempt, matched: engineerId !== null });
+      return engineerId;
     },
   };
 }

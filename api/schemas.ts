@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { ACTION_NAMES } from '../domain/lifecycle';
-import { CATEGORIES, CHANNELS, MOODS, PRIORITIES, SERVICE_TYPES, TICKET_STATUSES } from '../domain/ticket';
+import {
+  CATEGORIES,
+  CHANNELS,
+  CLOCK_NAMES,
+  MOODS,
+  PRIORITIES,
+  ROLES,
+  SERVICE_TYPES,
+  TICKET_STATUSES,
+} from '../domain/ticket';
 
 /**
  * Response schemas: with the request schemas next to the routes they are the single source of the
@@ -15,7 +24,31 @@ const slaClockSchema = z.object({
   metAt: instant.nullable(),
   breached: z.boolean(),
   breachedAt: instant.nullable(),
+  pausedAt: instant.nullable().describe('set while the ticket is on hold and this clock waits'),
   remainingMs: z.number().nullable().describe('time left while the clock runs, as of this answer'),
+});
+
+const actorSchema = z.object({ id: z.string(), role: z.enum(ROLES) });
+
+const recordedSchema = z.object({
+  at: instant,
+  actor: actorSchema,
+  input: z.record(z.string(), z.unknown()),
+});
+
+export const escalationSchema = z.object({
+  id: z.string(),
+  ticketNumber: z.string(),
+  clock: z.string().describe('the missed clock, or secondComplaint'),
+  level: z.number().int().min(1).max(3),
+  reason: z.string(),
+  missedDeadline: instant,
+  firedAt: instant,
+  stepDueAt: instant.nullable().describe('climbs one level then unless acknowledged'),
+  acknowledgedAt: instant.nullable(),
+  acknowledgedBy: z.string().nullable(),
+  supersededBy: z.string().nullable(),
+  open: z.boolean(),
 });
 
 export const ticketViewSchema = z.object({
@@ -33,11 +66,14 @@ export const ticketViewSchema = z.object({
       email: z.string().optional(),
       address: z.string().optional(),
       tier: z.string().optional(),
+      region: z.string().optional(),
+      location: z.object({ latitude: z.number(), longitude: z.number() }).optional(),
     })
     .describe('masked (张*, 138****5678) for roles that may not see personal data'),
   product: z
     .object({
       model: z.string(),
+      line: z.string().optional(),
       serialNumber: z.string().optional(),
       purchaseDate: z.string().optional(),
       purchaseChannel: z.string().optional(),
@@ -48,16 +84,48 @@ export const ticketViewSchema = z.object({
   attachments: z.array(z.string()),
   externalRef: z.string().optional(),
   escalationLevel: z.number().int().min(0).max(3),
+  escalations: z.array(escalationSchema),
   assignee: z.string().nullable(),
+  repeatOf: z.string().nullable().describe('the same customer’s ticket for the same product within 90 days'),
+  dispatch: z.object({
+    attempt: z.number().int(),
+    manual: z.boolean().describe('nobody matched: waiting for `assign`'),
+    declines: z.array(z.object({ engineerId: z.string(), reason: z.string(), at: instant })),
+  }),
+  plans: z.array(recordedSchema),
+  appointment: z
+    .object({ slotStart: instant, slotEnd: instant.nullable(), bookedAt: instant })
+    .nullable(),
+  serviceRecords: z.array(recordedSchema),
+  approval: recordedSchema.nullable(),
+  quality: z
+    .object({
+      required: z.boolean(),
+      reason: z.enum(['complaint', 'repeat', 'sampled', 'not_sampled']),
+      reviews: z.array(
+        z.object({
+          at: instant,
+          actor: actorSchema,
+          score: z.number(),
+          band: z.enum(['excellent', 'pass', 'fail']),
+          comment: z.string().optional(),
+        }),
+      ),
+    })
+    .nullable(),
+  hold: z.object({ since: instant, reason: z.string(), resumeTo: z.enum(TICKET_STATUSES) }).nullable(),
+  callbacks: z.array(
+    z.object({ at: instant, actor: actorSchema, complaint: z.boolean(), input: z.record(z.string(), z.unknown()) }),
+  ),
+  complaints: z.number().int(),
+  reservices: z.number().int().describe('reopens and failed quality reviews'),
+  closure: z.object({ at: instant, reason: z.string() }).nullable(),
+  archivedAt: instant.nullable().describe('the reopen window ran out; the ticket’s workflow has finished'),
   warranty: z.object({
     status: z.enum(['in_warranty', 'out_of_warranty', 'unknown']),
     expiresOn: z.string().nullable(),
   }),
-  sla: z.object({
-    firstResponse: slaClockSchema.optional(),
-    callback: slaClockSchema.optional(),
-    complaintFollowUp: slaClockSchema.optional(),
-  }),
+  sla: z.object(Object.fromEntries(CLOCK_NAMES.map((name) => [name, slaClockSchema.optional()]))),
   slaBreached: z.boolean(),
   nextDeadline: instant.nullable(),
   allowedActions: z.array(z.enum(ACTION_NAMES as [string, ...string[]])),

@@ -10,11 +10,13 @@ import type { Database } from '../db/client';
 import {
   claimActionKey,
   claimTicketNumber,
+  findRecentTicketForProduct,
   findTicket,
   recordIdempotentResponse,
   saveTicketChange,
 } from '../db/ticket-store';
-import { isInScope, ticketScope } from '../domain/access';
+import { findEngineer } from '../db/engineer-store';
+import { can, isInScope, ticketScope } from '../domain/access';
 import { localDate } from '../domain/calendar';
 import {
   allowedActions,
@@ -67,9 +69,12 @@ function idempotencyConflict(key: string): Problem {
 function illegalTransition(error: IllegalTransitionError): Problem {
   return new Problem(409, 'Illegal transition', error.message, {
     currentStatus: error.status,
-    allowedActions: allowedActions(error.status),
+    allowedActions: error.allowed,
   });
 }
+
+/** Repeat faults: the same customer and product within this many days is always quality-checked. */
+const REPEAT_WINDOW_DAYS = 90;
 
 /** Creating tickets and sending their workflows lifecycle actions. */
 export function createTicketService({
@@ -117,19 +122,38 @@ export function createTicketService({
       return await handle.executeUpdate(update, { args: [request], updateId });
     } catch (error) {
       const failure = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
-      const refused = failure instanceof ApplicationFailure && failure.type === FAILURE_ILLEGAL_TRANSITION;
-      // A closed ticket's workflow has finished, so every action on it is an illegal transition.
-      const finished = error instanceof WorkflowNotFoundError;
-      if (refused || finished) {
+      if (failure instanceof ApplicationFailure && failure.type === FAILURE_ILLEGAL_TRANSITION) {
         const now = await findTicket(db, number);
-        if (now && (refused || isFinished(now.status))) {
-          throw illegalTransition(new IllegalTransitionError(action, now.status));
+        throw new Problem(409, 'Illegal transition', failure.message, {
+          currentStatus: now?.status,
+          allowedActions: now ? allowedActions(now) : [],
+        });
+      }
+      // A finished ticket's workflow is gone, so every action on it is an illegal transition.
+      if (error instanceof WorkflowNotFoundError) {
+        const now = await findTicket(db, number);
+        if (now && isFinished(now)) {
+          throw illegalTransition(new IllegalTransitionError(action, now.status, allowedActions(now)));
         }
       }
       if (failure instanceof ApplicationFailure && failure.type === FAILURE_INVALID_INPUT) {
         throw new Problem(422, 'Invalid action', failure.message);
       }
       throw error;
+    }
+  }
+
+  /** What the workflow cannot check without I/O or the caller's role: the engineer named exists. */
+  async function checkActionRequest<A extends ActionName>(action: A, input: ActionInput<A>, actor: Actor) {
+    if (action === 'assign') {
+      const { engineerId } = input as ActionInput<'assign'>;
+      const engineer = await findEngineer(db, engineerId);
+      if (!engineer?.active) {
+        throw new Problem(422, 'Unknown engineer', `engineerId: no active engineer "${engineerId}"`);
+      }
+    }
+    if (action === 'plan' && (input as ActionInput<'plan'>).kind === 'director' && !can(actor.role, 'plan.director')) {
+      throw new Problem(403, 'Forbidden', `role ${actor.role} may not record the director's plan`);
     }
   }
 
@@ -154,10 +178,18 @@ export function createTicketService({
       });
       if (idempotencyKey && claim.requestHash !== requestHash) throw idempotencyConflict(idempotencyKey);
       if (claim.response) return { ticket: claim.response, replayed: true };
+      const customerId = customerIdOf(intake.customer.phone, customerIdSecret);
+      const repeatOf = await findRecentTicketForProduct(db, {
+        customerId,
+        model: intake.product?.model,
+        serialNumber: intake.product?.serialNumber,
+        sinceIso: new Date(Date.parse(claim.createdAt) - REPEAT_WINDOW_DAYS * 86_400_000).toISOString(),
+      });
       const opened = openTicket({
         number: claim.ticketNumber,
         intake,
-        customerId: customerIdOf(intake.customer.phone, customerIdSecret),
+        customerId,
+        repeatOf: repeatOf && repeatOf !== claim.ticketNumber ? repeatOf : null,
         createdBy: actor,
         createdAtMs: Date.parse(claim.createdAt),
         policy,
@@ -183,9 +215,10 @@ export function createTicketService({
     ): Promise<TicketAnswer> {
       const current = await requireTicket(number, actor);
       const request: ActionRequest<A> = { actor, input };
+      await checkActionRequest(action, input, actor);
       if (!idempotencyKey) {
         try {
-          assertTransition(current, action);
+          assertTransition(current, action, input, Date.now());
         } catch (error) {
           if (error instanceof IllegalTransitionError) throw illegalTransition(error);
           throw error;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isValidTimeZone, minutesOfDay, WEEKDAYS } from '../domain/calendar';
-import { DURATION_FORMAT_HINT, parseDuration, type SlaDuration } from '../domain/durations';
+import { DURATION_FORMAT_HINT, parseDuration, type SlaDuration, type WallDuration } from '../domain/durations';
 import { DEFAULT_POLICY_DOCUMENT, type SlaPolicy } from '../domain/policy';
 
 /**
@@ -71,7 +71,12 @@ export const policyFileSchema = z
     plan: byPriority(defaults.plan),
     dispatchAccept: duration.prefault(defaults.dispatchAccept),
     customerContact: duration.prefault(defaults.customerContact),
-    appointmentReminder: duration.prefault(defaults.appointmentReminder),
+    appointmentReminder: duration
+      .refine(
+        (value): value is WallDuration => value.kind === 'wall',
+        'the reminder lead counts back from the slot on the wall clock: use s, m, h or d',
+      )
+      .prefault(defaults.appointmentReminder),
     resolution: byPriority(defaults.resolution),
     criticalTemporaryPlan: duration.prefault(defaults.criticalTemporaryPlan),
     callback: duration.prefault(defaults.callback),

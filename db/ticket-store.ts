@@ -1,12 +1,14 @@
 import { and, asc, desc, eq, gte, ilike, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { TicketScope } from '../domain/access';
 import { isSlaBreached, nextDeadline } from '../domain/clocks';
+import { holdsEngineer } from '../domain/lifecycle';
 import type { TicketChange, TicketState } from '../domain/ticket';
 import type { Database } from './client';
 import {
   escalations,
   idempotencyKeys,
   notifications,
+  ticketAssignments,
   ticketEvents,
   ticketNumberCounters,
   tickets,
@@ -31,6 +33,7 @@ function ticketRow(state: TicketState) {
     serialNumber: state.intake.product?.serialNumber ?? null,
     externalRef: state.intake.externalRef ?? null,
     createdBy: state.createdBy.id,
+    customerId: state.customerId,
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,
     state,
@@ -50,14 +53,17 @@ export async function saveTicketChange(
   await db.transaction(async (tx) => {
     const row = ticketRow(state);
     const { number, ...updatable } = row;
-    await tx
+    const written = await tx
       .insert(tickets)
       .values(row)
       .onConflictDoUpdate({
         target: tickets.number,
         set: updatable,
         setWhere: sql`${tickets.version} < excluded.version`,
-      });
+      })
+      .returning({ number: tickets.number });
+    // Only the newest version decides who holds the ticket's work (an engineer's open load).
+    if (written.length > 0) await syncAssignment(tx, state);
     if (change.events.length > 0) {
       await tx
         .insert(ticketEvents)
@@ -77,10 +83,68 @@ export async function saveTicketChange(
     if (change.escalations.length > 0) {
       await tx.insert(escalations).values(change.escalations).onConflictDoNothing();
     }
+    for (const update of change.escalationUpdates) {
+      await tx
+        .update(escalations)
+        .set({
+          acknowledgedAt: sql`coalesce(${escalations.acknowledgedAt}, ${update.acknowledgedAt ?? null}::timestamptz)`,
+          acknowledgedBy: sql`coalesce(${escalations.acknowledgedBy}, ${update.acknowledgedBy ?? null})`,
+          supersededBy: sql`coalesce(${escalations.supersededBy}, ${update.supersededBy ?? null})`,
+        })
+        .where(eq(escalations.id, update.id));
+    }
     if (change.notifications.length > 0) {
       await tx.insert(notifications).values(change.notifications).onConflictDoNothing();
     }
   });
+}
+
+type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+async function syncAssignment(tx: Transaction, state: TicketState): Promise<void> {
+  if (holdsEngineer(state) && state.assignee) {
+    await tx
+      .insert(ticketAssignments)
+      .values({
+        ticketNumber: state.number,
+        engineerId: state.assignee,
+        attempt: state.dispatch.attempt,
+        active: true,
+        assignedAt: state.updatedAt,
+      })
+      .onConflictDoUpdate({
+        target: ticketAssignments.ticketNumber,
+        set: { engineerId: state.assignee, active: true },
+      });
+  } else {
+    await tx
+      .update(ticketAssignments)
+      .set({ active: false })
+      .where(eq(ticketAssignments.ticketNumber, state.number));
+  }
+}
+
+/**
+ * The customer's latest earlier ticket for the same product (same serial number, or the same model
+ * when no serial was given) since `sinceIso`: a repeat fault, always quality-checked.
+ */
+export async function findRecentTicketForProduct(
+  db: Database,
+  query: { customerId: string; model?: string; serialNumber?: string; sinceIso: string },
+): Promise<string | undefined> {
+  const product = query.serialNumber
+    ? eq(tickets.serialNumber, query.serialNumber)
+    : query.model
+      ? eq(tickets.productModel, query.model)
+      : undefined;
+  if (!product) return undefined;
+  const [row] = await db
+    .select({ number: tickets.number })
+    .from(tickets)
+    .where(and(eq(tickets.customerId, query.customerId), gte(tickets.createdAt, query.sinceIso), product))
+    .orderBy(desc(tickets.createdAt))
+    .limit(1);
+  return row?.number;
 }
 
 export async function findTicket(db: Database, number: string): Promise<TicketState | undefined> {

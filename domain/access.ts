@@ -11,6 +11,7 @@ export type Permission =
   | 'engineer.read'
   | 'engineer.manage'
   | 'escalation.read'
+  | 'plan.director'
   | ActionName;
 
 const OPERATORS: readonly Role[] = ['supervisor', 'manager', 'director', 'admin'];
@@ -21,11 +22,27 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'engineer.read': ['agent', ...OPERATORS],
   'engineer.manage': ['supervisor', 'manager', 'admin'],
   'escalation.read': ['agent', 'qc', ...OPERATORS],
+  'plan.director': ['director', 'admin'],
   acknowledge: ['agent', ...OPERATORS],
-  resolve: ['agent', 'engineer', 'supervisor', 'manager', 'admin'],
-  callback: ['agent', 'supervisor', 'manager', 'admin'],
+  classify: ['agent', ...OPERATORS],
+  plan: ['agent', ...OPERATORS],
+  assign: OPERATORS,
+  accept: ['engineer', ...OPERATORS],
+  decline: ['engineer', ...OPERATORS],
+  schedule: ['agent', 'engineer', ...OPERATORS],
+  start: ['engineer', ...OPERATORS],
+  resolve: ['agent', 'engineer', ...OPERATORS],
+  'qc-review': ['qc', ...OPERATORS],
+  callback: ['agent', ...OPERATORS],
   'follow-up': OPERATORS,
-  close: ['agent', 'supervisor', 'manager', 'admin'],
+  approve: ['manager', 'director', 'admin'],
+  hold: ['agent', 'engineer', ...OPERATORS],
+  resume: ['agent', 'engineer', ...OPERATORS],
+  reopen: ['agent', ...OPERATORS],
+  cancel: ['agent', ...OPERATORS],
+  close: ['agent', ...OPERATORS],
+  'escalation-ack': OPERATORS,
+  note: ['agent', 'engineer', 'qc', ...OPERATORS],
 };
 
 export function can(role: Role, permission: Permission): boolean {

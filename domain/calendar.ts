@@ -58,20 +58,52 @@ export function addBusinessTime(
   calendar: BusinessCalendar,
 ): number {
   const minutes = unit === 'bh' ? amount * 60 : amount * workingMinutesPerDay(calendar);
-  let remainingMs = Math.round(minutes * 60_000);
+  return addBusinessMs(startMs, Math.round(minutes * 60_000), calendar);
+}
+
+/** Visits the working intervals from `startMs` on, clipped to start there, until `visit` says stop. */
+function forEachWorkingInterval(
+  startMs: number,
+  calendar: BusinessCalendar,
+  visit: (fromMs: number, toMs: number) => boolean,
+): void {
   let day = DateTime.fromMillis(startMs, { zone: calendar.timeZone }).startOf('day');
   for (let searched = 0; searched < SEARCH_LIMIT_DAYS; searched += 1, day = day.plus({ days: 1 })) {
     if (!isWorkingDay(day, calendar)) continue;
     for (const [from, to] of calendar.workingHours) {
       const intervalStart = Math.max(instantOn(day, from), startMs);
       const intervalEnd = instantOn(day, to);
-      if (intervalStart >= intervalEnd) continue;
-      const available = intervalEnd - intervalStart;
-      if (remainingMs <= available) return intervalStart + remainingMs;
-      remainingMs -= available;
+      if (intervalStart < intervalEnd && visit(intervalStart, intervalEnd)) return;
     }
   }
   throw new Error(`the business calendar has no working time within ${SEARCH_LIMIT_DAYS} days`);
+}
+
+/** The instant after `ms` milliseconds of working time from `startMs`. */
+export function addBusinessMs(startMs: number, ms: number, calendar: BusinessCalendar): number {
+  let remainingMs = ms;
+  let result = startMs;
+  forEachWorkingInterval(startMs, calendar, (from, to) => {
+    if (remainingMs <= to - from) {
+      result = from + remainingMs;
+      return true;
+    }
+    remainingMs -= to - from;
+    return false;
+  });
+  return result;
+}
+
+/** How much working time lies between two instants (0 when `toMs` is not after `fromMs`). */
+export function businessMsBetween(fromMs: number, toMs: number, calendar: BusinessCalendar): number {
+  if (toMs <= fromMs) return 0;
+  let total = 0;
+  forEachWorkingInterval(fromMs, calendar, (from, to) => {
+    if (from >= toMs) return true;
+    total += Math.min(to, toMs) - from;
+    return to >= toMs;
+  });
+  return total;
 }
 
 /** The local calendar date (YYYY-MM-DD) of an instant in a time zone. */

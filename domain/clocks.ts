@@ -1,67 +1,141 @@
+import { addBusinessMs, businessMsBetween } from './calendar';
+import { parseDuration, type SlaDuration } from './durations';
 import { deadlineAfter, type SlaPolicy } from './policy';
 import {
   ESCALATION_ROLES,
+  type Actor,
   type ClockName,
   type ClockState,
   type EscalationLevel,
+  type EscalationSource,
+  type EscalationState,
   type TicketChange,
   type TicketState,
 } from './ticket';
 import { appendEvent, appendNotification } from './timeline';
-import type { SlaDuration } from './durations';
 
 /**
- * The SLA clocks and what a missed one does. This is where "not acknowledged within 10 minutes →
- * supervisor" is decided; the workflow only waits for the next deadline and calls `breachDueClocks`.
+ * The ticket's clocks and the escalation chain. Every clock is a deadline the workflow sleeps towards
+ * with a durable timer; what happens when one runs out is decided here (escalate, re-dispatch, remind,
+ * archive), so the workflow only waits for `nextDeadline` and calls the lifecycle's `fireDue`.
  */
+export type DueAction =
+  | {
+      readonly kind: 'escalate';
+      readonly level: Exclude<EscalationLevel, 0>;
+      readonly reason: string;
+      /** A missed phone callback falls back to a survey by SMS. */
+      readonly smsSurvey?: boolean;
+    }
+  | { readonly kind: 'redispatch' }
+  | { readonly kind: 'remind' }
+  | { readonly kind: 'archive' };
+
 interface ClockRule {
   /** The name of the durable timer in Temporal UI, before its duration: "first-response SLA 10m". */
   readonly label: string;
-  readonly duration: (policy: SlaPolicy) => SlaDuration;
-  readonly escalateTo: Exclude<EscalationLevel, 0>;
-  readonly reason: string;
-  /** A missed phone callback falls back to a survey by SMS. */
-  readonly smsSurveyOnBreach: boolean;
+  readonly onDue: DueAction;
+  /** Only the resolution clock waits while the ticket waits on the customer (SPEC 1.12). */
+  readonly pausesOnHold: boolean;
 }
 
 export const CLOCK_RULES: Readonly<Record<ClockName, ClockRule>> = {
   firstResponse: {
     label: 'first-response SLA',
-    duration: (policy) => policy.firstResponse,
-    escalateTo: 1,
-    reason: 'first_response_missed',
-    smsSurveyOnBreach: false,
+    onDue: { kind: 'escalate', level: 1, reason: 'first_response_missed' },
+    pausesOnHold: false,
+  },
+  plan: {
+    label: 'plan',
+    onDue: { kind: 'escalate', level: 1, reason: 'plan_missed' },
+    pausesOnHold: false,
+  },
+  criticalTemporaryPlan: {
+    label: 'critical temporary plan',
+    onDue: { kind: 'escalate', level: 2, reason: 'critical_temporary_plan_missed' },
+    pausesOnHold: false,
+  },
+  dispatchAccept: { label: 'dispatch acceptance', onDue: { kind: 'redispatch' }, pausesOnHold: false },
+  customerContact: {
+    label: 'customer contact',
+    onDue: { kind: 'escalate', level: 1, reason: 'customer_contact_missed' },
+    pausesOnHold: false,
+  },
+  appointmentReminder: { label: 'appointment reminder', onDue: { kind: 'remind' }, pausesOnHold: false },
+  resolution: {
+    label: 'resolution',
+    onDue: { kind: 'escalate', level: 1, reason: 'resolution_missed' },
+    pausesOnHold: true,
   },
   callback: {
     label: 'callback',
-    duration: (policy) => policy.callback,
-    escalateTo: 1,
-    reason: 'callback_missed',
-    smsSurveyOnBreach: true,
+    onDue: { kind: 'escalate', level: 1, reason: 'callback_missed', smsSurvey: true },
+    pausesOnHold: false,
   },
   complaintFollowUp: {
     label: 'complaint follow-up',
-    duration: (policy) => policy.complaintFollowUp,
-    escalateTo: 2,
-    reason: 'complaint_follow_up_missed',
-    smsSurveyOnBreach: false,
+    onDue: { kind: 'escalate', level: 2, reason: 'complaint_follow_up_missed' },
+    pausesOnHold: false,
   },
+  directorPlan: {
+    label: 'director plan',
+    onDue: { kind: 'escalate', level: 3, reason: 'director_plan_missed' },
+    pausesOnHold: false,
+  },
+  reopenWindow: { label: 'reopen window', onDue: { kind: 'archive' }, pausesOnHold: false },
 };
 
+/** The policy duration of a clock for this ticket now (plan and resolution depend on its priority). */
+export function clockDuration(name: ClockName, state: TicketState, policy: SlaPolicy): SlaDuration {
+  const priority = state.intake.priority;
+  switch (name) {
+    case 'firstResponse':
+      return policy.firstResponse;
+    case 'plan':
+      return policy.plan[priority];
+    case 'criticalTemporaryPlan':
+      return policy.criticalTemporaryPlan;
+    case 'dispatchAccept':
+      return policy.dispatchAccept;
+    case 'customerContact':
+      return policy.customerContact;
+    case 'appointmentReminder':
+      return policy.appointmentReminder;
+    case 'resolution':
+      return policy.resolution[priority];
+    case 'callback':
+      return policy.callback;
+    case 'complaintFollowUp':
+      return policy.complaintFollowUp;
+    case 'directorPlan':
+      return policy.directorPlan;
+    case 'reopenWindow':
+      return policy.reopenWindow;
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Starts (or restarts, as the next cycle) a clock. `dueAtMs` overrides the policy duration for clocks
+ * that count towards an instant rather than from one: the appointment reminder.
+ */
 export function startClock(
   state: TicketState,
   name: ClockName,
   nowMs: number,
   policy: SlaPolicy,
+  dueAtMs?: number,
 ): ClockState {
-  const duration = CLOCK_RULES[name].duration(policy);
+  const duration = clockDuration(name, state, policy);
   const clock: ClockState = {
     cycle: (state.clocks[name]?.cycle ?? 0) + 1,
     duration: duration.text,
-    startedAt: new Date(nowMs).toISOString(),
-    dueAt: new Date(deadlineAfter(nowMs, duration, policy.calendar)).toISOString(),
+    startedAt: iso(nowMs),
+    dueAt: iso(dueAtMs ?? deadlineAfter(nowMs, duration, policy.calendar)),
     metAt: null,
     breachedAt: null,
+    pausedAt: null,
   };
   state.clocks[name] = clock;
   return clock;
@@ -71,78 +145,236 @@ export function isRunning(clock: ClockState | undefined): clock is ClockState {
   return clock !== undefined && clock.metAt === null && clock.breachedAt === null;
 }
 
-/** Stops a running clock as met (late or not: a breach already fired stays recorded). */
-export function meetClock(state: TicketState, name: ClockName, nowMs: number): void {
-  const clock = state.clocks[name];
-  if (clock && clock.metAt === null) clock.metAt = new Date(nowMs).toISOString();
+export function isClockRunning(state: TicketState, name: ClockName): boolean {
+  return isRunning(state.clocks[name]);
 }
 
-export interface NextDeadline {
-  readonly clock: ClockName;
+/** Stops a running clock as met (late or not: a breach already fired stays recorded). */
+export function meetClock(state: TicketState, name: ClockName, nowMs: number): boolean {
+  const clock = state.clocks[name];
+  if (!clock || clock.metAt !== null) return false;
+  clock.metAt = iso(nowMs);
+  clock.pausedAt = null;
+  return true;
+}
+
+/** Time between two instants in the clock's own measure: wall time, or working time on the calendar. */
+function elapsedOn(duration: SlaDuration, fromMs: number, toMs: number, policy: SlaPolicy): number {
+  if (duration.kind === 'wall') return Math.max(0, toMs - fromMs);
+  return businessMsBetween(fromMs, toMs, policy.calendar);
+}
+
+function extendOn(duration: SlaDuration, fromMs: number, ms: number, policy: SlaPolicy): number {
+  return duration.kind === 'wall' ? fromMs + ms : addBusinessMs(fromMs, ms, policy.calendar);
+}
+
+function durationOf(clock: ClockState): SlaDuration {
+  const duration = parseDuration(clock.duration);
+  if (!duration) throw new Error(`clock duration "${clock.duration}" is not a duration`);
+  return duration;
+}
+
+/** Hold: the clocks that pause stop counting now. */
+export function pauseClocks(state: TicketState, nowMs: number): void {
+  for (const [name, clock] of clockEntries(state)) {
+    if (CLOCK_RULES[name].pausesOnHold && isRunning(clock)) clock.pausedAt = iso(nowMs);
+  }
+}
+
+/** Resume: paused clocks continue with the time that was left when they paused. */
+export function resumeClocks(state: TicketState, nowMs: number, policy: SlaPolicy): void {
+  for (const [, clock] of clockEntries(state)) {
+    if (!isRunning(clock) || clock.pausedAt === null) continue;
+    const duration = durationOf(clock);
+    const pausedAtMs = Date.parse(clock.pausedAt);
+    const remaining = elapsedOn(duration, pausedAtMs, Date.parse(clock.dueAt), policy);
+    clock.dueAt = iso(extendOn(duration, nowMs, remaining, policy));
+    clock.pausedAt = null;
+  }
+}
+
+/**
+ * A priority change moves the running priority-dependent clocks at once: each keeps its start and
+ * the time already spent on hold, and takes the new priority's duration.
+ */
+export function reschedulePriorityClocks(state: TicketState, policy: SlaPolicy): string[] {
+  const moved: string[] = [];
+  for (const name of ['plan', 'resolution'] as const) {
+    const clock = state.clocks[name];
+    if (!isRunning(clock)) continue;
+    const oldDuration = durationOf(clock);
+    const startMs = Date.parse(clock.startedAt);
+    // Time already lost on hold: how much later the old deadline is than a fresh one from the start.
+    const plainOldDue = deadlineAfter(startMs, oldDuration, policy.calendar);
+    const heldMs = elapsedOn(oldDuration, plainOldDue, Date.parse(clock.dueAt), policy);
+    const duration = clockDuration(name, state, policy);
+    const plainNewDue = deadlineAfter(startMs, duration, policy.calendar);
+    clock.duration = duration.text;
+    clock.dueAt = iso(extendOn(duration, plainNewDue, heldMs, policy));
+    moved.push(name);
+  }
+  return moved;
+}
+
+function clockEntries(state: TicketState): [ClockName, ClockState][] {
+  return (Object.entries(state.clocks) as [ClockName, ClockState | undefined][]).filter(
+    (entry): entry is [ClockName, ClockState] => entry[1] !== undefined,
+  );
+}
+
+export interface Deadline {
   readonly dueAtMs: number;
   /** The timer's name in Temporal UI. */
   readonly summary: string;
 }
 
-export function nextDeadline(state: TicketState): NextDeadline | undefined {
-  let next: NextDeadline | undefined;
-  for (const [name, clock] of Object.entries(state.clocks) as [ClockName, ClockState | undefined][]) {
-    if (!isRunning(clock)) continue;
-    const dueAtMs = Date.parse(clock.dueAt);
-    if (!next || dueAtMs < next.dueAtMs) {
-      next = { clock: name, dueAtMs, summary: `${CLOCK_RULES[name].label} ${clock.duration}` };
+/** Escalations that still climb: open, below the top of the chain, on a ticket not closed. */
+function climbingEscalations(state: TicketState): EscalationState[] {
+  if (state.status === 'closed' || state.status === 'cancelled') return [];
+  return state.escalations.filter((escalation) => isOpenEscalation(escalation) && escalation.stepDueAt);
+}
+
+export function isOpenEscalation(escalation: EscalationState): boolean {
+  return escalation.acknowledgedAt === null && escalation.supersededBy === null;
+}
+
+/** The nearest instant something is due: a running clock or an escalation step. */
+export function nextDeadline(state: TicketState): Deadline | undefined {
+  let next: Deadline | undefined;
+  const consider = (dueAtMs: number, summary: string) => {
+    if (!next || dueAtMs < next.dueAtMs) next = { dueAtMs, summary };
+  };
+  for (const [name, clock] of clockEntries(state)) {
+    if (isRunning(clock) && clock.pausedAt === null) {
+      consider(Date.parse(clock.dueAt), `${CLOCK_RULES[name].label} ${clock.duration}`);
     }
+  }
+  for (const escalation of climbingEscalations(state)) {
+    consider(
+      Date.parse(escalation.stepDueAt ?? ''),
+      `escalation step L${escalation.level}→L${escalation.level + 1}`,
+    );
   }
   return next;
 }
 
-/** Fires every running clock whose deadline has passed: one escalation each, recorded once. */
-export function breachDueClocks(state: TicketState, nowMs: number, change: TicketChange): boolean {
-  let breached = false;
-  const now = new Date(nowMs).toISOString();
-  for (const [name, clock] of Object.entries(state.clocks) as [ClockName, ClockState | undefined][]) {
-    if (!isRunning(clock) || Date.parse(clock.dueAt) > nowMs) continue;
-    const rule = CLOCK_RULES[name];
-    clock.breachedAt = now;
-    breached = true;
-    state.escalationLevel = Math.max(state.escalationLevel, rule.escalateTo) as EscalationLevel;
-    const escalation = {
-      id: `${state.number}:${name}:${clock.cycle}`,
-      ticketNumber: state.number,
-      clock: name,
-      level: rule.escalateTo,
-      reason: rule.reason,
-      missedDeadline: clock.dueAt,
-      firedAt: now,
-    };
-    change.escalations.push(escalation);
-    appendEvent(state, change, 'escalated', nowMs, null, {
-      escalationId: escalation.id,
-      clock: name,
-      level: rule.escalateTo,
-      reason: rule.reason,
-      missedDeadline: clock.dueAt,
-    });
-    appendNotification(state, change, {
-      kind: 'escalation',
-      recipientRole: ESCALATION_ROLES[rule.escalateTo],
-      channel: 'internal',
-      nowMs,
-      data: { escalationId: escalation.id, level: rule.escalateTo, reason: rule.reason },
-    });
-    if (rule.smsSurveyOnBreach) {
-      appendNotification(state, change, {
-        kind: 'sms_survey',
-        recipientRole: 'customer',
-        channel: 'sms',
-        nowMs,
-        data: {},
-      });
-    }
-  }
-  return breached;
+/** The clocks whose deadline has passed, oldest deadline first. */
+export function dueClocks(state: TicketState, nowMs: number): [ClockName, ClockState][] {
+  return clockEntries(state)
+    .filter(([, clock]) => isRunning(clock) && clock.pausedAt === null && Date.parse(clock.dueAt) <= nowMs)
+    .sort(([, a], [, b]) => Date.parse(a.dueAt) - Date.parse(b.dueAt));
 }
 
+interface EscalationRequest {
+  readonly id: string;
+  readonly source: EscalationSource;
+  readonly level: Exclude<EscalationLevel, 0>;
+  readonly reason: string;
+  readonly missedDeadline: string;
+}
+
+/** Records one escalation (with its notice to the level's role) and starts its escalation step. */
+export function escalate(
+  state: TicketState,
+  request: EscalationRequest,
+  nowMs: number,
+  policy: SlaPolicy,
+  change: TicketChange,
+): EscalationState {
+  const escalation: EscalationState = {
+    id: request.id,
+    ticketNumber: state.number,
+    clock: request.source,
+    level: request.level,
+    reason: request.reason,
+    missedDeadline: request.missedDeadline,
+    firedAt: iso(nowMs),
+    stepDueAt:
+      request.level < 3 ? iso(deadlineAfter(nowMs, policy.escalationStep, policy.calendar)) : null,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    supersededBy: null,
+  };
+  state.escalations.push(escalation);
+  state.escalationLevel = Math.max(state.escalationLevel, request.level) as EscalationLevel;
+  const { stepDueAt, acknowledgedAt, acknowledgedBy, supersededBy, ...record } = escalation;
+  change.escalations.push(record);
+  appendEvent(state, change, 'escalated', nowMs, null, {
+    escalationId: escalation.id,
+    clock: request.source,
+    level: request.level,
+    reason: request.reason,
+    missedDeadline: request.missedDeadline,
+    ...(stepDueAt ? { climbsAt: stepDueAt } : {}),
+  });
+  appendNotification(state, change, {
+    kind: 'escalation',
+    recipientRole: ESCALATION_ROLES[request.level],
+    channel: 'internal',
+    nowMs,
+    data: { escalationId: escalation.id, level: request.level, reason: request.reason },
+  });
+  return escalation;
+}
+
+/** Escalations nobody acknowledged within the escalation step climb one level (SPEC 1.11). */
+export function climbDueEscalations(
+  state: TicketState,
+  nowMs: number,
+  policy: SlaPolicy,
+  change: TicketChange,
+): number {
+  let climbed = 0;
+  for (const escalation of climbingEscalations(state)) {
+    if (Date.parse(escalation.stepDueAt ?? '') > nowMs) continue;
+    const level = (escalation.level + 1) as Exclude<EscalationLevel, 0>;
+    const baseId = escalation.id.replace(/:L\d$/, '');
+    const next = escalate(
+      state,
+      {
+        id: `${baseId}:L${level}`,
+        source: escalation.clock,
+        level,
+        reason: 'escalation_not_acknowledged',
+        missedDeadline: escalation.stepDueAt ?? iso(nowMs),
+      },
+      nowMs,
+      policy,
+      change,
+    );
+    escalation.supersededBy = next.id;
+    change.escalationUpdates.push({ id: escalation.id, supersededBy: next.id });
+    climbed += 1;
+  }
+  return climbed;
+}
+
+/** `escalation-ack`: someone took the open escalations up (or the one named); they stop climbing. */
+export function acknowledgeEscalations(
+  state: TicketState,
+  escalationId: string | undefined,
+  actor: Actor,
+  nowMs: number,
+  change: TicketChange,
+): string[] {
+  const acknowledged: string[] = [];
+  for (const escalation of state.escalations) {
+    if (!isOpenEscalation(escalation) || (escalationId && escalation.id !== escalationId)) continue;
+    escalation.acknowledgedAt = iso(nowMs);
+    escalation.acknowledgedBy = actor.id;
+    change.escalationUpdates.push({
+      id: escalation.id,
+      acknowledgedAt: escalation.acknowledgedAt,
+      acknowledgedBy: actor.id,
+    });
+    acknowledged.push(escalation.id);
+  }
+  return acknowledged;
+}
+
+/** Whether any service-level clock (one that escalates) was missed. */
 export function isSlaBreached(state: TicketState): boolean {
-  return Object.values(state.clocks).some((clock) => clock?.breachedAt);
+  return clockEntries(state).some(
+    ([name, clock]) => clock.breachedAt !== null && CLOCK_RULES[name].onDue.kind === 'escalate',
+  );
 }

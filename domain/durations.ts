@@ -5,8 +5,14 @@
 export type WallUnit = 's' | 'm' | 'h' | 'd';
 export type BusinessUnit = 'bh' | 'bd';
 
+export interface WallDuration {
+  readonly kind: 'wall';
+  readonly text: string;
+  readonly ms: number;
+}
+
 export type SlaDuration =
-  | { readonly kind: 'wall'; readonly text: string; readonly ms: number }
+  | WallDuration
   | {
       readonly kind: 'business';
       readonly text: string;

@@ -1,10 +1,29 @@
 import { z } from 'zod';
 import { localDate } from './calendar';
-import { meetClock, startClock } from './clocks';
-import type { SlaPolicy } from './policy';
 import {
+  acknowledgeEscalations,
+  CLOCK_RULES,
+  climbDueEscalations,
+  dueClocks,
+  escalate,
+  isClockRunning,
+  isOpenEscalation,
+  meetClock,
+  pauseClocks,
+  reschedulePriorityClocks,
+  resumeClocks,
+  startClock,
+} from './clocks';
+import type { DispatchNeeds } from './dispatch';
+import type { SlaPolicy } from './policy';
+import { qualityDecision, scoreBand } from './quality';
+import {
+  CATEGORIES,
   emptyChange,
+  PRIORITIES,
+  SERVICE_TYPES,
   type Actor,
+  type ClockName,
   type TicketChange,
   type TicketIntake,
   type TicketState,
@@ -14,14 +33,77 @@ import { appendEvent, appendNotification } from './timeline';
 import { deriveWarranty } from './warranty';
 
 /**
- * The ticket's lifecycle: which action is legal in which status, what each one records and which
- * clocks it starts or stops. Pure: the workflow applies it, the API and the tests read it.
+ * The ticket's lifecycle (SPEC section 1): which action is legal when, what each one records and
+ * which clocks it starts, stops, pauses or moves. Pure: the workflow applies it, the API and the
+ * tests read it.
  */
 const score = z.number().int().min(1).max(5);
+const text = (max: number) => z.string().trim().min(1).max(max);
+const money = z.number().min(0).max(1_000_000);
+
+const partSchema = z
+  .object({
+    partNumber: text(100),
+    oldPartSerial: text(100).optional(),
+    quantity: z.number().int().min(1).max(1000),
+    unitPrice: money,
+  })
+  .strict();
 
 export const actionInputSchemas = {
-  acknowledge: z.object({ note: z.string().trim().min(1).max(2000).optional() }).strict(),
-  resolve: z.object({ summary: z.string().trim().min(1).max(5000) }).strict(),
+  acknowledge: z.object({ note: text(2000).optional() }).strict(),
+  classify: z
+    .object({
+      category: z.enum(CATEGORIES).optional(),
+      priority: z.enum(PRIORITIES).optional(),
+      serviceType: z.enum(SERVICE_TYPES).optional(),
+      reason: text(2000).optional(),
+    })
+    .strict()
+    .refine((input) => input.category ?? input.priority ?? input.serviceType, {
+      message: 'name at least one of category, priority, serviceType',
+    }),
+  plan: z
+    .object({
+      measures: text(5000),
+      department: text(200),
+      deadline: z.iso.datetime({ offset: true }).optional(),
+      customerConfirmed: z.boolean(),
+      /** `temporary`: a critical ticket's stop-gap plan; `director`: the plan a second complaint owes. */
+      kind: z.enum(['service', 'temporary', 'director']).default('service'),
+      /** False when the plan needs no engineer (advice given, remote fix by the agent). */
+      dispatch: z.boolean().default(true),
+    })
+    .strict(),
+  assign: z.object({ engineerId: text(64), note: text(2000).optional() }).strict(),
+  accept: z.object({ note: text(2000).optional() }).strict(),
+  decline: z.object({ reason: text(2000) }).strict(),
+  schedule: z
+    .object({
+      slotStart: z.iso.datetime({ offset: true }),
+      slotEnd: z.iso.datetime({ offset: true }).optional(),
+      note: text(2000).optional(),
+    })
+    .strict()
+    .refine((input) => !input.slotEnd || Date.parse(input.slotEnd) > Date.parse(input.slotStart), {
+      message: 'slotEnd must be after slotStart',
+      path: ['slotEnd'],
+    }),
+  start: z.object({ mode: z.enum(['onsite', 'remote']), note: text(2000).optional() }).strict(),
+  resolve: z
+    .object({
+      diagnosis: text(5000),
+      rootCause: text(2000).optional(),
+      fix: text(5000),
+      parts: z.array(partSchema).max(50).default([]),
+      fees: z.object({ labor: money.default(0), visit: money.default(0) }).strict().prefault({}),
+      functionalTest: z.enum(['passed', 'failed', 'not_applicable']),
+      customerConfirmation: z.object({ signatureRef: text(500) }).strict().optional(),
+    })
+    .strict(),
+  'qc-review': z
+    .object({ score: z.number().int().min(0).max(100), comment: text(2000).optional() })
+    .strict(),
   callback: z
     .object({
       channel: z.enum(['phone', 'sms', 'email', 'wechat', 'app']),
@@ -42,49 +124,169 @@ export const actionInputSchemas = {
   'follow-up': z
     .object({
       contactMade: z.boolean(),
-      cause: z.string().trim().min(1).max(2000),
-      improvementPlan: z.string().trim().min(1).max(5000),
+      cause: text(2000),
+      improvementPlan: text(5000),
     })
     .strict(),
+  approve: z.object({ note: text(2000).optional() }).strict(),
+  hold: z.object({ reason: text(2000) }).strict(),
+  resume: z.object({ note: text(2000).optional() }).strict(),
+  reopen: z.object({ reason: text(2000) }).strict(),
+  cancel: z.object({ reason: text(2000) }).strict(),
   close: z
     .object({
       reason: z.enum(['customer_satisfied', 'customer_unreachable']),
-      note: z.string().trim().min(1).max(2000).optional(),
+      note: text(2000).optional(),
     })
     .strict(),
+  'escalation-ack': z.object({ escalationId: text(200).optional(), note: text(2000).optional() }).strict(),
+  note: z.object({ text: text(5000) }).strict(),
 } as const;
 
 export type ActionName = keyof typeof actionInputSchemas;
 export type ActionInput<A extends ActionName> = z.infer<(typeof actionInputSchemas)[A]>;
 export const ACTION_NAMES = Object.keys(actionInputSchemas) as ActionName[];
 
-const ALLOWED_FROM: Readonly<Record<ActionName, readonly TicketStatus[]>> = {
-  acknowledge: ['new'],
-  resolve: ['acknowledged'],
-  callback: ['resolved'],
-  'follow-up': ['follow_up'],
-  close: ['resolved'],
+/** Statuses in which the work is still ahead: a priority change or a hold still matters. */
+const WORK_STATUSES = ['acknowledged', 'planned', 'assigned', 'accepted', 'scheduled', 'in_service'] as const;
+const BEFORE_SERVICE = ['new', 'acknowledged', 'planned', 'assigned', 'accepted', 'scheduled'] as const;
+const OPEN_STATUSES: readonly TicketStatus[] = [
+  'new',
+  ...WORK_STATUSES,
+  'on_hold',
+  'quality_check',
+  'resolved',
+  'follow_up',
+];
+/** Statuses in which an engineer holds the ticket's work: what dispatch counts as open load. */
+const ENGINEER_BUSY: readonly TicketStatus[] = ['assigned', 'accepted', 'scheduled', 'in_service'];
+
+interface ActionRule<A extends ActionName> {
+  readonly from: readonly TicketStatus[];
+  /** A refusal that depends on more of the ticket than its status; returns why, or undefined. */
+  readonly when?: (state: TicketState) => string | undefined;
+  /** A refusal that depends on the input (or the time); returns why, or undefined when allowed. */
+  readonly guard?: (state: TicketState, input: ActionInput<A>, nowMs: number) => string | undefined;
+}
+
+const needsApproval = (state: TicketState) =>
+  (state.intake.serviceType === 'return' || state.intake.serviceType === 'exchange') &&
+  state.approval === null;
+
+const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
+  acknowledge: { from: ['new'] },
+  classify: { from: OPEN_STATUSES },
+  plan: {
+    from: [...WORK_STATUSES, 'resolved', 'follow_up'],
+    guard: (state, input) => {
+      if (input.kind === 'director') {
+        return isClockRunning(state, 'directorPlan') ? undefined : 'no director plan is owed';
+      }
+      if (!(WORK_STATUSES as readonly TicketStatus[]).includes(state.status)) {
+        return `a ${input.kind} plan is recorded before the ticket is resolved`;
+      }
+      if (input.kind === 'temporary' && !isClockRunning(state, 'criticalTemporaryPlan')) {
+        return 'no temporary plan is owed (only a critical ticket owes one, until it is met)';
+      }
+      return undefined;
+    },
+  },
+  assign: { from: ['planned', 'assigned'] },
+  accept: { from: ['assigned'] },
+  decline: { from: ['assigned'] },
+  schedule: {
+    from: ['accepted', 'scheduled'],
+    guard: (_state, input, nowMs) =>
+      Date.parse(input.slotStart) > nowMs ? undefined : 'slotStart must be in the future',
+  },
+  start: {
+    from: ['accepted', 'scheduled'],
+    when: (state) => (needsApproval(state) ? 'a return or exchange needs a manager’s approve first' : undefined),
+  },
+  resolve: {
+    from: ['acknowledged', 'planned', 'in_service'],
+    when: (state) => (needsApproval(state) ? 'a return or exchange needs a manager’s approve first' : undefined),
+  },
+  'qc-review': { from: ['quality_check'] },
+  callback: { from: ['resolved'] },
+  'follow-up': { from: ['follow_up'] },
+  approve: {
+    from: BEFORE_SERVICE.filter((status) => status !== 'new'),
+    when: (state) =>
+      needsApproval(state) ? undefined : 'only a return or exchange waiting for approval can be approved',
+  },
+  hold: { from: WORK_STATUSES },
+  resume: { from: ['on_hold'] },
+  reopen: {
+    from: ['closed'],
+    when: (state) => (isClockRunning(state, 'reopenWindow') ? undefined : 'the reopen window has passed'),
+  },
+  cancel: {
+    from: [...BEFORE_SERVICE, 'on_hold'],
+    when: (state) =>
+      state.status === 'on_hold' && state.hold?.resumeTo === 'in_service'
+        ? 'service has started; a ticket can be cancelled only before'
+        : undefined,
+  },
+  close: {
+    from: ['resolved'],
+    guard: (state, input) =>
+      input.reason === 'customer_unreachable' && !state.clocks.callback?.breachedAt
+        ? 'customer_unreachable closes only after the callback window has passed'
+        : undefined,
+  },
+  'escalation-ack': {
+    from: [...OPEN_STATUSES, 'closed'],
+    when: (state) => (state.escalations.some(isOpenEscalation) ? undefined : 'there is no open escalation'),
+    guard: (state, input) => {
+      const open = state.escalations.filter(isOpenEscalation);
+      if (input.escalationId && !open.some((escalation) => escalation.id === input.escalationId)) {
+        return `escalation ${input.escalationId} is not open on this ticket`;
+      }
+      return undefined;
+    },
+  },
+  note: { from: [...OPEN_STATUSES, 'closed'] },
 };
 
-export function allowedActions(status: TicketStatus): ActionName[] {
-  return ACTION_NAMES.filter((action) => ALLOWED_FROM[action].includes(status));
+/** The actions the ticket allows now (some may still be refused for their input). */
+export function allowedActions(state: TicketState): ActionName[] {
+  if (state.archivedAt !== null) return [];
+  return ACTION_NAMES.filter(
+    (action) => RULES[action].from.includes(state.status) && !RULES[action].when?.(state),
+  );
 }
 
 export class IllegalTransitionError extends Error {
   constructor(
     readonly action: ActionName,
     readonly status: TicketStatus,
+    readonly allowed: readonly ActionName[],
+    why?: string,
   ) {
-    const allowed = allowedActions(status);
     super(
-      `cannot ${action} a ticket that is ${status}; allowed now: ${allowed.length ? allowed.join(', ') : 'none'}`,
+      why
+        ? `cannot ${action} this ${status} ticket: ${why}`
+        : `cannot ${action} a ticket that is ${status}; allowed now: ${allowed.length ? allowed.join(', ') : 'none'}`,
     );
     this.name = 'IllegalTransitionError';
   }
 }
 
-export function assertTransition(state: TicketState, action: ActionName): void {
-  if (!ALLOWED_FROM[action].includes(state.status)) throw new IllegalTransitionError(action, state.status);
+/** Throws `IllegalTransitionError` unless the action is legal now with this input. */
+export function assertTransition<A extends ActionName>(
+  state: TicketState,
+  action: A,
+  input?: ActionInput<A>,
+  nowMs?: number,
+): void {
+  const allowed = allowedActions(state);
+  const rule = RULES[action] as ActionRule<A>;
+  if (!rule.from.includes(state.status) || state.archivedAt !== null) {
+    throw new IllegalTransitionError(action, state.status, allowed);
+  }
+  const why = rule.when?.(state) ?? (input === undefined ? undefined : rule.guard?.(state, input, nowMs ?? 0));
+  if (why) throw new IllegalTransitionError(action, state.status, allowed, why);
 }
 
 export interface TransitionContext {
@@ -97,12 +299,13 @@ interface OpenTicketRequest {
   readonly number: string;
   readonly intake: TicketIntake;
   readonly customerId: string;
+  readonly repeatOf: string | null;
   readonly createdBy: Actor;
   readonly createdAtMs: number;
   readonly policy: SlaPolicy;
 }
 
-/** A new ticket with its first-response clock running. */
+/** A new ticket: first-response and resolution clocks running, and the 24-hour plan when critical. */
 export function openTicket(request: OpenTicketRequest): TicketState {
   const createdAt = new Date(request.createdAtMs).toISOString();
   const state: TicketState = {
@@ -111,16 +314,28 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     status: 'new',
     intake: request.intake,
     customerId: request.customerId,
+    repeatOf: request.repeatOf,
     warranty: deriveWarranty(
       request.intake.product?.purchaseDate,
       request.policy.warrantyMonths,
       localDate(request.createdAtMs, request.policy.calendar.timeZone),
     ),
     escalationLevel: 0,
+    escalations: [],
     assignee: null,
     clocks: {},
+    plans: [],
+    dispatch: { attempt: 0, pending: false, manual: false, declines: [] },
+    appointment: null,
+    serviceRecords: [],
+    approval: null,
+    quality: null,
+    hold: null,
     callbacks: [],
     complaints: 0,
+    reservices: 0,
+    closure: null,
+    archivedAt: null,
     createdBy: request.createdBy,
     createdAt,
     updatedAt: createdAt,
@@ -128,6 +343,10 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     notificationSeq: 0,
   };
   startClock(state, 'firstResponse', request.createdAtMs, request.policy);
+  startClock(state, 'resolution', request.createdAtMs, request.policy);
+  if (request.intake.priority === 'critical') {
+    startClock(state, 'criticalTemporaryPlan', request.createdAtMs, request.policy);
+  }
   return state;
 }
 
@@ -139,17 +358,20 @@ export function recordOpening(state: TicketState): TicketChange {
     channel: state.intake.channel,
     category: state.intake.category,
     priority: state.intake.priority,
+    ...(state.repeatOf ? { repeatOf: state.repeatOf } : {}),
   });
-  if (state.intake.priority === 'critical') {
-    appendNotification(state, change, {
-      kind: 'critical_ticket_created',
-      recipientRole: 'supervisor',
-      channel: 'internal',
-      nowMs: createdAtMs,
-      data: { priority: 'critical' },
-    });
-  }
+  if (state.intake.priority === 'critical') notifyCritical(state, change, createdAtMs);
   return change;
+}
+
+function notifyCritical(state: TicketState, change: TicketChange, nowMs: number): void {
+  appendNotification(state, change, {
+    kind: 'critical_ticket_created',
+    recipientRole: 'supervisor',
+    channel: 'internal',
+    nowMs,
+    data: { priority: 'critical' },
+  });
 }
 
 function isComplaint(input: ActionInput<'callback'>): boolean {
@@ -160,6 +382,81 @@ function isComplaint(input: ActionInput<'callback'>): boolean {
   );
 }
 
+/** Stops every clock of the service work: it is done (resolved) or will not happen (cancelled). */
+const WORK_CLOCKS: readonly ClockName[] = [
+  'plan',
+  'criticalTemporaryPlan',
+  'dispatchAccept',
+  'customerContact',
+  'appointmentReminder',
+  'resolution',
+];
+
+function stopClocks(state: TicketState, names: readonly ClockName[], nowMs: number): void {
+  for (const name of names) meetClock(state, name, nowMs);
+}
+
+/** A reopen or a failed quality review: back to the start of service, counted as a repeat. */
+function sendBackForService(
+  state: TicketState,
+  nowMs: number,
+  policy: SlaPolicy,
+  change: TicketChange,
+  actor: Actor,
+  type: 'reopened' | 'qc_failed',
+  data: Record<string, unknown>,
+): void {
+  state.status = 'acknowledged';
+  state.reservices += 1;
+  state.assignee = null;
+  state.appointment = null;
+  state.closure = null;
+  state.dispatch = { ...state.dispatch, pending: false, manual: false };
+  stopClocks(state, ['callback', 'reopenWindow'], nowMs);
+  const resolution = startClock(state, 'resolution', nowMs, policy);
+  const plan = startClock(state, 'plan', nowMs, policy);
+  appendEvent(state, change, type, nowMs, actor, {
+    ...data,
+    repeat: state.reservices,
+    planDueAt: plan.dueAt,
+    resolutionDueAt: resolution.dueAt,
+  });
+}
+
+function offerToEngineer(
+  state: TicketState,
+  engineerId: string,
+  nowMs: number,
+  policy: SlaPolicy,
+  change: TicketChange,
+  how: 'automatic' | 'manual',
+  actor: Actor | null,
+): void {
+  state.status = 'assigned';
+  state.assignee = engineerId;
+  state.dispatch.pending = false;
+  state.dispatch.manual = false;
+  const clock = startClock(state, 'dispatchAccept', nowMs, policy);
+  appendEvent(state, change, 'assigned', nowMs, actor, { engineerId, how, acceptDueAt: clock.dueAt });
+  appendNotification(state, change, {
+    kind: 'dispatch_offer',
+    recipientRole: 'engineer',
+    channel: 'internal',
+    nowMs,
+    data: { engineerId, acceptDueAt: clock.dueAt },
+  });
+}
+
+/** The engineer gave the ticket back (declined, or let the acceptance clock run out): dispatch again. */
+function releaseToDispatch(state: TicketState, reason: string, nowMs: number): string | null {
+  const engineerId = state.assignee;
+  if (engineerId) state.dispatch.declines.push({ engineerId, reason, at: new Date(nowMs).toISOString() });
+  state.assignee = null;
+  state.status = 'planned';
+  state.dispatch.pending = true;
+  return engineerId;
+}
+
 type Apply<A extends ActionName> = (
   state: TicketState,
   input: ActionInput<A>,
@@ -168,50 +465,258 @@ type Apply<A extends ActionName> = (
 ) => void;
 
 const APPLY: { readonly [A in ActionName]: Apply<A> } = {
-  acknowledge(state, input, { nowMs, actor }, change) {
+  acknowledge(state, input, { nowMs, actor, policy }, change) {
     state.status = 'acknowledged';
     meetClock(state, 'firstResponse', nowMs);
-    appendEvent(state, change, 'acknowledged', nowMs, actor, { ...input });
+    const plan = startClock(state, 'plan', nowMs, policy);
+    appendEvent(state, change, 'acknowledged', nowMs, actor, { ...input, planDueAt: plan.dueAt });
+  },
+  classify(state, input, { nowMs, actor, policy }, change) {
+    const before = {
+      category: state.intake.category,
+      priority: state.intake.priority,
+      serviceType: state.intake.serviceType,
+    };
+    state.intake = {
+      ...state.intake,
+      ...(input.category ? { category: input.category } : {}),
+      ...(input.priority ? { priority: input.priority } : {}),
+      ...(input.serviceType ? { serviceType: input.serviceType } : {}),
+    };
+    const moved = before.priority === state.intake.priority ? [] : reschedulePriorityClocks(state, policy);
+    appendEvent(state, change, 'classified', nowMs, actor, {
+      from: before,
+      to: { category: state.intake.category, priority: state.intake.priority, serviceType: state.intake.serviceType },
+      ...(input.reason ? { reason: input.reason } : {}),
+      movedClocks: Object.fromEntries(moved.map((name) => [name, state.clocks[name as ClockName]?.dueAt])),
+    });
+    const becameCritical = before.priority !== 'critical' && state.intake.priority === 'critical';
+    if (becameCritical && !state.clocks.criticalTemporaryPlan && isClockRunning(state, 'resolution')) {
+      startClock(state, 'criticalTemporaryPlan', nowMs, policy);
+      notifyCritical(state, change, nowMs);
+    }
+  },
+  plan(state, input, { nowMs, actor }, change) {
+    state.plans.push({ at: new Date(nowMs).toISOString(), actor, input: { ...input } });
+    if (input.kind === 'director') {
+      meetClock(state, 'directorPlan', nowMs);
+    } else {
+      meetClock(state, 'plan', nowMs);
+      if (input.kind === 'temporary') meetClock(state, 'criticalTemporaryPlan', nowMs);
+      if (state.status === 'acknowledged') {
+        state.status = 'planned';
+        state.dispatch.pending = input.dispatch;
+      }
+    }
+    appendEvent(state, change, 'planned', nowMs, actor, { ...input });
+  },
+  assign(state, input, { nowMs, actor, policy }, change) {
+    if (state.assignee && state.assignee !== input.engineerId) {
+      state.dispatch.declines.push({
+        engineerId: state.assignee,
+        reason: `reassigned by ${actor.id}`,
+        at: new Date(nowMs).toISOString(),
+      });
+    }
+    offerToEngineer(state, input.engineerId, nowMs, policy, change, 'manual', actor);
+  },
+  accept(state, input, { nowMs, actor, policy }, change) {
+    state.status = 'accepted';
+    meetClock(state, 'dispatchAccept', nowMs);
+    const contact = startClock(state, 'customerContact', nowMs, policy);
+    appendEvent(state, change, 'accepted', nowMs, actor, {
+      ...input,
+      engineerId: state.assignee,
+      contactDueAt: contact.dueAt,
+    });
+  },
+  decline(state, input, { nowMs, actor }, change) {
+    meetClock(state, 'dispatchAccept', nowMs);
+    const engineerId = releaseToDispatch(state, input.reason, nowMs);
+    appendEvent(state, change, 'declined', nowMs, actor, { engineerId, reason: input.reason });
+  },
+  schedule(state, input, { nowMs, actor, policy }, change) {
+    const rescheduled = state.status === 'scheduled';
+    state.status = 'scheduled';
+    meetClock(state, 'customerContact', nowMs);
+    state.appointment = {
+      slotStart: new Date(Date.parse(input.slotStart)).toISOString(),
+      slotEnd: input.slotEnd ? new Date(Date.parse(input.slotEnd)).toISOString() : null,
+      bookedAt: new Date(nowMs).toISOString(),
+    };
+    const reminderAtMs = Math.max(nowMs, Date.parse(input.slotStart) - policy.appointmentReminder.ms);
+    const reminder = startClock(state, 'appointmentReminder', nowMs, policy, reminderAtMs);
+    appendEvent(state, change, rescheduled ? 'rescheduled' : 'scheduled', nowMs, actor, {
+      ...state.appointment,
+      ...(input.note ? { note: input.note } : {}),
+      reminderAt: reminder.dueAt,
+    });
+  },
+  start(state, input, { nowMs, actor }, change) {
+    state.status = 'in_service';
+    stopClocks(state, ['customerContact', 'appointmentReminder'], nowMs);
+    appendEvent(state, change, 'service_started', nowMs, actor, { ...input, engineerId: state.assignee });
   },
   resolve(state, input, { nowMs, actor, policy }, change) {
-    state.status = 'resolved';
-    const callback = startClock(state, 'callback', nowMs, policy);
-    appendEvent(state, change, 'resolved', nowMs, actor, { ...input, callbackDueAt: callback.dueAt });
+    stopClocks(state, WORK_CLOCKS, nowMs);
+    const free = state.warranty.status === 'in_warranty';
+    const parts = input.parts.map((part) => ({
+      ...part,
+      freeUnderWarranty: free,
+      charged: free ? 0 : part.quantity * part.unitPrice,
+    }));
+    const partsCost = parts.reduce((sum, part) => sum + part.quantity * part.unitPrice, 0);
+    const charged = parts.reduce((sum, part) => sum + part.charged, 0) + input.fees.labor + input.fees.visit;
+    const record = {
+      ...input,
+      parts,
+      engineerId: state.assignee,
+      partsCost,
+      visitCost: input.fees.visit,
+      charged,
+    };
+    state.serviceRecords.push({ at: new Date(nowMs).toISOString(), actor, input: record });
+    const quality = qualityDecision(state, policy.qcSampleRate);
+    state.quality = { ...quality, reviews: [] };
+    appendEvent(state, change, 'resolved', nowMs, actor, { ...record, qualityCheck: quality.reason });
+    if (quality.required) {
+      state.status = 'quality_check';
+    } else {
+      startCallback(state, nowMs, policy, change, actor);
+    }
+  },
+  'qc-review'(state, input, { nowMs, actor, policy }, change) {
+    const band = scoreBand(input.score);
+    state.quality?.reviews.push({ at: new Date(nowMs).toISOString(), actor, band, ...input });
+    appendEvent(state, change, 'qc_reviewed', nowMs, actor, { ...input, band });
+    if (band === 'fail') {
+      sendBackForService(state, nowMs, policy, change, actor, 'qc_failed', { score: input.score });
+    } else {
+      startCallback(state, nowMs, policy, change, actor);
+    }
   },
   callback(state, input, { nowMs, actor, policy }, change) {
     const complaint = isComplaint(input);
     meetClock(state, 'callback', nowMs);
     state.callbacks.push({ at: new Date(nowMs).toISOString(), actor, complaint, input: { ...input } });
     appendEvent(state, change, 'callback_recorded', nowMs, actor, { ...input, complaint });
-    if (complaint) {
-      state.complaints += 1;
-      state.status = 'follow_up';
-      const followUp = startClock(state, 'complaintFollowUp', nowMs, policy);
-      appendEvent(state, change, 'complaint_opened', nowMs, actor, { followUpDueAt: followUp.dueAt });
-    } else {
-      state.status = 'closed';
-      appendEvent(state, change, 'closed', nowMs, actor, { reason: 'customer_satisfied' });
+    if (!complaint) {
+      closeTicket(state, nowMs, policy, change, actor, 'customer_satisfied');
+      return;
+    }
+    state.complaints += 1;
+    state.status = 'follow_up';
+    const followUp = startClock(state, 'complaintFollowUp', nowMs, policy);
+    appendEvent(state, change, 'complaint_opened', nowMs, actor, {
+      complaint: state.complaints,
+      followUpDueAt: followUp.dueAt,
+    });
+    if (state.complaints >= 2) {
+      const directorPlan = startClock(state, 'directorPlan', nowMs, policy);
+      escalate(
+        state,
+        {
+          id: `${state.number}:secondComplaint:${state.complaints}`,
+          source: 'secondComplaint',
+          level: 3,
+          reason: 'second_complaint',
+          missedDeadline: new Date(nowMs).toISOString(),
+        },
+        nowMs,
+        policy,
+        change,
+      );
+      appendEvent(state, change, 'director_plan_owed', nowMs, null, { dueAt: directorPlan.dueAt });
     }
   },
   'follow-up'(state, input, { nowMs, actor, policy }, change) {
     meetClock(state, 'complaintFollowUp', nowMs);
-    state.status = 'resolved';
-    const callback = startClock(state, 'callback', nowMs, policy);
-    appendEvent(state, change, 'follow_up_recorded', nowMs, actor, {
+    appendEvent(state, change, 'follow_up_recorded', nowMs, actor, { ...input });
+    startCallback(state, nowMs, policy, change, actor);
+  },
+  approve(state, input, { nowMs, actor }, change) {
+    state.approval = { at: new Date(nowMs).toISOString(), actor, input: { ...input } };
+    appendEvent(state, change, 'approved', nowMs, actor, {
       ...input,
-      callbackDueAt: callback.dueAt,
+      serviceType: state.intake.serviceType,
     });
   },
-  close(state, input, { nowMs, actor }, change) {
-    state.status = 'closed';
-    meetClock(state, 'callback', nowMs);
-    appendEvent(state, change, 'closed', nowMs, actor, { ...input });
+  hold(state, input, { nowMs, actor }, change) {
+    state.hold = { since: new Date(nowMs).toISOString(), reason: input.reason, resumeTo: state.status };
+    state.status = 'on_hold';
+    pauseClocks(state, nowMs);
+    appendEvent(state, change, 'held', nowMs, actor, { ...input });
+  },
+  resume(state, input, { nowMs, actor, policy }, change) {
+    const hold = state.hold;
+    state.status = hold?.resumeTo ?? 'acknowledged';
+    state.hold = null;
+    resumeClocks(state, nowMs, policy);
+    appendEvent(state, change, 'resumed', nowMs, actor, {
+      ...input,
+      heldSince: hold?.since,
+      resolutionDueAt: state.clocks.resolution?.dueAt,
+    });
+  },
+  reopen(state, input, { nowMs, actor, policy }, change) {
+    sendBackForService(state, nowMs, policy, change, actor, 'reopened', { ...input });
+  },
+  cancel(state, input, { nowMs, actor }, change) {
+    state.status = 'cancelled';
+    state.hold = null;
+    stopClocks(state, Object.keys(state.clocks) as ClockName[], nowMs);
+    appendEvent(state, change, 'cancelled', nowMs, actor, { ...input });
+  },
+  close(state, input, { nowMs, actor, policy }, change) {
+    closeTicket(state, nowMs, policy, change, actor, input.reason, input.note);
+  },
+  'escalation-ack'(state, input, { nowMs, actor }, change) {
+    const acknowledged = acknowledgeEscalations(state, input.escalationId, actor, nowMs, change);
+    appendEvent(state, change, 'escalation_acknowledged', nowMs, actor, {
+      escalationIds: acknowledged,
+      ...(input.note ? { note: input.note } : {}),
+    });
+  },
+  note(state, input, { nowMs, actor }, change) {
+    appendEvent(state, change, 'note', nowMs, actor, { ...input });
   },
 };
 
+function startCallback(
+  state: TicketState,
+  nowMs: number,
+  policy: SlaPolicy,
+  change: TicketChange,
+  actor: Actor,
+): void {
+  state.status = 'resolved';
+  const callback = startClock(state, 'callback', nowMs, policy);
+  appendEvent(state, change, 'callback_due', nowMs, actor, { dueAt: callback.dueAt });
+}
+
+function closeTicket(
+  state: TicketState,
+  nowMs: number,
+  policy: SlaPolicy,
+  change: TicketChange,
+  actor: Actor,
+  reason: string,
+  note?: string,
+): void {
+  state.status = 'closed';
+  state.closure = { at: new Date(nowMs).toISOString(), reason };
+  meetClock(state, 'callback', nowMs);
+  const window = startClock(state, 'reopenWindow', nowMs, policy);
+  appendEvent(state, change, 'closed', nowMs, actor, {
+    reason,
+    ...(note ? { note } : {}),
+    reopenableUntil: window.dueAt,
+  });
+}
+
 /**
- * Applies a legal action to the state in place and returns what it records. The caller has checked
- * `assertTransition` and parsed the input with `actionInputSchemas`.
+ * Applies a legal action to the state in place and returns what it records. The caller has parsed
+ * the input with `actionInputSchemas`; an illegal action throws `IllegalTransitionError`.
  */
 export function applyAction<A extends ActionName>(
   state: TicketState,
@@ -219,7 +724,7 @@ export function applyAction<A extends ActionName>(
   input: ActionInput<A>,
   context: TransitionContext,
 ): TicketChange {
-  assertTransition(state, action);
+  assertTransition(state, action, input, context.nowMs);
   const change = emptyChange();
   (APPLY[action] as Apply<A>)(state, input, context, change);
   touch(state, context.nowMs);
@@ -230,4 +735,133 @@ export function applyAction<A extends ActionName>(
 export function touch(state: TicketState, nowMs: number): void {
   state.version += 1;
   state.updatedAt = new Date(nowMs).toISOString();
+}
+
+/**
+ * Everything whose time has come: missed clocks escalate (once each), a silent engineer loses the
+ * ticket to the next one, reminders go out, the reopen window archives, unacknowledged escalations
+ * climb. Returns what it recorded; nothing when nothing was due.
+ */
+export function fireDue(state: TicketState, nowMs: number, policy: SlaPolicy): TicketChange {
+  const change = emptyChange();
+  for (const [name, clock] of dueClocks(state, nowMs)) {
+    const onDue = CLOCK_RULES[name].onDue;
+    const now = new Date(nowMs).toISOString();
+    switch (onDue.kind) {
+      case 'escalate':
+        clock.breachedAt = now;
+        escalate(
+          state,
+          {
+            id: `${state.number}:${name}:${clock.cycle}`,
+            source: name,
+            level: onDue.level,
+            reason: onDue.reason,
+            missedDeadline: clock.dueAt,
+          },
+          nowMs,
+          policy,
+          change,
+        );
+        if (onDue.smsSurvey) {
+          appendNotification(state, change, {
+            kind: 'sms_survey',
+            recipientRole: 'customer',
+            channel: 'sms',
+            nowMs,
+            data: {},
+          });
+        }
+        break;
+      case 'redispatch': {
+        clock.breachedAt = now;
+        const engineerId = releaseToDispatch(state, `no answer within ${clock.duration}`, nowMs);
+        appendEvent(state, change, 'acceptance_missed', nowMs, null, {
+          engineerId,
+          missedDeadline: clock.dueAt,
+        });
+        break;
+      }
+      case 'remind':
+        clock.metAt = now;
+        for (const recipientRole of ['customer', 'engineer'] as const) {
+          appendNotification(state, change, {
+            kind: 'appointment_reminder',
+            recipientRole,
+            channel: recipientRole === 'customer' ? 'sms' : 'internal',
+            nowMs,
+            data: { slotStart: state.appointment?.slotStart, engineerId: state.assignee },
+          });
+        }
+        break;
+      case 'archive':
+        clock.metAt = now;
+        state.archivedAt = now;
+        appendEvent(state, change, 'archived', nowMs, null, { closedAt: state.closure?.at });
+        break;
+    }
+  }
+  climbDueEscalations(state, nowMs, policy, change);
+  if (change.events.length > 0) touch(state, nowMs);
+  return change;
+}
+
+/** The ticket waits for the workflow to find it an engineer. */
+export function needsDispatch(state: TicketState): boolean {
+  return state.status === 'planned' && state.dispatch.pending;
+}
+
+export function dispatchNeeds(state: TicketState): DispatchNeeds {
+  return {
+    productLine: state.intake.product?.line,
+    region: state.intake.customer.region,
+    location: state.intake.customer.location,
+  };
+}
+
+/** Engineers to leave out of this search: whoever declined or missed the acceptance clock. */
+export function excludedEngineers(state: TicketState): string[] {
+  return [...new Set(state.dispatch.declines.map((decline) => decline.engineerId))];
+}
+
+/**
+ * The answer of an automatic dispatch search. A stale answer (the ticket moved on while the search
+ * ran, e.g. someone assigned it by hand) changes nothing but is recorded, so the projection — and
+ * the engineer's load — is written again from the ticket's real state.
+ */
+export function applyDispatchResult(
+  state: TicketState,
+  attempt: number,
+  engineerId: string | null,
+  nowMs: number,
+  policy: SlaPolicy,
+): TicketChange {
+  const change = emptyChange();
+  if (!needsDispatch(state) || state.dispatch.attempt !== attempt) {
+    appendEvent(state, change, 'dispatch_superseded', nowMs, null, { attempt, engineerId });
+  } else if (engineerId) {
+    offerToEngineer(state, engineerId, nowMs, policy, change, 'automatic', null);
+  } else {
+    state.dispatch.pending = false;
+    state.dispatch.manual = true;
+    appendEvent(state, change, 'manual_dispatch_needed', nowMs, null, {
+      attempt,
+      excluded: excludedEngineers(state),
+    });
+    appendNotification(state, change, {
+      kind: 'manual_dispatch_needed',
+      recipientRole: 'supervisor',
+      channel: 'internal',
+      nowMs,
+      data: { attempt },
+    });
+  }
+  touch(state, nowMs);
+  return change;
+}
+
+/** Whether the assigned engineer is busy with this ticket: what dispatch counts as open load. */
+export function holdsEngineer(state: TicketState): boolean {
+  const status = state.status === 'on_hold' ? state.hold?.resumeTo : state.status;
+  return state.assignee !== null && status !== undefined && ENGINEER_BUSY.includes(status);
 }

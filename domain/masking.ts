@@ -34,5 +34,14 @@ export function maskCustomer(customer: TicketIntake['customer']): TicketIntake['
     phone: maskPhone(customer.phone),
     ...(customer.email ? { email: maskEmail(customer.email) } : {}),
     ...(customer.address ? { address: maskAddress(customer.address) } : {}),
+    // A home's coordinates to one decimal: about 10 km, enough to see the region and no more.
+    ...(customer.location
+      ? {
+          location: {
+            latitude: Math.round(customer.location.latitude * 10) / 10,
+            longitude: Math.round(customer.location.longitude * 10) / 10,
+          },
+        }
+      : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { addBusinessTime, type BusinessCalendar } from './calendar';
-import type { SlaDuration } from './durations';
+import type { SlaDuration, WallDuration } from './durations';
 import type { Priority } from './ticket';
 
 /**
@@ -13,7 +13,8 @@ export interface SlaPolicy {
   readonly plan: Readonly<Record<Priority, SlaDuration>>;
   readonly dispatchAccept: SlaDuration;
   readonly customerContact: SlaDuration;
-  readonly appointmentReminder: SlaDuration;
+  /** How long before the slot the reminder goes out: counted back on the wall clock. */
+  readonly appointmentReminder: WallDuration;
   readonly resolution: Readonly<Record<Priority, SlaDuration>>;
   readonly criticalTemporaryPlan: SlaDuration;
   readonly callback: SlaDuration;

@@ -6,9 +6,20 @@ export const CATEGORIES = ['fault', 'consultation', 'complaint', 'suggestion'] a
 export const PRIORITIES = ['normal', 'urgent', 'critical'] as const;
 export const SERVICE_TYPES = ['repair', 'installation', 'return', 'exchange', 'remote_support'] as const;
 export const MOODS = ['calm', 'anxious', 'angry'] as const;
+/**
+ * new → acknowledged → planned → assigned → accepted → scheduled → in_service → (quality_check) →
+ * resolved → (follow_up → resolved) → closed; on_hold pauses the work, cancelled ends it early.
+ */
 export const TICKET_STATUSES = [
   'new',
   'acknowledged',
+  'planned',
+  'assigned',
+  'accepted',
+  'scheduled',
+  'in_service',
+  'on_hold',
+  'quality_check',
   'resolved',
   'follow_up',
   'closed',
@@ -88,9 +99,22 @@ export interface Actor {
   readonly role: Role;
 }
 
-export type ClockName = 'firstResponse' | 'callback' | 'complaintFollowUp';
+export const CLOCK_NAMES = [
+  'firstResponse',
+  'plan',
+  'criticalTemporaryPlan',
+  'dispatchAccept',
+  'customerContact',
+  'appointmentReminder',
+  'resolution',
+  'callback',
+  'complaintFollowUp',
+  'directorPlan',
+  'reopenWindow',
+] as const;
+export type ClockName = (typeof CLOCK_NAMES)[number];
 
-/** A running or finished SLA clock. Instants are ISO strings so the state stays plain JSON. */
+/** A running or finished clock. Instants are ISO strings so the state stays plain JSON. */
 export interface ClockState {
   /** How many times this clock has started on the ticket (a callback is due again after a follow-up). */
   cycle: number;
@@ -99,6 +123,8 @@ export interface ClockState {
   dueAt: string;
   metAt: string | null;
   breachedAt: string | null;
+  /** Set while the ticket is on hold and this clock pauses (the resolution clock). */
+  pausedAt: string | null;
 }
 
 export interface Warranty {
@@ -114,22 +140,54 @@ export interface TimelineEvent {
   data: Record<string, unknown>;
 }
 
+/** Why an escalation fired: a missed clock, or a second complaint on the ticket. */
+export type EscalationSource = ClockName | 'secondComplaint';
+
 export interface EscalationRecord {
-  /** Deterministic: `<number>:<clock>:<cycle>`, so a retried write can never record it twice. */
+  /**
+   * Deterministic: `<number>:<source>:<cycle>` for the first level, `…:L<level>` for each climb, so a
+   * retried write can never record it twice.
+   */
   id: string;
   ticketNumber: string;
-  clock: ClockName;
+  clock: EscalationSource;
   level: Exclude<EscalationLevel, 0>;
   reason: string;
   missedDeadline: string;
   firedAt: string;
 }
 
+/** An escalation as the workflow tracks it: open until acknowledged, or superseded by the next level. */
+export interface EscalationState extends EscalationRecord {
+  /** When it climbs one level if nobody acknowledges it; null at the top of the chain. */
+  stepDueAt: string | null;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  supersededBy: string | null;
+}
+
+export interface EscalationUpdate {
+  id: string;
+  acknowledgedAt?: string;
+  acknowledgedBy?: string;
+  supersededBy?: string;
+}
+
+export const NOTIFICATION_KINDS = [
+  'critical_ticket_created',
+  'escalation',
+  'sms_survey',
+  'manual_dispatch_needed',
+  'dispatch_offer',
+  'appointment_reminder',
+] as const;
+
 export interface NotificationRecord {
   /** Deterministic: `<number>:n<seq>`. */
   key: string;
   ticketNumber: string;
-  kind: 'critical_ticket_created' | 'escalation' | 'sms_survey';
+  kind: (typeof NOTIFICATION_KINDS)[number];
+  /** A role's on-duty people, the customer, or (for a dispatch offer) the engineer in `data`. */
   recipientRole: Role | 'customer';
   channel: 'internal' | 'sms';
   at: string;
@@ -143,6 +201,36 @@ export interface CallbackRecord {
   input: Record<string, unknown>;
 }
 
+export interface Recorded<T> {
+  at: string;
+  actor: Actor;
+  input: T;
+}
+
+export interface DispatchState {
+  /** Incremented for every automatic search, so each one is its own idempotent activity call. */
+  attempt: number;
+  /** The workflow owes an automatic dispatch (after a plan, a decline or a missed acceptance). */
+  pending: boolean;
+  /** Nobody matched: waiting for a person to `assign`. */
+  manual: boolean;
+  /** Engineers who declined or let the acceptance clock run out, with why. */
+  declines: { engineerId: string; reason: string; at: string }[];
+}
+
+export interface HoldState {
+  since: string;
+  reason: string;
+  resumeTo: TicketStatus;
+}
+
+export interface QualityState {
+  /** Whether this resolution was drawn for review, and why. */
+  required: boolean;
+  reason: 'complaint' | 'repeat' | 'sampled' | 'not_sampled';
+  reviews: { at: string; actor: Actor; score: number; band: 'excellent' | 'pass' | 'fail'; comment?: string }[];
+}
+
 /** The whole lifecycle state of one ticket: owned by its workflow, projected to Postgres. */
 export interface TicketState {
   number: string;
@@ -151,12 +239,27 @@ export interface TicketState {
   intake: TicketIntake;
   /** Keyed hash of the customer's phone: the CustomerId operators search by, never the phone itself. */
   customerId: string;
+  /** An earlier ticket of the same customer and product within 90 days, found at intake. */
+  repeatOf: string | null;
   warranty: Warranty;
   escalationLevel: EscalationLevel;
+  escalations: EscalationState[];
   assignee: string | null;
   clocks: Partial<Record<ClockName, ClockState>>;
+  plans: Recorded<Record<string, unknown>>[];
+  dispatch: DispatchState;
+  appointment: { slotStart: string; slotEnd: string | null; bookedAt: string } | null;
+  serviceRecords: Recorded<Record<string, unknown>>[];
+  approval: Recorded<Record<string, unknown>> | null;
+  quality: QualityState | null;
+  hold: HoldState | null;
   callbacks: CallbackRecord[];
   complaints: number;
+  /** Reopens and failed quality reviews: each sends the ticket back for service. */
+  reservices: number;
+  closure: { at: string; reason: string } | null;
+  /** The reopen window ran out: the ticket's workflow has finished. */
+  archivedAt: string | null;
   createdBy: Actor;
   createdAt: string;
   updatedAt: string;
@@ -168,15 +271,17 @@ export interface TicketState {
 export interface TicketChange {
   events: TimelineEvent[];
   escalations: EscalationRecord[];
+  escalationUpdates: EscalationUpdate[];
   notifications: NotificationRecord[];
 }
 
 export function emptyChange(): TicketChange {
-  return { events: [], escalations: [], notifications: [] };
+  return { events: [], escalations: [], escalationUpdates: [], notifications: [] };
 }
 
-export function isFinished(status: TicketStatus): boolean {
-  return status === 'closed' || status === 'cancelled';
+/** The ticket's workflow has nothing left to do: cancelled, or closed and past its reopen window. */
+export function isFinished(state: Pick<TicketState, 'status' | 'archivedAt'>): boolean {
+  return state.status === 'cancelled' || (state.status === 'closed' && state.archivedAt !== null);
 }
 
 export function workflowIdOf(ticketNumber: string): string {

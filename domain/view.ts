@@ -1,6 +1,14 @@
-import { isRunning, isSlaBreached, nextDeadline } from './clocks';
+import { CLOCK_RULES, isOpenEscalation, isRunning, isSlaBreached, nextDeadline } from './clocks';
 import { allowedActions, type ActionName } from './lifecycle';
-import type { ClockName, EscalationLevel, TicketIntake, TicketState, TicketStatus, Warranty } from './ticket';
+import type {
+  ClockName,
+  EscalationLevel,
+  EscalationState,
+  TicketIntake,
+  TicketState,
+  TicketStatus,
+  Warranty,
+} from './ticket';
 
 /** One SLA clock as API clients see it: live, so `remainingMs` and `breached` are as of the read. */
 export interface SlaClockView {
@@ -10,17 +18,37 @@ export interface SlaClockView {
   metAt: string | null;
   breached: boolean;
   breachedAt: string | null;
+  /** Set while the ticket is on hold and this clock waits. */
+  pausedAt: string | null;
   remainingMs: number | null;
 }
 
-export interface TicketView extends Omit<TicketIntake, 'attachments'> {
+export interface TicketView
+  extends Omit<TicketIntake, 'attachments'>,
+    Pick<
+      TicketState,
+      | 'repeatOf'
+      | 'plans'
+      | 'appointment'
+      | 'serviceRecords'
+      | 'approval'
+      | 'quality'
+      | 'hold'
+      | 'callbacks'
+      | 'complaints'
+      | 'reservices'
+      | 'closure'
+      | 'archivedAt'
+    > {
   number: string;
   status: TicketStatus;
   /** The CustomerId search attribute: find all of this customer's tickets in Temporal UI. */
   customerId: string;
   attachments: string[];
   escalationLevel: EscalationLevel;
+  escalations: (EscalationState & { open: boolean })[];
   assignee: string | null;
+  dispatch: { attempt: number; manual: boolean; declines: TicketState['dispatch']['declines'] };
   warranty: Warranty;
   sla: Partial<Record<ClockName, SlaClockView>>;
   slaBreached: boolean;
@@ -40,14 +68,16 @@ export function ticketView(state: TicketState, nowMs: number): TicketView {
     if (!clock) continue;
     const dueAtMs = Date.parse(clock.dueAt);
     const metLate = clock.metAt !== null && Date.parse(clock.metAt) > dueAtMs;
+    const running = isRunning(clock) && clock.pausedAt === null;
     sla[name] = {
       duration: clock.duration,
       startedAt: clock.startedAt,
       dueAt: clock.dueAt,
       metAt: clock.metAt,
-      breached: clock.breachedAt !== null || metLate || (isRunning(clock) && nowMs > dueAtMs),
+      breached: clock.breachedAt !== null || metLate || (running && nowMs > dueAtMs),
       breachedAt: clock.breachedAt,
-      remainingMs: isRunning(clock) ? Math.max(0, dueAtMs - nowMs) : null,
+      pausedAt: clock.pausedAt,
+      remainingMs: running ? Math.max(0, dueAtMs - nowMs) : null,
     };
   }
   const next = nextDeadline(state);
@@ -56,13 +86,35 @@ export function ticketView(state: TicketState, nowMs: number): TicketView {
     status: state.status,
     ...state.intake,
     customerId: state.customerId,
+    repeatOf: state.repeatOf,
     escalationLevel: state.escalationLevel,
+    escalations: state.escalations.map((escalation) => ({ ...escalation, open: isOpenEscalation(escalation) })),
     assignee: state.assignee,
+    dispatch: {
+      attempt: state.dispatch.attempt,
+      manual: state.dispatch.manual,
+      declines: state.dispatch.declines,
+    },
+    plans: state.plans,
+    appointment: state.appointment,
+    serviceRecords: state.serviceRecords,
+    approval: state.approval,
+    quality: state.quality,
+    hold: state.hold,
+    callbacks: state.callbacks,
+    complaints: state.complaints,
+    reservices: state.reservices,
+    closure: state.closure,
+    archivedAt: state.archivedAt,
     warranty: state.warranty,
     sla,
-    slaBreached: isSlaBreached(state) || Object.values(sla).some((clock) => clock?.breached),
+    slaBreached:
+      isSlaBreached(state) ||
+      (Object.entries(sla) as [ClockName, SlaClockView][]).some(
+        ([name, clock]) => clock.breached && CLOCK_RULES[name].onDue.kind === 'escalate',
+      ),
     nextDeadline: next ? new Date(next.dueAtMs).toISOString() : null,
-    allowedActions: allowedActions(state.status),
+    allowedActions: allowedActions(state),
     version: state.version,
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,

@@ -11,18 +11,22 @@ import {
 } from '@temporalio/workflow';
 import type { TicketActivities } from '../activities';
 import { ticketSearchAttributes } from '../temporal/search-attributes';
-import { breachDueClocks, nextDeadline } from '../domain/clocks';
+import { nextDeadline } from '../domain/clocks';
 import {
   ACTION_NAMES,
   actionInputSchemas,
   applyAction,
+  applyDispatchResult,
   assertTransition,
+  dispatchNeeds,
+  excludedEngineers,
+  fireDue,
   IllegalTransitionError,
+  needsDispatch,
   recordOpening,
-  touch,
   type ActionName,
 } from '../domain/lifecycle';
-import { emptyChange, isFinished, ROLES, type TicketChange, type TicketState } from '../domain/ticket';
+import { isFinished, ROLES, type TicketChange, type TicketState } from '../domain/ticket';
 import {
   actionUpdates,
   FAILURE_ILLEGAL_TRANSITION,
@@ -36,7 +40,7 @@ const ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;
-const { recordTicketChange } = proxyActivities<TicketActivities>(ACTIVITY_OPTIONS);
+const { recordTicketChange, findEngineer } = proxyActivities<TicketActivities>(ACTIVITY_OPTIONS);
 
 function snapshot(state: TicketState): TicketState {
   return JSON.parse(JSON.stringify(state)) as TicketState;
@@ -68,16 +72,17 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     if (!request?.actor?.id || !ROLES.includes(request.actor.role)) {
       throw ApplicationFailure.nonRetryable('the request names no valid actor', FAILURE_INVALID_INPUT);
     }
+    const parsed = actionInputSchemas[action].safeParse(request.input);
     try {
-      assertTransition(state, action);
+      assertTransition(state, action, parsed.success ? parsed.data : undefined, Date.now());
     } catch (error) {
       if (!(error instanceof IllegalTransitionError)) throw error;
       throw ApplicationFailure.nonRetryable(error.message, FAILURE_ILLEGAL_TRANSITION, {
         status: state.status,
         action,
+        allowedActions: error.allowed,
       });
     }
-    const parsed = actionInputSchemas[action].safeParse(request.input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw ApplicationFailure.nonRetryable(
@@ -110,17 +115,20 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     await persist(snapshot(state), recordOpening(state));
   }
 
-  while (!isFinished(state.status)) {
-    const next = nextDeadline(state);
-    const seenVersion = state.version;
-    if (!next) {
-      await condition(() => state.version !== seenVersion);
+  while (!isFinished(state)) {
+    if (needsDispatch(state)) {
+      await dispatch();
     } else {
-      const waitMs = next.dueAtMs - Date.now();
-      const changed =
-        waitMs > 0 &&
-        (await condition(() => state.version !== seenVersion, waitMs, { summary: next.summary }));
-      if (!changed) await fireDueClocks();
+      const next = nextDeadline(state);
+      const seenVersion = state.version;
+      const changed = () => state.version !== seenVersion || needsDispatch(state);
+      if (!next) {
+        await condition(changed);
+      } else {
+        const waitMs = next.dueAtMs - Date.now();
+        const woken = waitMs > 0 && (await condition(changed, waitMs, { summary: next.summary }));
+        if (!woken) await fireDueDeadlines();
+      }
     }
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
@@ -130,11 +138,27 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   await condition(allHandlersFinished);
   return state;
 
-  async function fireDueClocks(): Promise<void> {
-    const nowMs = Date.now();
-    const change = emptyChange();
-    if (!breachDueClocks(state, nowMs, change)) return;
-    touch(state, nowMs);
+  async function fireDueDeadlines(): Promise<void> {
+    const change = fireDue(state, Date.now(), policy);
+    if (change.events.length > 0) await persist(snapshot(state), change);
+  }
+
+  /** Automatic dispatch: the activity picks and reserves an engineer; the lifecycle decides what it means. */
+  async function dispatch(): Promise<void> {
+    state.dispatch.attempt += 1;
+    const attempt = state.dispatch.attempt;
+    const engineerId = await findEngineer.executeWithOptions(
+      { ...ACTIVITY_OPTIONS, summary: `dispatch attempt ${attempt}` },
+      [
+        {
+          ticketNumber: state.number,
+          attempt,
+          needs: dispatchNeeds(state),
+          exclude: excludedEngineers(state),
+        },
+      ],
+    );
+    const change = applyDispatchResult(state, attempt, engineerId, Date.now(), policy);
     await persist(snapshot(state), change);
   }
 }

@@ -19,7 +19,8 @@ export function intake(overrides: Partial<TicketIntake> = {}): TicketIntake {
     category: 'fault',
     priority: 'normal',
     customer: { name: '张三', phone: '13812345678' },
-    product: { model: 'KFR-35GW/ABC123', serialNumber: 'SN0001', purchaseDate: '2026-03-15' },
+    // A serial of its own: the same customer's same product within 90 days is a repeat fault.
+    product: { model: 'KFR-35GW/ABC123', serialNumber: `SN${randomInt(1e9)}`, purchaseDate: '2026-03-15' },
     description: 'No cooling; outdoor fan does not turn',
     ...overrides,
   });
@@ -44,4 +45,15 @@ export const unhappyCallback = {
   channel: 'phone' as const,
   scores: { responsiveness: 4, professionalism: 4, attitude: 2, resolution: 4, overall: 3, recommend: 3 },
   comment: 'The engineer was rude',
+};
+
+/** A service record as an engineer files it on `resolve`. */
+export const serviceRecord = {
+  diagnosis: 'Outdoor fan motor seized',
+  rootCause: 'Worn bearing',
+  fix: 'Replaced the fan motor',
+  parts: [{ partNumber: 'FM-220', oldPartSerial: 'FM220-0042', quantity: 1, unitPrice: 180 }],
+  fees: { labor: 0, visit: 50 },
+  functionalTest: 'passed' as const,
+  customerConfirmation: { signatureRef: 'sig-0001' },
 };
