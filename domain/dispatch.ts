@@ -1,0 +1,86 @@
+/**
+ * Automatic dispatch (SPEC 1.4): which engineer gets a ticket. Pure and deterministic — the same
+ * candidates always give the same choice — so the workflow's activity and the tests share it.
+ */
+export interface GeoPoint {
+  readonly latitude: number;
+  readonly longitude: number;
+}
+
+export interface DispatchNeeds {
+  readonly productLine?: string;
+  readonly region?: string;
+  readonly location?: GeoPoint;
+}
+
+export interface EngineerCandidate {
+  readonly id: string;
+  readonly skills: readonly string[];
+  readonly regions: readonly string[];
+  readonly latitude: number | null;
+  readonly longitude: number | null;
+  readonly capacity: number;
+  readonly active: boolean;
+  /** Tickets the engineer holds now (assigned, accepted, scheduled, in service). */
+  readonly openLoad: number;
+}
+
+/** How far an engineer travels to a ticket that names a location rather than a region they serve. */
+export const MAX_DISPATCH_DISTANCE_KM = 50;
+const EARTH_RADIUS_KM = 6371.0088;
+
+/** Great-circle (haversine) distance in kilometres. */
+export function distanceKm(a: GeoPoint, b: GeoPoint): number {
+  const radians = (degrees: number) => (degrees * Math.PI) / 180;
+  const dLat = radians(b.latitude - a.latitude);
+  const dLon = radians(b.longitude - a.longitude);
+  const h =
+    Math.sin(dLat / 2) ** 2 +
+    Math.cos(radians(a.latitude)) * Math.cos(radians(b.latitude)) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+function locationOf(candidate: EngineerCandidate): GeoPoint | undefined {
+  return candidate.latitude === null || candidate.longitude === null
+    ? undefined
+    : { latitude: candidate.latitude, longitude: candidate.longitude };
+}
+
+function distanceTo(needs: DispatchNeeds, candidate: EngineerCandidate): number {
+  const here = locationOf(candidate);
+  return needs.location && here ? distanceKm(needs.location, here) : Number.POSITIVE_INFINITY;
+}
+
+function serves(needs: DispatchNeeds, candidate: EngineerCandidate): boolean {
+  if (!needs.region && !needs.location) return true;
+  if (needs.region && candidate.regions.includes(needs.region)) return true;
+  return distanceTo(needs, candidate) <= MAX_DISPATCH_DISTANCE_KM;
+}
+
+/**
+ * The engineer to offer the ticket to: active, not excluded (declined or silent before), skilled for
+ * the product line, below capacity, serving the region or near enough; fewest open tickets first,
+ * then nearest, then by id. Undefined when nobody matches: manual dispatch.
+ */
+export function chooseEngineer(
+  needs: DispatchNeeds,
+  candidates: readonly EngineerCandidate[],
+  exclude: readonly string[],
+): EngineerCandidate | undefined {
+  return candidates
+    .filter(
+      (candidate) =>
+        candidate.active &&
+        !exclude.includes(candidate.id) &&
+        (!needs.productLine || candidate.skills.includes(needs.productLine)) &&
+        candidate.openLoad < candidate.capacity &&
+        serves(needs, candidate),
+    )
+    .map((candidate) => ({ candidate, distance: distanceTo(needs, candidate) }))
+    .sort(
+      (a, b) =>
+        a.candidate.openLoad - b.candidate.openLoad ||
+        a.distance - b.distance ||
+        (a.candidate.id < b.candidate.id ? -1 : a.candidate.id > b.candidate.id ? 1 : 0),
+    )[0]?.candidate;
+}
