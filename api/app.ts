@@ -16,6 +16,8 @@ import { apiCorsPlugin, hardeningPlugin } from './plugins/hardening';
 import { metricsPlugin } from './plugins/metrics';
 import { registerProblemHandlers } from './problem';
 import { codecRoutes } from './routes/codec';
+import { engineerRoutes } from './routes/engineers';
+import { escalationRoutes } from './routes/escalations';
 import { healthRoutes } from './routes/health';
 import { ticketRoutes } from './routes/tickets';
 import { createTicketService } from './ticket-service';
@@ -77,6 +79,8 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
       await v1.register(apiCorsPlugin, { origins: config.corsOrigins });
       v1.addHook('onRequest', authenticate);
       await v1.register(ticketRoutes, { tickets, db });
+      await v1.register(engineerRoutes, { db });
+      await v1.register(escalationRoutes, { db });
     },
     { prefix: '/v1' },
   );

@@ -93,9 +93,7 @@ export const ticketViewSchema = z.object({
     declines: z.array(z.object({ engineerId: z.string(), reason: z.string(), at: instant })),
   }),
   plans: z.array(recordedSchema),
-  appointment: z
-    .object({ slotStart: instant, slotEnd: instant.nullable(), bookedAt: instant })
-    .nullable(),
+  appointment: z.object({ slotStart: instant, slotEnd: instant.nullable(), bookedAt: instant }).nullable(),
   serviceRecords: z.array(recordedSchema),
   approval: recordedSchema.nullable(),
   quality: z
@@ -115,7 +113,12 @@ export const ticketViewSchema = z.object({
     .nullable(),
   hold: z.object({ since: instant, reason: z.string(), resumeTo: z.enum(TICKET_STATUSES) }).nullable(),
   callbacks: z.array(
-    z.object({ at: instant, actor: actorSchema, complaint: z.boolean(), input: z.record(z.string(), z.unknown()) }),
+    z.object({
+      at: instant,
+      actor: actorSchema,
+      complaint: z.boolean(),
+      input: z.record(z.string(), z.unknown()),
+    }),
   ),
   complaints: z.number().int(),
   reservices: z.number().int().describe('reopens and failed quality reviews'),

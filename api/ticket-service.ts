@@ -152,7 +152,11 @@ export function createTicketService({
         throw new Problem(422, 'Unknown engineer', `engineerId: no active engineer "${engineerId}"`);
       }
     }
-    if (action === 'plan' && (input as ActionInput<'plan'>).kind === 'director' && !can(actor.role, 'plan.director')) {
+    if (
+      action === 'plan' &&
+      (input as ActionInput<'plan'>).kind === 'director' &&
+      !can(actor.role, 'plan.director')
+    ) {
       throw new Problem(403, 'Forbidden', `role ${actor.role} may not record the director's plan`);
     }
   }
@@ -214,8 +218,8 @@ export function createTicketService({
       idempotencyKey?: string,
     ): Promise<TicketAnswer> {
       const current = await requireTicket(number, actor);
-      const request: ActionRequest<A> = { actor, input };
-      await checkActionRequest(action, input, actor);
+      // Parsed output is valid input: the workflow parses it again, to the same value.
+      const request = { actor, input } as ActionRequest<A>;
       if (!idempotencyKey) {
         try {
           assertTransition(current, action, input, Date.now());
@@ -223,8 +227,10 @@ export function createTicketService({
           if (error instanceof IllegalTransitionError) throw illegalTransition(error);
           throw error;
         }
+        await checkActionRequest(action, input, actor);
         return { ticket: await executeAction(number, action, request, undefined), replayed: false };
       }
+      await checkActionRequest(action, input, actor);
       const scope = `action:${actor.id}`;
       const requestHash = sha256({ number, action, input });
       const claim = await claimActionKey(db, {

@@ -227,7 +227,11 @@ async function runPhases(services: BenchServices): Promise<void> {
   const unhappy = await createTicket(api);
   await sleep((FIRST_RESPONSE_SECONDS + 1) * 1000);
   await act(api, unhappy, 'acknowledge');
-  await act(api, unhappy, 'resolve', { summary: 'Fixed' });
+  await act(api, unhappy, 'resolve', {
+    diagnosis: 'Fan motor seized',
+    fix: 'Replaced the fan motor',
+    functionalTest: 'passed',
+  });
   await sleep(3000);
   await act(api, unhappy, 'callback', {
     channel: 'phone',
@@ -246,7 +250,11 @@ async function runPhases(services: BenchServices): Promise<void> {
   api = await startApi(services, {});
   const happy = await createTicket(api);
   await act(api, happy, 'acknowledge');
-  await act(api, happy, 'resolve', { summary: 'Fixed' });
+  await act(api, happy, 'resolve', {
+    diagnosis: 'Fan motor seized',
+    fix: 'Replaced the fan motor',
+    functionalTest: 'passed',
+  });
   await act(api, happy, 'callback', {
     channel: 'phone',
     scores: { responsiveness: 5, professionalism: 5, attitude: 5, resolution: 5, overall: 5, recommend: 5 },
@@ -269,6 +277,7 @@ async function runPhases(services: BenchServices): Promise<void> {
     number: 'WO20000101-001',
     intake: ticketIntakeSchema.parse(intake),
     customerId: 'c_bench',
+    repeatOf: null,
     createdBy: { id: 'bench', role: 'admin' },
     createdAtMs: Date.now(),
     policy: config.policy,

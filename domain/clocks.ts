@@ -289,8 +289,7 @@ export function escalate(
     reason: request.reason,
     missedDeadline: request.missedDeadline,
     firedAt: iso(nowMs),
-    stepDueAt:
-      request.level < 3 ? iso(deadlineAfter(nowMs, policy.escalationStep, policy.calendar)) : null,
+    stepDueAt: request.level < 3 ? iso(deadlineAfter(nowMs, policy.escalationStep, policy.calendar)) : null,
     acknowledgedAt: null,
     acknowledgedBy: null,
     supersededBy: null,

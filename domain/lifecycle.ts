@@ -96,14 +96,18 @@ export const actionInputSchemas = {
       rootCause: text(2000).optional(),
       fix: text(5000),
       parts: z.array(partSchema).max(50).default([]),
-      fees: z.object({ labor: money.default(0), visit: money.default(0) }).strict().prefault({}),
+      fees: z
+        .object({ labor: money.default(0), visit: money.default(0) })
+        .strict()
+        .prefault({}),
       functionalTest: z.enum(['passed', 'failed', 'not_applicable']),
-      customerConfirmation: z.object({ signatureRef: text(500) }).strict().optional(),
+      customerConfirmation: z
+        .object({ signatureRef: text(500) })
+        .strict()
+        .optional(),
     })
     .strict(),
-  'qc-review': z
-    .object({ score: z.number().int().min(0).max(100), comment: text(2000).optional() })
-    .strict(),
+  'qc-review': z.object({ score: z.number().int().min(0).max(100), comment: text(2000).optional() }).strict(),
   callback: z
     .object({
       channel: z.enum(['phone', 'sms', 'email', 'wechat', 'app']),
@@ -145,6 +149,8 @@ export const actionInputSchemas = {
 
 export type ActionName = keyof typeof actionInputSchemas;
 export type ActionInput<A extends ActionName> = z.infer<(typeof actionInputSchemas)[A]>;
+/** What a caller sends: defaults (a plan's `kind`, a service record's fees) may be left out. */
+export type ActionPayload<A extends ActionName> = z.input<(typeof actionInputSchemas)[A]>;
 export const ACTION_NAMES = Object.keys(actionInputSchemas) as ActionName[];
 
 /** Statuses in which the work is still ahead: a priority change or a hold still matters. */
@@ -201,11 +207,13 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
   },
   start: {
     from: ['accepted', 'scheduled'],
-    when: (state) => (needsApproval(state) ? 'a return or exchange needs a manager’s approve first' : undefined),
+    when: (state) =>
+      needsApproval(state) ? 'a return or exchange needs a manager’s approve first' : undefined,
   },
   resolve: {
     from: ['acknowledged', 'planned', 'in_service'],
-    when: (state) => (needsApproval(state) ? 'a return or exchange needs a manager’s approve first' : undefined),
+    when: (state) =>
+      needsApproval(state) ? 'a return or exchange needs a manager’s approve first' : undefined,
   },
   'qc-review': { from: ['quality_check'] },
   callback: { from: ['resolved'] },
@@ -285,7 +293,8 @@ export function assertTransition<A extends ActionName>(
   if (!rule.from.includes(state.status) || state.archivedAt !== null) {
     throw new IllegalTransitionError(action, state.status, allowed);
   }
-  const why = rule.when?.(state) ?? (input === undefined ? undefined : rule.guard?.(state, input, nowMs ?? 0));
+  const why =
+    rule.when?.(state) ?? (input === undefined ? undefined : rule.guard?.(state, input, nowMs ?? 0));
   if (why) throw new IllegalTransitionError(action, state.status, allowed, why);
 }
 
@@ -486,7 +495,11 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     const moved = before.priority === state.intake.priority ? [] : reschedulePriorityClocks(state, policy);
     appendEvent(state, change, 'classified', nowMs, actor, {
       from: before,
-      to: { category: state.intake.category, priority: state.intake.priority, serviceType: state.intake.serviceType },
+      to: {
+        category: state.intake.category,
+        priority: state.intake.priority,
+        serviceType: state.intake.serviceType,
+      },
       ...(input.reason ? { reason: input.reason } : {}),
       movedClocks: Object.fromEntries(moved.map((name) => [name, state.clocks[name as ClockName]?.dueAt])),
     });

@@ -228,7 +228,13 @@ export interface QualityState {
   /** Whether this resolution was drawn for review, and why. */
   required: boolean;
   reason: 'complaint' | 'repeat' | 'sampled' | 'not_sampled';
-  reviews: { at: string; actor: Actor; score: number; band: 'excellent' | 'pass' | 'fail'; comment?: string }[];
+  reviews: {
+    at: string;
+    actor: Actor;
+    score: number;
+    band: 'excellent' | 'pass' | 'fail';
+    comment?: string;
+  }[];
 }
 
 /** The whole lifecycle state of one ticket: owned by its workflow, projected to Postgres. */

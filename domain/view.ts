@@ -24,7 +24,8 @@ export interface SlaClockView {
 }
 
 export interface TicketView
-  extends Omit<TicketIntake, 'attachments'>,
+  extends
+    Omit<TicketIntake, 'attachments'>,
     Pick<
       TicketState,
       | 'repeatOf'
@@ -88,7 +89,10 @@ export function ticketView(state: TicketState, nowMs: number): TicketView {
     customerId: state.customerId,
     repeatOf: state.repeatOf,
     escalationLevel: state.escalationLevel,
-    escalations: state.escalations.map((escalation) => ({ ...escalation, open: isOpenEscalation(escalation) })),
+    escalations: state.escalations.map((escalation) => ({
+      ...escalation,
+      open: isOpenEscalation(escalation),
+    })),
     assignee: state.assignee,
     dispatch: {
       attempt: state.dispatch.attempt,

@@ -1,6 +1,6 @@
 import type { UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import { ACTION_NAMES, type ActionInput, type ActionName } from '../domain/lifecycle';
+import { ACTION_NAMES, type ActionName, type ActionPayload } from '../domain/lifecycle';
 import type { SlaPolicy } from '../domain/policy';
 import type { Actor, TicketState } from '../domain/ticket';
 
@@ -16,7 +16,7 @@ export interface TicketWorkflowInput {
 
 export interface ActionRequest<A extends ActionName> {
   readonly actor: Actor;
-  readonly input: ActionInput<A>;
+  readonly input: ActionPayload<A>;
 }
 
 /** Every lifecycle action is an Update with a validator: an illegal one is refused before it is written. */

@@ -1,9 +1,9 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
 import { listTickets, listTicketEvents, type TicketCursor } from '../../db/ticket-store';
-import { can, maySeePersonalData, ticketScope, type Permission } from '../../domain/access';
+import { maySeePersonalData, ticketScope } from '../../domain/access';
 import { ACTION_NAMES, actionInputSchemas } from '../../domain/lifecycle';
 import { maskCustomer } from '../../domain/masking';
 import {
@@ -16,6 +16,7 @@ import {
   type TicketState,
 } from '../../domain/ticket';
 import { ticketView, type TicketView } from '../../domain/view';
+import { authorize } from '../authorize';
 import { Problem } from '../problem';
 import { problems, ticketPageSchema, ticketViewSchema, timelineSchema } from '../schemas';
 import type { TicketAnswer, TicketService } from '../ticket-service';
@@ -82,18 +83,6 @@ function decodeCursor(text: string): TicketCursor {
 function present(state: TicketState, actor: Actor): TicketView {
   const view = ticketView(state, Date.now());
   return maySeePersonalData(actor.role) ? view : { ...view, customer: maskCustomer(view.customer) };
-}
-
-function authorize(permission: Permission) {
-  return async (request: FastifyRequest) => {
-    if (!can(request.actor.role, permission)) {
-      throw new Problem(
-        403,
-        'Forbidden',
-        `role ${request.actor.role} may not ${permission.replace('ticket.', '')} tickets`,
-      );
-    }
-  };
 }
 
 function answer(reply: FastifyReply, { ticket, replayed }: TicketAnswer, actor: Actor) {

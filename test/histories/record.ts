@@ -8,18 +8,20 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { connectDatabase } from '../../db/client';
 import { applyMigrations } from '../../db/migrate';
 import { startEmbeddedPostgres } from '../../dev/embedded-postgres';
-import { openTicket } from '../../domain/lifecycle';
-import { workflowIdOf } from '../../domain/ticket';
+import { upsertEngineer } from '../../db/engineer-store';
+import { openTicket, type ActionName, type ActionPayload } from '../../domain/lifecycle';
+import { workflowIdOf, type Actor, type Priority, type TicketState } from '../../domain/ticket';
 import { resolveTemporalBinary, TEMPORAL_TEST_SERVER } from '../../temporal/binaries';
 import { registerSearchAttributes } from '../../temporal/register-search-attributes';
 import { ticketWorkflow } from '../../workflows';
-import { actionUpdates } from '../../workflows/messages';
+import { actionUpdates, ticketStateQuery, type ActionUpdate } from '../../workflows/messages';
 import { createTicketWorker } from '../../worker/worker';
 import {
   AGENT,
   intake,
   policy,
   satisfiedCallback,
+  serviceRecord,
   SUPERVISOR,
   TEST_CUSTOMER_ID,
   testDataConverter,
@@ -33,7 +35,15 @@ import {
  */
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const defaults = policy();
+const DAY = 24 * HOUR;
+// Every resolution is reviewed, so the histories cover the quality check.
+const defaults = policy({ qcSampleRate: 1 });
+const ENGINEER_A: Actor = { id: 'eng-a', role: 'engineer' };
+const ENGINEER_B: Actor = { id: 'eng-b', role: 'engineer' };
+const QC: Actor = { id: 'qc-1', role: 'qc' };
+const DIRECTOR: Actor = { id: 'dir-1', role: 'director' };
+const plan = { measures: 'Replace the fan motor', department: 'field-service', customerConfirmed: true };
+const followUp = { contactMade: true, cause: 'Late visit', improvementPlan: 'Senior engineer revisits' };
 
 type Handle = WorkflowHandle<typeof ticketWorkflow>;
 
@@ -61,11 +71,25 @@ async function main(): Promise<void> {
     dependencies: { db: database.db },
   });
 
-  async function start(number: string): Promise<Handle> {
+  for (const id of ['eng-a', 'eng-b']) {
+    await upsertEngineer(database.db, {
+      id,
+      name: id,
+      skills: ['air-conditioner'],
+      regions: ['shanghai'],
+    });
+  }
+
+  async function start(number: string, priority: Priority = 'urgent'): Promise<Handle> {
     const ticket = openTicket({
       number,
-      intake: intake({ priority: 'urgent' }),
+      intake: intake({
+        priority,
+        customer: { name: '张三', phone: '13812345678', region: 'shanghai' },
+        product: { model: 'KFR-35GW/ABC123', line: 'air-conditioner', serialNumber: number },
+      }),
       customerId: TEST_CUSTOMER_ID,
+      repeatOf: null,
       createdBy: AGENT,
       createdAtMs: await env.currentTimeMs(),
       policy: defaults,
@@ -76,39 +100,96 @@ async function main(): Promise<void> {
       args: [{ ticket, policy: defaults }],
     });
   }
-  const actor = SUPERVISOR;
+
+  const send = async <A extends ActionName>(
+    handle: Handle,
+    action: A,
+    input: ActionPayload<A>,
+    actor: Actor,
+  ) => handle.executeUpdate(actionUpdates[action] as ActionUpdate<A>, { args: [{ actor, input }] });
+
+  /** The workflow dispatches on its own after a plan; wait (in real time) until it has. */
+  async function until(handle: Handle, done: (state: TicketState) => boolean): Promise<TicketState> {
+    for (let tries = 0; tries < 200; tries += 1) {
+      const state = await handle.query(ticketStateQuery);
+      if (done(state)) return state;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`${handle.workflowId} did not reach the expected state`);
+  }
+
+  const sup = SUPERVISOR;
+  const slotIn = async (ms: number) => new Date((await env.currentTimeMs()) + ms).toISOString();
   const scenarios: Record<string, () => Promise<Handle>> = {
     async 'happy-path'() {
       const handle = await start('WO20260101-001');
       await env.sleep(3 * MINUTE);
-      await handle.executeUpdate(actionUpdates.acknowledge, { args: [{ actor, input: {} }] });
-      await env.sleep(2 * HOUR);
-      await handle.executeUpdate(actionUpdates.resolve, {
-        args: [{ actor, input: { summary: 'Replaced the fan motor' } }],
-      });
-      await env.sleep(5 * HOUR);
-      await handle.executeUpdate(actionUpdates.callback, { args: [{ actor, input: satisfiedCallback }] });
+      await send(handle, 'acknowledge', {}, AGENT);
+      await send(handle, 'plan', plan, sup);
+      await until(handle, (state) => state.status === 'assigned');
+      await send(handle, 'accept', {}, ENGINEER_A);
+      await send(handle, 'schedule', { slotStart: await slotIn(3 * HOUR) }, ENGINEER_A);
+      await env.sleep(3 * HOUR);
+      await send(handle, 'start', { mode: 'onsite' }, ENGINEER_A);
+      await send(handle, 'resolve', serviceRecord, ENGINEER_A);
+      await send(handle, 'qc-review', { score: 95 }, QC);
+      await send(handle, 'callback', satisfiedCallback, AGENT);
+      await env.sleep(31 * DAY);
       await handle.result();
       return handle;
     },
-    async 'every-core-escalation'() {
+    async 'unhappy-paths'() {
       const handle = await start('WO20260101-002');
       await env.sleep(11 * MINUTE);
-      await handle.executeUpdate(actionUpdates.acknowledge, { args: [{ actor, input: { note: 'late' } }] });
-      await handle.executeUpdate(actionUpdates.resolve, { args: [{ actor, input: { summary: 'Fixed' } }] });
-      await env.sleep(25 * HOUR);
-      await handle.executeUpdate(actionUpdates.callback, { args: [{ actor, input: unhappyCallback }] });
+      await send(handle, 'escalation-ack', {}, sup);
+      await send(handle, 'acknowledge', { note: 'late' }, AGENT);
+      await send(handle, 'plan', plan, sup);
+      const offered = await until(handle, (state) => state.status === 'assigned');
+      const first = offered.assignee === 'eng-a' ? ENGINEER_A : ENGINEER_B;
+      await send(handle, 'decline', { reason: 'Out of parts' }, first);
+      await until(handle, (state) => state.status === 'assigned' && state.assignee !== first.id);
+      await env.sleep(16 * MINUTE);
+      await until(handle, (state) => state.dispatch.manual);
+      await send(handle, 'assign', { engineerId: 'eng-a' }, sup);
+      await send(handle, 'accept', {}, ENGINEER_A);
+      await send(handle, 'hold', { reason: 'Customer travelling' }, sup);
+      await env.sleep(2 * DAY);
+      await send(handle, 'resume', {}, sup);
+      await send(handle, 'schedule', { slotStart: await slotIn(2 * HOUR) }, ENGINEER_A);
+      await send(handle, 'schedule', { slotStart: await slotIn(5 * HOUR) }, ENGINEER_A);
+      await send(handle, 'start', { mode: 'remote' }, ENGINEER_A);
+      await send(handle, 'resolve', serviceRecord, ENGINEER_A);
+      await send(handle, 'qc-review', { score: 60 }, QC);
+      await send(handle, 'plan', { ...plan, dispatch: false }, sup);
+      await send(handle, 'resolve', serviceRecord, AGENT);
+      await send(handle, 'qc-review', { score: 80 }, QC);
+      await send(handle, 'callback', unhappyCallback, AGENT);
       await env.sleep(2 * HOUR);
-      await handle.executeUpdate(actionUpdates['follow-up'], {
-        args: [
-          {
-            actor,
-            input: { contactMade: true, cause: 'Late visit', improvementPlan: 'Senior engineer revisits' },
-          },
-        ],
-      });
-      await env.sleep(HOUR);
-      await handle.executeUpdate(actionUpdates.callback, { args: [{ actor, input: satisfiedCallback }] });
+      await send(handle, 'escalation-ack', {}, sup);
+      await send(handle, 'follow-up', followUp, sup);
+      await send(handle, 'callback', unhappyCallback, AGENT);
+      await send(handle, 'plan', { ...plan, kind: 'director' }, DIRECTOR);
+      await send(handle, 'follow-up', followUp, sup);
+      await send(handle, 'callback', satisfiedCallback, AGENT);
+      await env.sleep(DAY);
+      await send(handle, 'reopen', { reason: 'Noise is back' }, AGENT);
+      await send(handle, 'note', { text: 'Customer sent a video' }, AGENT);
+      await send(handle, 'plan', { ...plan, dispatch: false }, sup);
+      await send(handle, 'resolve', serviceRecord, AGENT);
+      await send(handle, 'qc-review', { score: 90 }, QC);
+      await env.sleep(25 * HOUR);
+      await send(handle, 'close', { reason: 'customer_unreachable' }, sup);
+      await env.sleep(31 * DAY);
+      await handle.result();
+      return handle;
+    },
+    async cancelled() {
+      const handle = await start('WO20260101-003', 'normal');
+      await send(handle, 'acknowledge', {}, AGENT);
+      await send(handle, 'classify', { priority: 'critical', reason: 'Smoke from the unit' }, sup);
+      await send(handle, 'plan', { ...plan, kind: 'temporary' }, sup);
+      await until(handle, (state) => state.status === 'assigned');
+      await send(handle, 'cancel', { reason: 'Customer bought a new unit' }, AGENT);
       await handle.result();
       return handle;
     },

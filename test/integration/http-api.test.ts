@@ -1,7 +1,8 @@
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ACTION_NAMES } from '../../domain/lifecycle';
 import { escalations, idempotencyKeys, ticketEvents, ticketNumberCounters, tickets } from '../../db/schema';
-import { satisfiedCallback, unhappyCallback } from '../support/fixtures';
+import { satisfiedCallback, serviceRecord, unhappyCallback } from '../support/fixtures';
 import { ADMIN_KEY, AGENT_KEY, startApi, type ApiStack } from '../support/stack';
 import { runWorkerFor } from '../support/temporal';
 
@@ -16,7 +17,7 @@ let stopWorker: () => Promise<void>;
 beforeAll(async () => {
   stack = await startApi({
     taskQueue,
-    policy: { firstResponse: '3s', callback: '30s', complaintFollowUp: '2s' },
+    policy: { firstResponse: '3s', callback: '30s', complaintFollowUp: '2s', qcSampleRate: 0 },
   });
   stopWorker = await runWorkerFor(stack.config, stack.database.db);
 });
@@ -46,7 +47,16 @@ const validBody = {
   externalRef: 'crm-4711',
 };
 
-async function createTicket(body: Record<string, unknown> = validBody, headers: Record<string, string> = {}) {
+/** The valid body with a product of its own: the same serial again within 90 days is a repeat fault. */
+const freshBody = () => ({
+  ...validBody,
+  product: { ...validBody.product, serialNumber: `SN-${Math.random().toString(36).slice(2)}` },
+});
+
+async function createTicket(
+  body: Record<string, unknown> = freshBody(),
+  headers: Record<string, string> = {},
+) {
   return stack.app.inject({
     method: 'POST',
     url: '/v1/tickets',
@@ -166,10 +176,13 @@ describe('driving a ticket through its lifecycle', () => {
     const { number } = (await createTicket()).json();
     const acknowledged = await act(number, 'acknowledge');
     expect(acknowledged.statusCode).toBe(200);
-    expect(acknowledged.json()).toMatchObject({ status: 'acknowledged', allowedActions: ['resolve'] });
+    expect(acknowledged.json()).toMatchObject({
+      status: 'acknowledged',
+      allowedActions: ['classify', 'plan', 'resolve', 'hold', 'cancel', 'note'],
+    });
     expect(acknowledged.json().sla.firstResponse.metAt).not.toBeNull();
 
-    const resolved = await act(number, 'resolve', { summary: 'Replaced the fan motor' });
+    const resolved = await act(number, 'resolve', serviceRecord);
     expect(resolved.json()).toMatchObject({ status: 'resolved' });
     expect(resolved.json().sla.callback.duration).toBe('30s');
 
@@ -184,6 +197,7 @@ describe('driving a ticket through its lifecycle', () => {
       'created',
       'acknowledged',
       'resolved',
+      'callback_due',
       'callback_recorded',
       'complaint_opened',
       'escalated',
@@ -194,7 +208,7 @@ describe('driving a ticket through its lifecycle', () => {
   it('a recorded follow-up and a satisfied callback close the ticket', async () => {
     const { number } = (await createTicket()).json();
     await act(number, 'acknowledge', { note: 'Called the customer' });
-    await act(number, 'resolve', { summary: 'Fixed' });
+    await act(number, 'resolve', serviceRecord);
     await act(number, 'callback', unhappyCallback);
     const followedUp = await act(number, 'follow-up', {
       contactMade: true,
@@ -204,7 +218,7 @@ describe('driving a ticket through its lifecycle', () => {
     expect(followedUp.json()).toMatchObject({ status: 'resolved' });
     const closed = await act(number, 'callback', satisfiedCallback);
     expect(closed.statusCode).toBe(200);
-    expect(closed.json()).toMatchObject({ status: 'closed', allowedActions: [] });
+    expect(closed.json()).toMatchObject({ status: 'closed', allowedActions: ['reopen', 'note'] });
   });
 });
 
@@ -281,17 +295,17 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
   it('acknowledging a closed ticket is 409 and changes nothing', async () => {
     const { number } = (await createTicket()).json();
     await act(number, 'acknowledge');
-    await act(number, 'resolve', { summary: 'Fixed' });
-    const closed = await act(number, 'close', { reason: 'customer_unreachable' });
+    await act(number, 'resolve', serviceRecord);
+    const closed = await act(number, 'callback', satisfiedCallback);
     expect(closed.json().status).toBe('closed');
     const before = await rowCounts();
     const response = await act(number, 'acknowledge');
     expect(response.statusCode).toBe(409);
     expect(response.json()).toMatchObject({
       title: 'Illegal transition',
-      detail: 'cannot acknowledge a ticket that is closed; allowed now: none',
+      detail: 'cannot acknowledge a ticket that is closed; allowed now: reopen, note',
       currentStatus: 'closed',
-      allowedActions: [],
+      allowedActions: ['reopen', 'note'],
     });
     expect(await rowCounts()).toEqual(before);
     expect((await getTicket(number)).version).toBe(closed.json().version);
@@ -301,16 +315,19 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
     const { number } = (await createTicket()).json();
     const response = await act(number, 'callback', satisfiedCallback);
     expect(response.statusCode).toBe(409);
-    expect(response.json()).toMatchObject({ currentStatus: 'new', allowedActions: ['acknowledge'] });
+    expect(response.json()).toMatchObject({
+      currentStatus: 'new',
+      allowedActions: ['acknowledge', 'classify', 'cancel', 'note'],
+    });
     expect(await eventTypes(number)).toEqual(['created']);
   });
 
   it('an action with a bad body is 400 and names the field', async () => {
     const { number } = (await createTicket()).json();
     await act(number, 'acknowledge');
-    const response = await act(number, 'resolve', { summary: '' });
+    const response = await act(number, 'resolve', { ...serviceRecord, diagnosis: '' });
     expect(response.statusCode).toBe(400);
-    expect(response.json().detail).toMatch(/^body\.summary: /);
+    expect(response.json().detail).toMatch(/^body\.diagnosis: /);
     expect((await getTicket(number)).status).toBe('acknowledged');
   });
 
@@ -359,11 +376,7 @@ describe('operations endpoints', () => {
         '/v1/tickets',
         '/v1/tickets/{number}',
         '/v1/tickets/{number}/events',
-        '/v1/tickets/{number}/acknowledge',
-        '/v1/tickets/{number}/resolve',
-        '/v1/tickets/{number}/callback',
-        '/v1/tickets/{number}/follow-up',
-        '/v1/tickets/{number}/close',
+        ...ACTION_NAMES.map((action) => `/v1/tickets/{number}/${action}`),
         '/healthz',
         '/readyz',
       ]),

@@ -46,7 +46,10 @@ const QC: Actor = { id: 'qc-1', role: 'qc' };
 const DIRECTOR: Actor = { id: 'dir-1', role: 'director' };
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function open(overrides: Partial<TicketIntake> = {}, options: { policy?: SlaPolicy; repeatOf?: string } = {}) {
+function open(
+  overrides: Partial<TicketIntake> = {},
+  options: { policy?: SlaPolicy; repeatOf?: string } = {},
+) {
   return openTicket({
     number: 'WO20261123-001',
     intake: intake(overrides),
@@ -73,7 +76,11 @@ function act<A extends ActionName>(
   });
 }
 
-const plan = { measures: 'Replace the fan motor on site', department: 'field-service', customerConfirmed: true };
+const plan = {
+  measures: 'Replace the fan motor on site',
+  department: 'field-service',
+  customerConfirmed: true,
+};
 
 /** Acknowledges (when new), plans and dispatches to eng-1, who accepts, books and starts. */
 function inService(state: TicketState, slaPolicy: SlaPolicy = defaults): TicketState {
@@ -197,7 +204,9 @@ describe('1.4 Dispatch', () => {
     applyDispatchResult(ticket, ++ticket.dispatch.attempt, 'eng-1', T0 + 3 * MIN, defaults);
     act(ticket, 'decline', { reason: 'Out of parts' }, T0 + 5 * MIN, ENGINEER);
     expect(ticket).toMatchObject({ status: 'planned', assignee: null });
-    expect(ticket.dispatch.declines).toEqual([{ engineerId: 'eng-1', reason: 'Out of parts', at: iso(T0 + 5 * MIN) }]);
+    expect(ticket.dispatch.declines).toEqual([
+      { engineerId: 'eng-1', reason: 'Out of parts', at: iso(T0 + 5 * MIN) },
+    ]);
     expect(needsDispatch(ticket)).toBe(true);
     expect(holdsEngineer(ticket)).toBe(false);
   });
@@ -208,7 +217,10 @@ describe('1.4 Dispatch', () => {
     const change = fireDue(ticket, T0 + 18 * MIN, defaults);
     expect(change.events.map((event) => event.type)).toEqual(['acceptance_missed']);
     expect(change.escalations).toEqual([]);
-    expect(ticket.dispatch.declines[0]).toMatchObject({ engineerId: 'eng-1', reason: 'no answer within 15m' });
+    expect(ticket.dispatch.declines[0]).toMatchObject({
+      engineerId: 'eng-1',
+      reason: 'no answer within 15m',
+    });
     expect(needsDispatch(ticket)).toBe(true);
   });
 
@@ -216,7 +228,9 @@ describe('1.4 Dispatch', () => {
     const ticket = planned();
     const change = applyDispatchResult(ticket, ++ticket.dispatch.attempt, null, T0 + 3 * MIN, defaults);
     expect(ticket.dispatch).toMatchObject({ manual: true, pending: false });
-    expect(change.notifications).toMatchObject([{ kind: 'manual_dispatch_needed', recipientRole: 'supervisor' }]);
+    expect(change.notifications).toMatchObject([
+      { kind: 'manual_dispatch_needed', recipientRole: 'supervisor' },
+    ]);
     act(ticket, 'assign', { engineerId: 'eng-9' }, T0 + 20 * MIN);
     expect(ticket).toMatchObject({ status: 'assigned', assignee: 'eng-9', dispatch: { manual: false } });
   });
@@ -340,10 +354,18 @@ describe('1.7 Resolution target', () => {
   it('moves running deadlines at once when the priority changes', () => {
     const ticket = open();
     act(ticket, 'acknowledge', {}, T0 + MIN, AGENT);
-    const change = act(ticket, 'classify', { priority: 'urgent', reason: 'Customer has no heating' }, T0 + 5 * MIN);
+    const change = act(
+      ticket,
+      'classify',
+      { priority: 'urgent', reason: 'Customer has no heating' },
+      T0 + 5 * MIN,
+    );
     expect(ticket.clocks.plan?.dueAt).toBe(iso(T0 + 31 * MIN));
     expect(ticket.clocks.resolution?.dueAt).toBe('2026-11-26T02:00:00.000Z');
-    expect(change.events[0]?.data).toMatchObject({ from: { priority: 'normal' }, to: { priority: 'urgent' } });
+    expect(change.events[0]?.data).toMatchObject({
+      from: { priority: 'normal' },
+      to: { priority: 'urgent' },
+    });
     act(ticket, 'classify', { priority: 'critical' }, T0 + 6 * MIN);
     expect(ticket.clocks.plan?.dueAt).toBe(iso(T0 + 11 * MIN));
     expect(ticket.clocks.criticalTemporaryPlan?.dueAt).toBe(iso(T0 + 6 * MIN + DAY));
@@ -431,7 +453,12 @@ describe('1.10 Complaint follow-up within 1 hour', () => {
   it('escalates a second complaint to the director, who owes a plan within 48 hours', () => {
     const ticket = resolved();
     act(ticket, 'callback', unhappyCallback, T0 + 5 * HOUR, AGENT);
-    act(ticket, 'follow-up', { contactMade: true, cause: 'Rude', improvementPlan: 'Revisit' }, T0 + 5.5 * HOUR);
+    act(
+      ticket,
+      'follow-up',
+      { contactMade: true, cause: 'Rude', improvementPlan: 'Revisit' },
+      T0 + 5.5 * HOUR,
+    );
     const second = act(ticket, 'callback', unhappyCallback, T0 + 6 * HOUR, AGENT);
     expect(second.escalations).toMatchObject([
       { id: 'WO20261123-001:secondComplaint:2', level: 3, reason: 'second_complaint' },
@@ -463,7 +490,9 @@ describe('1.11 Escalation chain', () => {
     const ticket = open();
     fireDue(ticket, T0 + 10 * MIN, defaults);
     const ack = act(ticket, 'escalation-ack', {}, T0 + 20 * MIN);
-    expect(ack.escalationUpdates).toMatchObject([{ id: 'WO20261123-001:firstResponse:1', acknowledgedBy: 'sup-1' }]);
+    expect(ack.escalationUpdates).toMatchObject([
+      { id: 'WO20261123-001:firstResponse:1', acknowledgedBy: 'sup-1' },
+    ]);
     expect(fireDue(ticket, T0 + 40 * MIN, defaults).escalations).toEqual([]);
     expect(() => act(ticket, 'escalation-ack', {}, T0 + 41 * MIN)).toThrow('there is no open escalation');
   });

@@ -1,3 +1,4 @@
+import { ACTION_NAMES } from '../../domain/lifecycle';
 import { describe, expect, it } from 'vitest';
 import { can, isInScope, maySeePersonalData, PERMISSIONS, ticketScope } from '../../domain/access';
 import { maskAddress, maskCustomer, maskEmail, maskName, maskPhone } from '../../domain/masking';
@@ -42,15 +43,10 @@ describe('the role table', () => {
       'director',
       'admin',
     ]);
-    expect(Object.keys(PERMISSIONS)).toEqual([
-      'ticket.create',
-      'ticket.read',
-      'acknowledge',
-      'resolve',
-      'callback',
-      'follow-up',
-      'close',
-    ]);
+    expect(ROLES.filter((role) => can(role, 'approve'))).toEqual(['manager', 'director', 'admin']);
+    expect(ROLES.filter((role) => can(role, 'plan.director'))).toEqual(['director', 'admin']);
+    // Every lifecycle action has its row in the table.
+    expect(ACTION_NAMES.filter((action) => !(action in PERMISSIONS))).toEqual([]);
   });
 
   it('scopes a client to its own tickets and an engineer to its assigned ones', () => {

@@ -4,7 +4,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from '../../db/client';
 import { listTicketEscalations, listTicketEvents } from '../../db/ticket-store';
+import { DateTime } from 'luxon';
 import { openTicket } from '../../domain/lifecycle';
+import type { SlaPolicy } from '../../domain/policy';
 import { workflowIdOf, type TicketState } from '../../domain/ticket';
 import { ticketWorkflow } from '../../workflows';
 import { actionUpdates, FAILURE_ILLEGAL_TRANSITION, ticketStateQuery } from '../../workflows/messages';
@@ -12,6 +14,7 @@ import {
   AGENT,
   intake,
   policy,
+  serviceRecord,
   SUPERVISOR,
   TEST_CUSTOMER_ID,
   uniqueTicketNumber,
@@ -26,7 +29,8 @@ import { createTimeSkippingEnvironment, runTicketWorker, type RunningWorker } fr
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
-const defaults = policy();
+// No sampled quality check: a resolved ticket goes straight to its callback clock.
+const defaults = policy({ qcSampleRate: 0 });
 const taskQueue = `sla-clocks-${process.pid}`;
 let env: TestWorkflowEnvironment;
 let database: DatabaseHandle;
@@ -44,20 +48,21 @@ afterAll(async () => {
   await database?.close();
 });
 
-async function startTicket(priority: 'normal' | 'critical' = 'normal') {
+async function startTicket(priority: 'normal' | 'critical' = 'normal', slaPolicy: SlaPolicy = defaults) {
   const number = uniqueTicketNumber();
   const ticket = openTicket({
     number,
     intake: intake({ priority }),
     customerId: TEST_CUSTOMER_ID,
+    repeatOf: null,
     createdBy: AGENT,
     createdAtMs: await env.currentTimeMs(),
-    policy: defaults,
+    policy: slaPolicy,
   });
   const handle = await env.client.workflow.start(ticketWorkflow, {
     workflowId: workflowIdOf(number),
     taskQueue,
-    args: [{ ticket, policy: defaults }],
+    args: [{ ticket, policy: slaPolicy }],
   });
   return { number, handle, createdAtMs: Date.parse(ticket.createdAt) };
 }
@@ -75,12 +80,27 @@ async function escalationsOf(number: string, expected: number) {
 
 async function acknowledgeAndResolve(handle: WorkflowHandle<typeof ticketWorkflow>) {
   await handle.executeUpdate(actionUpdates.acknowledge, { args: [{ actor: SUPERVISOR, input: {} }] });
-  await handle.executeUpdate(actionUpdates.resolve, {
-    args: [{ actor: SUPERVISOR, input: { summary: 'Replaced the fan motor' } }],
-  });
+  await handle.executeUpdate(actionUpdates.resolve, { args: [{ actor: SUPERVISOR, input: serviceRecord }] });
 }
 
-describe('the three core SLA clocks at their real lengths', () => {
+/** Mon–Fri 09:00–18:00: the first instant at or after `local` that is working time. */
+function firstWorkingInstant(local: DateTime): DateTime {
+  let day = local;
+  if (day.hour >= 18) day = day.plus({ days: 1 }).set({ hour: 9, minute: 0, second: 0, millisecond: 0 });
+  while (day.weekday > 5) day = day.plus({ days: 1 }).set({ hour: 9, minute: 0, second: 0, millisecond: 0 });
+  return day.hour < 9 ? day.set({ hour: 9, minute: 0, second: 0, millisecond: 0 }) : day;
+}
+
+/** The next `count` working days after `start` (same local time), skipping weekends and `holidays`. */
+function nextWorkingDays(start: DateTime, count: number, holidays: string[] = []): DateTime[] {
+  const days: DateTime[] = [];
+  for (let day = start.plus({ days: 1 }); days.length < count; day = day.plus({ days: 1 })) {
+    if (day.weekday <= 5 && !holidays.includes(day.toISODate() ?? '')) days.push(day);
+  }
+  return days;
+}
+
+describe('the core SLA clocks at their real lengths', () => {
   it('an unacknowledged ticket escalates to the supervisor exactly when 10 minutes pass', async () => {
     const { number, handle, createdAtMs } = await startTicket();
     await env.sleep(9 * MINUTE + 59 * SECOND);
@@ -96,12 +116,20 @@ describe('the three core SLA clocks at their real lengths', () => {
     const [escalation] = await escalationsOf(number, 1);
     expect(escalation).toMatchObject({ level: 1, reason: 'first_response_missed', clock: 'firstResponse' });
 
+    // Nobody acknowledges the escalation: 30 minutes later it climbs to the manager, then the director.
     await env.sleep(HOUR);
-    await escalationsOf(number, 1);
+    const chain = await escalationsOf(number, 3);
+    expect(chain.map((row) => [row.level, Date.parse(row.firedAt) - createdAtMs])).toEqual([
+      [1, expect.closeTo(10 * MINUTE, -4)],
+      [2, expect.closeTo(40 * MINUTE, -4)],
+      [3, expect.closeTo(70 * MINUTE, -4)],
+    ]);
+    expect(chain.map((row) => row.supersededBy)).toEqual([chain[1]?.id, chain[2]?.id, null]);
+    await env.sleep(HOUR);
     const escalatedEvents = (await listTicketEvents(database.db, number)).filter(
       (event) => event.type === 'escalated',
     );
-    expect(escalatedEvents).toHaveLength(1);
+    expect(escalatedEvents).toHaveLength(3);
   });
 
   it('a critical ticket notifies the supervisor at creation and still has the 10-minute clock', async () => {
@@ -116,6 +144,42 @@ describe('the three core SLA clocks at their real lengths', () => {
     await env.sleep(10 * MINUTE);
     expect((await stateOf(handle)).escalationLevel).toBe(1);
     await escalationsOf(number, 1);
+  });
+
+  it('a business-day deadline runs across a weekend and a holiday, and fires exactly then', async () => {
+    const local = (ms: number) => DateTime.fromMillis(ms, { zone: 'Asia/Shanghai' });
+    // The second working day after today is a holiday; 5 business days always span a weekend.
+    const today = firstWorkingInstant(local(await env.currentTimeMs()));
+    const holiday = nextWorkingDays(today, 2).at(-1)?.toISODate() ?? '';
+    const slaPolicy = policy({ qcSampleRate: 0, calendar: { holidays: [holiday] } });
+    const { number, handle, createdAtMs } = await startTicket('normal', slaPolicy);
+    const start = firstWorkingInstant(local(createdAtMs));
+    const expected = nextWorkingDays(start, 5, [holiday]).at(-1);
+    await handle.executeUpdate(actionUpdates.acknowledge, { args: [{ actor: SUPERVISOR, input: {} }] });
+    await handle.executeUpdate(actionUpdates.plan, {
+      args: [
+        {
+          actor: SUPERVISOR,
+          input: {
+            measures: 'Wait for the part',
+            department: 'parts',
+            customerConfirmed: true,
+            dispatch: false,
+          },
+        },
+      ],
+    });
+    const dueAtMs = Date.parse((await stateOf(handle)).clocks.resolution?.dueAt ?? '');
+    // Hand-computed: the same local time five working days on, skipping Saturday, Sunday and the holiday.
+    expect(dueAtMs).toBe(expected?.toMillis());
+    expect(dueAtMs - start.toMillis()).toBeGreaterThanOrEqual(8 * 24 * HOUR);
+
+    await env.sleep(dueAtMs - (await env.currentTimeMs()) - SECOND);
+    await escalationsOf(number, 0);
+    await env.sleep(2 * SECOND);
+    const [escalation] = await escalationsOf(number, 1);
+    expect(escalation).toMatchObject({ clock: 'resolution', reason: 'resolution_missed', level: 1 });
+    expect(Date.parse(escalation?.firedAt ?? '') - dueAtMs).toBeLessThan(SECOND);
   });
 
   it('a resolved ticket with no callback within 24 hours escalates and sends the SMS survey', async () => {
@@ -161,14 +225,14 @@ describe('the three core SLA clocks at their real lengths', () => {
     const { number, handle } = await startTicket();
     await vi.waitFor(async () => expect(await listTicketEvents(database.db, number)).toHaveLength(1));
     const refused = handle.executeUpdate(actionUpdates.resolve, {
-      args: [{ actor: AGENT, input: { summary: 'x' } }],
+      args: [{ actor: AGENT, input: serviceRecord }],
     });
     await expect(refused).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
     const failure = await refused.catch((error: WorkflowUpdateFailedError) => error.cause);
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect((failure as ApplicationFailure).type).toBe(FAILURE_ILLEGAL_TRANSITION);
     expect((failure as ApplicationFailure).message).toBe(
-      'cannot resolve a ticket that is new; allowed now: acknowledge',
+      'cannot resolve a ticket that is new; allowed now: acknowledge, classify, cancel, note',
     );
     const state = await stateOf(handle);
     expect(state).toMatchObject({ status: 'new', version: 1 });

@@ -1,0 +1,82 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Database } from '../../db/client';
+import { listEscalations, type EscalationCursor } from '../../db/escalation-store';
+import { authorize } from '../authorize';
+import { Problem } from '../problem';
+import { problems } from '../schemas';
+
+const boolean = z
+  .enum(['true', 'false'])
+  .transform((value) => value === 'true')
+  .optional();
+
+const listQuery = z
+  .object({
+    ticket: z.string().min(1).max(40).optional(),
+    level: z.coerce.number().int().min(1).max(3).optional(),
+    reason: z.string().min(1).max(100).optional(),
+    open: boolean.describe('true: not acknowledged and not climbed on; false: the others'),
+    firedFrom: z.iso.datetime({ offset: true }).optional(),
+    firedTo: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(300).optional(),
+  })
+  .strict();
+
+const instant = z.string().describe('ISO 8601 instant');
+const escalationRow = z.object({
+  id: z.string(),
+  ticketNumber: z.string(),
+  clock: z.string().describe('the missed clock, or secondComplaint'),
+  level: z.number().int(),
+  reason: z.string(),
+  missedDeadline: instant,
+  firedAt: instant,
+  recordedAt: instant,
+  acknowledgedAt: instant.nullable(),
+  acknowledgedBy: z.string().nullable(),
+  supersededBy: z.string().nullable().describe('the next level’s escalation, once it climbed'),
+  open: z.boolean(),
+});
+
+const cursorSchema = z.object({ firedAt: z.iso.datetime(), id: z.string().max(200) });
+
+function decodeCursor(text: string): EscalationCursor {
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
+  } catch {
+    throw new Problem(400, 'Invalid request', 'querystring.cursor: is not a cursor this API returned');
+  }
+}
+
+/** `GET /v1/escalations`: every escalation ever fired, open or past, newest first. */
+export const escalationRoutes: FastifyPluginAsyncZod<{ readonly db: Database }> = async (app, { db }) => {
+  app.get(
+    '/escalations',
+    {
+      onRequest: authorize('escalation.read'),
+      schema: {
+        tags: ['escalations'],
+        summary: 'Open and past escalations, filterable, with cursor pagination',
+        querystring: listQuery,
+        response: {
+          200: z.object({ items: z.array(escalationRow), nextCursor: z.string().nullable() }),
+          ...problems(400, 401, 403, 429, 503),
+        },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, ...filters } = request.query;
+      const page = await listEscalations(db, {
+        filters,
+        cursor: cursor ? decodeCursor(cursor) : undefined,
+        limit,
+      });
+      return {
+        items: page.escalations,
+        nextCursor: page.next ? Buffer.from(JSON.stringify(page.next)).toString('base64url') : null,
+      };
+    },
+  );
+};

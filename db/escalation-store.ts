@@ -1,0 +1,63 @@
+import { and, desc, eq, gte, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { Database } from './client';
+import { escalations } from './schema';
+
+/** The escalations register behind `GET /v1/escalations`. */
+export interface EscalationFilters {
+  readonly ticket?: string;
+  readonly level?: number;
+  readonly reason?: string;
+  /** true: nobody acknowledged it and it has not climbed on; false: the others. */
+  readonly open?: boolean;
+  readonly firedFrom?: string;
+  readonly firedTo?: string;
+}
+
+export interface EscalationCursor {
+  readonly firedAt: string;
+  readonly id: string;
+}
+
+const instant = (value: string | null) => (value === null ? null : new Date(value).toISOString());
+
+/** A page of escalations, newest first, in a stable order (fire time, then id). */
+export async function listEscalations(
+  db: Database,
+  query: { filters: EscalationFilters; cursor?: EscalationCursor; limit: number },
+) {
+  const { filters, cursor, limit } = query;
+  const conditions: SQL[] = [];
+  if (filters.ticket) conditions.push(eq(escalations.ticketNumber, filters.ticket));
+  if (filters.level !== undefined) conditions.push(eq(escalations.level, filters.level));
+  if (filters.reason) conditions.push(eq(escalations.reason, filters.reason));
+  const openCondition = and(isNull(escalations.acknowledgedAt), isNull(escalations.supersededBy));
+  const closedCondition = or(isNotNull(escalations.acknowledgedAt), isNotNull(escalations.supersededBy));
+  if (filters.open === true && openCondition) conditions.push(openCondition);
+  if (filters.open === false && closedCondition) conditions.push(closedCondition);
+  if (filters.firedFrom) conditions.push(gte(escalations.firedAt, filters.firedFrom));
+  if (filters.firedTo) conditions.push(lt(escalations.firedAt, filters.firedTo));
+  if (cursor) {
+    conditions.push(
+      sql`(${escalations.firedAt}, ${escalations.id}) < (${cursor.firedAt}::timestamptz, ${cursor.id})`,
+    );
+  }
+  const rows = await db
+    .select()
+    .from(escalations)
+    .where(and(...conditions))
+    .orderBy(desc(escalations.firedAt), desc(escalations.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit).map((row) => ({
+    ...row,
+    missedDeadline: new Date(row.missedDeadline).toISOString(),
+    firedAt: new Date(row.firedAt).toISOString(),
+    recordedAt: new Date(row.recordedAt).toISOString(),
+    acknowledgedAt: instant(row.acknowledgedAt),
+    open: row.acknowledgedAt === null && row.supersededBy === null,
+  }));
+  const last = page.at(-1);
+  return {
+    escalations: page,
+    next: rows.length > limit && last ? { firedAt: last.firedAt, id: last.id } : undefined,
+  };
+}
