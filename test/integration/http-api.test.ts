@@ -1,7 +1,7 @@
-import { count, eq } from 'drizzle-orm';
+import { count, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACTION_NAMES } from '../../domain/lifecycle';
-import { escalations, idempotencyKeys, ticketEvents, ticketNumberCounters, tickets } from '../../db/schema';
+import { escalations, idempotencyKeys, ticketEvents, tickets } from '../../db/schema';
 import { satisfiedCallback, serviceRecord, unhappyCallback } from '../support/fixtures';
 import { ADMIN_KEY, AGENT_KEY, startApi, type ApiStack } from '../support/stack';
 import { runWorkerFor } from '../support/temporal';
@@ -36,7 +36,8 @@ const validBody = {
   serviceType: 'repair',
   customer: { name: '张三', phone: '13812345678', email: 'z@example.com', tier: 'vip' },
   product: {
-    model: 'KFR-35GW/ABC123',
+    // This file's own model: the row counts below see only this file's tickets, not the other files'.
+    model: `KFR-35GW/HTTP-${process.pid}`,
     serialNumber: 'SN0001',
     purchaseDate: '2026-03-15',
     purchaseChannel: 'online',
@@ -82,16 +83,27 @@ async function eventTypes(number: string): Promise<string[]> {
   return response.json().events.map((event: { type: string }) => event.type);
 }
 
+/**
+ * What a create could write: this file's tickets and Idempotency-Keys (other test files write
+ * concurrently, and every ticket's events hang off its row).
+ */
 async function rowCounts() {
   const { db } = stack.database;
-  const [[t], [e], [x], [c], [k]] = await Promise.all([
-    db.select({ n: count() }).from(tickets),
-    db.select({ n: count() }).from(ticketEvents),
-    db.select({ n: count() }).from(escalations),
-    db.select({ n: count() }).from(ticketNumberCounters),
-    db.select({ n: count() }).from(idempotencyKeys),
+  const [[t], [k]] = await Promise.all([
+    db.select({ n: count() }).from(tickets).where(eq(tickets.productModel, validBody.product.model)),
+    db.select({ n: count() }).from(idempotencyKeys).where(like(idempotencyKeys.key, 'idem-%')),
   ]);
-  return { tickets: t?.n, events: e?.n, escalations: x?.n, counters: c?.n, keys: k?.n };
+  return { tickets: t?.n, keys: k?.n };
+}
+
+/** What an action on one ticket could write. */
+async function ticketRows(number: string) {
+  const { db } = stack.database;
+  const [[e], [x]] = await Promise.all([
+    db.select({ n: count() }).from(ticketEvents).where(eq(ticketEvents.ticketNumber, number)),
+    db.select({ n: count() }).from(escalations).where(eq(escalations.ticketNumber, number)),
+  ]);
+  return { events: e?.n, escalations: x?.n, version: (await getTicket(number)).version };
 }
 
 describe('creating a ticket over HTTP', () => {
@@ -108,7 +120,7 @@ describe('creating a ticket over HTTP', () => {
       escalationLevel: 0,
       assignee: null,
       warranty: { status: 'in_warranty', expiresOn: '2027-03-15' },
-      allowedActions: ['acknowledge'],
+      allowedActions: ['acknowledge', 'classify', 'cancel', 'note'],
     });
     expect(Date.parse(ticket.sla.firstResponse.dueAt) - Date.parse(ticket.createdAt)).toBe(3_000);
     expect(ticket.sla.firstResponse).toMatchObject({ metAt: null, breached: false, duration: '3s' });
@@ -298,7 +310,7 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
     await act(number, 'resolve', serviceRecord);
     const closed = await act(number, 'callback', satisfiedCallback);
     expect(closed.json().status).toBe('closed');
-    const before = await rowCounts();
+    const before = await ticketRows(number);
     const response = await act(number, 'acknowledge');
     expect(response.statusCode).toBe(409);
     expect(response.json()).toMatchObject({
@@ -307,7 +319,7 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
       currentStatus: 'closed',
       allowedActions: ['reopen', 'note'],
     });
-    expect(await rowCounts()).toEqual(before);
+    expect(await ticketRows(number)).toEqual(before);
     expect((await getTicket(number)).version).toBe(closed.json().version);
   });
 

@@ -67,3 +67,25 @@ export async function runWorkerFor(config: AppConfig, db: Database): Promise<() 
     await connection.close();
   };
 }
+
+/**
+ * A separate dev server (in memory) with server-side settings of its own, e.g. a low
+ * `limit.historyCount.suggestContinueAsNew` so that continue-as-new happens within a test.
+ */
+export async function startDevServerWith(
+  dynamicConfig: Record<string, number>,
+): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: inject('temporalCliPath') },
+      ip: '127.0.0.1',
+      extraArgs: Object.entries(dynamicConfig).flatMap(([key, value]) => [
+        '--dynamic-config-value',
+        `${key}=${value}`,
+      ]),
+    },
+    client: { dataConverter: testDataConverter },
+  });
+  await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
+}

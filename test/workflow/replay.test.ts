@@ -15,7 +15,9 @@ const files = readdirSync(HISTORIES).filter((file) => file.endsWith('.json'));
 
 describe('replaying recorded ticket histories', () => {
   it('has the recorded lifecycles to replay', () => {
-    expect(files).toEqual(expect.arrayContaining(['happy-path.json', 'unhappy-paths.json', 'cancelled.json']));
+    expect(files).toEqual(
+      expect.arrayContaining(['happy-path.json', 'unhappy-paths.json', 'cancelled.json']),
+    );
   });
 
   it.each(files)('%s replays without nondeterminism', async (file) => {
