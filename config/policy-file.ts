@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isValidTimeZone, minutesOfDay, WEEKDAYS } from '../domain/calendar';
-import { DURATION_FORMAT_HINT, parseDuration, type SlaDuration, type WallDuration } from '../domain/durations';
+import {
+  DURATION_FORMAT_HINT,
+  parseDuration,
+  type SlaDuration,
+  type WallDuration,
+} from '../domain/durations';
 import { DEFAULT_POLICY_DOCUMENT, type SlaPolicy } from '../domain/policy';
 
 /**

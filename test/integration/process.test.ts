@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { escalations, ticketEvents, tickets } from '../../db/schema';
+import type { TicketView } from '../../domain/view';
 import { satisfiedCallback, serviceRecord, unhappyCallback } from '../support/fixtures';
 import { startApi, type ApiStack } from '../support/stack';
 import { runWorkerFor } from '../support/temporal';
@@ -89,7 +90,7 @@ const types = async (number: string): Promise<string[]> =>
     .json()
     .events.map((e: { type: string }) => e.type);
 
-async function until(number: string, check: (ticket: Record<string, any>) => boolean, timeout = 15_000) {
+async function until(number: string, check: (ticket: TicketView) => boolean, timeout = 15_000) {
   return vi.waitFor(
     async () => {
       const ticket = await read(number);
@@ -328,7 +329,7 @@ describe('the whole after-sales process through HTTP', () => {
     const newDue = Date.parse(resumed.sla.resolution.dueAt);
     const left = originalDue - Date.parse(held.sla.resolution.pausedAt);
     expect(newDue - Date.parse(resumed.updatedAt)).toBe(left);
-    await until(number, (ticket) => ticket.sla.resolution.breachedAt !== null);
+    await until(number, (ticket) => Boolean(ticket.sla.resolution?.breachedAt));
     const missed = (await escalationsOf(number)).filter(
       (escalation) => escalation.reason === 'resolution_missed',
     );

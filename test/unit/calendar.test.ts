@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { addBusinessTime, localDate, type BusinessCalendar } from '../../domain/calendar';
+import {
+  addBusinessMs,
+  addBusinessTime,
+  businessMsBetween,
+  localDate,
+  type BusinessCalendar,
+} from '../../domain/calendar';
 
 const shanghai: BusinessCalendar = {
   timeZone: 'Asia/Shanghai',
@@ -96,5 +102,31 @@ describe('business calendar', () => {
   it('refuses a calendar with no working time instead of looping forever', () => {
     const never: BusinessCalendar = { ...shanghai, workingDays: [], extraWorkingDays: [] };
     expect(() => addBusinessTime(at('2026-11-23T09:00:00Z'), 1, 'bh', never)).toThrow(/no working time/);
+  });
+
+  it('measures the working time between two instants (what a held clock has left)', () => {
+    const HOUR = 3_600_000;
+    // Fri 17:00 → Mon 10:00: 1h on Friday, 1h on Monday.
+    expect(
+      businessMsBetween(at('2026-11-27T17:00:00+08:00'), at('2026-11-30T10:00:00+08:00'), shanghai),
+    ).toBe(2 * HOUR);
+    // Across the lunch break: 11:00 → 14:00 is 2h of work.
+    expect(
+      businessMsBetween(at('2026-11-23T11:00:00+08:00'), at('2026-11-23T14:00:00+08:00'), shanghai),
+    ).toBe(2 * HOUR);
+    // Across the October holidays: Wed 30 Sep 17:00 → Mon 5 Oct 10:00 is 1h + 1h.
+    expect(
+      businessMsBetween(at('2026-09-30T17:00:00+08:00'), at('2026-10-05T10:00:00+08:00'), shanghai),
+    ).toBe(2 * HOUR);
+    expect(
+      businessMsBetween(at('2026-11-23T14:00:00+08:00'), at('2026-11-23T11:00:00+08:00'), shanghai),
+    ).toBe(0);
+  });
+
+  it('adds working milliseconds, the inverse of measuring them', () => {
+    const start = at('2026-11-27T17:00:00+08:00');
+    const end = addBusinessMs(start, 2 * 3_600_000, shanghai);
+    expect(iso(end)).toBe('2026-11-30T02:00:00.000Z');
+    expect(businessMsBetween(start, end, shanghai)).toBe(2 * 3_600_000);
   });
 });
