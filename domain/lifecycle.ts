@@ -184,6 +184,11 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
   classify: { from: OPEN_STATUSES },
   plan: {
     from: [...WORK_STATUSES, 'resolved', 'follow_up'],
+    when: (state) =>
+      (WORK_STATUSES as readonly TicketStatus[]).includes(state.status) ||
+      isClockRunning(state, 'directorPlan')
+        ? undefined
+        : 'after resolution only a director plan is recorded, while one is owed',
     guard: (state, input) => {
       if (input.kind === 'director') {
         return isClockRunning(state, 'directorPlan') ? undefined : 'no director plan is owed';

@@ -575,6 +575,14 @@ describe('transitions', () => {
     expect(JSON.stringify(ticket)).toBe(before);
   });
 
+  it('lists only what the ticket allows now: no plan after resolution unless the director owes one', () => {
+    const ticket = resolved();
+    expect(allowedActions(ticket)).toEqual(['classify', 'callback', 'close', 'note']);
+    expect(() => act(ticket, 'plan', plan, T0 + 5 * HOUR)).toThrow(
+      'cannot plan this resolved ticket: after resolution only a director plan is recorded, while one is owed',
+    );
+  });
+
   it('bumps the version and numbers timeline events in order', () => {
     const ticket = open();
     const first = recordOpening(ticket);
