@@ -8,6 +8,7 @@ const WHAT: Partial<Record<Permission, string>> = {
   'engineer.read': 'read engineers',
   'engineer.manage': 'manage engineers',
   'escalation.read': 'read escalations',
+  'webhook.manage': 'manage webhooks',
 };
 
 /** An `onRequest` hook: 403 unless the key's role has the permission (domain/access.ts). */

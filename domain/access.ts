@@ -12,6 +12,7 @@ export type Permission =
   | 'engineer.manage'
   | 'escalation.read'
   | 'plan.director'
+  | 'webhook.manage'
   | ActionName;
 
 const OPERATORS: readonly Role[] = ['supervisor', 'manager', 'director', 'admin'];
@@ -23,6 +24,7 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'engineer.manage': ['supervisor', 'manager', 'admin'],
   'escalation.read': ['agent', 'qc', ...OPERATORS],
   'plan.director': ['director', 'admin'],
+  'webhook.manage': ['manager', 'admin'],
   acknowledge: ['agent', ...OPERATORS],
   classify: ['agent', ...OPERATORS],
   plan: ['agent', ...OPERATORS],
