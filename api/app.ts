@@ -20,6 +20,7 @@ import { engineerRoutes } from './routes/engineers';
 import { escalationRoutes } from './routes/escalations';
 import { healthRoutes } from './routes/health';
 import { ticketRoutes } from './routes/tickets';
+import { webhookRoutes } from './routes/webhooks';
 import { createTicketService } from './ticket-service';
 
 export interface AppDependencies {
@@ -81,6 +82,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
       await v1.register(ticketRoutes, { tickets, db });
       await v1.register(engineerRoutes, { db });
       await v1.register(escalationRoutes, { db });
+      await v1.register(webhookRoutes, { db });
     },
     { prefix: '/v1' },
   );

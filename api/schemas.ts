@@ -156,6 +156,26 @@ export const timelineSchema = z.object({
   ),
 });
 
+export const notificationsSchema = z.object({
+  number: z.string(),
+  items: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.string(),
+      recipientRole: z.string(),
+      channel: z.string(),
+      status: z.enum(['pending', 'delivered', 'failed']),
+      attempts: z.number().int(),
+      createdAt: instant,
+      deliveredAt: instant.nullable(),
+      recipient: z.string().nullable().describe('masked for roles that may not see personal data'),
+      language: z.string().nullable(),
+      subject: z.string().nullable(),
+      body: z.string().nullable(),
+    }),
+  ),
+});
+
 export const problemSchema = z
   .object({
     type: z.string(),

@@ -179,3 +179,77 @@ export const idempotencyKeys = pgTable(
   },
   (table) => [primaryKey({ columns: [table.scope, table.key] })],
 );
+
+/** Webhook subscriptions: ticket events are POSTed, signed with the subscription's secret. */
+export const webhookSubscriptions = pgTable('webhook_subscriptions', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  /** Timeline event types to deliver; `*` for every one. */
+  eventTypes: jsonb('event_types').$type<string[]>().notNull(),
+  secret: text('secret').notNull(),
+  active: boolean('active').notNull().default(true),
+  createdAt: instant('created_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * Everything sent out: a notification through its provider, or a ticket event to a webhook. Written
+ * with the ticket change that caused it (one row per notification, one per event and subscription),
+ * then sent by that change's delivery workflow, retried by Temporal.
+ */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    /** The notification key, or `wh:<subscription>:<ticket>:<event seq>`. */
+    id: text('id').primaryKey(),
+    ticketNumber: text('ticket_number')
+      .notNull()
+      .references(() => tickets.number),
+    /** The ticket version whose change created it: the delivery workflow of that change sends it. */
+    version: integer('version').notNull(),
+    kind: text('kind').$type<'notification' | 'webhook'>().notNull(),
+    channel: text('channel').notNull(),
+    subscriptionId: text('subscription_id').references(() => webhookSubscriptions.id),
+    eventSeq: integer('event_seq'),
+    status: text('status').$type<'pending' | 'delivered' | 'failed'>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    deliveredAt: instant('delivered_at'),
+  },
+  (table) => [
+    index('deliveries_ticket_version_idx').on(table.ticketNumber, table.version),
+    index('deliveries_subscription_idx').on(table.subscriptionId, table.createdAt),
+  ],
+);
+
+/** Every try of a delivery, successful or not. */
+export const deliveryAttempts = pgTable(
+  'delivery_attempts',
+  {
+    deliveryId: text('delivery_id')
+      .notNull()
+      .references(() => deliveries.id),
+    attempt: integer('attempt').notNull(),
+    at: instant('at').notNull(),
+    ok: boolean('ok').notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+    durationMs: integer('duration_ms').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.deliveryId, table.attempt] })],
+);
+
+/** The development notification provider's outbox: messages as they would have been sent. */
+export const outboxMessages = pgTable('outbox_messages', {
+  deliveryId: text('delivery_id')
+    .primaryKey()
+    .references(() => deliveries.id),
+  channel: text('channel').notNull(),
+  /** A phone number or e-mail address for the customer, `role:<role>` for staff. */
+  recipient: text('recipient').notNull(),
+  language: text('language').notNull(),
+  subject: text('subject'),
+  body: text('body').notNull(),
+  sentAt: instant('sent_at').notNull(),
+});

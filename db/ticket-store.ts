@@ -1,10 +1,11 @@
-import { and, asc, desc, eq, gte, ilike, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, ilike, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { TicketScope } from '../domain/access';
 import { isSlaBreached, nextDeadline } from '../domain/clocks';
 import { holdsEngineer } from '../domain/lifecycle';
 import type { TicketChange, TicketState } from '../domain/ticket';
 import type { Database } from './client';
 import {
+  deliveries,
   escalations,
   idempotencyKeys,
   notifications,
@@ -12,6 +13,7 @@ import {
   ticketEvents,
   ticketNumberCounters,
   tickets,
+  webhookSubscriptions,
 } from './schema';
 
 /** Reads and idempotent writes of the ticket projection, shared by activities and the API. */
@@ -49,8 +51,8 @@ export async function saveTicketChange(
   db: Database,
   state: TicketState,
   change: TicketChange,
-): Promise<void> {
-  await db.transaction(async (tx) => {
+): Promise<number> {
+  return db.transaction(async (tx) => {
     const row = ticketRow(state);
     const { number, ...updatable } = row;
     const written = await tx
@@ -96,7 +98,50 @@ export async function saveTicketChange(
     if (change.notifications.length > 0) {
       await tx.insert(notifications).values(change.notifications).onConflictDoNothing();
     }
+    return queueDeliveries(tx, state, change);
   });
+}
+
+/**
+ * One delivery per notification and one per event and matching webhook subscription, keyed so a
+ * retried write adds none. Returns how many deliveries this change has: its delivery workflow's work.
+ */
+async function queueDeliveries(tx: Transaction, state: TicketState, change: TicketChange): Promise<number> {
+  const subscriptions =
+    change.events.length > 0
+      ? await tx
+          .select({ id: webhookSubscriptions.id, eventTypes: webhookSubscriptions.eventTypes })
+          .from(webhookSubscriptions)
+          .where(eq(webhookSubscriptions.active, true))
+      : [];
+  const rows = [
+    ...change.notifications.map((notification) => ({
+      id: notification.key,
+      ticketNumber: state.number,
+      version: state.version,
+      kind: 'notification' as const,
+      channel: notification.channel,
+    })),
+    ...change.events.flatMap((event) =>
+      subscriptions
+        .filter(({ eventTypes }) => eventTypes.includes('*') || eventTypes.includes(event.type))
+        .map((subscription) => ({
+          id: `wh:${subscription.id}:${state.number}:${event.seq}`,
+          ticketNumber: state.number,
+          version: state.version,
+          kind: 'webhook' as const,
+          channel: 'webhook',
+          subscriptionId: subscription.id,
+          eventSeq: event.seq,
+        })),
+    ),
+  ];
+  if (rows.length > 0) await tx.insert(deliveries).values(rows).onConflictDoNothing();
+  const [queued] = await tx
+    .select({ n: count() })
+    .from(deliveries)
+    .where(and(eq(deliveries.ticketNumber, state.number), eq(deliveries.version, state.version)));
+  return queued?.n ?? 0;
 }
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];

@@ -484,6 +484,13 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     meetClock(state, 'firstResponse', nowMs);
     const plan = startClock(state, 'plan', nowMs, policy);
     appendEvent(state, change, 'acknowledged', nowMs, actor, { ...input, planDueAt: plan.dueAt });
+    appendNotification(state, change, {
+      kind: 'ticket_acknowledged',
+      recipientRole: 'customer',
+      channel: 'sms',
+      nowMs,
+      data: {},
+    });
   },
   classify(state, input, { nowMs, actor, policy }, change) {
     const before = {
@@ -569,6 +576,16 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
       ...(input.note ? { note: input.note } : {}),
       reminderAt: reminder.dueAt,
     });
+    const channels = state.intake.customer.email ? (['sms', 'email'] as const) : (['sms'] as const);
+    for (const channel of channels) {
+      appendNotification(state, change, {
+        kind: 'appointment_confirmed',
+        recipientRole: 'customer',
+        channel,
+        nowMs,
+        data: { slotStart: state.appointment.slotStart, slotEnd: state.appointment.slotEnd, rescheduled },
+      });
+    }
   },
   start(state, input, { nowMs, actor }, change) {
     state.status = 'in_service';
@@ -628,6 +645,13 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     appendEvent(state, change, 'complaint_opened', nowMs, actor, {
       complaint: state.complaints,
       followUpDueAt: followUp.dueAt,
+    });
+    appendNotification(state, change, {
+      kind: 'follow_up_due',
+      recipientRole: 'supervisor',
+      channel: 'internal',
+      nowMs,
+      data: { dueAt: followUp.dueAt, complaint: state.complaints },
     });
     if (state.complaints >= 2) {
       const directorPlan = startClock(state, 'directorPlan', nowMs, policy);

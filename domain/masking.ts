@@ -27,6 +27,11 @@ export function maskAddress(address: string): string {
   return `${characters(address).slice(0, 6).join('')}***`;
 }
 
+/** A phone number or an e-mail address, masked the way it is in a ticket. */
+export function maskContact(contact: string): string {
+  return contact.includes('@') ? maskEmail(contact) : maskPhone(contact);
+}
+
 export function maskCustomer(customer: TicketIntake['customer']): TicketIntake['customer'] {
   return {
     ...customer,

@@ -6,6 +6,8 @@ export const CATEGORIES = ['fault', 'consultation', 'complaint', 'suggestion'] a
 export const PRIORITIES = ['normal', 'urgent', 'critical'] as const;
 export const SERVICE_TYPES = ['repair', 'installation', 'return', 'exchange', 'remote_support'] as const;
 export const MOODS = ['calm', 'anxious', 'angry'] as const;
+export const LANGUAGES = ['zh-CN', 'en'] as const;
+export type Language = (typeof LANGUAGES)[number];
 /**
  * new → acknowledged → planned → assigned → accepted → scheduled → in_service → (quality_check) →
  * resolved → (follow_up → resolved) → closed; on_hold pauses the work, cancelled ends it early.
@@ -89,6 +91,8 @@ export const ticketIntakeSchema = z
     mood: z.enum(MOODS).optional(),
     attachments: z.array(z.url().max(2000)).max(20).default([]),
     externalRef: z.string().trim().min(1).max(100).optional(),
+    /** The language of the customer's messages (and the ticket's staff notices); zh-CN when absent. */
+    language: z.enum(LANGUAGES).optional(),
   })
   .strict();
 
@@ -174,22 +178,26 @@ export interface EscalationUpdate {
 }
 
 export const NOTIFICATION_KINDS = [
+  'ticket_acknowledged',
   'critical_ticket_created',
   'escalation',
   'sms_survey',
   'manual_dispatch_needed',
   'dispatch_offer',
+  'appointment_confirmed',
   'appointment_reminder',
+  'follow_up_due',
 ] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 export interface NotificationRecord {
   /** Deterministic: `<number>:n<seq>`. */
   key: string;
   ticketNumber: string;
-  kind: (typeof NOTIFICATION_KINDS)[number];
+  kind: NotificationKind;
   /** A role's on-duty people, the customer, or (for a dispatch offer) the engineer in `data`. */
   recipientRole: Role | 'customer';
-  channel: 'internal' | 'sms';
+  channel: 'internal' | 'sms' | 'email';
   at: string;
   data: Record<string, unknown>;
 }

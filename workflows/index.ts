@@ -3,6 +3,9 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  ParentClosePolicy,
+  startChild,
+  WorkflowIdReusePolicy,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -10,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { TicketActivities } from '../activities';
+import { deliveryWorkflow } from './delivery';
 import { ticketSearchAttributes } from '../temporal/search-attributes';
 import { nextDeadline } from '../domain/clocks';
 import {
@@ -61,11 +65,31 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   const { policy } = input;
   const state = input.ticket;
 
+  /** Versions whose change queued deliveries; the main loop starts a delivery workflow for each. */
+  const deliveryQueue: number[] = [];
+
   async function persist(ticket: TicketState, change: TicketChange): Promise<void> {
     setCurrentDetails(describe(state));
     upsertSearchAttributes(ticketSearchAttributes(state));
     const summary = `record ${change.events.map((event) => event.type).join(', ')}`;
-    await recordTicketChange.executeWithOptions({ ...ACTIVITY_OPTIONS, summary }, [{ ticket, change }]);
+    const queued = await recordTicketChange.executeWithOptions({ ...ACTIVITY_OPTIONS, summary }, [
+      { ticket, change },
+    ]);
+    if (queued > 0) deliveryQueue.push(ticket.version);
+  }
+
+  /** Each change's deliveries go out in a workflow of their own that outlives this one if need be. */
+  async function startDeliveries(): Promise<void> {
+    while (deliveryQueue.length > 0) {
+      const version = deliveryQueue.shift() ?? 0;
+      await startChild(deliveryWorkflow, {
+        workflowId: `deliver-${state.number}-v${version}`,
+        args: [{ ticketNumber: state.number, version, timeZone: policy.calendar.timeZone }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        staticSummary: `${state.number} · deliveries of version ${version}`,
+      });
+    }
   }
 
   function validateRequest(action: ActionName, request: ActionRequest<ActionName>): void {
@@ -116,12 +140,14 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   }
 
   while (!isFinished(state)) {
-    if (needsDispatch(state)) {
+    if (deliveryQueue.length > 0) {
+      await startDeliveries();
+    } else if (needsDispatch(state)) {
       await dispatch();
     } else {
       const next = nextDeadline(state);
       const seenVersion = state.version;
-      const changed = () => state.version !== seenVersion || needsDispatch(state);
+      const changed = () => state.version !== seenVersion || needsDispatch(state) || deliveryQueue.length > 0;
       if (!next) {
         await condition(changed);
       } else {
@@ -132,10 +158,12 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     }
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
+      await startDeliveries();
       await continueAsNew<typeof ticketWorkflow>({ ticket: state, policy });
     }
   }
   await condition(allHandlersFinished);
+  await startDeliveries();
   return state;
 
   async function fireDueDeadlines(): Promise<void> {
@@ -162,3 +190,5 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     await persist(snapshot(state), change);
   }
 }
+
+export { deliveryWorkflow } from './delivery';

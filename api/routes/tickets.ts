@@ -2,10 +2,11 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
+import { listTicketNotifications } from '../../db/delivery-store';
 import { listTickets, listTicketEvents, type TicketCursor } from '../../db/ticket-store';
 import { maySeePersonalData, ticketScope } from '../../domain/access';
 import { ACTION_NAMES, actionInputSchemas } from '../../domain/lifecycle';
-import { maskCustomer } from '../../domain/masking';
+import { maskContact, maskCustomer } from '../../domain/masking';
 import {
   CATEGORIES,
   CHANNELS,
@@ -18,7 +19,13 @@ import {
 import { ticketView, type TicketView } from '../../domain/view';
 import { authorize } from '../authorize';
 import { Problem } from '../problem';
-import { problems, ticketPageSchema, ticketViewSchema, timelineSchema } from '../schemas';
+import {
+  notificationsSchema,
+  problems,
+  ticketPageSchema,
+  ticketViewSchema,
+  timelineSchema,
+} from '../schemas';
 import type { TicketAnswer, TicketService } from '../ticket-service';
 
 const ticketParams = z.object({ number: z.string().min(1).max(40) });
@@ -178,6 +185,36 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
       return {
         number: ticket.number,
         events: events.map((event) => ({ ...event, at: new Date(event.at).toISOString() })),
+      };
+    },
+  );
+
+  app.get(
+    '/tickets/:number/notifications',
+    {
+      onRequest: authorize('ticket.read'),
+      schema: {
+        tags: ['tickets'],
+        summary: 'The ticket’s notifications: to whom, on which channel, in which language, and whether sent',
+        params: ticketParams,
+        response: { 200: notificationsSchema, ...problems(401, 403, 404, 429, 503) },
+      },
+    },
+    async (request) => {
+      const ticket = await tickets.requireTicket(request.params.number, request.actor);
+      const clear = maySeePersonalData(request.actor.role);
+      const rows = await listTicketNotifications(db, ticket.number);
+      return {
+        number: ticket.number,
+        items: rows.map((row) => ({
+          ...row,
+          recipient:
+            row.recipient && !clear && row.recipientRole === 'customer'
+              ? maskContact(row.recipient)
+              : row.recipient,
+          createdAt: new Date(row.createdAt).toISOString(),
+          deliveredAt: row.deliveredAt === null ? null : new Date(row.deliveredAt).toISOString(),
+        })),
       };
     },
   );

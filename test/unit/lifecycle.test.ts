@@ -16,7 +16,8 @@ import {
 } from '../../domain/lifecycle';
 import type { SlaPolicy } from '../../domain/policy';
 import { qualityDecision, sampleFraction, scoreBand } from '../../domain/quality';
-import type { Actor, TicketIntake, TicketState } from '../../domain/ticket';
+import { renderNotification } from '../../domain/templates';
+import { NOTIFICATION_KINDS, type Actor, type TicketIntake, type TicketState } from '../../domain/ticket';
 import { formatTicketNumber, isTicketNumber } from '../../domain/ticket-number';
 import { ticketView } from '../../domain/view';
 import { deriveWarranty } from '../../domain/warranty';
@@ -588,7 +589,11 @@ describe('transitions', () => {
     const first = recordOpening(ticket);
     const second = act(ticket, 'acknowledge', { note: 'Called back' }, T0 + MIN);
     expect(ticket.version).toBe(2);
-    expect([...first.events, ...second.events].map((event) => event.seq)).toEqual([1, 2]);
+    expect([...first.events, ...second.events].map((event) => [event.seq, event.type])).toEqual([
+      [1, 'created'],
+      [2, 'acknowledged'],
+      [3, 'notification'],
+    ]);
   });
 
   it('shows live SLA clocks: remaining time, and breached once the deadline passes unmet', () => {
@@ -600,5 +605,50 @@ describe('transitions', () => {
     const late = ticketView(ticket, T0 + 11 * MIN);
     expect(late.sla.firstResponse).toMatchObject({ remainingMs: 0, breached: true });
     expect(late.slaBreached).toBe(true);
+  });
+});
+
+describe('1.2, 1.5, 1.9, 1.10 notifications', () => {
+  it('tells the customer on acknowledgement and on booking, and the supervisor when a follow-up is due', () => {
+    const ticket = open({ customer: { name: '张三', phone: '13812345678', email: 'z@example.com' } });
+    const acknowledged = act(ticket, 'acknowledge', {}, T0 + MIN, AGENT);
+    expect(acknowledged.notifications).toMatchObject([
+      { kind: 'ticket_acknowledged', recipientRole: 'customer', channel: 'sms' },
+    ]);
+    act(ticket, 'plan', plan, T0 + 2 * MIN);
+    applyDispatchResult(ticket, ++ticket.dispatch.attempt, 'eng-1', T0 + 3 * MIN, defaults);
+    act(ticket, 'accept', {}, T0 + 4 * MIN, ENGINEER);
+    const booked = act(ticket, 'schedule', { slotStart: iso(T0 + 5 * HOUR) }, T0 + 5 * MIN, ENGINEER);
+    expect(booked.notifications.map((n) => [n.kind, n.channel])).toEqual([
+      ['appointment_confirmed', 'sms'],
+      ['appointment_confirmed', 'email'],
+    ]);
+    act(ticket, 'start', { mode: 'onsite' }, T0 + 5 * HOUR, ENGINEER);
+    act(ticket, 'resolve', serviceRecord, T0 + 6 * HOUR, ENGINEER);
+    const complaint = act(ticket, 'callback', unhappyCallback, T0 + 7 * HOUR, AGENT);
+    expect(complaint.notifications).toMatchObject([{ kind: 'follow_up_due', recipientRole: 'supervisor' }]);
+  });
+
+  it.each(NOTIFICATION_KINDS)('renders %s in zh-CN and en without the customer’s personal data', (kind) => {
+    const notification = {
+      kind,
+      ticketNumber: 'WO20261123-001',
+      data: {
+        level: 2,
+        reason: 'complaint_follow_up_missed',
+        slotStart: '2026-11-25T06:00:00.000Z',
+        dueAt: '2026-11-25T07:00:00.000Z',
+        acceptDueAt: '2026-11-25T07:00:00.000Z',
+      },
+    };
+    const zh = renderNotification(notification, 'zh-CN', 'Asia/Shanghai');
+    const en = renderNotification(notification, 'en', 'Asia/Shanghai');
+    for (const message of [zh, en]) {
+      expect(message.body).toContain('WO20261123-001');
+      expect(message.body).not.toMatch(/张三|13812345678|undefined|NaN/);
+    }
+    expect(zh.body).toMatch(/[\u4e00-\u9fff]/);
+    expect(en.body).not.toMatch(/[\u4e00-\u9fff]/);
+    if (kind.startsWith('appointment')) expect(en.body).toContain('2026-11-25 14:00');
   });
 });

@@ -1,0 +1,119 @@
+import { DateTime } from 'luxon';
+import type { Language, NotificationKind, NotificationRecord } from './ticket';
+
+/**
+ * Message templates per notification kind and language. Personal data stays out of the text: the
+ * customer is addressed without a name (the channel already knows the phone or address), staff
+ * notices name only the ticket.
+ */
+export interface RenderedMessage {
+  readonly subject: string;
+  readonly body: string;
+}
+
+interface TemplateContext {
+  readonly number: string;
+  readonly data: NotificationRecord['data'];
+  /** Local time of an instant in the business time zone: "2026-11-25 14:00". */
+  readonly local: (iso: unknown) => string;
+}
+
+type Template = (context: TemplateContext) => RenderedMessage;
+
+const LEVEL_ROLE: Record<Language, Record<number, string>> = {
+  'zh-CN': { 1: '主管', 2: '经理', 3: '总监' },
+  en: { 1: 'supervisor', 2: 'manager', 3: 'director' },
+};
+
+const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
+  'zh-CN': {
+    ticket_acknowledged: ({ number }) => ({
+      subject: `服务单 ${number} 已受理`,
+      body: `您好，您的服务单 ${number} 已受理，我们会尽快安排处理。`,
+    }),
+    critical_ticket_created: ({ number }) => ({
+      subject: `紧急服务单 ${number}`,
+      body: `紧急服务单 ${number} 已创建，请立即跟进。`,
+    }),
+    escalation: ({ number, data }) => ({
+      subject: `服务单 ${number} 已升级至${LEVEL_ROLE['zh-CN'][Number(data.level)] ?? ''}`,
+      body: `服务单 ${number} 已升级（级别 ${String(data.level)}，原因：${String(data.reason)}），请确认处理。`,
+    }),
+    sms_survey: ({ number }) => ({
+      subject: `服务单 ${number} 满意度回访`,
+      body: `您好，您的服务单 ${number} 已处理完毕。请回复 1-5 为本次服务评分，感谢您的反馈。`,
+    }),
+    manual_dispatch_needed: ({ number }) => ({
+      subject: `服务单 ${number} 需人工派单`,
+      body: `服务单 ${number} 没有匹配的工程师，请人工派单。`,
+    }),
+    dispatch_offer: ({ number, local, data }) => ({
+      subject: `新派单 ${number}`,
+      body: `您有新的服务单 ${number}，请在 ${local(data.acceptDueAt)} 前接单。`,
+    }),
+    appointment_confirmed: ({ number, local, data }) => ({
+      subject: `服务单 ${number} 预约${data.rescheduled ? '已改期' : '已确认'}`,
+      body: `您好，服务单 ${number} 的上门时间${data.rescheduled ? '已改为' : '为'} ${local(data.slotStart)}。`,
+    }),
+    appointment_reminder: ({ number, local, data }) => ({
+      subject: `服务单 ${number} 上门提醒`,
+      body: `提醒：服务单 ${number} 的上门时间为 ${local(data.slotStart)}。`,
+    }),
+    follow_up_due: ({ number, local, data }) => ({
+      subject: `服务单 ${number} 客户投诉待回访`,
+      body: `服务单 ${number} 收到客户不满意反馈，请在 ${local(data.dueAt)} 前完成回访并记录改进方案。`,
+    }),
+  },
+  en: {
+    ticket_acknowledged: ({ number }) => ({
+      subject: `Ticket ${number} received`,
+      body: `Hello, we have received your service request ${number} and are on it.`,
+    }),
+    critical_ticket_created: ({ number }) => ({
+      subject: `Critical ticket ${number}`,
+      body: `Critical ticket ${number} was opened. Please take it up now.`,
+    }),
+    escalation: ({ number, data }) => ({
+      subject: `Ticket ${number} escalated to the ${LEVEL_ROLE.en[Number(data.level)] ?? ''}`,
+      body: `Ticket ${number} escalated (level ${String(data.level)}, reason: ${String(data.reason)}). Please acknowledge.`,
+    }),
+    sms_survey: ({ number }) => ({
+      subject: `How did we do on ${number}?`,
+      body: `Hello, your service request ${number} is complete. Reply 1-5 to rate our service. Thank you.`,
+    }),
+    manual_dispatch_needed: ({ number }) => ({
+      subject: `Ticket ${number} needs manual dispatch`,
+      body: `No engineer matches ticket ${number}. Please assign one by hand.`,
+    }),
+    dispatch_offer: ({ number, local, data }) => ({
+      subject: `New job ${number}`,
+      body: `Ticket ${number} is offered to you. Please accept by ${local(data.acceptDueAt)}.`,
+    }),
+    appointment_confirmed: ({ number, local, data }) => ({
+      subject: `Appointment for ${number} ${data.rescheduled ? 'moved' : 'confirmed'}`,
+      body: `Hello, your appointment for ${number} is ${data.rescheduled ? 'now ' : ''}on ${local(data.slotStart)}.`,
+    }),
+    appointment_reminder: ({ number, local, data }) => ({
+      subject: `Reminder: appointment for ${number}`,
+      body: `Reminder: our engineer visits for ${number} on ${local(data.slotStart)}.`,
+    }),
+    follow_up_due: ({ number, local, data }) => ({
+      subject: `Complaint follow-up due on ${number}`,
+      body: `The customer of ${number} is not satisfied. Record the follow-up and a second plan by ${local(data.dueAt)}.`,
+    }),
+  },
+};
+
+export function renderNotification(
+  notification: Pick<NotificationRecord, 'kind' | 'ticketNumber' | 'data'>,
+  language: Language,
+  timeZone: string,
+): RenderedMessage {
+  const local = (iso: unknown) =>
+    typeof iso === 'string' ? DateTime.fromISO(iso, { zone: timeZone }).toFormat('yyyy-MM-dd HH:mm') : '';
+  return TEMPLATES[language][notification.kind]({
+    number: notification.ticketNumber,
+    data: notification.data,
+    local,
+  });
+}

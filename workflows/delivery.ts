@@ -1,0 +1,45 @@
+import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import type { TicketActivities } from '../activities';
+
+/**
+ * Sends what one ticket change queued — notifications and webhook deliveries — each retried by
+ * Temporal with backoff for more than 24 hours. It runs apart from the ticket, so a receiver that
+ * fails or hangs never holds the ticket up.
+ */
+export interface DeliveryWorkflowInput {
+  readonly ticketNumber: string;
+  readonly version: number;
+  readonly timeZone: string;
+}
+
+const { listDeliveries, giveUpDelivery } = proxyActivities<TicketActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+const DELIVER_OPTIONS = {
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '25 hours',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 minutes' },
+} as const;
+const { deliver } = proxyActivities<TicketActivities>(DELIVER_OPTIONS);
+
+export async function deliveryWorkflow({
+  ticketNumber,
+  version,
+  timeZone,
+}: DeliveryWorkflowInput): Promise<void> {
+  const ids = await listDeliveries({ ticketNumber, version });
+  await Promise.all(
+    ids.map(async (deliveryId) => {
+      try {
+        await deliver.executeWithOptions({ ...DELIVER_OPTIONS, summary: deliveryId }, [
+          { deliveryId, timeZone },
+        ]);
+      } catch (error) {
+        if (!(error instanceof ActivityFailure)) throw error;
+        await giveUpDelivery({ deliveryId, error: error.cause?.message ?? error.message });
+      }
+    }),
+  );
+}
