@@ -116,6 +116,12 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     }
   }
 
+  // The opening is taken before any handler is set: an Update already waiting runs as soon as its
+  // handler is, and must find (and bump) the opened version, not share it.
+  const openingChange =
+    workflowInfo().continuedFromExecutionRunId === undefined ? recordOpening(state) : undefined;
+  const opening = openingChange && { ticket: snapshot(state), change: openingChange };
+
   for (const action of ACTION_NAMES) {
     setHandler(
       actionUpdates[action],
@@ -135,9 +141,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   }
   setHandler(ticketStateQuery, () => state);
 
-  if (workflowInfo().continuedFromExecutionRunId === undefined) {
-    await persist(snapshot(state), recordOpening(state));
-  }
+  if (opening) await persist(opening.ticket, opening.change);
 
   while (!isFinished(state)) {
     if (deliveryQueue.length > 0) {

@@ -208,10 +208,12 @@ describe('driving a ticket through its lifecycle', () => {
     expect(await eventTypes(number)).toEqual([
       'created',
       'acknowledged',
+      'notification',
       'resolved',
       'callback_due',
       'callback_recorded',
       'complaint_opened',
+      'notification',
       'escalated',
       'notification',
     ]);

@@ -158,7 +158,7 @@ describe('the whole after-sales process through HTTP', () => {
   it('happy path: create → acknowledge → plan → auto-dispatch → accept → schedule → start → resolve → QC → callback → close', async () => {
     await engineer(ENGINEERS.e1);
     await engineer(ENGINEERS.e2, { regions: ['elsewhere'] });
-    const number = await create({ category: 'complaint' });
+    const number = await create({ category: 'complaint', language: 'en' });
     await act('agent', number, 'acknowledge');
     const planned = await act('supervisor', number, 'plan', plan);
     expect(planned.status).toBe('planned');
@@ -177,7 +177,13 @@ describe('the whole after-sales process through HTTP', () => {
         const kinds = events
           .filter((event: { type: string }) => event.type === 'notification')
           .map((event: { data: { kind: string } }) => event.data.kind);
-        expect(kinds).toEqual(['dispatch_offer', 'appointment_reminder', 'appointment_reminder']);
+        expect(kinds).toEqual([
+          'ticket_acknowledged',
+          'dispatch_offer',
+          'appointment_confirmed',
+          'appointment_reminder',
+          'appointment_reminder',
+        ]);
       },
       { timeout: 10_000, interval: 200 },
     );
@@ -200,11 +206,13 @@ describe('the whole after-sales process through HTTP', () => {
     expect(await types(number)).toEqual([
       'created',
       'acknowledged',
+      'notification',
       'planned',
       'assigned',
       'notification',
       'accepted',
       'scheduled',
+      'notification',
       'notification',
       'notification',
       'service_started',
@@ -215,6 +223,39 @@ describe('the whole after-sales process through HTTP', () => {
       'closed',
     ]);
     expect(await escalationsOf(number)).toEqual([]);
+
+    // Every notice went out through the development provider, in the ticket's language.
+    const sent = await vi.waitFor(
+      async () => {
+        const items = (await call('admin', 'GET', `/v1/tickets/${number}/notifications`)).json().items;
+        expect(items.every((item: { status: string }) => item.status === 'delivered')).toBe(true);
+        return items as {
+          kind: string;
+          recipient: string;
+          channel: string;
+          language: string;
+          body: string;
+        }[];
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+    expect(
+      sent.map((item) => [
+        item.kind,
+        item.channel,
+        item.recipient.startsWith('1') ? 'phone' : item.recipient,
+      ]),
+    ).toEqual([
+      ['ticket_acknowledged', 'sms', 'phone'],
+      ['dispatch_offer', 'internal', `engineer:${ENGINEERS.e1}`],
+      ['appointment_confirmed', 'sms', 'phone'],
+      ['appointment_reminder', 'sms', 'phone'],
+      ['appointment_reminder', 'internal', `engineer:${ENGINEERS.e1}`],
+    ]);
+    expect(sent.every((item) => item.language === 'en')).toBe(true);
+    expect(sent[0]?.body).toBe(`Hello, we have received your service request ${number} and are on it.`);
+    const qcView = (await call('qc', 'GET', `/v1/tickets/${number}/notifications`)).json().items;
+    expect(qcView[0].recipient).toMatch(/^139\*{4}\d{4}$/);
   });
 
   it('decline and re-dispatch: the next engineer gets the ticket and the reason is kept', async () => {
@@ -279,6 +320,21 @@ describe('the whole after-sales process through HTTP', () => {
     await until(number, (ticket) => ticket.escalationLevel === 2);
     const [missed] = await escalationsOf(number);
     expect(missed).toMatchObject({ level: 2, reason: 'complaint_follow_up_missed', open: true });
+    await vi.waitFor(async () => {
+      const items = (await call('admin', 'GET', `/v1/tickets/${number}/notifications`)).json().items;
+      const staff = items
+        .filter((item: { kind: string }) => item.kind === 'follow_up_due' || item.kind === 'escalation')
+        .map((item: { kind: string; recipient: string; status: string; body: string }) => [
+          item.kind,
+          item.recipient,
+          item.status,
+          /[\u4e00-\u9fff]/.test(item.body),
+        ]);
+      expect(staff).toEqual([
+        ['follow_up_due', 'role:supervisor', 'delivered', true],
+        ['escalation', 'role:manager', 'delivered', true],
+      ]);
+    });
     await act('manager', number, 'escalation-ack');
     expect((await escalationsOf(number)).map((escalation) => escalation.open)).toEqual([false]);
 
@@ -396,7 +452,7 @@ describe('the whole after-sales process through HTTP', () => {
       .json()
       .events.filter((event: { type: string }) => event.type === 'notification')
       .map((event: { data: { kind: string } }) => event.data.kind);
-    expect(kinds).toEqual(['critical_ticket_created']);
+    expect(kinds).toEqual(['ticket_acknowledged', 'critical_ticket_created']);
   });
 
   it('records every escalation exactly once: one row and one timeline event each', async () => {
