@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from '../../db/client';
+import { listTicketNotifications } from '../../db/delivery-store';
 import { listTicketEscalations, listTicketEvents } from '../../db/ticket-store';
 import { DateTime } from 'luxon';
 import { openTicket } from '../../domain/lifecycle';
@@ -197,7 +198,20 @@ describe('the core SLA clocks at their real lengths', () => {
       const kinds = (await listTicketEvents(database.db, number))
         .map((event) => event.data.kind)
         .filter(Boolean);
-      expect(kinds).toEqual(['escalation', 'sms_survey']);
+      expect(kinds).toEqual(['ticket_acknowledged', 'escalation', 'sms_survey']);
+    });
+    // The survey went out by SMS to the customer's phone, in the ticket's language (zh-CN).
+    await vi.waitFor(async () => {
+      const survey = (await listTicketNotifications(database.db, number)).find(
+        (item) => item.kind === 'sms_survey',
+      );
+      expect(survey).toMatchObject({
+        status: 'delivered',
+        channel: 'sms',
+        recipient: '13812345678',
+        language: 'zh-CN',
+      });
+      expect(survey?.body).toContain('请回复 1-5');
     });
   });
 
