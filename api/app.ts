@@ -19,6 +19,7 @@ import { codecRoutes } from './routes/codec';
 import { engineerRoutes } from './routes/engineers';
 import { escalationRoutes } from './routes/escalations';
 import { healthRoutes } from './routes/health';
+import { reportRoutes } from './routes/reports';
 import { ticketRoutes } from './routes/tickets';
 import { webhookRoutes } from './routes/webhooks';
 import { createTicketService } from './ticket-service';
@@ -83,6 +84,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
       await v1.register(engineerRoutes, { db });
       await v1.register(escalationRoutes, { db });
       await v1.register(webhookRoutes, { db });
+      await v1.register(reportRoutes, { db, timeZone: config.policy.calendar.timeZone });
     },
     { prefix: '/v1' },
   );

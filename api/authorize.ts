@@ -9,6 +9,7 @@ const WHAT: Partial<Record<Permission, string>> = {
   'engineer.manage': 'manage engineers',
   'escalation.read': 'read escalations',
   'webhook.manage': 'manage webhooks',
+  'report.read': 'read reports',
 };
 
 /** An `onRequest` hook: 403 unless the key's role has the permission (domain/access.ts). */

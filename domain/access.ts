@@ -13,6 +13,7 @@ export type Permission =
   | 'escalation.read'
   | 'plan.director'
   | 'webhook.manage'
+  | 'report.read'
   | ActionName;
 
 const OPERATORS: readonly Role[] = ['supervisor', 'manager', 'director', 'admin'];
@@ -25,6 +26,7 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'escalation.read': ['agent', 'qc', ...OPERATORS],
   'plan.director': ['director', 'admin'],
   'webhook.manage': ['manager', 'admin'],
+  'report.read': ['qc', ...OPERATORS],
   acknowledge: ['agent', ...OPERATORS],
   classify: ['agent', ...OPERATORS],
   plan: ['agent', ...OPERATORS],

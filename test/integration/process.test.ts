@@ -297,6 +297,14 @@ describe('the whole after-sales process through HTTP', () => {
       type: 'notification',
       data: { kind: 'manual_dispatch_needed', recipientRole: 'supervisor' },
     });
+    await vi.waitFor(async () => {
+      const items = (await call('admin', 'GET', `/v1/tickets/${number}/notifications`)).json().items;
+      expect(items.at(-1)).toMatchObject({
+        kind: 'manual_dispatch_needed',
+        recipient: 'role:supervisor',
+        status: 'delivered',
+      });
+    });
     const unknown = await call('supervisor', 'POST', `/v1/tickets/${number}/assign`, {
       engineerId: 'nobody',
     });

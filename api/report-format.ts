@@ -1,0 +1,138 @@
+import { CSAT_DIMENSIONS, type SummaryReport } from '../db/report-store';
+
+/** The summary report as CSV (one figure a row) and as a picture managers can read at a glance. */
+const csvField = (value: unknown) => {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+};
+
+export function reportCsv(report: SummaryReport): string {
+  const rows: [string, string, unknown][] = [
+    ['period', 'from', report.period.from],
+    ['period', 'to', report.period.to],
+    ['period', 'timeZone', report.period.timeZone],
+    ['tickets', 'total', report.tickets.total],
+    ...(['byStatus', 'byCategory', 'byPriority', 'byChannel'] as const).flatMap((section) =>
+      Object.entries(report.tickets[section]).map(([key, count]): [string, string, unknown] => [
+        section,
+        key,
+        count,
+      ]),
+    ),
+    ['firstResponse', 'averageSeconds', report.firstResponse.averageSeconds],
+    ['firstResponse', 'p90Seconds', report.firstResponse.p90Seconds],
+    ['firstResponse', 'compliancePercent', report.firstResponse.compliancePercent],
+    ['resolution', 'compliancePercent', report.resolution.compliancePercent],
+    ['service', 'averageSecondsToOnSite', report.averageSecondsToOnSite],
+    ['service', 'completionRatePercent', report.completionRatePercent],
+    ['service', 'firstTimeFixRatePercent', report.firstTimeFixRatePercent],
+    ['service', 'repeatRepairRatePercent', report.repeatRepairRatePercent],
+    ['csat', 'callbacks', report.csat.callbacks],
+    ...CSAT_DIMENSIONS.map((dimension): [string, string, unknown] => [
+      'csat',
+      dimension,
+      report.csat[dimension],
+    ]),
+    ...report.csatTrend.map((point): [string, string, unknown] => ['csatTrend', point.date, point.overall]),
+    ['escalations', 'total', report.escalations.total],
+    ...Object.entries(report.escalations.byLevel).map(([level, n]): [string, string, unknown] => [
+      'escalationsByLevel',
+      level,
+      n,
+    ]),
+    ...Object.entries(report.escalations.byReason).map(([reason, n]): [string, string, unknown] => [
+      'escalationsByReason',
+      reason,
+      n,
+    ]),
+    ...report.topCauses.map((cause): [string, string, unknown] => ['topCauses', cause.cause, cause.count]),
+    ['costs', 'averagePartsCost', report.costs.averagePartsCost],
+    ['costs', 'averageVisitCost', report.costs.averageVisitCost],
+  ];
+  return ['section,metric,value', ...rows.map((row) => row.map(csvField).join(','))].join('\r\n') + '\r\n';
+}
+
+const escapeXml = (text: string) => text.replace(/[<>&"']/g, (character) => `&#${character.charCodeAt(0)};`);
+
+interface Bar {
+  readonly label: string;
+  readonly value: number | null;
+}
+
+/** A labelled horizontal bar chart, `max` the value of a full bar. */
+function bars(title: string, items: readonly Bar[], max: number, unit: string, top: number): string {
+  const width = 300;
+  const rows = items.map((item, index) => {
+    const y = top + 28 + index * 26;
+    const length = item.value === null ? 0 : Math.max(0, Math.min(1, item.value / max)) * width;
+    const shown = item.value === null ? 'n/a' : `${item.value}${unit}`;
+    return [
+      `<text x="20" y="${y + 14}" font-size="13">${escapeXml(item.label)}</text>`,
+      `<rect x="200" y="${y}" width="${length.toFixed(1)}" height="18" fill="#2f6fde"/>`,
+      `<text x="${(208 + length).toFixed(1)}" y="${y + 14}" font-size="13">${escapeXml(shown)}</text>`,
+    ].join('');
+  });
+  return `<text x="20" y="${top + 16}" font-size="15" font-weight="bold">${escapeXml(title)}</text>${rows.join('')}`;
+}
+
+export function reportSvg(report: SummaryReport): string {
+  const sla = bars(
+    'SLA compliance',
+    [
+      { label: 'First response', value: report.firstResponse.compliancePercent },
+      { label: 'Resolution', value: report.resolution.compliancePercent },
+    ],
+    100,
+    ' %',
+    50,
+  );
+  const levels = [1, 2, 3].map((level) => ({
+    label: `Level ${level} (${['supervisor', 'manager', 'director'][level - 1]})`,
+    value: report.escalations.byLevel[String(level)] ?? 0,
+  }));
+  const escalations = bars(
+    'Escalations by level',
+    levels,
+    Math.max(1, ...levels.map((bar) => bar.value)),
+    '',
+    140,
+  );
+  const csat = bars(
+    `CSAT (${report.csat.callbacks} callbacks, 1–5)`,
+    CSAT_DIMENSIONS.map((dimension) => ({ label: dimension, value: report.csat[dimension] })),
+    5,
+    '',
+    256,
+  );
+  const trendTop = 436;
+  const points = report.csatTrend.map((point, index, all) => {
+    const x = 200 + (all.length > 1 ? (index / (all.length - 1)) * 300 : 150);
+    const y = trendTop + 110 - ((point.overall - 1) / 4) * 90;
+    return { x, y, point };
+  });
+  const trend = [
+    `<text x="20" y="${trendTop + 16}" font-size="15" font-weight="bold">CSAT trend (overall, by day)</text>`,
+    `<line x1="200" y1="${trendTop + 110}" x2="500" y2="${trendTop + 110}" stroke="#999"/>`,
+    `<text x="170" y="${trendTop + 114}" font-size="11">1</text><text x="170" y="${trendTop + 24}" font-size="11">5</text>`,
+    points.length > 1
+      ? `<polyline fill="none" stroke="#2f6fde" stroke-width="2" points="${points.map(({ x, y }) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`
+      : '',
+    ...points.map(
+      ({ x, y, point }) =>
+        `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3" fill="#2f6fde"><title>${escapeXml(`${point.date}: ${point.overall}`)}</title></circle>`,
+    ),
+    points.length === 0 ? `<text x="200" y="${trendTop + 70}" font-size="13">no callbacks</text>` : '',
+  ].join('');
+  const title = `Aftercare · ${report.period.from} – ${report.period.to} (${report.period.timeZone}) · ${report.tickets.total} tickets`;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="570" viewBox="0 0 640 570" font-family="sans-serif">',
+    '<rect width="640" height="570" fill="#fff"/>',
+    `<text x="20" y="30" font-size="17" font-weight="bold">${escapeXml(title)}</text>`,
+    sla,
+    escalations,
+    csat,
+    trend,
+    '</svg>',
+  ].join('\n');
+}

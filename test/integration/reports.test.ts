@@ -1,0 +1,255 @@
+import { XMLValidator } from 'fast-xml-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upsertEngineer } from '../../db/engineer-store';
+import { saveTicketChange } from '../../db/ticket-store';
+import {
+  actionInputSchemas,
+  applyAction,
+  applyDispatchResult,
+  fireDue,
+  openTicket,
+  recordOpening,
+  type ActionInput,
+  type ActionName,
+} from '../../domain/lifecycle';
+import type { TicketChange, TicketIntake, TicketState } from '../../domain/ticket';
+import {
+  AGENT,
+  intake,
+  policy,
+  satisfiedCallback,
+  serviceRecord,
+  SUPERVISOR,
+  TEST_CUSTOMER_ID,
+  unhappyCallback,
+} from '../support/fixtures';
+import { ADMIN_KEY, startApi, type ApiStack } from '../support/stack';
+
+/**
+ * The reports against a seeded dataset whose every figure is computed by hand below. The tickets
+ * are built by the real lifecycle (so their state and timeline are what the workflow would write)
+ * in March 2001, a period no other test touches. Business zone: Asia/Shanghai.
+ */
+const slaPolicy = policy({ qcSampleRate: 0 });
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+const T0 = Date.parse('2001-03-05T10:00:00+08:00'); // Monday
+let stack: ApiStack;
+
+const plan = { measures: 'Fix it', department: 'service', customerConfirmed: true };
+
+class Seed {
+  constructor(readonly state: TicketState) {}
+
+  static async open(
+    number: string,
+    atMs: number,
+    overrides: Partial<TicketIntake>,
+    repeatOf: string | null = null,
+  ) {
+    const state = openTicket({
+      number,
+      intake: intake(overrides),
+      customerId: TEST_CUSTOMER_ID,
+      repeatOf,
+      createdBy: AGENT,
+      createdAtMs: atMs,
+      policy: slaPolicy,
+    });
+    await save(state, recordOpening(state));
+    return new Seed(state);
+  }
+
+  async act<A extends ActionName>(action: A, input: ActionInput<A> | Record<string, unknown>, atMs: number) {
+    const parsed = actionInputSchemas[action].parse(input) as ActionInput<A>;
+    await save(
+      this.state,
+      applyAction(this.state, action, parsed, { nowMs: atMs, actor: SUPERVISOR, policy: slaPolicy }),
+    );
+    return this;
+  }
+
+  async due(atMs: number) {
+    await save(this.state, fireDue(this.state, atMs, slaPolicy));
+    return this;
+  }
+
+  async dispatchTo(engineerId: string, atMs: number) {
+    this.state.dispatch.attempt += 1;
+    await save(
+      this.state,
+      applyDispatchResult(this.state, this.state.dispatch.attempt, engineerId, atMs, slaPolicy),
+    );
+    return this;
+  }
+}
+
+async function save(state: TicketState, change: TicketChange) {
+  await saveTicketChange(stack.database.db, structuredClone(state), change);
+}
+
+beforeAll(async () => {
+  stack = await startApi({ taskQueue: `reports-${process.pid}`, policy: {} });
+  await upsertEngineer(stack.database.db, { id: 'eng-report', name: 'Report', skills: ['x'], regions: [] });
+  const noRoot = {
+    diagnosis: 'Asked about modes',
+    fix: 'Explained the remote',
+    functionalTest: 'not_applicable',
+  };
+  // A: phone fault, acknowledged after 5 min, on site 2 h after creation, fixed once, happy customer.
+  const a = await Seed.open('WO20010305-001', T0, { channel: 'phone' });
+  await a.act('acknowledge', {}, T0 + 5 * MIN);
+  await a.act('plan', plan, T0 + 6 * MIN);
+  await a.dispatchTo('eng-report', T0 + 7 * MIN);
+  await a.act('accept', {}, T0 + 8 * MIN);
+  await a.act('schedule', { slotStart: new Date(T0 + 2 * HOUR).toISOString() }, T0 + 9 * MIN);
+  await a.act('start', { mode: 'onsite' }, T0 + 2 * HOUR);
+  await a.act('resolve', serviceRecord, T0 + 150 * MIN); // Worn bearing, parts 180, visit 50
+  await a.act('callback', satisfiedCallback, T0 + 3 * HOUR);
+  // B: urgent web complaint, acknowledged after 20 min (escalated at 10), QC fails, fixed again, unhappy.
+  const b = await Seed.open('WO20010305-002', T0, {
+    channel: 'web',
+    category: 'complaint',
+    priority: 'urgent',
+  });
+  await b.due(T0 + 10 * MIN);
+  await b.act('escalation-ack', {}, T0 + 15 * MIN);
+  await b.act('acknowledge', {}, T0 + 20 * MIN);
+  await b.act('plan', { ...plan, dispatch: false }, T0 + 21 * MIN);
+  await b.act('resolve', { ...serviceRecord, parts: [], fees: { visit: 0 } }, T0 + 60 * MIN);
+  await b.act('qc-review', { score: 60 }, T0 + 70 * MIN);
+  await b.act('plan', { ...plan, dispatch: false }, T0 + 80 * MIN);
+  await b.act(
+    'resolve',
+    { ...serviceRecord, rootCause: 'Loose wire', parts: [], fees: { visit: 30 } },
+    T0 + 4 * HOUR,
+  );
+  await b.act('qc-review', { score: 90 }, T0 + 4.5 * HOUR);
+  await b.act('callback', unhappyCallback, T0 + 5 * HOUR); // 4,4,2,4,3,3
+  // C: app consultation, acknowledged after 2 min, resolved 8 days later (past its 5 business days).
+  const c = await Seed.open('WO20010305-003', T0, { channel: 'app', category: 'consultation' });
+  await c.act('acknowledge', {}, T0 + 2 * MIN);
+  await c.act('plan', { ...plan, dispatch: false }, T0 + 3 * MIN);
+  await c.act('resolve', noRoot, T0 + 8 * DAY);
+  await c.act('callback', satisfiedCallback, T0 + 8 * DAY + HOUR);
+  // D: critical phone fault nobody acknowledged (escalated at 10 min), cancelled at 30 min.
+  const d = await Seed.open('WO20010305-004', T0, { channel: 'phone', priority: 'critical' });
+  await d.due(T0 + 10 * MIN);
+  await d.act('cancel', { reason: 'Duplicate' }, T0 + 30 * MIN);
+  // E: wechat repeat fault opened 00:30 Monday local (Sunday 16:30 UTC), acknowledged after 8 min.
+  const eAt = Date.parse('2001-03-04T16:30:00Z');
+  const e = await Seed.open('WO20010305-005', eAt, { channel: 'wechat' }, 'WO20010101-001');
+  await e.act('acknowledge', {}, eAt + 8 * MIN);
+  // F: 00:30 Wednesday local — the day after the period, though still Tuesday in UTC.
+  await Seed.open('WO20010307-001', Date.parse('2001-03-06T16:30:00Z'), { channel: 'email' });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const get = (url: string, key = ADMIN_KEY) =>
+  stack.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
+
+describe('the summary report', () => {
+  it('computes every KPI of SPEC 1.14 exactly as by hand', async () => {
+    const response = await get('/v1/reports/summary?from=2001-03-05&to=2001-03-06');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      period: { from: '2001-03-05', to: '2001-03-06', timeZone: 'Asia/Shanghai' },
+      tickets: {
+        total: 5, // A–E; F falls on the 7th in Shanghai
+        byStatus: { acknowledged: 1, cancelled: 1, closed: 2, follow_up: 1 },
+        byCategory: { complaint: 1, consultation: 1, fault: 3 },
+        byPriority: { critical: 1, normal: 3, urgent: 1 },
+        byChannel: { app: 1, phone: 2, web: 1, wechat: 1 },
+      },
+      // Acknowledged after 300, 1200, 120, 480 s (D cancelled): mean 2100 / 4 = 525;
+      // p90 = 480 + 0.7 × (1200 − 480) = 984; in time A, C, E of A, B, C, E = 75 %.
+      firstResponse: { averageSeconds: 525, p90Seconds: 984, compliancePercent: 75 },
+      // Resolved in time A and B (second cycle); C after 8 days: 2 / 3.
+      resolution: { compliancePercent: 66.7 },
+      averageSecondsToOnSite: 7200, // only A went on site, 2 h after creation
+      completionRatePercent: 75, // A, B, C of the 4 not cancelled
+      firstTimeFixRatePercent: 66.7, // A and C fixed once; B needed a second service
+      repeatRepairRatePercent: 40, // B (re-serviced) and E (repeat of an earlier ticket) of 5
+      // Callbacks A (all 5), B (4, 4, 2, 4, 3, 3), C (all 5).
+      csat: {
+        callbacks: 3,
+        responsiveness: 4.67,
+        professionalism: 4.67,
+        attitude: 4,
+        resolution: 4.67,
+        overall: 4.33,
+        recommend: 4.33,
+      },
+      csatTrend: [
+        { date: '2001-03-05', overall: 4 }, // A 5 and B 3
+        { date: '2001-03-13', overall: 5 }, // C
+      ],
+      escalations: { total: 2, byLevel: { '1': 2 }, byReason: { first_response_missed: 2 } },
+      topCauses: [
+        { cause: 'Worn bearing', count: 2 }, // A and B's first service
+        { cause: 'Loose wire', count: 1 },
+      ],
+      // Serviced A, B, C: parts 180 + 0 + 0 = 180 → 60; visits 50 + 30 + 0 = 80 → 26.67.
+      costs: { averagePartsCost: 60, averageVisitCost: 26.67 },
+    });
+  });
+
+  it('answers CSV with one figure a row', async () => {
+    const response = await get('/v1/reports/summary?from=2001-03-05&to=2001-03-06&format=csv');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
+    const lines = response.body.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('section,metric,value');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'tickets,total,5',
+        'byStatus,closed,2',
+        'firstResponse,p90Seconds,984',
+        'resolution,compliancePercent,66.7',
+        'csat,attitude,4',
+        'escalationsByReason,first_response_missed,2',
+        'topCauses,Worn bearing,2',
+        'costs,averageVisitCost,26.67',
+      ]),
+    );
+  });
+
+  it('draws the period as valid SVG with its figures', async () => {
+    const response = await get('/v1/reports/summary.svg?from=2001-03-05&to=2001-03-06');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('image/svg+xml; charset=utf-8');
+    expect(XMLValidator.validate(response.body)).toBe(true);
+    for (const figure of [
+      '75 %',
+      '66.7 %',
+      '4.67',
+      '2001-03-05 – 2001-03-06',
+      '5 tickets',
+      '2001-03-13: 5',
+    ]) {
+      expect(response.body).toContain(figure);
+    }
+  });
+
+  it('gives an empty period nulls, not errors', async () => {
+    const body = (await get('/v1/reports/summary?from=1999-01-01&to=1999-01-31')).json();
+    expect(body.tickets.total).toBe(0);
+    expect(body.firstResponse).toEqual({ averageSeconds: null, p90Seconds: null, compliancePercent: null });
+    expect(body.csat.overall).toBeNull();
+  });
+
+  it.each([
+    ['from=2001-03-06&to=2001-03-05', 'querystring.to: must not be before from'],
+    ['from=2001-02-30&to=2001-03-05', 'querystring.from: must be a date "YYYY-MM-DD"'],
+    ['to=2001-03-05', 'querystring.from'],
+    ['from=2000-01-01&to=2001-03-05', 'querystring.to: a period spans at most 366 days'],
+  ])('refuses %s with a 400 naming the field', async (query, detail) => {
+    const response = await get(`/v1/reports/summary?${query}`);
+    expect(response.statusCode).toBe(400);
+    expect(response.json().detail).toContain(detail);
+  });
+});
