@@ -19,10 +19,10 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     dataConverter: createDataConverter(config.payloadKeys),
-    maxCachedWorkflows: config.workerMaxCachedWorkflows,
+    tuning: config.worker,
     dependencies: { db: database.db },
   });
-  closeWithGrace({ delay: 30_000 }, async ({ err }) => {
+  closeWithGrace({ delay: (config.worker.shutdownGraceSeconds + 10) * 1000 }, async ({ err }) => {
     if (err) logger.error({ err }, 'worker stopping after an error');
     worker.shutdown();
   });

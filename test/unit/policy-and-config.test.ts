@@ -146,8 +146,28 @@ describe('payload encryption and customer-id secrets', () => {
 
 describe('worker tuning', () => {
   it('keeps at most 100 ticket workflows cached by default, and reads WORKER_MAX_CACHED_WORKFLOWS', () => {
-    expect(loadConfig({}).workerMaxCachedWorkflows).toBe(100);
-    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '50' }).workerMaxCachedWorkflows).toBe(50);
+    expect(loadConfig({}).worker).toEqual({
+      maxCachedWorkflows: 100,
+      maxConcurrentWorkflowTaskExecutions: 40,
+      maxConcurrentActivityTaskExecutions: 50,
+      shutdownGraceSeconds: 20,
+    });
+    expect(
+      loadConfig({
+        WORKER_MAX_CACHED_WORKFLOWS: '50',
+        WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '8',
+        WORKER_MAX_CONCURRENT_ACTIVITIES: '16',
+        WORKER_SHUTDOWN_GRACE_SECONDS: '5',
+      }).worker,
+    ).toEqual({
+      maxCachedWorkflows: 50,
+      maxConcurrentWorkflowTaskExecutions: 8,
+      maxConcurrentActivityTaskExecutions: 16,
+      shutdownGraceSeconds: 5,
+    });
+    expect(() => loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1' })).toThrow(
+      /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS/,
+    );
     expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '-1' })).toThrow(/^WORKER_MAX_CACHED_WORKFLOWS:/);
   });
 });
