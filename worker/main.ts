@@ -22,15 +22,20 @@ async function main(): Promise<void> {
     tuning: config.worker,
     dependencies: { db: database.db },
   });
+  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker running');
+  const running = worker.run();
+  // Draining finishes in-flight tasks (up to the shutdown grace), then the connections close.
+  const stopped = running.then(async () => {
+    await connection.close();
+    await database.close();
+    logger.info('worker stopped');
+  });
   closeWithGrace({ delay: (config.worker.shutdownGraceSeconds + 10) * 1000 }, async ({ err }) => {
     if (err) logger.error({ err }, 'worker stopping after an error');
     worker.shutdown();
+    await stopped;
   });
-  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker running');
-  await worker.run();
-  await connection.close();
-  await database.close();
-  logger.info('worker stopped');
+  await stopped;
 }
 
 main().catch((error: unknown) => {
