@@ -14,7 +14,7 @@ import { AesGcmPayloadCodec } from '../temporal/codec';
 import { createAuthenticator, createKeyResolver } from './auth';
 import { apiCorsPlugin, hardeningPlugin } from './plugins/hardening';
 import { metricsPlugin } from './plugins/metrics';
-import { registerProblemHandlers } from './problem';
+import { frameworkProblem, registerProblemHandlers } from './problem';
 import { codecRoutes } from './routes/codec';
 import { engineerRoutes } from './routes/engineers';
 import { escalationRoutes } from './routes/escalations';
@@ -38,6 +38,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
     bodyLimit: 256 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
+    frameworkErrors: frameworkProblem,
   }).withTypeProvider<ZodTypeProvider>();
   // JSON only — every other body is a 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 
 /** Errors are `application/problem+json` (RFC 9457) with a `detail` a person can act on. */
@@ -52,6 +52,7 @@ const STATUS_TITLES: Record<number, string> = {
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -87,4 +88,19 @@ export function registerProblemHandlers(app: FastifyInstance): void {
       new Problem(404, 'Not Found', `no route ${request.method} ${request.url.split('?')[0]}`),
     ),
   );
+}
+
+/**
+ * Errors the router raises before any route runs (a malformed URL, an over-long path parameter):
+ * the same problem+json as every other error, without echoing the URL back.
+ */
+export function frameworkProblem(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const detail =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'a path parameter is longer than 100 characters'
+      : error.code === 'FST_ERR_BAD_URL'
+        ? 'the URL is not valid (bad percent-encoding)'
+        : 'the request cannot be routed';
+  const status = error.statusCode ?? 400;
+  return sendProblem(reply, new Problem(status, STATUS_TITLES[status] ?? 'Bad Request', detail));
 }

@@ -23,6 +23,18 @@ export interface TicketWorkerOptions {
   readonly tuning?: Partial<WorkerTuning>;
 }
 
+/** Only the settings given: an explicit undefined would replace the SDK's default. */
+function tuningOptions(tuning: Partial<WorkerTuning> = {}) {
+  const options = {
+    maxCachedWorkflows: tuning.maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
+    maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
+    shutdownGraceTime:
+      tuning.shutdownGraceSeconds === undefined ? undefined : tuning.shutdownGraceSeconds * 1000,
+  };
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+}
+
 /** The worker that runs ticket workflows and their activities. */
 export function createTicketWorker(options: TicketWorkerOptions): Promise<Worker> {
   return Worker.create({
@@ -30,13 +42,7 @@ export function createTicketWorker(options: TicketWorkerOptions): Promise<Worker
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     dataConverter: options.dataConverter,
-    maxCachedWorkflows: options.tuning?.maxCachedWorkflows,
-    maxConcurrentWorkflowTaskExecutions: options.tuning?.maxConcurrentWorkflowTaskExecutions,
-    maxConcurrentActivityTaskExecutions: options.tuning?.maxConcurrentActivityTaskExecutions,
-    shutdownGraceTime:
-      options.tuning?.shutdownGraceSeconds === undefined
-        ? undefined
-        : options.tuning.shutdownGraceSeconds * 1000,
+    ...tuningOptions(options.tuning),
     ...(existsSync(PREBUILT_BUNDLE)
       ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
       : { workflowsPath: WORKFLOWS_PATH ?? `${workflowsEntry}.js` }),

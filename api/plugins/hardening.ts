@@ -42,7 +42,31 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
 }
 
+/**
+ * Where a NUL character hides in a request part, e.g. `body.customer.name`. PostgreSQL cannot store
+ * one in text or jsonb, and no field of this API needs one, so it is refused up front.
+ */
+export function findNulCharacter(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (depth > 64 || value === null || typeof value !== 'object') return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = `${path}.${key}`;
+    if (key.includes('\u0000')) return path;
+    const found = findNulCharacter(child, childPath, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 async function hardening(app: FastifyInstance, options: HardeningOptions): Promise<void> {
+  app.addHook('preValidation', async (request) => {
+    const where =
+      findNulCharacter(request.params, 'params') ??
+      findNulCharacter(request.query, 'querystring') ??
+      findNulCharacter(request.body, 'body');
+    if (where) throw new Problem(400, 'Invalid request', `${where}: must not contain NUL characters`);
+  });
+
   // Helmet's defaults, including its Content-Security-Policy, on every response.
   await app.register(helmet);
 
