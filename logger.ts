@@ -6,11 +6,16 @@ export const REDACTED_PATHS = [
   '*.customer.phone',
   '*.customer.email',
   '*.customer.address',
+  '*.customer.location',
   'customer.name',
   'customer.phone',
   'customer.email',
   'customer.address',
+  'customer.location',
   'req.headers.authorization',
+  // Webhook signing secrets, wherever an object carrying one is logged.
+  'secret',
+  '*.secret',
 ];
 
 export function createLogger(options: { level: string; name: string }): Logger {
