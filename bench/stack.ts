@@ -129,10 +129,13 @@ export function startWorker(services: BenchServices): Promise<Role> {
   );
 }
 
-export async function startApi(services: BenchServices, policy: Record<string, unknown>): Promise<Role> {
+export async function startApi(
+  services: BenchServices,
+  policy: Record<string, unknown>,
+  port = 30_000 + Math.floor(Math.random() * 10_000),
+): Promise<Role> {
   const policyFile = path.join(tmpdir(), `aftercare-bench-policy-${process.pid}-${Date.now()}.json`);
   writeFileSync(policyFile, JSON.stringify(policy));
-  const port = 30_000 + Math.floor(Math.random() * 10_000);
   const url = `http://127.0.0.1:${port}`;
   // Request logs stay off (warn) so the measurement is of the API, not of its logging.
   const role = await spawnRole(

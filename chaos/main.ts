@@ -1,0 +1,287 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Connection, Client } from '@temporalio/client';
+import { asc, eq, sql } from 'drizzle-orm';
+import { loadConfig } from '../config';
+import { connectDatabase } from '../db/client';
+import { applyMigrations } from '../db/migrate';
+import { escalations, ticketEvents, tickets } from '../db/schema';
+import { startEmbeddedPostgres, type RunningPostgres } from '../dev/embedded-postgres';
+import { startTemporalDevServer, type RunningDevServer } from '../dev/temporal-dev-server';
+import { workflowIdOf, type TicketState } from '../domain/ticket';
+import { BENCH_KEY, startApi, startWorker, type BenchServices, type Role } from '../bench/stack';
+import { createDataConverter } from '../temporal/data-converter';
+import { ticketStateQuery } from '../workflows/messages';
+
+/**
+ * `npm run chaos`: a few hundred tickets through the API and two worker processes while workers are
+ * SIGKILLed again and again, the Temporal dev server, PostgreSQL and the API are each restarted
+ * once. Then every ticket is checked: there, its timeline complete and in order, its escalation
+ * recorded exactly when its clock says it was missed — once — and its workflow where its actions put
+ * it. Loopback only, bounded in tickets and time; exits non-zero on any violation.
+ */
+const { values } = parseArgs({
+  options: {
+    tickets: { type: 'string', default: '300' },
+    seconds: { type: 'string', default: '60' },
+  },
+});
+const TICKETS = Number(values.tickets);
+const SECONDS = Number(values.seconds);
+const FIRST_RESPONSE_SECONDS = 20;
+const POLICY = {
+  firstResponse: `${FIRST_RESPONSE_SECONDS}s`,
+  escalationStep: '1h',
+  plan: { normal: '1h', urgent: '1h', critical: '1h' },
+  callback: '1h',
+  qcSampleRate: 0,
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const randomPort = () => 20_000 + Math.floor(Math.random() * 20_000);
+const say = (line: string) => process.stdout.write(`[chaos] ${line}\n`);
+
+type Group = 'idle' | 'acknowledged' | 'closed';
+const groupOf = (index: number): Group => (['idle', 'acknowledged', 'closed'] as const)[index % 3] ?? 'idle';
+const faults = { workerKills: 0, temporalRestarts: 0, postgresRestarts: 0, apiKills: 0, retriedRequests: 0 };
+
+async function main(): Promise<void> {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'aftercare-chaos-'));
+  chmodSync(scratch, 0o755);
+  const pgPort = randomPort();
+  const temporalPort = randomPort();
+  const apiPort = 30_000 + Math.floor(Math.random() * 10_000);
+  const startPostgres = () =>
+    startEmbeddedPostgres({ dataDir: path.join(scratch, 'postgres'), port: pgPort });
+  const startTemporal = () =>
+    startTemporalDevServer({ dbFilename: path.join(scratch, 'temporal.sqlite'), port: temporalPort });
+  let postgres: RunningPostgres = await startPostgres();
+  let temporal: RunningDevServer = await startTemporal();
+  await applyMigrations(postgres.url);
+  const services: BenchServices = {
+    databaseUrl: postgres.url,
+    temporalAddress: temporal.address,
+    taskQueue: `chaos-${process.pid}`,
+    stop: async () => undefined,
+  };
+  let api: Role = await startApi(services, POLICY, apiPort);
+  const workers: Role[] = [await startWorker(services), await startWorker(services)];
+  say(`${TICKETS} tickets over ${SECONDS} s, first response ${FIRST_RESPONSE_SECONDS} s, 2 workers`);
+
+  /** A request retried (same Idempotency-Key) until the API answers below 500. */
+  async function call(method: string, route: string, body: unknown, key?: string) {
+    const deadline = Date.now() + 120_000;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${apiPort}${route}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${BENCH_KEY}`,
+            'content-type': 'application/json',
+            ...(key ? { 'idempotency-key': key } : {}),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(15_000),
+        });
+        if (response.status < 500)
+          return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      } catch {
+        // The API is down or restarting: try again.
+      }
+      if (Date.now() > deadline) throw new Error(`${method} ${route} failed for 120 s`);
+      if (attempt === 0) faults.retriedRequests += 1;
+      await sleep(500);
+    }
+  }
+
+  async function lifecycle(index: number): Promise<string> {
+    const created = await call(
+      'POST',
+      '/v1/tickets',
+      {
+        channel: 'phone',
+        category: 'fault',
+        priority: 'normal',
+        customer: { name: '测试', phone: `139${String(10_000_000 + index)}` },
+        product: { model: 'CHAOS', serialNumber: `CHAOS-${index}` },
+        description: `chaos ticket ${index}`,
+      },
+      `chaos-create-${index}`,
+    );
+    if (created.status !== 201)
+      throw new Error(`create ${index}: ${created.status} ${JSON.stringify(created.body)}`);
+    const number = String(created.body.number);
+    const group = groupOf(index);
+    const act = async (action: string, body: unknown) => {
+      const answer = await call('POST', `/v1/tickets/${number}/${action}`, body, `chaos-${index}-${action}`);
+      if (answer.status !== 200)
+        throw new Error(`${action} ${number}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    };
+    if (group === 'idle') return number;
+    await act('acknowledge', {});
+    if (group === 'acknowledged') return number;
+    await act('plan', {
+      measures: 'Advice',
+      department: 'support',
+      customerConfirmed: true,
+      dispatch: false,
+    });
+    await act('resolve', { diagnosis: 'User error', fix: 'Explained', functionalTest: 'not_applicable' });
+    const scores = {
+      responsiveness: 5,
+      professionalism: 5,
+      attitude: 5,
+      resolution: 5,
+      overall: 5,
+      recommend: 5,
+    };
+    await act('callback', { channel: 'phone', scores });
+    return number;
+  }
+
+  const startedMs = Date.now();
+  let running = true;
+  const chaos = (async () => {
+    const plan = [
+      { at: 0.3, name: 'temporal' },
+      { at: 0.5, name: 'postgres' },
+      { at: 0.7, name: 'api' },
+    ];
+    // Faults keep coming for the whole window, until every planned restart has happened.
+    while (running || plan.length > 0 || Date.now() - startedMs < SECONDS * 1000) {
+      await sleep((SECONDS * 1000) / 10);
+      const victim = Math.floor(Math.random() * workers.length);
+      workers[victim]?.child.kill('SIGKILL');
+      faults.workerKills += 1;
+      await sleep(1000);
+      workers[victim] = await startWorker(services);
+      const elapsed = (Date.now() - startedMs) / (SECONDS * 1000);
+      const due = plan.find((step) => step.at <= elapsed);
+      if (!due) continue;
+      plan.splice(plan.indexOf(due), 1);
+      if (due.name === 'temporal') {
+        say('restarting the Temporal dev server');
+        await temporal.stop();
+        temporal = await startTemporal();
+        faults.temporalRestarts += 1;
+      } else if (due.name === 'postgres') {
+        say('restarting PostgreSQL');
+        await postgres.stop();
+        postgres = await startPostgres();
+        faults.postgresRestarts += 1;
+      } else {
+        say('killing the API');
+        api.child.kill('SIGKILL');
+        await sleep(500);
+        api = await startApi(services, POLICY, apiPort);
+        faults.apiKills += 1;
+      }
+    }
+  })();
+
+  // Ticket i starts at i/TICKETS of the window, so faults land in the middle of every kind of step.
+  const numbers = await Promise.all(
+    Array.from({ length: TICKETS }, async (_, index) => {
+      await sleep((index * SECONDS * 1000) / TICKETS);
+      return lifecycle(index);
+    }),
+  );
+  running = false;
+  await chaos;
+  say(
+    `all tickets driven in ${Math.round((Date.now() - startedMs) / 1000)} s; waiting for the last deadlines`,
+  );
+  await sleep((FIRST_RESPONSE_SECONDS + 15) * 1000);
+
+  const report = await verify(services, numbers);
+  say(`faults: ${JSON.stringify(faults)}`);
+  say(`result: ${JSON.stringify(report.figures)}`);
+  for (const problem of report.problems.slice(0, 20)) say(`VIOLATION ${problem}`);
+  await api.stop();
+  for (const worker of workers) await worker.stop();
+  await temporal.stop();
+  await postgres.stop();
+  rmSync(scratch, { recursive: true, force: true });
+  if (report.problems.length > 0) process.exit(1);
+  say('no ticket lost, no escalation lost or doubled');
+}
+
+async function verify(services: BenchServices, numbers: string[]) {
+  const { db, close } = connectDatabase(services.databaseUrl, { max: 4 });
+  const connection = await Connection.connect({ address: services.temporalAddress });
+  const client = new Client({ connection, dataConverter: createDataConverter(loadConfig({}).payloadKeys) });
+  const problems: string[] = [];
+  const figures = {
+    tickets: numbers.length,
+    found: 0,
+    escalationsExpected: 0,
+    escalationsRecorded: 0,
+    duplicated: 0,
+    lost: 0,
+  };
+  for (const [index, number] of numbers.entries()) {
+    const [row] = await db.select({ state: tickets.state }).from(tickets).where(eq(tickets.number, number));
+    if (!row) {
+      problems.push(`${number}: not in the projection`);
+      continue;
+    }
+    figures.found += 1;
+    const state: TicketState = row.state;
+    const live = await client.workflow
+      .getHandle(workflowIdOf(number))
+      .query(ticketStateQuery)
+      .catch(() => undefined);
+    const expectedStatus = { idle: 'new', acknowledged: 'acknowledged', closed: 'closed' }[groupOf(index)];
+    if (state.status !== expectedStatus)
+      problems.push(`${number}: projection says ${state.status}, expected ${expectedStatus}`);
+    if (live && (live.status !== state.status || live.version !== state.version)) {
+      problems.push(
+        `${number}: workflow at ${live.status} v${live.version}, projection at ${state.status} v${state.version}`,
+      );
+    }
+    const events = await db
+      .select({ seq: ticketEvents.seq })
+      .from(ticketEvents)
+      .where(eq(ticketEvents.ticketNumber, number))
+      .orderBy(asc(ticketEvents.seq));
+    const seqs = events.map((event) => event.seq);
+    if (seqs.length !== state.eventSeq || seqs.some((seq, at) => seq !== at + 1)) {
+      problems.push(`${number}: timeline has ${seqs.length} events for ${state.eventSeq}, or a gap`);
+    }
+    // An idle ticket's deadline has passed: its escalation must have fired. Any ticket whose clock
+    // fired has exactly one escalation row; one that was acknowledged in time has none.
+    const clock = state.clocks.firstResponse;
+    const fired = Boolean(clock?.breachedAt);
+    if (groupOf(index) === 'idle' && !fired) {
+      figures.lost += 1;
+      problems.push(`${number}: unacknowledged past its deadline, but no escalation fired`);
+    }
+    const expected = fired ? 1 : 0;
+    const [recorded] = await db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(escalations)
+      .where(eq(escalations.ticketNumber, number));
+    const escalated = recorded?.n ?? 0;
+    figures.escalationsExpected += expected;
+    figures.escalationsRecorded += escalated;
+    if (escalated > expected) {
+      figures.duplicated += escalated - expected;
+      problems.push(`${number}: ${escalated} escalations, expected ${expected}`);
+    }
+    if (escalated < expected) {
+      figures.lost += expected - escalated;
+      problems.push(`${number}: ${escalated} escalations, expected ${expected}`);
+    }
+  }
+  await connection.close();
+  await close();
+  return { figures, problems };
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `chaos failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});
