@@ -1,4 +1,4 @@
-import { and, asc, eq, ne, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import { chooseEngineer, type DispatchNeeds } from '../domain/dispatch';
 import type { Database } from './client';
 import { engineers, ticketAssignments } from './schema';
@@ -48,9 +48,11 @@ export async function upsertEngineer(db: Database, input: EngineerInput): Promis
   return row?.created ?? false;
 }
 
-const openLoad = sql<number>`(
+/** Tickets the engineer holds now; a re-dispatch leaves out the ticket's own place, which it gives up. */
+const openLoad = (exceptTicket?: string) => sql<number>`(
   select count(*)::int from ${ticketAssignments}
   where ${ticketAssignments.engineerId} = ${engineers.id} and ${ticketAssignments.active}
+  ${exceptTicket === undefined ? sql`` : sql`and ${ticketAssignments.ticketNumber} <> ${exceptTicket}`}
 )`;
 
 function select(db: Database, where?: SQL) {
@@ -64,7 +66,7 @@ function select(db: Database, where?: SQL) {
       longitude: engineers.longitude,
       capacity: engineers.capacity,
       active: engineers.active,
-      openLoad,
+      openLoad: openLoad(),
       createdAt: engineers.createdAt,
       updatedAt: engineers.updatedAt,
     })
@@ -130,11 +132,7 @@ export async function reserveEngineer(
         longitude: engineers.longitude,
         capacity: engineers.capacity,
         active: engineers.active,
-        openLoad: sql<number>`(
-          select count(*)::int from ${ticketAssignments}
-          where ${ticketAssignments.engineerId} = ${engineers.id} and ${ticketAssignments.active}
-            and ${ticketAssignments.ticketNumber} <> ${request.ticketNumber}
-        )`,
+        openLoad: openLoad(request.ticketNumber),
       })
       .from(engineers)
       .where(eq(engineers.active, true));
@@ -143,12 +141,7 @@ export async function reserveEngineer(
       await tx
         .update(ticketAssignments)
         .set({ active: false, attempt: request.attempt })
-        .where(
-          and(
-            eq(ticketAssignments.ticketNumber, request.ticketNumber),
-            ne(ticketAssignments.attempt, request.attempt),
-          ),
-        );
+        .where(eq(ticketAssignments.ticketNumber, request.ticketNumber));
       return null;
     }
     await tx

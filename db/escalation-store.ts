@@ -9,7 +9,9 @@ export interface EscalationFilters {
   readonly reason?: string;
   /** true: nobody acknowledged it and it has not climbed on; false: the others. */
   readonly open?: boolean;
+  /** Fired at or after this instant. */
   readonly firedFrom?: string;
+  /** Fired before this instant. */
   readonly firedTo?: string;
 }
 
@@ -19,6 +21,12 @@ export interface EscalationCursor {
 }
 
 const instant = (value: string | null) => (value === null ? null : new Date(value).toISOString());
+
+/**
+ * The fire time to the microsecond, as PostgreSQL holds it: a millisecond cursor would skip rows that
+ * fired within the same millisecond as the last row of a page.
+ */
+const exactFiredAt = sql<string>`to_char(${escalations.firedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /** A page of escalations, newest first, in a stable order (fire time, then id). */
 export async function listEscalations(
@@ -42,12 +50,14 @@ export async function listEscalations(
     );
   }
   const rows = await db
-    .select()
+    .select({ row: escalations, exactFiredAt })
     .from(escalations)
     .where(and(...conditions))
     .orderBy(desc(escalations.firedAt), desc(escalations.id))
     .limit(limit + 1);
-  const page = rows.slice(0, limit).map((row) => ({
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const items = page.map(({ row }) => ({
     ...row,
     missedDeadline: new Date(row.missedDeadline).toISOString(),
     firedAt: new Date(row.firedAt).toISOString(),
@@ -55,9 +65,8 @@ export async function listEscalations(
     acknowledgedAt: instant(row.acknowledgedAt),
     open: row.acknowledgedAt === null && row.supersededBy === null,
   }));
-  const last = page.at(-1);
   return {
-    escalations: page,
-    next: rows.length > limit && last ? { firedAt: last.firedAt, id: last.id } : undefined,
+    escalations: items,
+    next: rows.length > limit && last ? { firedAt: last.exactFiredAt, id: last.row.id } : undefined,
   };
 }

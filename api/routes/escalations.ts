@@ -17,8 +17,8 @@ const listQuery = z
     level: z.coerce.number().int().min(1).max(3).optional(),
     reason: z.string().min(1).max(100).optional(),
     open: boolean.describe('true: not acknowledged and not climbed on; false: the others'),
-    firedFrom: z.iso.datetime({ offset: true }).optional(),
-    firedTo: z.iso.datetime({ offset: true }).optional(),
+    firedFrom: z.iso.datetime({ offset: true }).optional().describe('fired at or after this instant'),
+    firedTo: z.iso.datetime({ offset: true }).optional().describe('fired before this instant'),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(300).optional(),
   })

@@ -4,6 +4,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectDatabase } from '../../db/client';
 import { applyMigrations } from '../../db/migrate';
+import { ticketNumberCounters } from '../../db/schema';
+import { localDate } from '../../domain/calendar';
 import { ACTION_NAMES } from '../../domain/lifecycle';
 import { ADMIN_KEY, startApi, type ApiStack } from '../support/stack';
 import { runWorkerFor } from '../support/temporal';
@@ -46,6 +48,14 @@ beforeAll(async () => {
   const url = new URL(base);
   url.pathname = `/${database}`;
   await applyMigrations(url.toString());
+  // Ticket numbers of this database must not collide with the shared one's: workflow ids
+  // (`ticket-<number>`) live in the one Temporal server all test files share.
+  const fuzzDb = connectDatabase(url.toString(), { max: 1 });
+  await fuzzDb.db.insert(ticketNumberCounters).values({
+    businessDate: localDate(Date.now(), 'Asia/Shanghai'),
+    lastSerial: 900_000 + randomInt(90_000),
+  });
+  await fuzzDb.close();
   stack = await startApi({
     taskQueue: `fuzz-${process.pid}`,
     policy: {},

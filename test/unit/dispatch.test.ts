@@ -6,10 +6,13 @@ import {
   type EngineerCandidate,
 } from '../../domain/dispatch';
 
-/** SPEC 1.4: skill for the product line, region or distance, fewest open tickets, at most 3 each. */
+/** SPEC 1.4: skill for the product line, region or distance, fewest open tickets, at most capacity. */
 const SHANGHAI = { latitude: 31.2304, longitude: 121.4737 };
 const HANGZHOU = { latitude: 30.2741, longitude: 120.1551 };
 const PUDONG = { latitude: 31.2215, longitude: 121.5447 };
+
+/** A point due north of Shanghai: each 0.01° of latitude is 1.112 km (2π · 6371.0088 km / 36 000). */
+const northOfShanghai = (degrees: number) => ({ ...SHANGHAI, latitude: SHANGHAI.latitude + degrees });
 
 function engineer(id: string, overrides: Partial<EngineerCandidate> = {}): EngineerCandidate {
   return {
@@ -26,49 +29,93 @@ function engineer(id: string, overrides: Partial<EngineerCandidate> = {}): Engin
 }
 
 const needs = { productLine: 'air-conditioner', region: 'shanghai' };
+const pick = (...args: Parameters<typeof chooseEngineer>) => chooseEngineer(...args)?.id;
 
-describe('automatic dispatch', () => {
-  it('measures great-circle distance (Shanghai–Hangzhou ≈ 164 km)', () => {
-    expect(distanceKm(SHANGHAI, HANGZHOU)).toBeGreaterThan(160);
-    expect(distanceKm(SHANGHAI, HANGZHOU)).toBeLessThan(168);
+describe('great-circle distance', () => {
+  it('is 111.195 km for one degree along a meridian (2π · 6371.0088 km / 360)', () => {
+    expect(distanceKm({ latitude: 0, longitude: 0 }, { latitude: 1, longitude: 0 })).toBeCloseTo(111.195, 3);
+  });
+
+  it('is about 164.9 km from Shanghai to Hangzhou, either way round', () => {
+    expect(distanceKm(SHANGHAI, HANGZHOU)).toBeCloseTo(164.87, 2);
+    expect(distanceKm(HANGZHOU, SHANGHAI)).toBe(distanceKm(SHANGHAI, HANGZHOU));
+  });
+
+  it('is 0 from a place to itself', () => {
     expect(distanceKm(SHANGHAI, SHANGHAI)).toBe(0);
   });
+});
 
-  it('needs the skill for the product line', () => {
+describe('automatic dispatch', () => {
+  it('offers the ticket only to active engineers', () => {
+    expect(pick(needs, [engineer('a', { active: false }), engineer('b')], [])).toBe('b');
+    expect(pick(needs, [engineer('a', { active: false })], [])).toBeUndefined();
+  });
+
+  it('leaves out engineers who declined or let the acceptance clock run out', () => {
+    expect(pick(needs, [engineer('a'), engineer('b')], ['a'])).toBe('b');
+    expect(pick(needs, [engineer('a'), engineer('b')], ['a', 'b'])).toBeUndefined();
+  });
+
+  it("needs the skill for the ticket's product line", () => {
     const fridges = engineer('a', { skills: ['refrigerator'] });
-    expect(chooseEngineer(needs, [fridges, engineer('b')], [])?.id).toBe('b');
-    expect(chooseEngineer({ region: 'shanghai' }, [fridges], [])?.id).toBe('a');
+    expect(pick(needs, [fridges, engineer('b')], [])).toBe('b');
+    expect(pick(needs, [fridges], [])).toBeUndefined();
   });
 
-  it('prefers the fewest open tickets and never exceeds capacity', () => {
-    const busy = engineer('a', { openLoad: 2 });
-    const idle = engineer('b', { openLoad: 1 });
-    expect(chooseEngineer(needs, [busy, idle], [])?.id).toBe('b');
-    expect(chooseEngineer(needs, [engineer('a', { openLoad: 3 })], [])).toBeUndefined();
-    expect(chooseEngineer(needs, [engineer('a', { openLoad: 3, capacity: 5 })], [])?.id).toBe('a');
+  it('takes any skill set when the ticket names no product line', () => {
+    expect(pick({ region: 'shanghai' }, [engineer('a', { skills: ['refrigerator'] })], [])).toBe('a');
   });
 
-  it('serves by region, or by distance when the ticket has a place and the region does not match', () => {
-    const near = engineer('near', { regions: ['pudong'], ...PUDONG });
-    const far = engineer('far', { regions: ['hangzhou'], ...HANGZHOU });
-    const located = { productLine: 'air-conditioner', region: 'xuhui', location: SHANGHAI };
-    expect(chooseEngineer(located, [far, near], [])?.id).toBe('near');
-    expect(distanceKm(SHANGHAI, HANGZHOU)).toBeGreaterThan(MAX_DISPATCH_DISTANCE_KM);
-    expect(chooseEngineer(located, [far], [])).toBeUndefined();
-    expect(chooseEngineer({ productLine: 'air-conditioner', region: 'xuhui' }, [near], [])).toBeUndefined();
+  it('never offers an engineer a ticket beyond their capacity', () => {
+    expect(pick(needs, [engineer('a', { openLoad: 3 })], [])).toBeUndefined();
+    expect(pick(needs, [engineer('a', { openLoad: 4, capacity: 3 })], [])).toBeUndefined();
+    expect(pick(needs, [engineer('a', { openLoad: 3, capacity: 4 })], [])).toBe('a');
   });
 
-  it('breaks a tie in load by distance, then by id', () => {
+  it("serves a ticket in one of the engineer's regions, wherever the engineer is", () => {
+    const inHangzhou = engineer('a', { regions: ['xuhui', 'shanghai'], ...HANGZHOU });
+    expect(pick({ ...needs, location: SHANGHAI }, [inHangzhou], [])).toBe('a');
+    expect(pick({ ...needs, region: 'minhang' }, [inHangzhou], [])).toBeUndefined();
+  });
+
+  it(`serves a located ticket outside the engineer's regions from within ${MAX_DISPATCH_DISTANCE_KM} km`, () => {
+    const located = { productLine: 'air-conditioner', region: 'minhang', location: SHANGHAI };
+    // 0.44° north is 48.93 km away, 0.45° is 50.04 km.
+    expect(pick(located, [engineer('near', northOfShanghai(0.44))], [])).toBe('near');
+    expect(pick(located, [engineer('far', northOfShanghai(0.45))], [])).toBeUndefined();
+    expect(pick(located, [engineer('hangzhou', HANGZHOU)], [])).toBeUndefined();
+  });
+
+  it('serves a located ticket by region only when the engineer has no coordinates', () => {
+    const located = { productLine: 'air-conditioner', location: SHANGHAI };
+    expect(pick({ ...located, region: 'minhang' }, [engineer('a')], [])).toBeUndefined();
+    expect(pick({ ...located, region: 'shanghai' }, [engineer('a')], [])).toBe('a');
+  });
+
+  it('serves a ticket with neither region nor location by every skilled engineer', () => {
+    const anywhere = engineer('a', { regions: [], ...HANGZHOU });
+    expect(pick({ productLine: 'air-conditioner' }, [anywhere], [])).toBe('a');
+  });
+
+  it('prefers the engineer with the fewest open tickets, even a farther one', () => {
     const located = { ...needs, location: SHANGHAI };
-    const pudong = engineer('z', { ...PUDONG });
-    const downtown = engineer('y', { ...SHANGHAI });
-    expect(chooseEngineer(located, [pudong, downtown], [])?.id).toBe('y');
-    expect(chooseEngineer(needs, [engineer('b'), engineer('a')], [])?.id).toBe('a');
+    const busyNearby = engineer('a', { openLoad: 2, ...SHANGHAI });
+    const idleFarther = engineer('b', { openLoad: 1, ...PUDONG });
+    expect(pick(located, [busyNearby, idleFarther], [])).toBe('b');
   });
 
-  it('leaves out inactive engineers and those who declined or stayed silent', () => {
-    expect(chooseEngineer(needs, [engineer('a', { active: false }), engineer('b')], [])?.id).toBe('b');
-    expect(chooseEngineer(needs, [engineer('a'), engineer('b')], ['a'])?.id).toBe('b');
-    expect(chooseEngineer(needs, [engineer('a')], ['a'])).toBeUndefined();
+  it('breaks a tie in load by distance, an unknown distance last', () => {
+    const located = { ...needs, location: SHANGHAI };
+    const unknown = engineer('a');
+    const pudong = engineer('b', PUDONG);
+    const downtown = engineer('c', SHANGHAI);
+    expect(pick(located, [unknown, pudong, downtown], [])).toBe('c');
+    expect(pick(located, [unknown, pudong], [])).toBe('b');
+  });
+
+  it('breaks a remaining tie by id, whatever order the candidates come in', () => {
+    expect(pick(needs, [engineer('b'), engineer('a'), engineer('c')], [])).toBe('a');
+    expect(pick(needs, [engineer('c'), engineer('b'), engineer('a')], [])).toBe('a');
   });
 });
