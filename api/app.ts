@@ -74,6 +74,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
     taskQueue: config.temporal.taskQueue,
     policy: config.policy,
     customerIdSecret: config.customerIdSecret,
+    actionTimeoutMs: config.actionTimeoutMs,
   });
   const actorForKey = createKeyResolver(config.apiKeys);
   const authenticate = createAuthenticator(actorForKey);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  isGrpcCancelledError,
   type Client,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -48,6 +49,8 @@ export interface TicketServiceDependencies {
   readonly taskQueue: string;
   readonly policy: SlaPolicy;
   readonly customerIdSecret: string;
+  /** An action waits this long for the ticket's workflow (no worker, a stuck workflow) before a 503. */
+  readonly actionTimeoutMs: number;
 }
 
 export interface TicketAnswer {
@@ -83,6 +86,7 @@ export function createTicketService({
   taskQueue,
   policy,
   customerIdSecret,
+  actionTimeoutMs,
 }: TicketServiceDependencies) {
   async function startTicketWorkflow(ticket: TicketState): Promise<void> {
     try {
@@ -119,8 +123,17 @@ export function createTicketService({
     try {
       const handle = temporal.workflow.getHandle(workflowIdOf(number));
       const update: ActionUpdate<A> = actionUpdates[action];
-      return await handle.executeUpdate(update, { args: [request], updateId });
+      return await temporal.connection.withAbortSignal(AbortSignal.timeout(actionTimeoutMs), () =>
+        handle.executeUpdate(update, { args: [request], updateId }),
+      );
     } catch (error) {
+      if (isGrpcCancelledError(error)) {
+        throw new Problem(
+          503,
+          'Service Unavailable',
+          `the ticket's workflow did not answer within ${actionTimeoutMs / 1000} s; the action may still apply — retry with the same Idempotency-Key`,
+        );
+      }
       const failure = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
       if (failure instanceof ApplicationFailure && failure.type === FAILURE_ILLEGAL_TRANSITION) {
         const now = await findTicket(db, number);

@@ -77,6 +77,7 @@ export const envSchema = z.object({
   CUSTOMER_ID_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   CODEC_CORS_ORIGINS: z.string().default('http://localhost:8233,http://localhost:8080'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  ACTION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -141,6 +142,8 @@ export interface AppConfig {
   /** Where the worker serves its Temporal SDK metrics (`ip:port`); undefined when `off`. */
   readonly workerMetricsAddress: string | undefined;
   /** Worker sizing: cache, concurrency, shutdown grace (see `WorkerTuning`). */
+  /** How long an action waits for the ticket's workflow to answer before it is a 503. */
+  readonly actionTimeoutMs: number;
   readonly worker: WorkerTuning;
 }
 
@@ -244,6 +247,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       .map((origin) => origin.trim())
       .filter(Boolean),
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    actionTimeoutMs: env.ACTION_TIMEOUT_SECONDS * 1000,
     corsOrigins: env.CORS_ORIGINS.split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
