@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gte, ilike, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, ilike, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { TicketScope } from '../domain/access';
 import { isSlaBreached, nextDeadline } from '../domain/clocks';
 import { holdsEngineer } from '../domain/lifecycle';
@@ -104,7 +104,8 @@ export async function saveTicketChange(
 
 /**
  * One delivery per notification and one per event and matching webhook subscription, keyed so a
- * retried write adds none. Returns how many deliveries this change has: its delivery workflow's work.
+ * retried write adds none. Returns how many deliveries this change has (the same on a retry, as the
+ * rows are derived from the change): its delivery workflow's work.
  */
 async function queueDeliveries(tx: Transaction, state: TicketState, change: TicketChange): Promise<number> {
   const subscriptions =
@@ -137,11 +138,7 @@ async function queueDeliveries(tx: Transaction, state: TicketState, change: Tick
     ),
   ];
   if (rows.length > 0) await tx.insert(deliveries).values(rows).onConflictDoNothing();
-  const [queued] = await tx
-    .select({ n: count() })
-    .from(deliveries)
-    .where(and(eq(deliveries.ticketNumber, state.number), eq(deliveries.version, state.version)));
-  return queued?.n ?? 0;
+  return rows.length;
 }
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Database } from '../../db/client';
 import { listEscalations, type EscalationCursor } from '../../db/escalation-store';
 import { authorize } from '../authorize';
-import { Problem } from '../problem';
+import { decodeCursor, encodeCursor } from '../cursor';
 import { problems } from '../schemas';
 
 const boolean = z
@@ -40,15 +40,10 @@ const escalationRow = z.object({
   open: z.boolean(),
 });
 
-const cursorSchema = z.object({ firedAt: z.iso.datetime(), id: z.string().max(200) });
-
-function decodeCursor(text: string): EscalationCursor {
-  try {
-    return cursorSchema.parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
-  } catch {
-    throw new Problem(400, 'Invalid request', 'querystring.cursor: is not a cursor this API returned');
-  }
-}
+const cursorSchema: z.ZodType<EscalationCursor> = z.object({
+  firedAt: z.iso.datetime(),
+  id: z.string().max(200),
+});
 
 /** `GET /v1/escalations`: every escalation ever fired, open or past, newest first. */
 export const escalationRoutes: FastifyPluginAsyncZod<{ readonly db: Database }> = async (app, { db }) => {
@@ -70,12 +65,12 @@ export const escalationRoutes: FastifyPluginAsyncZod<{ readonly db: Database }> 
       const { limit, cursor, ...filters } = request.query;
       const page = await listEscalations(db, {
         filters,
-        cursor: cursor ? decodeCursor(cursor) : undefined,
+        cursor: cursor ? decodeCursor(cursor, cursorSchema) : undefined,
         limit,
       });
       return {
         items: page.escalations,
-        nextCursor: page.next ? Buffer.from(JSON.stringify(page.next)).toString('base64url') : null,
+        nextCursor: page.next ? encodeCursor(page.next) : null,
       };
     },
   );

@@ -18,7 +18,7 @@ import {
 } from '../../domain/ticket';
 import { ticketView, type TicketView } from '../../domain/view';
 import { authorize } from '../authorize';
-import { Problem } from '../problem';
+import { decodeCursor, encodeCursor } from '../cursor';
 import {
   notificationsSchema,
   problems,
@@ -72,19 +72,10 @@ const listQuery = z
   })
   .strict();
 
-const cursorSchema = z.object({ createdAt: z.iso.datetime(), number: z.string().max(40) });
-
-function encodeCursor(cursor: TicketCursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
-}
-
-function decodeCursor(text: string): TicketCursor {
-  try {
-    return cursorSchema.parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
-  } catch {
-    throw new Problem(400, 'Invalid request', 'querystring.cursor: is not a cursor this API returned');
-  }
-}
+const cursorSchema: z.ZodType<TicketCursor> = z.object({
+  createdAt: z.iso.datetime(),
+  number: z.string().max(40),
+});
 
 /** The ticket as this actor may see it: customer data masked for roles that may not see it. */
 function present(state: TicketState, actor: Actor): TicketView {
@@ -143,7 +134,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
       const page = await listTickets(db, {
         filters: { ...filters, text: q },
         scope: ticketScope(request.actor),
-        cursor: cursor ? decodeCursor(cursor) : undefined,
+        cursor: cursor ? decodeCursor(cursor, cursorSchema) : undefined,
         limit,
       });
       return {
