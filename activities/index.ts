@@ -1,12 +1,7 @@
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Database } from '../db/client';
-import {
-  beginAttempt,
-  loadDelivery,
-  markDeliveryFailed,
-  pendingDeliveries,
-  recordAttempt,
-} from '../db/delivery-store';
+import { beginAttempt, loadDelivery, markDeliveryFailed, recordAttempt } from '../db/delivery-store';
 import { reserveEngineer } from '../db/engineer-store';
 import { saveTicketChange } from '../db/ticket-store';
 import type { DispatchNeeds } from '../domain/dispatch';
@@ -14,6 +9,7 @@ import { renderNotification } from '../domain/templates';
 import type { NotificationRecord, TicketChange, TicketState } from '../domain/ticket';
 import { developmentProvider, type NotificationProvider } from '../notify/providers';
 import { postWebhook } from '../notify/webhook';
+import type { deliveryWorkflow } from '../workflows/delivery';
 
 export interface ActivityDependencies {
   readonly db: Database;
@@ -44,6 +40,8 @@ function recipientOf(notification: NotificationRecord, state: TicketState): stri
 export interface RecordTicketChangeInput {
   readonly ticket: TicketState;
   readonly change: TicketChange;
+  /** The business time zone the change's messages are written in. */
+  readonly timeZone: string;
 }
 
 export interface FindEngineerInput {
@@ -84,22 +82,36 @@ export function createActivities({ db, provider = developmentProvider(db) }: Act
     return undefined;
   }
 
+  /**
+   * Each change's deliveries go out in a workflow of their own, which outlives the ticket's if need
+   * be. Its id is the change's, so a retried write never starts a second one.
+   */
+  async function startDeliveries(ticket: TicketState, deliveryIds: string[], timeZone: string) {
+    const { client, info } = Context.current();
+    try {
+      await client.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
+        workflowId: `deliver-${ticket.number}-v${ticket.version}`,
+        taskQueue: info.taskQueue,
+        args: [{ deliveryIds, timeZone }],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: `${ticket.number} · deliveries of version ${ticket.version}`,
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  }
+
   return {
-    async recordTicketChange({ ticket, change }: RecordTicketChangeInput): Promise<number> {
-      const deliveries = await saveTicketChange(db, ticket, change);
+    async recordTicketChange({ ticket, change, timeZone }: RecordTicketChangeInput): Promise<void> {
+      const deliveryIds = await saveTicketChange(db, ticket, change);
+      if (deliveryIds.length > 0) await startDeliveries(ticket, deliveryIds, timeZone);
       log.info('ticket change recorded', {
         ticketNumber: ticket.number,
         version: ticket.version,
         events: change.events.map((event) => event.type),
         escalations: change.escalations.map((escalation) => escalation.id),
-        deliveries,
+        deliveries: deliveryIds.length,
       });
-      return deliveries;
-    },
-
-    /** The deliveries a ticket change queued that are not sent yet. */
-    async listDeliveries({ ticketNumber, version }: { ticketNumber: string; version: number }) {
-      return pendingDeliveries(db, ticketNumber, version);
     },
 
     /**

@@ -11,25 +11,6 @@ import {
 } from './schema';
 
 /** Deliveries: what the delivery workflow of a ticket change sends, and every attempt at it. */
-export async function pendingDeliveries(
-  db: Database,
-  ticketNumber: string,
-  version: number,
-): Promise<string[]> {
-  const rows = await db
-    .select({ id: deliveries.id })
-    .from(deliveries)
-    .where(
-      and(
-        eq(deliveries.ticketNumber, ticketNumber),
-        eq(deliveries.version, version),
-        eq(deliveries.status, 'pending'),
-      ),
-    )
-    .orderBy(asc(deliveries.id));
-  return rows.map((row) => row.id);
-}
-
 /** A delivery with what it needs to be sent: the ticket, and its notification or event and subscription. */
 export async function loadDelivery(db: Database, id: string) {
   const [row] = await db

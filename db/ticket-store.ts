@@ -51,7 +51,7 @@ export async function saveTicketChange(
   db: Database,
   state: TicketState,
   change: TicketChange,
-): Promise<number> {
+): Promise<string[]> {
   return db.transaction(async (tx) => {
     const row = ticketRow(state);
     const { number, ...updatable } = row;
@@ -104,10 +104,10 @@ export async function saveTicketChange(
 
 /**
  * One delivery per notification and one per event and matching webhook subscription, keyed so a
- * retried write adds none. Returns how many deliveries this change has (the same on a retry, as the
+ * retried write adds none. Returns the ids of this change's deliveries (the same on a retry, as the
  * rows are derived from the change): its delivery workflow's work.
  */
-async function queueDeliveries(tx: Transaction, state: TicketState, change: TicketChange): Promise<number> {
+async function queueDeliveries(tx: Transaction, state: TicketState, change: TicketChange): Promise<string[]> {
   const subscriptions =
     change.events.length > 0
       ? await tx
@@ -138,7 +138,7 @@ async function queueDeliveries(tx: Transaction, state: TicketState, change: Tick
     ),
   ];
   if (rows.length > 0) await tx.insert(deliveries).values(rows).onConflictDoNothing();
-  return rows.length;
+  return rows.map((row) => row.id);
 }
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];

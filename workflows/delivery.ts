@@ -7,12 +7,12 @@ import type { TicketActivities } from '../activities';
  * fails or hangs never holds the ticket up.
  */
 export interface DeliveryWorkflowInput {
-  readonly ticketNumber: string;
-  readonly version: number;
+  /** The deliveries the change queued (keys, no personal data). */
+  readonly deliveryIds: readonly string[];
   readonly timeZone: string;
 }
 
-const { listDeliveries, giveUpDelivery } = proxyActivities<TicketActivities>({
+const { giveUpDelivery } = proxyActivities<TicketActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -24,14 +24,9 @@ const DELIVER_OPTIONS = {
 } as const;
 const { deliver } = proxyActivities<TicketActivities>(DELIVER_OPTIONS);
 
-export async function deliveryWorkflow({
-  ticketNumber,
-  version,
-  timeZone,
-}: DeliveryWorkflowInput): Promise<void> {
-  const ids = await listDeliveries({ ticketNumber, version });
+export async function deliveryWorkflow({ deliveryIds, timeZone }: DeliveryWorkflowInput): Promise<void> {
   await Promise.all(
-    ids.map(async (deliveryId) => {
+    deliveryIds.map(async (deliveryId) => {
       try {
         await deliver.executeWithOptions({ ...DELIVER_OPTIONS, summary: deliveryId }, [
           { deliveryId, timeZone },
