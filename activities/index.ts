@@ -83,28 +83,32 @@ export function createActivities({ db, provider = developmentProvider(db) }: Act
   }
 
   /**
-   * Each change's deliveries go out in a workflow of their own, which outlives the ticket's if need
-   * be. Its id is the change's, so a retried write never starts a second one.
+   * Each delivery goes out in a workflow of its own, which outlives the ticket's if need be. Its id
+   * is the delivery's, so a retried write never starts a second one.
    */
-  async function startDeliveries(ticket: TicketState, deliveryIds: string[], timeZone: string) {
+  async function startDeliveries(ticketNumber: string, deliveryIds: string[], timeZone: string) {
     const { client, info } = Context.current();
-    try {
-      await client.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
-        workflowId: `deliver-${ticket.number}-v${ticket.version}`,
-        taskQueue: info.taskQueue,
-        args: [{ deliveryIds, timeZone }],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: `${ticket.number} · deliveries of version ${ticket.version}`,
-      });
-    } catch (error) {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    }
+    await Promise.all(
+      deliveryIds.map(async (deliveryId) => {
+        try {
+          await client.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
+            workflowId: `deliver-${deliveryId}`,
+            taskQueue: info.taskQueue,
+            args: [{ deliveryId, timeZone }],
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            staticSummary: `${ticketNumber} · delivery ${deliveryId}`,
+          });
+        } catch (error) {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        }
+      }),
+    );
   }
 
   return {
     async recordTicketChange({ ticket, change, timeZone }: RecordTicketChangeInput): Promise<void> {
       const deliveryIds = await saveTicketChange(db, ticket, change);
-      if (deliveryIds.length > 0) await startDeliveries(ticket, deliveryIds, timeZone);
+      await startDeliveries(ticket.number, deliveryIds, timeZone);
       log.info('ticket change recorded', {
         ticketNumber: ticket.number,
         version: ticket.version,

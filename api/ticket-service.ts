@@ -187,21 +187,29 @@ export function createTicketService({
       const businessDate = localDate(nowMs, policy.calendar.timeZone);
       const requestHash = sha256(intake);
       const scope = `create:${actor.id}`;
-      const claim = await claimTicketNumber(db, {
-        businessDate,
-        createdAt: new Date(nowMs).toISOString(),
-        formatNumber: (serial) => formatTicketNumber(businessDate, serial),
-        idempotency: idempotencyKey ? { scope, key: idempotencyKey, requestHash } : undefined,
-      });
+      const customerId = customerIdOf(intake.customer.phone, customerIdSecret);
+      const earlierTicket = (createdAt: string) =>
+        findRecentTicketForProduct(db, {
+          customerId,
+          model: intake.product?.model,
+          serialNumber: intake.product?.serialNumber,
+          sinceIso: new Date(Date.parse(createdAt) - REPEAT_WINDOW_DAYS * 86_400_000).toISOString(),
+        });
+      // The repeat-fault lookup runs beside the number claim; only a repeat of an earlier request,
+      // whose creation time is the first request's, looks again from that time.
+      const createdAt = new Date(nowMs).toISOString();
+      const [claim, earlierNow] = await Promise.all([
+        claimTicketNumber(db, {
+          businessDate,
+          createdAt,
+          formatNumber: (serial) => formatTicketNumber(businessDate, serial),
+          idempotency: idempotencyKey ? { scope, key: idempotencyKey, requestHash } : undefined,
+        }),
+        earlierTicket(createdAt),
+      ]);
       if (idempotencyKey && claim.requestHash !== requestHash) throw idempotencyConflict(idempotencyKey);
       if (claim.response) return { ticket: claim.response, replayed: true };
-      const customerId = customerIdOf(intake.customer.phone, customerIdSecret);
-      const repeatOf = await findRecentTicketForProduct(db, {
-        customerId,
-        model: intake.product?.model,
-        serialNumber: intake.product?.serialNumber,
-        sinceIso: new Date(Date.parse(claim.createdAt) - REPEAT_WINDOW_DAYS * 86_400_000).toISOString(),
-      });
+      const repeatOf = claim.fresh ? earlierNow : await earlierTicket(claim.createdAt);
       const opened = openTicket({
         number: claim.ticketNumber,
         intake,

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { applyMigrations } from '../db/migrate';
@@ -15,13 +16,15 @@ import { PROJECT_ROOT } from '../temporal/binaries';
 export const BENCH_KEY = 'bench-admin-key-000001';
 
 export interface BenchServices {
+  /** `built`: the roles run the compiled code and workflow bundle of `npm run build`, as in the image. */
+  readonly code: 'built' | 'source';
   readonly databaseUrl: string;
   readonly temporalAddress: string;
   readonly taskQueue: string;
   readonly stop: () => Promise<void>;
 }
 
-export async function startServices(): Promise<BenchServices> {
+export async function startServices(code: BenchServices['code']): Promise<BenchServices> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'aftercare-bench-'));
   chmodSync(scratch, 0o755);
   const stops: (() => Promise<void>)[] = [];
@@ -42,6 +45,7 @@ export async function startServices(): Promise<BenchServices> {
   }
   await applyMigrations(databaseUrl);
   return {
+    code,
     databaseUrl,
     temporalAddress,
     taskQueue: `bench-${process.pid}`,
@@ -65,12 +69,20 @@ export interface Role {
 
 /** Starts a role; it is ready when `readyLine` appears in its output, or when `probe` says so. */
 function spawnRole(
+  code: BenchServices['code'],
   entry: string,
   env: NodeJS.ProcessEnv,
   readyLine: string,
   probe?: () => Promise<boolean>,
 ): Promise<Role> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, entry)], {
+  // `npm run bench -- --profile <dir>`: each role writes a V8 CPU profile there when it stops.
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const program =
+    code === 'built'
+      ? [path.join(PROJECT_ROOT, 'dist', `${entry}.js`)]
+      : ['--import', 'tsx', path.join(PROJECT_ROOT, `${entry}.ts`)];
+  const child = spawn(process.execPath, [...profile, ...program], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', WORKER_METRICS_ADDRESS: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -119,7 +131,8 @@ function spawnRole(
 
 export function startWorker(services: BenchServices): Promise<Role> {
   return spawnRole(
-    'worker/main.ts',
+    services.code,
+    'worker/main',
     {
       DATABASE_URL: services.databaseUrl,
       TEMPORAL_ADDRESS: services.temporalAddress,
@@ -129,22 +142,36 @@ export function startWorker(services: BenchServices): Promise<Role> {
   );
 }
 
+/** A port nothing listens on now: the kernel picks it. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
 export async function startApi(
   services: BenchServices,
   policy: Record<string, unknown>,
-  port = 30_000 + Math.floor(Math.random() * 10_000),
+  port?: number,
 ): Promise<Role> {
+  const listenOn = port ?? (await freePort());
   const policyFile = path.join(tmpdir(), `aftercare-bench-policy-${process.pid}-${Date.now()}.json`);
   writeFileSync(policyFile, JSON.stringify(policy));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://127.0.0.1:${listenOn}`;
   // Request logs stay off (warn) so the measurement is of the API, not of its logging.
   const role = await spawnRole(
-    'api/main.ts',
+    services.code,
+    'api/main',
     {
       DATABASE_URL: services.databaseUrl,
       TEMPORAL_ADDRESS: services.temporalAddress,
       TEMPORAL_TASK_QUEUE: services.taskQueue,
-      PORT: String(port),
+      PORT: String(listenOn),
       HOST: '127.0.0.1',
       API_KEYS: `${BENCH_KEY}:admin:bench`,
       SLA_POLICY_FILE: policyFile,
@@ -159,6 +186,6 @@ export async function startApi(
       );
       return ready;
     },
-  );
+  ).finally(() => rmSync(policyFile, { force: true }));
   return { ...role, url };
 }

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   let temporal: RunningDevServer = await startTemporal();
   await applyMigrations(postgres.url);
   const services: BenchServices = {
+    code: 'source',
     databaseUrl: postgres.url,
     temporalAddress: temporal.address,
     taskQueue: `chaos-${process.pid}`,

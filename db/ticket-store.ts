@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, ilike, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { TicketScope } from '../domain/access';
 import { isSlaBreached, nextDeadline } from '../domain/clocks';
 import { holdsEngineer } from '../domain/lifecycle';
@@ -46,6 +46,13 @@ function ticketRow(state: TicketState) {
  * Writes a ticket's new state and what the change recorded, in one transaction. Every write is keyed
  * deterministically (ticket number + version, event sequence, escalation id, notification key), so a
  * retry after a crash changes nothing that was already written.
+ *
+ * The statements go out in pipelined rounds (postgres.js sends what is issued together in one write;
+ * the order within a round is not fixed, so a round holds only statements that do not depend on each
+ * other): the row and the webhook subscriptions; then the timeline, escalations, notifications,
+ * deliveries and the engineer's load, which refer to the row; then updates of escalations, which may
+ * refer to ones this change opened. Four or five round trips instead of nine or more: on a busy
+ * machine a round trip, not the SQL, is what a write costs.
  */
 export async function saveTicketChange(
   db: Database,
@@ -55,19 +62,52 @@ export async function saveTicketChange(
   return db.transaction(async (tx) => {
     const row = ticketRow(state);
     const { number, ...updatable } = row;
-    const written = await tx
-      .insert(tickets)
-      .values(row)
-      .onConflictDoUpdate({
-        target: tickets.number,
-        set: updatable,
-        setWhere: sql`${tickets.version} < excluded.version`,
-      })
-      .returning({ number: tickets.number });
-    // Only the newest version decides who holds the ticket's work (an engineer's open load).
-    if (written.length > 0) await syncAssignment(tx, state);
-    if (change.events.length > 0) {
-      await tx
+    const [written, subscriptions] = await Promise.all([
+      tx
+        .insert(tickets)
+        .values(row)
+        .onConflictDoUpdate({
+          target: tickets.number,
+          set: updatable,
+          setWhere: sql`${tickets.version} < excluded.version`,
+        })
+        .returning({ number: tickets.number }),
+      change.events.length > 0
+        ? tx
+            .select({ id: webhookSubscriptions.id, eventTypes: webhookSubscriptions.eventTypes })
+            .from(webhookSubscriptions)
+            .where(eq(webhookSubscriptions.active, true))
+        : [],
+    ]);
+    const deliveryRows = deliveriesOf(state, change, subscriptions);
+    await Promise.all([
+      ...timelineWrites(tx, state, change),
+      // Only the newest version decides who holds the ticket's work (an engineer's open load).
+      written.length > 0 ? syncAssignment(tx, state) : undefined,
+      deliveryRows.length > 0 ? tx.insert(deliveries).values(deliveryRows).onConflictDoNothing() : undefined,
+    ]);
+    await Promise.all(
+      change.escalationUpdates.map((update) =>
+        tx
+          .update(escalations)
+          .set({
+            acknowledgedAt: sql`coalesce(${escalations.acknowledgedAt}, ${update.acknowledgedAt ?? null}::timestamptz)`,
+            acknowledgedBy: sql`coalesce(${escalations.acknowledgedBy}, ${update.acknowledgedBy ?? null})`,
+            supersededBy: sql`coalesce(${escalations.supersededBy}, ${update.supersededBy ?? null})`,
+          })
+          .where(eq(escalations.id, update.id)),
+      ),
+    );
+    return deliveryRows.map((delivery) => delivery.id);
+  });
+}
+
+/** The change's events, new escalations and notifications: independent inserts. */
+function timelineWrites(tx: Transaction, state: TicketState, change: TicketChange): PromiseLike<unknown>[] {
+  const statements: PromiseLike<unknown>[] = [];
+  if (change.events.length > 0) {
+    statements.push(
+      tx
         .insert(ticketEvents)
         .values(
           change.events.map((event) => ({
@@ -80,42 +120,29 @@ export async function saveTicketChange(
             data: event.data,
           })),
         )
-        .onConflictDoNothing();
-    }
-    if (change.escalations.length > 0) {
-      await tx.insert(escalations).values(change.escalations).onConflictDoNothing();
-    }
-    for (const update of change.escalationUpdates) {
-      await tx
-        .update(escalations)
-        .set({
-          acknowledgedAt: sql`coalesce(${escalations.acknowledgedAt}, ${update.acknowledgedAt ?? null}::timestamptz)`,
-          acknowledgedBy: sql`coalesce(${escalations.acknowledgedBy}, ${update.acknowledgedBy ?? null})`,
-          supersededBy: sql`coalesce(${escalations.supersededBy}, ${update.supersededBy ?? null})`,
-        })
-        .where(eq(escalations.id, update.id));
-    }
-    if (change.notifications.length > 0) {
-      await tx.insert(notifications).values(change.notifications).onConflictDoNothing();
-    }
-    return queueDeliveries(tx, state, change);
-  });
+        .onConflictDoNothing(),
+    );
+  }
+  if (change.escalations.length > 0) {
+    statements.push(tx.insert(escalations).values(change.escalations).onConflictDoNothing());
+  }
+  if (change.notifications.length > 0) {
+    statements.push(tx.insert(notifications).values(change.notifications).onConflictDoNothing());
+  }
+  return statements;
 }
 
 /**
  * One delivery per notification and one per event and matching webhook subscription, keyed so a
- * retried write adds none. Returns the ids of this change's deliveries (the same on a retry, as the
- * rows are derived from the change): its delivery workflow's work.
+ * retried write adds none. The same rows on a retry, as they are derived from the change: its
+ * delivery workflow's work.
  */
-async function queueDeliveries(tx: Transaction, state: TicketState, change: TicketChange): Promise<string[]> {
-  const subscriptions =
-    change.events.length > 0
-      ? await tx
-          .select({ id: webhookSubscriptions.id, eventTypes: webhookSubscriptions.eventTypes })
-          .from(webhookSubscriptions)
-          .where(eq(webhookSubscriptions.active, true))
-      : [];
-  const rows = [
+function deliveriesOf(
+  state: TicketState,
+  change: TicketChange,
+  subscriptions: readonly { id: string; eventTypes: string[] }[],
+) {
+  return [
     ...change.notifications.map((notification) => ({
       id: notification.key,
       ticketNumber: state.number,
@@ -137,8 +164,6 @@ async function queueDeliveries(tx: Transaction, state: TicketState, change: Tick
         })),
     ),
   ];
-  if (rows.length > 0) await tx.insert(deliveries).values(rows).onConflictDoNothing();
-  return rows.map((row) => row.id);
 }
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
@@ -252,20 +277,25 @@ export async function claimTicketNumber(
     const existing = await findClaim(db, idempotency.scope, idempotency.key);
     if (existing) return existing;
   }
+  const nextNumber = async (executor: Database | Transaction) => {
+    const [counter] = await executor
+      .insert(ticketNumberCounters)
+      .values({ businessDate: request.businessDate, lastSerial: 1 })
+      .onConflictDoUpdate({
+        target: ticketNumberCounters.businessDate,
+        set: { lastSerial: sql`${ticketNumberCounters.lastSerial} + 1` },
+      })
+      .returning({ serial: ticketNumberCounters.lastSerial });
+    return request.formatNumber(counter?.serial ?? 0);
+  };
+  // Without a key the serial is one atomic statement; with one, the claim shares its transaction.
+  if (!idempotency) {
+    const ticketNumber = await nextNumber(db);
+    return { ticketNumber, createdAt: request.createdAt, requestHash: '', fresh: true, response: null };
+  }
   try {
     return await db.transaction(async (tx) => {
-      const [counter] = await tx
-        .insert(ticketNumberCounters)
-        .values({ businessDate: request.businessDate, lastSerial: 1 })
-        .onConflictDoUpdate({
-          target: ticketNumberCounters.businessDate,
-          set: { lastSerial: sql`${ticketNumberCounters.lastSerial} + 1` },
-        })
-        .returning({ serial: ticketNumberCounters.lastSerial });
-      const ticketNumber = request.formatNumber(counter?.serial ?? 0);
-      if (!idempotency) {
-        return { ticketNumber, createdAt: request.createdAt, requestHash: '', fresh: true, response: null };
-      }
+      const ticketNumber = await nextNumber(tx);
       const [inserted] = await tx
         .insert(idempotencyKeys)
         .values({ ...idempotency, ticketNumber, createdAt: request.createdAt })
@@ -281,7 +311,7 @@ export async function claimTicketNumber(
       };
     });
   } catch (error) {
-    if (!(error instanceof LostIdempotencyRace) || !idempotency) throw error;
+    if (!(error instanceof LostIdempotencyRace)) throw error;
     const winner = await findClaim(db, idempotency.scope, idempotency.key);
     if (!winner) throw new Error('the winning Idempotency-Key claim is missing', { cause: error });
     return winner;
@@ -327,20 +357,19 @@ export async function claimActionKey(
   return existing;
 }
 
-/** Keeps the first successful answer under a key; a later one never replaces it. */
+/** Keeps the first successful answer under a key; a later one never replaces it. One statement. */
 export async function recordIdempotentResponse(
   db: Database,
   scope: string,
   key: string,
   response: TicketState,
 ): Promise<TicketState> {
-  await db
+  const [row] = await db
     .update(idempotencyKeys)
-    .set({ response })
-    .where(
-      and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), isNull(idempotencyKeys.response)),
-    );
-  return (await findClaim(db, scope, key))?.response ?? response;
+    .set({ response: sql`coalesce(${idempotencyKeys.response}, ${JSON.stringify(response)}::jsonb)` })
+    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)))
+    .returning({ response: idempotencyKeys.response });
+  return row?.response ?? response;
 }
 
 export interface TicketFilters {

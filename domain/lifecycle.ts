@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { localDate } from './calendar';
 import {
   acknowledgeEscalations,
@@ -16,12 +15,10 @@ import {
 } from './clocks';
 import type { DispatchNeeds } from './dispatch';
 import type { SlaPolicy } from './policy';
+import { ACTION_NAMES, type ActionInput, type ActionName } from './action-inputs';
 import { qualityDecision, scoreBand } from './quality';
 import {
-  CATEGORIES,
   emptyChange,
-  PRIORITIES,
-  SERVICE_TYPES,
   type Actor,
   type ClockName,
   type TicketChange,
@@ -32,127 +29,19 @@ import {
 import { appendEvent, appendNotification } from './timeline';
 import { deriveWarranty } from './warranty';
 
+export {
+  ACTION_NAMES,
+  actionInputSchema,
+  type ActionInput,
+  type ActionName,
+  type ActionPayload,
+} from './action-inputs';
+
 /**
  * The ticket's lifecycle (SPEC section 1): which action is legal when, what each one records and
  * which clocks it starts, stops, pauses or moves. Pure: the workflow applies it, the API and the
  * tests read it.
  */
-const score = z.number().int().min(1).max(5);
-const text = (max: number) => z.string().trim().min(1).max(max);
-const money = z.number().min(0).max(1_000_000);
-
-const partSchema = z
-  .object({
-    partNumber: text(100),
-    oldPartSerial: text(100).optional(),
-    quantity: z.number().int().min(1).max(1000),
-    unitPrice: money,
-  })
-  .strict();
-
-export const actionInputSchemas = {
-  acknowledge: z.object({ note: text(2000).optional() }).strict(),
-  classify: z
-    .object({
-      category: z.enum(CATEGORIES).optional(),
-      priority: z.enum(PRIORITIES).optional(),
-      serviceType: z.enum(SERVICE_TYPES).optional(),
-      reason: text(2000).optional(),
-    })
-    .strict()
-    .refine((input) => input.category ?? input.priority ?? input.serviceType, {
-      message: 'name at least one of category, priority, serviceType',
-    }),
-  plan: z
-    .object({
-      measures: text(5000),
-      department: text(200),
-      deadline: z.iso.datetime({ offset: true }).optional(),
-      customerConfirmed: z.boolean(),
-      /** `temporary`: a critical ticket's stop-gap plan; `director`: the plan a second complaint owes. */
-      kind: z.enum(['service', 'temporary', 'director']).default('service'),
-      /** False when the plan needs no engineer (advice given, remote fix by the agent). */
-      dispatch: z.boolean().default(true),
-    })
-    .strict(),
-  assign: z.object({ engineerId: text(64), note: text(2000).optional() }).strict(),
-  accept: z.object({ note: text(2000).optional() }).strict(),
-  decline: z.object({ reason: text(2000) }).strict(),
-  schedule: z
-    .object({
-      slotStart: z.iso.datetime({ offset: true }),
-      slotEnd: z.iso.datetime({ offset: true }).optional(),
-      note: text(2000).optional(),
-    })
-    .strict()
-    .refine((input) => !input.slotEnd || Date.parse(input.slotEnd) > Date.parse(input.slotStart), {
-      message: 'slotEnd must be after slotStart',
-      path: ['slotEnd'],
-    }),
-  start: z.object({ mode: z.enum(['onsite', 'remote']), note: text(2000).optional() }).strict(),
-  resolve: z
-    .object({
-      diagnosis: text(5000),
-      rootCause: text(2000).optional(),
-      fix: text(5000),
-      parts: z.array(partSchema).max(50).default([]),
-      fees: z
-        .object({ labor: money.default(0), visit: money.default(0) })
-        .strict()
-        .prefault({}),
-      functionalTest: z.enum(['passed', 'failed', 'not_applicable']),
-      customerConfirmation: z
-        .object({ signatureRef: text(500) })
-        .strict()
-        .optional(),
-    })
-    .strict(),
-  'qc-review': z.object({ score: z.number().int().min(0).max(100), comment: text(2000).optional() }).strict(),
-  callback: z
-    .object({
-      channel: z.enum(['phone', 'sms', 'email', 'wechat', 'app']),
-      scores: z
-        .object({
-          responsiveness: score,
-          professionalism: score,
-          attitude: score,
-          resolution: score,
-          overall: score,
-          recommend: score,
-        })
-        .strict(),
-      satisfaction: z.enum(['satisfied', 'average', 'dissatisfied']).optional(),
-      comment: z.string().trim().max(2000).optional(),
-    })
-    .strict(),
-  'follow-up': z
-    .object({
-      contactMade: z.boolean(),
-      cause: text(2000),
-      improvementPlan: text(5000),
-    })
-    .strict(),
-  approve: z.object({ note: text(2000).optional() }).strict(),
-  hold: z.object({ reason: text(2000) }).strict(),
-  resume: z.object({ note: text(2000).optional() }).strict(),
-  reopen: z.object({ reason: text(2000) }).strict(),
-  cancel: z.object({ reason: text(2000) }).strict(),
-  close: z
-    .object({
-      reason: z.enum(['customer_satisfied', 'customer_unreachable']),
-      note: text(2000).optional(),
-    })
-    .strict(),
-  'escalation-ack': z.object({ escalationId: text(200).optional(), note: text(2000).optional() }).strict(),
-  note: z.object({ text: text(5000) }).strict(),
-} as const;
-
-export type ActionName = keyof typeof actionInputSchemas;
-export type ActionInput<A extends ActionName> = z.infer<(typeof actionInputSchemas)[A]>;
-/** What a caller sends: defaults (a plan's `kind`, a service record's fees) may be left out. */
-export type ActionPayload<A extends ActionName> = z.input<(typeof actionInputSchemas)[A]>;
-export const ACTION_NAMES = Object.keys(actionInputSchemas) as ActionName[];
-
 /** Statuses in which the work is still ahead: a priority change or a hold still matters. */
 const WORK_STATUSES = ['acknowledged', 'planned', 'assigned', 'accepted', 'scheduled', 'in_service'] as const;
 const BEFORE_SERVICE = ['new', 'acknowledged', 'planned', 'assigned', 'accepted', 'scheduled'] as const;
@@ -758,7 +647,7 @@ function closeTicket(
 
 /**
  * Applies a legal action to the state in place and returns what it records. The caller has parsed
- * the input with `actionInputSchemas`; an illegal action throws `IllegalTransitionError`.
+ * the input with `actionInputSchema`; an illegal action throws `IllegalTransitionError`.
  */
 export function applyAction<A extends ActionName>(
   state: TicketState,

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { ticketIntakeSchema } from './intake';
 
 /** The vocabulary of a service ticket (SPEC section 1.1). */
 export const CHANNELS = ['phone', 'web', 'app', 'email', 'wechat', 'marketplace', 'other'] as const;
@@ -51,50 +52,6 @@ export const ESCALATION_ROLES: Record<Exclude<EscalationLevel, 0>, Role> = {
   2: 'manager',
   3: 'director',
 };
-
-const PHONE_PATTERN = /^\+?[0-9][0-9 -]{5,19}$/;
-
-export const ticketIntakeSchema = z
-  .object({
-    channel: z.enum(CHANNELS),
-    category: z.enum(CATEGORIES),
-    priority: z.enum(PRIORITIES),
-    serviceType: z.enum(SERVICE_TYPES).optional(),
-    customer: z
-      .object({
-        name: z.string().trim().min(1).max(100),
-        phone: z.string().regex(PHONE_PATTERN, 'must be a phone number of 6 to 20 digits'),
-        email: z.email().max(254).optional(),
-        address: z.string().trim().min(1).max(500).optional(),
-        tier: z.string().trim().min(1).max(32).optional(),
-        /** The service region dispatch matches engineers by, e.g. "shanghai-pudong". */
-        region: z.string().trim().min(1).max(100).optional(),
-        /** Where the service happens, for dispatch by distance. */
-        location: z
-          .object({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) })
-          .strict()
-          .optional(),
-      })
-      .strict(),
-    product: z
-      .object({
-        model: z.string().trim().min(1).max(100),
-        /** The product line dispatch matches engineers' skills against, e.g. "air-conditioner". */
-        line: z.string().trim().min(1).max(100).optional(),
-        serialNumber: z.string().trim().min(1).max(100).optional(),
-        purchaseDate: z.iso.date().optional(),
-        purchaseChannel: z.string().trim().min(1).max(100).optional(),
-      })
-      .strict()
-      .optional(),
-    description: z.string().trim().min(1).max(5000),
-    mood: z.enum(MOODS).optional(),
-    attachments: z.array(z.url().max(2000)).max(20).default([]),
-    externalRef: z.string().trim().min(1).max(100).optional(),
-    /** The language of the customer's messages (and the ticket's staff notices); zh-CN when absent. */
-    language: z.enum(LANGUAGES).optional(),
-  })
-  .strict();
 
 export type TicketIntake = z.infer<typeof ticketIntakeSchema>;
 

@@ -2,6 +2,7 @@ import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { PROJECT_ROOT } from '../temporal/binaries';
+import { SHARED_WORKFLOW_MODULES } from './worker';
 
 /**
  * `npm run build`, after `tsc -p tsconfig.build.json`: bundles the workflow code once (so a
@@ -11,6 +12,7 @@ async function main(): Promise<void> {
   const dist = path.join(PROJECT_ROOT, 'dist');
   const { code } = await bundleWorkflowCode({
     workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'index.ts'),
+    preloadModules: SHARED_WORKFLOW_MODULES,
   });
   mkdirSync(dist, { recursive: true });
   writeFileSync(path.join(dist, 'workflow-bundle.js'), code);

@@ -10,6 +10,13 @@ const workflowsEntry = path.join(__dirname, '..', 'workflows', 'index');
 export const WORKFLOWS_PATH = ['.ts', '.js']
   .map((ext) => workflowsEntry + ext)
   .find((file) => existsSync(file));
+/**
+ * Loaded once per worker and shared between all its workflows (the SDK deep-freezes it): libraries
+ * without per-workflow state (`workflows/shared-libraries.ts` says which, and why not zod). Otherwise
+ * every workflow the worker takes on evaluates them again.
+ */
+export const SHARED_WORKFLOW_MODULES = [path.join(__dirname, '..', 'workflows', 'shared-libraries')];
+
 /** The bundle `npm run build` makes (dist/workflow-bundle.js): a built worker starts without webpack. */
 const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
 
@@ -45,7 +52,10 @@ export function createTicketWorker(options: TicketWorkerOptions): Promise<Worker
     ...tuningOptions(options.tuning),
     ...(existsSync(PREBUILT_BUNDLE)
       ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
-      : { workflowsPath: WORKFLOWS_PATH ?? `${workflowsEntry}.js` }),
+      : {
+          workflowsPath: WORKFLOWS_PATH ?? `${workflowsEntry}.js`,
+          bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES },
+        }),
     activities: createActivities(options.dependencies),
   });
 }

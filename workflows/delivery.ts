@@ -1,18 +1,21 @@
-import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, proxyLocalActivities } from '@temporalio/workflow';
 import type { TicketActivities } from '../activities';
 
 /**
- * Sends what one ticket change queued — notifications and webhook deliveries — each retried by
- * Temporal with backoff for more than 24 hours. It runs apart from the ticket, so a receiver that
- * fails or hangs never holds the ticket up.
+ * Sends one delivery a ticket change queued — a notification or a webhook POST — retried with
+ * backoff for more than 24 hours. It runs apart from the ticket (and from the change's other
+ * deliveries), so a receiver that fails or hangs holds nothing else up.
+ *
+ * The sends are local activities: a delivery that succeeds at once costs its workflow one workflow
+ * task. Retries back off inside the worker up to a minute apart, then on durable timers.
  */
 export interface DeliveryWorkflowInput {
-  /** The deliveries the change queued (keys, no personal data). */
-  readonly deliveryIds: readonly string[];
+  /** The delivery's key (no personal data). */
+  readonly deliveryId: string;
   readonly timeZone: string;
 }
 
-const { giveUpDelivery } = proxyActivities<TicketActivities>({
+const { giveUpDelivery } = proxyLocalActivities<TicketActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -22,19 +25,13 @@ const DELIVER_OPTIONS = {
   scheduleToCloseTimeout: '25 hours',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 minutes' },
 } as const;
-const { deliver } = proxyActivities<TicketActivities>(DELIVER_OPTIONS);
+const { deliver } = proxyLocalActivities<TicketActivities>(DELIVER_OPTIONS);
 
-export async function deliveryWorkflow({ deliveryIds, timeZone }: DeliveryWorkflowInput): Promise<void> {
-  await Promise.all(
-    deliveryIds.map(async (deliveryId) => {
-      try {
-        await deliver.executeWithOptions({ ...DELIVER_OPTIONS, summary: deliveryId }, [
-          { deliveryId, timeZone },
-        ]);
-      } catch (error) {
-        if (!(error instanceof ActivityFailure)) throw error;
-        await giveUpDelivery({ deliveryId, error: error.cause?.message ?? error.message });
-      }
-    }),
-  );
+export async function deliveryWorkflow({ deliveryId, timeZone }: DeliveryWorkflowInput): Promise<void> {
+  try {
+    await deliver.executeWithOptions({ ...DELIVER_OPTIONS, summary: deliveryId }, [{ deliveryId, timeZone }]);
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error;
+    await giveUpDelivery({ deliveryId, error: error.cause?.message ?? error.message });
+  }
 }

@@ -15,7 +15,7 @@ import { ticketSearchAttributes } from '../temporal/search-attributes';
 import { nextDeadline } from '../domain/clocks';
 import {
   ACTION_NAMES,
-  actionInputSchemas,
+  actionInputSchema,
   applyAction,
   applyDispatchResult,
   assertTransition,
@@ -92,7 +92,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     if (!request?.actor?.id || !ROLES.includes(request.actor.role)) {
       throw ApplicationFailure.nonRetryable('the request names no valid actor', FAILURE_INVALID_INPUT);
     }
-    const parsed = actionInputSchemas[action].safeParse(request.input);
+    const parsed = actionInputSchema(action).safeParse(request.input);
     try {
       assertTransition(state, action, parsed.success ? parsed.data : undefined, Date.now());
     } catch (error) {
@@ -122,7 +122,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     setHandler(
       actionUpdates[action],
       async (request: ActionRequest<ActionName>) => {
-        const parsedInput = actionInputSchemas[action].parse(request.input);
+        const parsedInput = actionInputSchema(action).parse(request.input);
         const change = applyAction(state, action, parsedInput, {
           nowMs: Date.now(),
           actor: request.actor,

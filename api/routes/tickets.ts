@@ -5,17 +5,17 @@ import type { Database } from '../../db/client';
 import { listTicketNotifications } from '../../db/delivery-store';
 import { listTickets, listTicketEvents, type TicketCursor } from '../../db/ticket-store';
 import { maySeePersonalData, ticketScope } from '../../domain/access';
-import { ACTION_NAMES, actionInputSchemas } from '../../domain/lifecycle';
+import { ACTION_NAMES, actionInputSchema } from '../../domain/lifecycle';
 import { maskContact, maskCustomer } from '../../domain/masking';
 import {
   CATEGORIES,
   CHANNELS,
   PRIORITIES,
   TICKET_STATUSES,
-  ticketIntakeSchema,
   type Actor,
   type TicketState,
 } from '../../domain/ticket';
+import { ticketIntakeSchema } from '../../domain/intake';
 import { ticketView, type TicketView } from '../../domain/view';
 import { authorize } from '../authorize';
 import { decodeCursor, encodeCursor } from '../cursor';
@@ -220,7 +220,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
           summary: `Lifecycle action: ${action}`,
           params: ticketParams,
           headers: idempotencyHeaders,
-          body: actionInputSchemas[action],
+          body: actionInputSchema(action),
           response: { 200: ticketViewSchema, ...problems(400, 401, 403, 404, 409, 413, 415, 422, 429, 503) },
         },
         // An action without fields may be sent with no body at all.

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertEngineer } from '../../db/engineer-store';
 import { saveTicketChange } from '../../db/ticket-store';
 import {
-  actionInputSchemas,
+  actionInputSchema,
   applyAction,
   applyDispatchResult,
   fireDue,
@@ -62,7 +62,7 @@ class Seed {
   }
 
   async act<A extends ActionName>(action: A, input: ActionInput<A> | Record<string, unknown>, atMs: number) {
-    const parsed = actionInputSchemas[action].parse(input) as ActionInput<A>;
+    const parsed = actionInputSchema(action).parse(input) as ActionInput<A>;
     await save(
       this.state,
       applyAction(this.state, action, parsed, { nowMs: atMs, actor: SUPERVISOR, policy: slaPolicy }),

@@ -121,10 +121,14 @@ describe('an operator in Temporal UI', () => {
     const customerId = customerIdOf(customer.phone, config.customerIdSecret);
     const query = `EscalationLevel >= 1 AND TicketStatus = "new" AND CustomerId = "${customerId}"`;
     const link = page.getByRole('link', { name: workflowIdOf(ticketNumber) }).first();
-    // Visibility is eventually consistent, and the escalation comes 2 s after creation: reload until listed.
-    for (let attempt = 0; attempt < 20; attempt += 1) {
-      await page.goto(`${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
-      const listed = await link.waitFor({ timeout: 2_000 }).then(
+    // Visibility is eventually consistent, and the escalation comes 2 s after creation: reload until
+    // listed. A cold UI can take tens of seconds to render (its page's load event waits on requests
+    // this closed network never answers), so each load is given time instead of being cut short.
+    for (const deadline = Date.now() + 100_000; Date.now() < deadline;) {
+      await page.goto(`${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`, {
+        waitUntil: 'commit',
+      });
+      const listed = await link.waitFor({ timeout: 15_000 }).then(
         () => true,
         () => false,
       );
@@ -132,7 +136,7 @@ describe('an operator in Temporal UI', () => {
     }
     expect(await link.isVisible()).toBe(true);
     await screenshot('filtered-by-escalation-level');
-  });
+  }, 120_000);
 
   it('opens it and reads its summary and named timers, with the customer data still encrypted', async () => {
     await page
@@ -140,7 +144,9 @@ describe('an operator in Temporal UI', () => {
       .first()
       .click();
     await page.getByText('first-response SLA 2s').first().waitFor({ timeout: 15_000 });
-    await page.getByText('recordTicketChange • record created, notification').first().waitFor();
+    // The ticket's writes are local activities: the timeline names them, the summary sits in the
+    // marker (checked in operators.test.ts through the CLI).
+    await page.getByText('recordTicketChange').first().waitFor();
     expect(await page.content()).not.toContain(customer.name);
     await screenshot('workflow-timeline-encrypted');
     await page.getByRole('tab', { name: 'User Metadata' }).click();

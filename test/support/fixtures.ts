@@ -3,7 +3,8 @@ import { loadConfig } from '../../config';
 import { parsePolicy } from '../../config/policy-file';
 import { createDataConverter } from '../../temporal/data-converter';
 import type { SlaPolicy } from '../../domain/policy';
-import { ticketIntakeSchema, type Actor, type TicketIntake } from '../../domain/ticket';
+import { ticketIntakeSchema } from '../../domain/intake';
+import type { Actor, TicketIntake } from '../../domain/ticket';
 
 export const AGENT: Actor = { id: 'agent-7', role: 'agent' };
 export const SUPERVISOR: Actor = { id: 'sup-1', role: 'supervisor' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nextDeadline } from '../../domain/clocks';
 import {
-  actionInputSchemas,
+  actionInputSchema,
   allowedActions,
   applyAction,
   applyDispatchResult,
@@ -70,7 +70,7 @@ function act<A extends ActionName>(
   actor: Actor = SUPERVISOR,
   slaPolicy: SlaPolicy = defaults,
 ) {
-  return applyAction(state, action, actionInputSchemas[action].parse(input) as ActionInput<A>, {
+  return applyAction(state, action, actionInputSchema(action).parse(input) as ActionInput<A>, {
     nowMs,
     actor,
     policy: slaPolicy,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { WORKFLOWS_PATH } from '../../worker/worker';
+import { SHARED_WORKFLOW_MODULES, WORKFLOWS_PATH } from '../../worker/worker';
 import { testDataConverter } from '../support/fixtures';
 
 /**
@@ -23,7 +23,12 @@ describe('replaying recorded ticket histories', () => {
   it.each(files)('%s replays without nondeterminism', async (file) => {
     const history = historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES, file), 'utf8')));
     await Worker.runReplayHistory(
-      { workflowsPath: WORKFLOWS_PATH, dataConverter: testDataConverter, replayName: file },
+      {
+        workflowsPath: WORKFLOWS_PATH,
+        bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES },
+        dataConverter: testDataConverter,
+        replayName: file,
+      },
       history,
     );
   });

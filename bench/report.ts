@@ -1,0 +1,128 @@
+import type { LatencySummary, RunResult } from './measure';
+
+/** The benchmark's results, and the Markdown report that states each figure beside its target. */
+export interface Resources {
+  apiRssMiB: number;
+  workerRssMiB: number;
+  apiCpuPercent: number;
+  workerCpuPercent: number;
+}
+
+export interface LatenessResult {
+  ratePerSecond: number;
+  tickets: number;
+  failedCreates: number;
+  lateness: LatencySummary;
+  missing: number;
+  duplicates: number;
+  resources: Resources;
+}
+
+export interface CreationResult {
+  http: RunResult;
+  rawStart: RunResult;
+  rawInsert: RunResult;
+  httpToRawStart: number;
+  resources: Resources;
+}
+
+export interface GrowthPoint {
+  openTickets: number;
+  createP50: number;
+  createP99: number;
+  workerRssMiB: number;
+  apiRssMiB: number;
+}
+
+export interface BenchResults {
+  machine: { cores: number; node: string };
+  options: Record<string, number | number[]>;
+  escalationLateness: LatenessResult[];
+  /** The highest rate with p99 ≤ 1 s, max ≤ 2 s and no missing or duplicate escalation. */
+  highestRateOnTarget: number;
+  historyEvents: { happyPath: number; longestUnhappyPath: number; cancelled: number };
+  creation: Record<string, CreationResult>;
+  latencyAtHalfPeak: LatencySummary & { ratePerSecond: number };
+  growth: GrowthPoint[];
+}
+
+const ms = (value: number) => `${Math.round(value)} ms`;
+const verdict = (met: boolean) => (met ? 'met' : '**missed**');
+
+export function markdown(results: BenchResults): string {
+  const { escalationLateness: lateness, creation, growth, historyEvents: history } = results;
+  const half = results.latencyAtHalfPeak;
+  const ratios = Object.values(creation).map((entry) => entry.httpToRawStart);
+  const first = growth[0];
+  const last = growth.at(-1);
+  const growthRatio = first && last ? last.createP50 / first.createP50 : Number.NaN;
+  const onTarget = lateness.find((entry) => entry.ratePerSecond === results.highestRateOnTarget);
+  const targets = [
+    [
+      'escalation lateness p99 ≤ 1 s, max ≤ 2 s, 0 missing / 0 duplicate',
+      onTarget
+        ? `p99 ${ms(onTarget.lateness.p99)}, max ${ms(onTarget.lateness.max)} at ${results.highestRateOnTarget}/s`
+        : 'no rate',
+      verdict(results.highestRateOnTarget > 0),
+    ],
+    [
+      'HTTP create ≥ 0.8 × raw `workflow.start` at the same concurrency',
+      ratios.join(' / '),
+      verdict(ratios.every((ratio) => ratio >= 0.8)),
+    ],
+    [
+      'create p99 ≤ 50 ms at half the peak rate',
+      `${ms(half.p99)} at ${half.ratePerSecond}/s`,
+      verdict(half.p99 <= 50),
+    ],
+    [
+      `create p50 at ${last?.openTickets} open ≤ 1.2 × at ${first?.openTickets} open`,
+      `${ms(last?.createP50 ?? 0)} ÷ ${ms(first?.createP50 ?? 0)} = ${growthRatio.toFixed(2)}`,
+      verdict(growthRatio <= 1.2),
+    ],
+    [
+      `worker RSS ≤ 512 MB with ${last?.openTickets} open tickets`,
+      `${last?.workerRssMiB} MiB`,
+      verdict((last?.workerRssMiB ?? Infinity) * 1.048576 <= 512),
+    ],
+    [
+      'happy-path lifecycle ≤ 150 history events',
+      `${history.happyPath} (every unhappy path on one ticket: ${history.longestUnhappyPath})`,
+      verdict(history.happyPath <= 150),
+    ],
+  ];
+  const lines = [
+    `# Aftercare benchmark (${results.machine.cores} cores, Node ${results.machine.node})`,
+    '',
+    '| target | measured | |',
+    '| --- | --- | --- |',
+    ...targets.map((row) => `| ${row.join(' | ')} |`),
+    '',
+    '| escalation rate | tickets | lateness p50 | p99 | max | missing | duplicate | API RSS / CPU | worker RSS / CPU |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...lateness.map(
+      (entry) =>
+        `| ${entry.ratePerSecond}/s | ${entry.tickets} | ${ms(entry.lateness.p50)} | ${ms(entry.lateness.p99)} | ${ms(entry.lateness.max)} | ${entry.missing} | ${entry.duplicates} | ${entry.resources.apiRssMiB} MiB / ${entry.resources.apiCpuPercent} % | ${entry.resources.workerRssMiB} MiB / ${entry.resources.workerCpuPercent} % |`,
+    ),
+    '',
+    '| concurrency | HTTP create/s | p50 | p95 | p99 | raw workflow.start/s | p50 | p99 | raw INSERT/s | HTTP ÷ raw start | API CPU | worker CPU |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...Object.entries(creation).map(
+      ([key, entry]) =>
+        `| ${key.slice(1)} | ${entry.http.throughputPerSecond.toFixed(1)} | ${ms(entry.http.p50)} | ${ms(entry.http.p95)} | ${ms(entry.http.p99)} | ${entry.rawStart.throughputPerSecond.toFixed(1)} | ${ms(entry.rawStart.p50)} | ${ms(entry.rawStart.p99)} | ${entry.rawInsert.throughputPerSecond.toFixed(0)} | ${entry.httpToRawStart} | ${entry.resources.apiCpuPercent} % | ${entry.resources.workerCpuPercent} % |`,
+    ),
+    '',
+    `Create at half the peak rate (${half.ratePerSecond}/s for 10 s): p50 ${ms(half.p50)}, p99 ${ms(half.p99)}.`,
+    '',
+    '| open tickets | create p50 | create p99 | worker RSS | API RSS |',
+    '| --- | --- | --- | --- | --- |',
+    ...growth.map(
+      (entry) =>
+        `| ${entry.openTickets} | ${ms(entry.createP50)} | ${ms(entry.createP99)} | ${entry.workerRssMiB} MiB | ${entry.apiRssMiB} MiB |`,
+    ),
+    '',
+    `History events: happy path ${history.happyPath}, every unhappy path on one ticket ${history.longestUnhappyPath}, cancellation ${history.cancelled}.`,
+    '',
+  ];
+  return lines.join('\n');
+}

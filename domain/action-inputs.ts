@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { CATEGORIES, PRIORITIES, SERVICE_TYPES } from './ticket';
+
+/**
+ * What each lifecycle action takes (SPEC section 3). Each schema is built the first time it is
+ * needed: workflow code evaluates this module once per workflow, and a ticket that only waits on its
+ * clocks should not pay for building twenty schemas.
+ */
+const score = () => z.number().int().min(1).max(5);
+const text = (max: number) => z.string().trim().min(1).max(max);
+const money = () => z.number().min(0).max(1_000_000);
+
+const part = () =>
+  z
+    .object({
+      partNumber: text(100),
+      oldPartSerial: text(100).optional(),
+      quantity: z.number().int().min(1).max(1000),
+      unitPrice: money(),
+    })
+    .strict();
+
+const builders = {
+  acknowledge: () => z.object({ note: text(2000).optional() }).strict(),
+  classify: () =>
+    z
+      .object({
+        category: z.enum(CATEGORIES).optional(),
+        priority: z.enum(PRIORITIES).optional(),
+        serviceType: z.enum(SERVICE_TYPES).optional(),
+        reason: text(2000).optional(),
+      })
+      .strict()
+      .refine((input) => input.category ?? input.priority ?? input.serviceType, {
+        message: 'name at least one of category, priority, serviceType',
+      }),
+  plan: () =>
+    z
+      .object({
+        measures: text(5000),
+        department: text(200),
+        deadline: z.iso.datetime({ offset: true }).optional(),
+        customerConfirmed: z.boolean(),
+        /** `temporary`: a critical ticket's stop-gap plan; `director`: the plan a second complaint owes. */
+        kind: z.enum(['service', 'temporary', 'director']).default('service'),
+        /** False when the plan needs no engineer (advice given, remote fix by the agent). */
+        dispatch: z.boolean().default(true),
+      })
+      .strict(),
+  assign: () => z.object({ engineerId: text(64), note: text(2000).optional() }).strict(),
+  accept: () => z.object({ note: text(2000).optional() }).strict(),
+  decline: () => z.object({ reason: text(2000) }).strict(),
+  schedule: () =>
+    z
+      .object({
+        slotStart: z.iso.datetime({ offset: true }),
+        slotEnd: z.iso.datetime({ offset: true }).optional(),
+        note: text(2000).optional(),
+      })
+      .strict()
+      .refine((input) => !input.slotEnd || Date.parse(input.slotEnd) > Date.parse(input.slotStart), {
+        message: 'slotEnd must be after slotStart',
+        path: ['slotEnd'],
+      }),
+  start: () => z.object({ mode: z.enum(['onsite', 'remote']), note: text(2000).optional() }).strict(),
+  resolve: () =>
+    z
+      .object({
+        diagnosis: text(5000),
+        rootCause: text(2000).optional(),
+        fix: text(5000),
+        parts: z.array(part()).max(50).default([]),
+        fees: z
+          .object({ labor: money().default(0), visit: money().default(0) })
+          .strict()
+          .prefault({}),
+        functionalTest: z.enum(['passed', 'failed', 'not_applicable']),
+        customerConfirmation: z
+          .object({ signatureRef: text(500) })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+  'qc-review': () =>
+    z.object({ score: z.number().int().min(0).max(100), comment: text(2000).optional() }).strict(),
+  callback: () =>
+    z
+      .object({
+        channel: z.enum(['phone', 'sms', 'email', 'wechat', 'app']),
+        scores: z
+          .object({
+            responsiveness: score(),
+            professionalism: score(),
+            attitude: score(),
+            resolution: score(),
+            overall: score(),
+            recommend: score(),
+          })
+          .strict(),
+        satisfaction: z.enum(['satisfied', 'average', 'dissatisfied']).optional(),
+        comment: z.string().trim().max(2000).optional(),
+      })
+      .strict(),
+  'follow-up': () =>
+    z
+      .object({
+        contactMade: z.boolean(),
+        cause: text(2000),
+        improvementPlan: text(5000),
+      })
+      .strict(),
+  approve: () => z.object({ note: text(2000).optional() }).strict(),
+  hold: () => z.object({ reason: text(2000) }).strict(),
+  resume: () => z.object({ note: text(2000).optional() }).strict(),
+  reopen: () => z.object({ reason: text(2000) }).strict(),
+  cancel: () => z.object({ reason: text(2000) }).strict(),
+  close: () =>
+    z
+      .object({
+        reason: z.enum(['customer_satisfied', 'customer_unreachable']),
+        note: text(2000).optional(),
+      })
+      .strict(),
+  'escalation-ack': () =>
+    z.object({ escalationId: text(200).optional(), note: text(2000).optional() }).strict(),
+  note: () => z.object({ text: text(5000) }).strict(),
+} as const;
+
+export type ActionName = keyof typeof builders;
+type SchemaOf<A extends ActionName> = ReturnType<(typeof builders)[A]>;
+export type ActionInput<A extends ActionName> = z.infer<SchemaOf<A>>;
+/** What a caller sends: defaults (a plan's `kind`, a service record's fees) may be left out. */
+export type ActionPayload<A extends ActionName> = z.input<SchemaOf<A>>;
+export const ACTION_NAMES = Object.keys(builders) as ActionName[];
+
+const built = new Map<ActionName, SchemaOf<ActionName>>();
+
+/** The action's input schema, built the first time it is asked for. */
+export function actionInputSchema<A extends ActionName>(action: A): SchemaOf<A> {
+  const schema = built.get(action) ?? builders[action]();
+  built.set(action, schema);
+  return schema as SchemaOf<A>;
+}
