@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gte, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { TicketScope } from '../domain/access';
 import { isSlaBreached, nextDeadline } from '../domain/clocks';
 import { holdsEngineer } from '../domain/lifecycle';
@@ -42,6 +42,13 @@ function ticketRow(state: TicketState) {
   };
 }
 
+/** An upsert's update takes the proposed row (`excluded`), so the state is sent and encoded once. */
+const UPDATE_FROM_EXCLUDED = Object.fromEntries(
+  Object.entries(getTableColumns(tickets))
+    .filter(([key]) => key !== 'number')
+    .map(([key, column]) => [key, sql.raw(`excluded."${column.name}"`)]),
+);
+
 /**
  * Writes a ticket's new state and what the change recorded, in one transaction. Every write is keyed
  * deterministically (ticket number + version, event sequence, escalation id, notification key), so a
@@ -60,15 +67,13 @@ export async function saveTicketChange(
   change: TicketChange,
 ): Promise<string[]> {
   return db.transaction(async (tx) => {
-    const row = ticketRow(state);
-    const { number, ...updatable } = row;
     const [written, subscriptions] = await Promise.all([
       tx
         .insert(tickets)
-        .values(row)
+        .values(ticketRow(state))
         .onConflictDoUpdate({
           target: tickets.number,
-          set: updatable,
+          set: UPDATE_FROM_EXCLUDED,
           setWhere: sql`${tickets.version} < excluded.version`,
         })
         .returning({ number: tickets.number }),
