@@ -55,12 +55,26 @@ const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 
+/**
+ * Waits until the worker has caught up with what earlier phases left it (its CPU below 10 % of a core
+ * over a second), so one phase's backlog is not timed as the next phase's latency. At most 2 minutes.
+ */
+async function settle(worker: Role): Promise<void> {
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
+    const before = cpuSeconds(worker.pid);
+    await sleep(1000);
+    if (cpuSeconds(worker.pid) - before < 0.1) return;
+  }
+  say('the worker was still busy after 2 minutes; measuring anyway');
+}
+
 /** Runs a phase and reads the API's and the worker's memory and CPU share across it. */
 async function measured<T>(
   api: Role,
   worker: Role,
   phase: () => Promise<T>,
 ): Promise<{ result: T; resources: Resources }> {
+  await settle(worker);
   const begin = { at: performance.now(), api: cpuSeconds(api.pid), worker: cpuSeconds(worker.pid) };
   const result = await phase();
   const seconds = (performance.now() - begin.at) / 1000;
@@ -188,6 +202,7 @@ async function runPhases(services: BenchServices): Promise<void> {
     const { result: http, resources } = await measured(api, worker, () =>
       runConcurrently(REQUESTS, concurrency, async () => void (await createTicket(api))),
     );
+    await settle(worker);
     const rawStart = await runConcurrently(REQUESTS, concurrency, async (index) => {
       await temporal.workflow.start<typeof ticketWorkflow>('ticketWorkflow', {
         workflowId: `bench-raw-${process.pid}-${concurrency}-${index}`,
@@ -201,6 +216,7 @@ async function runPhases(services: BenchServices): Promise<void> {
         ],
       });
     });
+    await settle(worker);
     const rawInsert = await runConcurrently(REQUESTS, concurrency, async (index) => {
       await database.db.execute(
         sql`insert into bench_probe (id, payload) values (${`${process.pid}-${concurrency}-${index}`}, ${JSON.stringify(sampleTicket)}::jsonb)`,
@@ -216,12 +232,11 @@ async function runPhases(services: BenchServices): Promise<void> {
     say(
       `create c=${concurrency}: HTTP ${round(http.throughputPerSecond)}/s p50 ${round(http.p50)} p99 ${round(http.p99)} ms | raw start ${round(rawStart.throughputPerSecond)}/s p50 ${round(rawStart.p50)} p99 ${round(rawStart.p99)} ms | raw insert ${round(rawInsert.throughputPerSecond)}/s | HTTP ÷ raw start ${round(http.throughputPerSecond / rawStart.throughputPerSecond, 2)}`,
     );
-    // Let the worker finish the tickets this round started before the next one is timed.
-    await sleep(3000);
   }
   const peak = Math.max(...Object.values(creation).map((entry) => entry.http.throughputPerSecond));
   const halfPeak = Math.max(1, Math.floor(peak / 2));
   const steady: number[] = [];
+  await settle(worker);
   const steadyStart = performance.now();
   const steadyCalls: Promise<void>[] = [];
   for (let index = 0; index < halfPeak * 10; index += 1) {
@@ -244,7 +259,7 @@ async function runPhases(services: BenchServices): Promise<void> {
     );
     const missing = level - (row?.open ?? 0);
     if (missing > 0) await runConcurrently(missing, 16, async () => void (await createTicket(api)));
-    await sleep(3000);
+    await settle(worker);
     const probe = await runConcurrently(200, 4, async () => void (await createTicket(api)));
     const point = {
       openTickets: level,

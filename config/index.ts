@@ -262,11 +262,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
 }
 
 /**
- * Worker sizing. Defaults for one worker process of ~1 GiB. Each cached ticket costs about 2.5 MiB
- * (measured: worker RSS 557 MiB with 20 cached, 1,316 MiB with 300); a ticket sleeps on its timers
- * for hours, so a small cache only costs a short replay when a timer fires: 100 cached keep memory
- * near 650 MiB while most Updates still hit a warm cache; 40 concurrent
- * workflow tasks and 50 activities keep PostgreSQL's pool (10 connections) busy without queueing
+ * Worker sizing. Defaults for one worker process of ~0.5 GiB. Each cached workflow costs about
+ * 2 MiB (measured by `npm run bench`: worker RSS ~300 MiB idle, ~500 MiB with 100 cached and 10,000
+ * open tickets); a ticket sleeps on its timers for hours, so a small cache only costs a short replay
+ * when a timer fires, while most Updates still hit a warm cache; 40 concurrent
+ * workflow tasks and 50 (local) activities keep PostgreSQL's pool (10 connections) busy without queueing
  * inside the process; 20 s of grace lets in-flight activities (30 s timeouts, mostly < 100 ms) finish
  * before a rolling restart's SIGKILL.
  */

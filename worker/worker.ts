@@ -36,6 +36,8 @@ function tuningOptions(tuning: Partial<WorkerTuning> = {}) {
     maxCachedWorkflows: tuning.maxCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
     maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
+    // The ticket's writes and the deliveries are local activities: the same bound applies to them.
+    maxConcurrentLocalActivityExecutions: tuning.maxConcurrentActivityTaskExecutions,
     shutdownGraceTime:
       tuning.shutdownGraceSeconds === undefined ? undefined : tuning.shutdownGraceSeconds * 1000,
   };
