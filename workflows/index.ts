@@ -76,7 +76,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
    */
   const io = new Mutex();
 
-  /** Writes the change; the activity also starts the delivery workflow of what the change queued. */
+  /** Writes the change; the activity also starts a delivery workflow for each delivery it queued. */
   function persist(ticket: TicketState, change: TicketChange): Promise<void> {
     return io.runExclusive(async () => {
       setCurrentDetails(describe(state));
