@@ -130,8 +130,7 @@ async function escalationLateness(
 async function main(): Promise<void> {
   say('building what the image runs (npm run build)');
   execFileSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, stdio: 'ignore' });
-  if (options.profile) process.env.BENCH_PROFILE_DIR = path.resolve(options.profile);
-  const services = await startServices('built');
+  const services = await startServices('built', options.profile && path.resolve(options.profile));
   const limit = setTimeout(
     () => {
       say(`stopped: the run exceeded --max-minutes ${options['max-minutes']}`);

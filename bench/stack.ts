@@ -18,13 +18,18 @@ export const BENCH_KEY = 'bench-admin-key-000001';
 export interface BenchServices {
   /** `built`: the roles run the compiled code and workflow bundle of `npm run build`, as in the image. */
   readonly code: 'built' | 'source';
+  /** Where each role writes a V8 CPU profile when it stops (`npm run bench -- --profile <dir>`). */
+  readonly profileDir?: string;
   readonly databaseUrl: string;
   readonly temporalAddress: string;
   readonly taskQueue: string;
   readonly stop: () => Promise<void>;
 }
 
-export async function startServices(code: BenchServices['code']): Promise<BenchServices> {
+export async function startServices(
+  code: BenchServices['code'],
+  profileDir?: string,
+): Promise<BenchServices> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'aftercare-bench-'));
   chmodSync(scratch, 0o755);
   const stops: (() => Promise<void>)[] = [];
@@ -46,6 +51,7 @@ export async function startServices(code: BenchServices['code']): Promise<BenchS
   await applyMigrations(databaseUrl);
   return {
     code,
+    profileDir,
     databaseUrl,
     temporalAddress,
     taskQueue: `bench-${process.pid}`,
@@ -69,14 +75,12 @@ export interface Role {
 
 /** Starts a role; it is ready when `readyLine` appears in its output, or when `probe` says so. */
 function spawnRole(
-  code: BenchServices['code'],
+  { code, profileDir }: Pick<BenchServices, 'code' | 'profileDir'>,
   entry: string,
   env: NodeJS.ProcessEnv,
   readyLine: string,
   probe?: () => Promise<boolean>,
 ): Promise<Role> {
-  // `npm run bench -- --profile <dir>`: each role writes a V8 CPU profile there when it stops.
-  const profileDir = process.env.BENCH_PROFILE_DIR;
   const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const program =
     code === 'built'
@@ -131,7 +135,7 @@ function spawnRole(
 
 export function startWorker(services: BenchServices): Promise<Role> {
   return spawnRole(
-    services.code,
+    services,
     'worker/main',
     {
       DATABASE_URL: services.databaseUrl,
@@ -165,7 +169,7 @@ export async function startApi(
   const url = `http://127.0.0.1:${listenOn}`;
   // Request logs stay off (warn) so the measurement is of the API, not of its logging.
   const role = await spawnRole(
-    services.code,
+    services,
     'api/main',
     {
       DATABASE_URL: services.databaseUrl,
