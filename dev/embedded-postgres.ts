@@ -78,6 +78,13 @@ export async function startEmbeddedPostgres(options: {
   port: number;
   onLog?: (line: string) => void;
 }): Promise<RunningPostgres> {
+  // The binaries live in node_modules; the postgres user must reach them, and they cannot be moved.
+  const binaries = path.join(__dirname, '..', 'node_modules');
+  if (runningAsRoot() && !traversableByOthers(binaries)) {
+    throw new Error(
+      `embedded PostgreSQL runs as the postgres user, which cannot reach ${binaries}: put the project under folders others may enter (e.g. chmod o+x on the blocking folder; not /root or a mode-700 mktemp folder)`,
+    );
+  }
   const dataDir = postgresDataDir(options.dataDir);
   mkdirSync(path.dirname(dataDir), { recursive: true, mode: 0o755 });
   const output: string[] = [];
