@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../config';
 import { connectDatabase, type Database } from '../db/client';
@@ -14,7 +15,7 @@ import { createDataConverter } from '../temporal/data-converter';
 import { runLifecycles } from '../test/histories/lifecycles';
 import type { ticketWorkflow } from '../workflows';
 import { createTicket, INTAKE } from './http';
-import { cpuSeconds, rssMiB, runConcurrently, summarize } from './measure';
+import { cpuSeconds, rssMiB, runConcurrently, summarize, type RunResult } from './measure';
 import {
   markdown,
   type BenchResults,
@@ -56,16 +57,35 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 
 /**
- * Waits until the worker has caught up with what earlier phases left it (its CPU below 10 % of a core
- * over a second), so one phase's backlog is not timed as the next phase's latency. At most 2 minutes.
+ * When the worker went idle: the start of the first second in which it used under 10 % of a core,
+ * sampled every 250 ms. At most 2 minutes (then the time it gave up).
  */
-async function settle(worker: Role): Promise<void> {
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
-    const before = cpuSeconds(worker.pid);
-    await sleep(1000);
-    if (cpuSeconds(worker.pid) - before < 0.1) return;
+async function idleSince(worker: Role): Promise<number> {
+  const samples: { at: number; cpu: number }[] = [];
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(250)) {
+    samples.push({ at: performance.now(), cpu: cpuSeconds(worker.pid) });
+    const windowStart = samples.at(-5);
+    const now = samples.at(-1);
+    if (windowStart && now && now.cpu - windowStart.cpu < 0.1) return windowStart.at;
   }
   say('the worker was still busy after 2 minutes; measuring anyway');
+  return performance.now();
+}
+
+/** Waits until the worker has caught up, so one phase's backlog is not timed as the next phase's latency. */
+async function settle(worker: Role): Promise<void> {
+  await idleSince(worker);
+}
+
+/**
+ * A creation round's rate counted until the worker has opened every ticket of it (run its first
+ * workflow task and written the opening), not only until the last call was answered: a start is
+ * answered before its workflow has run, so an answered rate the worker cannot keep up with is a
+ * backlog, not throughput.
+ */
+async function openedPerSecond(worker: Role, startedAt: number, run: RunResult): Promise<number> {
+  const idleAt = await idleSince(worker);
+  return round(run.count / ((idleAt - startedAt) / 1000));
 }
 
 /** Runs a phase and reads the API's and the worker's memory and CPU share across it. */
@@ -128,6 +148,8 @@ async function escalationLateness(
 }
 
 async function main(): Promise<void> {
+  // The history phase runs a worker in this process: its per-activity INFO lines would bury the table.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   say('building what the image runs (npm run build)');
   execFileSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, stdio: 'ignore' });
   const services = await startServices('built', options.profile && path.resolve(options.profile));
@@ -198,10 +220,13 @@ async function runPhases(services: BenchServices): Promise<void> {
   });
   const creation: Record<string, CreationResult> = {};
   for (const concurrency of CONCURRENCY) {
-    const { result: http, resources } = await measured(api, worker, () =>
-      runConcurrently(REQUESTS, concurrency, async () => void (await createTicket(api))),
-    );
-    await settle(worker);
+    let startedAt = 0;
+    const { result: http, resources } = await measured(api, worker, () => {
+      startedAt = performance.now();
+      return runConcurrently(REQUESTS, concurrency, async () => void (await createTicket(api)));
+    });
+    const httpOpened = await openedPerSecond(worker, startedAt, http);
+    startedAt = performance.now();
     const rawStart = await runConcurrently(REQUESTS, concurrency, async (index) => {
       await temporal.workflow.start<typeof ticketWorkflow>('ticketWorkflow', {
         workflowId: `bench-raw-${process.pid}-${concurrency}-${index}`,
@@ -215,7 +240,7 @@ async function runPhases(services: BenchServices): Promise<void> {
         ],
       });
     });
-    await settle(worker);
+    const rawStartOpened = await openedPerSecond(worker, startedAt, rawStart);
     const rawInsert = await runConcurrently(REQUESTS, concurrency, async (index) => {
       await database.db.execute(
         sql`insert into bench_probe (id, payload) values (${`${process.pid}-${concurrency}-${index}`}, ${JSON.stringify(sampleTicket)}::jsonb)`,
@@ -226,10 +251,15 @@ async function runPhases(services: BenchServices): Promise<void> {
       rawStart,
       rawInsert,
       httpToRawStart: round(http.throughputPerSecond / rawStart.throughputPerSecond, 2),
+      opened: {
+        httpPerSecond: httpOpened,
+        rawStartPerSecond: rawStartOpened,
+        httpToRawStart: round(httpOpened / rawStartOpened, 2),
+      },
       resources,
     };
     say(
-      `create c=${concurrency}: HTTP ${round(http.throughputPerSecond)}/s p50 ${round(http.p50)} p99 ${round(http.p99)} ms | raw start ${round(rawStart.throughputPerSecond)}/s p50 ${round(rawStart.p50)} p99 ${round(rawStart.p99)} ms | raw insert ${round(rawInsert.throughputPerSecond)}/s | HTTP ÷ raw start ${round(http.throughputPerSecond / rawStart.throughputPerSecond, 2)}`,
+      `create c=${concurrency}: HTTP ${round(http.throughputPerSecond)}/s p50 ${round(http.p50)} p99 ${round(http.p99)} ms | raw start ${round(rawStart.throughputPerSecond)}/s p50 ${round(rawStart.p50)} p99 ${round(rawStart.p99)} ms | raw insert ${round(rawInsert.throughputPerSecond)}/s | HTTP ÷ raw start ${round(http.throughputPerSecond / rawStart.throughputPerSecond, 2)} | until opened by the worker: HTTP ${httpOpened}/s, raw start ${rawStartOpened}/s`,
     );
   }
   const peak = Math.max(...Object.values(creation).map((entry) => entry.http.throughputPerSecond));

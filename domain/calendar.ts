@@ -61,20 +61,77 @@ export function addBusinessTime(
   return addBusinessMs(startMs, Math.round(minutes * 60_000), calendar);
 }
 
+/** A local day's working intervals as instants, and the instant the next local day starts. */
+interface WorkingDay {
+  readonly startMs: number;
+  readonly intervals: readonly (readonly [number, number])[];
+  readonly nextDayStartMs: number;
+}
+
+interface DayCache {
+  readonly days: Map<number, WorkingDay>;
+  /** The day the last walk started in: most calls start where the previous one did. */
+  recent?: WorkingDay;
+}
+
+/**
+ * Each local day is worked out with luxon once per calendar, then read from here: a deadline days
+ * ahead otherwise costs a dozen time-zone conversions, and clocks are recomputed on every change of
+ * every ticket. The cache only remembers answers of pure functions, so workflow code gets the same
+ * results with or without it (replay-safe). Keyed by the calendar object (a workflow's policy
+ * snapshot, the API's policy), so it goes when the calendar does; bounded per calendar.
+ */
+const dayCaches = new WeakMap<BusinessCalendar, DayCache>();
+const CACHED_DAYS_PER_CALENDAR = 1_000;
+
+function dayCacheOf(calendar: BusinessCalendar): DayCache {
+  let cache = dayCaches.get(calendar);
+  if (!cache) {
+    cache = { days: new Map() };
+    dayCaches.set(calendar, cache);
+  }
+  return cache;
+}
+
+function workingDayStarting(dayStartMs: number, calendar: BusinessCalendar, cache: DayCache): WorkingDay {
+  const cached = cache.days.get(dayStartMs);
+  if (cached) return cached;
+  const day = DateTime.fromMillis(dayStartMs, { zone: calendar.timeZone });
+  const workingDay: WorkingDay = {
+    startMs: dayStartMs,
+    intervals: isWorkingDay(day, calendar)
+      ? calendar.workingHours.map(([from, to]) => [instantOn(day, from), instantOn(day, to)] as const)
+      : [],
+    nextDayStartMs: day.plus({ days: 1 }).startOf('day').toMillis(),
+  };
+  if (cache.days.size >= CACHED_DAYS_PER_CALENDAR) cache.days.clear();
+  cache.days.set(dayStartMs, workingDay);
+  return workingDay;
+}
+
+/** The local day an instant falls on. */
+function workingDayOf(ms: number, calendar: BusinessCalendar, cache: DayCache): WorkingDay {
+  const { recent } = cache;
+  if (recent && recent.startMs <= ms && ms < recent.nextDayStartMs) return recent;
+  const dayStartMs = DateTime.fromMillis(ms, { zone: calendar.timeZone }).startOf('day').toMillis();
+  cache.recent = workingDayStarting(dayStartMs, calendar, cache);
+  return cache.recent;
+}
+
 /** Visits the working intervals from `startMs` on, clipped to start there, until `visit` says stop. */
 function forEachWorkingInterval(
   startMs: number,
   calendar: BusinessCalendar,
   visit: (fromMs: number, toMs: number) => boolean,
 ): void {
-  let day = DateTime.fromMillis(startMs, { zone: calendar.timeZone }).startOf('day');
-  for (let searched = 0; searched < SEARCH_LIMIT_DAYS; searched += 1, day = day.plus({ days: 1 })) {
-    if (!isWorkingDay(day, calendar)) continue;
-    for (const [from, to] of calendar.workingHours) {
-      const intervalStart = Math.max(instantOn(day, from), startMs);
-      const intervalEnd = instantOn(day, to);
-      if (intervalStart < intervalEnd && visit(intervalStart, intervalEnd)) return;
+  const cache = dayCacheOf(calendar);
+  let day = workingDayOf(startMs, calendar, cache);
+  for (let searched = 0; searched < SEARCH_LIMIT_DAYS; searched += 1) {
+    for (const [from, to] of day.intervals) {
+      const intervalStart = Math.max(from, startMs);
+      if (intervalStart < to && visit(intervalStart, to)) return;
     }
+    day = workingDayStarting(day.nextDayStartMs, calendar, cache);
   }
   throw new Error(`the business calendar has no working time within ${SEARCH_LIMIT_DAYS} days`);
 }
