@@ -15,7 +15,7 @@ import { createDataConverter } from '../temporal/data-converter';
 import { runLifecycles } from '../test/histories/lifecycles';
 import type { ticketWorkflow } from '../workflows';
 import { createTicket, INTAKE } from './http';
-import { cpuSeconds, rssMiB, runConcurrently, summarize, type RunResult } from './measure';
+import { cpuSeconds, machineCpuSeconds, rssMiB, runConcurrently, summarize, type RunResult } from './measure';
 import {
   markdown,
   type BenchResults,
@@ -95,7 +95,12 @@ async function measured<T>(
   phase: () => Promise<T>,
 ): Promise<{ result: T; resources: Resources }> {
   await settle(worker);
-  const begin = { at: performance.now(), api: cpuSeconds(api.pid), worker: cpuSeconds(worker.pid) };
+  const begin = {
+    at: performance.now(),
+    api: cpuSeconds(api.pid),
+    worker: cpuSeconds(worker.pid),
+    machine: machineCpuSeconds(),
+  };
   const result = await phase();
   const seconds = (performance.now() - begin.at) / 1000;
   return {
@@ -105,6 +110,7 @@ async function measured<T>(
       workerRssMiB: round(rssMiB(worker.pid)),
       apiCpuPercent: round(((cpuSeconds(api.pid) - begin.api) / seconds) * 100),
       workerCpuPercent: round(((cpuSeconds(worker.pid) - begin.worker) / seconds) * 100),
+      machineCpuPercent: round(((machineCpuSeconds() - begin.machine) / seconds) * 100),
     },
   };
 }
@@ -184,7 +190,7 @@ async function runPhases(services: BenchServices): Promise<void> {
     const result = await escalationLateness(api, worker, database.db, rate);
     lateness.push(result);
     say(
-      `lateness @ ${rate}/s: p50 ${round(result.lateness.p50)} ms, p99 ${round(result.lateness.p99)} ms, max ${round(result.lateness.max)} ms, missing ${result.missing}, duplicates ${result.duplicates}, failed creates ${result.failedCreates} | worker CPU ${result.resources.workerCpuPercent} %, API CPU ${result.resources.apiCpuPercent} %`,
+      `lateness @ ${rate}/s: p50 ${round(result.lateness.p50)} ms, p99 ${round(result.lateness.p99)} ms, max ${round(result.lateness.max)} ms, missing ${result.missing}, duplicates ${result.duplicates}, failed creates ${result.failedCreates} | worker CPU ${result.resources.workerCpuPercent} %, API CPU ${result.resources.apiCpuPercent} %, machine ${result.resources.machineCpuPercent} % of ${cpus().length * 100} %`,
     );
     if (result.lateness.p99 > 1000 || result.missing > 0) break;
   }
@@ -226,18 +232,23 @@ async function runPhases(services: BenchServices): Promise<void> {
       return runConcurrently(REQUESTS, concurrency, async () => void (await createTicket(api)));
     });
     const httpOpened = await openedPerSecond(worker, startedAt, http);
-    startedAt = performance.now();
-    const rawStart = await runConcurrently(REQUESTS, concurrency, async (index) => {
-      await temporal.workflow.start<typeof ticketWorkflow>('ticketWorkflow', {
-        workflowId: `bench-raw-${process.pid}-${concurrency}-${index}`,
-        // The same task queue, so the worker does the same work after a raw start as after an HTTP one.
-        taskQueue: services.taskQueue,
-        args: [
-          {
-            ticket: { ...sampleTicket, number: `WO20000101-${concurrency}${String(index).padStart(5, '0')}` },
-            policy: config.policy,
-          },
-        ],
+    const { result: rawStart, resources: rawStartResources } = await measured(api, worker, () => {
+      startedAt = performance.now();
+      return runConcurrently(REQUESTS, concurrency, async (index) => {
+        await temporal.workflow.start<typeof ticketWorkflow>('ticketWorkflow', {
+          workflowId: `bench-raw-${process.pid}-${concurrency}-${index}`,
+          // The same task queue, so the worker does the same work after a raw start as after an HTTP one.
+          taskQueue: services.taskQueue,
+          args: [
+            {
+              ticket: {
+                ...sampleTicket,
+                number: `WO20000101-${concurrency}${String(index).padStart(5, '0')}`,
+              },
+              policy: config.policy,
+            },
+          ],
+        });
       });
     });
     const rawStartOpened = await openedPerSecond(worker, startedAt, rawStart);
@@ -257,9 +268,10 @@ async function runPhases(services: BenchServices): Promise<void> {
         httpToRawStart: round(httpOpened / rawStartOpened, 2),
       },
       resources,
+      rawStartResources,
     };
     say(
-      `create c=${concurrency}: HTTP ${round(http.throughputPerSecond)}/s p50 ${round(http.p50)} p99 ${round(http.p99)} ms | raw start ${round(rawStart.throughputPerSecond)}/s p50 ${round(rawStart.p50)} p99 ${round(rawStart.p99)} ms | raw insert ${round(rawInsert.throughputPerSecond)}/s | HTTP ÷ raw start ${round(http.throughputPerSecond / rawStart.throughputPerSecond, 2)} | until opened by the worker: HTTP ${httpOpened}/s, raw start ${rawStartOpened}/s`,
+      `create c=${concurrency}: HTTP ${round(http.throughputPerSecond)}/s p50 ${round(http.p50)} p99 ${round(http.p99)} ms | raw start ${round(rawStart.throughputPerSecond)}/s p50 ${round(rawStart.p50)} p99 ${round(rawStart.p99)} ms | raw insert ${round(rawInsert.throughputPerSecond)}/s | HTTP ÷ raw start ${round(http.throughputPerSecond / rawStart.throughputPerSecond, 2)} | until opened by the worker: HTTP ${httpOpened}/s, raw start ${rawStartOpened}/s | machine CPU ${resources.machineCpuPercent} % (HTTP), ${rawStartResources.machineCpuPercent} % (raw start)`,
     );
   }
   const peak = Math.max(...Object.values(creation).map((entry) => entry.http.throughputPerSecond));

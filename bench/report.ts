@@ -6,6 +6,8 @@ export interface Resources {
   workerRssMiB: number;
   apiCpuPercent: number;
   workerCpuPercent: number;
+  /** Every process on the machine (PostgreSQL, the Temporal server, this benchmark too), of all cores. */
+  machineCpuPercent: number;
 }
 
 export interface LatenessResult {
@@ -26,6 +28,7 @@ export interface CreationResult {
   /** The same rounds counted until the worker had opened every ticket (see `openedPerSecond`). */
   opened: { httpPerSecond: number; rawStartPerSecond: number; httpToRawStart: number };
   resources: Resources;
+  rawStartResources: Resources;
 }
 
 export interface GrowthPoint {
@@ -100,27 +103,29 @@ export function markdown(results: BenchResults): string {
     '| --- | --- | --- |',
     ...targets.map((row) => `| ${row.join(' | ')} |`),
     '',
-    '| escalation rate | tickets | lateness p50 | p99 | max | missing | duplicate | API RSS / CPU | worker RSS / CPU |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| escalation rate | tickets | lateness p50 | p99 | max | missing | duplicate | API RSS / CPU | worker RSS / CPU | machine CPU |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...lateness.map(
       (entry) =>
-        `| ${entry.ratePerSecond}/s | ${entry.tickets} | ${ms(entry.lateness.p50)} | ${ms(entry.lateness.p99)} | ${ms(entry.lateness.max)} | ${entry.missing} | ${entry.duplicates} | ${entry.resources.apiRssMiB} MiB / ${entry.resources.apiCpuPercent} % | ${entry.resources.workerRssMiB} MiB / ${entry.resources.workerCpuPercent} % |`,
+        `| ${entry.ratePerSecond}/s | ${entry.tickets} | ${ms(entry.lateness.p50)} | ${ms(entry.lateness.p99)} | ${ms(entry.lateness.max)} | ${entry.missing} | ${entry.duplicates} | ${entry.resources.apiRssMiB} MiB / ${entry.resources.apiCpuPercent} % | ${entry.resources.workerRssMiB} MiB / ${entry.resources.workerCpuPercent} % | ${entry.resources.machineCpuPercent} % |`,
     ),
     '',
-    '| concurrency | HTTP create/s | p50 | p95 | p99 | raw workflow.start/s | p50 | p99 | raw INSERT/s | HTTP ÷ raw start | API CPU | worker CPU |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| concurrency | HTTP create/s | p50 | p95 | p99 | raw workflow.start/s | p50 | p99 | raw INSERT/s | HTTP ÷ raw start | API CPU | worker CPU | machine CPU |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...Object.entries(creation).map(
       ([key, entry]) =>
-        `| ${key.slice(1)} | ${entry.http.throughputPerSecond.toFixed(1)} | ${ms(entry.http.p50)} | ${ms(entry.http.p95)} | ${ms(entry.http.p99)} | ${entry.rawStart.throughputPerSecond.toFixed(1)} | ${ms(entry.rawStart.p50)} | ${ms(entry.rawStart.p99)} | ${entry.rawInsert.throughputPerSecond.toFixed(0)} | ${entry.httpToRawStart} | ${entry.resources.apiCpuPercent} % | ${entry.resources.workerCpuPercent} % |`,
+        `| ${key.slice(1)} | ${entry.http.throughputPerSecond.toFixed(1)} | ${ms(entry.http.p50)} | ${ms(entry.http.p95)} | ${ms(entry.http.p99)} | ${entry.rawStart.throughputPerSecond.toFixed(1)} | ${ms(entry.rawStart.p50)} | ${ms(entry.rawStart.p99)} | ${entry.rawInsert.throughputPerSecond.toFixed(0)} | ${entry.httpToRawStart} | ${entry.resources.apiCpuPercent} % | ${entry.resources.workerCpuPercent} % | ${entry.resources.machineCpuPercent} % |`,
     ),
+    '',
+    `CPU percentages are of one core; the machine has ${results.machine.cores}.`,
     '',
     'Counted until the worker had opened every ticket of the round (a start is answered before its workflow runs):',
     '',
-    '| concurrency | HTTP create/s | raw workflow.start/s | HTTP ÷ raw start |',
-    '| --- | --- | --- | --- |',
+    '| concurrency | HTTP create/s | raw workflow.start/s | HTTP ÷ raw start | machine CPU during raw starts | worker CPU |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...Object.entries(creation).map(
       ([key, entry]) =>
-        `| ${key.slice(1)} | ${entry.opened.httpPerSecond} | ${entry.opened.rawStartPerSecond} | ${entry.opened.httpToRawStart} |`,
+        `| ${key.slice(1)} | ${entry.opened.httpPerSecond} | ${entry.opened.rawStartPerSecond} | ${entry.opened.httpToRawStart} | ${entry.rawStartResources.machineCpuPercent} % | ${entry.rawStartResources.workerCpuPercent} % |`,
     ),
     '',
     `Create at half the peak rate (${half.ratePerSecond}/s for 10 s): p50 ${ms(half.p50)}, p99 ${ms(half.p99)}.`,
