@@ -60,6 +60,16 @@ describe('business calendar', () => {
     );
   });
 
+  it('keeps calendars apart: a day remembered for one calendar is not used for another', () => {
+    const start = at('2026-09-30T17:00:00+08:00');
+    const noHolidays: BusinessCalendar = { ...shanghai, holidays: [] };
+    // Oct 1 worked under one calendar, a holiday under the other, asked in turn on the same days.
+    expect(iso(addBusinessTime(start, 2, 'bh', noHolidays))).toBe('2026-10-01T02:00:00.000Z');
+    expect(iso(addBusinessTime(start, 2, 'bh', shanghai))).toBe('2026-10-05T02:00:00.000Z');
+    expect(iso(addBusinessTime(start, 2, 'bh', noHolidays))).toBe('2026-10-01T02:00:00.000Z');
+    expect(businessMsBetween(start, at('2026-10-05T10:00:00+08:00'), shanghai)).toBe(2 * 3_600_000);
+  });
+
   it('ends exactly at closing time when the work fills the day', () => {
     expect(iso(addBusinessTime(at('2026-11-23T09:00:00+08:00'), 8, 'bh', shanghai))).toBe(
       '2026-11-23T10:00:00.000Z',
