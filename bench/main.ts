@@ -304,16 +304,32 @@ async function runPhases(services: BenchServices): Promise<void> {
     // one is open and waiting on its timers, so it measures open tickets, not a backlog.
     await settle(worker, 15 * 60_000);
     const probe = await runConcurrently(200, 4, async () => void (await createTicket(api)));
+    await settle(worker);
+    // The same probe as raw starts: how much of a rise is the Temporal server's own.
+    const rawProbe = await runConcurrently(200, 4, async (index) => {
+      await temporal.workflow.start<typeof ticketWorkflow>('ticketWorkflow', {
+        workflowId: `bench-raw-${process.pid}-growth-${level}-${index}`,
+        taskQueue: services.taskQueue,
+        args: [
+          {
+            ticket: { ...sampleTicket, number: `WO20000102-${level}${String(index).padStart(3, '0')}` },
+            policy: config.policy,
+          },
+        ],
+      });
+    });
     const point = {
       openTickets: level,
       createP50: round(probe.p50),
       createP99: round(probe.p99),
+      rawStartP50: round(rawProbe.p50),
+      rawStartP99: round(rawProbe.p99),
       workerRssMiB: round(rssMiB(worker.pid)),
       apiRssMiB: round(rssMiB(api.pid)),
     };
     growth.push(point);
     say(
-      `growth @ ${level} open: create p50 ${point.createP50} ms, p99 ${point.createP99} ms, worker RSS ${point.workerRssMiB} MiB, API RSS ${point.apiRssMiB} MiB`,
+      `growth @ ${level} open: create p50 ${point.createP50} ms, p99 ${point.createP99} ms, raw start p50 ${point.rawStartP50} ms, p99 ${point.rawStartP99} ms, worker RSS ${point.workerRssMiB} MiB, API RSS ${point.apiRssMiB} MiB`,
     );
   }
 

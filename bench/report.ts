@@ -35,6 +35,9 @@ export interface GrowthPoint {
   openTickets: number;
   createP50: number;
   createP99: number;
+  /** The same probe as raw `workflow.start` calls. */
+  rawStartP50: number;
+  rawStartP99: number;
   workerRssMiB: number;
   apiRssMiB: number;
 }
@@ -130,11 +133,11 @@ export function markdown(results: BenchResults): string {
     '',
     `Create at half the peak rate (${half.ratePerSecond}/s for 10 s): p50 ${ms(half.p50)}, p99 ${ms(half.p99)}.`,
     '',
-    '| open tickets | create p50 | create p99 | worker RSS | API RSS |',
-    '| --- | --- | --- | --- | --- |',
+    '| open tickets | create p50 | create p99 | raw start p50 | raw start p99 | worker RSS | API RSS |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...growth.map(
       (entry) =>
-        `| ${entry.openTickets} | ${ms(entry.createP50)} | ${ms(entry.createP99)} | ${entry.workerRssMiB} MiB | ${entry.apiRssMiB} MiB |`,
+        `| ${entry.openTickets} | ${ms(entry.createP50)} | ${ms(entry.createP99)} | ${ms(entry.rawStartP50)} | ${ms(entry.rawStartP99)} | ${entry.workerRssMiB} MiB | ${entry.apiRssMiB} MiB |`,
     ),
     '',
     `History events: happy path ${history.happyPath}, every unhappy path on one ticket ${history.longestUnhappyPath}, cancellation ${history.cancelled}.`,
