@@ -224,6 +224,15 @@ async function runPhases(services: BenchServices): Promise<void> {
     createdAtMs: Date.now(),
     policy: config.policy,
   });
+  /** A ticket workflow started straight through the SDK, on the worker's task queue: the baseline. */
+  const rawStart = async (id: string, number: string) => {
+    await temporal.workflow.start<typeof ticketWorkflow>('ticketWorkflow', {
+      workflowId: `bench-raw-${process.pid}-${id}`,
+      // The same task queue, so the worker does the same work after a raw start as after an HTTP one.
+      taskQueue: services.taskQueue,
+      args: [{ ticket: { ...sampleTicket, number }, policy: config.policy }],
+    });
+  };
   const creation: Record<string, CreationResult> = {};
   for (const concurrency of CONCURRENCY) {
     let startedAt = 0;
@@ -232,26 +241,13 @@ async function runPhases(services: BenchServices): Promise<void> {
       return runConcurrently(REQUESTS, concurrency, async () => void (await createTicket(api)));
     });
     const httpOpened = await openedPerSecond(worker, startedAt, http);
-    const { result: rawStart, resources: rawStartResources } = await measured(api, worker, () => {
+    const { result: rawStarts, resources: rawStartResources } = await measured(api, worker, () => {
       startedAt = performance.now();
-      return runConcurrently(REQUESTS, concurrency, async (index) => {
-        await temporal.workflow.start<typeof ticketWorkflow>('ticketWorkflow', {
-          workflowId: `bench-raw-${process.pid}-${concurrency}-${index}`,
-          // The same task queue, so the worker does the same work after a raw start as after an HTTP one.
-          taskQueue: services.taskQueue,
-          args: [
-            {
-              ticket: {
-                ...sampleTicket,
-                number: `WO20000101-${concurrency}${String(index).padStart(5, '0')}`,
-              },
-              policy: config.policy,
-            },
-          ],
-        });
-      });
+      return runConcurrently(REQUESTS, concurrency, (index) =>
+        rawStart(`${concurrency}-${index}`, `WO20000101-${concurrency}${String(index).padStart(5, '0')}`),
+      );
     });
-    const rawStartOpened = await openedPerSecond(worker, startedAt, rawStart);
+    const rawStartOpened = await openedPerSecond(worker, startedAt, rawStarts);
     const rawInsert = await runConcurrently(REQUESTS, concurrency, async (index) => {
       await database.db.execute(
         sql`insert into bench_probe (id, payload) values (${`${process.pid}-${concurrency}-${index}`}, ${JSON.stringify(sampleTicket)}::jsonb)`,
@@ -259,9 +255,9 @@ async function runPhases(services: BenchServices): Promise<void> {
     });
     creation[`c${concurrency}`] = {
       http,
-      rawStart,
+      rawStart: rawStarts,
       rawInsert,
-      httpToRawStart: round(http.throughputPerSecond / rawStart.throughputPerSecond, 2),
+      httpToRawStart: round(http.throughputPerSecond / rawStarts.throughputPerSecond, 2),
       opened: {
         httpPerSecond: httpOpened,
         rawStartPerSecond: rawStartOpened,
@@ -271,7 +267,7 @@ async function runPhases(services: BenchServices): Promise<void> {
       rawStartResources,
     };
     say(
-      `create c=${concurrency}: HTTP ${round(http.throughputPerSecond)}/s p50 ${round(http.p50)} p99 ${round(http.p99)} ms | raw start ${round(rawStart.throughputPerSecond)}/s p50 ${round(rawStart.p50)} p99 ${round(rawStart.p99)} ms | raw insert ${round(rawInsert.throughputPerSecond)}/s | HTTP ÷ raw start ${round(http.throughputPerSecond / rawStart.throughputPerSecond, 2)} | until opened by the worker: HTTP ${httpOpened}/s, raw start ${rawStartOpened}/s | machine CPU ${resources.machineCpuPercent} % (HTTP), ${rawStartResources.machineCpuPercent} % (raw start)`,
+      `create c=${concurrency}: HTTP ${round(http.throughputPerSecond)}/s p50 ${round(http.p50)} p99 ${round(http.p99)} ms | raw start ${round(rawStarts.throughputPerSecond)}/s p50 ${round(rawStarts.p50)} p99 ${round(rawStarts.p99)} ms | raw insert ${round(rawInsert.throughputPerSecond)}/s | HTTP ÷ raw start ${round(http.throughputPerSecond / rawStarts.throughputPerSecond, 2)} | until opened by the worker: HTTP ${httpOpened}/s, raw start ${rawStartOpened}/s | machine CPU ${resources.machineCpuPercent} % (HTTP), ${rawStartResources.machineCpuPercent} % (raw start)`,
     );
   }
   const peak = Math.max(...Object.values(creation).map((entry) => entry.http.throughputPerSecond));
@@ -306,18 +302,9 @@ async function runPhases(services: BenchServices): Promise<void> {
     const probe = await runConcurrently(200, 4, async () => void (await createTicket(api)));
     await settle(worker);
     // The same probe as raw starts: how much of a rise is the Temporal server's own.
-    const rawProbe = await runConcurrently(200, 4, async (index) => {
-      await temporal.workflow.start<typeof ticketWorkflow>('ticketWorkflow', {
-        workflowId: `bench-raw-${process.pid}-growth-${level}-${index}`,
-        taskQueue: services.taskQueue,
-        args: [
-          {
-            ticket: { ...sampleTicket, number: `WO20000102-${level}${String(index).padStart(3, '0')}` },
-            policy: config.policy,
-          },
-        ],
-      });
-    });
+    const rawProbe = await runConcurrently(200, 4, (index) =>
+      rawStart(`growth-${level}-${index}`, `WO20000102-${level}${String(index).padStart(3, '0')}`),
+    );
     const point = {
       openTickets: level,
       createP50: round(probe.p50),
