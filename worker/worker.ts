@@ -28,6 +28,8 @@ export interface TicketWorkerOptions {
   readonly dependencies: ActivityDependencies;
   /** See `WorkerTuning` in config; the SDK's own defaults otherwise. */
   readonly tuning?: Partial<WorkerTuning>;
+  /** A workflow bundle built beforehand (the test setup builds one for all its workers). */
+  readonly workflowBundlePath?: string;
 }
 
 /** Only the settings given: an explicit undefined would replace the SDK's default. */
@@ -52,8 +54,8 @@ export function createTicketWorker(options: TicketWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     dataConverter: options.dataConverter,
     ...tuningOptions(options.tuning),
-    ...(existsSync(PREBUILT_BUNDLE)
-      ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
+    ...(options.workflowBundlePath || existsSync(PREBUILT_BUNDLE)
+      ? { workflowBundle: { codePath: options.workflowBundlePath ?? PREBUILT_BUNDLE } }
       : {
           workflowsPath: WORKFLOWS_PATH ?? `${workflowsEntry}.js`,
           bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES },

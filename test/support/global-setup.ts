@@ -1,11 +1,13 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { applyMigrations } from '../../db/migrate';
 import { startEmbeddedPostgres } from '../../dev/embedded-postgres';
 import { startTemporalDevServer } from '../../dev/temporal-dev-server';
 import { resolveTemporalBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from '../../temporal/binaries';
+import { SHARED_WORKFLOW_MODULES, WORKFLOWS_PATH } from '../../worker/worker';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,6 +15,7 @@ declare module 'vitest' {
     temporalAddress: string;
     testServerPath: string | undefined;
     temporalCliPath: string;
+    workflowBundlePath: string;
   }
 }
 
@@ -20,18 +23,25 @@ const freePort = () => 20_000 + Math.floor(Math.random() * 20_000);
 
 /**
  * The real parts every integration test talks to: an embedded PostgreSQL (fresh folder, migrated),
- * the Temporal dev server, and the path of the time-skipping test server for workflow tests.
+ * the Temporal dev server, the path of the time-skipping test server for workflow tests, and the
+ * workflow bundle every test worker loads: bundled once here instead of by webpack inside each test
+ * file's process, where it held the event loop for seconds and the API under test answered 503
+ * (load shedding) to the first requests after it.
  */
 export default async function setup(project: TestProject) {
   const scratch = mkdtempSync(path.join(tmpdir(), 'aftercare-test-'));
   // As root, PostgreSQL runs as the postgres user, which must be able to enter the folder.
   chmodSync(scratch, 0o755);
   const log = (line: string) => process.stderr.write(`[test setup] ${line}\n`);
-  const [postgres, temporal, testServer] = await Promise.all([
+  const [postgres, temporal, testServer, bundle] = await Promise.all([
     startEmbeddedPostgres({ dataDir: path.join(scratch, 'postgres'), port: freePort() }),
     startTemporalDevServer({ log }),
     resolveTemporalBinary(TEMPORAL_TEST_SERVER, { allowSdkDownload: true, log }),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH ?? '', preloadModules: SHARED_WORKFLOW_MODULES }),
   ]);
+  const workflowBundlePath = path.join(scratch, 'workflow-bundle.js');
+  writeFileSync(workflowBundlePath, bundle.code);
+  project.provide('workflowBundlePath', workflowBundlePath);
   await applyMigrations(postgres.url);
   // The dev server above was started from this same binary; tests also use it as the operator's CLI.
   const cli = await resolveTemporalBinary(TEMPORAL_CLI, { allowSdkDownload: false, log });

@@ -36,6 +36,7 @@ export async function runTicketWorker(
     taskQueue,
     dataConverter: testDataConverter,
     dependencies: { db },
+    workflowBundlePath: inject('workflowBundlePath'),
   });
   const running = worker.run();
   return {
@@ -59,6 +60,7 @@ export async function runWorkerFor(config: AppConfig, db: Database): Promise<() 
     taskQueue: config.temporal.taskQueue,
     dataConverter: testDataConverter,
     dependencies: { db },
+    workflowBundlePath: inject('workflowBundlePath'),
   });
   const running = worker.run();
   return async () => {
