@@ -38,6 +38,7 @@ import {
   FAILURE_INVALID_INPUT,
   type ActionRequest,
   type ActionUpdate,
+  type TicketWorkflowInput,
 } from '../workflows/messages';
 import { initialSearchAttributes } from '../temporal/search-attributes';
 import { customerIdOf } from './customer-id';
@@ -76,6 +77,23 @@ function illegalTransition(error: IllegalTransitionError): Problem {
   });
 }
 
+/**
+ * How a ticket's workflow is started: its id from the ticket number (a repeat finds the running one),
+ * the summary and search attributes operators see in Temporal UI. The benchmark's raw starts use it.
+ */
+export function ticketWorkflowStart(input: TicketWorkflowInput, taskQueue: string) {
+  const { ticket } = input;
+  return {
+    workflowId: workflowIdOf(ticket.number),
+    taskQueue,
+    args: [input] as [TicketWorkflowInput],
+    workflowIdConflictPolicy: 'USE_EXISTING' as const,
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    staticSummary: `${ticket.number} · ${ticket.intake.category} · ${ticket.intake.priority}`,
+    typedSearchAttributes: initialSearchAttributes(ticket),
+  };
+}
+
 /** Repeat faults: the same customer and product within this many days is always quality-checked. */
 const REPEAT_WINDOW_DAYS = 90;
 
@@ -90,15 +108,10 @@ export function createTicketService({
 }: TicketServiceDependencies) {
   async function startTicketWorkflow(ticket: TicketState): Promise<void> {
     try {
-      await temporal.workflow.start<typeof ticketWorkflow>('ticketWorkflow', {
-        workflowId: workflowIdOf(ticket.number),
-        taskQueue,
-        args: [{ ticket, policy }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: `${ticket.number} · ${ticket.intake.category} · ${ticket.intake.priority}`,
-        typedSearchAttributes: initialSearchAttributes(ticket),
-      });
+      await temporal.workflow.start<typeof ticketWorkflow>(
+        'ticketWorkflow',
+        ticketWorkflowStart({ ticket, policy }, taskQueue),
+      );
     } catch (error) {
       // A closed ticket's workflow is finished: a late repeat must not start it again.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

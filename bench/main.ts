@@ -5,6 +5,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { sql } from 'drizzle-orm';
+import { ticketWorkflowStart } from '../api/ticket-service';
 import { loadConfig } from '../config';
 import { connectDatabase, type Database } from '../db/client';
 import { ticketIntakeSchema } from '../domain/intake';
@@ -224,14 +225,16 @@ async function runPhases(services: BenchServices): Promise<void> {
     createdAtMs: Date.now(),
     policy: config.policy,
   });
-  /** A ticket workflow started straight through the SDK, on the worker's task queue: the baseline. */
-  const rawStart = async (id: string, number: string) => {
-    await temporal.workflow.start<typeof ticketWorkflow>('ticketWorkflow', {
-      workflowId: `bench-raw-${process.pid}-${id}`,
-      // The same task queue, so the worker does the same work after a raw start as after an HTTP one.
-      taskQueue: services.taskQueue,
-      args: [{ ticket: { ...sampleTicket, number }, policy: config.policy }],
-    });
+  /**
+   * A ticket workflow started straight through the SDK, with the options the API starts it with
+   * (search attributes and summary included) and on the worker's task queue: the baseline. Its ticket
+   * numbers carry the run's process id, so no run finds an earlier run's workflow.
+   */
+  const rawStart = async (number: string) => {
+    await temporal.workflow.start<typeof ticketWorkflow>(
+      'ticketWorkflow',
+      ticketWorkflowStart({ ticket: { ...sampleTicket, number }, policy: config.policy }, services.taskQueue),
+    );
   };
   const creation: Record<string, CreationResult> = {};
   for (const concurrency of CONCURRENCY) {
@@ -244,7 +247,7 @@ async function runPhases(services: BenchServices): Promise<void> {
     const { result: rawStarts, resources: rawStartResources } = await measured(api, worker, () => {
       startedAt = performance.now();
       return runConcurrently(REQUESTS, concurrency, (index) =>
-        rawStart(`${concurrency}-${index}`, `WO20000101-${concurrency}${String(index).padStart(5, '0')}`),
+        rawStart(`WO20000101-${process.pid}${concurrency}${String(index).padStart(5, '0')}`),
       );
     });
     const rawStartOpened = await openedPerSecond(worker, startedAt, rawStarts);
@@ -303,7 +306,7 @@ async function runPhases(services: BenchServices): Promise<void> {
     await settle(worker);
     // The same probe as raw starts: how much of a rise is the Temporal server's own.
     const rawProbe = await runConcurrently(200, 4, (index) =>
-      rawStart(`growth-${level}-${index}`, `WO20000102-${level}${String(index).padStart(3, '0')}`),
+      rawStart(`WO20000102-${process.pid}${level}${String(index).padStart(3, '0')}`),
     );
     const point = {
       openTickets: level,

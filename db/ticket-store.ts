@@ -4,17 +4,7 @@ import { isSlaBreached, nextDeadline } from '../domain/clocks';
 import { holdsEngineer } from '../domain/lifecycle';
 import type { TicketChange, TicketState } from '../domain/ticket';
 import type { Database } from './client';
-import {
-  deliveries,
-  escalations,
-  idempotencyKeys,
-  notifications,
-  ticketAssignments,
-  ticketEvents,
-  ticketNumberCounters,
-  tickets,
-  webhookSubscriptions,
-} from './schema';
+import { escalations, idempotencyKeys, ticketEvents, ticketNumberCounters, tickets } from './schema';
 
 /** Reads and idempotent writes of the ticket projection, shared by activities and the API. */
 
@@ -42,159 +32,156 @@ function ticketRow(state: TicketState) {
   };
 }
 
+const TICKET_COLUMNS = Object.entries(getTableColumns(tickets));
+
 /** An upsert's update takes the proposed row (`excluded`), so the state is sent and encoded once. */
-const UPDATE_FROM_EXCLUDED = Object.fromEntries(
-  Object.entries(getTableColumns(tickets))
-    .filter(([key]) => key !== 'number')
-    .map(([key, column]) => [key, sql.raw(`excluded."${column.name}"`)]),
+const UPDATE_FROM_EXCLUDED = sql.raw(
+  TICKET_COLUMNS.filter(([key]) => key !== 'number')
+    .map(([, column]) => `"${column.name}" = excluded."${column.name}"`)
+    .join(', '),
 );
 
+const json = (value: unknown) => JSON.stringify(value);
+
 /**
- * Writes a ticket's new state and what the change recorded, in one transaction. Every write is keyed
- * deterministically (ticket number + version, event sequence, escalation id, notification key), so a
- * retry after a crash changes nothing that was already written.
+ * Writes a ticket's new state and what the change recorded as one statement: the row, the
+ * timeline, escalations, notifications, deliveries, the engineer's load and updates of earlier
+ * escalations are data-modifying CTEs, so the write is atomic without a transaction and costs one
+ * round trip (on a busy machine a round trip, not the SQL, is what a write costs). Its text does not
+ * depend on how many events or escalations the change holds (they go as JSON arrays), so it is a
+ * statement prepared once per connection. Every write is keyed deterministically (ticket number +
+ * version, event sequence, escalation id, notification key), so a retry after a crash changes
+ * nothing that was already written.
  *
- * The statements go out in pipelined rounds (postgres.js sends what is issued together in one write;
- * the order within a round is not fixed, so a round holds only statements that do not depend on each
- * other): the row and the webhook subscriptions; then the timeline, escalations, notifications,
- * deliveries and the engineer's load, which refer to the row; then updates of escalations, which may
- * refer to ones this change opened. Four or five round trips instead of nine or more: on a busy
- * machine a round trip, not the SQL, is what a write costs.
+ * Answers the ids of the change's deliveries, already written or not: one per notification and one
+ * per event and matching active webhook subscription, each sent by its delivery workflow.
  */
 export async function saveTicketChange(
   db: Database,
   state: TicketState,
   change: TicketChange,
 ): Promise<string[]> {
-  return db.transaction(async (tx) => {
-    const [written, subscriptions] = await Promise.all([
-      tx
-        .insert(tickets)
-        .values(ticketRow(state))
-        .onConflictDoUpdate({
-          target: tickets.number,
-          set: UPDATE_FROM_EXCLUDED,
-          setWhere: sql`${tickets.version} < excluded.version`,
-        })
-        .returning({ number: tickets.number }),
-      change.events.length > 0
-        ? tx
-            .select({ id: webhookSubscriptions.id, eventTypes: webhookSubscriptions.eventTypes })
-            .from(webhookSubscriptions)
-            .where(eq(webhookSubscriptions.active, true))
-        : [],
-    ]);
-    const deliveryRows = deliveriesOf(state, change, subscriptions);
-    await Promise.all([
-      ...timelineWrites(tx, state, change),
-      // Only the newest version decides who holds the ticket's work (an engineer's open load).
-      written.length > 0 ? syncAssignment(tx, state) : undefined,
-      deliveryRows.length > 0 ? tx.insert(deliveries).values(deliveryRows).onConflictDoNothing() : undefined,
-    ]);
-    await Promise.all(
-      change.escalationUpdates.map((update) =>
-        tx
-          .update(escalations)
-          .set({
-            acknowledgedAt: sql`coalesce(${escalations.acknowledgedAt}, ${update.acknowledgedAt ?? null}::timestamptz)`,
-            acknowledgedBy: sql`coalesce(${escalations.acknowledgedBy}, ${update.acknowledgedBy ?? null})`,
-            supersededBy: sql`coalesce(${escalations.supersededBy}, ${update.supersededBy ?? null})`,
-          })
-          .where(eq(escalations.id, update.id)),
-      ),
-    );
-    return deliveryRows.map((delivery) => delivery.id);
+  const row: Record<string, unknown> = ticketRow(state);
+  const values = sql.join(
+    TICKET_COLUMNS.map(([key, column]) => sql.param(row[key], column)),
+    sql`, `,
+  );
+  const columns = sql.raw(TICKET_COLUMNS.map(([, column]) => `"${column.name}"`).join(', '));
+  // Every statement of a WITH sees the same snapshot, so an update cannot see an escalation this
+  // change opens: such an update is folded into the new row instead.
+  const updates = new Map(change.escalationUpdates.map((update) => [update.id, update]));
+  const newEscalations = change.escalations.map((escalation) => {
+    const update = updates.get(escalation.id);
+    return {
+      id: escalation.id,
+      clock: escalation.clock,
+      level: escalation.level,
+      reason: escalation.reason,
+      missed_deadline: escalation.missedDeadline,
+      fired_at: escalation.firedAt,
+      acknowledged_at: update?.acknowledgedAt ?? null,
+      acknowledged_by: update?.acknowledgedBy ?? null,
+      superseded_by: update?.supersededBy ?? null,
+    };
   });
-}
-
-/** The change's events, new escalations and notifications: independent inserts. */
-function timelineWrites(tx: Transaction, state: TicketState, change: TicketChange): PromiseLike<unknown>[] {
-  const statements: PromiseLike<unknown>[] = [];
-  if (change.events.length > 0) {
-    statements.push(
-      tx
-        .insert(ticketEvents)
-        .values(
-          change.events.map((event) => ({
-            ticketNumber: state.number,
-            seq: event.seq,
-            type: event.type,
-            at: event.at,
-            actorId: event.actor?.id ?? null,
-            actorRole: event.actor?.role ?? null,
-            data: event.data,
-          })),
-        )
-        .onConflictDoNothing(),
-    );
-  }
-  if (change.escalations.length > 0) {
-    statements.push(tx.insert(escalations).values(change.escalations).onConflictDoNothing());
-  }
-  if (change.notifications.length > 0) {
-    statements.push(tx.insert(notifications).values(change.notifications).onConflictDoNothing());
-  }
-  return statements;
-}
-
-/**
- * One delivery per notification and one per event and matching webhook subscription, keyed so a
- * retried write adds none. The same rows on a retry, as they are derived from the change: its
- * delivery workflow's work.
- */
-function deliveriesOf(
-  state: TicketState,
-  change: TicketChange,
-  subscriptions: readonly { id: string; eventTypes: string[] }[],
-) {
-  return [
-    ...change.notifications.map((notification) => ({
-      id: notification.key,
-      ticketNumber: state.number,
-      version: state.version,
-      kind: 'notification' as const,
-      channel: notification.channel,
-    })),
-    ...change.events.flatMap((event) =>
-      subscriptions
-        .filter(({ eventTypes }) => eventTypes.includes('*') || eventTypes.includes(event.type))
-        .map((subscription) => ({
-          id: `wh:${subscription.id}:${state.number}:${event.seq}`,
-          ticketNumber: state.number,
-          version: state.version,
-          kind: 'webhook' as const,
-          channel: 'webhook',
-          subscriptionId: subscription.id,
-          eventSeq: event.seq,
-        })),
+  const events = change.events.map((event) => ({
+    seq: event.seq,
+    type: event.type,
+    at: event.at,
+    actor_id: event.actor?.id ?? null,
+    actor_role: event.actor?.role ?? null,
+    data: event.data,
+  }));
+  const notificationRows = change.notifications.map((notification) => ({
+    key: notification.key,
+    kind: notification.kind,
+    recipient_role: notification.recipientRole,
+    channel: notification.channel,
+    at: notification.at,
+    data: notification.data,
+  }));
+  const escalationUpdates = change.escalationUpdates.map((update) => ({
+    id: update.id,
+    acknowledged_at: update.acknowledgedAt ?? null,
+    acknowledged_by: update.acknowledgedBy ?? null,
+    superseded_by: update.supersededBy ?? null,
+  }));
+  // Only a row this change wrote (the newest version) decides who holds the ticket's work.
+  const assignment =
+    holdsEngineer(state) && state.assignee
+      ? sql`insert into ticket_assignments (ticket_number, engineer_id, attempt, active, assigned_at)
+            select number, ${state.assignee}::text, ${state.dispatch.attempt}::integer, true,
+                   ${state.updatedAt}::timestamptz
+            from written
+            on conflict (ticket_number) do update set engineer_id = excluded.engineer_id, active = true`
+      : sql`update ticket_assignments set active = false
+            where ticket_number = (select number from written)`;
+  const rows = await db.execute<{ id: string }>(sql`
+    with written as (
+      insert into tickets (${columns}) values (${values})
+      on conflict (number) do update set ${UPDATE_FROM_EXCLUDED}
+      where tickets.version < excluded.version
+      returning number
     ),
-  ];
+    event_rows as (
+      select * from jsonb_to_recordset(${json(events)}::jsonb)
+        as e(seq integer, type text, at timestamptz, actor_id text, actor_role text, data jsonb)
+    ),
+    notification_rows as (
+      select * from jsonb_to_recordset(${json(notificationRows)}::jsonb)
+        as n(key text, kind text, recipient_role text, channel text, at timestamptz, data jsonb)
+    ),
+    delivery_rows as (
+      select n.key as id, 'notification' as kind, n.channel, null::text as subscription_id,
+             null::integer as event_seq
+      from notification_rows n
+      union all
+      select 'wh:' || s.id || ':' || ${state.number}::text || ':' || e.seq, 'webhook', 'webhook', s.id, e.seq
+      from event_rows e
+      join webhook_subscriptions s on s.active and (s.event_types ? '*' or s.event_types ? e.type)
+    ),
+    timeline as (
+      insert into ticket_events (ticket_number, seq, type, at, actor_id, actor_role, data)
+      select ${state.number}::text, seq, type, at, actor_id, actor_role, data from event_rows
+      on conflict do nothing
+    ),
+    opened_escalations as (
+      insert into escalations (id, ticket_number, clock, level, reason, missed_deadline, fired_at,
+                               acknowledged_at, acknowledged_by, superseded_by)
+      select id, ${state.number}::text, clock, level, reason, missed_deadline, fired_at,
+             acknowledged_at, acknowledged_by, superseded_by
+      from jsonb_to_recordset(${json(newEscalations)}::jsonb)
+        as x(id text, clock text, level smallint, reason text, missed_deadline timestamptz,
+             fired_at timestamptz, acknowledged_at timestamptz, acknowledged_by text, superseded_by text)
+      on conflict do nothing
+    ),
+    updated_escalations as (
+      update escalations
+      set acknowledged_at = coalesce(escalations.acknowledged_at, u.acknowledged_at),
+          acknowledged_by = coalesce(escalations.acknowledged_by, u.acknowledged_by),
+          superseded_by = coalesce(escalations.superseded_by, u.superseded_by)
+      from jsonb_to_recordset(${json(escalationUpdates)}::jsonb)
+        as u(id text, acknowledged_at timestamptz, acknowledged_by text, superseded_by text)
+      where escalations.id = u.id
+    ),
+    recorded_notifications as (
+      insert into notifications (key, ticket_number, kind, recipient_role, channel, at, data)
+      select key, ${state.number}::text, kind, recipient_role, channel, at, data from notification_rows
+      on conflict do nothing
+    ),
+    queued_deliveries as (
+      insert into deliveries (id, ticket_number, version, kind, channel, subscription_id, event_seq)
+      select id, ${state.number}::text, ${state.version}::integer, kind, channel, subscription_id,
+             event_seq
+      from delivery_rows
+      on conflict do nothing
+    ),
+    assignment as (${assignment})
+    select id from delivery_rows`);
+  return rows.map((delivery) => delivery.id);
 }
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
-
-async function syncAssignment(tx: Transaction, state: TicketState): Promise<void> {
-  if (holdsEngineer(state) && state.assignee) {
-    await tx
-      .insert(ticketAssignments)
-      .values({
-        ticketNumber: state.number,
-        engineerId: state.assignee,
-        attempt: state.dispatch.attempt,
-        active: true,
-        assignedAt: state.updatedAt,
-      })
-      .onConflictDoUpdate({
-        target: ticketAssignments.ticketNumber,
-        set: { engineerId: state.assignee, active: true },
-      });
-  } else {
-    await tx
-      .update(ticketAssignments)
-      .set({ active: false })
-      .where(eq(ticketAssignments.ticketNumber, state.number));
-  }
-}
 
 /**
  * The customer's latest earlier ticket for the same product (same serial number, or the same model

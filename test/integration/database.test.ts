@@ -1,9 +1,15 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from '../../db/client';
-import { findTicket } from '../../db/ticket-store';
+import { findTicket, listTicketEscalations, saveTicketChange } from '../../db/ticket-store';
+import { openTicket, recordOpening } from '../../domain/lifecycle';
+import { emptyChange, type TicketChange, type TicketState } from '../../domain/ticket';
+import { AGENT, intake, policy, TEST_CUSTOMER_ID, uniqueTicketNumber } from '../support/fixtures';
 
-/** What the database client sends: prepared statements, so a query is one pipelined round trip. */
+/**
+ * What the database client sends (prepared statements, so a query is one pipelined round trip) and
+ * the one-statement write of a ticket change.
+ */
 let database: DatabaseHandle;
 
 beforeAll(() => {
@@ -43,5 +49,92 @@ describe('database client', () => {
         'select $1::text as in_savepoint from "tickets" limit 0',
       ]),
     );
+  });
+});
+
+describe('saveTicketChange', () => {
+  const opened = (): TicketState =>
+    openTicket({
+      number: uniqueTicketNumber(),
+      intake: intake({ priority: 'critical' }),
+      customerId: TEST_CUSTOMER_ID,
+      repeatOf: null,
+      createdBy: AGENT,
+      createdAtMs: Date.parse('2099-12-31T02:00:00Z'),
+      policy: policy(),
+    });
+  /** The next version with an escalation opened and, in the same change, superseded. */
+  const climbed = (state: TicketState): { state: TicketState; change: TicketChange } => {
+    const next = { ...structuredClone(state), version: state.version + 1 };
+    const change = emptyChange();
+    const base = {
+      ticketNumber: state.number,
+      clock: 'firstResponse' as const,
+      reason: 'first_response_missed',
+      missedDeadline: '2099-12-31T02:10:00.000Z',
+      firedAt: '2099-12-31T02:10:00.500Z',
+    };
+    change.escalations.push(
+      { ...base, id: `${state.number}:firstResponse:1`, level: 1 },
+      { ...base, id: `${state.number}:firstResponse:1:L2`, level: 2 },
+    );
+    change.escalationUpdates.push({
+      id: `${state.number}:firstResponse:1`,
+      supersededBy: `${state.number}:firstResponse:1:L2`,
+    });
+    return { state: next, change };
+  };
+
+  it('writes the row, timeline and deliveries at once, and a retry writes nothing twice', async () => {
+    const state = opened();
+    const opening = recordOpening(state);
+    const first = await saveTicketChange(database.db, structuredClone(state), opening);
+    const retry = await saveTicketChange(database.db, structuredClone(state), opening);
+    expect(first).toEqual(opening.notifications.map((notification) => notification.key));
+    expect(first.length).toBeGreaterThan(0);
+    expect(retry).toEqual(first);
+    const [counts] = await database.db.execute<{
+      events: number;
+      notifications: number;
+      deliveries: number;
+    }>(sql`
+      select (select count(*) from ticket_events where ticket_number = ${state.number})::int as events,
+             (select count(*) from notifications where ticket_number = ${state.number})::int as notifications,
+             (select count(*) from deliveries where ticket_number = ${state.number})::int as deliveries`);
+    expect(counts).toEqual({
+      events: opening.events.length,
+      notifications: opening.notifications.length,
+      deliveries: first.length,
+    });
+    expect(await findTicket(database.db, state.number)).toEqual(state);
+  });
+
+  it('folds an update of an escalation the same change opens into its row', async () => {
+    const state = opened();
+    await saveTicketChange(database.db, structuredClone(state), recordOpening(state));
+    const { state: next, change } = climbed(state);
+    const escalationRows = async () =>
+      (await listTicketEscalations(database.db, state.number)).map((row) => [
+        row.id,
+        row.level,
+        row.supersededBy,
+      ]);
+    const expected = [
+      [`${state.number}:firstResponse:1`, 1, `${state.number}:firstResponse:1:L2`],
+      [`${state.number}:firstResponse:1:L2`, 2, null],
+    ];
+    await saveTicketChange(database.db, next, change);
+    expect(await escalationRows()).toEqual(expected);
+    await saveTicketChange(database.db, next, change);
+    expect(await escalationRows()).toEqual(expected);
+  });
+
+  it('never rolls a row back to an older version written late', async () => {
+    const state = opened();
+    await saveTicketChange(database.db, structuredClone(state), recordOpening(state));
+    const { state: next, change } = climbed(state);
+    await saveTicketChange(database.db, next, change);
+    await saveTicketChange(database.db, structuredClone(state), recordOpening(state));
+    expect((await findTicket(database.db, state.number))?.version).toBe(next.version);
   });
 });
