@@ -50,6 +50,31 @@ export async function runConcurrently(
   return { ...summarize(latencies), throughputPerSecond: latencies.length / seconds, errors };
 }
 
+/** Starts `total` calls of `task` at a steady `ratePerSecond`, whatever the earlier ones take. */
+export async function runPaced(
+  total: number,
+  ratePerSecond: number,
+  task: (index: number) => Promise<void>,
+): Promise<LatencySummary & { errors: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const calls: Promise<void>[] = [];
+  const started = performance.now();
+  for (let index = 0; index < total; index += 1) {
+    const wait = started + (index * 1000) / ratePerSecond - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const begin = performance.now();
+    calls.push(
+      task(index).then(
+        () => void latencies.push(performance.now() - begin),
+        () => void (errors += 1),
+      ),
+    );
+  }
+  await Promise.all(calls);
+  return { ...summarize(latencies), errors };
+}
+
 /** Resident memory of a process, in MiB. */
 export function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')

@@ -50,7 +50,8 @@ export interface BenchResults {
   highestRateOnTarget: number;
   historyEvents: { happyPath: number; longestUnhappyPath: number; cancelled: number };
   creation: Record<string, CreationResult>;
-  latencyAtHalfPeak: LatencySummary & { ratePerSecond: number };
+  /** At half the highest rate the worker opened tickets at; raw starts at the same rate beside it. */
+  latencyAtHalfPeak: LatencySummary & { ratePerSecond: number; rawStart: LatencySummary };
   growth: GrowthPoint[];
 }
 
@@ -60,7 +61,8 @@ const verdict = (met: boolean) => (met ? 'met' : '**missed**');
 export function markdown(results: BenchResults): string {
   const { escalationLateness: lateness, creation, growth, historyEvents: history } = results;
   const half = results.latencyAtHalfPeak;
-  const ratios = Object.values(creation).map((entry) => entry.httpToRawStart);
+  const answered = Object.values(creation).map((entry) => entry.httpToRawStart);
+  const opened = Object.values(creation).map((entry) => entry.opened.httpToRawStart);
   const first = growth[0];
   const last = growth.at(-1);
   const growthRatio = first && last ? last.createP50 / first.createP50 : Number.NaN;
@@ -74,13 +76,13 @@ export function markdown(results: BenchResults): string {
       verdict(results.highestRateOnTarget > 0),
     ],
     [
-      'HTTP create ≥ 0.8 × raw `workflow.start` at the same concurrency',
-      ratios.join(' / '),
-      verdict(ratios.every((ratio) => ratio >= 0.8)),
+      'HTTP create ≥ 0.8 × raw `workflow.start` at the same concurrency (tickets opened per second)',
+      `${opened.join(' / ')} (answered: ${answered.join(' / ')})`,
+      verdict(opened.every((ratio) => ratio >= 0.8)),
     ],
     [
       'create p99 ≤ 50 ms at half the peak rate',
-      `${ms(half.p99)} at ${half.ratePerSecond}/s`,
+      `${ms(half.p99)} at ${half.ratePerSecond}/s (raw start at that rate: ${ms(half.rawStart.p99)})`,
       verdict(half.p99 <= 50),
     ],
     [
@@ -131,7 +133,7 @@ export function markdown(results: BenchResults): string {
         `| ${key.slice(1)} | ${entry.opened.httpPerSecond} | ${entry.opened.rawStartPerSecond} | ${entry.opened.httpToRawStart} | ${entry.rawStartResources.machineCpuPercent} % | ${entry.rawStartResources.workerCpuPercent} % |`,
     ),
     '',
-    `Create at half the peak rate (${half.ratePerSecond}/s for 10 s): p50 ${ms(half.p50)}, p99 ${ms(half.p99)}.`,
+    `Create at half the peak rate the worker sustains (${half.ratePerSecond}/s for 10 s): HTTP p50 ${ms(half.p50)}, p99 ${ms(half.p99)}; raw workflow.start at the same rate p50 ${ms(half.rawStart.p50)}, p99 ${ms(half.rawStart.p99)}.`,
     '',
     '| open tickets | create p50 | create p99 | raw start p50 | raw start p99 | worker RSS | API RSS |',
     '| --- | --- | --- | --- | --- | --- | --- |',
