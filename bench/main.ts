@@ -47,7 +47,7 @@ const { values: options } = parseArgs({
   options: {
     rates: { type: 'string', default: '5,10,15,20,30' },
     'rate-seconds': { type: 'string', default: '10' },
-    requests: { type: 'string', default: '400' },
+    requests: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '1,8,32' },
     growth: { type: 'string', default: '100,1000,10000' },
     'max-minutes': { type: 'string', default: '40' },
