@@ -23,6 +23,7 @@ import {
   rssMiB,
   runConcurrently,
   runPaced,
+  serviceCpuSeconds,
   summarize,
   type RunResult,
 } from './measure';
@@ -117,9 +118,11 @@ async function measured<T>(
     api: cpuSeconds(api.pid),
     worker: cpuSeconds(worker.pid),
     machine: machineCpuSeconds(),
+    services: serviceCpuSeconds(),
   };
   const result = await phase();
   const seconds = (performance.now() - begin.at) / 1000;
+  const services = serviceCpuSeconds();
   return {
     result,
     resources: {
@@ -128,6 +131,8 @@ async function measured<T>(
       apiCpuPercent: round(((cpuSeconds(api.pid) - begin.api) / seconds) * 100),
       workerCpuPercent: round(((cpuSeconds(worker.pid) - begin.worker) / seconds) * 100),
       machineCpuPercent: round(((machineCpuSeconds() - begin.machine) / seconds) * 100),
+      temporalCpuPercent: round(((services.temporal - begin.services.temporal) / seconds) * 100),
+      postgresCpuPercent: round(((services.postgres - begin.services.postgres) / seconds) * 100),
     },
   };
 }
@@ -286,7 +291,7 @@ async function runPhases(services: BenchServices): Promise<void> {
       rawStartResources,
     };
     say(
-      `create c=${concurrency}: HTTP ${round(http.throughputPerSecond)}/s p50 ${round(http.p50)} p99 ${round(http.p99)} ms | raw start ${round(rawStarts.throughputPerSecond)}/s p50 ${round(rawStarts.p50)} p99 ${round(rawStarts.p99)} ms | raw insert ${round(rawInsert.throughputPerSecond)}/s | HTTP ÷ raw start ${round(http.throughputPerSecond / rawStarts.throughputPerSecond, 2)} | until opened by the worker: HTTP ${httpOpened}/s, raw start ${rawStartOpened}/s | machine CPU ${resources.machineCpuPercent} % (HTTP), ${rawStartResources.machineCpuPercent} % (raw start)`,
+      `create c=${concurrency}: HTTP ${round(http.throughputPerSecond)}/s p50 ${round(http.p50)} p99 ${round(http.p99)} ms | raw start ${round(rawStarts.throughputPerSecond)}/s p50 ${round(rawStarts.p50)} p99 ${round(rawStarts.p99)} ms | raw insert ${round(rawInsert.throughputPerSecond)}/s | HTTP ÷ raw start ${round(http.throughputPerSecond / rawStarts.throughputPerSecond, 2)} | until opened by the worker: HTTP ${httpOpened}/s, raw start ${rawStartOpened}/s | Temporal server CPU ${resources.temporalCpuPercent} % (HTTP), ${rawStartResources.temporalCpuPercent} % (raw start) | machine CPU ${resources.machineCpuPercent} % (HTTP), ${rawStartResources.machineCpuPercent} % (raw start)`,
     );
   }
   // Half the peak the machine sustains (tickets opened per second, not starts answered, which run

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 /** Small measuring tools for the benchmark: percentiles, a bounded concurrent runner, /proc readings. */
 export interface LatencySummary {
@@ -87,6 +88,45 @@ export function rssMiB(pid: number): number {
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * CPU seconds so far of the embedded services this benchmark started (its descendant processes):
+ * PostgreSQL (the server and its backends) and the Temporal dev server. Zero for services it did
+ * not start (DATABASE_URL / TEMPORAL_ADDRESS).
+ */
+export function serviceCpuSeconds(): { postgres: number; temporal: number } {
+  const processes = readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      const cpu = (Number(fields[11]) + Number(fields[12])) / 100;
+      return [{ pid: Number(entry), parent: Number(fields[1]), command, cpu }];
+    } catch {
+      return []; // gone since the listing
+    }
+  });
+  const descendants = new Set([process.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const entry of processes) {
+      if (descendants.has(entry.parent) && !descendants.has(entry.pid)) {
+        descendants.add(entry.pid);
+        grew = true;
+      }
+    }
+  }
+  const total = { postgres: 0, temporal: 0 };
+  for (const entry of processes) {
+    if (!descendants.has(entry.pid)) continue;
+    const [program = '', ...args] = entry.command.split('\0');
+    if (path.basename(program) === 'temporal' && args[1] === 'start-dev') total.temporal += entry.cpu;
+    // The postmaster runs as …/bin/postgres; its backends rename themselves "postgres: …".
+    else if (path.basename(program) === 'postgres' || program.startsWith('postgres:'))
+      total.postgres += entry.cpu;
+  }
+  return total;
 }
 
 /** Busy CPU seconds of the whole machine so far, summed over its cores (/proc/stat). */

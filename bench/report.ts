@@ -8,6 +8,9 @@ export interface Resources {
   workerCpuPercent: number;
   /** Every process on the machine (PostgreSQL, the Temporal server, this benchmark too), of all cores. */
   machineCpuPercent: number;
+  /** The embedded Temporal dev server and PostgreSQL (0 when the benchmark did not start them). */
+  temporalCpuPercent: number;
+  postgresCpuPercent: number;
 }
 
 export interface LatenessResult {
@@ -115,22 +118,22 @@ export function markdown(results: BenchResults): string {
         `| ${entry.ratePerSecond}/s | ${entry.tickets} | ${ms(entry.lateness.p50)} | ${ms(entry.lateness.p99)} | ${ms(entry.lateness.max)} | ${entry.missing} | ${entry.duplicates} | ${entry.resources.apiRssMiB} MiB / ${entry.resources.apiCpuPercent} % | ${entry.resources.workerRssMiB} MiB / ${entry.resources.workerCpuPercent} % | ${entry.resources.machineCpuPercent} % |`,
     ),
     '',
-    '| concurrency | HTTP create/s | p50 | p95 | p99 | raw workflow.start/s | p50 | p99 | raw INSERT/s | HTTP ÷ raw start | API CPU | worker CPU | machine CPU |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| concurrency | HTTP create/s | p50 | p95 | p99 | raw workflow.start/s | p50 | p99 | raw INSERT/s | HTTP ÷ raw start | API CPU | worker CPU | Temporal server CPU | PostgreSQL CPU | machine CPU |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...Object.entries(creation).map(
       ([key, entry]) =>
-        `| ${key.slice(1)} | ${entry.http.throughputPerSecond.toFixed(1)} | ${ms(entry.http.p50)} | ${ms(entry.http.p95)} | ${ms(entry.http.p99)} | ${entry.rawStart.throughputPerSecond.toFixed(1)} | ${ms(entry.rawStart.p50)} | ${ms(entry.rawStart.p99)} | ${entry.rawInsert.throughputPerSecond.toFixed(0)} | ${entry.httpToRawStart} | ${entry.resources.apiCpuPercent} % | ${entry.resources.workerCpuPercent} % | ${entry.resources.machineCpuPercent} % |`,
+        `| ${key.slice(1)} | ${entry.http.throughputPerSecond.toFixed(1)} | ${ms(entry.http.p50)} | ${ms(entry.http.p95)} | ${ms(entry.http.p99)} | ${entry.rawStart.throughputPerSecond.toFixed(1)} | ${ms(entry.rawStart.p50)} | ${ms(entry.rawStart.p99)} | ${entry.rawInsert.throughputPerSecond.toFixed(0)} | ${entry.httpToRawStart} | ${entry.resources.apiCpuPercent} % | ${entry.resources.workerCpuPercent} % | ${entry.resources.temporalCpuPercent} % | ${entry.resources.postgresCpuPercent} % | ${entry.resources.machineCpuPercent} % |`,
     ),
     '',
     `CPU percentages are of one core; the machine has ${results.machine.cores}.`,
     '',
     'Counted until the worker had opened every ticket of the round (a start is answered before its workflow runs):',
     '',
-    '| concurrency | HTTP create/s | raw workflow.start/s | HTTP ÷ raw start | machine CPU during raw starts | worker CPU |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| concurrency | HTTP create/s | raw workflow.start/s | HTTP ÷ raw start | during raw starts: worker CPU | Temporal server CPU | PostgreSQL CPU | machine CPU |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...Object.entries(creation).map(
       ([key, entry]) =>
-        `| ${key.slice(1)} | ${entry.opened.httpPerSecond} | ${entry.opened.rawStartPerSecond} | ${entry.opened.httpToRawStart} | ${entry.rawStartResources.machineCpuPercent} % | ${entry.rawStartResources.workerCpuPercent} % |`,
+        `| ${key.slice(1)} | ${entry.opened.httpPerSecond} | ${entry.opened.rawStartPerSecond} | ${entry.opened.httpToRawStart} | ${entry.rawStartResources.workerCpuPercent} % | ${entry.rawStartResources.temporalCpuPercent} % | ${entry.rawStartResources.postgresCpuPercent} % | ${entry.rawStartResources.machineCpuPercent} % |`,
     ),
     '',
     `Create at half the peak rate the worker sustains (${half.ratePerSecond}/s for 10 s): HTTP p50 ${ms(half.p50)}, p99 ${ms(half.p99)}; raw workflow.start at the same rate p50 ${ms(half.rawStart.p50)}, p99 ${ms(half.rawStart.p99)}.`,
