@@ -145,17 +145,10 @@ async function escalationLateness(
   rate: number,
 ): Promise<LatenessResult> {
   const { result: created, resources } = await measured(api, worker, async () => {
-    const pending: Promise<string>[] = [];
-    const total = rate * RATE_SECONDS;
-    const started = performance.now();
-    for (let index = 0; index < total; index += 1) {
-      const wait = started + (index * 1000) / rate - performance.now();
-      if (wait > 0) await sleep(wait);
-      pending.push(createTicket(api));
-    }
-    const settled = await Promise.allSettled(pending);
+    const ticketNumbers: string[] = [];
+    await runPaced(rate * RATE_SECONDS, rate, async () => void ticketNumbers.push(await createTicket(api)));
     await sleep((FIRST_RESPONSE_SECONDS + 3) * 1000);
-    return settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    return ticketNumbers;
   });
   const rows = await db.execute<{ number: string; lateness_ms: number | null; escalated_events: number }>(sql`
     select t.number,

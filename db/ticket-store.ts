@@ -33,6 +33,7 @@ function ticketRow(state: TicketState) {
 }
 
 const TICKET_COLUMNS = Object.entries(getTableColumns(tickets));
+const TICKET_COLUMN_LIST = sql.raw(TICKET_COLUMNS.map(([, column]) => `"${column.name}"`).join(', '));
 
 /** An upsert's update takes the proposed row (`excluded`), so the state is sent and encoded once. */
 const UPDATE_FROM_EXCLUDED = sql.raw(
@@ -66,7 +67,6 @@ export async function saveTicketChange(
     TICKET_COLUMNS.map(([key, column]) => sql.param(row[key], column)),
     sql`, `,
   );
-  const columns = sql.raw(TICKET_COLUMNS.map(([, column]) => `"${column.name}"`).join(', '));
   // Every statement of a WITH sees the same snapshot, so an update cannot see an escalation this
   // change opens: such an update is folded into the new row instead.
   const updates = new Map(change.escalationUpdates.map((update) => [update.id, update]));
@@ -118,7 +118,7 @@ export async function saveTicketChange(
             where ticket_number = (select number from written)`;
   const rows = await db.execute<{ id: string }>(sql`
     with written as (
-      insert into tickets (${columns}) values (${values})
+      insert into tickets (${TICKET_COLUMN_LIST}) values (${values})
       on conflict (number) do update set ${UPDATE_FROM_EXCLUDED}
       where tickets.version < excluded.version
       returning number
