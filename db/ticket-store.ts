@@ -1,9 +1,25 @@
-import { and, asc, desc, eq, getTableColumns, gte, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  fillPlaceholders,
+  getTableColumns,
+  gte,
+  ilike,
+  inArray,
+  lt,
+  or,
+  sql,
+  type SQL,
+} from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { TicketScope } from '../domain/access';
 import { isSlaBreached, nextDeadline } from '../domain/clocks';
 import { holdsEngineer } from '../domain/lifecycle';
 import type { TicketChange, TicketState } from '../domain/ticket';
 import type { Database } from './client';
+import { preparedQuery } from './prepared';
 import { escalations, idempotencyKeys, ticketEvents, ticketNumberCounters, tickets } from './schema';
 
 /** Reads and idempotent writes of the ticket projection, shared by activities and the API. */
@@ -43,6 +59,91 @@ const UPDATE_FROM_EXCLUDED = sql.raw(
 );
 
 const json = (value: unknown) => JSON.stringify(value);
+const value = (name: string) => sql.placeholder(name);
+
+/**
+ * The one statement of saveTicketChange, built once (text and parameter list) in its two forms: the
+ * change leaves the ticket with an engineer, or with none.
+ */
+function saveStatement(assignment: SQL) {
+  const row = sql.join(
+    TICKET_COLUMNS.map(([key, column]) => sql.param(value(`column_${key}`), column)),
+    sql`, `,
+  );
+  return new PgDialect().sqlToQuery(sql`
+    with written as (
+      insert into tickets (${TICKET_COLUMN_LIST}) values (${row})
+      on conflict (number) do update set ${UPDATE_FROM_EXCLUDED}
+      where tickets.version < excluded.version
+      returning number
+    ),
+    event_rows as (
+      select * from jsonb_to_recordset(${value('events')}::jsonb)
+        as e(seq integer, type text, at timestamptz, actor_id text, actor_role text, data jsonb)
+    ),
+    notification_rows as (
+      select * from jsonb_to_recordset(${value('notifications')}::jsonb)
+        as n(key text, kind text, recipient_role text, channel text, at timestamptz, data jsonb)
+    ),
+    delivery_rows as (
+      select n.key as id, 'notification' as kind, n.channel, null::text as subscription_id,
+             null::integer as event_seq
+      from notification_rows n
+      union all
+      select 'wh:' || s.id || ':' || ${value('number')}::text || ':' || e.seq, 'webhook', 'webhook', s.id, e.seq
+      from event_rows e
+      join webhook_subscriptions s on s.active and (s.event_types ? '*' or s.event_types ? e.type)
+    ),
+    timeline as (
+      insert into ticket_events (ticket_number, seq, type, at, actor_id, actor_role, data)
+      select ${value('number')}::text, seq, type, at, actor_id, actor_role, data from event_rows
+      on conflict do nothing
+    ),
+    opened_escalations as (
+      insert into escalations (id, ticket_number, clock, level, reason, missed_deadline, fired_at,
+                               acknowledged_at, acknowledged_by, superseded_by)
+      select id, ${value('number')}::text, clock, level, reason, missed_deadline, fired_at,
+             acknowledged_at, acknowledged_by, superseded_by
+      from jsonb_to_recordset(${value('escalations')}::jsonb)
+        as x(id text, clock text, level smallint, reason text, missed_deadline timestamptz,
+             fired_at timestamptz, acknowledged_at timestamptz, acknowledged_by text, superseded_by text)
+      on conflict do nothing
+    ),
+    updated_escalations as (
+      update escalations
+      set acknowledged_at = coalesce(escalations.acknowledged_at, u.acknowledged_at),
+          acknowledged_by = coalesce(escalations.acknowledged_by, u.acknowledged_by),
+          superseded_by = coalesce(escalations.superseded_by, u.superseded_by)
+      from jsonb_to_recordset(${value('escalationUpdates')}::jsonb)
+        as u(id text, acknowledged_at timestamptz, acknowledged_by text, superseded_by text)
+      where escalations.id = u.id
+    ),
+    recorded_notifications as (
+      insert into notifications (key, ticket_number, kind, recipient_role, channel, at, data)
+      select key, ${value('number')}::text, kind, recipient_role, channel, at, data from notification_rows
+      on conflict do nothing
+    ),
+    queued_deliveries as (
+      insert into deliveries (id, ticket_number, version, kind, channel, subscription_id, event_seq)
+      select id, ${value('number')}::text, ${value('version')}::integer, kind, channel, subscription_id,
+             event_seq
+      from delivery_rows
+      on conflict do nothing
+    ),
+    assignment as (${assignment})
+    select id from delivery_rows`);
+}
+
+// Only a row this change wrote (the newest version) decides who holds the ticket's work.
+const SAVE_WITH_ENGINEER = saveStatement(sql`
+  insert into ticket_assignments (ticket_number, engineer_id, attempt, active, assigned_at)
+  select number, ${value('assignee')}::text, ${value('attempt')}::integer, true,
+         ${value('updatedAt')}::timestamptz
+  from written
+  on conflict (ticket_number) do update set engineer_id = excluded.engineer_id, active = true`);
+const SAVE_WITHOUT_ENGINEER = saveStatement(sql`
+  update ticket_assignments set active = false
+  where ticket_number = (select number from written)`);
 
 /**
  * Writes a ticket's new state and what the change recorded as one statement: the row, the
@@ -50,9 +151,9 @@ const json = (value: unknown) => JSON.stringify(value);
  * escalations are data-modifying CTEs, so the write is atomic without a transaction and costs one
  * round trip (on a busy machine a round trip, not the SQL, is what a write costs). Its text does not
  * depend on how many events or escalations the change holds (they go as JSON arrays), so it is a
- * statement prepared once per connection. Every write is keyed deterministically (ticket number +
- * version, event sequence, escalation id, notification key), so a retry after a crash changes
- * nothing that was already written.
+ * statement prepared once per connection, and built once per process. Every write is keyed
+ * deterministically (ticket number + version, event sequence, escalation id, notification key), so
+ * a retry after a crash changes nothing that was already written.
  *
  * Answers the ids of the change's deliveries, already written or not: one per notification and one
  * per event and matching active webhook subscription, each sent by its delivery workflow.
@@ -63,10 +164,6 @@ export async function saveTicketChange(
   change: TicketChange,
 ): Promise<string[]> {
   const row: Record<string, unknown> = ticketRow(state);
-  const values = sql.join(
-    TICKET_COLUMNS.map(([key, column]) => sql.param(row[key], column)),
-    sql`, `,
-  );
   // Every statement of a WITH sees the same snapshot, so an update cannot see an escalation this
   // change opens: such an update is folded into the new row instead.
   const updates = new Map(change.escalationUpdates.map((update) => [update.id, update]));
@@ -92,7 +189,7 @@ export async function saveTicketChange(
     actor_role: event.actor?.role ?? null,
     data: event.data,
   }));
-  const notificationRows = change.notifications.map((notification) => ({
+  const notifications = change.notifications.map((notification) => ({
     key: notification.key,
     kind: notification.kind,
     recipient_role: notification.recipientRole,
@@ -106,78 +203,26 @@ export async function saveTicketChange(
     acknowledged_by: update.acknowledgedBy ?? null,
     superseded_by: update.supersededBy ?? null,
   }));
-  // Only a row this change wrote (the newest version) decides who holds the ticket's work.
-  const assignment =
-    holdsEngineer(state) && state.assignee
-      ? sql`insert into ticket_assignments (ticket_number, engineer_id, attempt, active, assigned_at)
-            select number, ${state.assignee}::text, ${state.dispatch.attempt}::integer, true,
-                   ${state.updatedAt}::timestamptz
-            from written
-            on conflict (ticket_number) do update set engineer_id = excluded.engineer_id, active = true`
-      : sql`update ticket_assignments set active = false
-            where ticket_number = (select number from written)`;
-  const rows = await db.execute<{ id: string }>(sql`
-    with written as (
-      insert into tickets (${TICKET_COLUMN_LIST}) values (${values})
-      on conflict (number) do update set ${UPDATE_FROM_EXCLUDED}
-      where tickets.version < excluded.version
-      returning number
-    ),
-    event_rows as (
-      select * from jsonb_to_recordset(${json(events)}::jsonb)
-        as e(seq integer, type text, at timestamptz, actor_id text, actor_role text, data jsonb)
-    ),
-    notification_rows as (
-      select * from jsonb_to_recordset(${json(notificationRows)}::jsonb)
-        as n(key text, kind text, recipient_role text, channel text, at timestamptz, data jsonb)
-    ),
-    delivery_rows as (
-      select n.key as id, 'notification' as kind, n.channel, null::text as subscription_id,
-             null::integer as event_seq
-      from notification_rows n
-      union all
-      select 'wh:' || s.id || ':' || ${state.number}::text || ':' || e.seq, 'webhook', 'webhook', s.id, e.seq
-      from event_rows e
-      join webhook_subscriptions s on s.active and (s.event_types ? '*' or s.event_types ? e.type)
-    ),
-    timeline as (
-      insert into ticket_events (ticket_number, seq, type, at, actor_id, actor_role, data)
-      select ${state.number}::text, seq, type, at, actor_id, actor_role, data from event_rows
-      on conflict do nothing
-    ),
-    opened_escalations as (
-      insert into escalations (id, ticket_number, clock, level, reason, missed_deadline, fired_at,
-                               acknowledged_at, acknowledged_by, superseded_by)
-      select id, ${state.number}::text, clock, level, reason, missed_deadline, fired_at,
-             acknowledged_at, acknowledged_by, superseded_by
-      from jsonb_to_recordset(${json(newEscalations)}::jsonb)
-        as x(id text, clock text, level smallint, reason text, missed_deadline timestamptz,
-             fired_at timestamptz, acknowledged_at timestamptz, acknowledged_by text, superseded_by text)
-      on conflict do nothing
-    ),
-    updated_escalations as (
-      update escalations
-      set acknowledged_at = coalesce(escalations.acknowledged_at, u.acknowledged_at),
-          acknowledged_by = coalesce(escalations.acknowledged_by, u.acknowledged_by),
-          superseded_by = coalesce(escalations.superseded_by, u.superseded_by)
-      from jsonb_to_recordset(${json(escalationUpdates)}::jsonb)
-        as u(id text, acknowledged_at timestamptz, acknowledged_by text, superseded_by text)
-      where escalations.id = u.id
-    ),
-    recorded_notifications as (
-      insert into notifications (key, ticket_number, kind, recipient_role, channel, at, data)
-      select key, ${state.number}::text, kind, recipient_role, channel, at, data from notification_rows
-      on conflict do nothing
-    ),
-    queued_deliveries as (
-      insert into deliveries (id, ticket_number, version, kind, channel, subscription_id, event_seq)
-      select id, ${state.number}::text, ${state.version}::integer, kind, channel, subscription_id,
-             event_seq
-      from delivery_rows
-      on conflict do nothing
-    ),
-    assignment as (${assignment})
-    select id from delivery_rows`);
+  const withEngineer = holdsEngineer(state) && state.assignee !== null;
+  const statement = withEngineer ? SAVE_WITH_ENGINEER : SAVE_WITHOUT_ENGINEER;
+  const values: Record<string, unknown> = {
+    number: state.number,
+    version: state.version,
+    events: json(events),
+    notifications: json(notifications),
+    escalations: json(newEscalations),
+    escalationUpdates: json(escalationUpdates),
+    ...(withEngineer && {
+      assignee: state.assignee,
+      attempt: state.dispatch.attempt,
+      updatedAt: state.updatedAt,
+    }),
+  };
+  for (const [key] of TICKET_COLUMNS) values[`column_${key}`] = row[key];
+  const rows = await db.$client.unsafe<{ id: string }[]>(
+    statement.sql,
+    fillPlaceholders(statement.params, values) as never[],
+  );
   return rows.map((delivery) => delivery.id);
 }
 
@@ -191,23 +236,44 @@ export async function findRecentTicketForProduct(
   db: Database,
   query: { customerId: string; model?: string; serialNumber?: string; sinceIso: string },
 ): Promise<string | undefined> {
-  const product = query.serialNumber
-    ? eq(tickets.serialNumber, query.serialNumber)
+  const [product, productValue] = query.serialNumber
+    ? (['serialNumber', query.serialNumber] as const)
     : query.model
-      ? eq(tickets.productModel, query.model)
-      : undefined;
+      ? (['productModel', query.model] as const)
+      : [];
   if (!product) return undefined;
-  const [row] = await db
-    .select({ number: tickets.number })
-    .from(tickets)
-    .where(and(eq(tickets.customerId, query.customerId), gte(tickets.createdAt, query.sinceIso), product))
-    .orderBy(desc(tickets.createdAt))
-    .limit(1);
+  const latest = preparedQuery(db, `latest_ticket_by_${product}`, (database) =>
+    database
+      .select({ number: tickets.number })
+      .from(tickets)
+      .where(
+        and(
+          eq(tickets.customerId, sql.placeholder('customerId')),
+          gte(tickets.createdAt, sql.placeholder('sinceIso')),
+          eq(tickets[product], sql.placeholder('product')),
+        ),
+      )
+      .orderBy(desc(tickets.createdAt))
+      .limit(1)
+      .prepare(`latest_ticket_by_${product}`),
+  );
+  const [row] = await latest.execute({
+    customerId: query.customerId,
+    sinceIso: query.sinceIso,
+    product: productValue,
+  });
   return row?.number;
 }
 
 export async function findTicket(db: Database, number: string): Promise<TicketState | undefined> {
-  const [row] = await db.select({ state: tickets.state }).from(tickets).where(eq(tickets.number, number));
+  const find = preparedQuery(db, 'find_ticket', (database) =>
+    database
+      .select({ state: tickets.state })
+      .from(tickets)
+      .where(eq(tickets.number, sql.placeholder('number')))
+      .prepare('find_ticket'),
+  );
+  const [row] = await find.execute({ number });
   return row?.state;
 }
 
@@ -269,15 +335,20 @@ export async function claimTicketNumber(
     const existing = await findClaim(db, idempotency.scope, idempotency.key);
     if (existing) return existing;
   }
-  const nextNumber = async (executor: Database | Transaction) => {
-    const [counter] = await executor
+  const nextSerial = (executor: Database | Transaction) =>
+    executor
       .insert(ticketNumberCounters)
-      .values({ businessDate: request.businessDate, lastSerial: 1 })
+      .values({ businessDate: sql.placeholder('businessDate'), lastSerial: 1 })
       .onConflictDoUpdate({
         target: ticketNumberCounters.businessDate,
         set: { lastSerial: sql`${ticketNumberCounters.lastSerial} + 1` },
       })
-      .returning({ serial: ticketNumberCounters.lastSerial });
+      .returning({ serial: ticketNumberCounters.lastSerial })
+      .prepare('next_ticket_serial');
+  const nextNumber = async (executor: Database | Transaction) => {
+    // Outside a transaction the statement is the handle's, built once; inside, the transaction's.
+    const next = executor === db ? preparedQuery(db, 'next_ticket_serial', nextSerial) : nextSerial(executor);
+    const [counter] = await next.execute({ businessDate: request.businessDate });
     return request.formatNumber(counter?.serial ?? 0);
   };
   // Without a key the serial is one atomic statement; with one, the claim shares its transaction.
