@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
-  isGrpcCancelledError,
   type Client,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Database } from '../db/client';
@@ -136,11 +136,12 @@ export function createTicketService({
     try {
       const handle = temporal.workflow.getHandle(workflowIdOf(number));
       const update: ActionUpdate<A> = actionUpdates[action];
-      return await temporal.connection.withAbortSignal(AbortSignal.timeout(actionTimeoutMs), () =>
+      // The deadline bounds the Update's whole wait, its polls included.
+      return await temporal.connection.withDeadline(Date.now() + actionTimeoutMs, () =>
         handle.executeUpdate(update, { args: [request], updateId }),
       );
     } catch (error) {
-      if (isGrpcCancelledError(error)) {
+      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
         throw new Problem(
           503,
           'Service Unavailable',

