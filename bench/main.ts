@@ -53,6 +53,7 @@ const { values: options } = parseArgs({
     growth: { type: 'string', default: '100,1000,10000' },
     'max-minutes': { type: 'string', default: '40' },
     profile: { type: 'string' },
+    'postgres-fsync': { type: 'boolean', default: false },
   },
 });
 const numbers = (text: string) => text.split(',').map(Number);
@@ -173,7 +174,10 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   say('building what the image runs (npm run build)');
   execFileSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, stdio: 'ignore' });
-  const services = await startServices('built', options.profile && path.resolve(options.profile));
+  const services = await startServices('built', {
+    profileDir: options.profile && path.resolve(options.profile),
+    postgresFsync: options['postgres-fsync'],
+  });
   const limit = setTimeout(
     () => {
       say(`stopped: the run exceeded --max-minutes ${options['max-minutes']}`);
@@ -341,6 +345,7 @@ async function runPhases(services: BenchServices): Promise<void> {
 
   const results: BenchResults = {
     machine: { cores: cpus().length, node: process.version },
+    postgres: services.postgres,
     options: { RATES, RATE_SECONDS, REQUESTS, CONCURRENCY, GROWTH },
     escalationLateness: lateness,
     highestRateOnTarget,

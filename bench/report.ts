@@ -47,6 +47,7 @@ export interface GrowthPoint {
 
 export interface BenchResults {
   machine: { cores: number; node: string };
+  postgres: string;
   options: Record<string, number | number[]>;
   escalationLateness: LatenessResult[];
   /** The highest rate with p99 ≤ 1 s, max ≤ 2 s and no missing or duplicate escalation. */
@@ -105,7 +106,7 @@ export function markdown(results: BenchResults): string {
     ],
   ];
   const lines = [
-    `# Aftercare benchmark (${results.machine.cores} cores, Node ${results.machine.node})`,
+    `# Aftercare benchmark (${results.machine.cores} cores, Node ${results.machine.node}, PostgreSQL ${results.postgres})`,
     '',
     '| target | measured | |',
     '| --- | --- | --- |',

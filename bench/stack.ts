@@ -21,23 +21,39 @@ export interface BenchServices {
   /** Where each role writes a V8 CPU profile when it stops (`npm run bench -- --profile <dir>`). */
   readonly profileDir?: string;
   readonly databaseUrl: string;
+  /** What PostgreSQL the run measured: `embedded, fsync off`, `embedded, fsync on` or `DATABASE_URL`. */
+  readonly postgres: string;
   readonly temporalAddress: string;
   readonly taskQueue: string;
   readonly stop: () => Promise<void>;
 }
 
+/**
+ * The embedded PostgreSQL's settings for a run. Without fsync by default: the counterpart of the dev
+ * server's SQLite `synchronous=OFF` (a commit survives the server's crash, not the machine's; the
+ * "non-durable settings" PostgreSQL's manual gives for throwaway data, and this data folder is
+ * deleted when the run ends). With fsync, this machine's virtual disk puts 50–400 ms stalls into
+ * commits; `--postgres-fsync` measures that.
+ */
+function postgresFlags(fsync: boolean): string[] {
+  return fsync ? [] : ['-c', 'fsync=off'];
+}
+
 export async function startServices(
   code: BenchServices['code'],
-  profileDir?: string,
+  options: { profileDir?: string; postgresFsync?: boolean } = {},
 ): Promise<BenchServices> {
+  const { profileDir } = options;
   const scratch = mkdtempSync(path.join(tmpdir(), 'aftercare-bench-'));
   chmodSync(scratch, 0o755);
   const stops: (() => Promise<void>)[] = [];
   let databaseUrl = process.env.DATABASE_URL;
+  const postgresFsync = options.postgresFsync ?? false;
   if (!databaseUrl) {
     const postgres = await startEmbeddedPostgres({
       dataDir: path.join(scratch, 'postgres'),
       port: 20_000 + Math.floor(Math.random() * 20_000),
+      flags: postgresFlags(postgresFsync),
     });
     stops.push(postgres.stop);
     databaseUrl = postgres.url;
@@ -53,6 +69,7 @@ export async function startServices(
     code,
     profileDir,
     databaseUrl,
+    postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : `embedded, fsync ${postgresFsync ? 'on' : 'off'}`,
     temporalAddress,
     taskQueue: `bench-${process.pid}`,
     stop: async () => {

@@ -62,6 +62,7 @@ async function main(): Promise<void> {
   const services: BenchServices = {
     code: 'source',
     databaseUrl: postgres.url,
+    postgres: 'embedded, fsync on',
     temporalAddress: temporal.address,
     taskQueue: `chaos-${process.pid}`,
     stop: async () => undefined,

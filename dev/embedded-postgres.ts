@@ -77,6 +77,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
   onLog?: (line: string) => void;
+  /** Server settings for this run, as `postgres` command-line flags (`['-c', 'fsync=off']`). */
+  flags?: readonly string[];
 }): Promise<RunningPostgres> {
   // The binaries live in node_modules; the postgres user must reach them, and they cannot be moved.
   const binaries = path.join(__dirname, '..', 'node_modules');
@@ -96,6 +98,7 @@ export async function startEmbeddedPostgres(options: {
     password: PASSWORD,
     persistent: true,
     createPostgresUser: runningAsRoot(),
+    postgresFlags: [...(options.flags ?? [])],
     onLog: (message) => {
       output.push(message);
       options.onLog?.(message);
