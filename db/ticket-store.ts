@@ -203,7 +203,7 @@ export async function saveTicketChange(
     acknowledged_by: update.acknowledgedBy ?? null,
     superseded_by: update.supersededBy ?? null,
   }));
-  const withEngineer = holdsEngineer(state) && state.assignee !== null;
+  const withEngineer = holdsEngineer(state) && Boolean(state.assignee);
   const statement = withEngineer ? SAVE_WITH_ENGINEER : SAVE_WITHOUT_ENGINEER;
   const values: Record<string, unknown> = {
     number: state.number,
