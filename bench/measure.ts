@@ -84,10 +84,16 @@ export function rssMiB(pid: number): number {
   return Number(line?.replace(/\D+/g, '') ?? 0) / 1024;
 }
 
+/** A process's /proc stat fields after its command name: [0] state, [1] parent pid, [11] utime, [12] stime. */
+function statFields(pid: number | string): string[] {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+}
+
+const cpuOf = (fields: readonly string[]) => (Number(fields[11]) + Number(fields[12])) / 100;
+
 /** CPU seconds (user + system) a process has used so far. */
 export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return cpuOf(statFields(pid));
 }
 
 /**
@@ -99,10 +105,9 @@ export function serviceCpuSeconds(): { postgres: number; temporal: number } {
   const processes = readdirSync('/proc').flatMap((entry) => {
     if (!/^\d+$/.test(entry)) return [];
     try {
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      const fields = statFields(entry);
       const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      const cpu = (Number(fields[11]) + Number(fields[12])) / 100;
-      return [{ pid: Number(entry), parent: Number(fields[1]), command, cpu }];
+      return [{ pid: Number(entry), parent: Number(fields[1]), command, cpu: cpuOf(fields) }];
     } catch {
       return []; // gone since the listing
     }

@@ -242,7 +242,7 @@ export async function findRecentTicketForProduct(
       ? (['productModel', query.model] as const)
       : [];
   if (!product) return undefined;
-  const latest = preparedQuery(db, `latest_ticket_by_${product}`, (database) =>
+  const latest = preparedQuery(db, `latest_ticket_by_${product}`, (database, name) =>
     database
       .select({ number: tickets.number })
       .from(tickets)
@@ -255,7 +255,7 @@ export async function findRecentTicketForProduct(
       )
       .orderBy(desc(tickets.createdAt))
       .limit(1)
-      .prepare(`latest_ticket_by_${product}`),
+      .prepare(name),
   );
   const [row] = await latest.execute({
     customerId: query.customerId,
@@ -266,12 +266,12 @@ export async function findRecentTicketForProduct(
 }
 
 export async function findTicket(db: Database, number: string): Promise<TicketState | undefined> {
-  const find = preparedQuery(db, 'find_ticket', (database) =>
+  const find = preparedQuery(db, 'find_ticket', (database, name) =>
     database
       .select({ state: tickets.state })
       .from(tickets)
       .where(eq(tickets.number, sql.placeholder('number')))
-      .prepare('find_ticket'),
+      .prepare(name),
   );
   const [row] = await find.execute({ number });
   return row?.state;
@@ -321,6 +321,20 @@ interface TicketNumberRequest {
 
 class LostIdempotencyRace extends Error {}
 
+const NEXT_SERIAL = 'next_ticket_serial';
+
+/** The next serial of a business date: one upsert of its counter row. */
+const nextSerial = (executor: Database | Transaction, name: string) =>
+  executor
+    .insert(ticketNumberCounters)
+    .values({ businessDate: sql.placeholder('businessDate'), lastSerial: 1 })
+    .onConflictDoUpdate({
+      target: ticketNumberCounters.businessDate,
+      set: { lastSerial: sql`${ticketNumberCounters.lastSerial} + 1` },
+    })
+    .returning({ serial: ticketNumberCounters.lastSerial })
+    .prepare(name);
+
 /**
  * Allocates the next serial of a business date, atomically, together with the Idempotency-Key claim.
  * A request that loses the race for a key rolls its serial back, so numbers have no gaps and a repeat
@@ -335,19 +349,10 @@ export async function claimTicketNumber(
     const existing = await findClaim(db, idempotency.scope, idempotency.key);
     if (existing) return existing;
   }
-  const nextSerial = (executor: Database | Transaction) =>
-    executor
-      .insert(ticketNumberCounters)
-      .values({ businessDate: sql.placeholder('businessDate'), lastSerial: 1 })
-      .onConflictDoUpdate({
-        target: ticketNumberCounters.businessDate,
-        set: { lastSerial: sql`${ticketNumberCounters.lastSerial} + 1` },
-      })
-      .returning({ serial: ticketNumberCounters.lastSerial })
-      .prepare('next_ticket_serial');
   const nextNumber = async (executor: Database | Transaction) => {
     // Outside a transaction the statement is the handle's, built once; inside, the transaction's.
-    const next = executor === db ? preparedQuery(db, 'next_ticket_serial', nextSerial) : nextSerial(executor);
+    const next =
+      executor === db ? preparedQuery(db, NEXT_SERIAL, nextSerial) : nextSerial(executor, NEXT_SERIAL);
     const [counter] = await next.execute({ businessDate: request.businessDate });
     return request.formatNumber(counter?.serial ?? 0);
   };

@@ -41,10 +41,11 @@ export async function connectClient(
   settings: TemporalSettings,
   dataConverter: DataConverter,
 ): Promise<Client> {
-  const connection = await NativeConnection.connect(connectionOptions(settings));
+  const connection = await connectNativeConnection(settings);
   return new Client({ connection, namespace: settings.namespace, dataConverter });
 }
 
-export function connectWorkerConnection(settings: TemporalSettings): Promise<NativeConnection> {
+/** The SDK's native connection: the worker's, and under the API's client. */
+export function connectNativeConnection(settings: TemporalSettings): Promise<NativeConnection> {
   return NativeConnection.connect(connectionOptions(settings));
 }

@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { loadConfig, requireDatabaseUrl } from '../config';
 import { connectDatabase } from '../db/client';
 import { createLogger } from '../logger';
-import { connectWorkerConnection } from '../temporal/connection';
+import { connectNativeConnection } from '../temporal/connection';
 import { createDataConverter } from '../temporal/data-converter';
 import { installWorkerTelemetry } from './telemetry';
 import { createTicketWorker } from './worker';
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
   installWorkerTelemetry({ metricsAddress: config.workerMetricsAddress, logger });
   const database = connectDatabase(requireDatabaseUrl(config));
-  const connection = await connectWorkerConnection(config.temporal);
+  const connection = await connectNativeConnection(config.temporal);
   const worker = await createTicketWorker({
     connection,
     namespace: config.temporal.namespace,

@@ -3,7 +3,7 @@ import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { AppConfig } from '../../config';
 import type { Database } from '../../db/client';
-import { connectWorkerConnection } from '../../temporal/connection';
+import { connectNativeConnection } from '../../temporal/connection';
 import { registerSearchAttributes } from '../../temporal/register-search-attributes';
 import { createTicketWorker } from '../../worker/worker';
 import { testDataConverter } from './fixtures';
@@ -53,7 +53,7 @@ export async function runTicketWorker(
  * setup), with its activities on `db`; `stop` drains it and closes its connection.
  */
 export async function runWorkerFor(config: AppConfig, db: Database): Promise<() => Promise<void>> {
-  const connection = await connectWorkerConnection(config.temporal);
+  const connection = await connectNativeConnection(config.temporal);
   const worker = await createTicketWorker({
     connection,
     namespace: config.temporal.namespace,
