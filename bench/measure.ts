@@ -51,13 +51,19 @@ export async function runConcurrently(
   return { ...summarize(latencies), throughputPerSecond: latencies.length / seconds, errors };
 }
 
+/** The latencies of the calls that succeeded and the count of those that failed. */
+export interface Samples {
+  readonly latenciesMs: number[];
+  readonly errors: number;
+}
+
 /** Starts `total` calls of `task` at a steady `ratePerSecond`, whatever the earlier ones take. */
 export async function runPaced(
   total: number,
   ratePerSecond: number,
   task: (index: number) => Promise<void>,
-): Promise<LatencySummary & { errors: number }> {
-  const latencies: number[] = [];
+): Promise<Samples> {
+  const latenciesMs: number[] = [];
   let errors = 0;
   const calls: Promise<void>[] = [];
   const started = performance.now();
@@ -67,13 +73,28 @@ export async function runPaced(
     const begin = performance.now();
     calls.push(
       task(index).then(
-        () => void latencies.push(performance.now() - begin),
+        () => void latenciesMs.push(performance.now() - begin),
         () => void (errors += 1),
       ),
     );
   }
   await Promise.all(calls);
-  return { ...summarize(latencies), errors };
+  return { latenciesMs, errors };
+}
+
+/** Several runs' samples summarized as one. */
+export function pooled(runs: readonly Samples[]): LatencySummary & { errors: number } {
+  return {
+    ...summarize(runs.flatMap((run) => run.latenciesMs)),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+  };
+}
+
+/** The median of some figures (the mean of the middle two of an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 /** Resident memory of a process, in MiB. */

@@ -23,15 +23,28 @@ export interface LatenessResult {
   resources: Resources;
 }
 
-export interface CreationResult {
+/** One round of HTTP creates and, right after it, one of raw starts at the same concurrency. */
+export interface CreationRound {
   http: RunResult;
   rawStart: RunResult;
-  rawInsert: RunResult;
   httpToRawStart: number;
   /** The same rounds counted until the worker had opened every ticket (see `openedPerSecond`). */
   opened: { httpPerSecond: number; rawStartPerSecond: number; httpToRawStart: number };
   resources: Resources;
   rawStartResources: Resources;
+}
+
+export interface CreationResult {
+  /** Taken in turn (HTTP, raw, HTTP, raw, …), so the machine's drift falls on both sides of a ratio. */
+  rounds: CreationRound[];
+  /** Medians over the rounds; each ratio is the median of the rounds' own ratios. */
+  median: {
+    httpPerSecond: number;
+    rawStartPerSecond: number;
+    httpToRawStart: number;
+    opened: { httpPerSecond: number; rawStartPerSecond: number; httpToRawStart: number };
+  };
+  rawInsert: RunResult;
 }
 
 export interface GrowthPoint {
@@ -54,8 +67,11 @@ export interface BenchResults {
   highestRateOnTarget: number;
   historyEvents: { happyPath: number; longestUnhappyPath: number; cancelled: number };
   creation: Record<string, CreationResult>;
-  /** At half the highest rate the worker opened tickets at; raw starts at the same rate beside it. */
-  latencyAtHalfPeak: LatencySummary & { ratePerSecond: number; rawStart: LatencySummary };
+  /**
+   * At half the highest rate the worker opened tickets at, in rounds of 10 s taken in turn with raw
+   * starts at the same rate; the percentiles are of every round's creates together.
+   */
+  latencyAtHalfPeak: LatencySummary & { ratePerSecond: number; rounds: number; rawStart: LatencySummary };
   growth: GrowthPoint[];
 }
 
@@ -63,10 +79,18 @@ const ms = (value: number) => `${Math.round(value)} ms`;
 const verdict = (met: boolean) => (met ? 'met' : '**missed**');
 
 export function markdown(results: BenchResults): string {
+  const eachRound = (row: (concurrency: string, index: number, round: CreationRound) => string) =>
+    Object.entries(results.creation).flatMap(([key, entry]) =>
+      entry.rounds.map((round, index) => row(key.slice(1), index + 1, round)),
+    );
   const { escalationLateness: lateness, creation, growth, historyEvents: history } = results;
   const half = results.latencyAtHalfPeak;
-  const answered = Object.values(creation).map((entry) => entry.httpToRawStart);
-  const opened = Object.values(creation).map((entry) => entry.opened.httpToRawStart);
+  const answered = Object.values(creation).map((entry) => entry.median.httpToRawStart);
+  const opened = Object.values(creation).map((entry) => entry.median.opened.httpToRawStart);
+  const rounds = (entry: CreationResult) => entry.rounds.map((round) => round.opened.httpToRawStart);
+  const spread = Object.values(creation)
+    .map((entry) => `${Math.min(...rounds(entry))}–${Math.max(...rounds(entry))}`)
+    .join(' / ');
   const first = growth[0];
   const last = growth.at(-1);
   const growthRatio = first && last ? last.createP50 / first.createP50 : Number.NaN;
@@ -80,13 +104,13 @@ export function markdown(results: BenchResults): string {
       verdict(results.highestRateOnTarget > 0),
     ],
     [
-      'HTTP create ≥ 0.8 × raw `workflow.start` at the same concurrency (tickets opened per second)',
-      `${opened.join(' / ')} (answered: ${answered.join(' / ')})`,
+      'HTTP create ≥ 0.8 × raw `workflow.start` at the same concurrency (tickets opened per second, median of the rounds)',
+      `${opened.join(' / ')} (rounds ${spread}; answered: ${answered.join(' / ')})`,
       verdict(opened.every((ratio) => ratio >= 0.8)),
     ],
     [
       'create p99 ≤ 50 ms at half the peak rate',
-      `${ms(half.p99)} at ${half.ratePerSecond}/s (raw start at that rate: ${ms(half.rawStart.p99)})`,
+      `${ms(half.p99)} at ${half.ratePerSecond}/s, ${half.count} creates (raw start at that rate: ${ms(half.rawStart.p99)})`,
       verdict(half.p99 <= 50),
     ],
     [
@@ -119,25 +143,34 @@ export function markdown(results: BenchResults): string {
         `| ${entry.ratePerSecond}/s | ${entry.tickets} | ${ms(entry.lateness.p50)} | ${ms(entry.lateness.p99)} | ${ms(entry.lateness.max)} | ${entry.missing} | ${entry.duplicates} | ${entry.resources.apiRssMiB} MiB / ${entry.resources.apiCpuPercent} % | ${entry.resources.workerRssMiB} MiB / ${entry.resources.workerCpuPercent} % | ${entry.resources.machineCpuPercent} % |`,
     ),
     '',
-    '| concurrency | HTTP create/s | p50 | p95 | p99 | raw workflow.start/s | p50 | p99 | raw INSERT/s | HTTP ÷ raw start | API CPU | worker CPU | Temporal server CPU | PostgreSQL CPU | machine CPU |',
+    `Rounds of ${results.options.REQUESTS} creates, HTTP and raw \`workflow.start\` in turn:`,
+    '',
+    '| concurrency | round | HTTP create/s | p50 | p95 | p99 | raw workflow.start/s | p50 | p99 | HTTP ÷ raw start | API CPU | worker CPU | Temporal server CPU | PostgreSQL CPU | machine CPU |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...Object.entries(creation).map(
-      ([key, entry]) =>
-        `| ${key.slice(1)} | ${entry.http.throughputPerSecond.toFixed(1)} | ${ms(entry.http.p50)} | ${ms(entry.http.p95)} | ${ms(entry.http.p99)} | ${entry.rawStart.throughputPerSecond.toFixed(1)} | ${ms(entry.rawStart.p50)} | ${ms(entry.rawStart.p99)} | ${entry.rawInsert.throughputPerSecond.toFixed(0)} | ${entry.httpToRawStart} | ${entry.resources.apiCpuPercent} % | ${entry.resources.workerCpuPercent} % | ${entry.resources.temporalCpuPercent} % | ${entry.resources.postgresCpuPercent} % | ${entry.resources.machineCpuPercent} % |`,
+    ...eachRound(
+      (key, index, round) =>
+        `| ${key} | ${index} | ${round.http.throughputPerSecond.toFixed(1)} | ${ms(round.http.p50)} | ${ms(round.http.p95)} | ${ms(round.http.p99)} | ${round.rawStart.throughputPerSecond.toFixed(1)} | ${ms(round.rawStart.p50)} | ${ms(round.rawStart.p99)} | ${round.httpToRawStart} | ${round.resources.apiCpuPercent} % | ${round.resources.workerCpuPercent} % | ${round.resources.temporalCpuPercent} % | ${round.resources.postgresCpuPercent} % | ${round.resources.machineCpuPercent} % |`,
     ),
     '',
     `CPU percentages are of one core; the machine has ${results.machine.cores}.`,
     '',
     'Counted until the worker had opened every ticket of the round (a start is answered before its workflow runs):',
     '',
-    '| concurrency | HTTP create/s | raw workflow.start/s | HTTP ÷ raw start | during raw starts: worker CPU | Temporal server CPU | PostgreSQL CPU | machine CPU |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...Object.entries(creation).map(
-      ([key, entry]) =>
-        `| ${key.slice(1)} | ${entry.opened.httpPerSecond} | ${entry.opened.rawStartPerSecond} | ${entry.opened.httpToRawStart} | ${entry.rawStartResources.workerCpuPercent} % | ${entry.rawStartResources.temporalCpuPercent} % | ${entry.rawStartResources.postgresCpuPercent} % | ${entry.rawStartResources.machineCpuPercent} % |`,
+    '| concurrency | round | HTTP create/s | raw workflow.start/s | HTTP ÷ raw start | during raw starts: worker CPU | Temporal server CPU | PostgreSQL CPU | machine CPU |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...eachRound(
+      (key, index, round) =>
+        `| ${key} | ${index} | ${round.opened.httpPerSecond} | ${round.opened.rawStartPerSecond} | ${round.opened.httpToRawStart} | ${round.rawStartResources.workerCpuPercent} % | ${round.rawStartResources.temporalCpuPercent} % | ${round.rawStartResources.postgresCpuPercent} % | ${round.rawStartResources.machineCpuPercent} % |`,
     ),
     '',
-    `Create at half the peak rate the worker sustains (${half.ratePerSecond}/s for 10 s): HTTP p50 ${ms(half.p50)}, p99 ${ms(half.p99)}; raw workflow.start at the same rate p50 ${ms(half.rawStart.p50)}, p99 ${ms(half.rawStart.p99)}.`,
+    '| concurrency | medians: HTTP create/s | raw workflow.start/s | HTTP ÷ raw start | opened: HTTP/s | raw start/s | HTTP ÷ raw start | raw INSERT/s |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...Object.entries(creation).map(
+      ([key, { median, rawInsert }]) =>
+        `| ${key.slice(1)} | ${median.httpPerSecond} | ${median.rawStartPerSecond} | ${median.httpToRawStart} | ${median.opened.httpPerSecond} | ${median.opened.rawStartPerSecond} | ${median.opened.httpToRawStart} | ${rawInsert.throughputPerSecond.toFixed(0)} |`,
+    ),
+    '',
+    `Create at half the peak rate the worker sustains (${half.ratePerSecond}/s, ${half.rounds} rounds of 10 s in turn with raw starts, percentiles of all their creates): HTTP p50 ${ms(half.p50)}, p99 ${ms(half.p99)}; raw workflow.start at the same rate p50 ${ms(half.rawStart.p50)}, p99 ${ms(half.rawStart.p99)}.`,
     '',
     '| open tickets | create p50 | create p99 | raw start p50 | raw start p99 | worker RSS | API RSS |',
     '| --- | --- | --- | --- | --- | --- | --- |',

@@ -109,6 +109,25 @@ describe('business calendar', () => {
     expect(localDate(at('2026-11-23T15:59:59Z'), 'Asia/Shanghai')).toBe('2026-11-23');
   });
 
+  it('gives each instant its own date, whichever day it asked for last', () => {
+    const shanghaiDay = (instant: string) => localDate(at(instant), 'Asia/Shanghai');
+    // Around Shanghai's midnight (16:00Z), forwards and backwards.
+    expect(shanghaiDay('2026-11-23T15:59:59.999Z')).toBe('2026-11-23');
+    expect(shanghaiDay('2026-11-23T16:00:00.000Z')).toBe('2026-11-24');
+    expect(shanghaiDay('2026-11-24T15:59:59.999Z')).toBe('2026-11-24');
+    expect(shanghaiDay('2026-11-23T15:59:59.999Z')).toBe('2026-11-23');
+    // An instant of the Shanghai day it answered last, asked for in another zone: another date.
+    expect(localDate(at('2026-11-22T20:00:00.000Z'), 'Europe/Berlin')).toBe('2026-11-22');
+    // Berlin's 23-hour day (2026-03-29, 23:00Z → 22:00Z) and the 25-hour one (2026-10-25, 22:00Z → 23:00Z).
+    const berlinDay = (instant: string) => localDate(at(instant), 'Europe/Berlin');
+    expect(berlinDay('2026-03-28T23:00:00.000Z')).toBe('2026-03-29');
+    expect(berlinDay('2026-03-29T21:59:59.999Z')).toBe('2026-03-29');
+    expect(berlinDay('2026-03-29T22:00:00.000Z')).toBe('2026-03-30');
+    expect(berlinDay('2026-10-24T22:00:00.000Z')).toBe('2026-10-25');
+    expect(berlinDay('2026-10-25T22:59:59.999Z')).toBe('2026-10-25');
+    expect(berlinDay('2026-10-25T23:00:00.000Z')).toBe('2026-10-26');
+  });
+
   it('refuses a calendar with no working time instead of looping forever', () => {
     const never: BusinessCalendar = { ...shanghai, workingDays: [], extraWorkingDays: [] };
     expect(() => addBusinessTime(at('2026-11-23T09:00:00Z'), 1, 'bh', never)).toThrow(/no working time/);
