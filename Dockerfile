@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# One image for the API, the worker and the migration step; docker-compose picks the role with the
-# command. Build stage: compile TypeScript and bundle the workflow code once. Runtime: Node 22 LTS,
+# One image for the API, the worker, the delivery relay and the migration step; docker-compose picks
+# the role with the command. Build stage: compile TypeScript and bundle the workflow code once. Runtime: Node 22 LTS,
 # production dependencies only, non-root.
 FROM node:22.21.1-bookworm-slim AS build
 WORKDIR /app

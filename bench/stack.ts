@@ -11,7 +11,8 @@ import { PROJECT_ROOT } from '../temporal/binaries';
 /**
  * The benchmark's stack: an embedded PostgreSQL and a Temporal dev server (SQLite in WAL mode with
  * synchronous=OFF, as the SDK's own CI runs it) unless DATABASE_URL / TEMPORAL_ADDRESS point
- * elsewhere, and the API and the worker as separate processes so their memory and CPU are their own.
+ * elsewhere, and the API, the worker and the delivery relay as separate processes so their memory and
+ * CPU are their own.
  */
 export const BENCH_KEY = 'bench-admin-key-000001';
 
@@ -161,6 +162,11 @@ export function startWorker(services: BenchServices): Promise<Role> {
     },
     'worker running',
   );
+}
+
+/** The delivery relay: sends the notifications and webhooks ticket changes queue. */
+export function startRelay(services: BenchServices): Promise<Role> {
+  return spawnRole(services, 'relay/main', { DATABASE_URL: services.databaseUrl }, 'delivery relay running');
 }
 
 /** A port nothing listens on now: the kernel picks it. */

@@ -63,7 +63,11 @@ async function startReceiver(condition: 'healthy' | 'hanging') {
     incoming.on('data', (chunk: string) => (body += chunk));
     incoming.on('end', () => {
       const parsed = JSON.parse(body) as { deliveryId: string; event: { at: string } };
-      received.push({ deliveryId: parsed.deliveryId, eventAt: Date.parse(parsed.event.at), receivedAt: Date.now() });
+      received.push({
+        deliveryId: parsed.deliveryId,
+        eventAt: Date.parse(parsed.event.at),
+        receivedAt: Date.now(),
+      });
       response.writeHead(204).end();
     });
   });
@@ -91,7 +95,8 @@ function client(apiUrl: string, apiKey: string) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.body.text();
-    if (response.statusCode >= 300) throw new Error(`${method} ${path} answered ${response.statusCode}: ${text}`);
+    if (response.statusCode >= 300)
+      throw new Error(`${method} ${path} answered ${response.statusCode}: ${text}`);
     return JSON.parse(text) as T;
   };
 }
@@ -102,7 +107,11 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
   const receiver = options.receivers === 'none' ? undefined : await startReceiver(options.receivers);
   const subscriptionIds: string[] = [];
   try {
-    for (let index = 0; index < (options.subscriptions ?? (options.receivers === 'hanging' ? 3 : 1)); index += 1) {
+    for (
+      let index = 0;
+      index < (options.subscriptions ?? (options.receivers === 'hanging' ? 3 : 1));
+      index += 1
+    ) {
       if (!receiver) break;
       const created = await call<{ id: string }>('POST', '/v1/webhooks', {
         url: receiver.url,

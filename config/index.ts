@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_DELIVERY_RULES, type DeliveryRules } from '../domain/delivery-rules';
+import { parseDuration } from '../domain/durations';
 import type { SlaPolicy } from '../domain/policy';
 import { ROLES, type Actor } from '../domain/ticket';
 import type { EncryptionKey } from '../temporal/codec';
@@ -50,6 +52,22 @@ function isSocketAddress(value: string): boolean {
   return validHost && port >= 1 && port <= 65535;
 }
 
+/** A wall-clock duration such as `10s`, `1h`, `25h`, in milliseconds. */
+function wallDuration(fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((text, context) => {
+      const parsed = parseDuration(text);
+      if (parsed?.kind === 'wall') return parsed.ms;
+      context.addIssue({
+        code: 'custom',
+        message: `"${text}" is not a wall-clock duration such as 10s, 30m or 25h`,
+      });
+      return z.NEVER;
+    });
+}
+
 /** Every environment variable Aftercare reads (their names are what deployments may set). */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -96,6 +114,13 @@ export const envSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(40),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(50),
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(20),
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
+  WEBHOOK_CONCURRENCY_PER_SUBSCRIPTION: z.coerce.number().int().min(1).max(100).default(2),
+  WEBHOOK_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1_000).default(20),
+  WEBHOOK_TIMEOUT: wallDuration('10s'),
+  DELIVERY_RETRY_WINDOW: wallDuration('25h'),
+  WEBHOOK_PAUSE_AFTER_FAILURES: z.coerce.number().int().min(1).max(100_000).default(20),
+  WEBHOOK_PAUSE_AFTER: wallDuration('1h'),
   WORKER_METRICS_ADDRESS: z
     .string()
     .trim()
@@ -145,6 +170,17 @@ export interface AppConfig {
   /** How long an action waits for the ticket's workflow to answer before it is a 503. */
   readonly actionTimeoutMs: number;
   readonly worker: WorkerTuning;
+  readonly delivery: DeliverySettings;
+}
+
+/** The delivery relay's sizing and the rules it treats receivers by (see domain/delivery-rules.ts). */
+export interface DeliverySettings {
+  readonly notificationConcurrency: number;
+  readonly perSubscription: number;
+  /** Active webhook subscriptions at most: each may hold `perSubscription` sockets of every relay. */
+  readonly maxSubscriptions: number;
+  readonly webhookTimeoutMs: number;
+  readonly rules: DeliveryRules;
 }
 
 export class ConfigError extends Error {
@@ -257,6 +293,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
       shutdownGraceSeconds: env.WORKER_SHUTDOWN_GRACE_SECONDS,
+    },
+    delivery: {
+      notificationConcurrency: env.DELIVERY_CONCURRENCY,
+      perSubscription: env.WEBHOOK_CONCURRENCY_PER_SUBSCRIPTION,
+      maxSubscriptions: env.WEBHOOK_MAX_SUBSCRIPTIONS,
+      webhookTimeoutMs: env.WEBHOOK_TIMEOUT,
+      rules: {
+        ...DEFAULT_DELIVERY_RULES,
+        retryWindowMs: env.DELIVERY_RETRY_WINDOW,
+        disableAfterFailures: env.WEBHOOK_PAUSE_AFTER_FAILURES,
+        disableAfterMs: env.WEBHOOK_PAUSE_AFTER,
+      },
     },
   };
 }

@@ -187,41 +187,59 @@ export const webhookSubscriptions = pgTable('webhook_subscriptions', {
   /** Timeline event types to deliver; `*` for every one. */
   eventTypes: jsonb('event_types').$type<string[]>().notNull(),
   secret: text('secret').notNull(),
+  /** Paused (by hand or automatically): no new deliveries, and pending ones wait. */
   active: boolean('active').notNull().default(true),
+  /** Failed attempts since the last success, and since when: the automatic pause counts these. */
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  failingSince: instant('failing_since'),
+  /** Set when the relay paused the subscription because its receiver kept failing. */
+  disabledAt: instant('disabled_at'),
+  disabledReason: text('disabled_reason'),
   createdAt: instant('created_at').notNull().defaultNow(),
   updatedAt: instant('updated_at').notNull().defaultNow(),
 });
 
 /**
- * Everything sent out: a notification through its provider, or a ticket event to a webhook. Written
- * with the ticket change that caused it (one row per notification, one per event and subscription),
- * then sent by that change's delivery workflow, retried by Temporal.
+ * Everything sent out: a notification through its provider, a ticket event to a webhook, or a
+ * notice to managers that a subscription was paused. Written with the change that caused it (one
+ * row per notification, one per event and subscription): an outbox the delivery relay sends from,
+ * each row claimed with `FOR UPDATE SKIP LOCKED` and retried at `next_attempt_at`.
  */
 export const deliveries = pgTable(
   'deliveries',
   {
-    /** The notification key, or `wh:<subscription>:<ticket>:<event seq>`. */
+    /** The notification key, `wh:<subscription>:<ticket>:<event seq>`, or `paused:<subscription>:<n>`. */
     id: text('id').primaryKey(),
-    ticketNumber: text('ticket_number')
-      .notNull()
-      .references(() => tickets.number),
-    /** The ticket version whose change created it: the delivery workflow of that change sends it. */
+    /** The ticket it is about; none for a notice about a subscription. */
+    ticketNumber: text('ticket_number').references(() => tickets.number),
+    /** The ticket version whose change created it. */
     version: integer('version').notNull(),
-    kind: text('kind').$type<'notification' | 'webhook'>().notNull(),
+    kind: text('kind').$type<DeliveryKind>().notNull(),
     channel: text('channel').notNull(),
     subscriptionId: text('subscription_id').references(() => webhookSubscriptions.id),
     eventSeq: integer('event_seq'),
     status: text('status').$type<'pending' | 'delivered' | 'failed'>().notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    /** When a relay may take it next: now for a new one, the backoff after a failure, a lease while sending. */
+    nextAttemptAt: instant('next_attempt_at').notNull().defaultNow(),
     createdAt: instant('created_at').notNull().defaultNow(),
     deliveredAt: instant('delivered_at'),
   },
   (table) => [
     index('deliveries_ticket_version_idx').on(table.ticketNumber, table.version),
     index('deliveries_subscription_idx').on(table.subscriptionId, table.createdAt),
+    // What the relay claims: pending webhook deliveries per subscription, the rest by due time.
+    index('deliveries_pending_webhook_idx')
+      .on(table.subscriptionId, table.nextAttemptAt)
+      .where(sql`${table.status} = 'pending' and ${table.kind} = 'webhook'`),
+    index('deliveries_pending_notice_idx')
+      .on(table.nextAttemptAt)
+      .where(sql`${table.status} = 'pending' and ${table.kind} <> 'webhook'`),
   ],
 );
+
+export type DeliveryKind = 'notification' | 'webhook' | 'notice';
 
 /** Every try of a delivery, successful or not. */
 export const deliveryAttempts = pgTable(

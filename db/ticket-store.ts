@@ -19,6 +19,7 @@ import { isSlaBreached, nextDeadline } from '../domain/clocks';
 import { holdsEngineer } from '../domain/lifecycle';
 import type { TicketChange, TicketState } from '../domain/ticket';
 import type { Database } from './client';
+import { DELIVERY_CHANNEL } from './delivery-store';
 import { preparedQuery } from './prepared';
 import { escalations, idempotencyKeys, ticketEvents, ticketNumberCounters, tickets } from './schema';
 
@@ -131,7 +132,7 @@ function saveStatement(assignment: SQL) {
       on conflict do nothing
     ),
     assignment as (${assignment})
-    select id from delivery_rows`);
+    select id, pg_notify(${sql.raw(`'${DELIVERY_CHANNEL}'`)}, '') from delivery_rows`);
 }
 
 // Only a row this change wrote (the newest version) decides who holds the ticket's work.
@@ -156,7 +157,8 @@ const SAVE_WITHOUT_ENGINEER = saveStatement(sql`
  * a retry after a crash changes nothing that was already written.
  *
  * Answers the ids of the change's deliveries, already written or not: one per notification and one
- * per event and matching active webhook subscription, each sent by its delivery workflow.
+ * per event and matching active webhook subscription. Queuing any NOTIFYs the delivery relays, which
+ * hear it when the statement commits.
  */
 export async function saveTicketChange(
   db: Database,

@@ -10,8 +10,8 @@ import { startTemporalDevServer, type RunningDevServer } from './temporal-dev-se
 /**
  * `npm run dev`: the whole product on one machine. An embedded PostgreSQL and the Temporal dev server
  * (with UI) keep their data under `.data/`, so a second run finds the same tickets and workflows.
- * The worker and the API run as child processes; one that dies is started again, as a supervisor
- * would. `DATABASE_URL` / `TEMPORAL_ADDRESS` use external services instead.
+ * The worker, the delivery relay and the API run as child processes; one that dies is started
+ * again, as a supervisor would. `DATABASE_URL` / `TEMPORAL_ADDRESS` use external services instead.
  */
 const DATA_DIR = path.join(PROJECT_ROOT, '.data');
 const POSTGRES_PORT = Number(process.env.DEV_POSTGRES_PORT ?? 54329);
@@ -22,7 +22,7 @@ const RESTART_DELAY_MS = 1_000;
 const say = (line: string) => process.stdout.write(`[dev] ${line}\n`);
 
 interface Role {
-  readonly name: 'worker' | 'api';
+  readonly name: 'worker' | 'relay' | 'api';
   readonly entry: string;
   child?: ChildProcess;
 }
@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   let temporal: RunningDevServer | undefined;
   const roles: Role[] = [
     { name: 'worker', entry: 'worker/main.ts' },
+    { name: 'relay', entry: 'relay/main.ts' },
     { name: 'api', entry: 'api/main.ts' },
   ];
   let stopping = false;
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
     stopping = true;
     say(`${signal}: stopping`);
     const steps: [string, () => Promise<void>][] = [
-      ['worker and API', () => Promise.all(roles.map(stopRole)).then(() => undefined)],
+      ['worker, relay and API', () => Promise.all(roles.map(stopRole)).then(() => undefined)],
       ['Temporal dev server', () => temporal?.stop() ?? Promise.resolve()],
       ['PostgreSQL', () => postgres?.stop() ?? Promise.resolve()],
     ];

@@ -117,3 +117,26 @@ export function renderNotification(
     local,
   });
 }
+
+export interface SubscriptionPausedNotice {
+  readonly subscriptionId: string;
+  /** The receiver's host only: a URL may carry credentials in its path or query. */
+  readonly host: string;
+  readonly reason: string;
+}
+
+/** The notice to managers that a webhook subscription was paused because its receiver kept failing. */
+export function renderSubscriptionPaused(
+  notice: SubscriptionPausedNotice,
+  language: Language,
+): RenderedMessage {
+  return language === 'en'
+    ? {
+        subject: `Webhook to ${notice.host} paused`,
+        body: `Webhook subscription ${notice.subscriptionId} (${notice.host}) was paused: ${notice.reason}. Fix the receiver, then set it active again.`,
+      }
+    : {
+        subject: `Webhook 订阅已暂停（${notice.host}）`,
+        body: `Webhook 订阅 ${notice.subscriptionId}（${notice.host}）已自动暂停：${notice.reason}。请修复接收端后重新启用。`,
+      };
+}

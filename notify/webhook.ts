@@ -8,7 +8,6 @@ import { createHmac } from 'node:crypto';
 export const SIGNATURE_HEADER = 'x-aftercare-signature';
 export const DELIVERY_HEADER = 'x-aftercare-delivery';
 export const EVENT_HEADER = 'x-aftercare-event';
-const TIMEOUT_MS = 10_000;
 
 export function signPayload(secret: string, body: string, timestamp: number): string {
   const mac = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
@@ -23,12 +22,28 @@ export interface WebhookRequest {
   readonly body: string;
 }
 
-/** POSTs one delivery; resolves with the HTTP status (the caller decides what counts as delivered). */
-export async function postWebhook(request: WebhookRequest, nowMs = Date.now()): Promise<number> {
+/** Why a request got no answer, without the socket's own wording (addresses, ports). */
+function describeFailure(error: unknown, timeoutMs: number): string {
+  if (error instanceof DOMException && error.name === 'TimeoutError') {
+    return `no answer within ${timeoutMs / 1000} s`;
+  }
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return typeof cause?.code === 'string' ? `could not connect (${cause.code})` : 'could not connect';
+}
+
+/**
+ * POSTs one delivery; resolves with the HTTP status (the caller decides what counts as delivered),
+ * rejects when there was no answer within `timeoutMs`.
+ */
+export async function postWebhook(
+  request: WebhookRequest,
+  timeoutMs: number,
+  nowMs = Date.now(),
+): Promise<number> {
   const response = await fetch(request.url, {
     method: 'POST',
     redirect: 'manual',
-    signal: AbortSignal.timeout(TIMEOUT_MS),
+    signal: AbortSignal.timeout(timeoutMs),
     headers: {
       'content-type': 'application/json',
       'user-agent': 'Aftercare-Webhooks/1',
@@ -37,6 +52,8 @@ export async function postWebhook(request: WebhookRequest, nowMs = Date.now()): 
       [SIGNATURE_HEADER]: signPayload(request.secret, request.body, Math.floor(nowMs / 1000)),
     },
     body: request.body,
+  }).catch((error: unknown) => {
+    throw new Error(describeFailure(error, timeoutMs));
   });
   await response.body?.cancel();
   return response.status;

@@ -76,15 +76,13 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
    */
   const io = new Mutex();
 
-  /** Writes the change; the activity also starts a delivery workflow for each delivery it queued. */
+  /** Writes the change with what it queues to send; a delivery relay sends that apart from the ticket. */
   function persist(ticket: TicketState, change: TicketChange): Promise<void> {
     return io.runExclusive(async () => {
       setCurrentDetails(describe(state));
       upsertSearchAttributes(ticketSearchAttributes(state));
       const summary = `record ${change.events.map((event) => event.type).join(', ')}`;
-      await recordTicketChange.executeWithOptions({ ...ACTIVITY_OPTIONS, summary }, [
-        { ticket, change, timeZone: policy.calendar.timeZone },
-      ]);
+      await recordTicketChange.executeWithOptions({ ...ACTIVITY_OPTIONS, summary }, [{ ticket, change }]);
     });
   }
 
@@ -186,5 +184,3 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     await persist(snapshot(state), change);
   }
 }
-
-export { deliveryWorkflow } from './delivery';

@@ -5,9 +5,10 @@ import { z } from 'zod';
 import type { Database } from '../../db/client';
 import { listSubscriptionDeliveries } from '../../db/delivery-store';
 import { webhookSubscriptions } from '../../db/schema';
+import { createSubscription, OVER_CAP, updateSubscription, type Subscription } from '../../db/webhook-store';
 import { authorize } from '../authorize';
 import { Problem } from '../problem';
-import { problems } from '../schemas';
+import { problemSchema, problems } from '../schemas';
 
 const instant = z.string().describe('ISO 8601 instant');
 
@@ -31,9 +32,17 @@ const subscriptionView = z.object({
   url: z.string(),
   eventTypes: z.array(z.string()),
   active: z.boolean(),
+  consecutiveFailures: z.number().int().describe('failed attempts since the last success'),
+  failingSince: instant.nullable().describe('when the current run of failures began'),
+  pausedAt: instant.nullable().describe('when the relay paused it because its receiver kept failing'),
+  pauseReason: z.string().nullable(),
   createdAt: instant,
   updatedAt: instant,
 });
+
+const overCap = problemSchema.describe(
+  'the cap on active subscriptions (WEBHOOK_MAX_SUBSCRIPTIONS) is reached: pause one first',
+);
 
 const deliveryView = z.object({
   id: z.string(),
@@ -58,12 +67,16 @@ const deliveryView = z.object({
 
 const iso = (value: string | null) => (value === null ? null : new Date(value).toISOString());
 
-function present(row: typeof webhookSubscriptions.$inferSelect) {
+function present(row: Subscription) {
   return {
     id: row.id,
     url: row.url,
     eventTypes: row.eventTypes,
     active: row.active,
+    consecutiveFailures: row.consecutiveFailures,
+    failingSince: iso(row.failingSince),
+    pausedAt: iso(row.disabledAt),
+    pauseReason: row.disabledReason,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
   };
@@ -72,7 +85,18 @@ function present(row: typeof webhookSubscriptions.$inferSelect) {
 const idParams = z.object({ id: z.uuid() });
 
 /** `/v1/webhooks`: subscriptions to ticket events, delivered signed and retried durably. */
-export const webhookRoutes: FastifyPluginAsyncZod<{ readonly db: Database }> = async (app, { db }) => {
+export const webhookRoutes: FastifyPluginAsyncZod<{
+  readonly db: Database;
+  /** Active subscriptions at most. */
+  readonly maxActive: number;
+}> = async (app, { db, maxActive }) => {
+  const overCapProblem = () =>
+    new Problem(
+      409,
+      'Too many webhook subscriptions',
+      `at most ${maxActive} subscriptions may be active; pause one (active: false) before adding another`,
+    );
+
   async function requireSubscription(id: string) {
     const [row] = await db.select().from(webhookSubscriptions).where(eq(webhookSubscriptions.id, id));
     if (!row) throw new Problem(404, 'Webhook not found', `no webhook subscription ${id}`);
@@ -87,15 +111,12 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ readonly db: Database }> = a
         tags: ['webhooks'],
         summary: 'Subscribe a URL to ticket events (the secret is never shown again)',
         body: subscriptionBody,
-        response: { 201: subscriptionView, ...problems(400, 401, 403, 413, 415, 429, 503) },
+        response: { 201: subscriptionView, 409: overCap, ...problems(400, 401, 403, 413, 415, 429, 503) },
       },
     },
     async (request, reply) => {
-      const [row] = await db
-        .insert(webhookSubscriptions)
-        .values({ id: randomUUID(), ...request.body })
-        .returning();
-      if (!row) throw new Error('the subscription was not written');
+      const row = await createSubscription(db, randomUUID(), request.body, maxActive);
+      if (row === OVER_CAP) throw overCapProblem();
       reply.code(201).header('location', `/v1/webhooks/${row.id}`);
       return present(row);
     },
@@ -124,19 +145,20 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ readonly db: Database }> = a
       onRequest: authorize('webhook.manage'),
       schema: {
         tags: ['webhooks'],
-        summary: 'Change a subscription: url, event types, secret or active',
+        summary:
+          'Change a subscription: url, event types, secret or active (false pauses it and holds its pending deliveries; true resumes them)',
         params: idParams,
         body: subscriptionBody.partial().strict(),
-        response: { 200: subscriptionView, ...problems(400, 401, 403, 404, 413, 415, 429, 503) },
+        response: {
+          200: subscriptionView,
+          409: overCap,
+          ...problems(400, 401, 403, 404, 413, 415, 429, 503),
+        },
       },
     },
     async (request) => {
-      await requireSubscription(request.params.id);
-      const [row] = await db
-        .update(webhookSubscriptions)
-        .set({ ...request.body, updatedAt: new Date().toISOString() })
-        .where(eq(webhookSubscriptions.id, request.params.id))
-        .returning();
+      const row = await updateSubscription(db, request.params.id, request.body, maxActive);
+      if (row === OVER_CAP) throw overCapProblem();
       if (!row) throw new Problem(404, 'Webhook not found', `no webhook subscription ${request.params.id}`);
       return present(row);
     },

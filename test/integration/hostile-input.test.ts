@@ -26,7 +26,7 @@ let adminDb: ReturnType<typeof connectDatabase>;
 
 /**
  * Tables a request writes in its own transaction. (The outbox and delivery attempts are written
- * afterwards by the delivery workflows of changes that were accepted, so they are left out.)
+ * afterwards by the delivery relays for changes that were accepted, so they are left out.)
  */
 const TABLES = [
   'tickets',

@@ -5,6 +5,7 @@ import { escalations, ticketEvents, tickets } from '../../db/schema';
 import type { TicketView } from '../../domain/view';
 import { satisfiedCallback, serviceRecord, unhappyCallback } from '../support/fixtures';
 import { startApi, type ApiStack } from '../support/stack';
+import { runRelayFor } from '../support/relay';
 import { runWorkerFor } from '../support/temporal';
 
 /**
@@ -33,6 +34,7 @@ const ENGINEERS = { e1: `e1-${tag}`, e2: `e2-${tag}`, e3: `e3-${tag}` };
 
 let stack: ApiStack;
 let stopWorker: () => Promise<void>;
+let stopRelay: () => Promise<void>;
 
 beforeAll(async () => {
   stack = await startApi({
@@ -67,9 +69,11 @@ beforeAll(async () => {
     },
   });
   stopWorker = await runWorkerFor(stack.config, stack.database.db);
+  stopRelay = await runRelayFor(stack.config, stack.database.db);
 });
 
 afterAll(async () => {
+  await stopRelay?.();
   await stopWorker?.();
   await stack?.close();
 });

@@ -2,6 +2,7 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { loadConfig } from '../../config';
 import { connectDatabase, type DatabaseHandle } from '../../db/client';
 import { listTicketNotifications } from '../../db/delivery-store';
 import { listTicketEscalations, listTicketEvents } from '../../db/ticket-store';
@@ -21,6 +22,7 @@ import {
   uniqueTicketNumber,
   unhappyCallback,
 } from '../support/fixtures';
+import { runRelayFor } from '../support/relay';
 import { createTimeSkippingEnvironment, runTicketWorker, type RunningWorker } from '../support/temporal';
 
 /**
@@ -36,14 +38,17 @@ const taskQueue = `sla-clocks-${process.pid}`;
 let env: TestWorkflowEnvironment;
 let database: DatabaseHandle;
 let worker: RunningWorker;
+let stopRelay: () => Promise<void>;
 
 beforeAll(async () => {
   env = await createTimeSkippingEnvironment();
   database = connectDatabase(inject('databaseUrl'), { max: 4 });
   worker = await runTicketWorker(env, taskQueue, database.db);
+  stopRelay = await runRelayFor(loadConfig({}), database.db);
 });
 
 afterAll(async () => {
+  await stopRelay?.();
   await worker?.stop();
   await env?.teardown();
   await database?.close();

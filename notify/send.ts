@@ -1,0 +1,112 @@
+import type { ClaimedDelivery } from '../db/delivery-store';
+import type { AttemptResult } from '../domain/delivery-rules';
+import { renderNotification, renderSubscriptionPaused } from '../domain/templates';
+import type { Language, NotificationRecord, TicketState } from '../domain/ticket';
+import type { NotificationProvider } from './providers';
+import { postWebhook } from './webhook';
+
+/** Sends one claimed delivery and says what happened; it never throws for a receiver's failure. */
+export interface SendContext {
+  readonly provider: NotificationProvider;
+  /** The business time zone local times in messages are written in. */
+  readonly timeZone: string;
+  readonly webhookTimeoutMs: number;
+}
+
+/** Staff notices not about one ticket are written in the business's language. */
+const STAFF_LANGUAGE: Language = 'zh-CN';
+
+class FinalError extends Error {}
+
+/** Who a notification goes to on its channel: the customer's phone or address, or the staff role. */
+function recipientOf(
+  notification: NonNullable<ClaimedDelivery['notification']>,
+  channel: string,
+  state: TicketState,
+) {
+  if (notification.recipientRole !== 'customer') {
+    const engineerId = notification.data.engineerId;
+    return notification.recipientRole === 'engineer' && typeof engineerId === 'string'
+      ? `engineer:${engineerId}`
+      : `role:${notification.recipientRole}`;
+  }
+  const customer = state.intake.customer;
+  const address = channel === 'email' ? customer.email : customer.phone;
+  if (!address) throw new FinalError(`the customer has no ${channel} address`);
+  return address;
+}
+
+function hostOf(url: string): string {
+  return URL.canParse(url) ? new URL(url).host : 'an invalid URL';
+}
+
+async function send(delivery: ClaimedDelivery, context: SendContext): Promise<AttemptResult> {
+  const { ticket, notification, subscription, event } = delivery;
+  if (delivery.kind === 'notice') {
+    if (!subscription) throw new FinalError(`notice ${delivery.id} lost its subscription`);
+    const message = renderSubscriptionPaused(
+      {
+        subscriptionId: delivery.subscriptionId ?? '',
+        host: hostOf(subscription.url),
+        reason: subscription.disabledReason ?? 'the receiver kept failing',
+      },
+      STAFF_LANGUAGE,
+    );
+    await context.provider.send({
+      deliveryId: delivery.id,
+      channel: delivery.channel,
+      recipient: 'role:manager',
+      language: STAFF_LANGUAGE,
+      ...message,
+    });
+    return { sent: true };
+  }
+  if (!ticket) throw new FinalError(`delivery ${delivery.id} lost its ticket`);
+  if (delivery.kind === 'webhook') {
+    if (!subscription || !event) throw new FinalError(`delivery ${delivery.id} lost its event`);
+    const body = JSON.stringify({
+      deliveryId: delivery.id,
+      type: event.type,
+      ticket: { number: ticket.number, status: ticket.status, priority: ticket.intake.priority },
+      event: { seq: event.seq, type: event.type, at: event.at, data: event.data },
+    });
+    const statusCode = await postWebhook(
+      {
+        url: subscription.url,
+        secret: subscription.secret,
+        deliveryId: delivery.id,
+        eventType: event.type,
+        body,
+      },
+      context.webhookTimeoutMs,
+    );
+    return { statusCode };
+  }
+  if (!notification) throw new FinalError(`delivery ${delivery.id} lost its notification`);
+  const language = ticket.intake.language ?? 'zh-CN';
+  const record = { ...notification, ticketNumber: ticket.number } as Pick<
+    NotificationRecord,
+    'kind' | 'ticketNumber' | 'data'
+  >;
+  await context.provider.send({
+    deliveryId: delivery.id,
+    channel: delivery.channel,
+    recipient: recipientOf(notification, delivery.channel, ticket),
+    language,
+    ...renderNotification(record, language, context.timeZone),
+  });
+  return { sent: true };
+}
+
+/** One attempt at a delivery: the receiver's status, or the error that stopped it (final or not). */
+export async function attemptDelivery(
+  delivery: ClaimedDelivery,
+  context: SendContext,
+): Promise<AttemptResult> {
+  try {
+    return await send(delivery, context);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { error: message, final: error instanceof FinalError };
+  }
+}
