@@ -38,8 +38,18 @@ import {
   type CreationRound,
   type LatenessResult,
   type Resources,
+  type StormPoint,
 } from './report';
-import { type BenchServices, type Role, startApi, startServices, startWorker } from './stack';
+import {
+  type BenchServices,
+  type Role,
+  BENCH_KEY,
+  startApi,
+  startRelay,
+  startServices,
+  startWorker,
+} from './stack';
+import { runStorm, type ReceiverCondition } from './storm';
 
 /**
  * `npm run bench`: how late escalations land, how fast tickets are created compared with raw
@@ -58,6 +68,9 @@ const { values: options } = parseArgs({
     growth: { type: 'string', default: '100,1000,10000' },
     'max-minutes': { type: 'string', default: '40' },
     profile: { type: 'string' },
+    phases: { type: 'string', default: 'lateness,storm,history,creation,growth' },
+    'storm-rates': { type: 'string', default: '5,10,15,20' },
+    'storm-seconds': { type: 'string', default: '20' },
     'postgres-fsync': { type: 'boolean', default: false },
   },
 });
@@ -73,6 +86,11 @@ const REQUESTS = Number(options.requests);
 const ROUNDS = Number(options.rounds);
 const CONCURRENCY = numbers(options.concurrency);
 const GROWTH = numbers(options.growth);
+const PHASES = new Set(options.phases.split(','));
+const STORM_RATES = numbers(options['storm-rates']);
+const STORM_SECONDS = Number(options['storm-seconds']);
+/** The storm's clocks: L1 at 4 s, L2 at 10 s, L3 at 16 s after creation (the issue's reproduction). */
+const STORM = { firstResponse: '4s', escalationStep: '6s' };
 const FIRST_RESPONSE_SECONDS = 5;
 /**
  * Every clock a new ticket starts runs past the end of the run (the first escalation of the lateness
@@ -120,7 +138,10 @@ async function openedPerSecond(worker: Role, startedAt: number, run: RunResult):
   return round(run.count / ((idleAt - startedAt) / 1000));
 }
 
-/** Runs a phase and reads the API's and the worker's memory and CPU share across it. */
+/** The relay runs through the whole benchmark; phases read its CPU beside the API's and the worker's. */
+let relay: Role | undefined;
+
+/** Runs a phase and reads the API's, the worker's and the relay's memory and CPU share across it. */
 async function measured<T>(
   api: Role,
   worker: Role,
@@ -131,6 +152,7 @@ async function measured<T>(
     at: performance.now(),
     api: cpuSeconds(api.pid),
     worker: cpuSeconds(worker.pid),
+    relay: relay ? cpuSeconds(relay.pid) : 0,
     machine: machineCpuSeconds(),
     services: serviceCpuSeconds(),
   };
@@ -144,6 +166,7 @@ async function measured<T>(
       workerRssMiB: round(rssMiB(worker.pid)),
       apiCpuPercent: round(((cpuSeconds(api.pid) - begin.api) / seconds) * 100),
       workerCpuPercent: round(((cpuSeconds(worker.pid) - begin.worker) / seconds) * 100),
+      relayCpuPercent: relay ? round(((cpuSeconds(relay.pid) - begin.relay) / seconds) * 100) : 0,
       machineCpuPercent: round(((machineCpuSeconds() - begin.machine) / seconds) * 100),
       temporalCpuPercent: round(((services.temporal - begin.services.temporal) / seconds) * 100),
       postgresCpuPercent: round(((services.postgres - begin.services.postgres) / seconds) * 100),
@@ -182,6 +205,41 @@ async function escalationLateness(
   };
 }
 
+const withinTarget = (result: {
+  lateness: { p99: number; max: number };
+  missing: number;
+  duplicates: number;
+}) => result.lateness.p99 <= 1000 && result.lateness.max <= 2000 && result.missing + result.duplicates === 0;
+
+function highestStormRate(points: readonly StormPoint[], receivers: ReceiverCondition): number {
+  return (
+    points.filter((point) => point.receivers === receivers && withinTarget(point)).at(-1)?.ratePerSecond ?? 0
+  );
+}
+
+/** One storm at one rate, measured: tickets that climb to L3, beside healthy or hanging receivers. */
+async function stormRound(
+  api: Role,
+  worker: Role,
+  rate: number,
+  receivers: ReceiverCondition,
+): Promise<StormPoint> {
+  const { result, resources } = await measured(api, worker, () =>
+    runStorm({
+      apiUrl: api.url ?? '',
+      apiKey: BENCH_KEY,
+      ratePerSecond: rate,
+      tickets: rate * STORM_SECONDS,
+      receivers,
+    }),
+  );
+  const { lateness } = result;
+  say(
+    `storm @ ${rate}/s, ${receivers} receivers: lateness p50 ${round(lateness.p50)} ms, p99 ${round(lateness.p99)} ms, max ${round(lateness.max)} ms over ${lateness.count} escalations, missing ${result.missing}, duplicates ${result.duplicates}, failed creates ${result.failedCreates}${result.webhooks ? ` | webhooks received ${result.webhooks.received}, lag p99 ${round(result.webhooks.lag.p99)} ms` : ''} | CPU: worker ${resources.workerCpuPercent} %, relay ${resources.relayCpuPercent} %, API ${resources.apiCpuPercent} %, Temporal ${resources.temporalCpuPercent} %, PostgreSQL ${resources.postgresCpuPercent} %, machine ${resources.machineCpuPercent} %`,
+  );
+  return { ...result, resources };
+}
+
 async function main(): Promise<void> {
   // The history phase runs a worker in this process: its per-activity INFO lines would bury the table.
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -215,38 +273,58 @@ async function runPhases(services: BenchServices): Promise<void> {
   const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: services.temporalAddress });
   const temporal = await connectClient(config.temporal, createDataConverter(config.payloadKeys));
 
+  relay = await startRelay(services);
+
   // 1. Escalation lateness on a short first-response clock, at rising creation rates.
-  let api = await startApi(services, { ...QUIET, firstResponse: `${FIRST_RESPONSE_SECONDS}s` });
   const lateness: LatenessResult[] = [];
-  for (const rate of RATES) {
-    const result = await escalationLateness(api, worker, database.db, rate);
-    lateness.push(result);
-    say(
-      `lateness @ ${rate}/s: p50 ${round(result.lateness.p50)} ms, p99 ${round(result.lateness.p99)} ms, max ${round(result.lateness.max)} ms, missing ${result.missing}, duplicates ${result.duplicates}, failed creates ${result.failedCreates} | worker CPU ${result.resources.workerCpuPercent} %, API CPU ${result.resources.apiCpuPercent} %, machine ${result.resources.machineCpuPercent} % of ${cpus().length * 100} %`,
-    );
-    if (result.lateness.p99 > 1000 || result.missing > 0) break;
+  let highestRateOnTarget = 0;
+  if (PHASES.has('lateness')) {
+    const api = await startApi(services, { ...QUIET, firstResponse: `${FIRST_RESPONSE_SECONDS}s` });
+    for (const rate of RATES) {
+      const result = await escalationLateness(api, worker, database.db, rate);
+      lateness.push(result);
+      say(
+        `lateness @ ${rate}/s: p50 ${round(result.lateness.p50)} ms, p99 ${round(result.lateness.p99)} ms, max ${round(result.lateness.max)} ms, missing ${result.missing}, duplicates ${result.duplicates}, failed creates ${result.failedCreates} | worker CPU ${result.resources.workerCpuPercent} %, API CPU ${result.resources.apiCpuPercent} %, machine ${result.resources.machineCpuPercent} % of ${cpus().length * 100} %`,
+      );
+      if (result.lateness.p99 > 1000 || result.missing > 0) break;
+    }
+    highestRateOnTarget = lateness.filter(withinTarget).at(-1)?.ratePerSecond ?? 0;
+    await api.stop();
   }
-  const withinTarget = (result: LatenessResult) =>
-    result.lateness.p99 <= 1000 && result.lateness.max <= 2000 && result.missing + result.duplicates === 0;
-  const highestRateOnTarget = lateness.filter(withinTarget).at(-1)?.ratePerSecond ?? 0;
-  await api.stop();
 
-  // 2. History size: the recorded lifecycles, run on the time-skipping test server.
-  const histories = await runLifecycles();
-  const historyEvents = {
-    happyPath: histories['happy-path'].events?.length ?? 0,
-    longestUnhappyPath: histories['unhappy-paths'].events?.length ?? 0,
-    cancelled: histories.cancelled.events?.length ?? 0,
-  };
-  say(
-    `history: happy path ${historyEvents.happyPath} events, every unhappy path on one ticket ${historyEvents.longestUnhappyPath}, cancellation ${historyEvents.cancelled}`,
-  );
+  // 2. The storm: every ticket climbs to L3 with its notices, beside a healthy receiver, then three hanging ones.
+  const storm: StormPoint[] = [];
+  if (PHASES.has('storm')) {
+    const api = await startApi(services, { ...QUIET, ...STORM });
+    for (const receivers of ['healthy', 'hanging'] as const) {
+      for (const rate of STORM_RATES) {
+        const point = await stormRound(api, worker, rate, receivers);
+        storm.push(point);
+        if (point.lateness.p99 > 1000 || point.missing > 0) break;
+      }
+    }
+    await api.stop();
+  }
 
-  // 3. Creation throughput and latency: HTTP against raw workflow.start and a raw INSERT.
-  api = await startApi(services, QUIET);
-  await database.db.execute(
-    sql`create table if not exists bench_probe (id text primary key, payload jsonb not null)`,
-  );
+  // 3. History size: the recorded lifecycles, run on the time-skipping test server.
+  let historyEvents: BenchResults['historyEvents'];
+  if (PHASES.has('history')) {
+    const histories = await runLifecycles();
+    historyEvents = {
+      happyPath: histories['happy-path'].events?.length ?? 0,
+      longestUnhappyPath: histories['unhappy-paths'].events?.length ?? 0,
+      cancelled: histories.cancelled.events?.length ?? 0,
+    };
+    say(
+      `history: happy path ${historyEvents.happyPath} events, every unhappy path on one ticket ${historyEvents.longestUnhappyPath}, cancellation ${historyEvents.cancelled}`,
+    );
+  }
+
+  // 4. Creation throughput and latency: HTTP against raw workflow.start and a raw INSERT.
+  const creation: Record<string, CreationResult> = {};
+  let latencyAtHalfPeak: BenchResults['latencyAtHalfPeak'];
+  const growth: GrowthPoint[] = [];
+  const api = await startApi(services, QUIET);
   const sampleTicket = openTicket({
     number: 'WO20000101-001',
     intake: ticketIntakeSchema.parse(INTAKE),
@@ -267,132 +345,138 @@ async function runPhases(services: BenchServices): Promise<void> {
       ticketWorkflowStart({ ticket: { ...sampleTicket, number }, policy: QUIET_POLICY }, services.taskQueue),
     );
   };
-  /** One round of HTTP creates, then one of raw starts, each counted until answered and until opened. */
-  const creationRound = async (concurrency: number, turn: number): Promise<CreationRound> => {
-    let startedAt = 0;
-    const { result: http, resources } = await measured(api, worker, () => {
-      startedAt = performance.now();
-      return runConcurrently(REQUESTS, concurrency, async () => void (await createTicket(api)));
-    });
-    const httpOpened = await openedPerSecond(worker, startedAt, http);
-    const { result: rawStarts, resources: rawStartResources } = await measured(api, worker, () => {
-      startedAt = performance.now();
-      return runConcurrently(REQUESTS, concurrency, (index) =>
-        rawStart(`WO20000101-${process.pid}${digits(concurrency, 3)}${digits(turn, 2)}${digits(index, 5)}`),
-      );
-    });
-    const rawStartOpened = await openedPerSecond(worker, startedAt, rawStarts);
-    return {
-      http,
-      rawStart: rawStarts,
-      httpToRawStart: round(http.throughputPerSecond / rawStarts.throughputPerSecond, 2),
-      opened: {
-        httpPerSecond: httpOpened,
-        rawStartPerSecond: rawStartOpened,
-        httpToRawStart: round(httpOpened / rawStartOpened, 2),
-      },
-      resources,
-      rawStartResources,
+  if (PHASES.has('creation')) {
+    await database.db.execute(
+      sql`create table if not exists bench_probe (id text primary key, payload jsonb not null)`,
+    );
+    /** One round of HTTP creates, then one of raw starts, each counted until answered and until opened. */
+    const creationRound = async (concurrency: number, turn: number): Promise<CreationRound> => {
+      let startedAt = 0;
+      const { result: http, resources } = await measured(api, worker, () => {
+        startedAt = performance.now();
+        return runConcurrently(REQUESTS, concurrency, async () => void (await createTicket(api)));
+      });
+      const httpOpened = await openedPerSecond(worker, startedAt, http);
+      const { result: rawStarts, resources: rawStartResources } = await measured(api, worker, () => {
+        startedAt = performance.now();
+        return runConcurrently(REQUESTS, concurrency, (index) =>
+          rawStart(`WO20000101-${process.pid}${digits(concurrency, 3)}${digits(turn, 2)}${digits(index, 5)}`),
+        );
+      });
+      const rawStartOpened = await openedPerSecond(worker, startedAt, rawStarts);
+      return {
+        http,
+        rawStart: rawStarts,
+        httpToRawStart: round(http.throughputPerSecond / rawStarts.throughputPerSecond, 2),
+        opened: {
+          httpPerSecond: httpOpened,
+          rawStartPerSecond: rawStartOpened,
+          httpToRawStart: round(httpOpened / rawStartOpened, 2),
+        },
+        resources,
+        rawStartResources,
+      };
     };
-  };
-  const creation: Record<string, CreationResult> = {};
-  for (const concurrency of CONCURRENCY) {
-    const rounds: CreationRound[] = [];
-    for (let turn = 0; turn < ROUNDS; turn += 1) {
-      const result = await creationRound(concurrency, turn);
-      rounds.push(result);
-      const { http, rawStart: raw, resources, rawStartResources } = result;
+    for (const concurrency of CONCURRENCY) {
+      const rounds: CreationRound[] = [];
+      for (let turn = 0; turn < ROUNDS; turn += 1) {
+        const result = await creationRound(concurrency, turn);
+        rounds.push(result);
+        const { http, rawStart: raw, resources, rawStartResources } = result;
+        say(
+          `create c=${concurrency} round ${turn + 1}/${ROUNDS}: HTTP ${round(http.throughputPerSecond)}/s p50 ${round(http.p50)} p99 ${round(http.p99)} ms | raw start ${round(raw.throughputPerSecond)}/s p50 ${round(raw.p50)} p99 ${round(raw.p99)} ms | HTTP ÷ raw start ${result.httpToRawStart} | until opened by the worker: HTTP ${result.opened.httpPerSecond}/s, raw start ${result.opened.rawStartPerSecond}/s, ratio ${result.opened.httpToRawStart} | Temporal server CPU ${resources.temporalCpuPercent} % (HTTP), ${rawStartResources.temporalCpuPercent} % (raw start) | machine CPU ${resources.machineCpuPercent} % (HTTP), ${rawStartResources.machineCpuPercent} % (raw start)`,
+        );
+      }
+      const rawInsert = await runConcurrently(REQUESTS, concurrency, async (index) => {
+        await database.db.execute(
+          sql`insert into bench_probe (id, payload) values (${`${process.pid}-${concurrency}-${index}`}, ${JSON.stringify(sampleTicket)}::jsonb)`,
+        );
+      });
+      const medianOf = (figure: (entry: CreationRound) => number) => round(median(rounds.map(figure)), 2);
+      const entry: CreationResult = {
+        rounds,
+        median: {
+          httpPerSecond: medianOf((entry) => entry.http.throughputPerSecond),
+          rawStartPerSecond: medianOf((entry) => entry.rawStart.throughputPerSecond),
+          httpToRawStart: medianOf((entry) => entry.httpToRawStart),
+          opened: {
+            httpPerSecond: medianOf((entry) => entry.opened.httpPerSecond),
+            rawStartPerSecond: medianOf((entry) => entry.opened.rawStartPerSecond),
+            httpToRawStart: medianOf((entry) => entry.opened.httpToRawStart),
+          },
+        },
+        rawInsert,
+      };
+      creation[`c${concurrency}`] = entry;
       say(
-        `create c=${concurrency} round ${turn + 1}/${ROUNDS}: HTTP ${round(http.throughputPerSecond)}/s p50 ${round(http.p50)} p99 ${round(http.p99)} ms | raw start ${round(raw.throughputPerSecond)}/s p50 ${round(raw.p50)} p99 ${round(raw.p99)} ms | HTTP ÷ raw start ${result.httpToRawStart} | until opened by the worker: HTTP ${result.opened.httpPerSecond}/s, raw start ${result.opened.rawStartPerSecond}/s, ratio ${result.opened.httpToRawStart} | Temporal server CPU ${resources.temporalCpuPercent} % (HTTP), ${rawStartResources.temporalCpuPercent} % (raw start) | machine CPU ${resources.machineCpuPercent} % (HTTP), ${rawStartResources.machineCpuPercent} % (raw start)`,
+        `create c=${concurrency}, medians of ${ROUNDS} rounds: HTTP ÷ raw start ${entry.median.httpToRawStart} answered, ${entry.median.opened.httpToRawStart} opened | raw insert ${round(rawInsert.throughputPerSecond)}/s`,
       );
     }
-    const rawInsert = await runConcurrently(REQUESTS, concurrency, async (index) => {
-      await database.db.execute(
-        sql`insert into bench_probe (id, payload) values (${`${process.pid}-${concurrency}-${index}`}, ${JSON.stringify(sampleTicket)}::jsonb)`,
+    // Half the peak the machine sustains (tickets opened per second, not starts answered, which run
+    // ahead of the worker), with raw starts at the same rate beside it: the Temporal server's share.
+    // Rounds of 10 s in turn, their creates' latencies taken together.
+    const peak = Math.max(...Object.values(creation).map((entry) => entry.median.opened.httpPerSecond));
+    const halfPeak = Math.max(1, Math.floor(peak / 2));
+    const httpRounds: Samples[] = [];
+    const rawRounds: Samples[] = [];
+    for (let turn = 0; turn < ROUNDS; turn += 1) {
+      await settle(worker);
+      httpRounds.push(await runPaced(halfPeak * 10, halfPeak, async () => void (await createTicket(api))));
+      await settle(worker);
+      rawRounds.push(
+        await runPaced(halfPeak * 10, halfPeak, (index) =>
+          rawStart(`WO20000103-${process.pid}${digits(turn, 2)}${digits(index, 5)}`),
+        ),
       );
-    });
-    const medianOf = (figure: (entry: CreationRound) => number) => round(median(rounds.map(figure)), 2);
-    const entry: CreationResult = {
-      rounds,
-      median: {
-        httpPerSecond: medianOf((entry) => entry.http.throughputPerSecond),
-        rawStartPerSecond: medianOf((entry) => entry.rawStart.throughputPerSecond),
-        httpToRawStart: medianOf((entry) => entry.httpToRawStart),
-        opened: {
-          httpPerSecond: medianOf((entry) => entry.opened.httpPerSecond),
-          rawStartPerSecond: medianOf((entry) => entry.opened.rawStartPerSecond),
-          httpToRawStart: medianOf((entry) => entry.opened.httpToRawStart),
-        },
-      },
-      rawInsert,
+    }
+    const httpAtHalfPeak = pooled(httpRounds);
+    const rawAtHalfPeak = pooled(rawRounds);
+    latencyAtHalfPeak = {
+      ratePerSecond: halfPeak,
+      rounds: ROUNDS,
+      ...httpAtHalfPeak,
+      rawStart: rawAtHalfPeak,
     };
-    creation[`c${concurrency}`] = entry;
     say(
-      `create c=${concurrency}, medians of ${ROUNDS} rounds: HTTP ÷ raw start ${entry.median.httpToRawStart} answered, ${entry.median.opened.httpToRawStart} opened | raw insert ${round(rawInsert.throughputPerSecond)}/s`,
+      `create at half the sustained peak (${halfPeak}/s, ${ROUNDS} rounds of 10 s): HTTP p50 ${round(httpAtHalfPeak.p50)} ms, p99 ${round(httpAtHalfPeak.p99)} ms | raw start p50 ${round(rawAtHalfPeak.p50)} ms, p99 ${round(rawAtHalfPeak.p99)} ms`,
     );
   }
-  // Half the peak the machine sustains (tickets opened per second, not starts answered, which run
-  // ahead of the worker), with raw starts at the same rate beside it: the Temporal server's share.
-  // Rounds of 10 s in turn, their creates' latencies taken together.
-  const peak = Math.max(...Object.values(creation).map((entry) => entry.median.opened.httpPerSecond));
-  const halfPeak = Math.max(1, Math.floor(peak / 2));
-  const httpRounds: Samples[] = [];
-  const rawRounds: Samples[] = [];
-  for (let turn = 0; turn < ROUNDS; turn += 1) {
-    await settle(worker);
-    httpRounds.push(await runPaced(halfPeak * 10, halfPeak, async () => void (await createTicket(api))));
-    await settle(worker);
-    rawRounds.push(
-      await runPaced(halfPeak * 10, halfPeak, (index) =>
-        rawStart(`WO20000103-${process.pid}${digits(turn, 2)}${digits(index, 5)}`),
-      ),
-    );
-  }
-  const httpAtHalfPeak = pooled(httpRounds);
-  const rawAtHalfPeak = pooled(rawRounds);
-  const latencyAtHalfPeak = {
-    ratePerSecond: halfPeak,
-    rounds: ROUNDS,
-    ...httpAtHalfPeak,
-    rawStart: rawAtHalfPeak,
-  };
-  say(
-    `create at half the sustained peak (${halfPeak}/s, ${ROUNDS} rounds of 10 s): HTTP p50 ${round(httpAtHalfPeak.p50)} ms, p99 ${round(httpAtHalfPeak.p99)} ms | raw start p50 ${round(rawAtHalfPeak.p50)} ms, p99 ${round(rawAtHalfPeak.p99)} ms`,
-  );
 
-  // 4. Growth: creation latency and worker memory with many tickets waiting on their timers.
-  const growth: GrowthPoint[] = [];
-  for (const level of GROWTH) {
-    const [row] = await database.db.execute<{ open: number }>(
-      sql`select count(*)::int as open from tickets where status = 'new'`,
-    );
-    const missing = level - (row?.open ?? 0);
-    if (missing > 0) await runConcurrently(missing, 16, async () => void (await createTicket(api)));
-    // Thousands of tickets are created faster than the worker opens them: the probe waits until every
-    // one is open and waiting on its timers, so it measures open tickets, not a backlog.
-    await settle(worker, 15 * 60_000);
-    const probe = await runConcurrently(200, 4, async () => void (await createTicket(api)));
-    await settle(worker);
-    // The same probe as raw starts: how much of a rise is the Temporal server's own.
-    const rawProbe = await runConcurrently(200, 4, (index) =>
-      rawStart(`WO20000102-${process.pid}${digits(level, 6)}${digits(index, 3)}`),
-    );
-    const point = {
-      openTickets: level,
-      createP50: round(probe.p50),
-      createP99: round(probe.p99),
-      rawStartP50: round(rawProbe.p50),
-      rawStartP99: round(rawProbe.p99),
-      workerRssMiB: round(rssMiB(worker.pid)),
-      apiRssMiB: round(rssMiB(api.pid)),
-    };
-    growth.push(point);
-    say(
-      `growth @ ${level} open: create p50 ${point.createP50} ms, p99 ${point.createP99} ms, raw start p50 ${point.rawStartP50} ms, p99 ${point.rawStartP99} ms, worker RSS ${point.workerRssMiB} MiB, API RSS ${point.apiRssMiB} MiB`,
-    );
+  if (PHASES.has('growth')) {
+    // 5. Growth: creation latency and worker memory with many tickets waiting on their timers.
+    for (const level of GROWTH) {
+      const [row] = await database.db.execute<{ open: number }>(
+        sql`select count(*)::int as open from tickets where status = 'new'`,
+      );
+      const missing = level - (row?.open ?? 0);
+      if (missing > 0) await runConcurrently(missing, 16, async () => void (await createTicket(api)));
+      // Thousands of tickets are created faster than the worker opens them: the probe waits until every
+      // one is open and waiting on its timers, so it measures open tickets, not a backlog.
+      await settle(worker, 15 * 60_000);
+      const probe = await runConcurrently(200, 4, async () => void (await createTicket(api)));
+      await settle(worker);
+      // The same probe as raw starts: how much of a rise is the Temporal server's own.
+      const rawProbe = await runConcurrently(200, 4, (index) =>
+        rawStart(`WO20000102-${process.pid}${digits(level, 6)}${digits(index, 3)}`),
+      );
+      const point = {
+        openTickets: level,
+        createP50: round(probe.p50),
+        createP99: round(probe.p99),
+        rawStartP50: round(rawProbe.p50),
+        rawStartP99: round(rawProbe.p99),
+        workerRssMiB: round(rssMiB(worker.pid)),
+        apiRssMiB: round(rssMiB(api.pid)),
+      };
+      growth.push(point);
+      say(
+        `growth @ ${level} open: create p50 ${point.createP50} ms, p99 ${point.createP99} ms, raw start p50 ${point.rawStartP50} ms, p99 ${point.rawStartP99} ms, worker RSS ${point.workerRssMiB} MiB, API RSS ${point.apiRssMiB} MiB`,
+      );
+    }
   }
 
   await api.stop();
+  await relay.stop();
   await worker.stop();
   await temporal.connection.close();
   await database.close();
@@ -400,9 +484,24 @@ async function runPhases(services: BenchServices): Promise<void> {
   const results: BenchResults = {
     machine: { cores: cpus().length, node: process.version },
     postgres: services.postgres,
-    options: { RATES, RATE_SECONDS, REQUESTS, ROUNDS, CONCURRENCY, GROWTH },
+    options: {
+      PHASES: [...PHASES].join(','),
+      RATES,
+      RATE_SECONDS,
+      STORM_RATES,
+      STORM_SECONDS,
+      REQUESTS,
+      ROUNDS,
+      CONCURRENCY,
+      GROWTH,
+    },
     escalationLateness: lateness,
     highestRateOnTarget,
+    storm,
+    stormHighestRate: {
+      healthy: highestStormRate(storm, 'healthy'),
+      hanging: highestStormRate(storm, 'hanging'),
+    },
     historyEvents,
     creation,
     latencyAtHalfPeak,

@@ -121,6 +121,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       subscriptionIds.push(created.id);
     }
     const numbers: string[] = [];
+    const firedFrom = new Date().toISOString();
     const creates = await runPaced(options.tickets, options.ratePerSecond, async (index) => {
       const ticket = await call<{ number: string }>('POST', '/v1/tickets', {
         ...INTAKE,
@@ -129,7 +130,13 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       });
       numbers.push(ticket.number);
     });
-    const escalations = await waitForEscalations(call, numbers, levels, options.quietSeconds ?? 30);
+    const escalations = await waitForEscalations(
+      call,
+      numbers,
+      firedFrom,
+      levels,
+      options.quietSeconds ?? 30,
+    );
     return summarizeStorm(options, numbers, creates.errors, escalations, levels, receiver?.received);
   } finally {
     for (const id of subscriptionIds) await call('POST', `/v1/webhooks/${id}`, { active: false });
@@ -137,33 +144,38 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
   }
 }
 
-/** Reads every ticket's escalations until each has reached `levels`, or none came for `quietSeconds`. */
+/**
+ * Reads the escalations fired since the storm began (a few pages every 2 s, not a request per ticket:
+ * the reading must not load what it measures) until every ticket has reached `levels`, or none came
+ * for `quietSeconds`.
+ */
 async function waitForEscalations(
   call: ReturnType<typeof client>,
   numbers: readonly string[],
+  firedFrom: string,
   levels: number,
   quietSeconds: number,
 ): Promise<Map<string, Escalation[]>> {
-  const found = new Map<string, Escalation[]>();
+  const wanted = new Set(numbers);
+  let seen = 0;
   let lastNewAt = Date.now();
   for (;;) {
-    let seen = 0;
-    for (const number of numbers) {
-      const known = found.get(number);
-      if (known && known.length >= levels) {
-        seen += known.length;
-        continue;
+    const found = new Map<string, Escalation[]>();
+    let cursor: string | null = null;
+    do {
+      const query: string = `/v1/escalations?firedFrom=${encodeURIComponent(firedFrom)}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page = await call<{ items: Escalation[]; nextCursor: string | null }>('GET', query);
+      for (const item of page.items) {
+        if (wanted.has(item.ticketNumber))
+          found.set(item.ticketNumber, [...(found.get(item.ticketNumber) ?? []), item]);
       }
-      const page = await call<{ items: Escalation[] }>(
-        'GET',
-        `/v1/escalations?ticket=${encodeURIComponent(number)}&limit=100`,
-      );
-      if (page.items.length > (known?.length ?? 0)) lastNewAt = Date.now();
-      found.set(number, page.items);
-      seen += page.items.length;
-    }
-    if (seen >= numbers.length * levels || Date.now() - lastNewAt > quietSeconds * 1000) return found;
-    await sleep(1000);
+      cursor = page.nextCursor;
+    } while (cursor);
+    const count = [...found.values()].reduce((sum, items) => sum + items.length, 0);
+    if (count > seen) lastNewAt = Date.now();
+    seen = count;
+    if (count >= numbers.length * levels || Date.now() - lastNewAt > quietSeconds * 1000) return found;
+    await sleep(2000);
   }
 }
 

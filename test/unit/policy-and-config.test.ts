@@ -102,8 +102,39 @@ describe('configuration', () => {
     [{ API_KEYS: 'long-enough-key:wizard:x' }, /^API_KEYS: entry 1 is invalid: the role must be one of/],
     [{ TEMPORAL_TLS_CERT_PATH: '/c.pem' }, /^TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH/],
     [{ SLA_POLICY_FILE: '/nonexistent.json' }, /SLA_POLICY_FILE \/nonexistent.json cannot be read/],
+    [{ WEBHOOK_TIMEOUT: '2bd' }, /^WEBHOOK_TIMEOUT: "2bd" is not a wall-clock duration/],
+    [{ DELIVERY_RETRY_WINDOW: 'forever' }, /^DELIVERY_RETRY_WINDOW: "forever" is not a wall-clock duration/],
+    [{ WEBHOOK_MAX_SUBSCRIPTIONS: '0' }, /^WEBHOOK_MAX_SUBSCRIPTIONS:/],
   ])('names the bad variable in %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('sizes the delivery relay and its receiver rules from the environment', () => {
+    expect(loadConfig({}).delivery).toEqual({
+      notificationConcurrency: 16,
+      perSubscription: 2,
+      maxSubscriptions: 20,
+      webhookTimeoutMs: 10_000,
+      rules: {
+        retryWindowMs: 25 * 3_600_000,
+        firstRetryMs: 1_000,
+        maxRetryIntervalMs: 1_800_000,
+        disableAfterFailures: 20,
+        disableAfterMs: 3_600_000,
+      },
+    });
+    const tuned = loadConfig({
+      WEBHOOK_TIMEOUT: '3s',
+      DELIVERY_RETRY_WINDOW: '2h',
+      WEBHOOK_PAUSE_AFTER_FAILURES: '5',
+      WEBHOOK_PAUSE_AFTER: '10m',
+    }).delivery;
+    expect(tuned.webhookTimeoutMs).toBe(3_000);
+    expect(tuned.rules).toMatchObject({
+      retryWindowMs: 7_200_000,
+      disableAfterFailures: 5,
+      disableAfterMs: 600_000,
+    });
   });
 
   it('stops with a ConfigError, not a stack of zod internals', () => {
