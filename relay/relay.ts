@@ -25,7 +25,7 @@ import { attemptDelivery } from '../notify/send';
  *
  * It LISTENs for the NOTIFY a queuing write sends and otherwise sleeps until the next retry falls
  * due. Notifications and notices have a lane of their own; each webhook subscription may have at most
- * `perSubscription` sends in flight, so one slow receiver holds two sockets, not the relay. Several
+ * `perSubscription` sends in flight, so one slow receiver holds a few sockets, not the relay. Several
  * relays may run side by side: rows are claimed with `FOR UPDATE SKIP LOCKED` and leased.
  */
 export interface RelaySettings {

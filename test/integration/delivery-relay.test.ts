@@ -7,11 +7,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DELIVERY_HEADER } from '../../notify/webhook';
 import { createOwnDatabase, runRelayFor } from '../support/relay';
 import { startApi, type ApiStack } from '../support/stack';
-import { runWorkerFor } from '../support/temporal';
+import { createOwnNamespace, runWorkerFor } from '../support/temporal';
 
 /**
- * The delivery relay against receivers that misbehave, on a database of its own (its relay pauses
- * subscriptions after 3 failures over 2 s, which must not reach other test files' subscriptions).
+ * The delivery relay against receivers that misbehave, on a database and a Temporal namespace of
+ * their own (its relay pauses subscriptions after 3 failures over 2 s, which must not reach other
+ * test files' subscriptions).
  * Receivers are local HTTP servers, the only mocked edge; tickets, workflows and escalations are real.
  */
 const tag = `${process.pid}-${randomInt(1e9)}`;
@@ -58,12 +59,16 @@ async function startReceiver(behaviour: Behaviour): Promise<Receiver> {
 }
 
 beforeAll(async () => {
-  const databaseUrl = await createOwnDatabase('relay');
+  const [databaseUrl, namespace] = await Promise.all([
+    createOwnDatabase('relay'),
+    createOwnNamespace('relay'),
+  ]);
   stack = await startApi({
     taskQueue: `relay-${tag}`,
     policy: { firstResponse: `${FIRST_RESPONSE_MS / 1000}s`, escalationStep: '1h' },
     env: {
       DATABASE_URL: databaseUrl,
+      TEMPORAL_NAMESPACE: namespace,
       API_KEYS: `${ADMIN}:admin:ops-1,${AGENT}:agent:agent-7`,
       WEBHOOK_PAUSE_AFTER_FAILURES: '3',
       WEBHOOK_PAUSE_AFTER: '2s',
@@ -273,12 +278,16 @@ describe('isolation', () => {
     const subscriptions: string[] = [];
     for (const receiver of hanging) subscriptions.push(await subscribe(receiver.url, ['*']));
     const tickets: { number: string; firstResponseDueAt: string }[] = [];
-    for (let index = 0; index < 8; index += 1) tickets.push(await createTicket());
-    // Every receiver holds as many sends as its subscription may have in flight.
-    await vi.waitFor(() => expect(hanging.map((receiver) => receiver.hanging)).toEqual([2, 2, 2]), {
-      timeout: 5_000,
-      interval: 100,
-    });
+    for (let index = 0; index < 12; index += 1) tickets.push(await createTicket());
+    // Every receiver holds as many sends as its subscription may have in flight (8 each by default).
+    const slots = stack.config.delivery.perSubscription;
+    await vi.waitFor(
+      () => expect(hanging.map((receiver) => receiver.hanging)).toEqual([slots, slots, slots]),
+      {
+        timeout: 5_000,
+        interval: 100,
+      },
+    );
     const noteAnswers: number[] = [];
     for (const ticket of tickets.slice(0, 4)) noteAnswers.push(await note(ticket.number));
     expect(Math.max(...noteAnswers)).toBeLessThan(1_000);

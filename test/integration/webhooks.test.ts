@@ -9,7 +9,7 @@ import { runWorkerFor } from '../support/temporal';
 
 /**
  * Webhooks end to end: a local receiver (the only mocked edge) that verifies every signature, fails
- * the first three attempts of each delivery, and must still see each event exactly once.
+ * at least the first three attempts of each delivery, and must still see each event exactly once.
  */
 const tag = `${process.pid}-${randomInt(1e9)}`;
 const SECRET = `whsec-${tag}-0123456789`;
@@ -31,6 +31,12 @@ interface Received {
 const received: Received[] = [];
 const attemptsPerDelivery = new Map<string, number>();
 let mode: 'flaky' | 'hang' = 'flaky';
+/**
+ * While closed, the receiver refuses every attempt: no delivery can succeed, so a ticket action that
+ * answers while it is closed did not wait on its deliveries (had it waited, it would answer 503 after
+ * ACTION_TIMEOUT_SECONDS). Open, it refuses the first three attempts of a delivery and accepts the rest.
+ */
+let open = true;
 
 function verify(header: string | undefined, body: string): boolean {
   const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? '');
@@ -53,7 +59,7 @@ beforeAll(async () => {
     const attempt = (attemptsPerDelivery.get(deliveryId) ?? 0) + 1;
     attemptsPerDelivery.set(deliveryId, attempt);
     if (mode === 'hang') return; // never answers: the sender must time out, not wait forever
-    const status = attempt <= 3 ? 503 : 200;
+    const status = open && attempt > 3 ? 200 : 503;
     received.push({
       deliveryId,
       event: String(request.headers[EVENT_HEADER]),
@@ -99,7 +105,7 @@ async function createTicket(): Promise<string> {
 }
 
 describe('webhooks', () => {
-  it('delivers each subscribed event once, signed, after three failed attempts', async () => {
+  it('delivers each subscribed event once, signed, after failed attempts (three at least)', async () => {
     const subscribed = await call('POST', '/v1/webhooks', {
       url: receiverUrl,
       eventTypes: ['acknowledged', 'note'],
@@ -110,12 +116,14 @@ describe('webhooks', () => {
     const subscription = subscribed.json().id as string;
 
     const number = await createTicket();
-    const startedMs = Date.now();
+    // The receiver is failing, and refuses everything until the ticket has answered: the ticket's
+    // actions answer without waiting on their deliveries, however long either takes.
+    open = false;
     const acknowledged = await call('POST', `/v1/tickets/${number}/acknowledge`, {}, AGENT);
     expect(acknowledged.statusCode).toBe(200);
-    await call('POST', `/v1/tickets/${number}/note`, { text: 'Customer sent photos' }, AGENT);
-    // The receiver is failing, yet the ticket answered at once.
-    expect(Date.now() - startedMs).toBeLessThan(2_000);
+    const noted = await call('POST', `/v1/tickets/${number}/note`, { text: 'Customer sent photos' }, AGENT);
+    expect(noted.statusCode).toBe(200);
+    open = true;
 
     const successes = await vi.waitFor(
       () => {
@@ -128,20 +136,32 @@ describe('webhooks', () => {
     expect(successes.map((entry) => entry.event).sort()).toEqual(['acknowledged', 'note']);
     const mine = received.filter((entry) => entry.body.ticket.number === number);
     expect(mine.every((entry) => entry.signatureValid)).toBe(true);
-    expect(mine).toHaveLength(8); // 2 events × (3 refused + 1 accepted)
+    // Per delivery: refused attempts (three at least: more if the ticket took longer to answer than
+    // the retries' backoff), then one accepted, and nothing after it.
+    const attempts = new Map<string, number>();
     for (const entry of successes) {
       expect(entry.deliveryId).toBe(`wh:${subscription}:${number}:${entry.body.event.seq}`);
-      expect(attemptsPerDelivery.get(entry.deliveryId)).toBe(4);
+      const statuses = mine
+        .filter((other) => other.deliveryId === entry.deliveryId)
+        .map((other) => other.status);
+      expect(statuses.length).toBeGreaterThanOrEqual(4);
+      expect(statuses).toEqual([...Array<number>(statuses.length - 1).fill(503), 200]);
+      expect(attemptsPerDelivery.get(entry.deliveryId)).toBe(statuses.length);
+      attempts.set(entry.deliveryId, statuses.length);
     }
+    expect(mine).toHaveLength([...attempts.values()].reduce((sum, n) => sum + n, 0));
 
     await vi.waitFor(async () => {
       const log = (await call('GET', `/v1/webhooks/${subscription}/deliveries`)).json().items;
       const ticketDeliveries = log.filter((item: { ticketNumber: string }) => item.ticketNumber === number);
       expect(ticketDeliveries).toHaveLength(2);
       for (const item of ticketDeliveries) {
-        expect(item).toMatchObject({ status: 'delivered', attempts: 4 });
+        const n = attempts.get(item.id);
+        expect(n).toBeDefined();
+        expect(item).toMatchObject({ status: 'delivered', attempts: n });
         expect(item.attemptLog.map((attempt: { statusCode: number }) => attempt.statusCode)).toEqual([
-          503, 503, 503, 200,
+          ...Array<number>((n ?? 0) - 1).fill(503),
+          200,
         ]);
       }
     });
@@ -160,9 +180,9 @@ describe('webhooks', () => {
     });
     const subscription = subscribed.json().id as string;
     const number = await createTicket();
-    const startedMs = Date.now();
+    // The receiver never answers, so the delivery cannot succeed: a ticket that waited on it would
+    // answer 503 after ACTION_TIMEOUT_SECONDS, not 200.
     expect((await call('POST', `/v1/tickets/${number}/acknowledge`, {}, AGENT)).statusCode).toBe(200);
-    expect(Date.now() - startedMs).toBeLessThan(2_000);
     const timedOut = await vi.waitFor(
       async () => {
         const log = (await call('GET', `/v1/webhooks/${subscription}/deliveries`)).json().items;

@@ -1,3 +1,6 @@
+import { randomInt } from 'node:crypto';
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -90,4 +93,24 @@ export async function startDevServerWith(
   });
   await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   return env;
+}
+
+/**
+ * A namespace of its own on the test dev server, with Aftercare's search attributes: for a test file
+ * on a database of its own, whose ticket numbers (a serial per database) would otherwise name the
+ * same workflows as another file's.
+ */
+export async function createOwnNamespace(name: string): Promise<string> {
+  const namespace = `${name}-${process.pid}-${randomInt(1e6)}`;
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  try {
+    await connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
+    });
+    await registerSearchAttributes(connection, namespace);
+  } finally {
+    await connection.close();
+  }
+  return namespace;
 }

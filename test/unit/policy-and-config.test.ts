@@ -112,7 +112,7 @@ describe('configuration', () => {
   it('sizes the delivery relay and its receiver rules from the environment', () => {
     expect(loadConfig({}).delivery).toEqual({
       notificationConcurrency: 16,
-      perSubscription: 2,
+      perSubscription: 8,
       maxSubscriptions: 20,
       webhookTimeoutMs: 10_000,
       rules: {
@@ -176,9 +176,9 @@ describe('payload encryption and customer-id secrets', () => {
 });
 
 describe('worker tuning', () => {
-  it('keeps at most 100 ticket workflows cached by default, and reads WORKER_MAX_CACHED_WORKFLOWS', () => {
+  it('keeps at most 300 ticket workflows cached by default, and reads WORKER_MAX_CACHED_WORKFLOWS', () => {
     expect(loadConfig({}).worker).toEqual({
-      maxCachedWorkflows: 100,
+      maxCachedWorkflows: 300,
       maxConcurrentWorkflowTaskExecutions: 40,
       maxConcurrentActivityTaskExecutions: 50,
       shutdownGraceSeconds: 20,
