@@ -11,16 +11,17 @@ import { escalations, ticketEvents, tickets } from '../db/schema';
 import { startEmbeddedPostgres, type RunningPostgres } from '../dev/embedded-postgres';
 import { startTemporalDevServer, type RunningDevServer } from '../dev/temporal-dev-server';
 import { workflowIdOf, type TicketState } from '../domain/ticket';
-import { BENCH_KEY, startApi, startWorker, type BenchServices, type Role } from '../bench/stack';
+import { BENCH_KEY, startApi, startRelay, startWorker, type BenchServices, type Role } from '../bench/stack';
 import { createDataConverter } from '../temporal/data-converter';
 import { ticketStateQuery } from '../workflows/messages';
 
 /**
  * `npm run chaos`: a few hundred tickets through the API and two worker processes while workers are
- * SIGKILLed again and again, the Temporal dev server, PostgreSQL and the API are each restarted
- * once. Then every ticket is checked: there, its timeline complete and in order, its escalation
- * recorded exactly when its clock says it was missed — once — and its workflow where its actions put
- * it. Loopback only, bounded in tickets and time; exits non-zero on any violation.
+ * SIGKILLed again and again, the Temporal dev server, PostgreSQL, the API and the delivery relay are
+ * each restarted once. Then every ticket is checked: there, its timeline complete and in order, its
+ * escalation recorded exactly when its clock says it was missed — once — its workflow where its
+ * actions put it, and every notification it queued delivered. Loopback only, bounded in tickets and
+ * time; exits non-zero on any violation.
  */
 const { values } = parseArgs({
   options: {
@@ -44,7 +45,16 @@ const say = (line: string) => process.stdout.write(`[chaos] ${line}\n`);
 
 type Group = 'idle' | 'acknowledged' | 'closed';
 const groupOf = (index: number): Group => (['idle', 'acknowledged', 'closed'] as const)[index % 3] ?? 'idle';
-const faults = { workerKills: 0, temporalRestarts: 0, postgresRestarts: 0, apiKills: 0, retriedRequests: 0 };
+const faults = {
+  workerKills: 0,
+  temporalRestarts: 0,
+  postgresRestarts: 0,
+  apiKills: 0,
+  relayKills: 0,
+  retriedRequests: 0,
+};
+/** A relay killed mid-send leaves its rows leased (webhook timeout + 30 s); then another takes them. */
+const DELIVERY_WAIT_MS = 90_000;
 
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'aftercare-chaos-'));
@@ -69,6 +79,7 @@ async function main(): Promise<void> {
   };
   let api: Role = await startApi(services, POLICY, apiPort);
   const workers: Role[] = [await startWorker(services), await startWorker(services)];
+  let relay: Role = await startRelay(services);
   say(`${TICKETS} tickets over ${SECONDS} s, first response ${FIRST_RESPONSE_SECONDS} s, 2 workers`);
 
   /** A request retried (same Idempotency-Key) until the API answers below 500. */
@@ -148,6 +159,7 @@ async function main(): Promise<void> {
     const plan = [
       { at: 0.3, name: 'temporal' },
       { at: 0.5, name: 'postgres' },
+      { at: 0.6, name: 'relay' },
       { at: 0.7, name: 'api' },
     ];
     // Faults keep coming for the whole window, until every planned restart has happened.
@@ -172,6 +184,12 @@ async function main(): Promise<void> {
         await postgres.stop();
         postgres = await startPostgres();
         faults.postgresRestarts += 1;
+      } else if (due.name === 'relay') {
+        say('killing the delivery relay');
+        relay.child.kill('SIGKILL');
+        await sleep(500);
+        relay = await startRelay(services);
+        faults.relayKills += 1;
       } else {
         say('killing the API');
         api.child.kill('SIGKILL');
@@ -201,12 +219,13 @@ async function main(): Promise<void> {
   say(`result: ${JSON.stringify(report.figures)}`);
   for (const problem of report.problems.slice(0, 20)) say(`VIOLATION ${problem}`);
   await api.stop();
+  await relay.stop();
   for (const worker of workers) await worker.stop();
   await temporal.stop();
   await postgres.stop();
   rmSync(scratch, { recursive: true, force: true });
   if (report.problems.length > 0) process.exit(1);
-  say('no ticket lost, no escalation lost or doubled');
+  say('no ticket lost, no escalation lost or doubled, every notification delivered');
 }
 
 async function verify(services: BenchServices, numbers: string[]) {
@@ -221,6 +240,8 @@ async function verify(services: BenchServices, numbers: string[]) {
     escalationsRecorded: 0,
     duplicated: 0,
     lost: 0,
+    deliveries: 0,
+    undelivered: 0,
   };
   for (const [index, number] of numbers.entries()) {
     const [row] = await db.select({ state: tickets.state }).from(tickets).where(eq(tickets.number, number));
@@ -276,6 +297,24 @@ async function verify(services: BenchServices, numbers: string[]) {
       problems.push(`${number}: ${escalated} escalations, expected ${expected}`);
     }
   }
+  // Every notification the tickets queued goes out, through relay kills and database restarts.
+  const undelivered = async () =>
+    db.execute<{ id: string; status: string; last_error: string | null }>(sql`
+      select id, status, last_error from deliveries
+      where ticket_number in ${numbers} and status <> 'delivered'`);
+  const waitUntil = Date.now() + DELIVERY_WAIT_MS;
+  let left = await undelivered();
+  while (left.length > 0 && Date.now() < waitUntil) {
+    await sleep(1000);
+    left = await undelivered();
+  }
+  const [queued] = await db.execute<{ n: number }>(
+    sql`select count(*)::int as n from deliveries where ticket_number in ${numbers}`,
+  );
+  figures.deliveries = queued?.n ?? 0;
+  figures.undelivered = left.length;
+  for (const row of left)
+    problems.push(`delivery ${row.id}: ${row.status} (${row.last_error ?? 'not sent'})`);
   await connection.close();
   await close();
   return { figures, problems };

@@ -38,7 +38,7 @@ function tuningOptions(tuning: Partial<WorkerTuning> = {}) {
     maxCachedWorkflows: tuning.maxCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
     maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
-    // The ticket's writes and the deliveries are local activities: the same bound applies to them.
+    // The ticket's writes are local activities: the same bound applies to them.
     maxConcurrentLocalActivityExecutions: tuning.maxConcurrentActivityTaskExecutions,
     shutdownGraceTime:
       tuning.shutdownGraceSeconds === undefined ? undefined : tuning.shutdownGraceSeconds * 1000,
