@@ -32,13 +32,7 @@ export interface ClaimedDelivery {
   readonly subscriptionId: string | null;
   readonly ticket: TicketState | null;
   readonly notification: { kind: string; recipientRole: string; data: Record<string, unknown> } | null;
-  readonly subscription: {
-    url: string;
-    secret: string;
-    consecutiveFailures: number;
-    failingSince: string | null;
-    disabledReason: string | null;
-  } | null;
+  readonly subscription: { url: string; secret: string; disabledReason: string | null } | null;
   readonly event: { seq: number; type: string; at: string; data: Record<string, unknown> } | null;
 }
 
@@ -55,8 +49,6 @@ interface ClaimedRow extends Record<string, unknown> {
   notification_data: Record<string, unknown> | null;
   url: string | null;
   secret: string | null;
-  consecutive_failures: number | null;
-  failing_since: string | null;
   disabled_reason: string | null;
   event_seq: number | null;
   event_type: string | null;
@@ -102,7 +94,7 @@ export async function claimDeliveries(db: Database, capacity: ClaimCapacity): Pr
     )
     select c.id, c.kind, c.channel, c.attempts, c.created_at, c.subscription_id, t.state,
            n.kind as notification_kind, n.recipient_role, n.data as notification_data,
-           s.url, s.secret, s.consecutive_failures, s.failing_since, s.disabled_reason,
+           s.url, s.secret, s.disabled_reason,
            e.seq as event_seq, e.type as event_type, e.at as event_at, e.data as event_data
     from claimed c
     left join tickets t on t.number = c.ticket_number
@@ -131,8 +123,6 @@ export async function claimDeliveries(db: Database, capacity: ClaimCapacity): Pr
         : {
             url: row.url,
             secret: row.secret ?? '',
-            consecutiveFailures: row.consecutive_failures ?? 0,
-            failingSince: row.failing_since === null ? null : iso(row.failing_since),
             disabledReason: row.disabled_reason,
           },
     event:

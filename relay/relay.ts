@@ -106,12 +106,20 @@ export async function startDeliveryRelay(options: DeliveryRelayOptions): Promise
       });
   }
 
+  /**
+   * Claims until nothing wakes it meanwhile. Only a sweep that took nothing looks up the next due time:
+   * one that took rows is followed by another when those sends finish, so every chain of sweeps ends
+   * with that look-up, and a busy relay does not pay it once per send.
+   */
   async function sweep(): Promise<void> {
+    let claimed = 0;
     do {
       wokenMeanwhile = false;
-      for (const delivery of await claimDeliveries(db, capacity())) begin(delivery);
+      const batch = await claimDeliveries(db, capacity());
+      for (const delivery of batch) begin(delivery);
+      claimed = batch.length;
     } while (wokenMeanwhile && !stopping);
-    sleepUntil(await nextDeliveryDue(db, capacity()));
+    if (claimed === 0) sleepUntil(await nextDeliveryDue(db, capacity()));
   }
 
   function begin(delivery: ClaimedDelivery): void {
