@@ -75,6 +75,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
     policy: config.policy,
     customerIdSecret: config.customerIdSecret,
     actionTimeoutMs: config.actionTimeoutMs,
+    idempotencyTtlMs: config.retention.idempotencyTtlMs,
   });
   const actorForKey = createKeyResolver(config.apiKeys);
   const authenticate = createAuthenticator(actorForKey);

@@ -15,8 +15,8 @@ async function main(): Promise<void> {
     logger.warn(`API_KEYS is not set: the development key "${DEV_ADMIN_KEY}" (role admin) is enabled`);
   }
   const databaseUrl = requireDatabaseUrl(config);
-  await applyMigrations(databaseUrl);
-  const database = connectDatabase(databaseUrl);
+  await applyMigrations(databaseUrl, config.payloadKeys);
+  const database = connectDatabase(databaseUrl, { payloadKeys: config.payloadKeys });
   const temporal = await connectClient(config.temporal, createDataConverter(config.payloadKeys));
   const app = await buildApp({ config, db: database.db, temporal, logger });
   closeWithGrace({ delay: 10_000 }, async ({ err }) => {

@@ -13,7 +13,7 @@ import {
   claimTicketNumber,
   findRecentTicketForProduct,
   findTicket,
-  recordIdempotentResponse,
+  recordIdempotentCompletion,
   saveTicketChange,
 } from '../db/ticket-store';
 import { findEngineer } from '../db/engineer-store';
@@ -52,11 +52,13 @@ export interface TicketServiceDependencies {
   readonly customerIdSecret: string;
   /** An action waits this long for the ticket's workflow (no worker, a stuck workflow) before a 503. */
   readonly actionTimeoutMs: number;
+  /** How long an Idempotency-Key holds (IDEMPOTENCY_KEY_TTL). */
+  readonly idempotencyTtlMs: number;
 }
 
 export interface TicketAnswer {
   readonly ticket: TicketState;
-  /** True when this is the stored answer of an earlier request with the same Idempotency-Key. */
+  /** True when an earlier request with the same Idempotency-Key made the change (the ticket is as of now). */
   readonly replayed: boolean;
 }
 
@@ -105,7 +107,17 @@ export function createTicketService({
   policy,
   customerIdSecret,
   actionTimeoutMs,
+  idempotencyTtlMs,
 }: TicketServiceDependencies) {
+  const expiresAt = () => new Date(Date.now() + idempotencyTtlMs).toISOString();
+
+  /** A repeat of a request that succeeded: the ticket as it is now (the claim keeps no copy). */
+  async function replay(number: string): Promise<TicketAnswer> {
+    const ticket = await findTicket(db, number);
+    if (!ticket) throw new Error(`ticket ${number} of a completed Idempotency-Key claim is missing`);
+    return { ticket, replayed: true };
+  }
+
   async function startTicketWorkflow(ticket: TicketState): Promise<void> {
     try {
       await temporal.workflow.start<typeof ticketWorkflow>(
@@ -217,12 +229,14 @@ export function createTicketService({
           businessDate,
           createdAt,
           formatNumber: (serial) => formatTicketNumber(businessDate, serial),
-          idempotency: idempotencyKey ? { scope, key: idempotencyKey, requestHash } : undefined,
+          idempotency: idempotencyKey
+            ? { scope, key: idempotencyKey, requestHash, expiresAt: expiresAt() }
+            : undefined,
         }),
         earlierTicket(createdAt),
       ]);
       if (idempotencyKey && claim.requestHash !== requestHash) throw idempotencyConflict(idempotencyKey);
-      if (claim.response) return { ticket: claim.response, replayed: true };
+      if (claim.completed) return replay(claim.ticketNumber);
       const repeatOf = claim.fresh ? earlierNow : await earlierTicket(claim.createdAt);
       const opened = openTicket({
         number: claim.ticketNumber,
@@ -235,9 +249,8 @@ export function createTicketService({
       });
       await startTicketWorkflow(structuredClone(opened));
       await saveTicketChange(db, opened, recordOpening(opened));
-      if (!idempotencyKey) return { ticket: opened, replayed: false };
-      const first = await recordIdempotentResponse(db, scope, idempotencyKey, opened);
-      return { ticket: first, replayed: !claim.fresh };
+      if (idempotencyKey) await recordIdempotentCompletion(db, scope, idempotencyKey, opened.version);
+      return { ticket: opened, replayed: !claim.fresh };
     },
 
     /**
@@ -273,13 +286,14 @@ export function createTicketService({
         key: idempotencyKey,
         requestHash,
         ticketNumber: number,
+        expiresAt: expiresAt(),
       });
       if (claim.requestHash !== requestHash) throw idempotencyConflict(idempotencyKey);
-      if (claim.response) return { ticket: claim.response, replayed: true };
+      if (claim.completed) return replay(number);
       const updateId = `idempotency-${sha256([actor.id, idempotencyKey]).slice(0, 40)}`;
       const ticket = await executeAction(number, action, request, updateId);
-      const first = await recordIdempotentResponse(db, scope, idempotencyKey, ticket);
-      return { ticket: first, replayed: !claim.fresh };
+      await recordIdempotentCompletion(db, scope, idempotencyKey, ticket.version);
+      return { ticket, replayed: !claim.fresh };
     },
   };
 }

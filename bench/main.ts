@@ -268,7 +268,10 @@ async function runPhases(services: BenchServices): Promise<void> {
   say(
     `PostgreSQL ${services.databaseUrl.replace(/:[^:@]*@/, ':***@')}, Temporal ${services.temporalAddress}`,
   );
-  const database = connectDatabase(services.databaseUrl, { max: 40 });
+  const database = connectDatabase(services.databaseUrl, {
+    max: 40,
+    payloadKeys: loadConfig(process.env).payloadKeys,
+  });
   const worker = await startWorker(services);
   const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: services.temporalAddress });
   const temporal = await connectClient(config.temporal, createDataConverter(config.payloadKeys));

@@ -7,6 +7,7 @@ import { applyMigrations } from '../db/migrate';
 import { startEmbeddedPostgres } from '../dev/embedded-postgres';
 import { startTemporalDevServer } from '../dev/temporal-dev-server';
 import { PROJECT_ROOT } from '../temporal/binaries';
+import { loadConfig } from '../config';
 
 /**
  * The benchmark's stack: an embedded PostgreSQL and a Temporal dev server (SQLite in WAL mode with
@@ -65,7 +66,7 @@ export async function startServices(
     stops.push(temporal.stop);
     temporalAddress = temporal.address;
   }
-  await applyMigrations(databaseUrl);
+  await applyMigrations(databaseUrl, loadConfig(process.env).payloadKeys);
   return {
     code,
     profileDir,

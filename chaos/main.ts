@@ -7,10 +7,11 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { loadConfig } from '../config';
 import { connectDatabase } from '../db/client';
 import { applyMigrations } from '../db/migrate';
-import { escalations, ticketEvents, tickets } from '../db/schema';
+import { escalations, ticketEvents } from '../db/schema';
+import { findTicket } from '../db/ticket-store';
 import { startEmbeddedPostgres, type RunningPostgres } from '../dev/embedded-postgres';
 import { startTemporalDevServer, type RunningDevServer } from '../dev/temporal-dev-server';
-import { workflowIdOf, type TicketState } from '../domain/ticket';
+import { workflowIdOf } from '../domain/ticket';
 import { BENCH_KEY, startApi, startRelay, startWorker, type BenchServices, type Role } from '../bench/stack';
 import { createDataConverter } from '../temporal/data-converter';
 import { ticketStateQuery } from '../workflows/messages';
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
     startTemporalDevServer({ dbFilename: path.join(scratch, 'temporal.sqlite'), port: temporalPort });
   let postgres: RunningPostgres = await startPostgres();
   let temporal: RunningDevServer = await startTemporal();
-  await applyMigrations(postgres.url);
+  await applyMigrations(postgres.url, loadConfig({}).payloadKeys);
   const services: BenchServices = {
     code: 'source',
     databaseUrl: postgres.url,
@@ -229,7 +230,10 @@ async function main(): Promise<void> {
 }
 
 async function verify(services: BenchServices, numbers: string[]) {
-  const { db, close } = connectDatabase(services.databaseUrl, { max: 4 });
+  const { db, close } = connectDatabase(services.databaseUrl, {
+    max: 4,
+    payloadKeys: loadConfig({}).payloadKeys,
+  });
   const connection = await Connection.connect({ address: services.temporalAddress });
   const client = new Client({ connection, dataConverter: createDataConverter(loadConfig({}).payloadKeys) });
   const problems: string[] = [];
@@ -244,13 +248,12 @@ async function verify(services: BenchServices, numbers: string[]) {
     undelivered: 0,
   };
   for (const [index, number] of numbers.entries()) {
-    const [row] = await db.select({ state: tickets.state }).from(tickets).where(eq(tickets.number, number));
-    if (!row) {
+    const state = await findTicket(db, number);
+    if (!state) {
       problems.push(`${number}: not in the projection`);
       continue;
     }
     figures.found += 1;
-    const state: TicketState = row.state;
     const live = await client.workflow
       .getHandle(workflowIdOf(number))
       .query(ticketStateQuery)

@@ -68,6 +68,8 @@ function wallDuration(fallback: string) {
     });
 }
 
+const CRON_PATTERN = /^[\d*,/-]+( [\d*,/-]+){4}$/;
+
 /** Every environment variable Aftercare reads (their names are what deployments may set). */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -121,6 +123,16 @@ export const envSchema = z.object({
   DELIVERY_RETRY_WINDOW: wallDuration('25h'),
   WEBHOOK_PAUSE_AFTER_FAILURES: z.coerce.number().int().min(1).max(100_000).default(20),
   WEBHOOK_PAUSE_AFTER: wallDuration('1h'),
+  IDEMPOTENCY_KEY_TTL: wallDuration('24h'),
+  RETENTION_CLOSED_TICKETS: wallDuration('1095d'),
+  RETENTION_DELIVERIES: wallDuration('30d'),
+  RETENTION_SCHEDULE: z
+    .string()
+    .trim()
+    .default('0 3 * * *')
+    .refine((value) => parseDuration(value)?.kind === 'wall' || CRON_PATTERN.test(value), {
+      message: 'must be a cron expression of five fields (e.g. "0 3 * * *") or an interval such as 6h',
+    }),
   WORKER_METRICS_ADDRESS: z
     .string()
     .trim()
@@ -171,6 +183,19 @@ export interface AppConfig {
   readonly actionTimeoutMs: number;
   readonly worker: WorkerTuning;
   readonly delivery: DeliverySettings;
+  readonly retention: RetentionSettings;
+}
+
+/** What is kept how long (see temporal/retention.ts). */
+export interface RetentionSettings {
+  /** An Idempotency-Key's claim lasts this long. */
+  readonly idempotencyTtlMs: number;
+  /** Closed and cancelled tickets lose their personal data this long after their last change. */
+  readonly closedTicketsMs: number;
+  /** Delivered and failed deliveries are deleted this long after they were queued. */
+  readonly deliveriesMs: number;
+  /** When the retention run starts: a five-field cron expression or an interval. */
+  readonly schedule: { readonly cron: string } | { readonly everyMs: number };
 }
 
 /** The delivery relay's sizing and the rules it treats receivers by (see domain/delivery-rules.ts). */
@@ -253,6 +278,11 @@ function customerIdSecret(raw: string | undefined, env: AppConfig['env']): strin
   return DEV_CUSTOMER_ID_SECRET;
 }
 
+function retentionSchedule(text: string): RetentionSettings['schedule'] {
+  const interval = parseDuration(text);
+  return interval?.kind === 'wall' ? { everyMs: interval.ms } : { cron: text };
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
@@ -305,6 +335,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
         disableAfterFailures: env.WEBHOOK_PAUSE_AFTER_FAILURES,
         disableAfterMs: env.WEBHOOK_PAUSE_AFTER,
       },
+    },
+    retention: {
+      idempotencyTtlMs: env.IDEMPOTENCY_KEY_TTL,
+      closedTicketsMs: env.RETENTION_CLOSED_TICKETS,
+      deliveriesMs: env.RETENTION_DELIVERIES,
+      schedule: retentionSchedule(env.RETENTION_SCHEDULE),
     },
   };
 }

@@ -1,8 +1,14 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
+import type { EncryptionKey } from '../temporal/codec';
+import { FieldCipher } from './field-cipher';
 import * as schema from './schema';
 
-export type Database = PostgresJsDatabase<typeof schema> & { readonly $client: Sql };
+/** `$cipher` seals personal data and secrets before they are written, and opens them when read. */
+export type Database = PostgresJsDatabase<typeof schema> & {
+  readonly $client: Sql;
+  readonly $cipher: FieldCipher;
+};
 
 export interface DatabaseHandle {
   readonly db: Database;
@@ -40,7 +46,16 @@ function preparing(sql: Sql): Sql {
   });
 }
 
-export function connectDatabase(url: string, options: { max?: number } = {}): DatabaseHandle {
+export interface ConnectOptions {
+  readonly max?: number;
+  /** PAYLOAD_ENCRYPTION_KEYS: the first seals, every one opens. */
+  readonly payloadKeys: readonly EncryptionKey[];
+}
+
+export function connectDatabase(url: string, options: ConnectOptions): DatabaseHandle {
   const sql = postgres(url, { max: options.max ?? 10, onnotice: () => undefined });
-  return { db: drizzle(preparing(sql), { schema }), close: () => sql.end({ timeout: 5 }) };
+  const db = Object.assign(drizzle(preparing(sql), { schema }), {
+    $cipher: new FieldCipher(options.payloadKeys),
+  });
+  return { db, close: () => sql.end({ timeout: 5 }) };
 }

@@ -2,6 +2,11 @@ import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { TicketState } from '../domain/ticket';
 import type { Database } from './client';
 import { deliveries, deliveryAttempts, notifications, outboxMessages, type DeliveryKind } from './schema';
+import { openTicketRow, type StoredTicketState } from './ticket-pii';
+
+/** What sealed values in these tables are (the authenticated data of field-cipher.ts). */
+export const RECIPIENT_PURPOSE = 'outbox_messages.recipient';
+export const SECRET_PURPOSE = 'webhook_subscriptions.secret';
 
 /**
  * The deliveries outbox: rows written with the change that caused them, claimed by delivery relays
@@ -43,7 +48,8 @@ interface ClaimedRow extends Record<string, unknown> {
   attempts: number;
   created_at: string;
   subscription_id: string | null;
-  state: TicketState | null;
+  state: StoredTicketState | null;
+  pii: string | null;
   notification_kind: string | null;
   recipient_role: string | null;
   notification_data: Record<string, unknown> | null;
@@ -92,7 +98,7 @@ export async function claimDeliveries(db: Database, capacity: ClaimCapacity): Pr
       where id in (select id from notice_batch union all select id from webhook_batch)
       returning id, kind, channel, attempts, created_at, subscription_id, ticket_number, event_seq
     )
-    select c.id, c.kind, c.channel, c.attempts, c.created_at, c.subscription_id, t.state,
+    select c.id, c.kind, c.channel, c.attempts, c.created_at, c.subscription_id, t.state, t.pii,
            n.kind as notification_kind, n.recipient_role, n.data as notification_data,
            s.url, s.secret, s.disabled_reason,
            e.seq as event_seq, e.type as event_type, e.at as event_at, e.data as event_data
@@ -108,7 +114,7 @@ export async function claimDeliveries(db: Database, capacity: ClaimCapacity): Pr
     attempt: row.attempts,
     createdAt: iso(row.created_at),
     subscriptionId: row.subscription_id,
-    ticket: row.state,
+    ticket: row.state === null ? null : openTicketRow(db.$cipher, { state: row.state, pii: row.pii }),
     notification:
       row.notification_kind === null
         ? null
@@ -122,7 +128,7 @@ export async function claimDeliveries(db: Database, capacity: ClaimCapacity): Pr
         ? null
         : {
             url: row.url,
-            secret: row.secret ?? '',
+            secret: row.secret === null ? '' : db.$cipher.open(row.secret, SECRET_PURPOSE),
             disabledReason: row.disabled_reason,
           },
     event:
@@ -263,17 +269,21 @@ export interface OutboxMessage {
   readonly body: string;
 }
 
-/** The development provider's send: the message lands in the outbox, once per delivery. */
+/** The development provider's send: the message lands in the outbox (recipient sealed), once per delivery. */
 export async function writeOutbox(db: Database, message: OutboxMessage): Promise<void> {
   await db
     .insert(outboxMessages)
-    .values({ ...message, sentAt: new Date().toISOString() })
+    .values({
+      ...message,
+      recipient: db.$cipher.seal(message.recipient, RECIPIENT_PURPOSE),
+      sentAt: new Date().toISOString(),
+    })
     .onConflictDoNothing();
 }
 
 /** A ticket's notifications as sent (or still being sent), oldest first. */
 export async function listTicketNotifications(db: Database, ticketNumber: string) {
-  return db
+  const rows = await db
     .select({
       id: deliveries.id,
       kind: notifications.kind,
@@ -293,6 +303,10 @@ export async function listTicketNotifications(db: Database, ticketNumber: string
     .leftJoin(outboxMessages, eq(outboxMessages.deliveryId, deliveries.id))
     .where(and(eq(deliveries.ticketNumber, ticketNumber), eq(deliveries.kind, 'notification')))
     .orderBy(asc(notifications.at), asc(deliveries.id));
+  return rows.map((row) => ({
+    ...row,
+    recipient: row.recipient === null ? null : db.$cipher.open(row.recipient, RECIPIENT_PURPOSE),
+  }));
 }
 
 /** A subscription's deliveries, newest first, each with its attempts. */

@@ -12,7 +12,7 @@ import {
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
-import type { TicketState } from '../domain/ticket';
+import type { StoredTicketState } from './ticket-pii';
 
 /**
  * The queryable projection of ticket workflows. The workflow is the source of truth; every row here
@@ -42,7 +42,10 @@ export const tickets = pgTable(
     customerId: text('customer_id'),
     createdAt: instant('created_at').notNull(),
     updatedAt: instant('updated_at').notNull(),
-    state: jsonb('state').$type<TicketState>().notNull(),
+    /** The ticket without its personal data, which `pii` holds sealed (see ticket-pii.ts). */
+    state: jsonb('state').$type<StoredTicketState>().notNull(),
+    /** Sealed customer name, contacts, address and description; null once anonymised (retention). */
+    pii: text('pii'),
   },
   (table) => [
     index('tickets_status_idx').on(table.status),
@@ -165,7 +168,9 @@ export const ticketNumberCounters = pgTable('ticket_number_counters', {
 
 /**
  * `Idempotency-Key` claims. The first request under a key fixes the ticket number and creation time;
- * once it has succeeded, `response` holds its answer, which every repeat gets back.
+ * once it has succeeded, `completed_version` holds the ticket version it answered with, and a repeat
+ * is answered from the ticket's projection (no copy of the answer, so no personal data, is kept
+ * here). A claim lasts until `expires_at` (IDEMPOTENCY_KEY_TTL); retention deletes expired ones.
  */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
@@ -175,9 +180,13 @@ export const idempotencyKeys = pgTable(
     requestHash: text('request_hash').notNull(),
     ticketNumber: text('ticket_number').notNull(),
     createdAt: instant('created_at').notNull(),
-    response: jsonb('response').$type<TicketState>(),
+    completedVersion: integer('completed_version'),
+    expiresAt: instant('expires_at').notNull(),
   },
-  (table) => [primaryKey({ columns: [table.scope, table.key] })],
+  (table) => [
+    primaryKey({ columns: [table.scope, table.key] }),
+    index('idempotency_keys_expires_at_idx').on(table.expiresAt),
+  ],
 );
 
 /** Webhook subscriptions: ticket events are POSTed, signed with the subscription's secret. */
@@ -186,6 +195,7 @@ export const webhookSubscriptions = pgTable('webhook_subscriptions', {
   url: text('url').notNull(),
   /** Timeline event types to deliver; `*` for every one. */
   eventTypes: jsonb('event_types').$type<string[]>().notNull(),
+  /** Sealed (see field-cipher.ts): the relay opens it to sign each delivery. */
   secret: text('secret').notNull(),
   /** Paused (by hand or automatically): no new deliveries, and pending ones wait. */
   active: boolean('active').notNull().default(true),
@@ -264,7 +274,7 @@ export const outboxMessages = pgTable('outbox_messages', {
     .primaryKey()
     .references(() => deliveries.id),
   channel: text('channel').notNull(),
-  /** A phone number or e-mail address for the customer, `role:<role>` for staff. */
+  /** Sealed: a phone number or e-mail address for the customer, `role:<role>` for staff. */
   recipient: text('recipient').notNull(),
   language: text('language').notNull(),
   subject: text('subject'),

@@ -9,6 +9,7 @@ import {
   ilike,
   inArray,
   lt,
+  lte,
   or,
   sql,
   type SQL,
@@ -20,13 +21,16 @@ import { holdsEngineer } from '../domain/lifecycle';
 import type { TicketChange, TicketState } from '../domain/ticket';
 import type { Database } from './client';
 import { DELIVERY_CHANNEL } from './delivery-store';
+import type { FieldCipher } from './field-cipher';
 import { preparedQuery } from './prepared';
 import { escalations, idempotencyKeys, ticketEvents, ticketNumberCounters, tickets } from './schema';
+import { openTicketRow, sealPersonalData } from './ticket-pii';
 
 /** Reads and idempotent writes of the ticket projection, shared by activities and the API. */
 
-function ticketRow(state: TicketState) {
+function ticketRow(state: TicketState, cipher: FieldCipher) {
   const next = nextDeadline(state);
+  const { stored, pii } = sealPersonalData(cipher, state);
   return {
     number: state.number,
     version: state.version,
@@ -45,7 +49,8 @@ function ticketRow(state: TicketState) {
     customerId: state.customerId,
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,
-    state,
+    state: stored,
+    pii,
   };
 }
 
@@ -165,7 +170,7 @@ export async function saveTicketChange(
   state: TicketState,
   change: TicketChange,
 ): Promise<string[]> {
-  const row: Record<string, unknown> = ticketRow(state);
+  const row: Record<string, unknown> = ticketRow(state, db.$cipher);
   // Every statement of a WITH sees the same snapshot, so an update cannot see an escalation this
   // change opens: such an update is folded into the new row instead.
   const updates = new Map(change.escalationUpdates.map((update) => [update.id, update]));
@@ -270,13 +275,13 @@ export async function findRecentTicketForProduct(
 export async function findTicket(db: Database, number: string): Promise<TicketState | undefined> {
   const find = preparedQuery(db, 'find_ticket', (database, name) =>
     database
-      .select({ state: tickets.state })
+      .select({ state: tickets.state, pii: tickets.pii })
       .from(tickets)
       .where(eq(tickets.number, sql.placeholder('number')))
       .prepare(name),
   );
   const [row] = await find.execute({ number });
-  return row?.state;
+  return row && openTicketRow(db.$cipher, row);
 }
 
 export async function listTicketEvents(db: Database, number: string) {
@@ -309,8 +314,8 @@ export interface TicketNumberClaim {
   readonly requestHash: string;
   /** False when an earlier request already holds the Idempotency-Key. */
   readonly fresh: boolean;
-  /** The first request's answer, once it succeeded. */
-  readonly response: TicketState | null;
+  /** The first request succeeded: a repeat is answered with the ticket as it is now. */
+  readonly completed: boolean;
 }
 
 interface TicketNumberRequest {
@@ -318,8 +323,29 @@ interface TicketNumberRequest {
   readonly createdAt: string;
   readonly formatNumber: (serial: number) => string;
   /** With an Idempotency-Key: the first request under it fixes the number and the creation time. */
-  readonly idempotency?: { readonly scope: string; readonly key: string; readonly requestHash: string };
+  readonly idempotency?: IdempotencyClaim;
 }
+
+interface IdempotencyClaim {
+  readonly scope: string;
+  readonly key: string;
+  readonly requestHash: string;
+  /** ISO instant the claim lapses: after it, the key is free again (and retention deletes it). */
+  readonly expiresAt: string;
+}
+
+/** An insert of a claim that takes over an expired claim of the same key, and leaves a live one be. */
+const CLAIM_UNLESS_LIVE = {
+  target: [idempotencyKeys.scope, idempotencyKeys.key],
+  set: {
+    requestHash: sql`excluded.request_hash`,
+    ticketNumber: sql`excluded.ticket_number`,
+    createdAt: sql`excluded.created_at`,
+    completedVersion: sql`null`,
+    expiresAt: sql`excluded.expires_at`,
+  },
+  setWhere: lte(idempotencyKeys.expiresAt, sql`now()`),
+};
 
 class LostIdempotencyRace extends Error {}
 
@@ -361,7 +387,7 @@ export async function claimTicketNumber(
   // Without a key the serial is one atomic statement; with one, the claim shares its transaction.
   if (!idempotency) {
     const ticketNumber = await nextNumber(db);
-    return { ticketNumber, createdAt: request.createdAt, requestHash: '', fresh: true, response: null };
+    return { ticketNumber, createdAt: request.createdAt, requestHash: '', fresh: true, completed: false };
   }
   try {
     return await db.transaction(async (tx) => {
@@ -369,7 +395,7 @@ export async function claimTicketNumber(
       const [inserted] = await tx
         .insert(idempotencyKeys)
         .values({ ...idempotency, ticketNumber, createdAt: request.createdAt })
-        .onConflictDoNothing()
+        .onConflictDoUpdate(CLAIM_UNLESS_LIVE)
         .returning();
       if (!inserted) throw new LostIdempotencyRace();
       return {
@@ -377,7 +403,7 @@ export async function claimTicketNumber(
         createdAt: request.createdAt,
         requestHash: idempotency.requestHash,
         fresh: true,
-        response: null,
+        completed: false,
       };
     });
   } catch (error) {
@@ -388,17 +414,32 @@ export async function claimTicketNumber(
   }
 }
 
+/** The live claim of a key (an expired one is as good as none). */
 async function findClaim(db: Database, scope: string, key: string): Promise<TicketNumberClaim | undefined> {
   const [row] = await db
     .select({
       ticketNumber: idempotencyKeys.ticketNumber,
       createdAt: idempotencyKeys.createdAt,
       requestHash: idempotencyKeys.requestHash,
-      response: idempotencyKeys.response,
+      completedVersion: idempotencyKeys.completedVersion,
     })
     .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
-  return row && { ...row, createdAt: new Date(row.createdAt).toISOString(), fresh: false };
+    .where(
+      and(
+        eq(idempotencyKeys.scope, scope),
+        eq(idempotencyKeys.key, key),
+        sql`${idempotencyKeys.expiresAt} > now()`,
+      ),
+    );
+  return (
+    row && {
+      ticketNumber: row.ticketNumber,
+      requestHash: row.requestHash,
+      createdAt: new Date(row.createdAt).toISOString(),
+      fresh: false,
+      completed: row.completedVersion !== null,
+    }
+  );
 }
 
 /**
@@ -407,19 +448,20 @@ async function findClaim(db: Database, scope: string, key: string): Promise<Tick
  */
 export async function claimActionKey(
   db: Database,
-  claim: { scope: string; key: string; requestHash: string; ticketNumber: string },
+  claim: IdempotencyClaim & { ticketNumber: string },
 ): Promise<TicketNumberClaim> {
   const [inserted] = await db
     .insert(idempotencyKeys)
     .values({ ...claim, createdAt: new Date().toISOString() })
-    .onConflictDoNothing()
+    .onConflictDoUpdate(CLAIM_UNLESS_LIVE)
     .returning();
   if (inserted) {
     return {
-      ...inserted,
+      ticketNumber: inserted.ticketNumber,
+      requestHash: inserted.requestHash,
       createdAt: new Date(inserted.createdAt).toISOString(),
       fresh: true,
-      response: null,
+      completed: false,
     };
   }
   const existing = await findClaim(db, claim.scope, claim.key);
@@ -427,19 +469,21 @@ export async function claimActionKey(
   return existing;
 }
 
-/** Keeps the first successful answer under a key; a later one never replaces it. One statement. */
-export async function recordIdempotentResponse(
+/**
+ * Marks the request under a key done, with the ticket version it answered (the first success is
+ * kept). Only the version: repeats are answered from the ticket's projection, so the claim holds no
+ * copy of the ticket and its personal data.
+ */
+export async function recordIdempotentCompletion(
   db: Database,
   scope: string,
   key: string,
-  response: TicketState,
-): Promise<TicketState> {
-  const [row] = await db
+  version: number,
+): Promise<void> {
+  await db
     .update(idempotencyKeys)
-    .set({ response: sql`coalesce(${idempotencyKeys.response}, ${JSON.stringify(response)}::jsonb)` })
-    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)))
-    .returning({ response: idempotencyKeys.response });
-  return row?.response ?? response;
+    .set({ completedVersion: sql`coalesce(${idempotencyKeys.completedVersion}, ${version}::integer)` })
+    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
 }
 
 export interface TicketFilters {
@@ -500,7 +544,7 @@ export async function listTickets(
     );
   }
   const rows = await db
-    .select({ state: tickets.state, createdAt: tickets.createdAt, number: tickets.number })
+    .select({ state: tickets.state, pii: tickets.pii, createdAt: tickets.createdAt, number: tickets.number })
     .from(tickets)
     .where(and(...conditions))
     .orderBy(desc(tickets.createdAt), desc(tickets.number))
@@ -508,7 +552,7 @@ export async function listTickets(
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
-    tickets: page.map((row) => row.state),
+    tickets: page.map((row) => openTicketRow(db.$cipher, row)),
     next:
       rows.length > limit && last
         ? { createdAt: new Date(last.createdAt).toISOString(), number: last.number }

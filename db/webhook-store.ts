@@ -1,10 +1,13 @@
 import { and, count, eq, ne, sql } from 'drizzle-orm';
 import type { Database } from './client';
-import { wakeRelays } from './delivery-store';
+import { SECRET_PURPOSE, wakeRelays } from './delivery-store';
 import { webhookSubscriptions } from './schema';
 
-/** Webhook subscriptions, with the cap on active ones kept under concurrent writes. */
-export type Subscription = typeof webhookSubscriptions.$inferSelect;
+/**
+ * Webhook subscriptions, with the cap on active ones kept under concurrent writes. Their secrets are
+ * stored sealed (the relay opens them to sign): a row's `secret` is never the secret in clear.
+ */
+export type Subscription = Omit<typeof webhookSubscriptions.$inferSelect, 'secret'>;
 
 export interface SubscriptionFields {
   readonly url?: string;
@@ -20,6 +23,10 @@ export const OVER_CAP = Symbol('over the cap');
 const CAP_LOCK = sql`select pg_advisory_xact_lock(hashtext('aftercare webhook subscription cap'))`;
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+function withoutSecret({ secret: _sealed, ...row }: typeof webhookSubscriptions.$inferSelect): Subscription {
+  return row;
+}
 
 async function activeOthers(tx: Transaction, exceptId: string): Promise<number> {
   const [row] = await tx
@@ -40,10 +47,10 @@ export async function createSubscription(
     if (fields.active && (await activeOthers(tx, id)) >= maxActive) return OVER_CAP;
     const [row] = await tx
       .insert(webhookSubscriptions)
-      .values({ id, ...fields })
+      .values({ id, ...fields, secret: db.$cipher.seal(fields.secret, SECRET_PURPOSE) })
       .returning();
     if (!row) throw new Error('the subscription was not written');
-    return row;
+    return withoutSecret(row);
   });
 }
 
@@ -64,6 +71,7 @@ export async function updateSubscription(
       .update(webhookSubscriptions)
       .set({
         ...fields,
+        ...(fields.secret !== undefined && { secret: db.$cipher.seal(fields.secret, SECRET_PURPOSE) }),
         ...(fields.active && {
           // Only a paused subscription starts afresh: re-sending `active: true` keeps a failing run.
           consecutiveFailures: sql`case when ${webhookSubscriptions.active} then ${webhookSubscriptions.consecutiveFailures} else 0 end`,
@@ -75,7 +83,7 @@ export async function updateSubscription(
       })
       .where(eq(webhookSubscriptions.id, id))
       .returning();
-    return updated;
+    return updated && withoutSecret(updated);
   });
   if (row && row !== OVER_CAP && fields.active) await wakeRelays(db);
   return row;

@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     say(`Temporal dev server on ${temporalAddress}, history in .data/temporal.sqlite`);
   }
   const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress };
-  await applyMigrations(databaseUrl);
+  await applyMigrations(databaseUrl, loadConfig(env).payloadKeys);
   say('migrations applied');
   for (const role of roles) startRole(role, env, () => stopping);
 

@@ -8,7 +8,7 @@ import { startDeliveryRelay } from './relay';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'relay' });
-  const database = connectDatabase(requireDatabaseUrl(config));
+  const database = connectDatabase(requireDatabaseUrl(config), { payloadKeys: config.payloadKeys });
   const relay = await startDeliveryRelay({
     db: database.db,
     timeZone: config.policy.calendar.timeZone,

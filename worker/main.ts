@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
   installWorkerTelemetry({ metricsAddress: config.workerMetricsAddress, logger });
-  const database = connectDatabase(requireDatabaseUrl(config));
+  const database = connectDatabase(requireDatabaseUrl(config), { payloadKeys: config.payloadKeys });
   const connection = await connectNativeConnection(config.temporal);
   const worker = await createTicketWorker({
     connection,

@@ -25,6 +25,7 @@ import {
   TEST_CUSTOMER_ID,
   testDataConverter,
   unhappyCallback,
+  TEST_PAYLOAD_KEYS,
 } from '../support/fixtures';
 
 /**
@@ -55,8 +56,8 @@ export async function runLifecycles(): Promise<Record<LifecycleName, temporal.ap
     dataDir: path.join(scratch, 'postgres'),
     port: 20_000 + Math.floor(Math.random() * 20_000),
   });
-  await applyMigrations(postgres.url);
-  const database = connectDatabase(postgres.url, { max: 4 });
+  await applyMigrations(postgres.url, TEST_PAYLOAD_KEYS);
+  const database = connectDatabase(postgres.url, { max: 4, payloadKeys: TEST_PAYLOAD_KEYS });
   const { executable } = await resolveTemporalBinary(TEMPORAL_TEST_SERVER);
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable },

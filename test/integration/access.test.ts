@@ -12,7 +12,7 @@ import { ACTION_NAMES, type ActionName } from '../../domain/lifecycle';
 import { ROLES, type Role } from '../../domain/ticket';
 import { REDACTED_PATHS } from '../../logger';
 import { connectClient } from '../../temporal/connection';
-import { satisfiedCallback, serviceRecord, testDataConverter } from '../support/fixtures';
+import { satisfiedCallback, serviceRecord, TEST_PAYLOAD_KEYS, testDataConverter } from '../support/fixtures';
 import { writePolicyFile } from '../support/stack';
 import { runWorkerFor } from '../support/temporal';
 
@@ -53,7 +53,7 @@ beforeAll(async () => {
     SLA_POLICY_FILE: writePolicyFile({}),
     API_KEYS: keys.join(','),
   });
-  database = connectDatabase(inject('databaseUrl'), { max: 20 });
+  database = connectDatabase(inject('databaseUrl'), { max: 20, payloadKeys: TEST_PAYLOAD_KEYS });
   temporal = await connectClient(config.temporal, testDataConverter);
   const logStream = new Writable({
     write(chunk, _encoding, done) {

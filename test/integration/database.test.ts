@@ -4,7 +4,14 @@ import { connectDatabase, type DatabaseHandle } from '../../db/client';
 import { findTicket, listTicketEscalations, saveTicketChange } from '../../db/ticket-store';
 import { openTicket, recordOpening } from '../../domain/lifecycle';
 import { emptyChange, type TicketChange, type TicketState } from '../../domain/ticket';
-import { AGENT, intake, policy, TEST_CUSTOMER_ID, uniqueTicketNumber } from '../support/fixtures';
+import {
+  AGENT,
+  intake,
+  policy,
+  TEST_CUSTOMER_ID,
+  TEST_PAYLOAD_KEYS,
+  uniqueTicketNumber,
+} from '../support/fixtures';
 
 /**
  * What the database client sends (prepared statements, so a query is one pipelined round trip) and
@@ -14,7 +21,7 @@ let database: DatabaseHandle;
 
 beforeAll(() => {
   // One connection: what the statements prepared on it are, the session view below sees.
-  database = connectDatabase(inject('databaseUrl'), { max: 1 });
+  database = connectDatabase(inject('databaseUrl'), { max: 1, payloadKeys: TEST_PAYLOAD_KEYS });
 });
 
 afterAll(() => database.close());

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { RECIPIENT_PURPOSE } from '../../db/delivery-store';
 import { DELIVERY_HEADER } from '../../notify/webhook';
 import { createOwnDatabase, runRelayFor } from '../support/relay';
 import { startApi, type ApiStack } from '../support/stack';
@@ -239,7 +240,10 @@ describe('receivers that fail', () => {
       { timeout: 5_000, interval: 100 },
     );
     const host = new URL(receiver.url).host;
-    expect(notices[0]).toMatchObject({ recipient: 'role:manager', subject: `Webhook 订阅已暂停（${host}）` });
+    expect(notices[0]).toMatchObject({ subject: `Webhook 订阅已暂停（${host}）` });
+    expect(stack.database.db.$cipher.open(notices[0]?.recipient ?? '', RECIPIENT_PURPOSE)).toBe(
+      'role:manager',
+    );
     expect(notices[0]?.body).toContain(subscription);
     // Paused: its receiver hears nothing more.
     const attemptsWhenPaused = [...receiver.attempts.values()].reduce((sum, value) => sum + value, 0);

@@ -9,6 +9,7 @@ import { localDate } from '../../domain/calendar';
 import { ACTION_NAMES } from '../../domain/lifecycle';
 import { ADMIN_KEY, startApi, type ApiStack } from '../support/stack';
 import { runWorkerFor } from '../support/temporal';
+import { TEST_PAYLOAD_KEYS } from '../support/fixtures';
 
 /**
  * Hostile input against every route (fast-check): malformed, oversized, wrongly typed, deeply
@@ -43,14 +44,14 @@ const TABLES = [
 
 beforeAll(async () => {
   const base = new URL(inject('databaseUrl'));
-  adminDb = connectDatabase(base.toString(), { max: 1 });
+  adminDb = connectDatabase(base.toString(), { max: 1, payloadKeys: TEST_PAYLOAD_KEYS });
   await adminDb.db.execute(sql.raw(`create database ${database}`));
   const url = new URL(base);
   url.pathname = `/${database}`;
-  await applyMigrations(url.toString());
+  await applyMigrations(url.toString(), TEST_PAYLOAD_KEYS);
   // Ticket numbers of this database must not collide with the shared one's: workflow ids
   // (`ticket-<number>`) live in the one Temporal server all test files share.
-  const fuzzDb = connectDatabase(url.toString(), { max: 1 });
+  const fuzzDb = connectDatabase(url.toString(), { max: 1, payloadKeys: TEST_PAYLOAD_KEYS });
   await fuzzDb.db.insert(ticketNumberCounters).values({
     businessDate: localDate(Date.now(), 'Asia/Shanghai'),
     lastSerial: 900_000 + randomInt(90_000),

@@ -18,6 +18,7 @@ import { connectClient } from '../../temporal/connection';
 import { createDataConverter } from '../../temporal/data-converter';
 import { writePolicyFile } from '../support/stack';
 import { runWorkerFor } from '../support/temporal';
+import { TEST_PAYLOAD_KEYS } from '../support/fixtures';
 
 /**
  * An operator in Temporal UI, in a real browser: filters for the escalated ticket, opens it, reads
@@ -85,7 +86,7 @@ beforeAll(async () => {
     CODEC_CORS_ORIGINS: uiUrl,
   });
   const dataConverter = createDataConverter(config.payloadKeys);
-  database = connectDatabase(inject('databaseUrl'), { max: 4 });
+  database = connectDatabase(inject('databaseUrl'), { max: 4, payloadKeys: TEST_PAYLOAD_KEYS });
   temporal = await connectClient(config.temporal, dataConverter);
   app = await buildApp({ config, db: database.db, temporal, logger: pino({ level: 'silent' }) });
   await app.listen({ host: '127.0.0.1', port: apiPort });

@@ -10,7 +10,8 @@ export const AGENT: Actor = { id: 'agent-7', role: 'agent' };
 export const SUPERVISOR: Actor = { id: 'sup-1', role: 'supervisor' };
 
 /** The development payload key: what `npm run dev` and the API under test use. */
-export const testDataConverter = createDataConverter(loadConfig({}).payloadKeys);
+export const TEST_PAYLOAD_KEYS = loadConfig({}).payloadKeys;
+export const testDataConverter = createDataConverter(TEST_PAYLOAD_KEYS);
 
 export const TEST_CUSTOMER_ID = 'c_test';
 

@@ -8,6 +8,7 @@ import { startEmbeddedPostgres } from '../../dev/embedded-postgres';
 import { startTemporalDevServer } from '../../dev/temporal-dev-server';
 import { resolveTemporalBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from '../../temporal/binaries';
 import { SHARED_WORKFLOW_MODULES, WORKFLOWS_PATH } from '../../worker/worker';
+import { loadConfig } from '../../config';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -42,7 +43,7 @@ export default async function setup(project: TestProject) {
   const workflowBundlePath = path.join(scratch, 'workflow-bundle.js');
   writeFileSync(workflowBundlePath, bundle.code);
   project.provide('workflowBundlePath', workflowBundlePath);
-  await applyMigrations(postgres.url);
+  await applyMigrations(postgres.url, loadConfig({}).payloadKeys);
   // The dev server above was started from this same binary; tests also use it as the operator's CLI.
   const cli = await resolveTemporalBinary(TEMPORAL_CLI, { allowSdkDownload: false, log });
   if (cli.executable.type === 'existing-path') project.provide('temporalCliPath', cli.executable.path);

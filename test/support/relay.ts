@@ -6,6 +6,7 @@ import type { AppConfig } from '../../config';
 import type { Database } from '../../db/client';
 import { applyMigrations } from '../../db/migrate';
 import { startDeliveryRelay } from '../../relay/relay';
+import { TEST_PAYLOAD_KEYS } from './fixtures';
 
 /** Runs a delivery relay with the configuration's settings until the answered `stop`. */
 export async function runRelayFor(config: AppConfig, db: Database): Promise<() => Promise<void>> {
@@ -32,6 +33,6 @@ export async function createOwnDatabase(name: string): Promise<string> {
     await admin.end();
   }
   url.pathname = `/${database}`;
-  await applyMigrations(url.toString());
+  await applyMigrations(url.toString(), TEST_PAYLOAD_KEYS);
   return url.toString();
 }

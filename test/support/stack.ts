@@ -44,7 +44,10 @@ export async function startApi(options: {
     API_KEYS: `${ADMIN_KEY}:admin:ops-1,${AGENT_KEY}:agent:agent-7`,
     ...options.env,
   });
-  const database = connectDatabase(config.databaseUrl ?? inject('databaseUrl'), { max: 10 });
+  const database = connectDatabase(config.databaseUrl ?? inject('databaseUrl'), {
+    max: 10,
+    payloadKeys: config.payloadKeys,
+  });
   const temporal = await connectClient(config.temporal, testDataConverter);
   const app = await buildApp({ config, db: database.db, temporal, logger: pino({ level: 'silent' }) });
   return {

@@ -15,6 +15,7 @@ import {
   SUPERVISOR,
   TEST_CUSTOMER_ID,
   uniqueTicketNumber,
+  TEST_PAYLOAD_KEYS,
 } from '../support/fixtures';
 import { runTicketWorker, startDevServerWith, type RunningWorker } from '../support/temporal';
 
@@ -31,7 +32,7 @@ let worker: RunningWorker;
 
 beforeAll(async () => {
   env = await startDevServerWith({ 'limit.historyCount.suggestContinueAsNew': 40 });
-  database = connectDatabase(inject('databaseUrl'), { max: 4 });
+  database = connectDatabase(inject('databaseUrl'), { max: 4, payloadKeys: TEST_PAYLOAD_KEYS });
   worker = await runTicketWorker(env, taskQueue, database.db);
 });
 

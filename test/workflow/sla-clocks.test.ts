@@ -21,6 +21,7 @@ import {
   TEST_CUSTOMER_ID,
   uniqueTicketNumber,
   unhappyCallback,
+  TEST_PAYLOAD_KEYS,
 } from '../support/fixtures';
 import { runRelayFor } from '../support/relay';
 import { createTimeSkippingEnvironment, runTicketWorker, type RunningWorker } from '../support/temporal';
@@ -42,7 +43,7 @@ let stopRelay: () => Promise<void>;
 
 beforeAll(async () => {
   env = await createTimeSkippingEnvironment();
-  database = connectDatabase(inject('databaseUrl'), { max: 4 });
+  database = connectDatabase(inject('databaseUrl'), { max: 4, payloadKeys: TEST_PAYLOAD_KEYS });
   worker = await runTicketWorker(env, taskQueue, database.db);
   stopRelay = await runRelayFor(loadConfig({}), database.db);
 });
