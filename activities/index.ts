@@ -1,9 +1,11 @@
 import { log } from '@temporalio/activity';
 import type { Database } from '../db/client';
 import { reserveEngineer } from '../db/engineer-store';
+import { applyRetention } from '../db/retention-store';
 import { saveTicketChange } from '../db/ticket-store';
 import type { DispatchNeeds } from '../domain/dispatch';
 import type { TicketChange, TicketState } from '../domain/ticket';
+import type { RetentionCounts, RetentionInput } from '../domain/retention';
 
 export interface ActivityDependencies {
   readonly db: Database;
@@ -53,6 +55,17 @@ export function createActivities({ db }: ActivityDependencies) {
       });
       log.info('dispatch searched', { ticketNumber, attempt, matched: engineerId !== null });
       return engineerId;
+    },
+
+    /** The retention run: anonymises old finished tickets, deletes expired claims and old deliveries. */
+    async applyRetention({ closedTicketsMs, deliveriesMs }: RetentionInput): Promise<RetentionCounts> {
+      const nowMs = Date.now();
+      const counts = await applyRetention(db, {
+        closedTicketsBefore: new Date(nowMs - closedTicketsMs).toISOString(),
+        deliveriesBefore: new Date(nowMs - deliveriesMs).toISOString(),
+      });
+      log.info('retention applied', { ...counts });
+      return counts;
     },
   };
 }

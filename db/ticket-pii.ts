@@ -94,3 +94,48 @@ export function openTicketRow(
     row.pii === null ? null : cipher.openJson<TicketPersonalData>(row.pii, PII_PURPOSE),
   );
 }
+
+/** Keys of free text in action inputs and timeline events: what a person wrote, which may name anyone. */
+export const FREE_TEXT_KEYS = [
+  'note',
+  'text',
+  'reason',
+  'comment',
+  'measures',
+  'diagnosis',
+  'fix',
+  'cause',
+  'improvementPlan',
+  'customerConfirmation',
+];
+
+function withoutFreeText<T extends Record<string, unknown>>(record: T): T {
+  return Object.fromEntries(Object.entries(record).filter(([key]) => !FREE_TEXT_KEYS.includes(key))) as T;
+}
+
+/**
+ * A finished ticket as retention keeps it: no free text in what was recorded on it (plans, service
+ * records, approval, callbacks, quality reviews, declines, hold), and what the reports count intact.
+ */
+export function anonymiseStoredState(stored: StoredTicketState): StoredTicketState {
+  const recorded = <T extends { input: Record<string, unknown> }>(entry: T): T => ({
+    ...entry,
+    input: withoutFreeText(entry.input),
+  });
+  return {
+    ...stored,
+    plans: stored.plans.map(recorded),
+    serviceRecords: stored.serviceRecords.map(recorded),
+    approval: stored.approval && recorded(stored.approval),
+    callbacks: stored.callbacks.map(recorded),
+    quality: stored.quality && {
+      ...stored.quality,
+      reviews: stored.quality.reviews.map((review) => withoutFreeText(review)),
+    },
+    dispatch: {
+      ...stored.dispatch,
+      declines: stored.dispatch.declines.map((decline) => ({ ...decline, reason: ANONYMISED })),
+    },
+    hold: stored.hold && { ...stored.hold, reason: ANONYMISED },
+  };
+}

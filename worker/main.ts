@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     dataConverter: createDataConverter(config.payloadKeys),
     tuning: config.worker,
     dependencies: { db: database.db },
+    retention: { settings: config.retention, timeZone: config.policy.calendar.timeZone },
   });
   logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker running');
   const running = worker.run();

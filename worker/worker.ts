@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities';
-import type { WorkerTuning } from '../config';
+import type { RetentionSettings, WorkerTuning } from '../config';
+import { ensureRetentionSchedule } from '../temporal/retention';
 
 /** The workflow entry the SDK bundles in development and tests (TypeScript source). */
 const workflowsEntry = path.join(__dirname, '..', 'workflows', 'index');
@@ -30,6 +32,8 @@ export interface TicketWorkerOptions {
   readonly tuning?: Partial<WorkerTuning>;
   /** A workflow bundle built beforehand (the test setup builds one for all its workers). */
   readonly workflowBundlePath?: string;
+  /** When given, the retention Schedule is created (or updated) to these settings before the worker starts. */
+  readonly retention?: { readonly settings: RetentionSettings; readonly timeZone: string };
 }
 
 /** Only the settings given: an explicit undefined would replace the SDK's default. */
@@ -46,8 +50,21 @@ function tuningOptions(tuning: Partial<WorkerTuning> = {}) {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }
 
-/** The worker that runs ticket workflows and their activities. */
-export function createTicketWorker(options: TicketWorkerOptions): Promise<Worker> {
+/** The worker that runs ticket workflows, the retention workflow and their activities. */
+export async function createTicketWorker(options: TicketWorkerOptions): Promise<Worker> {
+  if (options.retention) {
+    const client = new Client({
+      connection: options.connection,
+      namespace: options.namespace,
+      dataConverter: options.dataConverter,
+    });
+    await ensureRetentionSchedule(
+      client,
+      options.taskQueue,
+      options.retention.settings,
+      options.retention.timeZone,
+    );
+  }
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

@@ -37,6 +37,8 @@ import {
   type TicketWorkflowInput,
 } from './messages';
 
+export { retentionWorkflow } from './retention';
+
 /**
  * The ticket's writes are local activities: they run in the worker that holds the ticket, answer
  * within the same workflow task (an Update's answer waits for one worker round trip, not three) and
