@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { RetentionCounts } from '../domain/retention';
 import type { Database } from './client';
-import { anonymiseStoredState, FREE_TEXT_KEYS, type StoredTicketState } from './ticket-pii';
+import { FREE_TEXT_KEYS } from '../domain/view';
+import { anonymiseStoredState, type StoredTicketState } from './ticket-pii';
 
 /** What one retention run removes (see temporal/retention.ts for when it runs). */
 export interface RetentionCutoffs {

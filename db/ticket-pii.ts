@@ -1,4 +1,5 @@
 import type { TicketIntake, TicketState } from '../domain/ticket';
+import { FREE_TEXT_KEYS } from '../domain/view';
 import type { FieldCipher } from './field-cipher';
 
 /**
@@ -94,20 +95,6 @@ export function openTicketRow(
     row.pii === null ? null : cipher.openJson<TicketPersonalData>(row.pii, PII_PURPOSE),
   );
 }
-
-/** Keys of free text in action inputs and timeline events: what a person wrote, which may name anyone. */
-export const FREE_TEXT_KEYS = [
-  'note',
-  'text',
-  'reason',
-  'comment',
-  'measures',
-  'diagnosis',
-  'fix',
-  'cause',
-  'improvementPlan',
-  'customerConfirmation',
-];
 
 function withoutFreeText<T extends Record<string, unknown>>(record: T): T {
   return Object.fromEntries(Object.entries(record).filter(([key]) => !FREE_TEXT_KEYS.includes(key))) as T;

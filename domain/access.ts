@@ -76,6 +76,15 @@ export function maySeePersonalData(role: Role): boolean {
   return PERSONAL_DATA_ROLES.includes(role);
 }
 
+/**
+ * Roles that see what staff wrote and who did it (notes, reasons, diagnoses, staff and engineer ids):
+ * everyone on the staff, qc included (reviewing service records, callbacks and notes is its work).
+ * A client, an outside party, sees the ticket's progress without them (see externalView).
+ */
+export function maySeeStaffNotes(role: Role): boolean {
+  return role !== 'client';
+}
+
 /** Roles that may decrypt whole Temporal histories through the codec endpoint. */
 export function mayUseCodec(role: Role): boolean {
   return OPERATORS.includes(role);

@@ -124,3 +124,73 @@ export function ticketView(state: TicketState, nowMs: number): TicketView {
     updatedAt: state.updatedAt,
   };
 }
+
+/**
+ * What an outside party (the `client` role: a shop app, a CRM) sees of the staff's work: not who did
+ * it (staff actor and engineer ids read REDACTED; its own id stays) and not what staff wrote (notes,
+ * reasons, comments, diagnoses, follow-up findings, declines). Statuses, clocks, appointments,
+ * parts, fees and scores stay.
+ */
+export const REDACTED = '***';
+
+/** Keys of free text in action inputs and timeline events: what a person wrote. */
+export const FREE_TEXT_KEYS: readonly string[] = [
+  'note',
+  'text',
+  'reason',
+  'comment',
+  'measures',
+  'diagnosis',
+  'fix',
+  'cause',
+  'improvementPlan',
+  'customerConfirmation',
+];
+
+const STAFF_ID_KEYS: readonly string[] = ['engineerId'];
+
+/** An event's or input's data without free text, and with staff ids redacted. */
+export function redactStaffData<T extends Record<string, unknown>>(data: T): T {
+  return Object.fromEntries(
+    Object.entries(data)
+      .filter(([key]) => !FREE_TEXT_KEYS.includes(key))
+      .map(([key, value]) => [key, STAFF_ID_KEYS.includes(key) && value ? REDACTED : value]),
+  ) as T;
+}
+
+export function redactActorId(actorId: string | null, viewerId: string): string | null {
+  return actorId === null || actorId === viewerId ? actorId : REDACTED;
+}
+
+export function externalView(view: TicketView, viewerId: string): TicketView {
+  const actor = <A extends { id: string }>(who: A): A => ({
+    ...who,
+    id: redactActorId(who.id, viewerId) ?? '',
+  });
+  const recorded = <R extends { actor: { id: string }; input: Record<string, unknown> }>(entry: R): R => ({
+    ...entry,
+    actor: actor(entry.actor),
+    input: redactStaffData(entry.input),
+  });
+  return {
+    ...view,
+    assignee: view.assignee && REDACTED,
+    escalations: view.escalations.map((escalation) => ({
+      ...escalation,
+      acknowledgedBy: redactActorId(escalation.acknowledgedBy, viewerId),
+    })),
+    dispatch: { ...view.dispatch, declines: [] },
+    plans: view.plans.map(recorded),
+    serviceRecords: view.serviceRecords.map(recorded),
+    approval: view.approval && recorded(view.approval),
+    callbacks: view.callbacks.map(recorded),
+    quality: view.quality && {
+      ...view.quality,
+      reviews: view.quality.reviews.map(({ comment: _comment, ...review }) => ({
+        ...review,
+        actor: actor(review.actor),
+      })),
+    },
+    hold: view.hold && { ...view.hold, reason: REDACTED },
+  };
+}

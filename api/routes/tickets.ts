@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Database } from '../../db/client';
 import { listTicketNotifications } from '../../db/delivery-store';
 import { listTickets, listTicketEvents, type TicketCursor } from '../../db/ticket-store';
-import { maySeePersonalData, ticketScope } from '../../domain/access';
+import { maySeePersonalData, maySeeStaffNotes, ticketScope } from '../../domain/access';
 import { ACTION_NAMES, actionInputSchema } from '../../domain/lifecycle';
 import { maskContact, maskCustomer } from '../../domain/masking';
 import {
@@ -16,7 +16,7 @@ import {
   type TicketState,
 } from '../../domain/ticket';
 import { ticketIntakeSchema } from '../../domain/intake';
-import { ticketView, type TicketView } from '../../domain/view';
+import { externalView, redactActorId, redactStaffData, ticketView, type TicketView } from '../../domain/view';
 import { authorize } from '../authorize';
 import { decodeCursor, encodeCursor } from '../cursor';
 import {
@@ -77,10 +77,14 @@ const cursorSchema: z.ZodType<TicketCursor> = z.object({
   number: z.string().max(40),
 });
 
-/** The ticket as this actor may see it: customer data masked for roles that may not see it. */
+/**
+ * The ticket as this actor may see it: customer data masked for roles that may not see it, and what
+ * staff wrote and who did it left out for a client.
+ */
 function present(state: TicketState, actor: Actor): TicketView {
   const view = ticketView(state, Date.now());
-  return maySeePersonalData(actor.role) ? view : { ...view, customer: maskCustomer(view.customer) };
+  const masked = maySeePersonalData(actor.role) ? view : { ...view, customer: maskCustomer(view.customer) };
+  return maySeeStaffNotes(actor.role) ? masked : externalView(masked, actor.id);
 }
 
 function answer(reply: FastifyReply, { ticket, replayed }: TicketAnswer, actor: Actor) {
@@ -173,9 +177,17 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
     async (request) => {
       const ticket = await tickets.requireTicket(request.params.number, request.actor);
       const events = await listTicketEvents(db, ticket.number);
+      const staff = maySeeStaffNotes(request.actor.role);
       return {
         number: ticket.number,
-        events: events.map((event) => ({ ...event, at: new Date(event.at).toISOString() })),
+        events: events.map((event) => ({
+          ...event,
+          at: new Date(event.at).toISOString(),
+          ...(!staff && {
+            actorId: redactActorId(event.actorId, request.actor.id),
+            data: redactStaffData(event.data),
+          }),
+        })),
       };
     },
   );
@@ -195,9 +207,13 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
       const ticket = await tickets.requireTicket(request.params.number, request.actor);
       const clear = maySeePersonalData(request.actor.role);
       const rows = await listTicketNotifications(db, ticket.number);
+      // A client sees what was sent to the customer, not the staff's internal notices.
+      const visible = maySeeStaffNotes(request.actor.role)
+        ? rows
+        : rows.filter((row) => row.recipientRole === 'customer');
       return {
         number: ticket.number,
-        items: rows.map((row) => ({
+        items: visible.map((row) => ({
           ...row,
           recipient:
             row.recipient && !clear && row.recipientRole === 'customer'

@@ -32,6 +32,7 @@ const tag = `${process.pid}${randomInt(1e6)}`;
 const ADMIN = `rest-admin-${tag}`;
 const AGENT_KEY = `rest-agent-${tag}`;
 const QC = `rest-qc-${tag}`;
+const CLIENT = `rest-client-${tag}`;
 const SECRET = `whsec-${tag}-0123456789`;
 const customer = {
   name: `客户${tag}`,
@@ -71,7 +72,7 @@ beforeAll(async () => {
     env: {
       DATABASE_URL: databaseUrl,
       TEMPORAL_NAMESPACE: namespace,
-      API_KEYS: `${ADMIN}:admin:ops-1,${AGENT_KEY}:agent:agent-7,${QC}:qc:qc-1`,
+      API_KEYS: `${ADMIN}:admin:ops-1,${AGENT_KEY}:agent:agent-7,${QC}:qc:qc-1,${CLIENT}:client:shop-app`,
     },
   });
   stopWorker = await runWorkerFor(stack.config, stack.database.db);
@@ -180,6 +181,72 @@ describe('personal data and secrets at rest', () => {
     const repeat = await call(AGENT_KEY, 'POST', '/v1/tickets', body, { 'idempotency-key': `create-${tag}` });
     expect(repeat.headers['idempotent-replayed']).toBe('true');
     expect(repeat.json()).toMatchObject({ number, customer, description });
+  });
+});
+
+describe("what a client sees of the staff's work", () => {
+  it('no notes, reasons or diagnoses and no staff or engineer ids; qc and agents see them', async () => {
+    const NOTE = `Neighbour at 13511112222 has the key ${tag}`;
+    const created = await call(CLIENT, 'POST', '/v1/tickets', {
+      channel: 'app',
+      category: 'fault',
+      priority: 'normal',
+      customer: { name: '赵六', phone: '13600002222' },
+      description: 'Fridge is warm',
+    });
+    expect(created.statusCode).toBe(201);
+    const { number } = created.json();
+    expect(
+      (await call(AGENT_KEY, 'POST', `/v1/tickets/${number}/acknowledge`, { note: NOTE })).statusCode,
+    ).toBe(200);
+    expect((await call(AGENT_KEY, 'POST', `/v1/tickets/${number}/note`, { text: NOTE })).statusCode).toBe(
+      200,
+    );
+    const held = await call(AGENT_KEY, 'POST', `/v1/tickets/${number}/hold`, { reason: NOTE });
+    expect(held.statusCode).toBe(200);
+    await vi.waitFor(
+      async () => {
+        const items = (await call(ADMIN, 'GET', `/v1/tickets/${number}/notifications`)).json().items;
+        expect(items.length).toBeGreaterThan(0);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+
+    const asClient = await Promise.all(
+      ['', '/events', '/notifications'].map(async (path) =>
+        (await call(CLIENT, 'GET', `/v1/tickets/${number}${path}`)).json(),
+      ),
+    );
+    const text = JSON.stringify(asClient);
+    expect(text).not.toContain(NOTE);
+    expect(text).not.toContain('agent-7');
+    expect(asClient[0]).toMatchObject({ status: 'on_hold', hold: { reason: '***' } });
+    const events = asClient[1].events as {
+      type: string;
+      actorId: string | null;
+      data: Record<string, unknown>;
+    }[];
+    expect(events.map((event) => event.type)).toEqual(
+      expect.arrayContaining(['created', 'acknowledged', 'note', 'held']),
+    );
+    expect(events.find((event) => event.type === 'created')?.actorId).toBe('shop-app');
+    expect(events.find((event) => event.type === 'note')).toMatchObject({
+      actorId: '***',
+      actorRole: 'agent',
+      data: {},
+    });
+    expect(
+      asClient[2].items.every((item: { recipientRole: string }) => item.recipientRole === 'customer'),
+    ).toBe(true);
+
+    for (const key of [QC, AGENT_KEY]) {
+      const staffEvents = (await call(key, 'GET', `/v1/tickets/${number}/events`)).json().events;
+      expect(staffEvents.find((event: { type: string }) => event.type === 'note')).toMatchObject({
+        actorId: 'agent-7',
+        data: { text: NOTE },
+      });
+      expect((await call(key, 'GET', `/v1/tickets/${number}`)).json().hold.reason).toBe(NOTE);
+    }
   });
 });
 
