@@ -225,16 +225,19 @@ export async function runLifecycles(): Promise<Record<LifecycleName, temporal.ap
     },
   };
 
-  const histories = await worker.runUntil(async () => {
-    const recorded: Partial<Record<LifecycleName, temporal.api.history.v1.IHistory>> = {};
-    for (const [name, run] of Object.entries(scenarios) as [LifecycleName, () => Promise<Handle>][]) {
-      recorded[name] = await (await run()).fetchHistory();
-    }
-    return recorded as Record<LifecycleName, temporal.api.history.v1.IHistory>;
-  });
-  await env.teardown();
-  await database.close();
-  await postgres.stop();
-  rmSync(scratch, { recursive: true, force: true });
-  return histories;
+  try {
+    return await worker.runUntil(async () => {
+      const recorded: Partial<Record<LifecycleName, temporal.api.history.v1.IHistory>> = {};
+      for (const [name, run] of Object.entries(scenarios) as [LifecycleName, () => Promise<Handle>][]) {
+        recorded[name] = await (await run()).fetchHistory();
+      }
+      return recorded as Record<LifecycleName, temporal.api.history.v1.IHistory>;
+    });
+  } finally {
+    // A failed run stops its servers too: a stranded lifecycle used to leave its PostgreSQL running.
+    await env.teardown();
+    await database.close();
+    await postgres.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
