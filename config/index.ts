@@ -52,6 +52,15 @@ function isSocketAddress(value: string): boolean {
   return validHost && port >= 1 && port <= 65535;
 }
 
+/** An `ip:port` already checked by `isSocketAddress`, as `listen` takes it (IPv6 without brackets). */
+function listenAddress(value: string): { host: string; port: number } {
+  const separator = value.lastIndexOf(':');
+  return {
+    host: value.slice(0, separator).replace(/^\[|\]$/g, ''),
+    port: Number(value.slice(separator + 1)),
+  };
+}
+
 /** A wall-clock duration such as `10s`, `1h`, `25h`, in milliseconds. */
 function wallDuration(fallback: string) {
   return z
@@ -128,6 +137,10 @@ export const envSchema = z.object({
     .refine((value) => value === 'off' || isSocketAddress(value), {
       message: 'must be ip:port (e.g. 127.0.0.1:9464, 0.0.0.0:9464, [::]:9464) or off',
     }),
+  API_METRICS_ADDRESS: optionalText.refine((value) => value === undefined || isSocketAddress(value), {
+    message: 'must be ip:port (e.g. 127.0.0.1:9465, 0.0.0.0:9465, [::]:9465), or unset for /metrics on PORT',
+  }),
+  METRICS_CACHE: wallDuration('15s'),
 });
 
 export interface ApiKey {
@@ -166,6 +179,10 @@ export interface AppConfig {
   readonly corsOrigins: readonly string[];
   /** Where the worker serves its Temporal SDK metrics (`ip:port`); undefined when `off`. */
   readonly workerMetricsAddress: string | undefined;
+  /** `/metrics` of the API on a listener of its own instead of `PORT`; undefined: on `PORT`. */
+  readonly apiMetricsAddress: { readonly host: string; readonly port: number } | undefined;
+  /** How long the business counters of `/metrics` are reused before PostgreSQL is asked again. */
+  readonly metricsCacheMs: number;
   /** Worker sizing: cache, concurrency, shutdown grace (see `WorkerTuning`). */
   /** How long an action waits for the ticket's workflow to answer before it is a 503. */
   readonly actionTimeoutMs: number;
@@ -288,6 +305,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       .map((origin) => origin.trim())
       .filter(Boolean),
     workerMetricsAddress: env.WORKER_METRICS_ADDRESS === 'off' ? undefined : env.WORKER_METRICS_ADDRESS,
+    apiMetricsAddress: env.API_METRICS_ADDRESS ? listenAddress(env.API_METRICS_ADDRESS) : undefined,
+    metricsCacheMs: env.METRICS_CACHE,
     worker: {
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
       maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
