@@ -141,6 +141,9 @@ export const envSchema = z.object({
     message: 'must be ip:port (e.g. 127.0.0.1:9465, 0.0.0.0:9465, [::]:9465), or unset for /metrics on PORT',
   }),
   METRICS_CACHE: wallDuration('15s'),
+  REPORT_TIMEOUT: wallDuration('15s'),
+  REPORT_CONCURRENCY: z.coerce.number().int().min(1).max(8).default(2),
+  REPORT_QUEUE: z.coerce.number().int().min(0).max(100).default(4),
 });
 
 export interface ApiKey {
@@ -183,11 +186,23 @@ export interface AppConfig {
   readonly apiMetricsAddress: { readonly host: string; readonly port: number } | undefined;
   /** How long the business counters of `/metrics` are reused before PostgreSQL is asked again. */
   readonly metricsCacheMs: number;
+  readonly reports: ReportSettings;
   /** Worker sizing: cache, concurrency, shutdown grace (see `WorkerTuning`). */
   /** How long an action waits for the ticket's workflow to answer before it is a 503. */
   readonly actionTimeoutMs: number;
   readonly worker: WorkerTuning;
   readonly delivery: DeliverySettings;
+}
+
+/**
+ * Reports are the heaviest reads: `concurrency` are built at once (each holds one of the pool's
+ * connections for its nine queries), `queue` more wait, the rest are refused; a build that runs
+ * past `timeoutMs` is cancelled by PostgreSQL.
+ */
+export interface ReportSettings {
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  readonly queue: number;
 }
 
 /** The delivery relay's sizing and the rules it treats receivers by (see domain/delivery-rules.ts). */
@@ -307,6 +322,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     workerMetricsAddress: env.WORKER_METRICS_ADDRESS === 'off' ? undefined : env.WORKER_METRICS_ADDRESS,
     apiMetricsAddress: env.API_METRICS_ADDRESS ? listenAddress(env.API_METRICS_ADDRESS) : undefined,
     metricsCacheMs: env.METRICS_CACHE,
+    reports: {
+      timeoutMs: env.REPORT_TIMEOUT,
+      concurrency: env.REPORT_CONCURRENCY,
+      queue: env.REPORT_QUEUE,
+    },
     worker: {
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
       maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AdmissionRefused, admissionLimit } from '../../api/admission';
 import { sharedRead } from '../../api/shared-read';
 
 /** A promise settled from outside, for tasks that finish when the test says so. */
@@ -56,5 +57,41 @@ describe('sharedRead (metrics counters, readiness)', () => {
     clock = 2_500;
     expect(await read()).toBe('ready');
     expect(reads).toBe(2);
+  });
+});
+
+describe('admissionLimit (report builds)', () => {
+  it('runs `concurrency` tasks, queues `queue` more, refuses the rest at once', async () => {
+    const admit = admissionLimit({ concurrency: 2, queue: 1 });
+    const gates = Array.from({ length: 3 }, () => deferred<string>());
+    const started: number[] = [];
+    const admitted = gates.map((gate, index) =>
+      admit(async () => {
+        started.push(index);
+        return gate.promise;
+      }),
+    );
+    await expect(admit(async () => 'extra')).rejects.toBeInstanceOf(AdmissionRefused);
+    await Promise.resolve();
+    expect(started).toEqual([0, 1]);
+
+    // A failing task frees its slot as well: the queued one starts.
+    gates[0]?.reject(new Error('timed out'));
+    await expect(admitted[0]).rejects.toThrow('timed out');
+    await expect.poll(() => started).toEqual([0, 1, 2]);
+    gates[1]?.resolve('b');
+    gates[2]?.resolve('c');
+    expect(await Promise.all(admitted.slice(1))).toEqual(['b', 'c']);
+    expect(await admit(async () => 'later')).toBe('later');
+  });
+
+  it('with no queue, refuses everything past the running tasks', async () => {
+    const admit = admissionLimit({ concurrency: 1, queue: 0 });
+    const gate = deferred();
+    const running = admit(() => gate.promise);
+    await expect(admit(async () => undefined)).rejects.toBeInstanceOf(AdmissionRefused);
+    gate.resolve();
+    await running;
+    await expect(admit(async () => 'free again')).resolves.toBe('free again');
   });
 });
