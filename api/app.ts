@@ -53,7 +53,12 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
     rateLimitPerMinute: config.rateLimitPerMinute,
     isApiKey: (token) => knownKey(token) !== undefined,
   });
-  await app.register(metricsPlugin, { db });
+  await app.register(metricsPlugin, {
+    db,
+    cacheMs: config.metricsCacheMs,
+    // Business totals on an internal listener only, when the deployment names one.
+    ...(config.apiMetricsAddress && { server: Fastify({ loggerInstance: logger }) }),
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -86,7 +91,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
       await v1.register(engineerRoutes, { db });
       await v1.register(escalationRoutes, { db });
       await v1.register(webhookRoutes, { db, maxActive: config.delivery.maxSubscriptions });
-      await v1.register(reportRoutes, { db, timeZone: config.policy.calendar.timeZone });
+      await v1.register(reportRoutes, { db, timeZone: config.policy.calendar.timeZone, ...config.reports });
     },
     { prefix: '/v1' },
   );
@@ -97,4 +102,10 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
     actorForKey,
   });
   return app;
+}
+
+/** Serves the app on HOST:PORT, and `/metrics` on API_METRICS_ADDRESS when one is set. */
+export async function listen(app: FastifyInstance, config: AppConfig): Promise<void> {
+  await app.listen({ host: config.host, port: config.port });
+  if (app.metricsServer && config.apiMetricsAddress) await app.metricsServer.listen(config.apiMetricsAddress);
 }

@@ -5,7 +5,7 @@ import { applyMigrations } from '../db/migrate';
 import { createLogger } from '../logger';
 import { connectClient } from '../temporal/connection';
 import { createDataConverter } from '../temporal/data-converter';
-import { buildApp } from './app';
+import { buildApp, listen } from './app';
 
 /** `npm run api`: applies migrations, then serves the HTTP API against the configured services. */
 async function main(): Promise<void> {
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     await temporal.connection.close();
     await database.close();
   });
-  await app.listen({ host: config.host, port: config.port });
+  await listen(app, config);
 }
 
 main().catch((error: unknown) => {

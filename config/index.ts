@@ -52,6 +52,15 @@ function isSocketAddress(value: string): boolean {
   return validHost && port >= 1 && port <= 65535;
 }
 
+/** An `ip:port` already checked by `isSocketAddress`, as `listen` takes it (IPv6 without brackets). */
+function listenAddress(value: string): { host: string; port: number } {
+  const separator = value.lastIndexOf(':');
+  return {
+    host: value.slice(0, separator).replace(/^\[|\]$/g, ''),
+    port: Number(value.slice(separator + 1)),
+  };
+}
+
 /** A wall-clock duration such as `10s`, `1h`, `25h`, in milliseconds. */
 function wallDuration(fallback: string) {
   return z
@@ -128,6 +137,13 @@ export const envSchema = z.object({
     .refine((value) => value === 'off' || isSocketAddress(value), {
       message: 'must be ip:port (e.g. 127.0.0.1:9464, 0.0.0.0:9464, [::]:9464) or off',
     }),
+  API_METRICS_ADDRESS: optionalText.refine((value) => value === undefined || isSocketAddress(value), {
+    message: 'must be ip:port (e.g. 127.0.0.1:9465, 0.0.0.0:9465, [::]:9465), or unset for /metrics on PORT',
+  }),
+  METRICS_CACHE: wallDuration('15s'),
+  REPORT_TIMEOUT: wallDuration('15s'),
+  REPORT_CONCURRENCY: z.coerce.number().int().min(1).max(8).default(2),
+  REPORT_QUEUE: z.coerce.number().int().min(0).max(100).default(4),
 });
 
 export interface ApiKey {
@@ -166,11 +182,27 @@ export interface AppConfig {
   readonly corsOrigins: readonly string[];
   /** Where the worker serves its Temporal SDK metrics (`ip:port`); undefined when `off`. */
   readonly workerMetricsAddress: string | undefined;
+  /** `/metrics` of the API on a listener of its own instead of `PORT`; undefined: on `PORT`. */
+  readonly apiMetricsAddress: { readonly host: string; readonly port: number } | undefined;
+  /** How long the business counters of `/metrics` are reused before PostgreSQL is asked again. */
+  readonly metricsCacheMs: number;
+  readonly reports: ReportSettings;
   /** Worker sizing: cache, concurrency, shutdown grace (see `WorkerTuning`). */
   /** How long an action waits for the ticket's workflow to answer before it is a 503. */
   readonly actionTimeoutMs: number;
   readonly worker: WorkerTuning;
   readonly delivery: DeliverySettings;
+}
+
+/**
+ * Reports are the heaviest reads: `concurrency` are built at once (each holds one of the pool's
+ * connections for its nine queries), `queue` more wait, the rest are refused; a build that runs
+ * past `timeoutMs` is cancelled by PostgreSQL.
+ */
+export interface ReportSettings {
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  readonly queue: number;
 }
 
 /** The delivery relay's sizing and the rules it treats receivers by (see domain/delivery-rules.ts). */
@@ -288,6 +320,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       .map((origin) => origin.trim())
       .filter(Boolean),
     workerMetricsAddress: env.WORKER_METRICS_ADDRESS === 'off' ? undefined : env.WORKER_METRICS_ADDRESS,
+    apiMetricsAddress: env.API_METRICS_ADDRESS ? listenAddress(env.API_METRICS_ADDRESS) : undefined,
+    metricsCacheMs: env.METRICS_CACHE,
+    reports: {
+      timeoutMs: env.REPORT_TIMEOUT,
+      concurrency: env.REPORT_CONCURRENCY,
+      queue: env.REPORT_QUEUE,
+    },
     worker: {
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
       maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,

@@ -339,8 +339,10 @@ const nextSerial = (executor: Database | Transaction, name: string) =>
 
 /**
  * Allocates the next serial of a business date, atomically, together with the Idempotency-Key claim.
- * A request that loses the race for a key rolls its serial back, so numbers have no gaps and a repeat
- * gets the first request's claim instead of a second ticket.
+ * A request that loses the race for a key rolls its serial back, so a race leaves no gap and a repeat
+ * gets the first request's claim instead of a second ticket. The serial is committed before the
+ * workflow starts (the number is its id, and PostgreSQL and Temporal cannot commit together): a
+ * start that fails leaves its number unused, unless a repeat with the same key finishes it.
  */
 export async function claimTicketNumber(
   db: Database,
