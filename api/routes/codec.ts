@@ -1,13 +1,13 @@
 import cors from '@fastify/cors';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { FastifyRequest } from 'fastify';
-import ipaddr from 'ipaddr.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import type { CodecSessionStore } from '../../db/codec-session-store';
 import { mayUseCodec } from '../../domain/access';
 import type { Actor } from '../../domain/ticket';
 import { PayloadDecryptionError } from '../../temporal/codec';
-import type { CodecSessionStore } from '../../db/codec-session-store';
 import { Problem } from '../problem';
 
 /**
@@ -72,8 +72,13 @@ function isLoopback(hostname: string): boolean {
 }
 
 function cookieHeader(request: FastifyRequest, value: string, maxAgeSeconds: number): string {
-  const attributes = [`${CODEC_COOKIE}=${value}`, 'Path=/codec', 'HttpOnly', 'SameSite=Lax'];
-  attributes.push(`Max-Age=${maxAgeSeconds}`);
+  const attributes = [
+    `${CODEC_COOKIE}=${value}`,
+    'Path=/codec',
+    'HttpOnly',
+    'SameSite=Lax',
+    `Max-Age=${maxAgeSeconds}`,
+  ];
   if (!isLoopback(request.hostname)) attributes.push('Secure');
   return attributes.join('; ');
 }
