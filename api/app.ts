@@ -10,6 +10,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
+import { createCodecSessionStore } from '../db/codec-session-store';
 import { AesGcmPayloadCodec } from '../temporal/codec';
 import { createAuthenticator, createKeyResolver } from './auth';
 import { apiCorsPlugin, hardeningPlugin } from './plugins/hardening';
@@ -100,6 +101,10 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
     codec: new AesGcmPayloadCodec(config.payloadKeys),
     corsOrigins: config.codecCorsOrigins,
     actorForKey,
+    sessions: createCodecSessionStore(db),
+    sessionTtlMs: config.codecSessionTtlMs,
+    isConfiguredActor: (actor) =>
+      config.apiKeys.some((entry) => entry.actor.id === actor.id && entry.actor.role === actor.role),
   });
   return app;
 }

@@ -101,8 +101,10 @@ export const envSchema = z.object({
   API_KEYS: optionalText,
   SLA_POLICY_FILE: optionalText,
   PAYLOAD_ENCRYPTION_KEYS: optionalText,
+  PAYLOAD_ENCRYPTION_KEY_ID: optionalText,
   CUSTOMER_ID_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   CODEC_CORS_ORIGINS: z.string().default('http://localhost:8233,http://localhost:8080'),
+  CODEC_SESSION_TTL: wallDuration('8h'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   ACTION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   CORS_ORIGINS: z
@@ -170,12 +172,16 @@ export interface AppConfig {
   /** True when API_KEYS was unset in development and the documented dev-admin-key is in use. */
   readonly usingDevAdminKey: boolean;
   readonly policy: SlaPolicy;
-  /** The first key encrypts; all of them decrypt (rotation). */
+  /**
+   * The first key encrypts (PAYLOAD_ENCRYPTION_KEY_ID's, or the first listed); all of them decrypt.
+   */
   readonly payloadKeys: readonly EncryptionKey[];
   /** Keys the CustomerId search attribute: a hash operators can filter by, never the phone. */
   readonly customerIdSecret: string;
   /** Origins (Temporal UI) allowed to call the codec endpoint from a browser. */
   readonly codecCorsOrigins: readonly string[];
+  /** How long a browser's codec sign-in lasts. */
+  readonly codecSessionTtlMs: number;
   /** Requests per minute one API key (or, without a key, one client IP) may make. */
   readonly rateLimitPerMinute: number;
   /** Browser origins allowed to call `/v1`; empty: no CORS headers. */
@@ -242,10 +248,24 @@ function parseApiKeys(raw: string | undefined, env: AppConfig['env']): { keys: A
   return { keys, dev: false };
 }
 
-function parsePayloadKeys(raw: string | undefined, env: AppConfig['env']): EncryptionKey[] {
+/**
+ * The payload keys, the encrypting one first. Rotating without breaking a rolling restart takes two
+ * roll-outs: first every process learns the new key while the old one still encrypts
+ * (`PAYLOAD_ENCRYPTION_KEY_ID` names the old), then the new one becomes the encrypting key — so no
+ * process ever meets a payload sealed with a key it does not know. Without the id, the first listed
+ * key encrypts.
+ */
+function parsePayloadKeys(
+  raw: string | undefined,
+  activeId: string | undefined,
+  env: AppConfig['env'],
+): EncryptionKey[] {
   if (!raw) {
     if (env === 'production')
       throw new ConfigError('PAYLOAD_ENCRYPTION_KEYS: required when NODE_ENV=production');
+    if (activeId !== undefined) {
+      throw new ConfigError('PAYLOAD_ENCRYPTION_KEY_ID: set PAYLOAD_ENCRYPTION_KEYS with that key too');
+    }
     return [DEV_PAYLOAD_KEY];
   }
   const keys = raw.split(',').map((entry, index) => {
@@ -261,7 +281,14 @@ function parsePayloadKeys(raw: string | undefined, env: AppConfig['env']): Encry
   if (new Set(keys.map((entry) => entry.id)).size !== keys.length) {
     throw new ConfigError('PAYLOAD_ENCRYPTION_KEYS: the same key id appears twice');
   }
-  return keys;
+  if (activeId === undefined) return keys;
+  const active = keys.find((entry) => entry.id === activeId);
+  if (!active) {
+    throw new ConfigError(
+      `PAYLOAD_ENCRYPTION_KEY_ID: "${activeId}" is not a key id of PAYLOAD_ENCRYPTION_KEYS (${keys.map((entry) => entry.id).join(', ')})`,
+    );
+  }
+  return [active, ...keys.filter((entry) => entry !== active)];
 }
 
 function temporalTls(env: z.infer<typeof envSchema>): TemporalSettings['tls'] {
@@ -309,11 +336,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     apiKeys: apiKeys.keys,
     usingDevAdminKey: apiKeys.dev,
     policy: loadPolicy(env.SLA_POLICY_FILE),
-    payloadKeys: parsePayloadKeys(env.PAYLOAD_ENCRYPTION_KEYS, env.NODE_ENV),
+    payloadKeys: parsePayloadKeys(env.PAYLOAD_ENCRYPTION_KEYS, env.PAYLOAD_ENCRYPTION_KEY_ID, env.NODE_ENV),
     customerIdSecret: customerIdSecret(env.CUSTOMER_ID_SECRET, env.NODE_ENV),
     codecCorsOrigins: env.CODEC_CORS_ORIGINS.split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
+    codecSessionTtlMs: env.CODEC_SESSION_TTL,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     actionTimeoutMs: env.ACTION_TIMEOUT_SECONDS * 1000,
     corsOrigins: env.CORS_ORIGINS.split(',')

@@ -151,12 +151,31 @@ describe('payload encryption and customer-id secrets', () => {
     expect(config.payloadKeys[0]?.key).toEqual(Buffer.alloc(32, 2));
   });
 
+  it('puts the key PAYLOAD_ENCRYPTION_KEY_ID names first, wherever it is listed', () => {
+    const config = loadConfig({
+      PAYLOAD_ENCRYPTION_KEYS: `k2025:${key(1)},k2026:${key(2)},k2027:${key(3)}`,
+      PAYLOAD_ENCRYPTION_KEY_ID: 'k2026',
+    });
+    expect(config.payloadKeys.map((entry) => entry.id)).toEqual(['k2026', 'k2025', 'k2027']);
+  });
+
+  it('keeps a codec sign-in for CODEC_SESSION_TTL, 8 hours unless set', () => {
+    expect(loadConfig({}).codecSessionTtlMs).toBe(8 * 3_600_000);
+    expect(loadConfig({ CODEC_SESSION_TTL: '30m' }).codecSessionTtlMs).toBe(1_800_000);
+  });
+
   it.each([
     [
       { PAYLOAD_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' },
       /^PAYLOAD_ENCRYPTION_KEYS: entry 1 must be keyId:base64 of 32 random bytes/,
     ],
     [{ PAYLOAD_ENCRYPTION_KEYS: `k1:${key(1)},k1:${key(2)}` }, /the same key id appears twice/],
+    [
+      { PAYLOAD_ENCRYPTION_KEYS: `k1:${key(1)},k2:${key(2)}`, PAYLOAD_ENCRYPTION_KEY_ID: 'k3' },
+      /^PAYLOAD_ENCRYPTION_KEY_ID: "k3" is not a key id of PAYLOAD_ENCRYPTION_KEYS \(k1, k2\)/,
+    ],
+    [{ PAYLOAD_ENCRYPTION_KEY_ID: 'k1' }, /^PAYLOAD_ENCRYPTION_KEY_ID: set PAYLOAD_ENCRYPTION_KEYS/],
+    [{ CODEC_SESSION_TTL: 'forever' }, /^CODEC_SESSION_TTL: "forever" is not a wall-clock duration/],
     [
       { NODE_ENV: 'production', API_KEYS: 'long-enough-key:admin:ops' },
       /^PAYLOAD_ENCRYPTION_KEYS: required when NODE_ENV=production/,
