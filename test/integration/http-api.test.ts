@@ -263,6 +263,21 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
       400,
       /body\.product\.purchaseDate/,
     ],
+    [
+      'a javascript: attachment',
+      { ...validBody, attachments: ['javascript:alert(document.cookie)'] },
+      400,
+      /body\.attachments\.0: must be an http or https URL/,
+    ],
+    [
+      'a data: attachment after a good one',
+      {
+        ...validBody,
+        attachments: ['https://files.example.com/1.jpg', 'data:text/html,<script>alert(1)</script>'],
+      },
+      400,
+      /body\.attachments\.1: must be an http or https URL/,
+    ],
   ])('%s', async (_, body, status, detail) => {
     const before = await rowCounts();
     const response = await createTicket(body);
