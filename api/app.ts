@@ -91,7 +91,11 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
       await v1.register(ticketRoutes, { tickets, db });
       await v1.register(engineerRoutes, { db });
       await v1.register(escalationRoutes, { db });
-      await v1.register(webhookRoutes, { db, maxActive: config.delivery.maxSubscriptions });
+      await v1.register(webhookRoutes, {
+        db,
+        maxActive: config.delivery.maxSubscriptions,
+        targets: config.delivery.webhookTargets,
+      });
       await v1.register(reportRoutes, { db, timeZone: config.policy.calendar.timeZone, ...config.reports });
     },
     { prefix: '/v1' },

@@ -137,9 +137,14 @@ export const ticketViewSchema = z.object({
   updatedAt: instant,
 });
 
+const nextCursor = z
+  .string()
+  .nullable()
+  .describe('pass as ?cursor= for the next page; null on the last page');
+
 export const ticketPageSchema = z.object({
   items: z.array(ticketViewSchema),
-  nextCursor: z.string().nullable().describe('pass as ?cursor= for the next page; null on the last page'),
+  nextCursor,
 });
 
 export const timelineSchema = z.object({
@@ -154,6 +159,7 @@ export const timelineSchema = z.object({
       data: z.record(z.string(), z.unknown()),
     }),
   ),
+  nextCursor,
 });
 
 export const notificationsSchema = z.object({
@@ -174,6 +180,7 @@ export const notificationsSchema = z.object({
       body: z.string().nullable(),
     }),
   ),
+  nextCursor,
 });
 
 export const problemSchema = z

@@ -5,6 +5,7 @@ import { DEFAULT_DELIVERY_RULES, type DeliveryRules } from '../domain/delivery-r
 import { parseDuration } from '../domain/durations';
 import type { SlaPolicy } from '../domain/policy';
 import { ROLES, type Actor } from '../domain/ticket';
+import type { WebhookTargetPolicy } from '../domain/webhook-target';
 import type { EncryptionKey } from '../temporal/codec';
 import { loadPolicy } from './policy-file';
 
@@ -132,6 +133,10 @@ export const envSchema = z.object({
   DELIVERY_RETRY_WINDOW: wallDuration('25h'),
   WEBHOOK_PAUSE_AFTER_FAILURES: z.coerce.number().int().min(1).max(100_000).default(20),
   WEBHOOK_PAUSE_AFTER: wallDuration('1h'),
+  WEBHOOK_ALLOW_LOOPBACK: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
   WORKER_METRICS_ADDRESS: z
     .string()
     .trim()
@@ -218,6 +223,8 @@ export interface DeliverySettings {
   /** Active webhook subscriptions at most: each may hold `perSubscription` sockets of every relay. */
   readonly maxSubscriptions: number;
   readonly webhookTimeoutMs: number;
+  /** Where webhooks may go: public addresses only (loopback too with WEBHOOK_ALLOW_LOOPBACK); https in production. */
+  readonly webhookTargets: WebhookTargetPolicy;
   readonly rules: DeliveryRules;
 }
 
@@ -306,6 +313,16 @@ function temporalTls(env: z.infer<typeof envSchema>): TemporalSettings['tls'] {
   return anySet ? tls : undefined;
 }
 
+/** Loopback receivers are for development and tests: production refuses to start with them allowed. */
+function webhookTargets(allowLoopback: boolean, env: AppConfig['env']): WebhookTargetPolicy {
+  if (allowLoopback && env === 'production') {
+    throw new ConfigError(
+      'WEBHOOK_ALLOW_LOOPBACK: may not be true when NODE_ENV=production (loopback receivers are for development)',
+    );
+  }
+  return { allowLoopback, requireHttps: env === 'production' };
+}
+
 function customerIdSecret(raw: string | undefined, env: AppConfig['env']): string {
   if (raw) return raw;
   if (env === 'production') throw new ConfigError('CUSTOMER_ID_SECRET: required when NODE_ENV=production');
@@ -366,6 +383,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       perSubscription: env.WEBHOOK_CONCURRENCY_PER_SUBSCRIPTION,
       maxSubscriptions: env.WEBHOOK_MAX_SUBSCRIPTIONS,
       webhookTimeoutMs: env.WEBHOOK_TIMEOUT,
+      webhookTargets: webhookTargets(env.WEBHOOK_ALLOW_LOOPBACK, env.NODE_ENV),
       rules: {
         ...DEFAULT_DELIVERY_RULES,
         retryWindowMs: env.DELIVERY_RETRY_WINDOW,

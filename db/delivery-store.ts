@@ -271,11 +271,25 @@ export async function writeOutbox(db: Database, message: OutboxMessage): Promise
     .onConflictDoNothing();
 }
 
-/** A ticket's notifications as sent (or still being sent), oldest first. */
-export async function listTicketNotifications(db: Database, ticketNumber: string) {
-  return db
+/** Where a page of a ticket's notifications ended: the last one's time and delivery id. */
+export interface NotificationCursor {
+  readonly at: string;
+  readonly id: string;
+}
+
+/**
+ * A ticket's notifications as sent (or still being sent), oldest first (by time, then delivery id):
+ * those after `after`, at most `limit` (all when not given).
+ */
+export async function listTicketNotifications(
+  db: Database,
+  ticketNumber: string,
+  page: { readonly after?: NotificationCursor; readonly limit?: number } = {},
+) {
+  const query = db
     .select({
       id: deliveries.id,
+      at: notifications.at,
       kind: notifications.kind,
       recipientRole: notifications.recipientRole,
       channel: deliveries.channel,
@@ -291,8 +305,17 @@ export async function listTicketNotifications(db: Database, ticketNumber: string
     .from(deliveries)
     .innerJoin(notifications, eq(notifications.key, deliveries.id))
     .leftJoin(outboxMessages, eq(outboxMessages.deliveryId, deliveries.id))
-    .where(and(eq(deliveries.ticketNumber, ticketNumber), eq(deliveries.kind, 'notification')))
-    .orderBy(asc(notifications.at), asc(deliveries.id));
+    .where(
+      and(
+        eq(deliveries.ticketNumber, ticketNumber),
+        eq(deliveries.kind, 'notification'),
+        page.after &&
+          sql`(${notifications.at}, ${deliveries.id}) > (${page.after.at}::timestamptz, ${page.after.id})`,
+      ),
+    )
+    .orderBy(asc(notifications.at), asc(deliveries.id))
+    .$dynamic();
+  return page.limit === undefined ? query : query.limit(page.limit);
 }
 
 /** A subscription's deliveries, newest first, each with its attempts. */

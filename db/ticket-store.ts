@@ -5,6 +5,7 @@ import {
   eq,
   fillPlaceholders,
   getTableColumns,
+  gt,
   gte,
   ilike,
   inArray,
@@ -279,8 +280,13 @@ export async function findTicket(db: Database, number: string): Promise<TicketSt
   return row?.state;
 }
 
-export async function listTicketEvents(db: Database, number: string) {
-  return db
+/** A page of a ticket's timeline: the events after `afterSeq`, at most `limit` (all when not given). */
+export async function listTicketEvents(
+  db: Database,
+  number: string,
+  page: { readonly afterSeq?: number; readonly limit?: number } = {},
+) {
+  const query = db
     .select({
       seq: ticketEvents.seq,
       type: ticketEvents.type,
@@ -290,8 +296,15 @@ export async function listTicketEvents(db: Database, number: string) {
       data: ticketEvents.data,
     })
     .from(ticketEvents)
-    .where(eq(ticketEvents.ticketNumber, number))
-    .orderBy(asc(ticketEvents.seq));
+    .where(
+      and(
+        eq(ticketEvents.ticketNumber, number),
+        page.afterSeq === undefined ? undefined : gt(ticketEvents.seq, page.afterSeq),
+      ),
+    )
+    .orderBy(asc(ticketEvents.seq))
+    .$dynamic();
+  return page.limit === undefined ? query : query.limit(page.limit);
 }
 
 export async function listTicketEscalations(db: Database, number: string) {

@@ -102,7 +102,13 @@ async function main(): Promise<void> {
     temporalAddress = temporal.address;
     say(`Temporal dev server on ${temporalAddress}, history in .data/temporal.sqlite`);
   }
-  const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress };
+  const env = {
+    // Receivers on this machine (e.g. `npm run bench:storm`'s) may get webhooks in development.
+    WEBHOOK_ALLOW_LOOPBACK: 'true',
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+  };
   await applyMigrations(databaseUrl);
   say('migrations applied');
   for (const role of roles) startRole(role, env, () => stopping);

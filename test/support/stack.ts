@@ -42,6 +42,8 @@ export async function startApi(options: {
     TEMPORAL_TASK_QUEUE: options.taskQueue,
     SLA_POLICY_FILE: writePolicyFile(options.policy),
     API_KEYS: `${ADMIN_KEY}:admin:ops-1,${AGENT_KEY}:agent:agent-7`,
+    // Test receivers listen on 127.0.0.1.
+    WEBHOOK_ALLOW_LOOPBACK: 'true',
     ...options.env,
   });
   const database = connectDatabase(config.databaseUrl ?? inject('databaseUrl'), { max: 10 });

@@ -105,6 +105,7 @@ describe('configuration', () => {
     [{ WEBHOOK_TIMEOUT: '2bd' }, /^WEBHOOK_TIMEOUT: "2bd" is not a wall-clock duration/],
     [{ DELIVERY_RETRY_WINDOW: 'forever' }, /^DELIVERY_RETRY_WINDOW: "forever" is not a wall-clock duration/],
     [{ WEBHOOK_MAX_SUBSCRIPTIONS: '0' }, /^WEBHOOK_MAX_SUBSCRIPTIONS:/],
+    [{ WEBHOOK_ALLOW_LOOPBACK: 'yes' }, /^WEBHOOK_ALLOW_LOOPBACK: must be true or false/],
   ])('names the bad variable in %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
@@ -115,6 +116,7 @@ describe('configuration', () => {
       perSubscription: 8,
       maxSubscriptions: 20,
       webhookTimeoutMs: 10_000,
+      webhookTargets: { allowLoopback: false, requireHttps: false },
       rules: {
         retryWindowMs: 25 * 3_600_000,
         firstRetryMs: 1_000,
@@ -189,8 +191,32 @@ describe('payload encryption and customer-id secrets', () => {
       /^CUSTOMER_ID_SECRET: required when NODE_ENV=production/,
     ],
     [{ CUSTOMER_ID_SECRET: 'short' }, /^CUSTOMER_ID_SECRET: must be at least 16 characters/],
+    [
+      {
+        NODE_ENV: 'production',
+        API_KEYS: 'long-enough-key:admin:ops',
+        PAYLOAD_ENCRYPTION_KEYS: `k1:${key(1)}`,
+        CUSTOMER_ID_SECRET: 'a-production-customer-secret',
+        WEBHOOK_ALLOW_LOOPBACK: 'true',
+      },
+      /^WEBHOOK_ALLOW_LOOPBACK: may not be true when NODE_ENV=production/,
+    ],
   ])('names the bad setting in %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('sends webhooks over https only in production, and to loopback only when allowed', () => {
+    const production = loadConfig({
+      NODE_ENV: 'production',
+      API_KEYS: 'long-enough-key:admin:ops',
+      PAYLOAD_ENCRYPTION_KEYS: `k1:${key(1)}`,
+      CUSTOMER_ID_SECRET: 'a-production-customer-secret',
+    });
+    expect(production.delivery.webhookTargets).toEqual({ allowLoopback: false, requireHttps: true });
+    expect(loadConfig({ WEBHOOK_ALLOW_LOOPBACK: 'true' }).delivery.webhookTargets).toEqual({
+      allowLoopback: true,
+      requireHttps: false,
+    });
   });
 });
 
