@@ -17,7 +17,7 @@ import {
   saveTicketChange,
 } from '../db/ticket-store';
 import { findEngineer } from '../db/engineer-store';
-import { can, isInScope, ticketScope } from '../domain/access';
+import { authorizeAction, isInScope, ticketScope } from '../domain/access';
 import { localDate } from '../domain/calendar';
 import {
   allowedActions,
@@ -34,6 +34,7 @@ import { isFinished, workflowIdOf, type Actor, type TicketIntake, type TicketSta
 import type { ticketWorkflow } from '../workflows';
 import {
   actionUpdates,
+  FAILURE_FORBIDDEN,
   FAILURE_ILLEGAL_TRANSITION,
   FAILURE_INVALID_INPUT,
   type ActionRequest,
@@ -149,6 +150,11 @@ export function createTicketService({
         );
       }
       const failure = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
+      // The workflow's state is newer than the projection the API checked (an engineer reassigned
+      // a moment ago): its refusal is the same rule's, with the same words.
+      if (failure instanceof ApplicationFailure && failure.type === FAILURE_FORBIDDEN) {
+        throw new Problem(403, 'Forbidden', failure.message);
+      }
       if (failure instanceof ApplicationFailure && failure.type === FAILURE_ILLEGAL_TRANSITION) {
         const now = await findTicket(db, number);
         throw new Problem(409, 'Illegal transition', failure.message, {
@@ -170,21 +176,14 @@ export function createTicketService({
     }
   }
 
-  /** What the workflow cannot check without I/O or the caller's role: the engineer named exists. */
-  async function checkActionRequest<A extends ActionName>(action: A, input: ActionInput<A>, actor: Actor) {
+  /** What the workflow cannot check without I/O: the engineer named exists. */
+  async function checkActionRequest<A extends ActionName>(action: A, input: ActionInput<A>) {
     if (action === 'assign') {
       const { engineerId } = input as ActionInput<'assign'>;
       const engineer = await findEngineer(db, engineerId);
       if (!engineer?.active) {
         throw new Problem(422, 'Unknown engineer', `engineerId: no active engineer "${engineerId}"`);
       }
-    }
-    if (
-      action === 'plan' &&
-      (input as ActionInput<'plan'>).kind === 'director' &&
-      !can(actor.role, 'plan.director')
-    ) {
-      throw new Problem(403, 'Forbidden', `role ${actor.role} may not record the director's plan`);
     }
   }
 
@@ -253,6 +252,8 @@ export function createTicketService({
       idempotencyKey?: string,
     ): Promise<TicketAnswer> {
       const current = await requireTicket(number, actor);
+      const forbidden = authorizeAction(current, action, input, actor);
+      if (forbidden) throw new Problem(403, 'Forbidden', forbidden);
       // Parsed output is valid input: the workflow parses it again, to the same value.
       const request = { actor, input } as ActionRequest<A>;
       if (!idempotencyKey) {
@@ -262,10 +263,10 @@ export function createTicketService({
           if (error instanceof IllegalTransitionError) throw illegalTransition(error);
           throw error;
         }
-        await checkActionRequest(action, input, actor);
+        await checkActionRequest(action, input);
         return { ticket: await executeAction(number, action, request, undefined), replayed: false };
       }
-      await checkActionRequest(action, input, actor);
+      await checkActionRequest(action, input);
       const scope = `action:${actor.id}`;
       const requestHash = sha256({ number, action, input });
       const claim = await claimActionKey(db, {

@@ -27,9 +27,11 @@ import {
   recordOpening,
   type ActionName,
 } from '../domain/lifecycle';
-import { isFinished, ROLES, type TicketChange, type TicketState } from '../domain/ticket';
+import { authorizeAction } from '../domain/access';
+import { isFinished, type Actor, type TicketChange, type TicketState } from '../domain/ticket';
 import {
   actionUpdates,
+  FAILURE_FORBIDDEN,
   FAILURE_ILLEGAL_TRANSITION,
   FAILURE_INVALID_INPUT,
   ticketStateQuery,
@@ -48,6 +50,12 @@ const ACTIVITY_OPTIONS = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;
 const { recordTicketChange, findEngineer } = proxyLocalActivities<TicketActivities>(ACTIVITY_OPTIONS);
+
+/** An actor's shape: an id and a role name; whether the role is one is `authorizeAction`'s to say. */
+function isActor(value: unknown): value is Actor {
+  const actor = value as Partial<Record<keyof Actor, unknown>> | null | undefined;
+  return typeof actor?.id === 'string' && actor.id.length > 0 && typeof actor.role === 'string';
+}
 
 function snapshot(state: TicketState): TicketState {
   return JSON.parse(JSON.stringify(state)) as TicketState;
@@ -86,11 +94,19 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     });
   }
 
+  /**
+   * Refuses before anything is written: who asks (the same rule as the API's, on the workflow's own
+   * state, so a direct Temporal call obeys it too), then whether the transition is legal now, then
+   * the input.
+   */
   function validateRequest(action: ActionName, request: ActionRequest<ActionName>): void {
-    if (!request?.actor?.id || !ROLES.includes(request.actor.role)) {
+    const actor: unknown = request?.actor;
+    if (!isActor(actor)) {
       throw ApplicationFailure.nonRetryable('the request names no valid actor', FAILURE_INVALID_INPUT);
     }
     const parsed = actionInputSchema(action).safeParse(request.input);
+    const forbidden = authorizeAction(state, action, parsed.success ? parsed.data : undefined, actor);
+    if (forbidden) throw ApplicationFailure.nonRetryable(forbidden, FAILURE_FORBIDDEN);
     try {
       assertTransition(state, action, parsed.success ? parsed.data : undefined, Date.now());
     } catch (error) {

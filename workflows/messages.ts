@@ -31,3 +31,5 @@ export const ticketStateQuery = defineQuery<TicketState>('ticketState');
 /** ApplicationFailure types the validators throw; the API maps them to HTTP statuses. */
 export const FAILURE_ILLEGAL_TRANSITION = 'IllegalTransition';
 export const FAILURE_INVALID_INPUT = 'InvalidInput';
+/** The actor may not take the action on this ticket (domain/access.ts `authorizeAction`): 403. */
+export const FAILURE_FORBIDDEN = 'Forbidden';
