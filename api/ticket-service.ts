@@ -16,9 +16,10 @@ import {
   recordIdempotentResponse,
   saveTicketChange,
 } from '../db/ticket-store';
-import { findEngineer } from '../db/engineer-store';
+import { findEngineerLoad } from '../db/engineer-store';
 import { authorizeAction, isInScope, ticketScope } from '../domain/access';
 import { localDate } from '../domain/calendar';
+import { assignRefusal, type AssignRefusal } from '../domain/dispatch';
 import {
   allowedActions,
   assertTransition,
@@ -34,6 +35,7 @@ import { isFinished, workflowIdOf, type Actor, type TicketIntake, type TicketSta
 import type { ticketWorkflow } from '../workflows';
 import {
   actionUpdates,
+  FAILURE_AT_CAPACITY,
   FAILURE_FORBIDDEN,
   FAILURE_ILLEGAL_TRANSITION,
   FAILURE_INVALID_INPUT,
@@ -75,6 +77,14 @@ function illegalTransition(error: IllegalTransitionError): Problem {
   return new Problem(409, 'Illegal transition', error.message, {
     currentStatus: error.status,
     allowedActions: error.allowed,
+  });
+}
+
+function assignProblem(refusal: AssignRefusal): Problem {
+  if (refusal.kind === 'unknownEngineer') return new Problem(422, 'Unknown engineer', refusal.message);
+  return new Problem(409, 'Engineer at capacity', refusal.message, {
+    openLoad: refusal.openLoad,
+    capacity: refusal.capacity,
   });
 }
 
@@ -169,6 +179,10 @@ export function createTicketService({
           throw illegalTransition(new IllegalTransitionError(action, now.status, allowedActions(now)));
         }
       }
+      if (failure instanceof ApplicationFailure && failure.type === FAILURE_AT_CAPACITY) {
+        const { openLoad, capacity } = failure.details?.[0] as { openLoad: number; capacity: number };
+        throw assignProblem({ kind: 'atCapacity', message: failure.message, openLoad, capacity });
+      }
       if (failure instanceof ApplicationFailure && failure.type === FAILURE_INVALID_INPUT) {
         throw new Problem(422, 'Invalid action', failure.message);
       }
@@ -176,14 +190,19 @@ export function createTicketService({
     }
   }
 
-  /** What the workflow cannot check without I/O: the engineer named exists. */
-  async function checkActionRequest<A extends ActionName>(action: A, input: ActionInput<A>) {
+  /**
+   * A manual assign's engineer exists, works and has room (or the input overrides its capacity). The
+   * workflow asks the same rule again before it applies the assign; this answers without the round trip.
+   */
+  async function checkActionRequest<A extends ActionName>(number: string, action: A, input: ActionInput<A>) {
     if (action === 'assign') {
-      const { engineerId } = input as ActionInput<'assign'>;
-      const engineer = await findEngineer(db, engineerId);
-      if (!engineer?.active) {
-        throw new Problem(422, 'Unknown engineer', `engineerId: no active engineer "${engineerId}"`);
-      }
+      const { engineerId, overCapacity } = input as ActionInput<'assign'>;
+      const refusal = assignRefusal(
+        engineerId,
+        await findEngineerLoad(db, engineerId, number),
+        overCapacity === true,
+      );
+      if (refusal) throw assignProblem(refusal);
     }
   }
 
@@ -263,10 +282,10 @@ export function createTicketService({
           if (error instanceof IllegalTransitionError) throw illegalTransition(error);
           throw error;
         }
-        await checkActionRequest(action, input);
+        await checkActionRequest(number, action, input);
         return { ticket: await executeAction(number, action, request, undefined), replayed: false };
       }
-      await checkActionRequest(action, input);
+      await checkActionRequest(number, action, input);
       const scope = `action:${actor.id}`;
       const requestHash = sha256({ number, action, input });
       const claim = await claimActionKey(db, {

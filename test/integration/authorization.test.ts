@@ -7,7 +7,10 @@ import type { ActionName, ActionPayload } from '../../domain/lifecycle';
 import type { ticketWorkflow } from '../../workflows';
 import {
   actionUpdates,
+  FAILURE_AT_CAPACITY,
   FAILURE_FORBIDDEN,
+  FAILURE_ILLEGAL_TRANSITION,
+  FAILURE_INVALID_INPUT,
   ticketStateQuery,
   type ActionUpdate,
 } from '../../workflows/messages';
@@ -64,7 +67,7 @@ beforeAll(async () => {
       name: `Engineer ${id}`,
       skills: [LINE],
       regions: [REGION],
-      capacity: 5,
+      capacity: 50,
     });
     expect([200, 201]).toContain(response.statusCode);
   }
@@ -85,8 +88,8 @@ async function act(who: Who, number: string, action: ActionName, payload: Record
   return response.json();
 }
 
-/** A ticket the client created, planned without automatic dispatch and offered to `engineerId` by hand. */
-async function ticketAssignedTo(engineerId: string): Promise<string> {
+/** A ticket the client created, planned without automatic dispatch: waiting for a manual assign. */
+async function plannedTicket(): Promise<string> {
   const created = await call('client', 'POST', '/v1/tickets', {
     channel: 'app',
     category: 'fault',
@@ -99,6 +102,12 @@ async function ticketAssignedTo(engineerId: string): Promise<string> {
   const number: string = created.json().number;
   await act('agent', number, 'acknowledge');
   await act('supervisor', number, 'plan', { ...plan, dispatch: false });
+  return number;
+}
+
+/** A planned ticket offered to `engineerId` by hand. */
+async function ticketAssignedTo(engineerId: string): Promise<string> {
+  const number = await plannedTicket();
   await act('supervisor', number, 'assign', { engineerId });
   return number;
 }
@@ -123,6 +132,21 @@ async function refusal(update: Promise<TicketState>): Promise<{ type?: string; m
   const failure = (error as WorkflowUpdateFailedError).cause;
   expect(failure).toBeInstanceOf(ApplicationFailure);
   return { type: (failure as ApplicationFailure).type ?? undefined, message: (failure as Error).message };
+}
+
+/** Holds the ticket's projection row until `release`: the workflow's writes wait, reads do not. */
+async function lockProjection(number: string): Promise<{ release: () => void; lock: Promise<unknown> }> {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let locked = () => {};
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  const lock = stack.database.db.$client.begin(async (tx) => {
+    await tx`select 1 from tickets where number = ${number} for update`;
+    locked();
+    await released;
+  });
+  await isLocked;
+  return { release, lock };
 }
 
 /** The ticket's version in its workflow and in the PostgreSQL projection. */
@@ -198,17 +222,8 @@ describe('an engineer reassigned away', () => {
     const number = await ticketAssignedTo(ENGINEERS.e1);
     // Hold the projection's row, so the reassignment is applied in the workflow but its write waits:
     // PostgreSQL lags the workflow, as it can for a moment after any Update.
-    let release = () => {};
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let locked = () => {};
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const lock = stack.database.db.$client.begin(async (tx) => {
-      await tx`select 1 from tickets where number = ${number} for update`;
-      locked();
-      await released;
-    });
+    const { release, lock } = await lockProjection(number);
     try {
-      await isLocked;
       const reassign = await handleOf(number).startUpdate(actionUpdates.assign, {
         args: [{ actor: ACTORS.supervisor, input: { engineerId: ENGINEERS.e2 } }],
         waitForStage: WorkflowUpdateStage.ACCEPTED,
@@ -233,4 +248,102 @@ describe('an engineer reassigned away', () => {
     expect(state).toMatchObject({ status: 'assigned', assignee: ENGINEERS.e2 });
     expect(await versions(number)).toEqual({ workflow: state.version, projection: state.version });
   }, 60_000);
+});
+
+describe('a manual assign to an engineer at capacity', () => {
+  it('is a 409 naming its load and capacity, through the API and straight to Temporal alike', async () => {
+    const engineerId = `auth-full-${tag}`;
+    const created = await call('admin', 'POST', '/v1/engineers', {
+      id: engineerId,
+      name: 'Full engineer',
+      skills: [LINE],
+      regions: [REGION],
+      capacity: 1,
+    });
+    expect(created.statusCode).toBe(201);
+    const first = await ticketAssignedTo(engineerId);
+    // Assigning the ticket it already holds again does not count that ticket twice.
+    expect((await act('supervisor', first, 'assign', { engineerId })).assignee).toBe(engineerId);
+
+    const number = await plannedTicket();
+    const before = await versions(number);
+    const viaApi = await call('supervisor', 'POST', `/v1/tickets/${number}/assign`, { engineerId });
+    expect(viaApi.statusCode).toBe(409);
+    const message = `engineer ${engineerId} already holds 1 open tickets, its capacity is 1; send "overCapacity": true to assign it anyway`;
+    expect(viaApi.json()).toMatchObject({
+      title: 'Engineer at capacity',
+      detail: message,
+      openLoad: 1,
+      capacity: 1,
+    });
+    expect(await refusal(direct(number, 'assign', { engineerId }, ACTORS.supervisor))).toEqual({
+      type: FAILURE_AT_CAPACITY,
+      message,
+    });
+    expect(await versions(number)).toEqual(before);
+
+    // An engineer that does not exist: the API's words, straight to Temporal too.
+    const unknown = await call('supervisor', 'POST', `/v1/tickets/${number}/assign`, {
+      engineerId: 'nobody',
+    });
+    expect(unknown.statusCode).toBe(422);
+    expect(await refusal(direct(number, 'assign', { engineerId: 'nobody' }, ACTORS.supervisor))).toEqual({
+      type: FAILURE_INVALID_INPUT,
+      message: unknown.json().detail,
+    });
+    expect(await versions(number)).toEqual(before);
+
+    // Knowingly past capacity: assigned, and the timeline says so.
+    const overloaded = await act('supervisor', number, 'assign', { engineerId, overCapacity: true });
+    expect(overloaded).toMatchObject({ status: 'assigned', assignee: engineerId });
+    const events = (await call('admin', 'GET', `/v1/tickets/${number}/events`)).json().events;
+    expect(events.filter((event: { type: string }) => event.type === 'assigned').at(-1)).toMatchObject({
+      data: { engineerId, how: 'manual', overCapacity: true },
+    });
+    expect((await call('admin', 'GET', `/v1/engineers/${engineerId}`)).json().openLoad).toBe(2);
+
+    // And straight to Temporal, with the same override.
+    const third = await plannedTicket();
+    const state = await direct(third, 'assign', { engineerId, overCapacity: true }, ACTORS.supervisor);
+    expect(state).toMatchObject({ status: 'assigned', assignee: engineerId });
+  }, 60_000);
+});
+
+describe('a manual assign whose ticket moves on while its engineer is checked', () => {
+  it('is refused as an illegal transition, and the ticket goes on', async () => {
+    const number = await plannedTicket();
+    const handle = handleOf(number);
+    const accepted = { waitForStage: WorkflowUpdateStage.ACCEPTED } as const;
+    // A note whose write waits on the held row keeps the ticket's I/O busy, so the assign's engineer
+    // check queues behind it while a cancel, validated later, applies at once.
+    const { release, lock } = await lockProjection(number);
+    try {
+      const note = await handle.startUpdate(actionUpdates.note, {
+        args: [{ actor: ACTORS.agent, input: { text: 'Customer called' } }],
+        ...accepted,
+      });
+      const assign = await handle.startUpdate(actionUpdates.assign, {
+        args: [{ actor: ACTORS.supervisor, input: { engineerId: ENGINEERS.e1 } }],
+        ...accepted,
+      });
+      const cancel = await handle.startUpdate(actionUpdates.cancel, {
+        args: [{ actor: ACTORS.agent, input: { reason: 'Customer fixed it' } }],
+        ...accepted,
+      });
+      release();
+      await lock;
+      expect(await refusal(assign.result())).toEqual({
+        type: FAILURE_ILLEGAL_TRANSITION,
+        message: 'cannot assign a ticket that is cancelled; allowed now: none',
+      });
+      expect((await note.result()).status).toBe('planned');
+      expect((await cancel.result()).status).toBe('cancelled');
+    } finally {
+      release();
+      await lock.catch(() => undefined);
+    }
+    expect((await handle.result()).assignee).toBeNull();
+    const events = (await call('admin', 'GET', `/v1/tickets/${number}/events`)).json().events;
+    expect(events.map((event: { type: string }) => event.type)).not.toContain('assigned');
+  }, 90_000);
 });
