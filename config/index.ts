@@ -26,7 +26,7 @@ const DEV_PAYLOAD_KEY: EncryptionKey = {
 const DEV_CUSTOMER_ID_SECRET = 'aftercare-development-customer-id-secret';
 
 /** Production secrets are at least this long: `openssl rand -hex 32` gives 64 characters. */
-export const MIN_PRODUCTION_SECRET_LENGTH = 32;
+const MIN_PRODUCTION_SECRET_LENGTH = 32;
 /** Words of a placeholder (`.env.example` once shipped `replace-with-a-long-random-key`). */
 const PLACEHOLDER = /replace|change-?me|placeholder|example/i;
 const GENERATE_HINT = 'generate secrets with `sh deploy/generate-env.sh`';
