@@ -34,9 +34,14 @@ export interface AppDependencies {
 
 /** Builds the HTTP API; `api/main.ts` only listens, tests call `inject`. */
 export async function buildApp({ config, db, temporal, logger }: AppDependencies): Promise<FastifyInstance> {
+  const { trustProxy } = config;
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: 256 * 1024,
+    // Behind a proxy (TRUST_PROXY), request.ip is the client from X-Forwarded-For: rate limits count it.
+    // A hop count trusts that many hops, as Fastify does for a number (which its types leave out).
+    trustProxy:
+      typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
     frameworkErrors: frameworkProblem,

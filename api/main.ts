@@ -10,9 +10,11 @@ import { buildApp, listen } from './app';
 /** `npm run api`: applies migrations, then serves the HTTP API against the configured services. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel, name: 'api' });
+  const logger = createLogger({ level: config.logLevel, name: 'api', env: config.env });
   if (config.usingDevAdminKey) {
-    logger.warn(`API_KEYS is not set: the development key "${DEV_ADMIN_KEY}" (role admin) is enabled`);
+    logger.warn(
+      `the development key "${DEV_ADMIN_KEY}" (role admin) is enabled: set API_KEYS; it works on loopback only`,
+    );
   }
   const databaseUrl = requireDatabaseUrl(config);
   await applyMigrations(databaseUrl);

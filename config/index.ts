@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { DEFAULT_DELIVERY_RULES, type DeliveryRules } from '../domain/delivery-rules';
 import { parseDuration } from '../domain/durations';
@@ -24,6 +25,72 @@ const DEV_PAYLOAD_KEY: EncryptionKey = {
   key: createHash('sha256').update('aftercare development payload key').digest(),
 };
 const DEV_CUSTOMER_ID_SECRET = 'aftercare-development-customer-id-secret';
+
+/** Production secrets are at least this long: `openssl rand -hex 32` gives 64 characters. */
+const MIN_PRODUCTION_SECRET_LENGTH = 32;
+/** Words of a placeholder (`.env.example` once shipped `replace-with-a-long-random-key`). */
+const PLACEHOLDER = /replace|change-?me|placeholder|example/i;
+const GENERATE_HINT = 'generate secrets with `sh deploy/generate-env.sh`';
+
+/**
+ * Why a secret must not be used in production, or undefined when it may. The reason never quotes
+ * the secret. Random text of 32 characters or more has far more than 8 distinct characters.
+ */
+function weakSecret(text: string, developmentValue: string): string | undefined {
+  if (text === developmentValue) return 'is the public development default';
+  if (PLACEHOLDER.test(text)) return 'is a placeholder, not a secret';
+  if (text.length < MIN_PRODUCTION_SECRET_LENGTH) {
+    return `is ${text.length} characters; production needs at least ${MIN_PRODUCTION_SECRET_LENGTH} random characters`;
+  }
+  if (new Set(text).size < 8) return 'repeats a few characters instead of being random';
+  return undefined;
+}
+
+/** True for addresses only this machine reaches: 127.0.0.0/8, ::1 (also IPv4-mapped) and localhost. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  return isIP(host) !== 0 && ipaddr.process(host).range() === 'loopback';
+}
+
+/** Names proxy-addr accepts for TRUST_PROXY besides addresses and CIDR ranges. */
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrRange(entry: string): boolean {
+  if (TRUST_PROXY_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * TRUST_PROXY: which peers' X-Forwarded-For the API believes (client IP for rate limits and logs).
+ * Unset: none, the TCP peer is the client. A number: that many proxy hops in front of the API. A
+ * list: the proxies' addresses or CIDR ranges (or loopback, linklocal, uniquelocal).
+ */
+const trustProxySchema = z
+  .string()
+  .trim()
+  .default('')
+  .transform((text, context): false | number | string[] => {
+    if (text === '' || text === 'false') return false;
+    if (/^\d+$/.test(text)) {
+      const hops = Number(text);
+      if (hops >= 1 && hops <= 10) return hops;
+    } else {
+      const entries = text
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      if (entries.length > 0 && entries.every(isAddressOrRange)) return entries;
+    }
+    context.addIssue({
+      code: 'custom',
+      message:
+        'must be false, a number of proxy hops (1-10), or comma-separated proxy addresses / CIDR ranges (e.g. 10.0.0.0/8, loopback); true is not accepted because it lets any client choose its own IP',
+    });
+    return z.NEVER;
+  });
 
 const apiKeyEntry = z
   .string()
@@ -82,7 +149,9 @@ function wallDuration(fallback: string) {
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // Loopback unless set: the container image sets HOST=0.0.0.0 (see Dockerfile).
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  TRUST_PROXY: trustProxySchema,
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z
     .string()
@@ -171,10 +240,12 @@ export interface AppConfig {
   readonly logLevel: string;
   readonly host: string;
   readonly port: number;
+  /** Fastify's trustProxy: false, a hop count, or the proxies' addresses (see TRUST_PROXY). */
+  readonly trustProxy: false | number | string[];
   readonly databaseUrl: string | undefined;
   readonly temporal: TemporalSettings;
   readonly apiKeys: readonly ApiKey[];
-  /** True when API_KEYS was unset in development and the documented dev-admin-key is in use. */
+  /** True when the documented dev-admin-key is in use (API_KEYS unset in development, or set to it). */
   readonly usingDevAdminKey: boolean;
   readonly policy: SlaPolicy;
   /**
@@ -252,7 +323,17 @@ function parseApiKeys(raw: string | undefined, env: AppConfig['env']): { keys: A
   if (new Set(keys.map((entry) => entry.key)).size !== keys.length) {
     throw new ConfigError('API_KEYS: the same key appears twice');
   }
-  return { keys, dev: false };
+  if (env === 'production') {
+    keys.forEach((entry, index) => {
+      const weakness = weakSecret(entry.key, DEV_ADMIN_KEY);
+      if (weakness) {
+        throw new ConfigError(
+          `API_KEYS: the key of entry ${index + 1} ${weakness} (NODE_ENV=production; ${GENERATE_HINT})`,
+        );
+      }
+    });
+  }
+  return { keys, dev: keys.some((entry) => entry.key === DEV_ADMIN_KEY) };
 }
 
 /**
@@ -283,6 +364,12 @@ function parsePayloadKeys(
         `PAYLOAD_ENCRYPTION_KEYS: entry ${index + 1} must be keyId:base64 of 32 random bytes (openssl rand -base64 32)`,
       );
     }
+    const weakness = env === 'production' ? weakPayloadKey(key, match[2] ?? '') : undefined;
+    if (weakness) {
+      throw new ConfigError(
+        `PAYLOAD_ENCRYPTION_KEYS: entry ${index + 1} ${weakness} (NODE_ENV=production; ${GENERATE_HINT})`,
+      );
+    }
     return { id: match[1], key };
   });
   if (new Set(keys.map((entry) => entry.id)).size !== keys.length) {
@@ -296,6 +383,14 @@ function parsePayloadKeys(
     );
   }
   return [active, ...keys.filter((entry) => entry !== active)];
+}
+
+/** Why 32 decoded key bytes must not encrypt production payloads (32 random bytes have ~30 distinct values). */
+function weakPayloadKey(key: Buffer, base64: string): string | undefined {
+  if (key.equals(DEV_PAYLOAD_KEY.key)) return 'is the public development key';
+  if (PLACEHOLDER.test(base64)) return 'is a placeholder, not a key';
+  if (new Set(key).size < 16) return 'is not random bytes (too few distinct byte values)';
+  return undefined;
 }
 
 function temporalTls(env: z.infer<typeof envSchema>): TemporalSettings['tls'] {
@@ -324,9 +419,33 @@ function webhookTargets(allowLoopback: boolean, env: AppConfig['env']): WebhookT
 }
 
 function customerIdSecret(raw: string | undefined, env: AppConfig['env']): string {
-  if (raw) return raw;
-  if (env === 'production') throw new ConfigError('CUSTOMER_ID_SECRET: required when NODE_ENV=production');
-  return DEV_CUSTOMER_ID_SECRET;
+  if (!raw) {
+    if (env === 'production') throw new ConfigError('CUSTOMER_ID_SECRET: required when NODE_ENV=production');
+    return DEV_CUSTOMER_ID_SECRET;
+  }
+  const weakness = env === 'production' ? weakSecret(raw, DEV_CUSTOMER_ID_SECRET) : undefined;
+  if (weakness) {
+    throw new ConfigError(`CUSTOMER_ID_SECRET: ${weakness} (NODE_ENV=production; ${GENERATE_HINT})`);
+  }
+  return raw;
+}
+
+/**
+ * The development stand-ins are public (they are in this file), so they may only serve this
+ * machine: on any other HOST, start-up stops and names the variables to set.
+ */
+function refuseExposedDevelopmentSecrets(
+  host: string,
+  inUse: { API_KEYS: boolean; PAYLOAD_ENCRYPTION_KEYS: boolean; CUSTOMER_ID_SECRET: boolean },
+): void {
+  if (isLoopbackHost(host)) return;
+  const names = Object.entries(inUse)
+    .filter(([, used]) => used)
+    .map(([name]) => name);
+  if (names.length === 0) return;
+  throw new ConfigError(
+    `HOST: ${host} is reachable from other machines, but ${names.join(', ')} ${names.length === 1 ? 'uses its' : 'use their'} public development default; set ${names.length === 1 ? 'it' : 'them'} (${GENERATE_HINT}) or listen on 127.0.0.1`,
+  );
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -337,11 +456,23 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const env = parsed.data;
   const apiKeys = parseApiKeys(env.API_KEYS, env.NODE_ENV);
+  const payloadKeys = parsePayloadKeys(
+    env.PAYLOAD_ENCRYPTION_KEYS,
+    env.PAYLOAD_ENCRYPTION_KEY_ID,
+    env.NODE_ENV,
+  );
+  const idSecret = customerIdSecret(env.CUSTOMER_ID_SECRET, env.NODE_ENV);
+  refuseExposedDevelopmentSecrets(env.HOST, {
+    API_KEYS: apiKeys.dev,
+    PAYLOAD_ENCRYPTION_KEYS: payloadKeys.some((entry) => entry.key.equals(DEV_PAYLOAD_KEY.key)),
+    CUSTOMER_ID_SECRET: idSecret === DEV_CUSTOMER_ID_SECRET,
+  });
   return {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
     host: env.HOST,
     port: env.PORT,
+    trustProxy: env.TRUST_PROXY,
     databaseUrl: env.DATABASE_URL,
     temporal: {
       address: env.TEMPORAL_ADDRESS,
@@ -353,8 +484,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     apiKeys: apiKeys.keys,
     usingDevAdminKey: apiKeys.dev,
     policy: loadPolicy(env.SLA_POLICY_FILE),
-    payloadKeys: parsePayloadKeys(env.PAYLOAD_ENCRYPTION_KEYS, env.PAYLOAD_ENCRYPTION_KEY_ID, env.NODE_ENV),
-    customerIdSecret: customerIdSecret(env.CUSTOMER_ID_SECRET, env.NODE_ENV),
+    payloadKeys,
+    customerIdSecret: idSecret,
     codecCorsOrigins: env.CODEC_CORS_ORIGINS.split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DEV_ADMIN_KEY, loadConfig } from '../config';
+import { DEV_ADMIN_KEY, isLoopbackHost, loadConfig } from '../config';
 import { applyMigrations } from '../db/migrate';
 import { PROJECT_ROOT } from '../temporal/binaries';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
@@ -114,10 +114,13 @@ async function main(): Promise<void> {
   for (const role of roles) startRole(role, env, () => stopping);
 
   say('Aftercare is starting:');
+  say(
+    `  Listening    ${config.host}:${config.port}${isLoopbackHost(config.host) ? '  (this machine only; HOST changes it)' : ''}`,
+  );
   say(`  API docs     ${apiUrl}/docs`);
   say(`  Temporal UI  ${temporal?.uiUrl ?? `(external Temporal at ${temporalAddress})`}`);
   if (config.usingDevAdminKey)
-    say(`  API key      ${DEV_ADMIN_KEY}  (development only; set API_KEYS for real keys)`);
+    say(`  API key      ${DEV_ADMIN_KEY}  (development only, loopback only; set API_KEYS for real keys)`);
   say(`  Codec        ${apiUrl}/codec/login  (sign in there to see decrypted payloads in Temporal UI)`);
   say('Ctrl-C stops everything.');
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -144,6 +145,11 @@ describe('configuration', () => {
   });
 });
 
+/** Secrets as `sh deploy/generate-env.sh` makes them. */
+const STRONG_KEY = randomBytes(32).toString('hex');
+const RANDOM_PAYLOAD_KEY = randomBytes(32).toString('base64');
+const STRONG_SECRET = randomBytes(32).toString('hex');
+
 describe('payload encryption and customer-id secrets', () => {
   const key = (byte: number) => Buffer.alloc(32, byte).toString('base64');
 
@@ -179,14 +185,14 @@ describe('payload encryption and customer-id secrets', () => {
     [{ PAYLOAD_ENCRYPTION_KEY_ID: 'k1' }, /^PAYLOAD_ENCRYPTION_KEY_ID: set PAYLOAD_ENCRYPTION_KEYS/],
     [{ CODEC_SESSION_TTL: 'forever' }, /^CODEC_SESSION_TTL: "forever" is not a wall-clock duration/],
     [
-      { NODE_ENV: 'production', API_KEYS: 'long-enough-key:admin:ops' },
+      { NODE_ENV: 'production', API_KEYS: `${STRONG_KEY}:admin:ops` },
       /^PAYLOAD_ENCRYPTION_KEYS: required when NODE_ENV=production/,
     ],
     [
       {
         NODE_ENV: 'production',
-        API_KEYS: 'long-enough-key:admin:ops',
-        PAYLOAD_ENCRYPTION_KEYS: `k1:${key(1)}`,
+        API_KEYS: `${STRONG_KEY}:admin:ops`,
+        PAYLOAD_ENCRYPTION_KEYS: `k1:${RANDOM_PAYLOAD_KEY}`,
       },
       /^CUSTOMER_ID_SECRET: required when NODE_ENV=production/,
     ],
@@ -194,9 +200,9 @@ describe('payload encryption and customer-id secrets', () => {
     [
       {
         NODE_ENV: 'production',
-        API_KEYS: 'long-enough-key:admin:ops',
-        PAYLOAD_ENCRYPTION_KEYS: `k1:${key(1)}`,
-        CUSTOMER_ID_SECRET: 'a-production-customer-secret',
+        API_KEYS: `${STRONG_KEY}:admin:ops`,
+        PAYLOAD_ENCRYPTION_KEYS: `k1:${RANDOM_PAYLOAD_KEY}`,
+        CUSTOMER_ID_SECRET: STRONG_SECRET,
         WEBHOOK_ALLOW_LOOPBACK: 'true',
       },
       /^WEBHOOK_ALLOW_LOOPBACK: may not be true when NODE_ENV=production/,
@@ -208,9 +214,9 @@ describe('payload encryption and customer-id secrets', () => {
   it('sends webhooks over https only in production, and to loopback only when allowed', () => {
     const production = loadConfig({
       NODE_ENV: 'production',
-      API_KEYS: 'long-enough-key:admin:ops',
-      PAYLOAD_ENCRYPTION_KEYS: `k1:${key(1)}`,
-      CUSTOMER_ID_SECRET: 'a-production-customer-secret',
+      API_KEYS: `${STRONG_KEY}:admin:ops`,
+      PAYLOAD_ENCRYPTION_KEYS: `k1:${RANDOM_PAYLOAD_KEY}`,
+      CUSTOMER_ID_SECRET: STRONG_SECRET,
     });
     expect(production.delivery.webhookTargets).toEqual({ allowLoopback: false, requireHttps: true });
     expect(loadConfig({ WEBHOOK_ALLOW_LOOPBACK: 'true' }).delivery.webhookTargets).toEqual({
@@ -245,5 +251,87 @@ describe('worker tuning', () => {
       /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS/,
     );
     expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '-1' })).toThrow(/^WORKER_MAX_CACHED_WORKFLOWS:/);
+  });
+});
+
+describe('production secrets', () => {
+  const production = {
+    NODE_ENV: 'production',
+    API_KEYS: `${STRONG_KEY}:admin:ops-1`,
+    PAYLOAD_ENCRYPTION_KEYS: `k1:${RANDOM_PAYLOAD_KEY}`,
+    CUSTOMER_ID_SECRET: STRONG_SECRET,
+  };
+  /** What the development defaults are: the stand-ins loadConfig uses when nothing is set. */
+  const development = loadConfig({});
+  const devPayloadKey = development.payloadKeys[0]?.key.toString('base64') ?? '';
+
+  it('starts with generated secrets', () => {
+    const config = loadConfig(production);
+    expect(config.env).toBe('production');
+    expect(config.usingDevAdminKey).toBe(false);
+  });
+
+  it.each([
+    // The placeholders .env.example used to ship: they passed every check before.
+    [
+      { API_KEYS: 'replace-with-a-long-random-key:admin:ops-1' },
+      /^API_KEYS: the key of entry 1 is a placeholder/,
+    ],
+    [
+      { PAYLOAD_ENCRYPTION_KEYS: 'k1:REPLACE+WITH+32+RANDOM+BYTES+IN+BASE64+XXXX=' },
+      /^PAYLOAD_ENCRYPTION_KEYS: entry 1 is a placeholder/,
+    ],
+    [{ CUSTOMER_ID_SECRET: 'replace-with-a-long-random-secret' }, /^CUSTOMER_ID_SECRET: is a placeholder/],
+    // The development defaults, which are in the repository.
+    [
+      { API_KEYS: `${DEV_ADMIN_KEY}:admin:ops-1` },
+      /^API_KEYS: the key of entry 1 is the public development default/,
+    ],
+    [
+      { PAYLOAD_ENCRYPTION_KEYS: `k1:${RANDOM_PAYLOAD_KEY},dev:${devPayloadKey}` },
+      /^PAYLOAD_ENCRYPTION_KEYS: entry 2 is the public development key/,
+    ],
+    [
+      { CUSTOMER_ID_SECRET: development.customerIdSecret },
+      /^CUSTOMER_ID_SECRET: is the public development default/,
+    ],
+    // Short or repetitive.
+    [
+      { API_KEYS: `${STRONG_KEY}:admin:ops-1,key-agent-7:agent:agent-7` },
+      /^API_KEYS: the key of entry 2 is 11 characters; production needs at least 32 random characters/,
+    ],
+    [{ CUSTOMER_ID_SECRET: 'abcdefghijklmnopqrstuvwxyz01234' }, /^CUSTOMER_ID_SECRET: is 31 characters/],
+    [
+      { API_KEYS: `${'ab'.repeat(20)}:admin:ops-1` },
+      /^API_KEYS: the key of entry 1 repeats a few characters/,
+    ],
+    [
+      { PAYLOAD_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` },
+      /^PAYLOAD_ENCRYPTION_KEYS: entry 1 is not random bytes/,
+    ],
+  ])('refuses %j, naming the variable and why', (override, message) => {
+    const attempt = () => loadConfig({ ...production, ...override });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(message);
+    expect(attempt).toThrow(/NODE_ENV=production; generate secrets with `sh deploy\/generate-env.sh`/);
+  });
+
+  it('never prints the refused secret', () => {
+    const weak = 'short-but-secret-key';
+    expect(() => loadConfig({ ...production, API_KEYS: `${weak}:admin:ops-1` })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining(weak) }),
+    );
+    expect(() => loadConfig({ ...production, CUSTOMER_ID_SECRET: `${weak}-x` })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining(weak) }),
+    );
+  });
+
+  it('keeps development lenient: short keys and the development defaults work on loopback', () => {
+    const config = loadConfig({
+      API_KEYS: 'key-agent-7:agent:agent-7',
+      CUSTOMER_ID_SECRET: '0123456789abcdef',
+    });
+    expect(config.apiKeys).toHaveLength(1);
+    expect(config.host).toBe('127.0.0.1');
   });
 });
