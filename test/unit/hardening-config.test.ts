@@ -159,6 +159,32 @@ describe('TRUST_PROXY', () => {
   });
 });
 
+describe('rate limit before authentication', () => {
+  it('counts guessed keys against the client IP: the guesses past the limit are 429, not 401', async () => {
+    const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '3' });
+    const app = await buildApp({
+      config,
+      db: {} as never,
+      temporal: {} as never,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const statuses = [];
+      for (let guess = 0; guess < 5; guess += 1) {
+        const response = await app.inject({
+          method: 'GET',
+          url: '/v1/tickets',
+          headers: { authorization: `Bearer guess-${guess}` },
+        });
+        statuses.push(response.statusCode);
+      }
+      expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('HOST and the development defaults', () => {
   it('listens on loopback unless HOST is set', () => {
     expect(loadConfig({}).host).toBe('127.0.0.1');
