@@ -1,9 +1,9 @@
 import { log } from '@temporalio/activity';
 import type { Database } from '../db/client';
-import { reserveEngineer } from '../db/engineer-store';
+import { findEngineerLoad, reserveEngineer } from '../db/engineer-store';
 import { applyRetention } from '../db/retention-store';
 import { saveTicketChange } from '../db/ticket-store';
-import type { DispatchNeeds } from '../domain/dispatch';
+import type { DispatchNeeds, EngineerLoad } from '../domain/dispatch';
 import type { TicketChange, TicketState } from '../domain/ticket';
 import type { RetentionCounts, RetentionInput } from '../domain/retention';
 
@@ -14,6 +14,11 @@ export interface ActivityDependencies {
 export interface RecordTicketChangeInput {
   readonly ticket: TicketState;
   readonly change: TicketChange;
+}
+
+export interface EngineerLoadInput {
+  readonly engineerId: string;
+  readonly ticketNumber: string;
 }
 
 export interface FindEngineerInput {
@@ -55,6 +60,11 @@ export function createActivities({ db }: ActivityDependencies) {
       });
       log.info('dispatch searched', { ticketNumber, attempt, matched: engineerId !== null });
       return engineerId;
+    },
+
+    /** A manual assignment's engineer: active, capacity, and its load apart from this ticket; null if none. */
+    async engineerLoad({ engineerId, ticketNumber }: EngineerLoadInput): Promise<EngineerLoad | null> {
+      return (await findEngineerLoad(db, engineerId, ticketNumber)) ?? null;
     },
 
     /** The retention run: anonymises old finished tickets, deletes expired claims and old deliveries. */

@@ -10,6 +10,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
+import { createCodecSessionStore } from '../db/codec-session-store';
 import { AesGcmPayloadCodec } from '../temporal/codec';
 import { createAuthenticator, createKeyResolver } from './auth';
 import { apiCorsPlugin, hardeningPlugin } from './plugins/hardening';
@@ -33,9 +34,14 @@ export interface AppDependencies {
 
 /** Builds the HTTP API; `api/main.ts` only listens, tests call `inject`. */
 export async function buildApp({ config, db, temporal, logger }: AppDependencies): Promise<FastifyInstance> {
+  const { trustProxy } = config;
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: 256 * 1024,
+    // Behind a proxy (TRUST_PROXY), request.ip is the client from X-Forwarded-For: rate limits count it.
+    // A hop count trusts that many hops, as Fastify does for a number (which its types leave out).
+    trustProxy:
+      typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
     frameworkErrors: frameworkProblem,
@@ -53,7 +59,12 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
     rateLimitPerMinute: config.rateLimitPerMinute,
     isApiKey: (token) => knownKey(token) !== undefined,
   });
-  await app.register(metricsPlugin, { db });
+  await app.register(metricsPlugin, {
+    db,
+    cacheMs: config.metricsCacheMs,
+    // Business totals on an internal listener only, when the deployment names one.
+    ...(config.apiMetricsAddress && { server: Fastify({ loggerInstance: logger }) }),
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -86,8 +97,12 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
       await v1.register(ticketRoutes, { tickets, db });
       await v1.register(engineerRoutes, { db });
       await v1.register(escalationRoutes, { db });
-      await v1.register(webhookRoutes, { db, maxActive: config.delivery.maxSubscriptions });
-      await v1.register(reportRoutes, { db, timeZone: config.policy.calendar.timeZone });
+      await v1.register(webhookRoutes, {
+        db,
+        maxActive: config.delivery.maxSubscriptions,
+        targets: config.delivery.webhookTargets,
+      });
+      await v1.register(reportRoutes, { db, timeZone: config.policy.calendar.timeZone, ...config.reports });
     },
     { prefix: '/v1' },
   );
@@ -96,6 +111,16 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
     codec: new AesGcmPayloadCodec(config.payloadKeys),
     corsOrigins: config.codecCorsOrigins,
     actorForKey,
+    sessions: createCodecSessionStore(db),
+    sessionTtlMs: config.codecSessionTtlMs,
+    isConfiguredActor: (actor) =>
+      config.apiKeys.some((entry) => entry.actor.id === actor.id && entry.actor.role === actor.role),
   });
   return app;
+}
+
+/** Serves the app on HOST:PORT, and `/metrics` on API_METRICS_ADDRESS when one is set. */
+export async function listen(app: FastifyInstance, config: AppConfig): Promise<void> {
+  await app.listen({ host: config.host, port: config.port });
+  if (app.metricsServer && config.apiMetricsAddress) await app.metricsServer.listen(config.apiMetricsAddress);
 }

@@ -5,14 +5,16 @@ import { applyMigrations } from '../db/migrate';
 import { createLogger } from '../logger';
 import { connectClient } from '../temporal/connection';
 import { createDataConverter } from '../temporal/data-converter';
-import { buildApp } from './app';
+import { buildApp, listen } from './app';
 
 /** `npm run api`: applies migrations, then serves the HTTP API against the configured services. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel, name: 'api' });
+  const logger = createLogger({ level: config.logLevel, name: 'api', env: config.env });
   if (config.usingDevAdminKey) {
-    logger.warn(`API_KEYS is not set: the development key "${DEV_ADMIN_KEY}" (role admin) is enabled`);
+    logger.warn(
+      `the development key "${DEV_ADMIN_KEY}" (role admin) is enabled: set API_KEYS; it works on loopback only`,
+    );
   }
   const databaseUrl = requireDatabaseUrl(config);
   await applyMigrations(databaseUrl, config.payloadKeys);
@@ -25,7 +27,7 @@ async function main(): Promise<void> {
     await temporal.connection.close();
     await database.close();
   });
-  await app.listen({ host: config.host, port: config.port });
+  await listen(app, config);
 }
 
 main().catch((error: unknown) => {

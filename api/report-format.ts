@@ -1,8 +1,16 @@
 import { CSAT_DIMENSIONS, type SummaryReport } from '../db/report-store';
 
-/** The summary report as CSV (one figure a row) and as a picture managers can read at a glance. */
+/**
+ * The summary report as CSV (one figure a row) and as a picture managers can read at a glance.
+ * Text that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return:
+ * a root cause typed by an engineer) is written with a leading apostrophe, as OWASP advises, so it
+ * shows as text; numbers are written as they are.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
 const csvField = (value: unknown) => {
-  const text = value === null || value === undefined ? '' : String(value);
+  const raw = value === null || value === undefined ? '' : String(value);
+  const text = typeof value === 'string' && FORMULA_START.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 };
 

@@ -137,9 +137,14 @@ export const ticketViewSchema = z.object({
   updatedAt: instant,
 });
 
+const nextCursor = z
+  .string()
+  .nullable()
+  .describe('pass as ?cursor= for the next page; null on the last page');
+
 export const ticketPageSchema = z.object({
   items: z.array(ticketViewSchema),
-  nextCursor: z.string().nullable().describe('pass as ?cursor= for the next page; null on the last page'),
+  nextCursor,
 });
 
 export const timelineSchema = z.object({
@@ -154,6 +159,7 @@ export const timelineSchema = z.object({
       data: z.record(z.string(), z.unknown()),
     }),
   ),
+  nextCursor,
 });
 
 export const notificationsSchema = z.object({
@@ -174,6 +180,7 @@ export const notificationsSchema = z.object({
       body: z.string().nullable(),
     }),
   ),
+  nextCursor,
 });
 
 export const problemSchema = z
@@ -190,9 +197,9 @@ export const problemSchema = z
 const PROBLEM_DESCRIPTIONS = {
   400: 'invalid input: every bad field is named in `errors`',
   401: 'no valid API key',
-  403: 'the key’s role may not do this',
+  403: 'the key’s role may not do this, or not on this ticket (e.g. an engineer it is no longer assigned to)',
   404: 'no such ticket (or not one this key may see)',
-  409: 'illegal transition: `currentStatus` and `allowedActions` say what is possible',
+  409: 'illegal transition: `currentStatus` and `allowedActions` say what is possible; or a manual assign to an engineer at capacity: `openLoad` and `capacity` say how full (`overCapacity: true` overrides)',
   413: 'body larger than 256 KiB',
   415: 'body is not JSON',
   422: 'Idempotency-Key reused with a different body, or an action the workflow refused',

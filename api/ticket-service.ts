@@ -16,9 +16,10 @@ import {
   recordIdempotentCompletion,
   saveTicketChange,
 } from '../db/ticket-store';
-import { findEngineer } from '../db/engineer-store';
-import { can, isInScope, ticketScope } from '../domain/access';
+import { findEngineerLoad } from '../db/engineer-store';
+import { authorizeAction, isInScope, ticketScope } from '../domain/access';
 import { localDate } from '../domain/calendar';
+import { assignRefusal, type AssignRefusal } from '../domain/dispatch';
 import {
   allowedActions,
   assertTransition,
@@ -34,6 +35,8 @@ import { isFinished, workflowIdOf, type Actor, type TicketIntake, type TicketSta
 import type { ticketWorkflow } from '../workflows';
 import {
   actionUpdates,
+  FAILURE_AT_CAPACITY,
+  FAILURE_FORBIDDEN,
   FAILURE_ILLEGAL_TRANSITION,
   FAILURE_INVALID_INPUT,
   type ActionRequest,
@@ -76,6 +79,14 @@ function illegalTransition(error: IllegalTransitionError): Problem {
   return new Problem(409, 'Illegal transition', error.message, {
     currentStatus: error.status,
     allowedActions: error.allowed,
+  });
+}
+
+function assignProblem(refusal: AssignRefusal): Problem {
+  if (refusal.kind === 'unknownEngineer') return new Problem(422, 'Unknown engineer', refusal.message);
+  return new Problem(409, 'Engineer at capacity', refusal.message, {
+    openLoad: refusal.openLoad,
+    capacity: refusal.capacity,
   });
 }
 
@@ -161,6 +172,11 @@ export function createTicketService({
         );
       }
       const failure = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
+      // The workflow's state is newer than the projection the API checked (an engineer reassigned
+      // a moment ago): its refusal is the same rule's, with the same words.
+      if (failure instanceof ApplicationFailure && failure.type === FAILURE_FORBIDDEN) {
+        throw new Problem(403, 'Forbidden', failure.message);
+      }
       if (failure instanceof ApplicationFailure && failure.type === FAILURE_ILLEGAL_TRANSITION) {
         const now = await findTicket(db, number);
         throw new Problem(409, 'Illegal transition', failure.message, {
@@ -175,6 +191,10 @@ export function createTicketService({
           throw illegalTransition(new IllegalTransitionError(action, now.status, allowedActions(now)));
         }
       }
+      if (failure instanceof ApplicationFailure && failure.type === FAILURE_AT_CAPACITY) {
+        const { openLoad, capacity } = failure.details?.[0] as { openLoad: number; capacity: number };
+        throw assignProblem({ kind: 'atCapacity', message: failure.message, openLoad, capacity });
+      }
       if (failure instanceof ApplicationFailure && failure.type === FAILURE_INVALID_INPUT) {
         throw new Problem(422, 'Invalid action', failure.message);
       }
@@ -182,21 +202,19 @@ export function createTicketService({
     }
   }
 
-  /** What the workflow cannot check without I/O or the caller's role: the engineer named exists. */
-  async function checkActionRequest<A extends ActionName>(action: A, input: ActionInput<A>, actor: Actor) {
+  /**
+   * A manual assign's engineer exists, works and has room (or the input overrides its capacity). The
+   * workflow asks the same rule again before it applies the assign; this answers without the round trip.
+   */
+  async function checkActionRequest<A extends ActionName>(number: string, action: A, input: ActionInput<A>) {
     if (action === 'assign') {
-      const { engineerId } = input as ActionInput<'assign'>;
-      const engineer = await findEngineer(db, engineerId);
-      if (!engineer?.active) {
-        throw new Problem(422, 'Unknown engineer', `engineerId: no active engineer "${engineerId}"`);
-      }
-    }
-    if (
-      action === 'plan' &&
-      (input as ActionInput<'plan'>).kind === 'director' &&
-      !can(actor.role, 'plan.director')
-    ) {
-      throw new Problem(403, 'Forbidden', `role ${actor.role} may not record the director's plan`);
+      const { engineerId, overCapacity } = input as ActionInput<'assign'>;
+      const refusal = assignRefusal(
+        engineerId,
+        await findEngineerLoad(db, engineerId, number),
+        overCapacity === true,
+      );
+      if (refusal) throw assignProblem(refusal);
     }
   }
 
@@ -266,6 +284,8 @@ export function createTicketService({
       idempotencyKey?: string,
     ): Promise<TicketAnswer> {
       const current = await requireTicket(number, actor);
+      const forbidden = authorizeAction(current, action, input, actor);
+      if (forbidden) throw new Problem(403, 'Forbidden', forbidden);
       // Parsed output is valid input: the workflow parses it again, to the same value.
       const request = { actor, input } as ActionRequest<A>;
       if (!idempotencyKey) {
@@ -275,10 +295,10 @@ export function createTicketService({
           if (error instanceof IllegalTransitionError) throw illegalTransition(error);
           throw error;
         }
-        await checkActionRequest(action, input, actor);
+        await checkActionRequest(number, action, input);
         return { ticket: await executeAction(number, action, request, undefined), replayed: false };
       }
-      await checkActionRequest(action, input, actor);
+      await checkActionRequest(number, action, input);
       const scope = `action:${actor.id}`;
       const requestHash = sha256({ number, action, input });
       const claim = await claimActionKey(db, {

@@ -107,7 +107,14 @@ function spawnRole(
       : ['--import', 'tsx', path.join(PROJECT_ROOT, `${entry}.ts`)];
   const child = spawn(process.execPath, [...profile, ...program], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', WORKER_METRICS_ADDRESS: 'off', ...env },
+    // The storm's webhook receivers listen on 127.0.0.1.
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      WORKER_METRICS_ADDRESS: 'off',
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

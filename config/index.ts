@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { DEFAULT_DELIVERY_RULES, type DeliveryRules } from '../domain/delivery-rules';
 import { parseDuration } from '../domain/durations';
 import type { SlaPolicy } from '../domain/policy';
 import { ROLES, type Actor } from '../domain/ticket';
+import type { WebhookTargetPolicy } from '../domain/webhook-target';
 import type { EncryptionKey } from '../temporal/codec';
 import { loadPolicy } from './policy-file';
 
@@ -23,6 +25,72 @@ const DEV_PAYLOAD_KEY: EncryptionKey = {
   key: createHash('sha256').update('aftercare development payload key').digest(),
 };
 const DEV_CUSTOMER_ID_SECRET = 'aftercare-development-customer-id-secret';
+
+/** Production secrets are at least this long: `openssl rand -hex 32` gives 64 characters. */
+const MIN_PRODUCTION_SECRET_LENGTH = 32;
+/** Words of a placeholder (`.env.example` once shipped `replace-with-a-long-random-key`). */
+const PLACEHOLDER = /replace|change-?me|placeholder|example/i;
+const GENERATE_HINT = 'generate secrets with `sh deploy/generate-env.sh`';
+
+/**
+ * Why a secret must not be used in production, or undefined when it may. The reason never quotes
+ * the secret. Random text of 32 characters or more has far more than 8 distinct characters.
+ */
+function weakSecret(text: string, developmentValue: string): string | undefined {
+  if (text === developmentValue) return 'is the public development default';
+  if (PLACEHOLDER.test(text)) return 'is a placeholder, not a secret';
+  if (text.length < MIN_PRODUCTION_SECRET_LENGTH) {
+    return `is ${text.length} characters; production needs at least ${MIN_PRODUCTION_SECRET_LENGTH} random characters`;
+  }
+  if (new Set(text).size < 8) return 'repeats a few characters instead of being random';
+  return undefined;
+}
+
+/** True for addresses only this machine reaches: 127.0.0.0/8, ::1 (also IPv4-mapped) and localhost. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  return isIP(host) !== 0 && ipaddr.process(host).range() === 'loopback';
+}
+
+/** Names proxy-addr accepts for TRUST_PROXY besides addresses and CIDR ranges. */
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrRange(entry: string): boolean {
+  if (TRUST_PROXY_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * TRUST_PROXY: which peers' X-Forwarded-For the API believes (client IP for rate limits and logs).
+ * Unset: none, the TCP peer is the client. A number: that many proxy hops in front of the API. A
+ * list: the proxies' addresses or CIDR ranges (or loopback, linklocal, uniquelocal).
+ */
+const trustProxySchema = z
+  .string()
+  .trim()
+  .default('')
+  .transform((text, context): false | number | string[] => {
+    if (text === '' || text === 'false') return false;
+    if (/^\d+$/.test(text)) {
+      const hops = Number(text);
+      if (hops >= 1 && hops <= 10) return hops;
+    } else {
+      const entries = text
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      if (entries.length > 0 && entries.every(isAddressOrRange)) return entries;
+    }
+    context.addIssue({
+      code: 'custom',
+      message:
+        'must be false, a number of proxy hops (1-10), or comma-separated proxy addresses / CIDR ranges (e.g. 10.0.0.0/8, loopback); true is not accepted because it lets any client choose its own IP',
+    });
+    return z.NEVER;
+  });
 
 const apiKeyEntry = z
   .string()
@@ -52,6 +120,15 @@ function isSocketAddress(value: string): boolean {
   return validHost && port >= 1 && port <= 65535;
 }
 
+/** An `ip:port` already checked by `isSocketAddress`, as `listen` takes it (IPv6 without brackets). */
+function listenAddress(value: string): { host: string; port: number } {
+  const separator = value.lastIndexOf(':');
+  return {
+    host: value.slice(0, separator).replace(/^\[|\]$/g, ''),
+    port: Number(value.slice(separator + 1)),
+  };
+}
+
 /** A wall-clock duration such as `10s`, `1h`, `25h`, in milliseconds. */
 function wallDuration(fallback: string) {
   return z
@@ -74,7 +151,9 @@ const CRON_PATTERN = /^[\d*,/-]+( [\d*,/-]+){4}$/;
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // Loopback unless set: the container image sets HOST=0.0.0.0 (see Dockerfile).
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  TRUST_PROXY: trustProxySchema,
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z
     .string()
@@ -94,8 +173,10 @@ export const envSchema = z.object({
   API_KEYS: optionalText,
   SLA_POLICY_FILE: optionalText,
   PAYLOAD_ENCRYPTION_KEYS: optionalText,
+  PAYLOAD_ENCRYPTION_KEY_ID: optionalText,
   CUSTOMER_ID_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   CODEC_CORS_ORIGINS: z.string().default('http://localhost:8233,http://localhost:8080'),
+  CODEC_SESSION_TTL: wallDuration('8h'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   ACTION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   CORS_ORIGINS: z
@@ -133,6 +214,10 @@ export const envSchema = z.object({
     .refine((value) => parseDuration(value)?.kind === 'wall' || CRON_PATTERN.test(value), {
       message: 'must be a cron expression of five fields (e.g. "0 3 * * *") or an interval such as 6h',
     }),
+  WEBHOOK_ALLOW_LOOPBACK: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
   WORKER_METRICS_ADDRESS: z
     .string()
     .trim()
@@ -140,6 +225,13 @@ export const envSchema = z.object({
     .refine((value) => value === 'off' || isSocketAddress(value), {
       message: 'must be ip:port (e.g. 127.0.0.1:9464, 0.0.0.0:9464, [::]:9464) or off',
     }),
+  API_METRICS_ADDRESS: optionalText.refine((value) => value === undefined || isSocketAddress(value), {
+    message: 'must be ip:port (e.g. 127.0.0.1:9465, 0.0.0.0:9465, [::]:9465), or unset for /metrics on PORT',
+  }),
+  METRICS_CACHE: wallDuration('15s'),
+  REPORT_TIMEOUT: wallDuration('15s'),
+  REPORT_CONCURRENCY: z.coerce.number().int().min(1).max(8).default(2),
+  REPORT_QUEUE: z.coerce.number().int().min(0).max(100).default(4),
 });
 
 export interface ApiKey {
@@ -160,24 +252,35 @@ export interface AppConfig {
   readonly logLevel: string;
   readonly host: string;
   readonly port: number;
+  /** Fastify's trustProxy: false, a hop count, or the proxies' addresses (see TRUST_PROXY). */
+  readonly trustProxy: false | number | string[];
   readonly databaseUrl: string | undefined;
   readonly temporal: TemporalSettings;
   readonly apiKeys: readonly ApiKey[];
-  /** True when API_KEYS was unset in development and the documented dev-admin-key is in use. */
+  /** True when the documented dev-admin-key is in use (API_KEYS unset in development, or set to it). */
   readonly usingDevAdminKey: boolean;
   readonly policy: SlaPolicy;
-  /** The first key encrypts; all of them decrypt (rotation). */
+  /**
+   * The first key encrypts (PAYLOAD_ENCRYPTION_KEY_ID's, or the first listed); all of them decrypt.
+   */
   readonly payloadKeys: readonly EncryptionKey[];
   /** Keys the CustomerId search attribute: a hash operators can filter by, never the phone. */
   readonly customerIdSecret: string;
   /** Origins (Temporal UI) allowed to call the codec endpoint from a browser. */
   readonly codecCorsOrigins: readonly string[];
+  /** How long a browser's codec sign-in lasts. */
+  readonly codecSessionTtlMs: number;
   /** Requests per minute one API key (or, without a key, one client IP) may make. */
   readonly rateLimitPerMinute: number;
   /** Browser origins allowed to call `/v1`; empty: no CORS headers. */
   readonly corsOrigins: readonly string[];
   /** Where the worker serves its Temporal SDK metrics (`ip:port`); undefined when `off`. */
   readonly workerMetricsAddress: string | undefined;
+  /** `/metrics` of the API on a listener of its own instead of `PORT`; undefined: on `PORT`. */
+  readonly apiMetricsAddress: { readonly host: string; readonly port: number } | undefined;
+  /** How long the business counters of `/metrics` are reused before PostgreSQL is asked again. */
+  readonly metricsCacheMs: number;
+  readonly reports: ReportSettings;
   /** Worker sizing: cache, concurrency, shutdown grace (see `WorkerTuning`). */
   /** How long an action waits for the ticket's workflow to answer before it is a 503. */
   readonly actionTimeoutMs: number;
@@ -198,6 +301,17 @@ export interface RetentionSettings {
   readonly schedule: { readonly cron: string } | { readonly everyMs: number };
 }
 
+/**
+ * Reports are the heaviest reads: `concurrency` are built at once (each holds one of the pool's
+ * connections for its nine queries), `queue` more wait, the rest are refused; a build that runs
+ * past `timeoutMs` is cancelled by PostgreSQL.
+ */
+export interface ReportSettings {
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  readonly queue: number;
+}
+
 /** The delivery relay's sizing and the rules it treats receivers by (see domain/delivery-rules.ts). */
 export interface DeliverySettings {
   readonly notificationConcurrency: number;
@@ -205,6 +319,8 @@ export interface DeliverySettings {
   /** Active webhook subscriptions at most: each may hold `perSubscription` sockets of every relay. */
   readonly maxSubscriptions: number;
   readonly webhookTimeoutMs: number;
+  /** Where webhooks may go: public addresses only (loopback too with WEBHOOK_ALLOW_LOOPBACK); https in production. */
+  readonly webhookTargets: WebhookTargetPolicy;
   readonly rules: DeliveryRules;
 }
 
@@ -232,13 +348,37 @@ function parseApiKeys(raw: string | undefined, env: AppConfig['env']): { keys: A
   if (new Set(keys.map((entry) => entry.key)).size !== keys.length) {
     throw new ConfigError('API_KEYS: the same key appears twice');
   }
-  return { keys, dev: false };
+  if (env === 'production') {
+    keys.forEach((entry, index) => {
+      const weakness = weakSecret(entry.key, DEV_ADMIN_KEY);
+      if (weakness) {
+        throw new ConfigError(
+          `API_KEYS: the key of entry ${index + 1} ${weakness} (NODE_ENV=production; ${GENERATE_HINT})`,
+        );
+      }
+    });
+  }
+  return { keys, dev: keys.some((entry) => entry.key === DEV_ADMIN_KEY) };
 }
 
-function parsePayloadKeys(raw: string | undefined, env: AppConfig['env']): EncryptionKey[] {
+/**
+ * The payload keys, the encrypting one first. Rotating without breaking a rolling restart takes two
+ * roll-outs: first every process learns the new key while the old one still encrypts
+ * (`PAYLOAD_ENCRYPTION_KEY_ID` names the old), then the new one becomes the encrypting key — so no
+ * process ever meets a payload sealed with a key it does not know. Without the id, the first listed
+ * key encrypts.
+ */
+function parsePayloadKeys(
+  raw: string | undefined,
+  activeId: string | undefined,
+  env: AppConfig['env'],
+): EncryptionKey[] {
   if (!raw) {
     if (env === 'production')
       throw new ConfigError('PAYLOAD_ENCRYPTION_KEYS: required when NODE_ENV=production');
+    if (activeId !== undefined) {
+      throw new ConfigError('PAYLOAD_ENCRYPTION_KEY_ID: set PAYLOAD_ENCRYPTION_KEYS with that key too');
+    }
     return [DEV_PAYLOAD_KEY];
   }
   const keys = raw.split(',').map((entry, index) => {
@@ -249,12 +389,33 @@ function parsePayloadKeys(raw: string | undefined, env: AppConfig['env']): Encry
         `PAYLOAD_ENCRYPTION_KEYS: entry ${index + 1} must be keyId:base64 of 32 random bytes (openssl rand -base64 32)`,
       );
     }
+    const weakness = env === 'production' ? weakPayloadKey(key, match[2] ?? '') : undefined;
+    if (weakness) {
+      throw new ConfigError(
+        `PAYLOAD_ENCRYPTION_KEYS: entry ${index + 1} ${weakness} (NODE_ENV=production; ${GENERATE_HINT})`,
+      );
+    }
     return { id: match[1], key };
   });
   if (new Set(keys.map((entry) => entry.id)).size !== keys.length) {
     throw new ConfigError('PAYLOAD_ENCRYPTION_KEYS: the same key id appears twice');
   }
-  return keys;
+  if (activeId === undefined) return keys;
+  const active = keys.find((entry) => entry.id === activeId);
+  if (!active) {
+    throw new ConfigError(
+      `PAYLOAD_ENCRYPTION_KEY_ID: "${activeId}" is not a key id of PAYLOAD_ENCRYPTION_KEYS (${keys.map((entry) => entry.id).join(', ')})`,
+    );
+  }
+  return [active, ...keys.filter((entry) => entry !== active)];
+}
+
+/** Why 32 decoded key bytes must not encrypt production payloads (32 random bytes have ~30 distinct values). */
+function weakPayloadKey(key: Buffer, base64: string): string | undefined {
+  if (key.equals(DEV_PAYLOAD_KEY.key)) return 'is the public development key';
+  if (PLACEHOLDER.test(base64)) return 'is a placeholder, not a key';
+  if (new Set(key).size < 16) return 'is not random bytes (too few distinct byte values)';
+  return undefined;
 }
 
 function temporalTls(env: z.infer<typeof envSchema>): TemporalSettings['tls'] {
@@ -272,10 +433,44 @@ function temporalTls(env: z.infer<typeof envSchema>): TemporalSettings['tls'] {
   return anySet ? tls : undefined;
 }
 
+/** Loopback receivers are for development and tests: production refuses to start with them allowed. */
+function webhookTargets(allowLoopback: boolean, env: AppConfig['env']): WebhookTargetPolicy {
+  if (allowLoopback && env === 'production') {
+    throw new ConfigError(
+      'WEBHOOK_ALLOW_LOOPBACK: may not be true when NODE_ENV=production (loopback receivers are for development)',
+    );
+  }
+  return { allowLoopback, requireHttps: env === 'production' };
+}
+
 function customerIdSecret(raw: string | undefined, env: AppConfig['env']): string {
-  if (raw) return raw;
-  if (env === 'production') throw new ConfigError('CUSTOMER_ID_SECRET: required when NODE_ENV=production');
-  return DEV_CUSTOMER_ID_SECRET;
+  if (!raw) {
+    if (env === 'production') throw new ConfigError('CUSTOMER_ID_SECRET: required when NODE_ENV=production');
+    return DEV_CUSTOMER_ID_SECRET;
+  }
+  const weakness = env === 'production' ? weakSecret(raw, DEV_CUSTOMER_ID_SECRET) : undefined;
+  if (weakness) {
+    throw new ConfigError(`CUSTOMER_ID_SECRET: ${weakness} (NODE_ENV=production; ${GENERATE_HINT})`);
+  }
+  return raw;
+}
+
+/**
+ * The development stand-ins are public (they are in this file), so they may only serve this
+ * machine: on any other HOST, start-up stops and names the variables to set.
+ */
+function refuseExposedDevelopmentSecrets(
+  host: string,
+  inUse: { API_KEYS: boolean; PAYLOAD_ENCRYPTION_KEYS: boolean; CUSTOMER_ID_SECRET: boolean },
+): void {
+  if (isLoopbackHost(host)) return;
+  const names = Object.entries(inUse)
+    .filter(([, used]) => used)
+    .map(([name]) => name);
+  if (names.length === 0) return;
+  throw new ConfigError(
+    `HOST: ${host} is reachable from other machines, but ${names.join(', ')} ${names.length === 1 ? 'uses its' : 'use their'} public development default; set ${names.length === 1 ? 'it' : 'them'} (${GENERATE_HINT}) or listen on 127.0.0.1`,
+  );
 }
 
 function retentionSchedule(text: string): RetentionSettings['schedule'] {
@@ -291,11 +486,23 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const env = parsed.data;
   const apiKeys = parseApiKeys(env.API_KEYS, env.NODE_ENV);
+  const payloadKeys = parsePayloadKeys(
+    env.PAYLOAD_ENCRYPTION_KEYS,
+    env.PAYLOAD_ENCRYPTION_KEY_ID,
+    env.NODE_ENV,
+  );
+  const idSecret = customerIdSecret(env.CUSTOMER_ID_SECRET, env.NODE_ENV);
+  refuseExposedDevelopmentSecrets(env.HOST, {
+    API_KEYS: apiKeys.dev,
+    PAYLOAD_ENCRYPTION_KEYS: payloadKeys.some((entry) => entry.key.equals(DEV_PAYLOAD_KEY.key)),
+    CUSTOMER_ID_SECRET: idSecret === DEV_CUSTOMER_ID_SECRET,
+  });
   return {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
     host: env.HOST,
     port: env.PORT,
+    trustProxy: env.TRUST_PROXY,
     databaseUrl: env.DATABASE_URL,
     temporal: {
       address: env.TEMPORAL_ADDRESS,
@@ -307,17 +514,25 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     apiKeys: apiKeys.keys,
     usingDevAdminKey: apiKeys.dev,
     policy: loadPolicy(env.SLA_POLICY_FILE),
-    payloadKeys: parsePayloadKeys(env.PAYLOAD_ENCRYPTION_KEYS, env.NODE_ENV),
-    customerIdSecret: customerIdSecret(env.CUSTOMER_ID_SECRET, env.NODE_ENV),
+    payloadKeys,
+    customerIdSecret: idSecret,
     codecCorsOrigins: env.CODEC_CORS_ORIGINS.split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
+    codecSessionTtlMs: env.CODEC_SESSION_TTL,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     actionTimeoutMs: env.ACTION_TIMEOUT_SECONDS * 1000,
     corsOrigins: env.CORS_ORIGINS.split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
     workerMetricsAddress: env.WORKER_METRICS_ADDRESS === 'off' ? undefined : env.WORKER_METRICS_ADDRESS,
+    apiMetricsAddress: env.API_METRICS_ADDRESS ? listenAddress(env.API_METRICS_ADDRESS) : undefined,
+    metricsCacheMs: env.METRICS_CACHE,
+    reports: {
+      timeoutMs: env.REPORT_TIMEOUT,
+      concurrency: env.REPORT_CONCURRENCY,
+      queue: env.REPORT_QUEUE,
+    },
     worker: {
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
       maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
@@ -329,6 +544,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       perSubscription: env.WEBHOOK_CONCURRENCY_PER_SUBSCRIPTION,
       maxSubscriptions: env.WEBHOOK_MAX_SUBSCRIPTIONS,
       webhookTimeoutMs: env.WEBHOOK_TIMEOUT,
+      webhookTargets: webhookTargets(env.WEBHOOK_ALLOW_LOOPBACK, env.NODE_ENV),
       rules: {
         ...DEFAULT_DELIVERY_RULES,
         retryWindowMs: env.DELIVERY_RETRY_WINDOW,

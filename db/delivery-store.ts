@@ -281,11 +281,25 @@ export async function writeOutbox(db: Database, message: OutboxMessage): Promise
     .onConflictDoNothing();
 }
 
-/** A ticket's notifications as sent (or still being sent), oldest first. */
-export async function listTicketNotifications(db: Database, ticketNumber: string) {
-  const rows = await db
+/** Where a page of a ticket's notifications ended: the last one's time and delivery id. */
+export interface NotificationCursor {
+  readonly at: string;
+  readonly id: string;
+}
+
+/**
+ * A ticket's notifications as sent (or still being sent), oldest first (by time, then delivery id):
+ * those after `after`, at most `limit` (all when not given).
+ */
+export async function listTicketNotifications(
+  db: Database,
+  ticketNumber: string,
+  page: { readonly after?: NotificationCursor; readonly limit?: number } = {},
+) {
+  const query = db
     .select({
       id: deliveries.id,
+      at: notifications.at,
       kind: notifications.kind,
       recipientRole: notifications.recipientRole,
       channel: deliveries.channel,
@@ -301,8 +315,17 @@ export async function listTicketNotifications(db: Database, ticketNumber: string
     .from(deliveries)
     .innerJoin(notifications, eq(notifications.key, deliveries.id))
     .leftJoin(outboxMessages, eq(outboxMessages.deliveryId, deliveries.id))
-    .where(and(eq(deliveries.ticketNumber, ticketNumber), eq(deliveries.kind, 'notification')))
-    .orderBy(asc(notifications.at), asc(deliveries.id));
+    .where(
+      and(
+        eq(deliveries.ticketNumber, ticketNumber),
+        eq(deliveries.kind, 'notification'),
+        page.after &&
+          sql`(${notifications.at}, ${deliveries.id}) > (${page.after.at}::timestamptz, ${page.after.id})`,
+      ),
+    )
+    .orderBy(asc(notifications.at), asc(deliveries.id))
+    .$dynamic();
+  const rows = await (page.limit === undefined ? query : query.limit(page.limit));
   return rows.map((row) => ({
     ...row,
     recipient: row.recipient === null ? null : db.$cipher.open(row.recipient, RECIPIENT_PURPOSE),

@@ -1,5 +1,5 @@
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
-import { chooseEngineer, type DispatchNeeds } from '../domain/dispatch';
+import { chooseEngineer, type DispatchNeeds, type EngineerLoad } from '../domain/dispatch';
 import type { Database } from './client';
 import { engineers, ticketAssignments } from './schema';
 
@@ -96,6 +96,22 @@ export async function listEngineers(
 export async function findEngineer(db: Database, id: string): Promise<EngineerRecord | undefined> {
   const [row] = await select(db, eq(engineers.id, id));
   return row && normalise(row);
+}
+
+/**
+ * What a manual assignment of `ticketNumber` checks of the engineer: active, capacity, and the open
+ * load it holds apart from this ticket. Undefined when there is no such engineer.
+ */
+export async function findEngineerLoad(
+  db: Database,
+  engineerId: string,
+  ticketNumber: string,
+): Promise<EngineerLoad | undefined> {
+  const [row] = await db
+    .select({ active: engineers.active, capacity: engineers.capacity, openLoad: openLoad(ticketNumber) })
+    .from(engineers)
+    .where(eq(engineers.id, engineerId));
+  return row;
 }
 
 /** Serialises dispatch, so two tickets cannot both take an engineer's last free place. */

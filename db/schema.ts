@@ -13,6 +13,7 @@ import {
   timestamp,
 } from 'drizzle-orm/pg-core';
 import type { StoredTicketState } from './ticket-pii';
+import type { Role } from '../domain/ticket';
 
 /**
  * The queryable projection of ticket workflows. The workflow is the source of truth; every row here
@@ -281,3 +282,19 @@ export const outboxMessages = pgTable('outbox_messages', {
   body: text('body').notNull(),
   sentAt: instant('sent_at').notNull(),
 });
+
+/**
+ * Browsers signed in to the codec endpoint. The cookie holds a random session id; only its SHA-256
+ * is stored, so a copy of this table opens no session. Every API instance reads the same rows.
+ */
+export const codecSessions = pgTable(
+  'codec_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    actorId: text('actor_id').notNull(),
+    actorRole: text('actor_role').$type<Role>().notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    expiresAt: instant('expires_at').notNull(),
+  },
+  (table) => [index('codec_sessions_expires_at_idx').on(table.expiresAt)],
+);

@@ -5,6 +5,7 @@ import {
   eq,
   fillPlaceholders,
   getTableColumns,
+  gt,
   gte,
   ilike,
   inArray,
@@ -284,8 +285,13 @@ export async function findTicket(db: Database, number: string): Promise<TicketSt
   return row && openTicketRow(db.$cipher, row);
 }
 
-export async function listTicketEvents(db: Database, number: string) {
-  return db
+/** A page of a ticket's timeline: the events after `afterSeq`, at most `limit` (all when not given). */
+export async function listTicketEvents(
+  db: Database,
+  number: string,
+  page: { readonly afterSeq?: number; readonly limit?: number } = {},
+) {
+  const query = db
     .select({
       seq: ticketEvents.seq,
       type: ticketEvents.type,
@@ -295,8 +301,15 @@ export async function listTicketEvents(db: Database, number: string) {
       data: ticketEvents.data,
     })
     .from(ticketEvents)
-    .where(eq(ticketEvents.ticketNumber, number))
-    .orderBy(asc(ticketEvents.seq));
+    .where(
+      and(
+        eq(ticketEvents.ticketNumber, number),
+        page.afterSeq === undefined ? undefined : gt(ticketEvents.seq, page.afterSeq),
+      ),
+    )
+    .orderBy(asc(ticketEvents.seq))
+    .$dynamic();
+  return page.limit === undefined ? query : query.limit(page.limit);
 }
 
 export async function listTicketEscalations(db: Database, number: string) {
@@ -365,8 +378,10 @@ const nextSerial = (executor: Database | Transaction, name: string) =>
 
 /**
  * Allocates the next serial of a business date, atomically, together with the Idempotency-Key claim.
- * A request that loses the race for a key rolls its serial back, so numbers have no gaps and a repeat
- * gets the first request's claim instead of a second ticket.
+ * A request that loses the race for a key rolls its serial back, so a race leaves no gap and a repeat
+ * gets the first request's claim instead of a second ticket. The serial is committed before the
+ * workflow starts (the number is its id, and PostgreSQL and Temporal cannot commit together): a
+ * start that fails leaves its number unused, unless a repeat with the same key finishes it.
  */
 export async function claimTicketNumber(
   db: Database,

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DEV_ADMIN_KEY, loadConfig } from '../config';
+import { DEV_ADMIN_KEY, isLoopbackHost, loadConfig } from '../config';
 import { applyMigrations } from '../db/migrate';
 import { PROJECT_ROOT } from '../temporal/binaries';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
@@ -102,16 +102,25 @@ async function main(): Promise<void> {
     temporalAddress = temporal.address;
     say(`Temporal dev server on ${temporalAddress}, history in .data/temporal.sqlite`);
   }
-  const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress };
+  const env = {
+    // Receivers on this machine (e.g. `npm run bench:storm`'s) may get webhooks in development.
+    WEBHOOK_ALLOW_LOOPBACK: 'true',
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+  };
   await applyMigrations(databaseUrl, loadConfig(env).payloadKeys);
   say('migrations applied');
   for (const role of roles) startRole(role, env, () => stopping);
 
   say('Aftercare is starting:');
+  say(
+    `  Listening    ${config.host}:${config.port}${isLoopbackHost(config.host) ? '  (this machine only; HOST changes it)' : ''}`,
+  );
   say(`  API docs     ${apiUrl}/docs`);
   say(`  Temporal UI  ${temporal?.uiUrl ?? `(external Temporal at ${temporalAddress})`}`);
   if (config.usingDevAdminKey)
-    say(`  API key      ${DEV_ADMIN_KEY}  (development only; set API_KEYS for real keys)`);
+    say(`  API key      ${DEV_ADMIN_KEY}  (development only, loopback only; set API_KEYS for real keys)`);
   say(`  Codec        ${apiUrl}/codec/login  (sign in there to see decrypted payloads in Temporal UI)`);
   say('Ctrl-C stops everything.');
 }

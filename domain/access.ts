@@ -1,5 +1,5 @@
-import type { ActionName } from './lifecycle';
-import type { Actor, Role, TicketState } from './ticket';
+import type { ActionInput, ActionName } from './action-inputs';
+import { ROLES, type Actor, type Role, type TicketState } from './ticket';
 
 /**
  * Who may do what (the role table in the README is this object). Reads are further scoped: a
@@ -67,6 +67,39 @@ export function isInScope(state: TicketState, scope: TicketScope): boolean {
   if (scope.kind === 'createdBy') return state.createdBy.id === scope.actorId;
   if (scope.kind === 'assignee') return state.assignee === scope.actorId;
   return true;
+}
+
+const OUT_OF_SCOPE: Record<Exclude<TicketScope['kind'], 'all'>, string> = {
+  createdBy: 'a client acts only on the tickets it created',
+  assignee: 'an engineer acts only on the tickets assigned to it',
+};
+
+/**
+ * Why the actor may not take this action on the ticket as it stands, or null when it may: the role
+ * table, the actor's scope (an engineer acts on its own tickets only) and the director's plan. One
+ * rule for both doors: the API asks it of the PostgreSQL projection before it sends the Update, and
+ * the ticket's workflow asks it of its own state in the Update's validator, so a direct Temporal call
+ * obeys the same table and an engineer who lost the ticket a moment ago is refused even while the
+ * projection still names it. `input` is the parsed input, or undefined when it did not parse.
+ */
+export function authorizeAction<A extends ActionName>(
+  state: TicketState,
+  action: A,
+  input: ActionInput<A> | undefined,
+  actor: Actor,
+): string | null {
+  if (!ROLES.includes(actor.role)) return `the actor's role is not one of ${ROLES.join(', ')}`;
+  if (!can(actor.role, action)) return `role ${actor.role} may not ${action} tickets`;
+  const scope = ticketScope(actor);
+  if (scope.kind !== 'all' && !isInScope(state, scope)) return OUT_OF_SCOPE[scope.kind];
+  if (
+    action === 'plan' &&
+    (input as ActionInput<'plan'> | undefined)?.kind === 'director' &&
+    !can(actor.role, 'plan.director')
+  ) {
+    return `role ${actor.role} may not record the director's plan`;
+  }
+  return null;
 }
 
 /** Roles that see customers' personal data in clear in API answers; the others get it masked. */

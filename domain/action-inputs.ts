@@ -56,7 +56,15 @@ const builders = {
         dispatch: z.boolean().default(true),
       })
       .strict(),
-  assign: () => z.object({ engineerId: text(64), note: text(2000).optional() }).strict(),
+  assign: () =>
+    z
+      .object({
+        engineerId: text(64),
+        note: text(2000).optional(),
+        /** Assign even though the engineer already holds its capacity of open tickets. */
+        overCapacity: z.boolean().optional(),
+      })
+      .strict(),
   accept: () => z.object({ note: text(2000).optional() }).strict(),
   decline: () => z.object({ reason: text(2000) }).strict(),
   schedule: () =>

@@ -84,3 +84,46 @@ export function chooseEngineer(
         (a.candidate.id < b.candidate.id ? -1 : a.candidate.id > b.candidate.id ? 1 : 0),
     )[0]?.candidate;
 }
+
+/** The engineer a manual `assign` names, as it stands: whether it works, and its load beside its capacity. */
+export interface EngineerLoad {
+  readonly active: boolean;
+  readonly capacity: number;
+  /** Tickets it holds now apart from the one being assigned (a repeat does not count itself). */
+  readonly openLoad: number;
+}
+
+export type AssignRefusal =
+  | { readonly kind: 'unknownEngineer'; readonly message: string }
+  | {
+      readonly kind: 'atCapacity';
+      readonly message: string;
+      readonly openLoad: number;
+      readonly capacity: number;
+    };
+
+/**
+ * Why a manual `assign` may not offer the ticket to this engineer, or null when it may: the engineer
+ * must exist and be active, and — as automatic dispatch — hold fewer open tickets than its capacity,
+ * unless the assigner says `overCapacity: true` (a supervisor may overload an engineer knowingly,
+ * e.g. when everyone is full and the ticket is urgent). The API asks it before it sends the Update,
+ * the workflow again before it applies it, so both answer alike.
+ */
+export function assignRefusal(
+  engineerId: string,
+  engineer: EngineerLoad | null | undefined,
+  overCapacity: boolean,
+): AssignRefusal | null {
+  if (!engineer?.active) {
+    return { kind: 'unknownEngineer', message: `engineerId: no active engineer "${engineerId}"` };
+  }
+  if (overCapacity || engineer.openLoad < engineer.capacity) return null;
+  return {
+    kind: 'atCapacity',
+    message:
+      `engineer ${engineerId} already holds ${engineer.openLoad} open tickets, its capacity is ` +
+      `${engineer.capacity}; send "overCapacity": true to assign it anyway`,
+    openLoad: engineer.openLoad,
+    capacity: engineer.capacity,
+  };
+}

@@ -42,7 +42,11 @@ export const ticketIntakeSchema = z
       .optional(),
     description: z.string().trim().min(1).max(5000),
     mood: z.enum(MOODS).optional(),
-    attachments: z.array(z.url().max(2000)).max(20).default([]),
+    /** Links to photos and documents: http(s) only (a javascript: or data: link would run where it is shown). */
+    attachments: z
+      .array(z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2000))
+      .max(20)
+      .default([]),
     externalRef: z.string().trim().min(1).max(100).optional(),
     /** The language of the customer's messages (and the ticket's staff notices); zh-CN when absent. */
     language: z.enum(LANGUAGES).optional(),

@@ -334,13 +334,19 @@ function offerToEngineer(
   change: TicketChange,
   how: 'automatic' | 'manual',
   actor: Actor | null,
+  overCapacity = false,
 ): void {
   state.status = 'assigned';
   state.assignee = engineerId;
   state.dispatch.pending = false;
   state.dispatch.manual = false;
   const clock = startClock(state, 'dispatchAccept', nowMs, policy);
-  appendEvent(state, change, 'assigned', nowMs, actor, { engineerId, how, acceptDueAt: clock.dueAt });
+  appendEvent(state, change, 'assigned', nowMs, actor, {
+    engineerId,
+    how,
+    acceptDueAt: clock.dueAt,
+    ...(overCapacity ? { overCapacity } : {}),
+  });
   appendNotification(state, change, {
     kind: 'dispatch_offer',
     recipientRole: 'engineer',
@@ -432,7 +438,8 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
         at: new Date(nowMs).toISOString(),
       });
     }
-    offerToEngineer(state, input.engineerId, nowMs, policy, change, 'manual', actor);
+    // Recorded when the assigner knowingly went past the engineer's capacity.
+    offerToEngineer(state, input.engineerId, nowMs, policy, change, 'manual', actor, input.overCapacity);
   },
   accept(state, input, { nowMs, actor, policy }, change) {
     state.status = 'accepted';

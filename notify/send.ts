@@ -3,14 +3,14 @@ import type { AttemptResult } from '../domain/delivery-rules';
 import { renderNotification, renderSubscriptionPaused } from '../domain/templates';
 import type { Language, NotificationRecord, TicketState } from '../domain/ticket';
 import type { NotificationProvider } from './providers';
-import { postWebhook } from './webhook';
+import { postWebhook, WebhookRefusedError, type WebhookTransport } from './webhook';
 
 /** Sends one claimed delivery and says what happened; it never throws for a receiver's failure. */
 export interface SendContext {
   readonly provider: NotificationProvider;
   /** The business time zone local times in messages are written in. */
   readonly timeZone: string;
-  readonly webhookTimeoutMs: number;
+  readonly webhooks: WebhookTransport;
 }
 
 /** Staff notices not about one ticket are written in the business's language. */
@@ -78,7 +78,7 @@ async function send(delivery: ClaimedDelivery, context: SendContext): Promise<At
         eventType: event.type,
         body,
       },
-      context.webhookTimeoutMs,
+      context.webhooks,
     );
     return { statusCode };
   }
@@ -107,6 +107,6 @@ export async function attemptDelivery(
     return await send(delivery, context);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { error: message, final: error instanceof FinalError };
+    return { error: message, final: error instanceof FinalError || error instanceof WebhookRefusedError };
   }
 }

@@ -15,8 +15,10 @@ import {
   type AttemptResult,
   type DeliveryRules,
 } from '../domain/delivery-rules';
+import type { WebhookTargetPolicy } from '../domain/webhook-target';
 import { developmentProvider, type NotificationProvider } from '../notify/providers';
 import { attemptDelivery } from '../notify/send';
+import { createWebhookDispatcher, type HostResolver } from '../notify/webhook-dispatcher';
 
 /**
  * The delivery relay: sends what ticket changes queued in the deliveries outbox, in a process of its
@@ -34,6 +36,8 @@ export interface RelaySettings {
   /** Webhook sends in flight per subscription. */
   readonly perSubscription: number;
   readonly webhookTimeoutMs: number;
+  /** Which receivers webhooks may reach; checked on every address the relay connects to. */
+  readonly webhookTargets: WebhookTargetPolicy;
   readonly rules: DeliveryRules;
 }
 
@@ -45,6 +49,8 @@ export interface DeliveryRelayOptions {
   readonly timeZone: string;
   readonly settings: RelaySettings;
   readonly logger: Logger;
+  /** How receivers' host names are resolved; node:dns when not given. */
+  readonly resolve?: HostResolver;
 }
 
 export interface DeliveryRelay {
@@ -61,10 +67,11 @@ const MIN_SLEEP_MS = 100;
 
 export async function startDeliveryRelay(options: DeliveryRelayOptions): Promise<DeliveryRelay> {
   const { db, settings, logger } = options;
+  const dispatcher = createWebhookDispatcher(settings.webhookTargets, options.resolve);
   const context = {
     provider: options.provider ?? developmentProvider(db),
     timeZone: options.timeZone,
-    webhookTimeoutMs: settings.webhookTimeoutMs,
+    webhooks: { dispatcher, policy: settings.webhookTargets, timeoutMs: settings.webhookTimeoutMs },
   };
   let stopping = false;
   let notificationsInFlight = 0;
@@ -197,6 +204,7 @@ export async function startDeliveryRelay(options: DeliveryRelayOptions): Promise
       await listener.unlisten();
       await sweeping;
       await Promise.all(sending);
+      await dispatcher.close();
     },
   };
 }

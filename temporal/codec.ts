@@ -5,8 +5,8 @@ import { temporal } from '@temporalio/proto';
 /**
  * Encrypts the payloads the API and the worker hand to Temporal with AES-256-GCM, so customer
  * names, phones, e-mails and addresses never sit in Temporal's history in clear text. Each payload
- * names the key it was sealed with; adding a new key in front rotates encryption while the older
- * keys still open what they sealed.
+ * names the key it was sealed with; one key seals, every configured key opens, so a key can be known
+ * everywhere before anything is sealed with it (the two-phase rotation in config/index.ts).
  *
  * A payload that is a bare JSON string stays readable: Temporal carries workflow summaries, current
  * details and timer and activity names that way, and operators must read those at a glance. Aftercare
@@ -43,6 +43,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   private readonly byId: ReadonlyMap<string, Buffer>;
   private readonly active: EncryptionKey;
 
+  /** The first key seals; every key opens. */
   constructor(keys: readonly EncryptionKey[]) {
     const [active] = keys;
     if (!active) throw new Error('the payload codec needs at least one encryption key');
@@ -76,7 +77,15 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       if (!key)
         throw new PayloadDecryptionError(`no payload encryption key with id "${keyId}" is configured`);
       const sealed = Buffer.from(payload.data ?? new Uint8Array());
-      const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
+      if (sealed.length < IV_BYTES + TAG_BYTES) {
+        throw new PayloadDecryptionError(
+          `payload sealed with key "${keyId}" is ${sealed.length} bytes, shorter than its IV and 16-byte tag`,
+        );
+      }
+      // A fixed tag length: GCM would otherwise accept a tag cut to 4 bytes, far easier to forge.
+      const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES), {
+        authTagLength: TAG_BYTES,
+      });
       decipher.setAAD(utf8(keyId));
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
       let plain: Buffer;

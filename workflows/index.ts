@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -13,6 +14,7 @@ import { Mutex } from 'async-mutex';
 import type { TicketActivities } from '../activities';
 import { ticketSearchAttributes } from '../temporal/search-attributes';
 import { nextDeadline } from '../domain/clocks';
+import { assignRefusal } from '../domain/dispatch';
 import {
   ACTION_NAMES,
   actionInputSchema,
@@ -25,11 +27,15 @@ import {
   IllegalTransitionError,
   needsDispatch,
   recordOpening,
+  type ActionInput,
   type ActionName,
 } from '../domain/lifecycle';
-import { isFinished, ROLES, type TicketChange, type TicketState } from '../domain/ticket';
+import { authorizeAction } from '../domain/access';
+import { isFinished, type Actor, type TicketChange, type TicketState } from '../domain/ticket';
 import {
   actionUpdates,
+  FAILURE_AT_CAPACITY,
+  FAILURE_FORBIDDEN,
   FAILURE_ILLEGAL_TRANSITION,
   FAILURE_INVALID_INPUT,
   ticketStateQuery,
@@ -49,7 +55,17 @@ const ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;
-const { recordTicketChange, findEngineer } = proxyLocalActivities<TicketActivities>(ACTIVITY_OPTIONS);
+const { recordTicketChange, findEngineer, engineerLoad } =
+  proxyLocalActivities<TicketActivities>(ACTIVITY_OPTIONS);
+
+/** Since this patch a manual assign checks its engineer; tickets whose assigns ran before replay without. */
+const ASSIGN_CHECKS_ENGINEER = 'assign-checks-engineer';
+
+/** An actor's shape: an id and a role name; whether the role is one is `authorizeAction`'s to say. */
+function isActor(value: unknown): value is Actor {
+  const actor = value as Partial<Record<keyof Actor, unknown>> | null | undefined;
+  return typeof actor?.id === 'string' && actor.id.length > 0 && typeof actor.role === 'string';
+}
 
 function snapshot(state: TicketState): TicketState {
   return JSON.parse(JSON.stringify(state)) as TicketState;
@@ -74,7 +90,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
    * One local activity at a time. Two running at once (an Update's write and the dispatch it
    * triggers) finish in separate workflow tasks when live but in one on replay, so what follows
    * them would be ordered differently: nondeterminism. The lifecycle itself is applied at once,
-   * in the order the Updates were validated; only the I/O waits its turn.
+   * in the order the Updates were validated; only the I/O waits its turn. (A manual assign is the
+   * exception: it applies after its engineer check, see `checkAssignee`.)
    */
   const io = new Mutex();
 
@@ -88,13 +105,33 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     });
   }
 
+  /**
+   * Refuses before anything is written: who asks (the same rule as the API's, on the workflow's own
+   * state, so a direct Temporal call obeys it too), then whether the transition is legal now, then
+   * the input.
+   */
   function validateRequest(action: ActionName, request: ActionRequest<ActionName>): void {
-    if (!request?.actor?.id || !ROLES.includes(request.actor.role)) {
+    const actor: unknown = request?.actor;
+    if (!isActor(actor)) {
       throw ApplicationFailure.nonRetryable('the request names no valid actor', FAILURE_INVALID_INPUT);
     }
     const parsed = actionInputSchema(action).safeParse(request.input);
+    const forbidden = authorizeAction(state, action, parsed.success ? parsed.data : undefined, actor);
+    if (forbidden) throw ApplicationFailure.nonRetryable(forbidden, FAILURE_FORBIDDEN);
+    assertLegal(action, parsed.success ? parsed.data : undefined);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw ApplicationFailure.nonRetryable(
+        `${issue?.path.join('.') || 'input'}: ${issue?.message}`,
+        FAILURE_INVALID_INPUT,
+      );
+    }
+  }
+
+  /** `assertTransition`, refusing the Update (not failing the workflow task) when it is illegal now. */
+  function assertLegal<A extends ActionName>(action: A, input: ActionInput<A> | undefined): void {
     try {
-      assertTransition(state, action, parsed.success ? parsed.data : undefined, Date.now());
+      assertTransition(state, action, input, Date.now());
     } catch (error) {
       if (!(error instanceof IllegalTransitionError)) throw error;
       throw ApplicationFailure.nonRetryable(error.message, FAILURE_ILLEGAL_TRANSITION, {
@@ -103,13 +140,29 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         allowedActions: error.allowed,
       });
     }
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw ApplicationFailure.nonRetryable(
-        `${issue?.path.join('.') || 'input'}: ${issue?.message}`,
-        FAILURE_INVALID_INPUT,
-      );
+  }
+
+  /**
+   * A manual assign's engineer must be active and below its capacity unless the input overrides it
+   * (`assignRefusal`, the API's rule too). Only I/O can tell, so the handler asks before it applies;
+   * Updates validated meanwhile apply first, and the assign is refused if one of them made it illegal.
+   */
+  async function checkAssignee(input: ActionInput<'assign'>): Promise<void> {
+    const { engineerId } = input;
+    const engineer = await io.runExclusive(() =>
+      engineerLoad.executeWithOptions({ ...ACTIVITY_OPTIONS, summary: `check engineer ${engineerId}` }, [
+        { engineerId, ticketNumber: state.number },
+      ]),
+    );
+    const refusal = assignRefusal(engineerId, engineer, input.overCapacity === true);
+    if (refusal?.kind === 'unknownEngineer') {
+      throw ApplicationFailure.nonRetryable(refusal.message, FAILURE_INVALID_INPUT);
     }
+    if (refusal) {
+      const { openLoad, capacity } = refusal;
+      throw ApplicationFailure.nonRetryable(refusal.message, FAILURE_AT_CAPACITY, { openLoad, capacity });
+    }
+    assertLegal('assign', input);
   }
 
   // The opening is taken before any handler is set: an Update already waiting runs as soon as its
@@ -123,6 +176,9 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
       actionUpdates[action],
       async (request: ActionRequest<ActionName>) => {
         const parsedInput = actionInputSchema(action).parse(request.input);
+        if (action === 'assign' && patched(ASSIGN_CHECKS_ENGINEER)) {
+          await checkAssignee(parsedInput as ActionInput<'assign'>);
+        }
         const change = applyAction(state, action, parsedInput, {
           nowMs: Date.now(),
           actor: request.actor,

@@ -31,3 +31,7 @@ export const ticketStateQuery = defineQuery<TicketState>('ticketState');
 /** ApplicationFailure types the validators throw; the API maps them to HTTP statuses. */
 export const FAILURE_ILLEGAL_TRANSITION = 'IllegalTransition';
 export const FAILURE_INVALID_INPUT = 'InvalidInput';
+/** A manual assign names an engineer already at its capacity (domain/dispatch.ts `assignRefusal`): 409. */
+export const FAILURE_AT_CAPACITY = 'EngineerAtCapacity';
+/** The actor may not take the action on this ticket (domain/access.ts `authorizeAction`): 403. */
+export const FAILURE_FORBIDDEN = 'Forbidden';

@@ -87,6 +87,9 @@ async function hardening(app: FastifyInstance, options: HardeningOptions): Promi
 
   const isApiKey = options.isApiKey ?? (() => true);
   await app.register(rateLimit, {
+    // Not per route: route hooks run after the `/v1` scope's authentication, so a guessed key was
+    // answered 401 before it was ever counted. One hook at the root counts every request first.
+    global: false,
     max: options.rateLimitPerMinute,
     timeWindow: 60_000,
     keyGenerator: (request) => {
@@ -101,6 +104,7 @@ async function hardening(app: FastifyInstance, options: HardeningOptions): Promi
         `rate limit of ${context.max} requests per minute exceeded; retry in ${Math.max(1, Math.ceil(context.ttl / 1000))} s`,
       ),
   });
+  app.addHook('onRequest', app.rateLimit());
 }
 
 export const hardeningPlugin = fp(hardening, { name: 'aftercare-hardening', fastify: '5.x' });

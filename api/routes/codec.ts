@@ -2,7 +2,9 @@ import cors from '@fastify/cors';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import type { CodecSessionStore } from '../../db/codec-session-store';
 import { mayUseCodec } from '../../domain/access';
 import type { Actor } from '../../domain/ticket';
 import { PayloadDecryptionError } from '../../temporal/codec';
@@ -13,14 +15,16 @@ import { Problem } from '../problem';
  * show ticket payloads decrypted — to operators whose key may see personal data, and no one else.
  *
  * The CLI sends `Authorization: Bearer <key>`. A browser cannot, so an operator signs in once at
- * `/codec/login`, which sets an HttpOnly cookie for `/codec`; with "Include cross-origin
- * credentials" on in Temporal UI's codec settings, the UI's requests carry it.
+ * `/codec/login`: the API key is checked and a random session id (never the key) goes into an
+ * HttpOnly cookie for `/codec`, valid for CODEC_SESSION_TTL and until signing out; with "Include
+ * cross-origin credentials" on in Temporal UI's codec settings, the UI's requests carry it. A browser
+ * request must come from a Temporal UI origin (CODEC_CORS_ORIGINS) or the sign-in page itself.
  *
- * `/decode` without an operator's key answers with the payloads as they came: what is encrypted
- * stays encrypted, and the readable summaries and timer names still show in the UI.
+ * `/decode` without credentials answers with the payloads as they came: what is encrypted stays
+ * encrypted, and the readable summaries and timer names still show in the UI. A session cookie that
+ * is unknown or expired is a 401, so the operator learns to sign in again.
  */
-export const CODEC_COOKIE = 'aftercare_codec_key';
-const COOKIE_MAX_AGE_SECONDS = 8 * 60 * 60;
+export const CODEC_COOKIE = 'aftercare_codec_session';
 
 const payloadsBody = z.object({
   payloads: z
@@ -51,13 +55,32 @@ const toJson = (payload: Payload): JsonPayload => ({
   data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
 });
 
-function cookieKey(request: FastifyRequest): string | undefined {
-  const header = request.headers.cookie ?? '';
-  for (const part of header.split(';')) {
+/** The raw value of the session cookie: an id is base64url, so nothing is decoded. */
+function sessionCookie(request: FastifyRequest): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === CODEC_COOKIE) return decodeURIComponent(value.join('='));
+    if (name === CODEC_COOKIE) return value.join('=');
   }
   return undefined;
+}
+
+/** Browsers keep `Secure` cookies only over HTTPS — except from a loopback host, during development. */
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1');
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  return ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback';
+}
+
+function cookieHeader(request: FastifyRequest, value: string, maxAgeSeconds: number): string {
+  const attributes = [
+    `${CODEC_COOKIE}=${value}`,
+    'Path=/codec',
+    'HttpOnly',
+    'SameSite=Lax',
+    `Max-Age=${maxAgeSeconds}`,
+  ];
+  if (!isLoopback(request.hostname)) attributes.push('Secure');
+  return attributes.join('; ');
 }
 
 const LOGIN_PAGE = `<!doctype html>
@@ -67,7 +90,8 @@ const LOGIN_PAGE = `<!doctype html>
 <p>Sign in with an operator API key to let Temporal UI decrypt ticket payloads in this browser.
 Then turn on <em>Include cross-origin credentials</em> in Temporal UI's codec server settings.</p>
 <form id="login"><label>API key <input id="key" type="password" autocomplete="off" required></label>
-<button type="submit">Sign in</button></form><p id="result" role="status"></p>
+<button type="submit">Sign in</button></form>
+<p><button id="logout" type="button">Sign out</button></p><p id="result" role="status"></p>
 <script src="login.js"></script></body></html>`;
 
 // A script file of our own origin, so the page runs under the default Content-Security-Policy.
@@ -79,13 +103,25 @@ const LOGIN_SCRIPT = `document.getElementById('login').addEventListener('submit'
     ? 'Signed in: Temporal UI can now decode payloads in this browser.'
     : (await response.json()).detail;
 });
+document.getElementById('logout').addEventListener('click', async () => {
+  const response = await fetch('session', { method: 'DELETE' });
+  document.getElementById('result').textContent = response.ok
+    ? 'Signed out: this browser can no longer decode payloads.'
+    : (await response.json()).detail;
+});
 `;
 
 export interface CodecRoutesOptions {
   readonly codec: PayloadCodec;
   readonly corsOrigins: readonly string[];
   readonly actorForKey: (key: string) => Actor | undefined;
+  readonly sessions: CodecSessionStore;
+  readonly sessionTtlMs: number;
+  /** Whether API_KEYS still holds a key of this actor: a removed key ends its sessions too. */
+  readonly isConfiguredActor: (actor: Actor) => boolean;
 }
+
+const SESSION_EXPIRED = 'the codec session is unknown or has expired: sign in again at /codec/login';
 
 export const codecRoutes: FastifyPluginAsyncZod<CodecRoutesOptions> = async (app, options) => {
   await app.register(cors, {
@@ -95,11 +131,49 @@ export const codecRoutes: FastifyPluginAsyncZod<CodecRoutesOptions> = async (app
     allowedHeaders: ['content-type', 'authorization', 'x-namespace'],
   });
 
-  function operatorOf(request: FastifyRequest): Actor | undefined {
+  /** A Temporal UI origin, or the sign-in page's own: the API's host and port. */
+  function isAllowedOrigin(origin: string, request: FastifyRequest): boolean {
+    if (options.corsOrigins.includes(origin)) return true;
+    if (!URL.canParse(origin)) return false;
+    const { hostname, port, protocol } = new URL(origin);
+    const originPort = port || (protocol === 'https:' ? '443' : '80');
+    return hostname === request.hostname && (request.port === null || String(request.port) === originPort);
+  }
+
+  // Cross-site request forgery: a browser names the page's origin on every POST and DELETE.
+  app.addHook('onRequest', async (request) => {
+    if (request.method !== 'POST' && request.method !== 'DELETE') return;
+    const origin = request.headers.origin;
+    if (origin === undefined) {
+      if (sessionCookie(request) === undefined) return;
+      throw new Problem(
+        403,
+        'Forbidden',
+        'a codec session cookie is accepted only with the Origin header browsers send',
+      );
+    }
+    if (!isAllowedOrigin(origin, request)) {
+      throw new Problem(
+        403,
+        'Forbidden',
+        `origin ${origin} may not call the codec endpoint (CODEC_CORS_ORIGINS lists the Temporal UI origins)`,
+      );
+    }
+  });
+
+  async function operatorOf(request: FastifyRequest): Promise<Actor | undefined> {
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    const key = bearer ?? cookieKey(request);
-    const actor = key ? options.actorForKey(key) : undefined;
-    return actor && mayUseCodec(actor.role) ? actor : undefined;
+    if (bearer !== undefined) {
+      const actor = options.actorForKey(bearer);
+      return actor && mayUseCodec(actor.role) ? actor : undefined;
+    }
+    const sessionId = sessionCookie(request);
+    if (sessionId === undefined) return undefined;
+    const actor = await options.sessions.find(sessionId);
+    if (!actor || !options.isConfiguredActor(actor) || !mayUseCodec(actor.role)) {
+      throw new Problem(401, 'Unauthorized', SESSION_EXPIRED);
+    }
+    return actor;
   }
 
   async function transcode(
@@ -107,7 +181,7 @@ export const codecRoutes: FastifyPluginAsyncZod<CodecRoutesOptions> = async (app
     body: z.infer<typeof payloadsBody>,
     direction: 'encode' | 'decode',
   ) {
-    if (!operatorOf(request)) {
+    if (!(await operatorOf(request))) {
       if (direction === 'decode') return body;
       throw new Problem(
         401,
@@ -146,7 +220,7 @@ export const codecRoutes: FastifyPluginAsyncZod<CodecRoutesOptions> = async (app
     {
       schema: {
         tags: ['codec'],
-        summary: 'Sign a browser in to the codec (sets an HttpOnly cookie)',
+        summary: 'Sign a browser in to the codec (sets an HttpOnly session cookie)',
         body: z.object({ key: z.string().min(1).max(512) }),
       },
     },
@@ -156,14 +230,24 @@ export const codecRoutes: FastifyPluginAsyncZod<CodecRoutesOptions> = async (app
       if (!mayUseCodec(actor.role)) {
         throw new Problem(403, 'Forbidden', `role ${actor.role} may not decode ticket payloads`);
       }
-      const cookie = [
-        `${CODEC_COOKIE}=${encodeURIComponent(request.body.key)}`,
-        'Path=/codec',
-        'HttpOnly',
-        'SameSite=Lax',
-        `Max-Age=${COOKIE_MAX_AGE_SECONDS}`,
-      ];
-      return reply.header('set-cookie', cookie.join('; ')).code(204).send();
+      const id = await options.sessions.open(actor, options.sessionTtlMs);
+      const maxAge = Math.floor(options.sessionTtlMs / 1000);
+      return reply
+        .header('set-cookie', cookieHeader(request, id, maxAge))
+        .code(204)
+        .send();
+    },
+  );
+  app.delete(
+    '/session',
+    { schema: { tags: ['codec'], summary: 'Sign the browser out of the codec (ends its session)' } },
+    async (request, reply) => {
+      const id = sessionCookie(request);
+      if (id !== undefined) await options.sessions.close(id);
+      return reply
+        .header('set-cookie', cookieHeader(request, '', 0))
+        .code(204)
+        .send();
     },
   );
 };

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Database } from '../../db/client';
 import { Problem } from '../problem';
+import { sharedRead } from '../shared-read';
 
 export interface HealthRoutesOptions {
   readonly db: Database;
@@ -11,6 +12,12 @@ export interface HealthRoutesOptions {
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
+/**
+ * How long one readiness answer is reused. Probes need no key and are never rate limited (a limited
+ * probe would mark a healthy instance unready), so a flood of them shares one check per interval
+ * instead: at most one `select 1` and one Temporal call every 2 s, whatever the probe rate.
+ */
+const READY_CACHE_MS = 2_000;
 
 async function check(
   log: FastifyBaseLogger,
@@ -34,6 +41,15 @@ async function check(
 
 /** Liveness and readiness: ready only while PostgreSQL and Temporal both answer. */
 export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (app, { db, temporal }) => {
+  const failures = sharedRead(READY_CACHE_MS, async () =>
+    (
+      await Promise.all([
+        check(app.log, 'PostgreSQL', () => db.execute(sql`select 1`)),
+        check(app.log, 'Temporal', () => temporal.workflowService.getSystemInfo({})),
+      ])
+    ).filter((failure): failure is string => failure !== undefined),
+  );
+
   app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is alive' } }, async () => ({
     status: 'ok',
   }));
@@ -41,14 +57,9 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (a
   app.get(
     '/readyz',
     { schema: { tags: ['health'], summary: 'PostgreSQL and Temporal are reachable' } },
-    async (request) => {
-      const failures = (
-        await Promise.all([
-          check(request.log, 'PostgreSQL', () => db.execute(sql`select 1`)),
-          check(request.log, 'Temporal', () => temporal.workflowService.getSystemInfo({})),
-        ])
-      ).filter((failure): failure is string => failure !== undefined);
-      if (failures.length > 0) throw new Problem(503, 'Not ready', failures.join('; '));
+    async () => {
+      const unreachable = await failures();
+      if (unreachable.length > 0) throw new Problem(503, 'Not ready', unreachable.join('; '));
       return { status: 'ready' };
     },
   );

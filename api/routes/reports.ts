@@ -3,7 +3,8 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
-import { CSAT_DIMENSIONS, summaryReport } from '../../db/report-store';
+import { CSAT_DIMENSIONS, ReportTimeoutError, summaryReport } from '../../db/report-store';
+import { AdmissionRefused, admissionLimit } from '../admission';
 import { authorize } from '../authorize';
 import { Problem } from '../problem';
 import { reportCsv, reportSvg } from '../report-format';
@@ -49,25 +50,59 @@ const periodQuery = z
   })
   .strict();
 
-/** `GET /v1/reports/summary` (JSON or CSV) and `GET /v1/reports/summary.svg`: the KPIs of SPEC 1.14. */
+const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;
+
+/**
+ * `GET /v1/reports/summary` (JSON or CSV) and `GET /v1/reports/summary.svg`: the KPIs of SPEC 1.14.
+ * Reports are the heaviest reads on the shared pool: `concurrency` are built at once, `queue` more
+ * wait, any beyond those is a 503 with Retry-After; a build past `timeoutMs` is a 503 naming it.
+ */
 export const reportRoutes: FastifyPluginAsyncZod<{
   readonly db: Database;
   readonly timeZone: string;
-}> = async (app, { db, timeZone }) => {
-  async function report(query: { from: string; to: string }) {
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  readonly queue: number;
+}> = async (app, { db, timeZone, timeoutMs, concurrency, queue }) => {
+  const admit = admissionLimit({ concurrency, queue });
+  // A slot frees within one report's budget at the latest.
+  const retryAfter = String(Math.ceil(timeoutMs / 1000));
+
+  async function report(query: { from: string; to: string }, reply: FastifyReply) {
     const from = DateTime.fromISO(query.from, { zone: timeZone }).startOf('day');
     const to = DateTime.fromISO(query.to, { zone: timeZone }).startOf('day');
     if (to < from) throw new Problem(400, 'Invalid request', 'querystring.to: must not be before from');
     if (to.diff(from, 'days').days >= MAX_DAYS) {
       throw new Problem(400, 'Invalid request', `querystring.to: a period spans at most ${MAX_DAYS} days`);
     }
-    return summaryReport(db, {
+    const period = {
       from: query.from,
       to: query.to,
       fromInstant: from.toUTC().toISO() ?? '',
       toInstant: to.plus({ days: 1 }).toUTC().toISO() ?? '',
       timeZone,
-    });
+    };
+    try {
+      return await admit(() => summaryReport(db, period, { timeoutMs }));
+    } catch (error) {
+      if (error instanceof AdmissionRefused) {
+        reply.header('retry-after', retryAfter);
+        throw new Problem(
+          503,
+          'Service Unavailable',
+          `too many reports at once: ${concurrency} being built and ${queue} waiting (REPORT_CONCURRENCY, REPORT_QUEUE); retry in ${retryAfter} s`,
+        );
+      }
+      if (error instanceof ReportTimeoutError) {
+        reply.header('retry-after', retryAfter);
+        throw new Problem(
+          503,
+          'Report timed out',
+          `the report took longer than REPORT_TIMEOUT (${seconds(timeoutMs)}) and was stopped; ask for a shorter period or retry later`,
+        );
+      }
+      throw error;
+    }
   }
 
   app.get(
@@ -82,7 +117,7 @@ export const reportRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      const summary = await report(request.query);
+      const summary = await report(request.query, asText(reply));
       if (request.query.format !== 'csv') return summary;
       // CSV is text: sent past the JSON serializer of the 200 schema.
       const file = `aftercare-${summary.period.from}-${summary.period.to}.csv`;
@@ -105,7 +140,7 @@ export const reportRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      const svg = reportSvg(await report(request.query));
+      const svg = reportSvg(await report(request.query, asText(reply)));
       await asText(reply).type('image/svg+xml; charset=utf-8').send(svg);
     },
   );

@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
-import { listTicketNotifications } from '../../db/delivery-store';
+import { listTicketNotifications, type NotificationCursor } from '../../db/delivery-store';
 import { listTickets, listTicketEvents, type TicketCursor } from '../../db/ticket-store';
 import { maySeePersonalData, maySeeStaffNotes, ticketScope } from '../../domain/access';
 import { ACTION_NAMES, actionInputSchema } from '../../domain/lifecycle';
@@ -75,6 +75,23 @@ const listQuery = z
 const cursorSchema: z.ZodType<TicketCursor> = z.object({
   createdAt: z.iso.datetime(),
   number: z.string().max(40),
+});
+
+/**
+ * A page of a ticket's events or notifications. The default is larger than any ticket's timeline in
+ * practice, so a client that reads one page (as before these were paged) still sees it all.
+ */
+const subResourcePage = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(200),
+    cursor: z.string().max(300).optional(),
+  })
+  .strict();
+
+const eventCursorSchema: z.ZodType<{ seq: number }> = z.object({ seq: z.number().int().min(0) });
+const notificationCursorSchema: z.ZodType<NotificationCursor> = z.object({
+  at: z.iso.datetime(),
+  id: z.string().max(300),
 });
 
 /**
@@ -169,14 +186,20 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
       onRequest: authorize('ticket.read'),
       schema: {
         tags: ['tickets'],
-        summary: 'The timeline: transitions, escalations and notifications, oldest first',
+        summary:
+          'The timeline: transitions, escalations and notifications, oldest first, with cursor pagination',
         params: ticketParams,
-        response: { 200: timelineSchema, ...problems(401, 403, 404, 429, 503) },
+        querystring: subResourcePage,
+        response: { 200: timelineSchema, ...problems(400, 401, 403, 404, 429, 503) },
       },
     },
     async (request) => {
+      const { limit, cursor } = request.query;
+      const after = cursor ? decodeCursor(cursor, eventCursorSchema) : undefined;
       const ticket = await tickets.requireTicket(request.params.number, request.actor);
-      const events = await listTicketEvents(db, ticket.number);
+      const rows = await listTicketEvents(db, ticket.number, { afterSeq: after?.seq, limit: limit + 1 });
+      const events = rows.slice(0, limit);
+      const last = events.at(-1);
       const staff = maySeeStaffNotes(request.actor.role);
       return {
         number: ticket.number,
@@ -188,6 +211,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
             data: redactStaffData(event.data),
           }),
         })),
+        nextCursor: rows.length > limit && last ? encodeCursor({ seq: last.seq }) : null,
       };
     },
   );
@@ -198,22 +222,32 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
       onRequest: authorize('ticket.read'),
       schema: {
         tags: ['tickets'],
-        summary: 'The ticket’s notifications: to whom, on which channel, in which language, and whether sent',
+        summary:
+          'The ticket’s notifications: to whom, on which channel, in which language, and whether sent (oldest first, with cursor pagination)',
         params: ticketParams,
-        response: { 200: notificationsSchema, ...problems(401, 403, 404, 429, 503) },
+        querystring: subResourcePage,
+        response: { 200: notificationsSchema, ...problems(400, 401, 403, 404, 429, 503) },
       },
     },
     async (request) => {
+      const { limit, cursor } = request.query;
+      const after = cursor ? decodeCursor(cursor, notificationCursorSchema) : undefined;
       const ticket = await tickets.requireTicket(request.params.number, request.actor);
       const clear = maySeePersonalData(request.actor.role);
-      const rows = await listTicketNotifications(db, ticket.number);
+      const rows = await listTicketNotifications(db, ticket.number, { after, limit: limit + 1 });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
       // A client sees what was sent to the customer, not the staff's internal notices.
       const visible = maySeeStaffNotes(request.actor.role)
-        ? rows
-        : rows.filter((row) => row.recipientRole === 'customer');
+        ? page
+        : page.filter((row) => row.recipientRole === 'customer');
       return {
         number: ticket.number,
-        items: visible.map((row) => ({
+        nextCursor:
+          rows.length > limit && last
+            ? encodeCursor({ at: new Date(last.at).toISOString(), id: last.id })
+            : null,
+        items: visible.map(({ at: _at, ...row }) => ({
           ...row,
           recipient:
             row.recipient && !clear && row.recipientRole === 'customer'

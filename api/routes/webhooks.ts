@@ -6,6 +6,7 @@ import type { Database } from '../../db/client';
 import { listSubscriptionDeliveries } from '../../db/delivery-store';
 import { webhookSubscriptions } from '../../db/schema';
 import { createSubscription, OVER_CAP, updateSubscription, type Subscription } from '../../db/webhook-store';
+import { webhookUrlRefusal, type WebhookTargetPolicy } from '../../domain/webhook-target';
 import { authorize } from '../authorize';
 import { Problem } from '../problem';
 import { problemSchema, problems } from '../schemas';
@@ -42,6 +43,10 @@ const subscriptionView = z.object({
 
 const overCap = problemSchema.describe(
   'the cap on active subscriptions (WEBHOOK_MAX_SUBSCRIPTIONS) is reached: pause one first',
+);
+
+const urlRefused = problemSchema.describe(
+  'the URL may not receive webhooks: an internal address or name (loopback, private, link-local, ULA, CGNAT, …), or plain http in production',
 );
 
 const deliveryView = z.object({
@@ -89,7 +94,15 @@ export const webhookRoutes: FastifyPluginAsyncZod<{
   readonly db: Database;
   /** Active subscriptions at most. */
   readonly maxActive: number;
-}> = async (app, { db, maxActive }) => {
+  /** Where webhooks may go (the relay checks the resolved addresses again when it connects). */
+  readonly targets: WebhookTargetPolicy;
+}> = async (app, { db, maxActive, targets }) => {
+  /** A URL that names an internal target is refused before it is stored: 422 with the reason. */
+  function requireAllowedUrl(url: string | undefined): void {
+    const refusal = url === undefined ? undefined : webhookUrlRefusal(url, targets);
+    if (refusal) throw new Problem(422, 'Webhook URL not allowed', `body.url: ${refusal}`);
+  }
+
   const overCapProblem = () =>
     new Problem(
       409,
@@ -111,10 +124,16 @@ export const webhookRoutes: FastifyPluginAsyncZod<{
         tags: ['webhooks'],
         summary: 'Subscribe a URL to ticket events (the secret is never shown again)',
         body: subscriptionBody,
-        response: { 201: subscriptionView, 409: overCap, ...problems(400, 401, 403, 413, 415, 429, 503) },
+        response: {
+          201: subscriptionView,
+          409: overCap,
+          422: urlRefused,
+          ...problems(400, 401, 403, 413, 415, 429, 503),
+        },
       },
     },
     async (request, reply) => {
+      requireAllowedUrl(request.body.url);
       const row = await createSubscription(db, randomUUID(), request.body, maxActive);
       if (row === OVER_CAP) throw overCapProblem();
       reply.code(201).header('location', `/v1/webhooks/${row.id}`);
@@ -152,11 +171,13 @@ export const webhookRoutes: FastifyPluginAsyncZod<{
         response: {
           200: subscriptionView,
           409: overCap,
+          422: urlRefused,
           ...problems(400, 401, 403, 404, 413, 415, 429, 503),
         },
       },
     },
     async (request) => {
+      requireAllowedUrl(request.body.url);
       const row = await updateSubscription(db, request.params.id, request.body, maxActive);
       if (row === OVER_CAP) throw overCapProblem();
       if (!row) throw new Problem(404, 'Webhook not found', `no webhook subscription ${request.params.id}`);

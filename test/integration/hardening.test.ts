@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { count, eq } from 'drizzle-orm';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { listen } from '../../api/app';
 import { hardeningPlugin } from '../../api/plugins/hardening';
 import { registerProblemHandlers } from '../../api/problem';
 import { tickets } from '../../db/schema';
@@ -13,7 +14,8 @@ import { startWorkerProcess } from '../support/worker-process';
 /**
  * Hardening and observability of the HTTP API over inject, against the real PostgreSQL and Temporal:
  * security headers, per-key rate limits, body limit, load shedding, request ids, CORS for /v1 and
- * /metrics; and the worker's Temporal metrics endpoint in a child process.
+ * /metrics; what floods of scrapes and probes cost; /metrics on an internal listener; and the worker's
+ * Temporal metrics endpoint in a child process.
  */
 const ALLOWED_ORIGIN = 'https://crm.example.com';
 const taskQueue = `hardening-${process.pid}`;
@@ -23,7 +25,12 @@ let stopWorker: () => Promise<void>;
 
 beforeAll(async () => {
   [stack, limited] = await Promise.all([
-    startApi({ taskQueue, policy: { firstResponse: '2s' }, env: { CORS_ORIGINS: ALLOWED_ORIGIN } }),
+    startApi({
+      taskQueue,
+      policy: { firstResponse: '2s' },
+      // Counters read again after 1 s, so the tests below see their own tickets soon.
+      env: { CORS_ORIGINS: ALLOWED_ORIGIN, METRICS_CACHE: '1s' },
+    }),
     startApi({
       taskQueue: `${taskQueue}-limited`,
       policy: {},
@@ -334,6 +341,16 @@ describe('CORS (CORS_ORIGINS)', () => {
   });
 });
 
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+
 /** The value of one series in a Prometheus text exposition, or undefined when absent. */
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
@@ -381,9 +398,14 @@ describe('/metrics', () => {
       payload: ticketBody,
     });
     expect(created.statusCode).toBe(201);
-    const after = await scrape();
-    expect(sample(after, 'aftercare_tickets_created_total{priority="critical"}')).toBeGreaterThanOrEqual(
-      critical + 1,
+    await vi.waitFor(
+      async () => {
+        const after = await scrape();
+        expect(sample(after, 'aftercare_tickets_created_total{priority="critical"}')).toBeGreaterThanOrEqual(
+          critical + 1,
+        );
+      },
+      { timeout: 10_000, interval: 250 },
     );
   });
 
@@ -416,6 +438,102 @@ describe('/metrics', () => {
   });
 });
 
+/**
+ * The statements one app sends to PostgreSQL while `during` runs (postgres.js calls its `debug`
+ * option for every query it sends).
+ */
+async function statementsDuring(target: ApiStack, during: () => Promise<unknown>): Promise<string[]> {
+  const statements: string[] = [];
+  const options = target.database.db.$client.options as { debug: unknown };
+  options.debug = (_connection: number, query: string) => statements.push(query);
+  try {
+    await during();
+  } finally {
+    options.debug = false;
+  }
+  return statements;
+}
+
+const COUNTER_SCAN = /select .*count\(\*\) from "(tickets|escalations)" group by/;
+
+describe('floods of scrapes and probes', () => {
+  it('50 concurrent scrapes of /metrics share one round of count(*) scans (METRICS_CACHE, 15 s)', async () => {
+    const scrapes = () =>
+      Promise.all(Array.from({ length: 50 }, () => limited.app.inject({ method: 'GET', url: '/metrics' })));
+    let responses: Awaited<ReturnType<typeof scrapes>> = [];
+    const first = await statementsDuring(limited, async () => {
+      responses = await scrapes();
+    });
+    expect(responses.every((response) => response.statusCode === 200)).toBe(true);
+    for (const response of responses) {
+      expect(
+        sample(response.body, 'aftercare_tickets_created_total{priority="normal"}'),
+      ).toBeGreaterThanOrEqual(0);
+    }
+    // Three counters, one scan each, at most once (none when an earlier scrape's answer is still fresh).
+    expect(first.filter((statement) => COUNTER_SCAN.test(statement)).length).toBeLessThanOrEqual(3);
+    const second = await statementsDuring(limited, scrapes);
+    expect(second.filter((statement) => COUNTER_SCAN.test(statement))).toEqual([]);
+  });
+
+  it('100 concurrent /readyz probes share one check of PostgreSQL and Temporal, renewed after 2 s', async () => {
+    const systemInfo = vi.spyOn(limited.temporal.workflowService, 'getSystemInfo');
+    try {
+      const probes = () =>
+        Promise.all(Array.from({ length: 100 }, () => limited.app.inject({ method: 'GET', url: '/readyz' })));
+      let responses: Awaited<ReturnType<typeof probes>> = [];
+      const statements = await statementsDuring(limited, async () => {
+        responses = await probes();
+      });
+      expect(responses.map((response) => response.statusCode)).toEqual(Array(100).fill(200));
+      expect(statements.filter((statement) => statement === 'select 1').length).toBeLessThanOrEqual(1);
+      expect(systemInfo.mock.calls.length).toBeLessThanOrEqual(1);
+
+      // After the 2 s interval the next probe checks again: the answer is not frozen.
+      const before = systemInfo.mock.calls.length;
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      const later = await statementsDuring(limited, () =>
+        limited.app.inject({ method: 'GET', url: '/readyz' }),
+      );
+      expect(later).toContain('select 1');
+      expect(systemInfo.mock.calls.length).toBe(before + 1);
+    } finally {
+      systemInfo.mockRestore();
+    }
+  });
+});
+
+describe('/metrics on an internal listener (API_METRICS_ADDRESS)', () => {
+  let internal: ApiStack;
+  let metricsAddress: string;
+  beforeAll(async () => {
+    metricsAddress = `127.0.0.1:${await freePort()}`;
+    internal = await startApi({
+      taskQueue: `${taskQueue}-internal`,
+      policy: {},
+      env: { HOST: '127.0.0.1', PORT: '0', API_METRICS_ADDRESS: metricsAddress },
+    });
+    await listen(internal.app, internal.config);
+  });
+  afterAll(async () => {
+    await internal?.close();
+  });
+
+  it('serves the metrics there, business counters included, and not on the public port', async () => {
+    const fromInside = await fetch(`http://${metricsAddress}/metrics`);
+    expect(fromInside.status).toBe(200);
+    const text = await fromInside.text();
+    expect(text).toContain('# TYPE aftercare_tickets_created_total counter');
+    expect(text).toContain('nodejs_eventloop_lag_seconds');
+
+    const publicAddress = internal.app.server.address();
+    const publicPort = typeof publicAddress === 'object' && publicAddress ? publicAddress.port : 0;
+    const fromOutside = await fetch(`http://127.0.0.1:${publicPort}/metrics`);
+    expect(fromOutside.status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${publicPort}/healthz`)).status).toBe(200);
+  });
+});
+
 describe('worker metrics (WORKER_METRICS_ADDRESS)', () => {
   const children: ChildProcess[] = [];
   let blocker: Server | undefined;
@@ -423,16 +541,6 @@ describe('worker metrics (WORKER_METRICS_ADDRESS)', () => {
     for (const child of children) child.kill('SIGKILL');
     blocker?.close();
   });
-
-  const freePort = () =>
-    new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
 
   async function startWorker(metricsAddress: string): Promise<string> {
     const { child, output } = await startWorkerProcess({

@@ -263,6 +263,21 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
       400,
       /body\.product\.purchaseDate/,
     ],
+    [
+      'a javascript: attachment',
+      { ...validBody, attachments: ['javascript:alert(document.cookie)'] },
+      400,
+      /body\.attachments\.0: must be an http or https URL/,
+    ],
+    [
+      'a data: attachment after a good one',
+      {
+        ...validBody,
+        attachments: ['https://files.example.com/1.jpg', 'data:text/html,<script>alert(1)</script>'],
+      },
+      400,
+      /body\.attachments\.1: must be an http or https URL/,
+    ],
   ])('%s', async (_, body, status, detail) => {
     const before = await rowCounts();
     const response = await createTicket(body);
@@ -374,6 +389,63 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
       actorId: 'agent-7',
       actorRole: 'agent',
     });
+  });
+});
+
+describe('a ticket’s events and notifications, page by page', () => {
+  const get = (url: string) => stack.app.inject({ method: 'GET', url, headers: auth });
+
+  /** Every page of a sub-resource, following nextCursor. */
+  async function allPages(url: string, key: 'events' | 'items', limit: number) {
+    const pages: { seq?: number; id?: string }[][] = [];
+    let cursor: string | null = null;
+    do {
+      const response = await get(`${url}?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(response.statusCode).toBe(200);
+      pages.push(response.json()[key]);
+      cursor = response.json().nextCursor;
+    } while (cursor && pages.length < 50);
+    return pages;
+  }
+
+  it('one page holds everything by default; limit and cursor walk it without gaps or repeats', async () => {
+    // Critical: the supervisor is told (internal); acknowledged: the customer is told (SMS).
+    const number = (await createTicket({ ...freshBody(), priority: 'critical' })).json().number as string;
+    expect((await act(number, 'acknowledge')).statusCode).toBe(200);
+    for (const text of ['first call', 'second call', 'third call']) {
+      expect((await act(number, 'note', { text })).statusCode).toBe(200);
+    }
+    const events = await get(`/v1/tickets/${number}/events`);
+    expect(events.json().nextCursor).toBeNull();
+    const seqs = events.json().events.map((event: { seq: number }) => event.seq);
+    expect(seqs.length).toBeGreaterThanOrEqual(5);
+    const eventPages = await allPages(`/v1/tickets/${number}/events`, 'events', 2);
+    expect(eventPages.map((page) => page.length)).toEqual(
+      Array.from({ length: Math.ceil(seqs.length / 2) }, (_, index) => Math.min(2, seqs.length - index * 2)),
+    );
+    expect(eventPages.flat().map((event) => event.seq)).toEqual(seqs);
+
+    const notifications = await get(`/v1/tickets/${number}/notifications`);
+    expect(notifications.json().nextCursor).toBeNull();
+    const ids = notifications.json().items.map((item: { id: string }) => item.id);
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    const notificationPages = await allPages(`/v1/tickets/${number}/notifications`, 'items', 1);
+    expect(notificationPages).toHaveLength(ids.length);
+    expect(notificationPages.flat().map((item) => item.id)).toEqual(ids);
+  });
+
+  it('a bad limit or cursor is a 400 naming it', async () => {
+    const number = (await createTicket()).json().number as string;
+    for (const resource of ['events', 'notifications']) {
+      const tooMany = await get(`/v1/tickets/${number}/${resource}?limit=501`);
+      expect(tooMany.statusCode).toBe(400);
+      expect(tooMany.json().detail).toMatch(/querystring\.limit/);
+      const forged = await get(
+        `/v1/tickets/${number}/${resource}?cursor=${Buffer.from('{"x":1}').toString('base64url')}`,
+      );
+      expect(forged.statusCode).toBe(400);
+      expect(forged.json().detail).toBe('querystring.cursor: is not a cursor this API returned');
+    }
   });
 });
 

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
+import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { buildApp } from '../../api/app';
@@ -141,28 +142,40 @@ describe('personal data in Temporal history', () => {
   });
 });
 
+/** The ticket's start input as its history holds it (sealed), in the codec protocol's JSON. */
+async function startedPayloads() {
+  const raw = new Client({
+    connection: stack.temporal.connection,
+    namespace: stack.config.temporal.namespace,
+  });
+  const history = await raw.workflow.getHandle(workflowIdOf(ticketNumber)).fetchHistory();
+  const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+  return payloads.map((payload) => ({
+    metadata: Object.fromEntries(
+      Object.entries(payload.metadata ?? {}).map(([key, value]) => [
+        key,
+        Buffer.from(value).toString('base64'),
+      ]),
+    ),
+    data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
+  }));
+}
+
+const decode = (headers: Record<string, string>, payloads: unknown) =>
+  stack.app.inject({ method: 'POST', url: '/codec/decode', headers, payload: { payloads } });
+
+/** Signs in as the login page does; returns the cookie as the browser sends it back. */
+async function signIn(): Promise<string> {
+  const session = await stack.app.inject({
+    method: 'POST',
+    url: '/codec/session',
+    payload: { key: ADMIN_KEY },
+  });
+  expect(session.statusCode).toBe(204);
+  return String(session.headers['set-cookie']).split(';')[0]!;
+}
+
 describe('the codec endpoint', () => {
-  async function startedPayloads() {
-    const raw = new Client({
-      connection: stack.temporal.connection,
-      namespace: stack.config.temporal.namespace,
-    });
-    const history = await raw.workflow.getHandle(workflowIdOf(ticketNumber)).fetchHistory();
-    const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
-    return payloads.map((payload) => ({
-      metadata: Object.fromEntries(
-        Object.entries(payload.metadata ?? {}).map(([key, value]) => [
-          key,
-          Buffer.from(value).toString('base64'),
-        ]),
-      ),
-      data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
-    }));
-  }
-
-  const decode = (headers: Record<string, string>, payloads: unknown) =>
-    stack.app.inject({ method: 'POST', url: '/codec/decode', headers, payload: { payloads } });
-
   it('gives encrypted payloads back still sealed without a key, or for a role that may not see personal data', async () => {
     const payloads = await startedPayloads();
     const attempts: Record<string, string>[] = [
@@ -181,15 +194,8 @@ describe('the codec endpoint', () => {
   });
 
   it('decodes for an operator who signed in with the cookie, as the UI sends it', async () => {
-    const session = await stack.app.inject({
-      method: 'POST',
-      url: '/codec/session',
-      payload: { key: ADMIN_KEY },
-    });
-    expect(session.statusCode).toBe(204);
-    const cookie = String(session.headers['set-cookie']).split(';')[0]!;
-    expect(String(session.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Lax/);
-    const decoded = await decode({ cookie }, await startedPayloads());
+    const cookie = await signIn();
+    const decoded = await decode({ cookie, origin: UI_ORIGIN }, await startedPayloads());
     expect(decoded.statusCode).toBe(200);
     const data = Buffer.from(decoded.json().payloads[0].data, 'base64').toString('utf8');
     expect(data).toContain(customer.name);
@@ -197,6 +203,20 @@ describe('the codec endpoint', () => {
       (await stack.app.inject({ method: 'POST', url: '/codec/session', payload: { key: 'wrong' } }))
         .statusCode,
     ).toBe(401);
+  });
+
+  it('answers 422, not 500, to an encrypted payload too short for its IV and 16-byte tag', async () => {
+    const [sealed] = await startedPayloads();
+    const short = {
+      ...sealed!,
+      data: Buffer.from(sealed!.data!, 'base64').subarray(0, 13).toString('base64'),
+    };
+    const answer = await decode({ authorization: `Bearer ${ADMIN_KEY}` }, [short]);
+    expect(answer.statusCode).toBe(422);
+    expect(answer.headers['content-type']).toContain('application/problem+json');
+    expect(answer.json().detail).toBe(
+      'payload sealed with key "dev" is 13 bytes, shorter than its IV and 16-byte tag',
+    );
   });
 
   it('answers the UI origin’s CORS preflight with credentials allowed', async () => {
@@ -254,4 +274,242 @@ describe('the codec endpoint', () => {
     );
     await rotated.close();
   });
+});
+
+describe('codec sessions of a browser', () => {
+  const cookieValue = (cookie: string) => cookie.slice(cookie.indexOf('=') + 1);
+  const sessionRows = async () =>
+    [...(await stack.database.db.execute(sql`select * from codec_sessions`))] as Record<string, unknown>[];
+
+  it('holds a random session id, never the API key, and the database only its hash', async () => {
+    const session = await stack.app.inject({
+      method: 'POST',
+      url: '/codec/session',
+      payload: { key: ADMIN_KEY },
+    });
+    expect(session.statusCode).toBe(204);
+    const setCookie = String(session.headers['set-cookie']);
+    expect(setCookie).toMatch(
+      /^aftercare_codec_session=[A-Za-z0-9_-]{43}; Path=\/codec; HttpOnly; SameSite=Lax; Max-Age=28800$/,
+    );
+    expect(setCookie).not.toContain(ADMIN_KEY);
+    const id = cookieValue(setCookie.split(';')[0]!);
+    const stored = JSON.stringify(await sessionRows());
+    expect(stored).toContain('"actor_id":"ops-1"');
+    expect(stored).not.toContain(id);
+    expect(stored).not.toContain(ADMIN_KEY);
+  });
+
+  it('marks the cookie Secure when the API is reached by a name other than loopback', async () => {
+    const cookieFor = async (host: string) =>
+      String(
+        (
+          await stack.app.inject({
+            method: 'POST',
+            url: '/codec/session',
+            headers: { host },
+            payload: { key: ADMIN_KEY },
+          })
+        ).headers['set-cookie'],
+      );
+    expect(await cookieFor('aftercare.example.com')).toMatch(/; Secure$/);
+    expect(await cookieFor('10.0.0.7:3000')).toMatch(/; Secure$/);
+    for (const loopback of ['localhost:3000', '127.0.0.1:3000', '[::1]:3000']) {
+      expect(await cookieFor(loopback)).not.toContain('Secure');
+    }
+  });
+
+  it('refuses an unknown, expired or malformed session with 401 — a bad % included — on decode and encode', async () => {
+    const expired = await signIn();
+    await stack.database.db.execute(
+      sql`update codec_sessions set expires_at = now() - interval '1 second'
+          where id_hash = encode(sha256(${cookieValue(expired)}::bytea), 'hex')`,
+    );
+    const payloads = await startedPayloads();
+    const cookies = [
+      expired,
+      `aftercare_codec_session=${'A'.repeat(43)}`,
+      'aftercare_codec_session=%E0%A4%A',
+      'aftercare_codec_session=',
+    ];
+    for (const cookie of cookies) {
+      for (const url of ['/codec/decode', '/codec/encode']) {
+        const answer = await stack.app.inject({
+          method: 'POST',
+          url,
+          headers: { cookie, origin: UI_ORIGIN },
+          payload: { payloads },
+        });
+        expect(answer.statusCode, `${url} with ${cookie}`).toBe(401);
+        expect(answer.json().detail).toBe(
+          'the codec session is unknown or has expired: sign in again at /codec/login',
+        );
+      }
+    }
+  });
+
+  it('lasts CODEC_SESSION_TTL in the database and in the cookie', async () => {
+    const short = await buildApp({
+      config: { ...stack.config, codecSessionTtlMs: 90_000 },
+      db: stack.database.db,
+      temporal: stack.temporal,
+      logger: pino({ level: 'silent' }),
+    });
+    const session = await short.inject({
+      method: 'POST',
+      url: '/codec/session',
+      payload: { key: ADMIN_KEY },
+    });
+    expect(String(session.headers['set-cookie'])).toMatch(/; Max-Age=90$/);
+    const id = cookieValue(String(session.headers['set-cookie']).split(';')[0]!);
+    const [row] = await stack.database.db.execute(
+      sql`select extract(epoch from expires_at - created_at)::int as seconds from codec_sessions
+          where id_hash = encode(sha256(${id}::bytea), 'hex')`,
+    );
+    expect(row?.seconds).toBe(90);
+    await short.close();
+  });
+
+  it('signs out: the session is deleted and the cookie cleared', async () => {
+    const cookie = await signIn();
+    expect((await decode({ cookie, origin: UI_ORIGIN }, [])).statusCode).toBe(200);
+    const logout = await stack.app.inject({
+      method: 'DELETE',
+      url: '/codec/session',
+      headers: { cookie, origin: 'http://localhost:80' },
+    });
+    expect(logout.statusCode).toBe(204);
+    expect(String(logout.headers['set-cookie'])).toMatch(
+      /^aftercare_codec_session=; Path=\/codec; .*Max-Age=0/,
+    );
+    expect(JSON.stringify(await sessionRows())).not.toContain(
+      createHash('sha256').update(cookieValue(cookie)).digest('hex'),
+    );
+    expect((await decode({ cookie, origin: UI_ORIGIN }, [])).statusCode).toBe(401);
+  });
+
+  it('refuses a browser request from an origin other than Temporal UI’s or the sign-in page’s (403)', async () => {
+    const cookie = await signIn();
+    const payloads = await startedPayloads();
+    const evil = await decode({ cookie, origin: 'http://evil.example' }, payloads);
+    expect(evil.statusCode).toBe(403);
+    expect(evil.json().detail).toMatch(/^origin http:\/\/evil\.example may not call the codec endpoint/);
+    expect((await decode({ cookie, origin: 'http://localhost:9999' }, payloads)).statusCode).toBe(403);
+    const withoutOrigin = await decode({ cookie }, payloads);
+    expect(withoutOrigin.statusCode).toBe(403);
+    expect(withoutOrigin.json().detail).toMatch(/Origin header/);
+    const foreignSignIn = await stack.app.inject({
+      method: 'POST',
+      url: '/codec/session',
+      headers: { origin: 'http://evil.example' },
+      payload: { key: ADMIN_KEY },
+    });
+    expect(foreignSignIn.statusCode).toBe(403);
+    expect(foreignSignIn.headers['set-cookie']).toBeUndefined();
+    const signInPage = await stack.app.inject({
+      method: 'POST',
+      url: '/codec/session',
+      headers: { host: 'api.example.com', origin: 'https://api.example.com' },
+      payload: { key: ADMIN_KEY },
+    });
+    expect(signInPage.statusCode).toBe(204);
+  });
+
+  it('ends the sessions of an operator whose key was removed from API_KEYS', async () => {
+    const cookie = await signIn();
+    const withoutOps1 = await buildApp({
+      config: loadConfig({ DATABASE_URL: inject('databaseUrl'), API_KEYS: 'another-admin-key:admin:ops-2' }),
+      db: stack.database.db,
+      temporal: stack.temporal,
+      logger: pino({ level: 'silent' }),
+    });
+    const answer = await withoutOps1.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      headers: { cookie, origin: UI_ORIGIN },
+      payload: { payloads: [] },
+    });
+    expect(answer.statusCode).toBe(401);
+    await withoutOps1.close();
+  });
+});
+
+describe('a two-phase key rotation during rolling restarts', () => {
+  const queueB = `operators-b-${process.pid}`;
+  const entry = (id: string, key: Buffer) => `${id}:${key.toString('base64')}`;
+  const stacks: ApiStack[] = [];
+  const stops: (() => Promise<void>)[] = [];
+
+  afterAll(async () => {
+    for (const stop of stops) await stop();
+    for (const api of stacks) await api.close();
+  });
+
+  async function api(taskQueue: string, env: Record<string, string> = {}): Promise<ApiStack> {
+    const started = await startApi({ taskQueue, policy: { firstResponse: '2s' }, env });
+    stacks.push(started);
+    return started;
+  }
+
+  /** Creates a ticket through `through` and acknowledges it: the worker opens its input, the API the answer. */
+  async function createAndAcknowledge(through: ApiStack): Promise<string> {
+    const headers = { authorization: `Bearer ${ADMIN_KEY}` };
+    const created = await through.app.inject({
+      method: 'POST',
+      url: '/v1/tickets',
+      headers,
+      payload: {
+        channel: 'phone',
+        category: 'fault',
+        priority: 'normal',
+        customer,
+        description: 'No hot water',
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    const number: string = created.json().number;
+    const acknowledged = await through.app.inject({
+      method: 'POST',
+      url: `/v1/tickets/${number}/acknowledge`,
+      headers,
+      payload: {},
+    });
+    expect(acknowledged.statusCode).toBe(200);
+    expect(acknowledged.json().status).toBe('acknowledged');
+    return number;
+  }
+
+  async function sealedWith(number: string): Promise<string> {
+    const raw = new Client({
+      connection: stack.temporal.connection,
+      namespace: stack.config.temporal.namespace,
+    });
+    const history = await raw.workflow.getHandle(workflowIdOf(number)).fetchHistory();
+    const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    return Buffer.from(input?.metadata?.['encryption-key-id'] ?? new Uint8Array()).toString();
+  }
+
+  it('old and phase-1 processes read each other; in phase 2 the new key seals and phase-1 workers read it', async () => {
+    const old = stack.config.payloadKeys[0]!;
+    const keys = `${entry(old.id, old.key)},${entry('k2027', Buffer.alloc(32, 27))}`;
+    const phase1 = { PAYLOAD_ENCRYPTION_KEYS: keys, PAYLOAD_ENCRYPTION_KEY_ID: old.id };
+    const phase2 = { PAYLOAD_ENCRYPTION_KEYS: keys, PAYLOAD_ENCRYPTION_KEY_ID: 'k2027' };
+
+    // Phase 1 mid-roll-out: a restarted API in front of a worker not yet restarted (queue A) ...
+    const phase1Api = await api(taskQueue, phase1);
+    const fromPhase1Api = await createAndAcknowledge(phase1Api);
+    expect(await sealedWith(fromPhase1Api)).toBe(old.id);
+    // ... and an API not yet restarted in front of a restarted worker (queue B).
+    const phase1Worker = {
+      ...phase1Api.config,
+      temporal: { ...phase1Api.config.temporal, taskQueue: queueB },
+    };
+    stops.push(await runWorkerFor(phase1Worker, stack.database.db));
+    const oldApi = await api(queueB);
+    expect(await sealedWith(await createAndAcknowledge(oldApi))).toBe(old.id);
+
+    // Phase 2 mid-roll-out: an API sealing with the new key, a worker still in phase 1.
+    const phase2Api = await api(queueB, phase2);
+    expect(await sealedWith(await createAndAcknowledge(phase2Api))).toBe('k2027');
+  }, 90_000);
 });

@@ -191,4 +191,16 @@ describe('an operator in Temporal UI', () => {
     await waitForTextInAnyFrame(`${ticketNumber} · new · escalated L1`);
     await screenshot('decoded-current-details');
   });
+
+  it('signs out of the codec, and the customer data is encrypted again', async () => {
+    await page.goto(`${apiUrl}/codec/login`);
+    await page.click('#logout');
+    await page.getByText('Signed out').waitFor();
+    await screenshot('codec-signed-out');
+    await page.goto(`${uiUrl}/namespaces/default/workflows/${workflowIdOf(ticketNumber)}`);
+    await page.getByText('first-response SLA 2s').first().waitFor({ timeout: 15_000 });
+    await page.waitForTimeout(1_000);
+    expect(await page.content()).not.toContain(customer.name);
+    await screenshot('codec-signed-out-encrypted');
+  });
 });

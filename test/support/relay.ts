@@ -5,16 +5,25 @@ import { inject } from 'vitest';
 import type { AppConfig } from '../../config';
 import type { Database } from '../../db/client';
 import { applyMigrations } from '../../db/migrate';
+import type { HostResolver } from '../../notify/webhook-dispatcher';
 import { startDeliveryRelay } from '../../relay/relay';
 import { TEST_PAYLOAD_KEYS } from './fixtures';
 
-/** Runs a delivery relay with the configuration's settings until the answered `stop`. */
-export async function runRelayFor(config: AppConfig, db: Database): Promise<() => Promise<void>> {
+/**
+ * Runs a delivery relay with the configuration's settings until the answered `stop`; `resolve`
+ * stands in for DNS (a receiver's name resolving to an address of the test's choosing).
+ */
+export async function runRelayFor(
+  config: AppConfig,
+  db: Database,
+  resolve?: HostResolver,
+): Promise<() => Promise<void>> {
   const relay = await startDeliveryRelay({
     db,
     timeZone: config.policy.calendar.timeZone,
     settings: config.delivery,
     logger: pino({ level: 'silent' }),
+    resolve,
   });
   return relay.stop;
 }

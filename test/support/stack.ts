@@ -9,7 +9,7 @@ import { buildApp } from '../../api/app';
 import { loadConfig, type AppConfig } from '../../config';
 import { connectDatabase, type DatabaseHandle } from '../../db/client';
 import { connectClient } from '../../temporal/connection';
-import { testDataConverter } from './fixtures';
+import { createDataConverter } from '../../temporal/data-converter';
 
 export const ADMIN_KEY = 'test-admin-key-0001';
 export const AGENT_KEY = 'test-agent-key-0007';
@@ -42,13 +42,15 @@ export async function startApi(options: {
     TEMPORAL_TASK_QUEUE: options.taskQueue,
     SLA_POLICY_FILE: writePolicyFile(options.policy),
     API_KEYS: `${ADMIN_KEY}:admin:ops-1,${AGENT_KEY}:agent:agent-7`,
+    // Test receivers listen on 127.0.0.1.
+    WEBHOOK_ALLOW_LOOPBACK: 'true',
     ...options.env,
   });
   const database = connectDatabase(config.databaseUrl ?? inject('databaseUrl'), {
     max: 10,
     payloadKeys: config.payloadKeys,
   });
-  const temporal = await connectClient(config.temporal, testDataConverter);
+  const temporal = await connectClient(config.temporal, createDataConverter(config.payloadKeys));
   const app = await buildApp({ config, db: database.db, temporal, logger: pino({ level: 'silent' }) });
   return {
     config,

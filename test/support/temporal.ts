@@ -8,6 +8,7 @@ import type { AppConfig } from '../../config';
 import type { Database } from '../../db/client';
 import { connectNativeConnection } from '../../temporal/connection';
 import { registerSearchAttributes } from '../../temporal/register-search-attributes';
+import { createDataConverter } from '../../temporal/data-converter';
 import { createTicketWorker } from '../../worker/worker';
 import { testDataConverter } from './fixtures';
 
@@ -53,7 +54,8 @@ export async function runTicketWorker(
 
 /**
  * Runs the real ticket worker against the configured Temporal server (the dev server of the test
- * setup), with its activities on `db`; `stop` drains it and closes its connection.
+ * setup), with its activities on `db` and the config's payload keys; `stop` drains it and closes its
+ * connection.
  */
 export async function runWorkerFor(config: AppConfig, db: Database): Promise<() => Promise<void>> {
   const connection = await connectNativeConnection(config.temporal);
@@ -61,7 +63,7 @@ export async function runWorkerFor(config: AppConfig, db: Database): Promise<() 
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    dataConverter: testDataConverter,
+    dataConverter: createDataConverter(config.payloadKeys),
     dependencies: { db },
     workflowBundlePath: inject('workflowBundlePath'),
   });

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { customerIdOf } from '../../api/customer-id';
-import { AesGcmPayloadCodec, PayloadDecryptionError } from '../../temporal/codec';
+import { loadConfig } from '../../config';
+import { AesGcmPayloadCodec, PayloadDecryptionError, type EncryptionKey } from '../../temporal/codec';
 
 const oldKey = { id: 'k2025', key: randomBytes(32) };
 const newKey = { id: 'k2026', key: randomBytes(32) };
@@ -51,6 +52,19 @@ describe('the payload codec', () => {
     expect(text(wrapped!)).not.toContain(customer.name);
   });
 
+  it('refuses a payload too short to hold its IV and a full 16-byte tag, as a decryption error', async () => {
+    const codec = new AesGcmPayloadCodec([oldKey]);
+    const [sealed] = await codec.encode([plain]);
+    for (let length = 0; length < 28; length++) {
+      const short = { ...sealed!, data: Buffer.from(sealed!.data!).subarray(0, length) };
+      await expect(codec.decode([short])).rejects.toThrow(
+        new PayloadDecryptionError(
+          `payload sealed with key "k2025" is ${length} bytes, shorter than its IV and 16-byte tag`,
+        ),
+      );
+    }
+  });
+
   it('passes payloads that are not encrypted through unchanged', async () => {
     expect(await new AesGcmPayloadCodec([oldKey]).decode([plain])).toEqual([plain]);
   });
@@ -60,6 +74,48 @@ describe('the payload codec', () => {
     const [first] = await codec.encode([plain]);
     const [second] = await codec.encode([plain]);
     expect(Buffer.from(first!.data!).equals(Buffer.from(second!.data!))).toBe(false);
+  });
+});
+
+describe('the two-phase key rotation (PAYLOAD_ENCRYPTION_KEY_ID)', () => {
+  const entry = (key: EncryptionKey) => `${key.id}:${key.key.toString('base64')}`;
+  const codecOf = (env: Record<string, string>) => new AesGcmPayloadCodec(loadConfig(env).payloadKeys);
+  const keyIdOf = (payload: Payload) => Buffer.from(payload.metadata!['encryption-key-id']!).toString();
+  const before = codecOf({ PAYLOAD_ENCRYPTION_KEYS: entry(oldKey) });
+  const phase1 = codecOf({
+    PAYLOAD_ENCRYPTION_KEYS: `${entry(oldKey)},${entry(newKey)}`,
+    PAYLOAD_ENCRYPTION_KEY_ID: oldKey.id,
+  });
+  const phase2 = codecOf({
+    PAYLOAD_ENCRYPTION_KEYS: `${entry(oldKey)},${entry(newKey)}`,
+    PAYLOAD_ENCRYPTION_KEY_ID: newKey.id,
+  });
+  const opened = async (codec: AesGcmPayloadCodec, payload: Payload) =>
+    defaultPayloadConverter.fromPayload((await codec.decode([payload]))[0]!);
+
+  it('phase 1: processes that know the new key still seal with the old, so processes not yet restarted read everything', async () => {
+    const [fromPhase1] = await phase1.encode([plain]);
+    expect(keyIdOf(fromPhase1!)).toBe(oldKey.id);
+    expect(await opened(before, fromPhase1!)).toEqual(customer);
+    const [fromBefore] = await before.encode([plain]);
+    expect(await opened(phase1, fromBefore!)).toEqual(customer);
+  });
+
+  it('phase 2: once every process knows it, the new key seals, and phase-1 processes still mid-restart read it', async () => {
+    const [fromPhase2] = await phase2.encode([plain]);
+    expect(keyIdOf(fromPhase2!)).toBe(newKey.id);
+    expect(await opened(phase1, fromPhase2!)).toEqual(customer);
+    const [fromPhase1] = await phase1.encode([plain]);
+    expect(await opened(phase2, fromPhase1!)).toEqual(customer);
+    // Why phase 1 comes first: a process that never learned the new key cannot read it.
+    await expect(before.decode([fromPhase2!])).rejects.toThrow(PayloadDecryptionError);
+  });
+
+  it('without PAYLOAD_ENCRYPTION_KEY_ID the first listed key seals, as before', async () => {
+    const [sealed] = await codecOf({ PAYLOAD_ENCRYPTION_KEYS: `${entry(newKey)},${entry(oldKey)}` }).encode([
+      plain,
+    ]);
+    expect(keyIdOf(sealed!)).toBe(newKey.id);
   });
 });
 

@@ -1,8 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { envSchema } from '../../config';
+import { ConfigError, envSchema, loadConfig } from '../../config';
+import { startEmbeddedPostgres } from '../../dev/embedded-postgres';
 
 /**
  * The docker-compose file's wiring, checked statically (there is no Docker engine in CI; the
@@ -22,6 +27,13 @@ const compose = parse(composeText, { merge: true }) as {
       healthcheck?: { test: string[] };
       image?: string;
       build?: string;
+      read_only?: boolean;
+      cap_drop?: string[];
+      cap_add?: string[];
+      security_opt?: string[];
+      tmpfs?: string[];
+      mem_limit?: string;
+      pids_limit?: number;
     }
   >;
   volumes: Record<string, unknown>;
@@ -29,10 +41,17 @@ const compose = parse(composeText, { merge: true }) as {
 const services = compose.services;
 const aftercare = ['migrate', 'api', 'worker'] as const;
 const env = (service: string) => services[service]?.environment ?? {};
+/** `[ip:]hostPort:containerPort` mappings; no ip means every interface of the host. */
+const published = (service: string) =>
+  (services[service]?.ports ?? []).map((mapping) => {
+    const parts = mapping.split(':');
+    const [inside, outside] = [Number(parts.at(-1)), Number(parts.at(-2))];
+    return { ip: parts.length === 3 ? parts[0] : '0.0.0.0', outside, inside };
+  });
 const hostPort = (service: string, containerPort: number) =>
-  services[service]?.ports
-    ?.map((mapping) => mapping.split(':').map(Number))
-    .find(([, inside]) => inside === containerPort)?.[0];
+  published(service).find(({ inside }) => inside === containerPort)?.outside;
+/** Aftercare's own services: all run the image this repository builds. */
+const ownImage = ['migrate', 'api', 'worker', 'relay'] as const;
 
 describe('docker-compose.yml', () => {
   it.each(aftercare)('%s sets only variables the config reads', (service) => {
@@ -89,5 +108,191 @@ describe('docker-compose.yml', () => {
     const named = [...example.matchAll(/^(\w+)=/gm)].map((match) => match[1]);
     expect(new Set(required).size).toBeGreaterThan(3);
     expect([...new Set(required)].filter((name) => !named.includes(name))).toEqual([]);
+  });
+});
+
+describe('docker-compose.yml hardening', () => {
+  it('publishes only the API beyond this host; Temporal UI is on 127.0.0.1 and read-only', () => {
+    const everywhere = Object.keys(services).filter((service) =>
+      published(service).some(({ ip }) => ip !== '127.0.0.1'),
+    );
+    expect(everywhere).toEqual(['api']);
+    expect(published('temporal-ui')).toEqual([{ ip: '127.0.0.1', outside: 8080, inside: 8080 }]);
+    expect(env('temporal-ui').TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
+  });
+
+  it.each(Object.keys(services))(
+    '%s drops capabilities, cannot gain privileges, and is limited',
+    (service) => {
+      const definition = services[service];
+      expect(definition?.cap_drop).toEqual(['ALL']);
+      expect(definition?.security_opt).toContain('no-new-privileges:true');
+      expect(definition?.mem_limit).toMatch(/^\d+[mg]$/);
+      expect(definition?.pids_limit).toBeGreaterThan(0);
+    },
+  );
+
+  it('gives capabilities back only to PostgreSQL, whose entrypoint switches to the postgres user', () => {
+    const withCapabilities = Object.keys(services).filter((service) => services[service]?.cap_add);
+    expect(withCapabilities).toEqual(['postgresql']);
+    expect(services.postgresql?.cap_add).not.toContain('SYS_ADMIN');
+  });
+
+  it.each(ownImage)('%s runs on a read-only root filesystem with a small /tmp', (service) => {
+    expect(services[service]?.read_only).toBe(true);
+    expect(services[service]?.tmpfs).toEqual(['/tmp:size=16m']);
+  });
+
+  it('runs Temporal as its own PostgreSQL role, not the superuser', () => {
+    const superuser = env('postgresql').POSTGRES_USER;
+    for (const service of ['temporal', 'temporal-schema']) {
+      expect(env(service).POSTGRES_USER).toBe('temporal');
+      expect(env(service).POSTGRES_USER).not.toBe(superuser);
+      expect(env(service).POSTGRES_PWD).toMatch(/^\$\{TEMPORAL_DB_PASSWORD:\?/);
+    }
+    expect(env('temporal-schema').SQL_PASSWORD).toMatch(/^\$\{TEMPORAL_DB_PASSWORD:\?/);
+    // The schema job no longer creates databases: only the superuser's init script does.
+    const setupSchema = readFileSync(path.join(ROOT, 'deploy', 'temporal', 'setup-schema.sh'), 'utf8');
+    expect(setupSchema).not.toMatch(/--db "\$db" create/);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+
+  it('copies the app as root, so the node user it runs as cannot rewrite it', () => {
+    const copies = runtime.split('\n').filter((line) => line.startsWith('COPY'));
+    expect(copies.length).toBeGreaterThan(0);
+    for (const copy of copies) expect(copy).not.toMatch(/--chown|--chmod/);
+    expect(runtime.indexOf('\nUSER node')).toBeGreaterThan(runtime.lastIndexOf('\nCOPY'));
+  });
+
+  it('runs in production mode and listens on every interface inside the container', () => {
+    expect(runtime).toMatch(/^ENV NODE_ENV=production HOST=0\.0\.0\.0$/m);
+  });
+});
+
+describe('.env.example and deploy/generate-env.sh', () => {
+  const parseEnv = (text: string) =>
+    Object.fromEntries([...text.matchAll(/^(\w+)=(.*)$/gm)].map((match) => [match[1] ?? '', match[2] ?? '']));
+  const example = parseEnv(readFileSync(path.join(ROOT, '.env.example'), 'utf8'));
+  const generate = () =>
+    parseEnv(execFileSync('sh', [path.join(ROOT, 'deploy', 'generate-env.sh')], { encoding: 'utf8' }));
+  const required = [...new Set([...composeText.matchAll(/\$\{(\w+):\?/g)].map((match) => match[1] ?? ''))];
+  /** Aftercare's settings as docker-compose.yml gives them to the API, with these secrets. */
+  const apiEnv = (secrets: Record<string, string>) =>
+    Object.fromEntries(
+      Object.entries(env('api')).map(([name, value]) => [
+        name,
+        value.replace(/\$\{(\w+):\?[^}]*\}/g, (_, secret: string) => secrets[secret] ?? ''),
+      ]),
+    );
+
+  it('ships every secret empty: there is no placeholder to deploy by mistake', () => {
+    expect(Object.keys(example).sort()).toEqual([...required].sort());
+    expect(Object.entries(example).filter(([, value]) => value !== '')).toEqual([]);
+  });
+
+  it('generates a fresh random value for every secret, each time', () => {
+    const [first, second] = [generate(), generate()];
+    expect(Object.keys(first).sort()).toEqual(Object.keys(example).sort());
+    for (const name of required) {
+      expect(first[name]?.length).toBeGreaterThanOrEqual(32);
+      expect(first[name]).not.toBe(second[name]);
+    }
+    // Passwords go into DATABASE_URL: nothing that needs escaping there.
+    for (const name of ['POSTGRES_PASSWORD', 'TEMPORAL_DB_PASSWORD', 'AFTERCARE_DB_PASSWORD'])
+      expect(first[name]).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('makes secrets production accepts, where the shipped file is refused', () => {
+    const config = loadConfig(apiEnv(generate()));
+    expect(config.env).toBe('production');
+    expect(config.apiKeys).toHaveLength(1);
+    expect(config.payloadKeys).toHaveLength(1);
+    expect(new URL(config.databaseUrl ?? '').username).toBe('aftercare');
+    expect(() => loadConfig(apiEnv(example))).toThrow(ConfigError);
+  });
+});
+
+describe('deploy/postgres/init-aftercare.sh', () => {
+  /** Passwords a careless init script would paste into its SQL: quotes, a statement, a psql command. */
+  const TEMPORAL_PASSWORD = `it's"odd'; ALTER ROLE temporal SUPERUSER; --`;
+  const AFTERCARE_PASSWORD = `x'\n\\connect postgres\nDROP ROLE postgres; -- ':pw \\\\`;
+
+  it('creates unprivileged roles for Temporal and Aftercare with their passwords taken literally', async () => {
+    // A fresh cluster, as PostgreSQL's image creates it: the init script runs as superuser "postgres".
+    const scratch = mkdtempSync(path.join(tmpdir(), 'aftercare-init-'));
+    // As root, PostgreSQL runs as the postgres user, which must be able to enter the folder.
+    chmodSync(scratch, 0o755);
+    const port = randomInt(41_000, 49_000);
+    const cluster = await startEmbeddedPostgres({ dataDir: path.join(scratch, 'postgres'), port });
+    const url = (user: string, password: string, database: string) =>
+      `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+    const run = async <T>(connection: string, query: (sql: postgres.Sql) => Promise<T>) => {
+      const sql = postgres(connection, { max: 1, onnotice: () => undefined });
+      try {
+        return await query(sql);
+      } finally {
+        await sql.end();
+      }
+    };
+    try {
+      // The test cluster's bootstrap superuser is "aftercare", the name the script creates: rename it.
+      await run(
+        cluster.url,
+        (sql) => sql`CREATE ROLE postgres SUPERUSER CREATEDB CREATEROLE LOGIN PASSWORD 'superuser'`,
+      );
+      await run(url('postgres', 'superuser', 'postgres'), async (sql) => {
+        await sql`DROP DATABASE aftercare`;
+        await sql`ALTER ROLE aftercare RENAME TO bootstrap`;
+      });
+      execFileSync('sh', [path.join(ROOT, 'deploy', 'postgres', 'init-aftercare.sh')], {
+        env: {
+          PATH: process.env.PATH,
+          PGHOST: '127.0.0.1',
+          PGPORT: String(port),
+          PGPASSWORD: 'superuser',
+          POSTGRES_USER: 'postgres',
+          TEMPORAL_DB_PASSWORD: TEMPORAL_PASSWORD,
+          AFTERCARE_DB_PASSWORD: AFTERCARE_PASSWORD,
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      const roles = await run(
+        url('temporal', TEMPORAL_PASSWORD, 'temporal'),
+        (sql) => sql`SELECT rolname, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles
+          WHERE rolname IN ('temporal', 'aftercare', 'postgres') ORDER BY rolname`,
+      );
+      expect(roles.map((role) => ({ ...role }))).toEqual([
+        { rolname: 'aftercare', rolsuper: false, rolcreatedb: false, rolcreaterole: false },
+        { rolname: 'postgres', rolsuper: true, rolcreatedb: true, rolcreaterole: true },
+        { rolname: 'temporal', rolsuper: false, rolcreatedb: false, rolcreaterole: false },
+      ]);
+      const owners = await run(
+        url('temporal', TEMPORAL_PASSWORD, 'temporal_visibility'),
+        (sql) => sql`SELECT datname, pg_get_userbyid(datdba) AS owner FROM pg_database
+          WHERE datname IN ('temporal', 'temporal_visibility', 'aftercare') ORDER BY datname`,
+      );
+      expect(owners.map((row) => ({ ...row }))).toEqual([
+        { datname: 'aftercare', owner: 'aftercare' },
+        { datname: 'temporal', owner: 'temporal' },
+        { datname: 'temporal_visibility', owner: 'temporal' },
+      ]);
+      const extensions = await run(
+        url('temporal', TEMPORAL_PASSWORD, 'temporal_visibility'),
+        (sql) => sql`SELECT extname FROM pg_extension WHERE extname = 'btree_gin'`,
+      );
+      expect(extensions).toHaveLength(1);
+      const [aftercare] = await run(
+        url('aftercare', AFTERCARE_PASSWORD, 'aftercare'),
+        (sql) => sql`SELECT current_user AS user, current_database() AS database`,
+      );
+      expect({ ...aftercare }).toEqual({ user: 'aftercare', database: 'aftercare' });
+    } finally {
+      await cluster.stop();
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  assignRefusal,
   chooseEngineer,
   distanceKm,
   MAX_DISPATCH_DISTANCE_KM,
@@ -117,5 +118,42 @@ describe('automatic dispatch', () => {
   it('breaks a remaining tie by id, whatever order the candidates come in', () => {
     expect(pick(needs, [engineer('b'), engineer('a'), engineer('c')], [])).toBe('a');
     expect(pick(needs, [engineer('c'), engineer('b'), engineer('a')], [])).toBe('a');
+  });
+});
+
+describe('a manual assign (the rule the API and the workflow both ask)', () => {
+  const load = (openLoad: number, overrides: { capacity?: number; active?: boolean } = {}) => ({
+    active: true,
+    capacity: 3,
+    openLoad,
+    ...overrides,
+  });
+
+  it('offers the ticket to an active engineer below its capacity', () => {
+    expect(assignRefusal('eng-1', load(0), false)).toBeNull();
+    expect(assignRefusal('eng-1', load(2), false)).toBeNull();
+  });
+
+  it('refuses an engineer at its capacity, naming its load and capacity, unless the assigner overrides', () => {
+    expect(assignRefusal('eng-1', load(3), false)).toEqual({
+      kind: 'atCapacity',
+      message:
+        'engineer eng-1 already holds 3 open tickets, its capacity is 3; send "overCapacity": true to assign it anyway',
+      openLoad: 3,
+      capacity: 3,
+    });
+    expect(assignRefusal('eng-1', load(4, { capacity: 1 }), false)).toMatchObject({
+      kind: 'atCapacity',
+      openLoad: 4,
+      capacity: 1,
+    });
+    expect(assignRefusal('eng-1', load(3), true)).toBeNull();
+  });
+
+  it('refuses an engineer that does not exist or no longer works, override or not', () => {
+    const unknown = { kind: 'unknownEngineer', message: 'engineerId: no active engineer "eng-9"' };
+    expect(assignRefusal('eng-9', undefined, false)).toEqual(unknown);
+    expect(assignRefusal('eng-9', null, true)).toEqual(unknown);
+    expect(assignRefusal('eng-9', load(0, { active: false }), true)).toEqual(unknown);
   });
 });

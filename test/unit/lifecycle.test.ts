@@ -236,6 +236,17 @@ describe('1.4 Dispatch', () => {
     expect(ticket).toMatchObject({ status: 'assigned', assignee: 'eng-9', dispatch: { manual: false } });
   });
 
+  it('records a manual assign that knowingly went past the engineer’s capacity', () => {
+    const ticket = planned();
+    const usual = act(ticket, 'assign', { engineerId: 'eng-9' }, T0 + 3 * MIN);
+    expect(usual.events[0]?.data).not.toHaveProperty('overCapacity');
+    const overloaded = act(ticket, 'assign', { engineerId: 'eng-8', overCapacity: true }, T0 + 4 * MIN);
+    expect(overloaded.events[0]).toMatchObject({
+      type: 'assigned',
+      data: { engineerId: 'eng-8', how: 'manual', overCapacity: true },
+    });
+  });
+
   it('ignores a dispatch answer the ticket has moved past, but records it', () => {
     const ticket = planned();
     const attempt = ++ticket.dispatch.attempt;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -105,6 +106,7 @@ describe('configuration', () => {
     [{ WEBHOOK_TIMEOUT: '2bd' }, /^WEBHOOK_TIMEOUT: "2bd" is not a wall-clock duration/],
     [{ DELIVERY_RETRY_WINDOW: 'forever' }, /^DELIVERY_RETRY_WINDOW: "forever" is not a wall-clock duration/],
     [{ WEBHOOK_MAX_SUBSCRIPTIONS: '0' }, /^WEBHOOK_MAX_SUBSCRIPTIONS:/],
+    [{ WEBHOOK_ALLOW_LOOPBACK: 'yes' }, /^WEBHOOK_ALLOW_LOOPBACK: must be true or false/],
   ])('names the bad variable in %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
@@ -115,6 +117,7 @@ describe('configuration', () => {
       perSubscription: 8,
       maxSubscriptions: 20,
       webhookTimeoutMs: 10_000,
+      webhookTargets: { allowLoopback: false, requireHttps: false },
       rules: {
         retryWindowMs: 25 * 3_600_000,
         firstRetryMs: 1_000,
@@ -142,6 +145,11 @@ describe('configuration', () => {
   });
 });
 
+/** Secrets as `sh deploy/generate-env.sh` makes them. */
+const STRONG_KEY = randomBytes(32).toString('hex');
+const RANDOM_PAYLOAD_KEY = randomBytes(32).toString('base64');
+const STRONG_SECRET = randomBytes(32).toString('hex');
+
 describe('payload encryption and customer-id secrets', () => {
   const key = (byte: number) => Buffer.alloc(32, byte).toString('base64');
 
@@ -151,6 +159,19 @@ describe('payload encryption and customer-id secrets', () => {
     expect(config.payloadKeys[0]?.key).toEqual(Buffer.alloc(32, 2));
   });
 
+  it('puts the key PAYLOAD_ENCRYPTION_KEY_ID names first, wherever it is listed', () => {
+    const config = loadConfig({
+      PAYLOAD_ENCRYPTION_KEYS: `k2025:${key(1)},k2026:${key(2)},k2027:${key(3)}`,
+      PAYLOAD_ENCRYPTION_KEY_ID: 'k2026',
+    });
+    expect(config.payloadKeys.map((entry) => entry.id)).toEqual(['k2026', 'k2025', 'k2027']);
+  });
+
+  it('keeps a codec sign-in for CODEC_SESSION_TTL, 8 hours unless set', () => {
+    expect(loadConfig({}).codecSessionTtlMs).toBe(8 * 3_600_000);
+    expect(loadConfig({ CODEC_SESSION_TTL: '30m' }).codecSessionTtlMs).toBe(1_800_000);
+  });
+
   it.each([
     [
       { PAYLOAD_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' },
@@ -158,20 +179,50 @@ describe('payload encryption and customer-id secrets', () => {
     ],
     [{ PAYLOAD_ENCRYPTION_KEYS: `k1:${key(1)},k1:${key(2)}` }, /the same key id appears twice/],
     [
-      { NODE_ENV: 'production', API_KEYS: 'long-enough-key:admin:ops' },
+      { PAYLOAD_ENCRYPTION_KEYS: `k1:${key(1)},k2:${key(2)}`, PAYLOAD_ENCRYPTION_KEY_ID: 'k3' },
+      /^PAYLOAD_ENCRYPTION_KEY_ID: "k3" is not a key id of PAYLOAD_ENCRYPTION_KEYS \(k1, k2\)/,
+    ],
+    [{ PAYLOAD_ENCRYPTION_KEY_ID: 'k1' }, /^PAYLOAD_ENCRYPTION_KEY_ID: set PAYLOAD_ENCRYPTION_KEYS/],
+    [{ CODEC_SESSION_TTL: 'forever' }, /^CODEC_SESSION_TTL: "forever" is not a wall-clock duration/],
+    [
+      { NODE_ENV: 'production', API_KEYS: `${STRONG_KEY}:admin:ops` },
       /^PAYLOAD_ENCRYPTION_KEYS: required when NODE_ENV=production/,
     ],
     [
       {
         NODE_ENV: 'production',
-        API_KEYS: 'long-enough-key:admin:ops',
-        PAYLOAD_ENCRYPTION_KEYS: `k1:${key(1)}`,
+        API_KEYS: `${STRONG_KEY}:admin:ops`,
+        PAYLOAD_ENCRYPTION_KEYS: `k1:${RANDOM_PAYLOAD_KEY}`,
       },
       /^CUSTOMER_ID_SECRET: required when NODE_ENV=production/,
     ],
     [{ CUSTOMER_ID_SECRET: 'short' }, /^CUSTOMER_ID_SECRET: must be at least 16 characters/],
+    [
+      {
+        NODE_ENV: 'production',
+        API_KEYS: `${STRONG_KEY}:admin:ops`,
+        PAYLOAD_ENCRYPTION_KEYS: `k1:${RANDOM_PAYLOAD_KEY}`,
+        CUSTOMER_ID_SECRET: STRONG_SECRET,
+        WEBHOOK_ALLOW_LOOPBACK: 'true',
+      },
+      /^WEBHOOK_ALLOW_LOOPBACK: may not be true when NODE_ENV=production/,
+    ],
   ])('names the bad setting in %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('sends webhooks over https only in production, and to loopback only when allowed', () => {
+    const production = loadConfig({
+      NODE_ENV: 'production',
+      API_KEYS: `${STRONG_KEY}:admin:ops`,
+      PAYLOAD_ENCRYPTION_KEYS: `k1:${RANDOM_PAYLOAD_KEY}`,
+      CUSTOMER_ID_SECRET: STRONG_SECRET,
+    });
+    expect(production.delivery.webhookTargets).toEqual({ allowLoopback: false, requireHttps: true });
+    expect(loadConfig({ WEBHOOK_ALLOW_LOOPBACK: 'true' }).delivery.webhookTargets).toEqual({
+      allowLoopback: true,
+      requireHttps: false,
+    });
   });
 });
 
@@ -200,5 +251,87 @@ describe('worker tuning', () => {
       /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS/,
     );
     expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '-1' })).toThrow(/^WORKER_MAX_CACHED_WORKFLOWS:/);
+  });
+});
+
+describe('production secrets', () => {
+  const production = {
+    NODE_ENV: 'production',
+    API_KEYS: `${STRONG_KEY}:admin:ops-1`,
+    PAYLOAD_ENCRYPTION_KEYS: `k1:${RANDOM_PAYLOAD_KEY}`,
+    CUSTOMER_ID_SECRET: STRONG_SECRET,
+  };
+  /** What the development defaults are: the stand-ins loadConfig uses when nothing is set. */
+  const development = loadConfig({});
+  const devPayloadKey = development.payloadKeys[0]?.key.toString('base64') ?? '';
+
+  it('starts with generated secrets', () => {
+    const config = loadConfig(production);
+    expect(config.env).toBe('production');
+    expect(config.usingDevAdminKey).toBe(false);
+  });
+
+  it.each([
+    // The placeholders .env.example used to ship: they passed every check before.
+    [
+      { API_KEYS: 'replace-with-a-long-random-key:admin:ops-1' },
+      /^API_KEYS: the key of entry 1 is a placeholder/,
+    ],
+    [
+      { PAYLOAD_ENCRYPTION_KEYS: 'k1:REPLACE+WITH+32+RANDOM+BYTES+IN+BASE64+XXXX=' },
+      /^PAYLOAD_ENCRYPTION_KEYS: entry 1 is a placeholder/,
+    ],
+    [{ CUSTOMER_ID_SECRET: 'replace-with-a-long-random-secret' }, /^CUSTOMER_ID_SECRET: is a placeholder/],
+    // The development defaults, which are in the repository.
+    [
+      { API_KEYS: `${DEV_ADMIN_KEY}:admin:ops-1` },
+      /^API_KEYS: the key of entry 1 is the public development default/,
+    ],
+    [
+      { PAYLOAD_ENCRYPTION_KEYS: `k1:${RANDOM_PAYLOAD_KEY},dev:${devPayloadKey}` },
+      /^PAYLOAD_ENCRYPTION_KEYS: entry 2 is the public development key/,
+    ],
+    [
+      { CUSTOMER_ID_SECRET: development.customerIdSecret },
+      /^CUSTOMER_ID_SECRET: is the public development default/,
+    ],
+    // Short or repetitive.
+    [
+      { API_KEYS: `${STRONG_KEY}:admin:ops-1,key-agent-7:agent:agent-7` },
+      /^API_KEYS: the key of entry 2 is 11 characters; production needs at least 32 random characters/,
+    ],
+    [{ CUSTOMER_ID_SECRET: 'abcdefghijklmnopqrstuvwxyz01234' }, /^CUSTOMER_ID_SECRET: is 31 characters/],
+    [
+      { API_KEYS: `${'ab'.repeat(20)}:admin:ops-1` },
+      /^API_KEYS: the key of entry 1 repeats a few characters/,
+    ],
+    [
+      { PAYLOAD_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` },
+      /^PAYLOAD_ENCRYPTION_KEYS: entry 1 is not random bytes/,
+    ],
+  ])('refuses %j, naming the variable and why', (override, message) => {
+    const attempt = () => loadConfig({ ...production, ...override });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(message);
+    expect(attempt).toThrow(/NODE_ENV=production; generate secrets with `sh deploy\/generate-env.sh`/);
+  });
+
+  it('never prints the refused secret', () => {
+    const weak = 'short-but-secret-key';
+    expect(() => loadConfig({ ...production, API_KEYS: `${weak}:admin:ops-1` })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining(weak) }),
+    );
+    expect(() => loadConfig({ ...production, CUSTOMER_ID_SECRET: `${weak}-x` })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining(weak) }),
+    );
+  });
+
+  it('keeps development lenient: short keys and the development defaults work on loopback', () => {
+    const config = loadConfig({
+      API_KEYS: 'key-agent-7:agent:agent-7',
+      CUSTOMER_ID_SECRET: '0123456789abcdef',
+    });
+    expect(config.apiKeys).toHaveLength(1);
+    expect(config.host).toBe('127.0.0.1');
   });
 });

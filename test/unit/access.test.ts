@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { authorizeAction, can } from '../../domain/access';
+import { ACTION_NAMES, applyAction, openTicket, type ActionInput } from '../../domain/lifecycle';
+import { ROLES, type Actor, type Role, type TicketState } from '../../domain/ticket';
+import { AGENT, intake, policy, SUPERVISOR, TEST_CUSTOMER_ID } from '../support/fixtures';
+
+/**
+ * `authorizeAction`: the one rule the API and the ticket's workflow (its Update validators) both
+ * ask, as a pure function of the ticket and the actor.
+ */
+const T0 = Date.parse('2026-11-23T02:00:00Z');
+const defaults = policy({ qcSampleRate: 0 });
+const plan = { measures: 'Replace the relay', department: 'field-service', customerConfirmed: true };
+
+/** A ticket offered to `eng-1` by hand. */
+function assignedTicket(): TicketState {
+  const state = openTicket({
+    number: 'WO20261123-001',
+    intake: intake(),
+    customerId: TEST_CUSTOMER_ID,
+    repeatOf: null,
+    createdBy: { id: 'shop-app', role: 'client' },
+    createdAtMs: T0,
+    policy: defaults,
+  });
+  const context = (actor: Actor) => ({ nowMs: T0, actor, policy: defaults });
+  applyAction(state, 'acknowledge', {}, context(AGENT));
+  applyAction(state, 'plan', { ...plan, kind: 'service', dispatch: false }, context(SUPERVISOR));
+  applyAction(state, 'assign', { engineerId: 'eng-1' }, context(SUPERVISOR));
+  return state;
+}
+
+const directorPlan: ActionInput<'plan'> = { ...plan, kind: 'director', dispatch: true };
+
+describe('authorizeAction', () => {
+  it('follows the role table for every role and action', () => {
+    const ticket = assignedTicket();
+    for (const role of ROLES.filter((role) => role !== 'engineer')) {
+      for (const action of ACTION_NAMES) {
+        expect(authorizeAction(ticket, action, undefined, { id: `${role}-1`, role })).toBe(
+          can(role, action) ? null : `role ${role} may not ${action} tickets`,
+        );
+      }
+    }
+  });
+
+  it('refuses a client every lifecycle action, even on the ticket it created', () => {
+    const client: Actor = { id: 'shop-app', role: 'client' };
+    expect(authorizeAction(assignedTicket(), 'resolve', undefined, client)).toBe(
+      'role client may not resolve tickets',
+    );
+    expect(authorizeAction(assignedTicket(), 'cancel', undefined, client)).toBe(
+      'role client may not cancel tickets',
+    );
+  });
+
+  it('lets an engineer act only on the ticket assigned to it', () => {
+    const ticket = assignedTicket();
+    expect(authorizeAction(ticket, 'accept', {}, { id: 'eng-1', role: 'engineer' })).toBeNull();
+    expect(authorizeAction(ticket, 'accept', {}, { id: 'eng-2', role: 'engineer' })).toBe(
+      'an engineer acts only on the tickets assigned to it',
+    );
+    // The role comes first: what an engineer may never do is refused for the role, not the scope.
+    expect(authorizeAction(ticket, 'cancel', undefined, { id: 'eng-2', role: 'engineer' })).toBe(
+      'role engineer may not cancel tickets',
+    );
+  });
+
+  it('refuses the engineer who lost the ticket to a reassignment', () => {
+    const ticket = assignedTicket();
+    applyAction(
+      ticket,
+      'assign',
+      { engineerId: 'eng-2' },
+      { nowMs: T0, actor: SUPERVISOR, policy: defaults },
+    );
+    expect(authorizeAction(ticket, 'accept', {}, { id: 'eng-1', role: 'engineer' })).toBe(
+      'an engineer acts only on the tickets assigned to it',
+    );
+    expect(authorizeAction(ticket, 'accept', {}, { id: 'eng-2', role: 'engineer' })).toBeNull();
+  });
+
+  it('keeps the director’s plan to directors and admins, whatever else the role may plan', () => {
+    const ticket = assignedTicket();
+    const allowed = ROLES.filter(
+      (role) => authorizeAction(ticket, 'plan', directorPlan, { id: `${role}-1`, role }) === null,
+    );
+    expect(allowed).toEqual(['director', 'admin']);
+    expect(authorizeAction(ticket, 'plan', directorPlan, SUPERVISOR)).toBe(
+      "role supervisor may not record the director's plan",
+    );
+    expect(authorizeAction(ticket, 'plan', { ...directorPlan, kind: 'service' }, SUPERVISOR)).toBeNull();
+  });
+
+  it('refuses a role that is not one, without echoing it', () => {
+    const made = { id: 'x', role: 'superuser' as Role };
+    const why = authorizeAction(assignedTicket(), 'resolve', undefined, made);
+    expect(why).toBe(`the actor's role is not one of ${ROLES.join(', ')}`);
+    expect(
+      authorizeAction(assignedTicket(), 'note', undefined, { id: 'x', role: 'constructor' as Role }),
+    ).toBe(why);
+  });
+});

