@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const root = path.resolve(import.meta.dirname, '../..');
+const root = path.join(__dirname, '..', '..');
 
 /** The README's production dependency table: `| \`name\` | version |` rows under its heading. */
 function readmeDependencies(): Record<string, string> {
