@@ -50,10 +50,20 @@ export interface ConnectOptions {
   readonly max?: number;
   /** PAYLOAD_ENCRYPTION_KEYS: the first seals, every one opens. */
   readonly payloadKeys: readonly EncryptionKey[];
+  /**
+   * Commits that do not wait for the WAL flush (`synchronous_commit=off`): for writes whose loss in
+   * a database crash only repeats work (the delivery relay's leases and attempts: delivery is at
+   * least once). Ticket writes always wait.
+   */
+  readonly asyncCommit?: boolean;
 }
 
 export function connectDatabase(url: string, options: ConnectOptions): DatabaseHandle {
-  const sql = postgres(url, { max: options.max ?? 10, onnotice: () => undefined });
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => undefined,
+    ...(options.asyncCommit && { connection: { synchronous_commit: 'off' } }),
+  });
   const db = Object.assign(drizzle(preparing(sql), { schema }), {
     $cipher: new FieldCipher(options.payloadKeys),
   });

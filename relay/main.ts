@@ -1,14 +1,13 @@
 import closeWithGrace from 'close-with-grace';
 import { loadConfig, requireDatabaseUrl } from '../config';
-import { connectDatabase } from '../db/client';
 import { createLogger } from '../logger';
-import { startDeliveryRelay } from './relay';
+import { connectRelayDatabase, startDeliveryRelay } from './relay';
 
 /** `npm run relay`: sends queued notifications and webhooks, apart from the ticket worker. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'relay' });
-  const database = connectDatabase(requireDatabaseUrl(config), { payloadKeys: config.payloadKeys });
+  const database = connectRelayDatabase(requireDatabaseUrl(config), config.payloadKeys);
   const relay = await startDeliveryRelay({
     db: database.db,
     timeZone: config.policy.calendar.timeZone,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { Database } from '../db/client';
+import { connectDatabase, type Database, type DatabaseHandle } from '../db/client';
+import type { EncryptionKey } from '../temporal/codec';
 import {
   claimDeliveries,
   DELIVERY_CHANNEL,
@@ -30,6 +31,16 @@ import { createWebhookDispatcher, type HostResolver } from '../notify/webhook-di
  * `perSubscription` sends in flight, so one slow receiver holds a few sockets, not the relay. Several
  * relays may run side by side: rows are claimed with `FOR UPDATE SKIP LOCKED` and leased.
  */
+/**
+ * The relay's database connections. Its commits (leases, attempts, pauses) do not wait for the WAL
+ * flush: losing the last of them in a database crash only repeats a send, and delivery is at least
+ * once (receivers dedupe on `X-Aftercare-Delivery`). Waiting cost the escalations: under `npm run
+ * dev` (fsync on), 70 settled webhooks a second queued the tickets' own commits behind the disk.
+ */
+export function connectRelayDatabase(url: string, payloadKeys: readonly EncryptionKey[]): DatabaseHandle {
+  return connectDatabase(url, { payloadKeys, asyncCommit: true });
+}
+
 export interface RelaySettings {
   /** Notifications and notices in flight at once. */
   readonly notificationConcurrency: number;

@@ -4,6 +4,7 @@ import { connectDatabase, type DatabaseHandle } from '../../db/client';
 import { findTicket, listTicketEscalations, saveTicketChange } from '../../db/ticket-store';
 import { openTicket, recordOpening } from '../../domain/lifecycle';
 import { emptyChange, type TicketChange, type TicketState } from '../../domain/ticket';
+import { connectRelayDatabase } from '../../relay/relay';
 import {
   AGENT,
   intake,
@@ -142,5 +143,24 @@ describe('saveTicketChange', () => {
     await saveTicketChange(database.db, next, change);
     await saveTicketChange(database.db, structuredClone(state), recordOpening(state));
     expect((await findTicket(database.db, state.number))?.version).toBe(next.version);
+  });
+});
+
+describe('commit durability per role', () => {
+  const showSynchronousCommit = async (handle: DatabaseHandle) => {
+    try {
+      const rows = await handle.db.execute<{ synchronous_commit: string }>(sql`show synchronous_commit`);
+      return rows[0]?.synchronous_commit;
+    } finally {
+      await handle.close();
+    }
+  };
+
+  it('ticket writes wait for the WAL flush; the relay, whose sends are at least once, does not', async () => {
+    const url = inject('databaseUrl');
+    expect(
+      await showSynchronousCommit(connectDatabase(url, { max: 1, payloadKeys: TEST_PAYLOAD_KEYS })),
+    ).toBe('on');
+    expect(await showSynchronousCommit(connectRelayDatabase(url, TEST_PAYLOAD_KEYS))).toBe('off');
   });
 });
