@@ -16,6 +16,7 @@ import { createAuthenticator, createKeyResolver } from './auth';
 import { apiCorsPlugin, hardeningPlugin } from './plugins/hardening';
 import { metricsPlugin } from './plugins/metrics';
 import { frameworkProblem, registerProblemHandlers } from './problem';
+import { calendarRoutes } from './routes/calendar';
 import { codecRoutes } from './routes/codec';
 import { engineerRoutes } from './routes/engineers';
 import { escalationRoutes } from './routes/escalations';
@@ -103,6 +104,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
         targets: config.delivery.webhookTargets,
       });
       await v1.register(reportRoutes, { db, timeZone: config.policy.calendar.timeZone, ...config.reports });
+      await v1.register(calendarRoutes, { calendar: config.policy.calendar });
     },
     { prefix: '/v1' },
   );

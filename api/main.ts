@@ -2,6 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { DEV_ADMIN_KEY, loadConfig, requireDatabaseUrl } from '../config';
 import { connectDatabase } from '../db/client';
 import { applyMigrations } from '../db/migrate';
+import { statutoryCoverageWarning } from '../domain/policy';
 import { createLogger } from '../logger';
 import { connectClient } from '../temporal/connection';
 import { createDataConverter } from '../temporal/data-converter';
@@ -9,13 +10,17 @@ import { buildApp, listen } from './app';
 
 /** `npm run api`: applies migrations, then serves the HTTP API against the configured services. */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const startedAtMs = Date.now();
+  const config = loadConfig(process.env, startedAtMs);
   const logger = createLogger({ level: config.logLevel, name: 'api', env: config.env });
   if (config.usingDevAdminKey) {
     logger.warn(
       `the development key "${DEV_ADMIN_KEY}" (role admin) is enabled: set API_KEYS; it works on loopback only`,
     );
   }
+  // The API snapshots the policy into every ticket it opens, so it is the one to tell.
+  const calendarWarning = statutoryCoverageWarning(config.policy, startedAtMs);
+  if (calendarWarning) logger.warn(calendarWarning);
   const databaseUrl = requireDatabaseUrl(config);
   await applyMigrations(databaseUrl, config.payloadKeys);
   const database = connectDatabase(databaseUrl, { payloadKeys: config.payloadKeys });

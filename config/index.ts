@@ -478,7 +478,8 @@ function retentionSchedule(text: string): RetentionSettings['schedule'] {
   return interval?.kind === 'wall' ? { everyMs: interval.ms } : { cron: text };
 }
 
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+/** `nowMs` is the start-up instant: the SLA policy's statutory days start with its year. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env, nowMs = Date.now()): AppConfig {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -513,7 +514,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     apiKeys: apiKeys.keys,
     usingDevAdminKey: apiKeys.dev,
-    policy: loadPolicy(env.SLA_POLICY_FILE),
+    policy: loadPolicy(env.SLA_POLICY_FILE, nowMs),
     payloadKeys,
     customerIdSecret: idSecret,
     codecCorsOrigins: env.CODEC_CORS_ORIGINS.split(',')

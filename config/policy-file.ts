@@ -8,10 +8,12 @@ import {
   type WallDuration,
 } from '../domain/durations';
 import { DEFAULT_POLICY_DOCUMENT, type SlaPolicy } from '../domain/policy';
+import { defaultStatutoryRegion, STATUTORY_REGIONS, withStatutoryDays } from './statutory-calendar';
 
 /**
  * The `SLA_POLICY_FILE` format of SPEC section 4: every field optional, defaults are the customer's
- * numbers. A bad file stops start-up with the path of the bad field.
+ * numbers. A bad file stops start-up with the path of the bad field. `calendar.statutory` adds a
+ * country's statutory holidays and make-up days to the calendar's own (see parsePolicy).
  */
 const duration = z.string().transform((text, context): SlaDuration => {
   const parsed = parseDuration(text);
@@ -56,6 +58,9 @@ const calendarSchema = z
       }),
     holidays: z.array(isoDate).default([]),
     extraWorkingDays: z.array(isoDate).default([]),
+    statutory: z
+      .enum([...STATUTORY_REGIONS, 'none'], 'must be "CN" (China\'s statutory holidays) or "none"')
+      .optional(),
   })
   .strict()
   .prefault({})
@@ -92,9 +97,9 @@ export const policyFileSchema = z
     qcSampleRate: z.number().min(0).max(1).default(defaults.qcSampleRate),
   })
   .strict()
-  .transform(({ timeZone, calendar, ...clocks }): SlaPolicy => ({
-    ...clocks,
-    calendar: { timeZone, ...calendar },
+  .transform(({ timeZone, calendar: { statutory, ...calendar }, ...clocks }) => ({
+    policy: { ...clocks, calendar: { timeZone, ...calendar } } satisfies SlaPolicy,
+    statutory: statutory ?? defaultStatutoryRegion(timeZone),
   }));
 
 export class PolicyFileError extends Error {
@@ -105,15 +110,21 @@ function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
 }
 
-export function parsePolicy(document: unknown, source = 'SLA policy'): SlaPolicy {
+/**
+ * The policy a document describes, its calendar holding the statutory days from `nowMs`'s year on:
+ * the snapshot every ticket opened under it carries.
+ */
+export function parsePolicy(document: unknown, source = 'SLA policy', nowMs = Date.now()): SlaPolicy {
   const result = policyFileSchema.safeParse(document);
   if (!result.success) throw new PolicyFileError(`${source} is invalid: ${describeIssues(result.error)}`);
-  return result.data;
+  const { policy, statutory } = result.data;
+  if (statutory === 'none') return policy;
+  return { ...policy, calendar: withStatutoryDays(policy.calendar, statutory, nowMs) };
 }
 
 /** Reads the policy file, or the defaults when no file is configured. */
-export function loadPolicy(path: string | undefined): SlaPolicy {
-  if (!path) return parsePolicy({});
+export function loadPolicy(path: string | undefined, nowMs = Date.now()): SlaPolicy {
+  if (!path) return parsePolicy({}, 'SLA policy', nowMs);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -126,5 +137,5 @@ export function loadPolicy(path: string | undefined): SlaPolicy {
   } catch (error) {
     throw new PolicyFileError(`SLA_POLICY_FILE ${path} is not JSON: ${(error as Error).message}`);
   }
-  return parsePolicy(document, `SLA_POLICY_FILE ${path}`);
+  return parsePolicy(document, `SLA_POLICY_FILE ${path}`, nowMs);
 }

@@ -16,6 +16,19 @@ export interface BusinessCalendar {
   readonly holidays: readonly string[];
   /** Make-up working days (调休): local dates worked although their weekday is not. */
   readonly extraWorkingDays: readonly string[];
+  /**
+   * Set when `holidays` and `extraWorkingDays` include a country's statutory days, snapshotted when the
+   * policy was loaded (config/statutory-calendar.ts) for the years `fromYear` to `throughYear`. Only
+   * informs: the lists above are the whole calendar, so a policy without this field works the same.
+   */
+  readonly statutory?: StatutorySnapshot;
+}
+
+export interface StatutorySnapshot {
+  readonly region: 'CN';
+  readonly fromYear: number;
+  /** The last year the statutory data knows; later years have only the policy's own entries. */
+  readonly throughYear: number;
 }
 
 /** How far ahead a deadline may be searched before the calendar is declared to have no working time. */
@@ -30,11 +43,28 @@ function workingMinutesPerDay(calendar: BusinessCalendar): number {
   return calendar.workingHours.reduce((sum, [from, to]) => sum + minutesOfDay(to) - minutesOfDay(from), 0);
 }
 
-function isWorkingDay(day: DateTime, calendar: BusinessCalendar): boolean {
+/** What the calendar makes of a local day; a listed working day wins over a listed holiday. */
+interface DayKind {
+  readonly weekday: Weekday;
+  readonly working: boolean;
+  /** A listed holiday that is not also listed as a working day. */
+  readonly holiday: boolean;
+  /** Worked only because it is listed as a working day: its weekday is not a working one. */
+  readonly makeUpDay: boolean;
+}
+
+function kindOfDay(day: DateTime, calendar: BusinessCalendar): DayKind {
   const date = day.toISODate() ?? '';
-  if (calendar.extraWorkingDays.includes(date)) return true;
-  if (calendar.holidays.includes(date)) return false;
-  return calendar.workingDays.includes(WEEKDAYS[day.weekday - 1] as Weekday);
+  const weekday = WEEKDAYS[day.weekday - 1] as Weekday;
+  const listedWorking = calendar.extraWorkingDays.includes(date);
+  const holiday = !listedWorking && calendar.holidays.includes(date);
+  const weekdayWorks = calendar.workingDays.includes(weekday);
+  return {
+    weekday,
+    working: listedWorking || (weekdayWorks && !holiday),
+    holiday,
+    makeUpDay: listedWorking && !weekdayWorks,
+  };
 }
 
 /** The instant at which a local "HH:MM" (24:00 allowed) falls on a local day; DST gaps resolve forward. */
@@ -99,7 +129,7 @@ function workingDayStarting(dayStartMs: number, calendar: BusinessCalendar, cach
   const day = DateTime.fromMillis(dayStartMs, { zone: calendar.timeZone });
   const workingDay: WorkingDay = {
     startMs: dayStartMs,
-    intervals: isWorkingDay(day, calendar)
+    intervals: kindOfDay(day, calendar).working
       ? calendar.workingHours.map(([from, to]) => [instantOn(day, from), instantOn(day, to)] as const)
       : [],
     nextDayStartMs: day.plus({ days: 1 }).startOf('day').toMillis(),
@@ -161,6 +191,33 @@ export function businessMsBetween(fromMs: number, toMs: number, calendar: Busine
     return to >= toMs;
   });
   return total;
+}
+
+/** One local day as the business calendar sees it. */
+export interface CalendarDay extends DayKind {
+  /** Local date, YYYY-MM-DD. */
+  readonly date: string;
+  /** The day's working intervals as instants (ms), in order; none when it is not worked. */
+  readonly workingIntervals: readonly (readonly [number, number])[];
+}
+
+/**
+ * The local days `from` to `to` (YYYY-MM-DD, both included) as the deadlines see them: the same
+ * working intervals `addBusinessTime` counts.
+ */
+export function calendarDays(from: string, to: string, calendar: BusinessCalendar): CalendarDay[] {
+  let day = DateTime.fromISO(from, { zone: calendar.timeZone }).startOf('day');
+  if (!day.isValid || !DateTime.fromISO(to).isValid) {
+    throw new RangeError(`calendar days run between two dates "YYYY-MM-DD", not ${from} and ${to}`);
+  }
+  const cache = dayCacheOf(calendar);
+  const days: CalendarDay[] = [];
+  for (let date = day.toISODate() ?? ''; date <= to; date = day.toISODate() ?? '') {
+    const { intervals, nextDayStartMs } = workingDayStarting(day.toMillis(), calendar, cache);
+    days.push({ date, ...kindOfDay(day, calendar), workingIntervals: intervals });
+    day = DateTime.fromMillis(nextDayStartMs, { zone: calendar.timeZone });
+  }
+  return days;
 }
 
 /** The local day `localDate` answered last: every instant in [startMs, endMs) has its date. */

@@ -1,6 +1,6 @@
-import { addBusinessTime, type BusinessCalendar } from './calendar';
+import { addBusinessTime, localDate, type BusinessCalendar } from './calendar';
 import type { SlaDuration, WallDuration } from './durations';
-import type { Priority } from './ticket';
+import { PRIORITIES, type Priority } from './ticket';
 
 /**
  * The SLA policy after parsing (see config/policy-file.ts for the file format). Plain JSON, so a
@@ -54,4 +54,48 @@ export const DEFAULT_POLICY_DOCUMENT = {
 export function deadlineAfter(startMs: number, duration: SlaDuration, calendar: BusinessCalendar): number {
   if (duration.kind === 'wall') return startMs + duration.ms;
   return addBusinessTime(startMs, duration.amount, duration.unit, calendar);
+}
+
+/** The durations clocks count forward from a start, named by their field in the policy file. */
+function policyDurations(policy: SlaPolicy): [string, SlaDuration][] {
+  const byPriority = (field: 'plan' | 'resolution') =>
+    PRIORITIES.map((priority): [string, SlaDuration] => [`${field}.${priority}`, policy[field][priority]]);
+  return [
+    ['firstResponse', policy.firstResponse],
+    ['escalationStep', policy.escalationStep],
+    ...byPriority('plan'),
+    ['dispatchAccept', policy.dispatchAccept],
+    ['customerContact', policy.customerContact],
+    ...byPriority('resolution'),
+    ['criticalTemporaryPlan', policy.criticalTemporaryPlan],
+    ['callback', policy.callback],
+    ['complaintFollowUp', policy.complaintFollowUp],
+    ['directorPlan', policy.directorPlan],
+    ['reopenWindow', policy.reopenWindow],
+  ];
+}
+
+/**
+ * What start-up warns about when a business clock started at `nowMs` would run into a year the
+ * calendar's statutory days do not reach (and the policy lists no holiday of its own for): its
+ * deadline would count that year's holidays as working days. Undefined when every clock is covered.
+ */
+export function statutoryCoverageWarning(policy: SlaPolicy, nowMs: number): string | undefined {
+  const { calendar } = policy;
+  if (!calendar.statutory) return undefined;
+  const latest = policyDurations(policy)
+    .filter(([, duration]) => duration.kind === 'business')
+    .map(([clock, duration]) => ({ clock, duration, dueMs: deadlineAfter(nowMs, duration, calendar) }))
+    .sort((a, b) => b.dueMs - a.dueMs)[0];
+  if (!latest) return undefined;
+  const dueDate = localDate(latest.dueMs, calendar.timeZone);
+  const year = Number(dueDate.slice(0, 4));
+  const { region, throughYear } = calendar.statutory;
+  if (year <= throughYear || calendar.holidays.some((date) => date.startsWith(`${year}-`))) return undefined;
+  return (
+    `the statutory holidays (${region}) known to chinese-days end with ${throughYear}, but ` +
+    `${latest.clock} (${latest.duration.text}) started now is due ${dueDate}: ${year}'s holidays would ` +
+    `count as working days; upgrade chinese-days, or list ${year}'s holidays and make-up days in the ` +
+    `SLA policy file (calendar.holidays, calendar.extraWorkingDays)`
+  );
 }

@@ -235,6 +235,7 @@ describe('hostile input, every route', () => {
         `/v1/engineers?${query}`,
         `/v1/reports/summary?${query}`,
         `/v1/reports/summary.svg?${query}`,
+        `/v1/calendar/working-days?${query}`,
       ];
       const queryKeys = fc.constantFrom(
         'q',

@@ -35,17 +35,22 @@ export async function startApi(options: {
   policy: Record<string, unknown>;
   /** Extra environment variables for `loadConfig`, e.g. `{ RATE_LIMIT_PER_MINUTE: '5' }`. */
   env?: Record<string, string>;
+  /** When the API starts: the policy's statutory days start with its year. Now unless set. */
+  startedAtMs?: number;
 }): Promise<ApiStack> {
-  const config = loadConfig({
-    DATABASE_URL: inject('databaseUrl'),
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    TEMPORAL_TASK_QUEUE: options.taskQueue,
-    SLA_POLICY_FILE: writePolicyFile(options.policy),
-    API_KEYS: `${ADMIN_KEY}:admin:ops-1,${AGENT_KEY}:agent:agent-7`,
-    // Test receivers listen on 127.0.0.1.
-    WEBHOOK_ALLOW_LOOPBACK: 'true',
-    ...options.env,
-  });
+  const config = loadConfig(
+    {
+      DATABASE_URL: inject('databaseUrl'),
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: options.taskQueue,
+      SLA_POLICY_FILE: writePolicyFile(options.policy),
+      API_KEYS: `${ADMIN_KEY}:admin:ops-1,${AGENT_KEY}:agent:agent-7`,
+      // Test receivers listen on 127.0.0.1.
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
+      ...options.env,
+    },
+    options.startedAtMs,
+  );
   const database = connectDatabase(config.databaseUrl ?? inject('databaseUrl'), {
     max: 10,
     payloadKeys: config.payloadKeys,

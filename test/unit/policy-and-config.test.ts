@@ -9,7 +9,7 @@ import { parseDuration } from '../../domain/durations';
 
 describe('SLA policy file', () => {
   it('defaults to the customer numbers of the process documents', () => {
-    const policy = parsePolicy({});
+    const policy = parsePolicy({}, 'SLA policy', Date.parse('2026-06-01T00:00:00+08:00'));
     expect(policy.firstResponse).toEqual({ kind: 'wall', text: '10m', ms: 600_000 });
     expect(policy.callback).toMatchObject({ kind: 'wall', ms: 86_400_000 });
     expect(policy.complaintFollowUp).toMatchObject({ kind: 'wall', ms: 3_600_000 });
@@ -19,8 +19,10 @@ describe('SLA policy file', () => {
       timeZone: 'Asia/Shanghai',
       workingDays: ['mon', 'tue', 'wed', 'thu', 'fri'],
       workingHours: [['09:00', '18:00']],
-      holidays: [],
-      extraWorkingDays: [],
+      // China's statutory holidays and make-up days from the loading year on (chinese-days).
+      holidays: expect.arrayContaining(['2026-02-16', '2026-10-01']),
+      extraWorkingDays: expect.arrayContaining(['2026-02-14', '2026-10-10']),
+      statutory: { region: 'CN', fromYear: 2026, throughYear: 2026 },
     });
     expect(policy.warrantyMonths).toBe(12);
     expect(policy.qcSampleRate).toBe(0.3);
