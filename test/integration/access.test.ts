@@ -17,8 +17,8 @@ import { writePolicyFile } from '../support/stack';
 import { runWorkerFor } from '../support/temporal';
 
 /**
- * The API as integrators meet it: every role against every route (the README's role table, cell by
- * cell), masking, Idempotency-Key on creates and actions under concurrency, listing, and logs.
+ * The API as integrators meet it: every role against every route (the role table in docs/api.md, cell
+ * by cell), masking, Idempotency-Key on creates and actions under concurrency, listing, and logs.
  */
 const taskQueue = `access-${process.pid}`;
 const keyOf = (role: Role | 'client2') => `${role}-key-${process.pid}-0001`;

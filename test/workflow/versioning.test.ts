@@ -7,9 +7,9 @@ import { versioningActivities } from '../fixtures/versioning/activities';
 import { createTimeSkippingEnvironment } from '../support/temporal';
 
 /**
- * How to change workflow code without breaking running tickets (README, "Upgrading workflow
- * code"): a history recorded under version 1 is replayed against version 2. Changed in place, the
- * replay fails — the gate that `test/workflow/replay.test.ts` applies to the real ticket workflow;
+ * How to change workflow code without breaking running tickets (docs/deploy.md, "Upgrading
+ * workflow code"): a history recorded under version 1 is replayed against version 2. Changed in
+ * place, the replay fails — the gate that `test/workflow/replay.test.ts` applies to the real ticket workflow;
  * behind `patched()`, the old history replays and new executions take the new path.
  */
 const fixtures = path.join(__dirname, '..', 'fixtures', 'versioning');
