@@ -567,7 +567,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, nowMs = Date
  * takes one short workflow task, one that was evicted replays its history first (in the storm of
  * `npm run bench`, 10 tickets/s each climbing three levels 6 s apart, a cache of 100 made most
  * escalations replays: worker CPU 41 % against 22 % with 500, lateness p99 3.4 s against 0.8 s). A
- * cached workflow costs about 0.3 MiB (measured by `npm run bench`, see README). 40 concurrent workflow
+ * cached workflow costs about 0.3 MiB (measured by `npm run bench`, see docs/benchmarks.md). 40 concurrent workflow
  * tasks and 50 local activities keep PostgreSQL's pool (10 connections) busy without queueing inside
  * the process; 20 s of grace lets in-flight activities (30 s timeouts, mostly < 100 ms) finish before
  * a rolling restart's SIGKILL.

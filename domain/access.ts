@@ -2,7 +2,7 @@ import type { ActionInput, ActionName } from './action-inputs';
 import { ROLES, type Actor, type Role, type TicketState } from './ticket';
 
 /**
- * Who may do what (the role table in the README is this object). Reads are further scoped: a
+ * Who may do what (the role table in docs/api.md is this object). Reads are further scoped: a
  * client sees the tickets it created, an engineer the tickets assigned to it.
  */
 export type Permission =

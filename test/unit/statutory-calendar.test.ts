@@ -20,7 +20,7 @@ const isWorking = (calendar: BusinessCalendar, date: string) => dayOf(calendar, 
 
 describe('the statutory calendar (chinese-days)', () => {
   it('knows the years the installed package covers, from its data', () => {
-    // chinese-days 1.5.7 as pinned: the README's coverage line says the same.
+    // chinese-days 1.5.7 as pinned: docs/configuration.md's coverage line says the same.
     expect(CN_STATUTORY_YEARS).toEqual({ first: 2004, last: 2026 });
   });
 
