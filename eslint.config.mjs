@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', '.data', '.tools', 'db/migrations'] },
+  { ignores: ['node_modules', 'dist', '.data', '.data-demo', '.tools', 'db/migrations'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

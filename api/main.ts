@@ -1,9 +1,10 @@
+import { Runtime } from '@temporalio/worker';
 import closeWithGrace from 'close-with-grace';
 import { DEV_ADMIN_KEY, loadConfig, requireDatabaseUrl } from '../config';
 import { connectDatabase } from '../db/client';
 import { applyMigrations } from '../db/migrate';
 import { statutoryCoverageWarning } from '../domain/policy';
-import { createLogger } from '../logger';
+import { createLogger, temporalRuntimeLogging } from '../logger';
 import { connectClient } from '../temporal/connection';
 import { createDataConverter } from '../temporal/data-converter';
 import { buildApp, listen } from './app';
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
   const databaseUrl = requireDatabaseUrl(config);
   await applyMigrations(databaseUrl, config.payloadKeys);
   const database = connectDatabase(databaseUrl, { payloadKeys: config.payloadKeys });
+  // The client runs on the SDK's native connection, whose Runtime logs as the API does.
+  Runtime.install(temporalRuntimeLogging(logger));
   const temporal = await connectClient(config.temporal, createDataConverter(config.payloadKeys));
   const app = await buildApp({ config, db: database.db, temporal, logger });
   closeWithGrace({ delay: 10_000 }, async ({ err }) => {

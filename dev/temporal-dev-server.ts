@@ -51,3 +51,11 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
     stop: () => env.teardown(),
   };
 }
+
+/** The Temporal UI search that lists escalated tickets (by their `EscalationLevel` search attribute). */
+export const ESCALATED_QUERY = 'EscalationLevel >= 1';
+
+/** The Temporal UI page of `namespace`'s workflows filtered to escalated tickets. */
+export function escalatedTicketsUrl(uiUrl: string, namespace: string): string {
+  return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows?query=${encodeURIComponent(ESCALATED_QUERY)}`;
+}

@@ -1,8 +1,10 @@
 import { Runtime } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import { temporalRuntimeLogging } from '../logger';
 
 /**
- * Installs the Temporal Runtime (once per process, before any connection) with the SDK's metrics —
+ * Installs the Temporal Runtime (once per process, before any connection) with its logs on `logger`
+ * (see `temporalRuntimeLogging`) and the SDK's metrics —
  * workflow and activity task latencies, schedule-to-start, sticky cache, poller counts, … — served
  * for Prometheus at `http://<metricsAddress>/metrics`.
  *
@@ -13,15 +15,22 @@ import type { Logger } from 'pino';
  */
 export function installWorkerTelemetry(options: {
   readonly metricsAddress: string | undefined;
-  readonly logger: Pick<Logger, 'info' | 'error'>;
+  readonly logger: Logger;
 }): string | undefined {
   const { metricsAddress, logger } = options;
+  const logging = temporalRuntimeLogging(logger);
   if (!metricsAddress) {
-    Runtime.install({});
+    Runtime.install(logging);
     return undefined;
   }
   try {
-    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } });
+    Runtime.install({
+      ...logging,
+      telemetryOptions: {
+        ...logging.telemetryOptions,
+        metrics: { prometheus: { bindAddress: metricsAddress } },
+      },
+    });
     logger.info({ metricsAddress }, `worker metrics on http://${metricsAddress}/metrics`);
     return metricsAddress;
   } catch (error) {
@@ -29,7 +38,7 @@ export function installWorkerTelemetry(options: {
       { err: error, metricsAddress },
       'worker metrics are off: cannot serve them on WORKER_METRICS_ADDRESS (set another address, or off)',
     );
-    Runtime.install({});
+    Runtime.install(logging);
     return undefined;
   }
 }

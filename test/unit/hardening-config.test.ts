@@ -236,7 +236,8 @@ describe('logger', () => {
     const resolve = resolvesTo('/x/pino-pretty/index.js');
     expect(prettyTransport({ env: 'development', isTTY: true, resolve })).toEqual({
       target: '/x/pino-pretty/index.js',
-      options: { colorize: true },
+      // One line per event, as the development console prints them.
+      options: { colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
     });
     expect(resolve).toHaveBeenCalledWith('pino-pretty');
     expect(prettyTransport({ env: 'development', isTTY: false, resolve })).toBeUndefined();

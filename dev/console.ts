@@ -1,0 +1,76 @@
+import { prettyFactory } from 'pino-pretty';
+import { PRETTY_OPTIONS } from '../logger';
+
+/**
+ * The console of `npm run dev`: the worker, the relay and the API write JSON (their stdout is a
+ * pipe), and the supervisor prints each event as one readable line prefixed with the process it
+ * came from, so two processes' output interleaved still says who said what. What is not a pino
+ * event (a crash's stack trace, a start-up failure) is printed as it came, with the same prefix.
+ */
+const CONSOLE_ROLES = ['dev', 'worker', 'relay', 'api'] as const;
+export type ConsoleRole = (typeof CONSOLE_ROLES)[number];
+
+const PREFIX_WIDTH = Math.max(...CONSOLE_ROLES.map((role) => role.length)) + 3;
+
+/**
+ * The Temporal SDK's context on each of its events (those with an `sdkComponent`), which the console
+ * leaves out (the JSON keeps it): the workflow id and the message say enough while developing.
+ */
+const SDK_CONTEXT = [
+  'sdkComponent',
+  'taskQueue',
+  'namespace',
+  'taskToken',
+  'isLocal',
+  'activityId',
+  'activityType',
+  'workflowRunId',
+  'workflowType',
+];
+
+/** A pino event as an object (the SDK's without its context), or undefined for any other line. */
+function parseEvent(line: string): Record<string, unknown> | undefined {
+  let event: unknown;
+  try {
+    event = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return undefined;
+  if (!('sdkComponent' in event)) return event as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(event).filter(([key]) => !SDK_CONTEXT.includes(key)));
+}
+
+const foldLines = (text: string) =>
+  text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' | ');
+
+export function consoleFormatter(options: { readonly colorize: boolean }) {
+  const pretty = prettyFactory({
+    ...PRETTY_OPTIONS,
+    // The prefix names the process: the logger's own name would say it twice.
+    ignore: 'pid,hostname,name',
+    // The time without pino-pretty's brackets: the prefix has them.
+    customPrettifiers: { time: (time) => String(time) },
+    // A message of several lines (the SDK logs webpack's report as one) on one line.
+    messageFormat: (log, messageKey) => {
+      const message = log[messageKey];
+      return typeof message === 'string' ? foldLines(message) : '';
+    },
+    colorize: options.colorize,
+  });
+  /** The text to print for one line of a role's output: '' for a blank line. */
+  return (role: ConsoleRole, line: string): string => {
+    if (line.trim() === '') return '';
+    const prefix = `[${role}]`.padEnd(PREFIX_WIDTH);
+    const event = parseEvent(line);
+    return (event ? pretty(event) : line)
+      .replace(/\n+$/, '')
+      .split('\n')
+      .map((part) => `${prefix}${part}\n`)
+      .join('');
+  };
+}
