@@ -59,6 +59,8 @@ async function main(): Promise<number> {
         `${api.url}/openapi.json`,
         ...['--header', `Authorization: Bearer ${BENCH_KEY}`],
         ...['--max-examples', values['max-examples']],
+        // Every run starts afresh: no example database left in the checkout.
+        ...['--generation-database', 'none'],
       ],
       { ...schemathesis.env, SCHEMATHESIS_HOOKS: path.join(__dirname, 'hooks.py') },
     );

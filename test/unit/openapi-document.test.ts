@@ -4,8 +4,10 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app';
 import { positionCursor, sequenceCursor } from '../../api/cursor';
+import { instantFilter } from '../../api/instant-filter';
 import { loadConfig } from '../../config';
 import { actionInputSchema } from '../../domain/action-inputs';
+import { NOT_BLANK } from '../../domain/text-rules';
 
 /**
  * What API clients generate SDKs from, checked without a running stack (`npm run conformance` runs
@@ -144,5 +146,52 @@ describe('the OpenAPI document', () => {
     // The workflow's update validator parses with the same schema.
     expect(actionInputSchema('classify').safeParse({}).success).toBe(false);
     expect(actionInputSchema('classify').safeParse({ serviceType: 'repair' }).success).toBe(true);
+  });
+
+  it('states the rules checked outside the schemas: no NUL in /v1 input, text not blank', async () => {
+    const body = operation('post', '/v1/tickets/{number}/classify')
+      .requestBody as OpenAPIV3.RequestBodyObject;
+    const reason = (body.content['application/json']?.schema as OpenAPIV3.SchemaObject).properties
+      ?.reason as OpenAPIV3.SchemaObject;
+    expect(reason.not).toEqual({ pattern: '\\u0000' });
+    expect(reason.pattern).toBe(NOT_BLANK.source);
+    const status = queryParameter('/v1/tickets', 'status')?.schema as OpenAPIV3.SchemaObject;
+    expect(new RegExp(status.pattern ?? '(?!)').test(' new,\tacknowledged ')).toBe(true);
+    expect(new RegExp(status.pattern ?? '').test('new,,acknowledged')).toBe(false);
+    // The codec stores nothing: a NUL character may pass through it.
+    const decode = operation('post', '/codec/decode').requestBody as OpenAPIV3.RequestBodyObject;
+    expect(JSON.stringify(decode.content['application/json']?.schema)).not.toContain('u0000');
+    const blank = await app.inject({
+      method: 'POST',
+      url: '/v1/tickets/WO20261203-001/classify',
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      payload: { priority: 'urgent', reason: ' \u3000\n' },
+    });
+    expect(blank.statusCode).toBe(400);
+    expect(blank.json().detail).toBe('body.reason: must not be blank');
+  });
+
+  it('answers a method a path does not have with 405 and the methods it has', async () => {
+    for (const [method, url, allow] of [
+      ['DELETE', '/v1/tickets', 'GET, HEAD, POST'],
+      ['PUT', '/v1/tickets/WO20261203-001', 'GET, HEAD'],
+      ['PATCH', '/healthz', 'GET, HEAD'],
+    ] as const) {
+      const response = await app.inject({ method, url });
+      expect(response.statusCode, `${method} ${url}`).toBe(405);
+      expect(response.headers.allow).toBe(allow);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+    }
+    expect((await app.inject({ method: 'GET', url: '/v1/nothing-here' })).statusCode).toBe(404);
+  });
+});
+
+describe('instant filters', () => {
+  it('hand PostgreSQL UTC within the years it reads, whatever offset or year the document allows', () => {
+    const filter = instantFilter();
+    expect(filter.parse('2606-01-23T23:12:27.4039-19:10')).toBe('2606-01-24T18:22:27.403Z');
+    expect(filter.parse('0000-01-01T00:00:00Z')).toBe('0001-01-01T00:00:00.000Z');
+    expect(filter.parse('9999-12-31T23:59:59-23:59')).toBe('9999-12-31T23:59:59.999Z');
+    expect(filter.safeParse('2026-02-29T00:00:00Z').success).toBe(false);
   });
 });
