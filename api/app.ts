@@ -13,11 +13,16 @@ import type { Database } from '../db/client';
 import { createCodecSessionStore } from '../db/codec-session-store';
 import { AesGcmPayloadCodec } from '../temporal/codec';
 import { createAuthenticator, createKeyResolver } from './auth';
-import { apiCorsPlugin, hardeningPlugin } from './plugins/hardening';
+import {
+  apiCorsPlugin,
+  declareNoNulCharacters,
+  hardeningPlugin,
+  refuseNulCharacters,
+} from './plugins/hardening';
 import { metricsPlugin } from './plugins/metrics';
 import { frameworkProblem, registerProblemHandlers } from './problem';
 import { calendarRoutes } from './routes/calendar';
-import { codecRoutes } from './routes/codec';
+import { CODEC_COOKIE, codecRoutes } from './routes/codec';
 import { engineerRoutes } from './routes/engineers';
 import { escalationRoutes } from './routes/escalations';
 import { healthRoutes } from './routes/health';
@@ -25,6 +30,8 @@ import { reportRoutes } from './routes/reports';
 import { ticketRoutes } from './routes/tickets';
 import { webhookRoutes } from './routes/webhooks';
 import { createTicketService } from './ticket-service';
+
+const API_PREFIX = '/v1';
 
 export interface AppDependencies {
   readonly config: AppConfig;
@@ -70,10 +77,24 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
   await app.register(swagger, {
     openapi: {
       info: { title: 'Aftercare API', version: '1', description: 'Durable after-sales service tickets.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          // What `/codec/session` sets: the codec routes take it instead of a key, from a browser.
+          codecSession: { type: 'apiKey', in: 'cookie', name: CODEC_COOKIE },
+        },
+      },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: (route) => {
+      const documented = jsonSchemaTransform(route);
+      if (route.url.startsWith(`${API_PREFIX}/`)) {
+        for (const part of ['params', 'querystring', 'body'] as const) {
+          declareNoNulCharacters(documented.schema[part]);
+        }
+      }
+      return documented;
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -95,6 +116,8 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
     async (v1) => {
       await v1.register(apiCorsPlugin, { origins: config.corsOrigins });
       v1.addHook('onRequest', authenticate);
+      // What the API stores goes to PostgreSQL, which cannot hold a NUL character.
+      v1.addHook('preValidation', refuseNulCharacters);
       await v1.register(ticketRoutes, { tickets, db });
       await v1.register(engineerRoutes, { db });
       await v1.register(escalationRoutes, { db });
@@ -106,7 +129,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
       await v1.register(reportRoutes, { db, timeZone: config.policy.calendar.timeZone, ...config.reports });
       await v1.register(calendarRoutes, { calendar: config.policy.calendar });
     },
-    { prefix: '/v1' },
+    { prefix: API_PREFIX },
   );
   await app.register(codecRoutes, {
     prefix: '/codec',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACTION_NAMES } from '../domain/lifecycle';
+import { PROBLEM_MEDIA_TYPE } from './problem';
 import {
   CATEGORIES,
   CHANNELS,
@@ -190,6 +191,10 @@ export const problemSchema = z
     status: z.number().int(),
     detail: z.string(),
     instance: z.string(),
+    errors: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .describe('on a 400: each bad field, e.g. `body.customer.phone`, and what is wrong with it'),
   })
   .loose()
   .describe('RFC 9457 problem details');
@@ -207,9 +212,17 @@ const PROBLEM_DESCRIPTIONS = {
   503: 'overloaded, or PostgreSQL / Temporal unreachable',
 } as const;
 
+/**
+ * A response documented as problem details under their own media type, as `sendProblem` serves
+ * them: clients (and SDKs generated from the document) see the schema an error actually has.
+ */
+export function problemResponse(description: string) {
+  return { description, content: { [PROBLEM_MEDIA_TYPE]: { schema: problemSchema } } };
+}
+
 /** Documents the problem+json answers a route can give. */
 export function problems(...statuses: (keyof typeof PROBLEM_DESCRIPTIONS)[]) {
   return Object.fromEntries(
-    statuses.map((status) => [status, problemSchema.describe(PROBLEM_DESCRIPTIONS[status])]),
+    statuses.map((status) => [status, problemResponse(PROBLEM_DESCRIPTIONS[status])]),
   );
 }

@@ -1,4 +1,5 @@
 import type * as Zod from 'zod';
+import { BLANK_MESSAGE, NOT_BLANK } from './text-rules';
 import { CATEGORIES, PRIORITIES, SERVICE_TYPES } from './ticket';
 
 /**
@@ -16,7 +17,8 @@ const z = new Proxy({} as typeof Zod.z, {
 });
 
 const score = () => z.number().int().min(1).max(5);
-const text = (max: number) => z.string().trim().min(1).max(max);
+/** Trimmed text: at most `max` characters as sent, and not blank. */
+const text = (max: number) => z.string().max(max).trim().regex(NOT_BLANK, BLANK_MESSAGE);
 const money = () => z.number().min(0).max(1_000_000);
 
 const part = () =>
@@ -29,6 +31,9 @@ const part = () =>
     })
     .strict();
 
+/** A classification changes at least one of these. */
+const CLASSIFIED_FIELDS = ['category', 'priority', 'serviceType'] as const;
+
 const builders = {
   acknowledge: () => z.object({ note: text(2000).optional() }).strict(),
   classify: () =>
@@ -40,9 +45,11 @@ const builders = {
         reason: text(2000).optional(),
       })
       .strict()
-      .refine((input) => input.category ?? input.priority ?? input.serviceType, {
-        message: 'name at least one of category, priority, serviceType',
-      }),
+      .refine((input) => CLASSIFIED_FIELDS.some((field) => input[field] !== undefined), {
+        message: `name at least one of ${CLASSIFIED_FIELDS.join(', ')}`,
+      })
+      // What the refinement checks, in terms JSON Schema (and so the OpenAPI document) can state.
+      .meta({ anyOf: CLASSIFIED_FIELDS.map((field) => ({ required: [field] })) }),
   plan: () =>
     z
       .object({
@@ -71,7 +78,7 @@ const builders = {
     z
       .object({
         slotStart: z.iso.datetime({ offset: true }),
-        slotEnd: z.iso.datetime({ offset: true }).optional(),
+        slotEnd: z.iso.datetime({ offset: true }).optional().describe('after slotStart'),
         note: text(2000).optional(),
       })
       .strict()
@@ -115,7 +122,7 @@ const builders = {
           })
           .strict(),
         satisfaction: z.enum(['satisfied', 'average', 'dissatisfied']).optional(),
-        comment: z.string().trim().max(2000).optional(),
+        comment: z.string().max(2000).trim().optional(),
       })
       .strict(),
   'follow-up': () =>

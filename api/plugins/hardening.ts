@@ -58,15 +58,34 @@ export function findNulCharacter(value: unknown, path: string, depth = 0): strin
   return undefined;
 }
 
-async function hardening(app: FastifyInstance, options: HardeningOptions): Promise<void> {
-  app.addHook('preValidation', async (request) => {
-    const where =
-      findNulCharacter(request.params, 'params') ??
-      findNulCharacter(request.query, 'querystring') ??
-      findNulCharacter(request.body, 'body');
-    if (where) throw new Problem(400, 'Invalid request', `${where}: must not contain NUL characters`);
-  });
+/**
+ * States `refuseNulCharacters` in a request part's JSON Schema, for the OpenAPI document: no string
+ * holds a NUL character. Generated clients, and Schemathesis, then know that such a string is refused.
+ */
+export function declareNoNulCharacters(schema: unknown): void {
+  if (Array.isArray(schema)) return schema.forEach(declareNoNulCharacters);
+  if (schema === null || typeof schema !== 'object') return;
+  const node = schema as Record<string, unknown>;
+  if (node.type === 'string' && node.enum === undefined) node.not = { pattern: '\\u0000' };
+  for (const keyword of ['items', 'additionalProperties', 'anyOf', 'allOf', 'oneOf']) {
+    declareNoNulCharacters(node[keyword]);
+  }
+  if (node.properties) Object.values(node.properties as object).forEach(declareNoNulCharacters);
+}
 
+/**
+ * A `preValidation` hook for the scope whose input reaches PostgreSQL (`/v1`): a NUL character in a
+ * path parameter, the query string or the body is a 400 naming where it is.
+ */
+export async function refuseNulCharacters(request: FastifyRequest): Promise<void> {
+  const where =
+    findNulCharacter(request.params, 'params') ??
+    findNulCharacter(request.query, 'querystring') ??
+    findNulCharacter(request.body, 'body');
+  if (where) throw new Problem(400, 'Invalid request', `${where}: must not contain NUL characters`);
+}
+
+async function hardening(app: FastifyInstance, options: HardeningOptions): Promise<void> {
   // Helmet's defaults, including its Content-Security-Policy, on every response.
   await app.register(helmet);
 

@@ -9,6 +9,7 @@ import { mayUseCodec } from '../../domain/access';
 import type { Actor } from '../../domain/ticket';
 import { PayloadDecryptionError } from '../../temporal/codec';
 import { Problem } from '../problem';
+import { problemResponse, problems } from '../schemas';
 
 /**
  * The codec endpoint of the Temporal codec-server protocol, so Temporal UI and the Temporal CLI can
@@ -29,10 +30,13 @@ export const CODEC_COOKIE = 'aftercare_codec_session';
 const payloadsBody = z.object({
   payloads: z
     .array(
-      z.object({
-        metadata: z.record(z.string(), z.string()).optional(),
-        data: z.string().optional(),
-      }),
+      // Strict: a Temporal payload is its metadata and data, and a list of them stays small.
+      z
+        .object({
+          metadata: z.record(z.string(), z.string()).optional(),
+          data: z.string().optional(),
+        })
+        .strict(),
     )
     .max(1000),
 });
@@ -121,6 +125,16 @@ export interface CodecRoutesOptions {
   readonly isConfiguredActor: (actor: Actor) => boolean;
 }
 
+/** The CLI's bearer key or a browser's session cookie; `/decode` also answers without either. */
+const OPERATOR: Record<string, string[]>[] = [{ bearer: [] }, { codecSession: [] }];
+
+const codecProblems = {
+  400: problemResponse('invalid input: every bad field is named in `errors`'),
+  401: problemResponse('no operator key, or the session cookie is unknown or has expired'),
+  403: problemResponse('the origin is not allowed, or a session cookie came without an Origin'),
+  ...problems(413, 415, 429, 503),
+};
+
 const SESSION_EXPIRED = 'the codec session is unknown or has expired: sign in again at /codec/login';
 
 export const codecRoutes: FastifyPluginAsyncZod<CodecRoutesOptions> = async (app, options) => {
@@ -200,17 +214,53 @@ export const codecRoutes: FastifyPluginAsyncZod<CodecRoutesOptions> = async (app
 
   app.post(
     '/decode',
-    { schema: { tags: ['codec'], summary: 'Decrypt payloads for Temporal UI / CLI', body: payloadsBody } },
+    {
+      schema: {
+        tags: ['codec'],
+        summary: 'Decrypt payloads for Temporal UI / CLI (without credentials: the payloads as sent)',
+        security: [...OPERATOR, {}],
+        body: payloadsBody,
+        response: {
+          200: payloadsBody,
+          422: problemResponse(
+            'a payload cannot be decrypted (a key missing from PAYLOAD_KEYS, or tampered)',
+          ),
+          ...codecProblems,
+        },
+      },
+    },
     (request) => transcode(request, request.body, 'decode'),
   );
   app.post(
     '/encode',
-    { schema: { tags: ['codec'], summary: 'Encrypt payloads for Temporal UI / CLI', body: payloadsBody } },
+    {
+      schema: {
+        tags: ['codec'],
+        summary: 'Encrypt payloads for Temporal UI / CLI',
+        security: OPERATOR,
+        body: payloadsBody,
+        response: { 200: payloadsBody, ...codecProblems },
+      },
+    },
     (request) => transcode(request, request.body, 'encode'),
   );
 
-  app.get('/login', { schema: { tags: ['codec'], summary: 'Operator sign-in page' } }, (_, reply) =>
-    reply.type('text/html; charset=utf-8').send(LOGIN_PAGE),
+  app.get(
+    '/login',
+    {
+      schema: {
+        tags: ['codec'],
+        summary: 'Operator sign-in page',
+        security: [],
+        response: {
+          200: { description: 'the sign-in page', content: { 'text/html': { schema: z.string() } } },
+        },
+      },
+    },
+    (_, reply) => {
+      reply.type('text/html; charset=utf-8');
+      return LOGIN_PAGE;
+    },
   );
   app.get('/login.js', { schema: { hide: true } }, (_, reply) =>
     reply.type('text/javascript; charset=utf-8').send(LOGIN_SCRIPT),
@@ -221,7 +271,15 @@ export const codecRoutes: FastifyPluginAsyncZod<CodecRoutesOptions> = async (app
       schema: {
         tags: ['codec'],
         summary: 'Sign a browser in to the codec (sets an HttpOnly session cookie)',
+        security: [],
         body: z.object({ key: z.string().min(1).max(512) }),
+        response: {
+          204: z.undefined().describe('signed in: the session cookie is set'),
+          400: problemResponse('no key in the body'),
+          401: problemResponse('the API key is not valid'),
+          403: problemResponse(`the key's role may not decode ticket payloads, or the origin is not allowed`),
+          ...problems(413, 415, 429, 503),
+        },
       },
     },
     async (request, reply) => {
@@ -240,7 +298,18 @@ export const codecRoutes: FastifyPluginAsyncZod<CodecRoutesOptions> = async (app
   );
   app.delete(
     '/session',
-    { schema: { tags: ['codec'], summary: 'Sign the browser out of the codec (ends its session)' } },
+    {
+      schema: {
+        tags: ['codec'],
+        summary: 'Sign the browser out of the codec (ends its session)',
+        security: [],
+        response: {
+          204: z.undefined().describe('signed out: the session cookie is cleared'),
+          403: problemResponse('the origin is not allowed, or a session cookie came without an Origin'),
+          ...problems(429, 503),
+        },
+      },
+    },
     async (request, reply) => {
       const id = sessionCookie(request);
       if (id !== undefined) await options.sessions.close(id);

@@ -1,17 +1,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
+import { BLANK_MESSAGE, NOT_BLANK } from '../../domain/text-rules';
 import { findEngineer, listEngineers, upsertEngineer, type EngineerRecord } from '../../db/engineer-store';
 import { authorize } from '../authorize';
 import { Problem } from '../problem';
 import { problems } from '../schemas';
 
-const label = z.string().trim().min(1).max(100);
+const label = z.string().max(100).trim().regex(NOT_BLANK, BLANK_MESSAGE);
 
 const engineerBody = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1–64 characters: a-z, 0-9, ".", "_", "-"'),
-    name: z.string().trim().min(1).max(100),
+    name: label,
     skills: z.array(label).min(1).max(50).describe('product lines the engineer services'),
     regions: z.array(label).max(50).default([]),
     location: z
@@ -78,7 +79,7 @@ export const engineerRoutes: FastifyPluginAsyncZod<{ readonly db: Database }> = 
         tags: ['engineers'],
         summary: 'One engineer',
         params: z.object({ id: z.string().min(1).max(64) }),
-        response: { 200: engineerView, ...problems(401, 403, 404, 429, 503) },
+        response: { 200: engineerView, ...problems(400, 401, 403, 404, 429, 503) },
       },
     },
     async (request) => {

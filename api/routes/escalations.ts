@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
-import { listEscalations, type EscalationCursor } from '../../db/escalation-store';
+import { listEscalations } from '../../db/escalation-store';
 import { authorize } from '../authorize';
-import { decodeCursor, encodeCursor } from '../cursor';
+import { positionCursor } from '../cursor';
+import { instantFilter } from '../instant-filter';
 import { problems } from '../schemas';
 
 const boolean = z
@@ -17,10 +18,10 @@ const listQuery = z
     level: z.coerce.number().int().min(1).max(3).optional(),
     reason: z.string().min(1).max(100).optional(),
     open: boolean.describe('true: not acknowledged and not climbed on; false: the others'),
-    firedFrom: z.iso.datetime({ offset: true }).optional().describe('fired at or after this instant'),
-    firedTo: z.iso.datetime({ offset: true }).optional().describe('fired before this instant'),
+    firedFrom: instantFilter().optional().describe('fired at or after this instant'),
+    firedTo: instantFilter().optional().describe('fired before this instant'),
     limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().max(300).optional(),
+    cursor: positionCursor.query,
   })
   .strict();
 
@@ -38,11 +39,6 @@ const escalationRow = z.object({
   acknowledgedBy: z.string().nullable(),
   supersededBy: z.string().nullable().describe('the next level’s escalation, once it climbed'),
   open: z.boolean(),
-});
-
-const cursorSchema: z.ZodType<EscalationCursor> = z.object({
-  firedAt: z.iso.datetime(),
-  id: z.string().max(200),
 });
 
 /** `GET /v1/escalations`: every escalation ever fired, open or past, newest first. */
@@ -63,14 +59,15 @@ export const escalationRoutes: FastifyPluginAsyncZod<{ readonly db: Database }> 
     },
     async (request) => {
       const { limit, cursor, ...filters } = request.query;
+      const position = cursor === undefined ? undefined : positionCursor.decode(cursor);
       const page = await listEscalations(db, {
         filters,
-        cursor: cursor ? decodeCursor(cursor, cursorSchema) : undefined,
+        cursor: position && { firedAt: position.at, id: position.key },
         limit,
       });
       return {
         items: page.escalations,
-        nextCursor: page.next ? encodeCursor(page.next) : null,
+        nextCursor: page.next ? positionCursor.encode({ at: page.next.firedAt, key: page.next.id }) : null,
       };
     },
   );

@@ -2,8 +2,10 @@ import { sql } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
 import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Database } from '../../db/client';
 import { Problem } from '../problem';
+import { problemResponse } from '../schemas';
 import { sharedRead } from '../shared-read';
 
 export interface HealthRoutesOptions {
@@ -50,17 +52,37 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (a
     ).filter((failure): failure is string => failure !== undefined),
   );
 
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is alive' } }, async () => ({
-    status: 'ok',
-  }));
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'The process is alive',
+        // Probes need no API key: an empty security requirement says so in the document.
+        security: [],
+        response: { 200: z.object({ status: z.literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
 
   app.get(
     '/readyz',
-    { schema: { tags: ['health'], summary: 'PostgreSQL and Temporal are reachable' } },
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'PostgreSQL and Temporal are reachable',
+        security: [],
+        response: {
+          200: z.object({ status: z.literal('ready') }),
+          503: problemResponse('PostgreSQL or Temporal unreachable (named in `detail`), or overloaded'),
+        },
+      },
+    },
     async () => {
       const unreachable = await failures();
       if (unreachable.length > 0) throw new Problem(503, 'Not ready', unreachable.join('; '));
-      return { status: 'ready' };
+      return { status: 'ready' as const };
     },
   );
 };

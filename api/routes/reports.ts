@@ -45,7 +45,11 @@ const summarySchema = z.object({
 const periodQuery = z
   .object({
     from: z.iso.date('must be a date "YYYY-MM-DD"').describe('first day, in the business time zone'),
-    to: z.iso.date('must be a date "YYYY-MM-DD"').describe('last day, included'),
+    to: z.iso
+      .date('must be a date "YYYY-MM-DD"')
+      .describe(
+        `last day, included: not before \`from\`, and at most ${MAX_DAYS} days from it, both included`,
+      ),
     format: z.enum(['json', 'csv']).default('json'),
   })
   .strict();
@@ -113,7 +117,13 @@ export const reportRoutes: FastifyPluginAsyncZod<{
         tags: ['reports'],
         summary: 'KPIs of the tickets created in a period (JSON, or CSV with format=csv)',
         querystring: periodQuery,
-        response: { 200: summarySchema, ...problems(400, 401, 403, 429, 503) },
+        response: {
+          200: {
+            description: 'the KPIs: JSON, or a CSV file with format=csv',
+            content: { 'application/json': { schema: summarySchema }, 'text/csv': { schema: z.string() } },
+          },
+          ...problems(400, 401, 403, 429, 503),
+        },
       },
     },
     async (request, reply) => {
@@ -136,7 +146,13 @@ export const reportRoutes: FastifyPluginAsyncZod<{
         tags: ['reports'],
         summary: 'The period’s SLA compliance, escalations by level and CSAT, drawn',
         querystring: periodQuery.omit({ format: true }),
-        response: { ...problems(400, 401, 403, 429, 503) },
+        response: {
+          200: {
+            description: 'an SVG image',
+            content: { 'image/svg+xml': { schema: z.string() } },
+          },
+          ...problems(400, 401, 403, 429, 503),
+        },
       },
     },
     async (request, reply) => {

@@ -2,8 +2,8 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
-import { listTicketNotifications, type NotificationCursor } from '../../db/delivery-store';
-import { listTickets, listTicketEvents, type TicketCursor } from '../../db/ticket-store';
+import { listTicketNotifications } from '../../db/delivery-store';
+import { listTickets, listTicketEvents } from '../../db/ticket-store';
 import { maySeePersonalData, maySeeStaffNotes, ticketScope } from '../../domain/access';
 import { ACTION_NAMES, actionInputSchema } from '../../domain/lifecycle';
 import { maskContact, maskCustomer } from '../../domain/masking';
@@ -16,9 +16,11 @@ import {
   type TicketState,
 } from '../../domain/ticket';
 import { ticketIntakeSchema } from '../../domain/intake';
+import { BLANK_MESSAGE, NOT_BLANK, commaSeparatedPattern } from '../../domain/text-rules';
 import { externalView, redactActorId, redactStaffData, ticketView, type TicketView } from '../../domain/view';
 import { authorize } from '../authorize';
-import { decodeCursor, encodeCursor } from '../cursor';
+import { positionCursor, sequenceCursor } from '../cursor';
+import { instantFilter } from '../instant-filter';
 import {
   notificationsSchema,
   problems,
@@ -42,6 +44,7 @@ const idempotencyHeaders = z.object({
 const csv = <T extends string>(values: readonly [T, ...T[]]) =>
   z
     .string()
+    .regex(commaSeparatedPattern(values), `must be one or more of ${values.join(', ')}, separated by commas`)
     .transform((text) => text.split(',').map((value) => value.trim()))
     .pipe(z.array(z.enum(values)).min(1))
     .optional();
@@ -58,41 +61,26 @@ const listQuery = z
       .enum(['true', 'false'])
       .transform((value) => value === 'true')
       .optional(),
-    createdFrom: z.iso.datetime({ offset: true }).optional(),
-    createdTo: z.iso.datetime({ offset: true }).optional(),
+    createdFrom: instantFilter().optional(),
+    createdTo: instantFilter().optional(),
     q: z
       .string()
-      .trim()
-      .min(1)
       .max(100)
+      .trim()
+      .regex(NOT_BLANK, BLANK_MESSAGE)
       .optional()
       .describe('text search on number, model and serial number'),
     limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().max(200).optional(),
+    cursor: positionCursor.query,
   })
   .strict();
-
-const cursorSchema: z.ZodType<TicketCursor> = z.object({
-  createdAt: z.iso.datetime(),
-  number: z.string().max(40),
-});
 
 /**
  * A page of a ticket's events or notifications. The default is larger than any ticket's timeline in
  * practice, so a client that reads one page (as before these were paged) still sees it all.
  */
-const subResourcePage = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(500).default(200),
-    cursor: z.string().max(300).optional(),
-  })
-  .strict();
-
-const eventCursorSchema: z.ZodType<{ seq: number }> = z.object({ seq: z.number().int().min(0) });
-const notificationCursorSchema: z.ZodType<NotificationCursor> = z.object({
-  at: z.iso.datetime(),
-  id: z.string().max(300),
-});
+const subResourcePage = <C extends z.ZodType>(cursor: C) =>
+  z.object({ limit: z.coerce.number().int().min(1).max(500).default(200), cursor }).strict();
 
 /**
  * The ticket as this actor may see it: customer data masked for roles that may not see it, and what
@@ -152,15 +140,18 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
     },
     async (request) => {
       const { limit, cursor, q, ...filters } = request.query;
+      const position = cursor === undefined ? undefined : positionCursor.decode(cursor);
       const page = await listTickets(db, {
         filters: { ...filters, text: q },
         scope: ticketScope(request.actor),
-        cursor: cursor ? decodeCursor(cursor, cursorSchema) : undefined,
+        cursor: position && { createdAt: position.at, number: position.key },
         limit,
       });
       return {
         items: page.tickets.map((ticket) => present(ticket, request.actor)),
-        nextCursor: page.next ? encodeCursor(page.next) : null,
+        nextCursor: page.next
+          ? positionCursor.encode({ at: page.next.createdAt, key: page.next.number })
+          : null,
       };
     },
   );
@@ -173,7 +164,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
         tags: ['tickets'],
         summary: 'One ticket with its live SLA clocks',
         params: ticketParams,
-        response: { 200: ticketViewSchema, ...problems(401, 403, 404, 429, 503) },
+        response: { 200: ticketViewSchema, ...problems(400, 401, 403, 404, 429, 503) },
       },
     },
     async (request) =>
@@ -189,15 +180,15 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
         summary:
           'The timeline: transitions, escalations and notifications, oldest first, with cursor pagination',
         params: ticketParams,
-        querystring: subResourcePage,
+        querystring: subResourcePage(sequenceCursor.query),
         response: { 200: timelineSchema, ...problems(400, 401, 403, 404, 429, 503) },
       },
     },
     async (request) => {
       const { limit, cursor } = request.query;
-      const after = cursor ? decodeCursor(cursor, eventCursorSchema) : undefined;
+      const afterSeq = cursor === undefined ? undefined : sequenceCursor.decode(cursor);
       const ticket = await tickets.requireTicket(request.params.number, request.actor);
-      const rows = await listTicketEvents(db, ticket.number, { afterSeq: after?.seq, limit: limit + 1 });
+      const rows = await listTicketEvents(db, ticket.number, { afterSeq, limit: limit + 1 });
       const events = rows.slice(0, limit);
       const last = events.at(-1);
       const staff = maySeeStaffNotes(request.actor.role);
@@ -211,7 +202,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
             data: redactStaffData(event.data),
           }),
         })),
-        nextCursor: rows.length > limit && last ? encodeCursor({ seq: last.seq }) : null,
+        nextCursor: rows.length > limit && last ? sequenceCursor.encode(last.seq) : null,
       };
     },
   );
@@ -225,13 +216,14 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
         summary:
           'The ticket’s notifications: to whom, on which channel, in which language, and whether sent (oldest first, with cursor pagination)',
         params: ticketParams,
-        querystring: subResourcePage,
+        querystring: subResourcePage(positionCursor.query),
         response: { 200: notificationsSchema, ...problems(400, 401, 403, 404, 429, 503) },
       },
     },
     async (request) => {
       const { limit, cursor } = request.query;
-      const after = cursor ? decodeCursor(cursor, notificationCursorSchema) : undefined;
+      const position = cursor === undefined ? undefined : positionCursor.decode(cursor);
+      const after = position && { at: position.at, id: position.key };
       const ticket = await tickets.requireTicket(request.params.number, request.actor);
       const clear = maySeePersonalData(request.actor.role);
       const rows = await listTicketNotifications(db, ticket.number, { after, limit: limit + 1 });
@@ -245,7 +237,7 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
         number: ticket.number,
         nextCursor:
           rows.length > limit && last
-            ? encodeCursor({ at: new Date(last.at).toISOString(), id: last.id })
+            ? positionCursor.encode({ at: new Date(last.at).toISOString(), key: last.id })
             : null,
         items: visible.map(({ at: _at, ...row }) => ({
           ...row,
@@ -271,7 +263,10 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
           params: ticketParams,
           headers: idempotencyHeaders,
           body: actionInputSchema(action),
-          response: { 200: ticketViewSchema, ...problems(400, 401, 403, 404, 409, 413, 415, 422, 429, 503) },
+          response: {
+            200: ticketViewSchema,
+            ...problems(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+          },
         },
         // An action without fields may be sent with no body at all.
         preValidation: async (request) => {

@@ -9,7 +9,7 @@ import { createSubscription, OVER_CAP, updateSubscription, type Subscription } f
 import { webhookUrlRefusal, type WebhookTargetPolicy } from '../../domain/webhook-target';
 import { authorize } from '../authorize';
 import { Problem } from '../problem';
-import { problemSchema, problems } from '../schemas';
+import { problemResponse, problems } from '../schemas';
 
 const instant = z.string().describe('ISO 8601 instant');
 
@@ -41,11 +41,11 @@ const subscriptionView = z.object({
   updatedAt: instant,
 });
 
-const overCap = problemSchema.describe(
+const overCap = problemResponse(
   'the cap on active subscriptions (WEBHOOK_MAX_SUBSCRIPTIONS) is reached: pause one first',
 );
 
-const urlRefused = problemSchema.describe(
+const urlRefused = problemResponse(
   'the URL may not receive webhooks: an internal address or name (loopback, private, link-local, ULA, CGNAT, …), or plain http in production',
 );
 

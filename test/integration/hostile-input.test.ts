@@ -271,7 +271,7 @@ describe('hostile input, every route', () => {
   it('a malformed or over-long URL is a problem answer that does not echo the URL', async () => {
     for (const [url, status, detail] of [
       ['/v1/tickets/%E0%A4%A', 400, 'the URL is not valid (bad percent-encoding)'],
-      [`/v1/tickets/${'9'.repeat(500)}`, 414, 'a path parameter is longer than 100 characters'],
+      [`/v1/tickets/${'9'.repeat(500)}`, 400, 'a path parameter is longer than 100 characters'],
     ] as const) {
       const response = await request('GET', url);
       expect(response.statusCode).toBe(status);

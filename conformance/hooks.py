@@ -1,0 +1,68 @@
+"""Schemathesis hooks for `npm run conformance`.
+
+Rules the OpenAPI document can state only in words, because they relate two values (JSON Schema
+constrains each value on its own), an Idempotency-Key per generated request and an engineer that
+exists: requests the API rightly refuses are not drawn as "valid" ones. Case hooks, because every phase applies them.
+Nothing here loosens a check.
+"""
+
+import uuid
+from datetime import date, datetime
+
+import schemathesis
+
+# GET /v1/reports/summary(.svg): `to` is not before `from`, and a period spans at most 366 days.
+MAX_REPORT_DAYS = 366
+
+
+@schemathesis.hook("filter_case").apply_to(path_regex=r"^/v1/reports/")
+def report_period_in_range(ctx, case):
+    query = case.query or {}
+    if not isinstance(query.get("from"), str) or not isinstance(query.get("to"), str):
+        return True
+    try:
+        days = (date.fromisoformat(query["to"]) - date.fromisoformat(query["from"])).days
+    except ValueError:
+        return False  # not a date Python can hold (year 0000): not drawn
+    return 0 <= days < MAX_REPORT_DAYS
+
+
+# POST /v1/tickets/{number}/schedule: a slot ends after it starts.
+@schemathesis.hook("filter_case").apply_to(path_regex=r"/schedule$")
+def slot_ends_after_it_starts(ctx, case):
+    body = case.body if isinstance(case.body, dict) else {}
+    if not isinstance(body.get("slotStart"), str) or not isinstance(body.get("slotEnd"), str):
+        return True
+    try:
+        return _instant(body["slotEnd"]) > _instant(body["slotStart"])
+    except (ValueError, OverflowError):
+        return False  # not an instant Python can hold (year 0000): not drawn
+
+
+def _instant(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# An Idempotency-Key names one request: the API answers 422 when a key comes back with another body,
+# and generated keys ("0", "000…") repeat across requests. Each request gets a key of its own.
+@schemathesis.hook("map_case")
+def unique_idempotency_key(ctx, case):
+    key = (case.headers or {}).get("idempotency-key")
+    # Only a key the schema allows (1–200 characters): an invalid one is drawn to be refused.
+    if isinstance(key, str) and 1 <= len(key) <= 200:
+        case.headers["idempotency-key"] = f"{key[:160]}-{uuid.uuid4()}"
+    return case
+
+
+# POST /v1/tickets/{number}/assign names an engineer: `npm run conformance` creates this one first.
+CONFORMANCE_ENGINEER = "conformance-engineer"
+
+
+@schemathesis.hook("map_case").apply_to(path_regex=r"/assign$")
+def assign_the_seeded_engineer(ctx, case):
+    body = case.body if isinstance(case.body, dict) else {}
+    engineer = body.get("engineerId")
+    # Only an id the schema allows (1–64 characters, not blank): an invalid one is drawn to be refused.
+    if isinstance(engineer, str) and 1 <= len(engineer) <= 64 and engineer.strip():
+        body["engineerId"] = CONFORMANCE_ENGINEER
+    return case
