@@ -11,11 +11,12 @@ from datetime import date, datetime
 
 import schemathesis
 
-# GET /v1/reports/summary(.svg): `to` is not before `from`, and a period spans at most 366 days.
+# GET /v1/reports/summary(.svg) and GET /v1/calendar/working-days: `to` is not before `from`, and a
+# period spans at most 366 days.
 MAX_REPORT_DAYS = 366
 
 
-@schemathesis.hook("filter_case").apply_to(path_regex=r"^/v1/reports/")
+@schemathesis.hook("filter_case").apply_to(path_regex=r"^/v1/(reports|calendar)/")
 def report_period_in_range(ctx, case):
     query = case.query or {}
     if not isinstance(query.get("from"), str) or not isinstance(query.get("to"), str):
@@ -66,3 +67,12 @@ def assign_the_seeded_engineer(ctx, case):
     if isinstance(engineer, str) and 1 <= len(engineer) <= 64 and engineer.strip():
         body["engineerId"] = CONFORMANCE_ENGINEER
     return case
+
+
+# POST /v1/engineers creates or replaces: a generated body that reuses the seeded engineer's id (the
+# stateful phase reuses ids the API returned) would replace it, perhaps inactive, and every later
+# assign would rightly be refused. Generated engineers keep ids of their own.
+@schemathesis.hook("filter_case").apply_to(method="POST", path="/v1/engineers")
+def keep_the_seeded_engineer(ctx, case):
+    body = case.body if isinstance(case.body, dict) else {}
+    return body.get("id") != CONFORMANCE_ENGINEER
