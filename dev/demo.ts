@@ -94,6 +94,18 @@ async function dispatched(api: DemoApi, ticket: TicketAnswer): Promise<TicketAns
   throw new Error(`${ticket.number} was not offered to a demo engineer within 20 s`);
 }
 
+/** Opens a sample ticket through the API. */
+const open = (api: DemoApi, ...sample: Parameters<typeof sampleTicket>) =>
+  call<TicketAnswer>(api, 'POST', '/v1/tickets', sampleTicket(...sample));
+
+/** Opens a sample ticket, acknowledges and plans it, and waits for the workflow's offer to an engineer. */
+async function openOffered(api: DemoApi, ...sample: Parameters<typeof sampleTicket>): Promise<TicketAnswer> {
+  const ticket = await open(api, ...sample);
+  await act(api, ticket, 'acknowledge');
+  await act(api, ticket, 'plan', PLAN);
+  return dispatched(api, ticket);
+}
+
 /** A booked slot `hours` from now, on the hour. */
 function slot(hours: number) {
   const start = new Date(Date.now() + hours * 3_600_000);
@@ -111,65 +123,40 @@ export async function seedDemo(api: DemoApi): Promise<string[]> {
   for (const engineer of ENGINEERS) await call(api, 'POST', '/v1/engineers', engineer);
 
   // First, so its first-response clock runs while the others are driven.
-  const escalating = await call<TicketAnswer>(
+  const escalating = await open(
     api,
-    'POST',
-    '/v1/tickets',
-    sampleTicket(
-      'escalating',
-      { name: '张三', phone: '13800000001', region: 'shanghai-pudong' },
-      { model: 'KFR-35GW/DEMO1', line: 'air-conditioner' },
-      'No cooling; nobody has answered yet',
-    ),
+    'escalating',
+    { name: '张三', phone: '13800000001', region: 'shanghai-pudong' },
+    { model: 'KFR-35GW/DEMO1', line: 'air-conditioner' },
+    'No cooling; nobody has answered yet',
   );
 
-  let waiting = await call<TicketAnswer>(
+  const waiting = await openOffered(
     api,
-    'POST',
-    '/v1/tickets',
-    sampleTicket(
-      'waiting',
-      { name: '李四', phone: '13800000002', region: 'shanghai-pudong' },
-      { model: 'KFR-26GW/DEMO2', line: 'air-conditioner' },
-      'Indoor unit drips water',
-    ),
+    'waiting',
+    { name: '李四', phone: '13800000002', region: 'shanghai-pudong' },
+    { model: 'KFR-26GW/DEMO2', line: 'air-conditioner' },
+    'Indoor unit drips water',
   );
-  await act(api, waiting, 'acknowledge');
-  await act(api, waiting, 'plan', PLAN);
-  waiting = await dispatched(api, waiting);
 
-  let scheduled = await call<TicketAnswer>(
+  const scheduled = await openOffered(
     api,
-    'POST',
-    '/v1/tickets',
-    sampleTicket(
-      'scheduled',
-      { name: '王五', phone: '13800000003', region: 'shanghai-xuhui' },
-      { model: 'BCD-470/DEMO3', line: 'refrigerator' },
-      'Fridge compartment is warm',
-    ),
+    'scheduled',
+    { name: '王五', phone: '13800000003', region: 'shanghai-xuhui' },
+    { model: 'BCD-470/DEMO3', line: 'refrigerator' },
+    'Fridge compartment is warm',
   );
-  await act(api, scheduled, 'acknowledge');
-  await act(api, scheduled, 'plan', PLAN);
-  scheduled = await dispatched(api, scheduled);
   await act(api, scheduled, 'accept');
   const appointment = slot(24);
   await act(api, scheduled, 'schedule', appointment);
 
-  let closed = await call<TicketAnswer>(
+  let closed = await openOffered(
     api,
-    'POST',
-    '/v1/tickets',
-    sampleTicket(
-      'closed',
-      { name: '赵六', phone: '13800000004', region: 'shanghai-xuhui' },
-      { model: 'KFR-50LW/DEMO4', line: 'air-conditioner' },
-      'Outdoor fan does not turn',
-    ),
+    'closed',
+    { name: '赵六', phone: '13800000004', region: 'shanghai-xuhui' },
+    { model: 'KFR-50LW/DEMO4', line: 'air-conditioner' },
+    'Outdoor fan does not turn',
   );
-  await act(api, closed, 'acknowledge');
-  await act(api, closed, 'plan', PLAN);
-  closed = await dispatched(api, closed);
   await act(api, closed, 'accept');
   await act(api, closed, 'schedule', slot(3));
   await act(api, closed, 'start', { mode: 'onsite' });
