@@ -17,8 +17,8 @@ const USER = 'aftercare';
 const PASSWORD = 'aftercare';
 const DATABASE = 'aftercare';
 
-/** Whether something still listens on the port; a Ctrl-C in the terminal may have stopped Postgres already. */
-function listening(port: number): Promise<boolean> {
+/** Whether something listens on the loopback port (a Ctrl-C in the terminal may have stopped Postgres already). */
+export function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {
