@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { inject } from 'vitest';
+import { expect, inject, vi } from 'vitest';
 import { buildApp } from '../../api/app';
 import { loadConfig, type AppConfig } from '../../config';
 import { connectDatabase, type DatabaseHandle } from '../../db/client';
@@ -57,6 +57,11 @@ export async function startApi(options: {
   });
   const temporal = await connectClient(config.temporal, createDataConverter(config.payloadKeys));
   const app = await buildApp({ config, db: database.db, temporal, logger: pino({ level: 'silent' }) });
+  await app.ready();
+  // A test file's start-up (imports, bundling in a sibling process on 2 cores) can block the event
+  // loop for over a second; load shedding then answers the first request 503 until the next sample.
+  // The test starts on a server that is not under pressure, as a deployed one would take traffic.
+  await vi.waitFor(() => expect(app.isUnderPressure()).toBe(false), { timeout: 10_000, interval: 100 });
   return {
     config,
     app,
