@@ -13,7 +13,7 @@ import { ROLES, type Role } from '../../domain/ticket';
 import { REDACTED_PATHS } from '../../logger';
 import { connectClient } from '../../temporal/connection';
 import { satisfiedCallback, serviceRecord, TEST_PAYLOAD_KEYS, testDataConverter } from '../support/fixtures';
-import { writePolicyFile } from '../support/stack';
+import { untilNotShedding, writePolicyFile } from '../support/stack';
 import { runWorkerFor } from '../support/temporal';
 
 /**
@@ -63,6 +63,7 @@ beforeAll(async () => {
   });
   const logger = pino({ level: 'trace', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, logStream);
   app = await buildApp({ config, db: database.db, temporal, logger });
+  await untilNotShedding(app);
   stopWorker = await runWorkerFor(config, database.db);
 });
 

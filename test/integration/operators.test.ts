@@ -9,7 +9,7 @@ import { buildApp } from '../../api/app';
 import { customerIdOf } from '../../api/customer-id';
 import { loadConfig } from '../../config';
 import { workflowIdOf } from '../../domain/ticket';
-import { ADMIN_KEY, AGENT_KEY, startApi, type ApiStack } from '../support/stack';
+import { ADMIN_KEY, AGENT_KEY, startApi, untilNotShedding, type ApiStack } from '../support/stack';
 import { runWorkerFor } from '../support/temporal';
 
 /**
@@ -254,6 +254,7 @@ describe('the codec endpoint', () => {
       temporal: stack.temporal,
       logger: pino({ level: 'silent' }),
     });
+    await untilNotShedding(rotated);
     const decoded = await rotated.inject({
       method: 'POST',
       url: '/codec/decode',
@@ -355,6 +356,7 @@ describe('codec sessions of a browser', () => {
       temporal: stack.temporal,
       logger: pino({ level: 'silent' }),
     });
+    await untilNotShedding(short);
     const session = await short.inject({
       method: 'POST',
       url: '/codec/session',
@@ -423,6 +425,7 @@ describe('codec sessions of a browser', () => {
       temporal: stack.temporal,
       logger: pino({ level: 'silent' }),
     });
+    await untilNotShedding(withoutOps1);
     const answer = await withoutOps1.inject({
       method: 'POST',
       url: '/codec/decode',

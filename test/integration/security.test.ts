@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app';
 import { REDACTED_PATHS } from '../../logger';
-import { ADMIN_KEY, startApi, type ApiStack } from '../support/stack';
+import { ADMIN_KEY, startApi, untilNotShedding, type ApiStack } from '../support/stack';
 
 /**
  * Security at the edges: no route answers without a valid key, and nothing secret or personal
@@ -32,6 +32,7 @@ beforeAll(async () => {
     temporal: stack.temporal,
     logger: pino({ level: 'trace', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, logStream),
   });
+  await untilNotShedding(app);
 });
 
 afterAll(async () => {

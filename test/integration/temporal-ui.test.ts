@@ -16,7 +16,7 @@ import { PROJECT_ROOT } from '../../temporal/binaries';
 import { launchChromium } from '../support/browser';
 import { connectClient } from '../../temporal/connection';
 import { createDataConverter } from '../../temporal/data-converter';
-import { writePolicyFile } from '../support/stack';
+import { untilNotShedding, writePolicyFile } from '../support/stack';
 import { runWorkerFor } from '../support/temporal';
 import { TEST_PAYLOAD_KEYS } from '../support/fixtures';
 
@@ -89,6 +89,7 @@ beforeAll(async () => {
   database = connectDatabase(inject('databaseUrl'), { max: 4, payloadKeys: TEST_PAYLOAD_KEYS });
   temporal = await connectClient(config.temporal, dataConverter);
   app = await buildApp({ config, db: database.db, temporal, logger: pino({ level: 'silent' }) });
+  await untilNotShedding(app);
   await app.listen({ host: '127.0.0.1', port: apiPort });
   stopWorker = await runWorkerFor(config, database.db);
   const created = await app.inject({

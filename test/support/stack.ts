@@ -29,6 +29,17 @@ export interface ApiStack {
   readonly close: () => Promise<void>;
 }
 
+/**
+ * Waits until a built app takes traffic. A test file's start-up (imports, bundling in a sibling
+ * process on 2 cores) can block the event loop for over a second; load shedding then answers the
+ * first requests 503 until its next sample. Tests start on a server that is not under pressure, as a
+ * deployed one behind its readiness check would.
+ */
+export async function untilNotShedding(app: FastifyInstance): Promise<void> {
+  await app.ready();
+  await vi.waitFor(() => expect(app.isUnderPressure()).toBe(false), { timeout: 10_000, interval: 100 });
+}
+
 /** The real API against the test PostgreSQL and Temporal dev server, on its own task queue. */
 export async function startApi(options: {
   taskQueue: string;
@@ -57,11 +68,7 @@ export async function startApi(options: {
   });
   const temporal = await connectClient(config.temporal, createDataConverter(config.payloadKeys));
   const app = await buildApp({ config, db: database.db, temporal, logger: pino({ level: 'silent' }) });
-  await app.ready();
-  // A test file's start-up (imports, bundling in a sibling process on 2 cores) can block the event
-  // loop for over a second; load shedding then answers the first request 503 until the next sample.
-  // The test starts on a server that is not under pressure, as a deployed one would take traffic.
-  await vi.waitFor(() => expect(app.isUnderPressure()).toBe(false), { timeout: 10_000, interval: 100 });
+  await untilNotShedding(app);
   return {
     config,
     app,
