@@ -20,6 +20,9 @@ const DEPLOY_TEMPORAL = path.join(PROJECT_ROOT, 'deploy', 'temporal');
 export const TEMPORAL_DATABASES = ['temporal', 'temporal_visibility'] as const;
 const READY_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 20_000;
+/** Like the compose file's `restart: on-failure:5` on temporal-register: a new namespace takes a while to be seen. */
+const REGISTER_ATTEMPTS = 10;
+const REGISTER_RETRY_MS = 3_000;
 
 export interface ClusterDatabase {
   readonly host: string;
@@ -203,12 +206,20 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Run
     await untilFrontendAnswers(address, server, logFile);
     const cli = await resolveTemporalBinary(TEMPORAL_CLI, { allowSdkDownload: false, log });
     const cliDir = cli.executable.type === 'existing-path' ? path.dirname(cli.executable.path) : '';
-    const registered = await runDeployScript('register.sh', {
+    const registerEnv = {
       PATH: [cliDir, process.env.PATH ?? ''].filter(Boolean).join(path.delimiter),
       TEMPORAL_ADDRESS: address,
       TEMPORAL_NAMESPACE: options.namespace,
-    });
-    log(registered.trim());
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        log((await runDeployScript('register.sh', registerEnv)).trim().split('\n').at(-1) ?? '');
+        break;
+      } catch (error) {
+        if (attempt === REGISTER_ATTEMPTS) throw error;
+        await sleep(REGISTER_RETRY_MS);
+      }
+    }
   } catch (error) {
     await stopProcess(server);
     throw error;
