@@ -201,6 +201,10 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Run
   });
   server.stdout.pipe(output);
   server.stderr.pipe(output);
+  // Detached, it would outlive a supervisor that crashed: it goes down with this process.
+  const killOnExit = () => server.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  server.once('exit', () => process.removeListener('exit', killOnExit));
   const address = `127.0.0.1:${options.port}`;
   try {
     await untilFrontendAnswers(address, server, logFile);
