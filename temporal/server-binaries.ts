@@ -1,5 +1,15 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants, cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { TOOLS_DIR, PROJECT_ROOT } from './binaries';
@@ -122,7 +132,13 @@ async function buildServerTools(target: string, log: (line: string) => void): Pr
     renameSync(path.join(scratch, 'bin', 'sql'), path.join(scratch, 'bin', 'temporal-sql-tool'));
     const modCache = await runGo(['env', 'GOMODCACHE'], env, () => undefined);
     const schema = path.join(modCache, `${MODULE}@v${TEMPORAL_SERVER_VERSION}`, 'schema', 'postgresql');
-    cpSync(schema, path.join(scratch, 'schema', 'postgresql'), { recursive: true });
+    const copy = path.join(scratch, 'schema', 'postgresql');
+    cpSync(schema, copy, { recursive: true });
+    // The module cache is read-only; the copy is not, so a later rebuild (or a user) can delete it.
+    for (const entry of readdirSync(copy, { recursive: true, withFileTypes: true })) {
+      chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
+    }
+    chmodSync(copy, 0o755);
     if (!existsSync(target)) renameSync(scratch, target);
     log(`built the Temporal server ${TEMPORAL_SERVER_VERSION} in ${elapsed()}`);
   } finally {
