@@ -1,0 +1,240 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import postgres from 'postgres';
+import { PROJECT_ROOT, resolveTemporalBinary, TEMPORAL_CLI } from '../temporal/binaries';
+import { resolveTemporalServer, type TemporalServerTools } from '../temporal/server-binaries';
+
+/**
+ * The real Temporal server on PostgreSQL, the production engine of the compose file, without
+ * containers: its databases in a PostgreSQL we are given (the embedded one), the schema set up and
+ * updated by deploy/temporal/setup-schema.sh and the namespace and search attributes registered by
+ * deploy/temporal/register.sh — the very scripts the compose file runs — then the server started
+ * from `.tools/` with a configuration derived from the module's `development-postgres12.yaml`.
+ */
+const execFileAsync = promisify(execFile);
+const DEPLOY_TEMPORAL = path.join(PROJECT_ROOT, 'deploy', 'temporal');
+export const TEMPORAL_DATABASES = ['temporal', 'temporal_visibility'] as const;
+const READY_TIMEOUT_MS = 90_000;
+const STOP_GRACE_MS = 20_000;
+/** Like the compose file's `restart: on-failure:5` on temporal-register: a new namespace takes a while to be seen. */
+const REGISTER_ATTEMPTS = 10;
+const REGISTER_RETRY_MS = 3_000;
+
+export interface ClusterDatabase {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+}
+
+export interface ClusterOptions {
+  readonly database: ClusterDatabase;
+  /** Where the server's configuration and log go. */
+  readonly dataDir: string;
+  /** The frontend's gRPC port (7233 like the dev server); the other services take the next ports. */
+  readonly port: number;
+  readonly namespace: string;
+  readonly historyShards?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningCluster {
+  readonly address: string;
+  readonly tools: TemporalServerTools;
+  readonly logFile: string;
+  readonly stop: () => Promise<void>;
+}
+
+/**
+ * The server's configuration (JSON, which YAML reads as it is): one process running every service,
+ * all on loopback. Ports go up from the frontend's: history +1, matching +2, worker +6 and the
+ * frontend's HTTP API +10, with their membership ports 300 below each.
+ */
+export function serverConfig(options: {
+  database: ClusterDatabase;
+  port: number;
+  historyShards: number;
+}): Record<string, unknown> {
+  const { database, port } = options;
+  const sql = (databaseName: string, maxConns: number) => ({
+    sql: {
+      pluginName: 'postgres12',
+      databaseName,
+      connectAddr: `${database.host}:${database.port}`,
+      connectProtocol: 'tcp',
+      user: database.user,
+      password: database.password,
+      maxConns,
+      maxIdleConns: maxConns,
+      maxConnLifetime: '1h',
+    },
+  });
+  const service = (offset: number, extra: Record<string, unknown> = {}) => ({
+    rpc: { grpcPort: port + offset, membershipPort: port + offset - 300, bindOnLocalHost: true, ...extra },
+  });
+  return {
+    log: { stdout: true, level: 'warn' },
+    persistence: {
+      defaultStore: 'postgres-default',
+      visibilityStore: 'postgres-visibility',
+      numHistoryShards: options.historyShards,
+      datastores: {
+        'postgres-default': sql('temporal', 20),
+        'postgres-visibility': sql('temporal_visibility', 2),
+      },
+    },
+    global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
+    services: {
+      frontend: service(0, { httpPort: port + 10 }),
+      history: service(1),
+      matching: service(2),
+      worker: service(6),
+    },
+    clusterMetadata: {
+      enableGlobalNamespace: false,
+      failoverVersionIncrement: 10,
+      masterClusterName: 'active',
+      currentClusterName: 'active',
+      clusterInformation: {
+        active: {
+          enabled: true,
+          initialFailoverVersion: 1,
+          rpcName: 'frontend',
+          rpcAddress: `127.0.0.1:${port}`,
+        },
+      },
+    },
+    dcRedirectionPolicy: { policy: 'noop' },
+  };
+}
+
+/** Creates Temporal's two databases when they are missing (the compose file's init script does it there). */
+export async function createTemporalDatabases(database: ClusterDatabase): Promise<void> {
+  const sql = postgres({ ...database, database: 'postgres', max: 1, onnotice: () => undefined });
+  try {
+    for (const name of TEMPORAL_DATABASES) {
+      const [found] = await sql`select 1 from pg_database where datname = ${name}`;
+      if (!found) await sql.unsafe(`create database ${name}`);
+    }
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Runs one of deploy/temporal's scripts with `sh`, as the compose file's admin-tools containers do. */
+async function runDeployScript(script: string, env: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync('sh', [path.join(DEPLOY_TEMPORAL, script)], {
+      env: { ...process.env, ...env },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (error) {
+    const { stderr, stdout } = error as { stderr?: string; stdout?: string };
+    const tail = `${stdout ?? ''}${stderr ?? ''}`.trim().split('\n').slice(-10).join('\n');
+    throw new Error(`deploy/temporal/${script} failed:\n${tail}`, { cause: error });
+  }
+}
+
+async function untilFrontendAnswers(address: string, server: ChildProcess, logFile: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (server.exitCode !== null || server.signalCode !== null) {
+      throw new Error(`the Temporal server exited while starting; see ${logFile}`);
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      await connection.close();
+      return;
+    } catch {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `the Temporal server did not answer on ${address} in ${READY_TIMEOUT_MS / 1000} s; see ${logFile}`,
+        );
+      }
+      await sleep(500);
+    }
+  }
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export async function startTemporalCluster(options: ClusterOptions): Promise<RunningCluster> {
+  const log = options.log ?? (() => undefined);
+  const tools = await resolveTemporalServer(log);
+  const { database } = options;
+  await createTemporalDatabases(database);
+  await runDeployScript('setup-schema.sh', {
+    TEMPORAL_SQL_TOOL: tools.sqlTool,
+    TEMPORAL_SCHEMA_DIR: tools.schemaDir,
+    POSTGRES_SEEDS: database.host,
+    DB_PORT: String(database.port),
+    POSTGRES_USER: database.user,
+    SQL_PASSWORD: database.password,
+  });
+  log(`Temporal schemas set up and updated in ${TEMPORAL_DATABASES.join(' and ')}`);
+
+  mkdirSync(options.dataDir, { recursive: true });
+  const configFile = path.join(options.dataDir, 'temporal-server.yaml');
+  const config = serverConfig({ database, port: options.port, historyShards: options.historyShards ?? 4 });
+  writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  const logFile = path.join(options.dataDir, 'temporal-server.log');
+  const output = createWriteStream(logFile, { flags: 'a' });
+  const server = spawn(tools.server, ['--config-file', configFile, '--allow-no-auth', 'start'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C in the terminal reaches the supervisor, which stops it in order.
+    detached: true,
+  });
+  server.stdout.pipe(output);
+  server.stderr.pipe(output);
+  // Detached, it would outlive a supervisor that crashed: it goes down with this process.
+  const killOnExit = () => server.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  server.once('exit', () => process.removeListener('exit', killOnExit));
+  const address = `127.0.0.1:${options.port}`;
+  try {
+    await untilFrontendAnswers(address, server, logFile);
+    const cli = await resolveTemporalBinary(TEMPORAL_CLI, { allowSdkDownload: false, log });
+    const cliDir = cli.executable.type === 'existing-path' ? path.dirname(cli.executable.path) : '';
+    const registerEnv = {
+      PATH: [cliDir, process.env.PATH ?? ''].filter(Boolean).join(path.delimiter),
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: options.namespace,
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        log((await runDeployScript('register.sh', registerEnv)).trim().split('\n').at(-1) ?? '');
+        break;
+      } catch (error) {
+        if (attempt === REGISTER_ATTEMPTS) throw error;
+        await sleep(REGISTER_RETRY_MS);
+      }
+    }
+  } catch (error) {
+    await stopProcess(server);
+    throw error;
+  }
+  return {
+    address,
+    tools,
+    logFile,
+    stop: async () => {
+      await stopProcess(server);
+      output.end();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { serverConfig } from '../../dev/temporal-cluster';
+import { missingTools, serverToolsIn } from '../../temporal/server-binaries';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const database = { host: '127.0.0.1', port: 54329, user: 'aftercare', password: 'secret' };
+const scratch: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'aftercare-cluster-'));
+  scratch.push(dir);
+  return dir;
+};
+afterEach(() => scratch.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+describe('the Temporal server configuration of npm run cluster', () => {
+  const config = serverConfig({ database, port: 7233, historyShards: 4 }) as {
+    persistence: { numHistoryShards: number; datastores: Record<string, { sql: Record<string, unknown> }> };
+    services: Record<string, { rpc: { grpcPort: number; membershipPort: number; httpPort?: number } }>;
+  };
+
+  it('keeps both stores in the given PostgreSQL, in the databases the schema script sets up', () => {
+    const stores = Object.values(config.persistence.datastores).map(({ sql }) => sql);
+    expect(stores.map((sql) => sql.databaseName)).toEqual(['temporal', 'temporal_visibility']);
+    for (const sql of stores) {
+      expect(sql).toMatchObject({
+        pluginName: 'postgres12',
+        connectAddr: '127.0.0.1:54329',
+        user: 'aftercare',
+      });
+    }
+    expect(config.persistence.numHistoryShards).toBe(4);
+  });
+
+  it('puts the frontend on the given port and every other listener on a port of its own', () => {
+    expect(config.services.frontend?.rpc.grpcPort).toBe(7233);
+    const ports = Object.values(config.services).flatMap(({ rpc }) =>
+      [rpc.grpcPort, rpc.membershipPort, rpc.httpPort].filter((port) => port !== undefined),
+    );
+    expect(new Set(ports).size).toBe(ports.length);
+    const moved = serverConfig({ database, port: 17233, historyShards: 4 }) as typeof config;
+    expect(moved.services.frontend?.rpc.grpcPort).toBe(17233);
+    expect(moved.services.history?.rpc.grpcPort).toBe(17234);
+  });
+});
+
+describe('deploy/temporal/setup-schema.sh, shared by the compose file and npm run cluster', () => {
+  it('sets up and updates both schemas with the tool, folder, host and port it is given', () => {
+    const dir = tempDir();
+    const calls = path.join(dir, 'calls');
+    const tool = path.join(dir, 'fake-sql-tool');
+    writeFileSync(tool, `#!/bin/sh\necho "$*" >> "${calls}"\n`);
+    chmodSync(tool, 0o755);
+    execFileSync('sh', [path.join(ROOT, 'deploy', 'temporal', 'setup-schema.sh')], {
+      env: {
+        PATH: process.env.PATH,
+        TEMPORAL_SQL_TOOL: tool,
+        TEMPORAL_SCHEMA_DIR: '/opt/schema',
+        POSTGRES_SEEDS: '127.0.0.1',
+        DB_PORT: '54329',
+        POSTGRES_USER: 'aftercare',
+      },
+    });
+    const common = '--plugin postgres12 --ep 127.0.0.1 -u aftercare -p 54329';
+    expect(readFileSync(calls, 'utf8').trim().split('\n')).toEqual([
+      `${common} --db temporal setup-schema -v 0.0`,
+      `${common} --db temporal update-schema -d /opt/schema/postgresql/v12/temporal/versioned`,
+      `${common} --db temporal_visibility setup-schema -v 0.0`,
+      `${common} --db temporal_visibility update-schema -d /opt/schema/postgresql/v12/visibility/versioned`,
+    ]);
+  });
+});
+
+describe('the Temporal server tools folder', () => {
+  it('names what a folder lacks, and nothing once it holds both binaries and both schemas', () => {
+    const home = tempDir();
+    const tools = serverToolsIn(home, 'tools');
+    expect(missingTools(tools)).toHaveLength(4);
+    mkdirSync(path.join(home, 'bin'));
+    for (const file of [tools.server, tools.sqlTool]) {
+      writeFileSync(file, '#!/bin/sh\n');
+      chmodSync(file, 0o755);
+    }
+    for (const part of ['temporal', 'visibility']) {
+      mkdirSync(path.join(tools.schemaDir, 'postgresql', 'v12', part, 'versioned'), { recursive: true });
+    }
+    expect(missingTools(tools)).toEqual([]);
+  });
+});
