@@ -7,10 +7,7 @@ import { PRETTY_OPTIONS } from '../logger';
  * came from, so two processes' output interleaved still says who said what. What is not a pino
  * event (a crash's stack trace, a start-up failure) is printed as it came, with the same prefix.
  */
-const CONSOLE_ROLES = ['dev', 'worker', 'relay', 'api'] as const;
-export type ConsoleRole = (typeof CONSOLE_ROLES)[number];
-
-const PREFIX_WIDTH = Math.max(...CONSOLE_ROLES.map((role) => role.length)) + 3;
+export type ConsoleRole = 'dev' | 'worker' | 'worker-1' | 'worker-2' | 'relay' | 'api';
 
 /**
  * The Temporal SDK's context on each of its events (those with an `sdkComponent`), which the console
@@ -48,7 +45,13 @@ const foldLines = (text: string) =>
     .filter(Boolean)
     .join(' | ');
 
-export function consoleFormatter(options: { readonly colorize: boolean }) {
+export function consoleFormatter(options: {
+  readonly colorize: boolean;
+  /** The roles that will print, so their prefixes line up (npm run cluster adds worker-1 and worker-2). */
+  readonly roles?: readonly ConsoleRole[];
+}) {
+  const width =
+    Math.max(...(options.roles ?? ['dev', 'worker', 'relay', 'api']).map((role) => role.length)) + 3;
   const pretty = prettyFactory({
     ...PRETTY_OPTIONS,
     // The prefix names the process: the logger's own name would say it twice.
@@ -65,7 +68,7 @@ export function consoleFormatter(options: { readonly colorize: boolean }) {
   /** The text to print for one line of a role's output: '' for a blank line. */
   return (role: ConsoleRole, line: string): string => {
     if (line.trim() === '') return '';
-    const prefix = `[${role}]`.padEnd(PREFIX_WIDTH);
+    const prefix = `[${role}]`.padEnd(width);
     const event = parseEvent(line);
     return (event ? pretty(event) : line)
       .replace(/\n+$/, '')

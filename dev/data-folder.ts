@@ -2,11 +2,19 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 
 /**
- * What a data folder of `npm run dev` holds: a developer's own data, or the sample data of
- * `npm run dev -- --demo`. A marker file says which, so demo tickets are never written among a
- * developer's (nor a developer's work among the demo's).
+ * What a data folder of `npm run dev` holds: a developer's own data, the sample data of
+ * `npm run dev -- --demo`, or the production engine's of `npm run cluster` (Temporal's history in
+ * PostgreSQL, not SQLite). A marker file says which, so demo tickets are never written among a
+ * developer's, nor one engine's data handed to the other.
  */
-export type DataKind = 'development' | 'demo';
+export type DataKind = 'development' | 'demo' | 'cluster';
+const KINDS: readonly DataKind[] = ['development', 'demo', 'cluster'];
+/** What a run of each kind is called, and where it keeps its data when DEV_DATA_DIR is unset. */
+const RUNS: Record<DataKind, { command: string; folder: string; holds: string }> = {
+  development: { command: 'npm run dev', folder: '.data', holds: 'development data' },
+  demo: { command: 'npm run dev -- --demo', folder: '.data-demo', holds: "the demo's sample data" },
+  cluster: { command: 'npm run cluster', folder: '.data-cluster', holds: "npm run cluster's data" },
+};
 export const DATA_MARKER = 'aftercare-data.json';
 
 export class DataFolderError extends Error {
@@ -20,9 +28,9 @@ function markedKind(marker: string): DataKind {
   } catch {
     kind = undefined;
   }
-  if (kind === 'development' || kind === 'demo') return kind;
+  if (KINDS.includes(kind as DataKind)) return kind as DataKind;
   throw new DataFolderError(
-    `${marker} is not a marker npm run dev wrote: it should read {"kind":"development"} or {"kind":"demo"}`,
+    `${marker} is not a marker npm run dev wrote: it should read ${KINDS.map((name) => `{"kind":"${name}"}`).join(', ')}`,
   );
 }
 
@@ -41,9 +49,10 @@ export function claimDataFolder(dir: string, kind: DataKind): void {
       `${dir} holds development data: --demo never puts its sample tickets there. Leave DEV_DATA_DIR unset (the demo keeps its data in .data-demo) or name an empty folder.`,
     );
   }
-  if (found === 'demo' && kind === 'development') {
+  if (found !== kind) {
+    const run = RUNS[kind];
     throw new DataFolderError(
-      `${dir} holds the demo's sample data: run \`npm run dev -- --demo\` to go on with it, or delete the folder; npm run dev keeps your own data apart from it.`,
+      `${dir} holds ${RUNS[found].holds}: run \`${RUNS[found].command}\` to go on with it, or delete the folder; ${run.command} keeps its own data apart from it (in ${run.folder} unless DEV_DATA_DIR names another folder).`,
     );
   }
   if (!marked) writeFileSync(marker, `${JSON.stringify({ kind })}\n`);

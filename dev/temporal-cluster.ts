@@ -1,12 +1,16 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import postgres from 'postgres';
 import { PROJECT_ROOT, resolveTemporalBinary, TEMPORAL_CLI } from '../temporal/binaries';
-import { resolveTemporalServer, type TemporalServerTools } from '../temporal/server-binaries';
+import {
+  resolveTemporalServer,
+  resolveTemporalUi,
+  type TemporalServerTools,
+} from '../temporal/server-binaries';
 
 /**
  * The real Temporal server on PostgreSQL, the production engine of the compose file, without
@@ -39,11 +43,14 @@ export interface ClusterOptions {
   readonly port: number;
   readonly namespace: string;
   readonly historyShards?: number;
+  /** Temporal UI (the compose file's, read-only like there) on this port, decoding through this codec. */
+  readonly ui?: { readonly port: number; readonly codecEndpoint?: string };
   readonly log?: (line: string) => void;
 }
 
 export interface RunningCluster {
   readonly address: string;
+  readonly uiUrl: string | undefined;
   readonly tools: TemporalServerTools;
   readonly logFile: string;
   readonly stop: () => Promise<void>;
@@ -112,16 +119,73 @@ export function serverConfig(options: {
   };
 }
 
-/** Creates Temporal's two databases when they are missing (the compose file's init script does it there). */
-export async function createTemporalDatabases(database: ClusterDatabase): Promise<void> {
-  const sql = postgres({ ...database, database: 'postgres', max: 1, onnotice: () => undefined });
-  try {
-    for (const name of TEMPORAL_DATABASES) {
-      const [found] = await sql`select 1 from pg_database where datname = ${name}`;
-      if (!found) await sql.unsafe(`create database ${name}`);
+/** The passwords deploy/postgres/init-aftercare.sh gives the `temporal` and `aftercare` roles. */
+export interface DatabasePasswords {
+  readonly temporal_password: string;
+  readonly aftercare_password: string;
+}
+
+/**
+ * The SQL of deploy/postgres/init-aftercare.sh — what the compose file's PostgreSQL runs once, when
+ * its volume is new — as statements for each database, with the psql variables (`:'name'`) replaced
+ * by the quoted passwords. psql sends one statement at a time; so does this (CREATE DATABASE cannot
+ * run in the implicit transaction of a multi-statement query).
+ */
+export function initScriptStatements(
+  script: string,
+  passwords: DatabasePasswords,
+): { database: string; statements: string[] }[] {
+  const body = /<<'SQL'\n([\s\S]*?)\nSQL\n/.exec(script)?.[1];
+  if (!body) throw new Error("deploy/postgres/init-aftercare.sh has no <<'SQL' block");
+  const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
+  const groups = [{ database: 'postgres', statements: [] as string[] }];
+  let statement = '';
+  for (const line of body.split('\n')) {
+    const connect = /^\\connect\s+(\S+)\s*$/.exec(line);
+    if (connect?.[1]) {
+      groups.push({ database: connect[1], statements: [] });
+      continue;
     }
+    if (/^\s*(--.*)?$/.test(line)) continue;
+    statement += `${statement ? '\n' : ''}${line}`;
+    if (!line.trimEnd().endsWith(';')) continue;
+    const filled = statement.replace(/:'(\w+)'/g, (_match, name: string) => {
+      const value = passwords[name as keyof DatabasePasswords];
+      if (value === undefined) throw new Error(`init-aftercare.sh asks for :'${name}', which is not given`);
+      return literal(value);
+    });
+    groups.at(-1)?.statements.push(filled);
+    statement = '';
+  }
+  return groups.filter((group) => group.statements.length > 0);
+}
+
+/**
+ * Gives a new PostgreSQL what the compose file's gets from deploy/postgres/init-aftercare.sh: the
+ * `temporal` and `aftercare` roles (neither a superuser) and their databases. Once: a PostgreSQL
+ * that has the `temporal` role already has them.
+ */
+export async function initializeDatabases(
+  superuser: ClusterDatabase,
+  passwords: DatabasePasswords,
+): Promise<void> {
+  const connect = (database: string) =>
+    postgres({ ...superuser, database, max: 1, onnotice: () => undefined });
+  const admin = connect('postgres');
+  try {
+    const [found] = await admin`select 1 from pg_roles where rolname = 'temporal'`;
+    if (found) return;
   } finally {
-    await sql.end();
+    await admin.end();
+  }
+  const script = readFileSync(path.join(PROJECT_ROOT, 'deploy', 'postgres', 'init-aftercare.sh'), 'utf8');
+  for (const { database, statements } of initScriptStatements(script, passwords)) {
+    const sql = connect(database);
+    try {
+      for (const statement of statements) await sql.unsafe(statement);
+    } finally {
+      await sql.end();
+    }
   }
 }
 
@@ -161,6 +225,57 @@ async function untilFrontendAnswers(address: string, server: ChildProcess, logFi
   }
 }
 
+/**
+ * Temporal UI as the compose file runs it: the temporalio/ui image's server and its own
+ * configuration template (config/docker.yaml), given the same environment variables; write actions
+ * off, so tickets change only through the API, which checks roles.
+ */
+async function startTemporalUi(
+  address: string,
+  ui: NonNullable<ClusterOptions['ui']>,
+  logFile: string,
+  log: (line: string) => void,
+): Promise<{ url: string; process: ChildProcess }> {
+  const tools = await resolveTemporalUi(log);
+  const output = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(tools.server, ['--root', tools.home, '--env', 'docker', 'start'], {
+    env: {
+      PATH: process.env.PATH,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_UI_PORT: String(ui.port),
+      TEMPORAL_DISABLE_WRITE_ACTIONS: 'true',
+      ...(ui.codecEndpoint && { TEMPORAL_CODEC_ENDPOINT: ui.codecEndpoint }),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.stdout.pipe(output);
+  child.stderr.pipe(output);
+  child.once('exit', () => output.end());
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
+  const url = `http://localhost:${ui.port}`;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`Temporal UI exited while starting; see ${logFile}`);
+    }
+    const answered = await fetch(`http://127.0.0.1:${ui.port}/api/v1/settings`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (answered) return { url, process: child };
+    if (Date.now() > deadline) {
+      await stopProcess(child);
+      throw new Error(
+        `Temporal UI did not answer on port ${ui.port} in ${READY_TIMEOUT_MS / 1000} s; see ${logFile}`,
+      );
+    }
+    await sleep(250);
+  }
+}
+
 function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -177,7 +292,6 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Run
   const log = options.log ?? (() => undefined);
   const tools = await resolveTemporalServer(log);
   const { database } = options;
-  await createTemporalDatabases(database);
   await runDeployScript('setup-schema.sh', {
     TEMPORAL_SQL_TOOL: tools.sqlTool,
     TEMPORAL_SCHEMA_DIR: tools.schemaDir,
@@ -228,11 +342,22 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Run
     await stopProcess(server);
     throw error;
   }
+  let ui: { url: string; process: ChildProcess } | undefined;
+  if (options.ui) {
+    try {
+      ui = await startTemporalUi(address, options.ui, path.join(options.dataDir, 'temporal-ui.log'), log);
+    } catch (error) {
+      await stopProcess(server);
+      throw error;
+    }
+  }
   return {
     address,
+    uiUrl: ui?.url,
     tools,
     logFile,
     stop: async () => {
+      if (ui) await stopProcess(ui.process);
       await stopProcess(server);
       output.end();
     },

@@ -9,22 +9,71 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
 } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { TOOLS_DIR, PROJECT_ROOT } from './binaries';
 
 /**
- * The real Temporal server (what the compose file runs), for `npm run cluster`: the server binary,
- * its SQL schema tool and the PostgreSQL schema files, built once from the Go module proxy into
- * `.tools/temporal-server-<version>/` and reused afterwards. `TEMPORAL_SERVER_HOME` names a folder
- * with the same layout instead (bin/temporal-server, bin/temporal-sql-tool, schema/postgresql/v12).
+ * The real Temporal server and Temporal UI (what the compose file runs), for `npm run cluster`: built
+ * once from the Go module proxy into `.tools/` and reused afterwards.
+ * - `.tools/temporal-server-<version>/`: the server binary, its SQL schema tool and the PostgreSQL
+ *   schema files (`TEMPORAL_SERVER_HOME` names a folder with the same layout instead: bin/temporal-server,
+ *   bin/temporal-sql-tool, schema/postgresql/v12).
+ * - `.tools/temporal-ui-<version>/`: the UI server (the temporalio/ui image's program) and the
+ *   image's own configuration template, config/docker.yaml, which reads the same environment
+ *   variables as the image (`TEMPORAL_UI_HOME` names such a folder instead).
+ * The versions are the compose file's image tags; test/unit/compose-versions.test.ts keeps them equal.
  */
 export const TEMPORAL_SERVER_VERSION = '1.32.2';
+export const TEMPORAL_UI_VERSION = '2.49.1';
 /** The Go toolchain the server's go.mod asks for; the go command fetches it like a module. */
 export const TEMPORAL_SERVER_GO_TOOLCHAIN = 'go1.27.3';
-const MODULE = 'go.temporal.io/server';
 const PROGRESS_EVERY_MS = 15_000;
+
+/** A set of Go programs built from one module, with files copied from that module beside them. */
+interface GoKit {
+  /** What the console calls it: "the Temporal server 1.32.2". */
+  readonly title: string;
+  readonly folder: string;
+  readonly homeEnv: string;
+  readonly module: string;
+  readonly version: string;
+  /** Package path inside the module → the name of its binary in bin/. */
+  readonly programs: Readonly<Record<string, string>>;
+  /** Folder or file of the module → where it goes in the kit's folder. */
+  readonly copies: Readonly<Record<string, string>>;
+  /** What a complete folder holds (relative); the binaries must be executable. */
+  readonly required: readonly string[];
+}
+
+const SERVER_KIT: GoKit = {
+  title: `the Temporal server ${TEMPORAL_SERVER_VERSION}`,
+  folder: `temporal-server-${TEMPORAL_SERVER_VERSION}`,
+  homeEnv: 'TEMPORAL_SERVER_HOME',
+  module: 'go.temporal.io/server',
+  version: TEMPORAL_SERVER_VERSION,
+  programs: { 'cmd/server': 'temporal-server', 'cmd/tools/sql': 'temporal-sql-tool' },
+  copies: { 'schema/postgresql': 'schema/postgresql' },
+  required: [
+    'bin/temporal-server',
+    'bin/temporal-sql-tool',
+    'schema/postgresql/v12/temporal/versioned',
+    'schema/postgresql/v12/visibility/versioned',
+  ],
+};
+
+const UI_KIT: GoKit = {
+  title: `Temporal UI ${TEMPORAL_UI_VERSION}`,
+  folder: `temporal-ui-${TEMPORAL_UI_VERSION}`,
+  homeEnv: 'TEMPORAL_UI_HOME',
+  module: 'github.com/temporalio/ui-server/v2',
+  version: TEMPORAL_UI_VERSION,
+  programs: { 'cmd/server': 'temporal-ui-server' },
+  copies: { 'config/docker.yaml': 'config/docker.yaml' },
+  required: ['bin/temporal-ui-server', 'config/docker.yaml'],
+};
 
 export interface TemporalServerTools {
   readonly home: string;
@@ -32,14 +81,23 @@ export interface TemporalServerTools {
   readonly sqlTool: string;
   /** Holds postgresql/v12/{temporal,visibility}/versioned, like /etc/temporal/schema in the admin-tools image. */
   readonly schemaDir: string;
-  readonly source: 'env' | 'tools' | 'built';
+  readonly source: ToolSource;
 }
+
+export interface TemporalUiTools {
+  /** The UI server's root: it reads config/docker.yaml there (`--root <home> --env docker`). */
+  readonly home: string;
+  readonly server: string;
+  readonly source: ToolSource;
+}
+
+export type ToolSource = 'env' | 'tools' | 'built';
 
 export class TemporalServerBuildError extends Error {
   override name = 'TemporalServerBuildError';
 }
 
-export function serverToolsIn(home: string, source: TemporalServerTools['source']): TemporalServerTools {
+export function serverToolsIn(home: string, source: ToolSource): TemporalServerTools {
   return {
     home,
     server: path.join(home, 'bin', 'temporal-server'),
@@ -49,23 +107,28 @@ export function serverToolsIn(home: string, source: TemporalServerTools['source'
   };
 }
 
-/** What is missing from a folder that should hold the tools (nothing: it is complete). */
-export function missingTools(tools: TemporalServerTools): string[] {
-  const missing: string[] = [];
-  for (const file of [tools.server, tools.sqlTool]) {
-    try {
-      accessSync(file, constants.X_OK);
-    } catch {
-      missing.push(file);
-    }
-  }
-  for (const part of ['temporal', 'visibility']) {
-    const dir = path.join(tools.schemaDir, 'postgresql', 'v12', part, 'versioned');
-    if (!existsSync(dir)) missing.push(dir);
-  }
-  return missing;
+export function uiToolsIn(home: string, source: ToolSource): TemporalUiTools {
+  return { home, server: path.join(home, 'bin', 'temporal-ui-server'), source };
 }
 
+/** What is missing from a folder that should hold a kit (nothing: it is complete). */
+function missingFrom(home: string, kit: GoKit): string[] {
+  return kit.required
+    .map((relative) => path.join(home, relative))
+    .filter((file) => {
+      try {
+        accessSync(file, file.includes(`${path.sep}bin${path.sep}`) ? constants.X_OK : constants.F_OK);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+}
+
+/** What a folder that should hold the server tools lacks. */
+export const missingTools = (tools: TemporalServerTools): string[] => missingFrom(tools.home, SERVER_KIT);
+/** What a folder that should hold Temporal UI lacks. */
+export const missingUiTools = (tools: TemporalUiTools): string[] => missingFrom(tools.home, UI_KIT);
 /** Runs a go command, passing each line it prints to `onLine`; resolves with its stdout. */
 function runGo(args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -96,11 +159,11 @@ function runGo(args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) =>
 }
 
 /**
- * Builds the server and the SQL tool with `go install` into a scratch folder, copies the schema files
- * from the module cache beside them, and only then moves the folder into place, so a build stopped
- * half-way is never picked up.
+ * Builds a kit's programs with `go install` into a scratch folder, copies its files from the module
+ * cache beside them, and only then moves the folder into place, so a build stopped half-way is never
+ * picked up.
  */
-async function buildServerTools(target: string, log: (line: string) => void): Promise<void> {
+async function buildKit(kit: GoKit, target: string, log: (line: string) => void): Promise<void> {
   const scratch = `${target}.building-${process.pid}`;
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(path.join(scratch, 'bin'), { recursive: true });
@@ -109,65 +172,85 @@ async function buildServerTools(target: string, log: (line: string) => void): Pr
   let downloads = 0;
   const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
   log(
-    `building the Temporal server ${TEMPORAL_SERVER_VERSION} with go install into ${path.relative(PROJECT_ROOT, target)}/ (once; a few minutes)`,
+    `building ${kit.title} with go install into ${path.relative(PROJECT_ROOT, target)}/ (once; a few minutes)`,
   );
   const ticker = setInterval(
-    () => log(`still building the Temporal server: ${elapsed()}, ${downloads} modules downloaded`),
+    () => log(`still building ${kit.title}: ${elapsed()}, ${downloads} modules downloaded`),
     PROGRESS_EVERY_MS,
   );
   try {
     await runGo(
-      [
-        'install',
-        `${MODULE}/cmd/server@v${TEMPORAL_SERVER_VERSION}`,
-        `${MODULE}/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`,
-      ],
+      ['install', ...Object.keys(kit.programs).map((pkg) => `${kit.module}/${pkg}@v${kit.version}`)],
       env,
       (line) => {
         if (line.startsWith('go: downloading')) downloads += 1;
         if (line.startsWith(`go: downloading go1`)) log(line.slice('go: '.length));
       },
     );
-    renameSync(path.join(scratch, 'bin', 'server'), path.join(scratch, 'bin', 'temporal-server'));
-    renameSync(path.join(scratch, 'bin', 'sql'), path.join(scratch, 'bin', 'temporal-sql-tool'));
-    const modCache = await runGo(['env', 'GOMODCACHE'], env, () => undefined);
-    const schema = path.join(modCache, `${MODULE}@v${TEMPORAL_SERVER_VERSION}`, 'schema', 'postgresql');
-    const copy = path.join(scratch, 'schema', 'postgresql');
-    cpSync(schema, copy, { recursive: true });
-    // The module cache is read-only; the copy is not, so a later rebuild (or a user) can delete it.
-    for (const entry of readdirSync(copy, { recursive: true, withFileTypes: true })) {
-      chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
+    for (const [pkg, binary] of Object.entries(kit.programs)) {
+      renameSync(path.join(scratch, 'bin', path.basename(pkg)), path.join(scratch, 'bin', binary));
     }
-    chmodSync(copy, 0o755);
+    const modCache = await runGo(['env', 'GOMODCACHE'], env, () => undefined);
+    const moduleDir = path.join(modCache, `${kit.module}@v${kit.version}`);
+    for (const [from, to] of Object.entries(kit.copies)) {
+      const copy = path.join(scratch, to);
+      cpSync(path.join(moduleDir, from), copy, { recursive: true });
+      // The module cache is read-only; the copy is not, so a later rebuild (or a user) can delete it.
+      makeWritable(copy);
+    }
     if (!existsSync(target)) renameSync(scratch, target);
-    log(`built the Temporal server ${TEMPORAL_SERVER_VERSION} in ${elapsed()}`);
+    log(`built ${kit.title} in ${elapsed()}`);
   } finally {
     clearInterval(ticker);
     rmSync(scratch, { recursive: true, force: true });
   }
 }
 
+function makeWritable(copy: string): void {
+  if (!statSync(copy).isDirectory()) return chmodSync(copy, 0o644);
+  for (const entry of readdirSync(copy, { recursive: true, withFileTypes: true })) {
+    chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
+  }
+  chmodSync(copy, 0o755);
+}
+
+/** A kit's folder: its `homeEnv` variable, `.tools/`, or a build into `.tools/`. */
+async function resolveKit(
+  kit: GoKit,
+  log: (line: string) => void,
+): Promise<{ home: string; source: ToolSource }> {
+  const fromEnv = process.env[kit.homeEnv];
+  if (fromEnv) {
+    const home = path.resolve(fromEnv);
+    const missing = missingFrom(home, kit);
+    if (missing.length > 0) {
+      throw new TemporalServerBuildError(`${kit.homeEnv}=${fromEnv} lacks ${missing.join(', ')}`);
+    }
+    return { home, source: 'env' };
+  }
+  const home = path.join(TOOLS_DIR, kit.folder);
+  if (missingFrom(home, kit).length === 0) return { home, source: 'tools' };
+  // An incomplete folder (an older layout, or someone's partial copy) is rebuilt from scratch.
+  rmSync(home, { recursive: true, force: true });
+  mkdirSync(TOOLS_DIR, { recursive: true });
+  await buildKit(kit, home, log);
+  const missing = missingFrom(home, kit);
+  if (missing.length > 0) throw new TemporalServerBuildError(`the build left out ${missing.join(', ')}`);
+  return { home, source: 'built' };
+}
+
 /** Finds the server, its SQL tool and schema files: TEMPORAL_SERVER_HOME, `.tools/`, or a build into `.tools/`. */
 export async function resolveTemporalServer(
   log: (line: string) => void = () => undefined,
 ): Promise<TemporalServerTools> {
-  const fromEnv = process.env.TEMPORAL_SERVER_HOME;
-  if (fromEnv) {
-    const tools = serverToolsIn(path.resolve(fromEnv), 'env');
-    const missing = missingTools(tools);
-    if (missing.length > 0) {
-      throw new TemporalServerBuildError(`TEMPORAL_SERVER_HOME=${fromEnv} lacks ${missing.join(', ')}`);
-    }
-    return tools;
-  }
-  const home = path.join(TOOLS_DIR, `temporal-server-${TEMPORAL_SERVER_VERSION}`);
-  if (missingTools(serverToolsIn(home, 'tools')).length === 0) return serverToolsIn(home, 'tools');
-  // An incomplete folder (an older layout, or someone's partial copy) is rebuilt from scratch.
-  rmSync(home, { recursive: true, force: true });
-  mkdirSync(TOOLS_DIR, { recursive: true });
-  await buildServerTools(home, log);
-  const built = serverToolsIn(home, 'built');
-  const missing = missingTools(built);
-  if (missing.length > 0) throw new TemporalServerBuildError(`the build left out ${missing.join(', ')}`);
-  return built;
+  const { home, source } = await resolveKit(SERVER_KIT, log);
+  return serverToolsIn(home, source);
+}
+
+/** Finds Temporal UI's server: TEMPORAL_UI_HOME, `.tools/`, or a build into `.tools/`. */
+export async function resolveTemporalUi(
+  log: (line: string) => void = () => undefined,
+): Promise<TemporalUiTools> {
+  const { home, source } = await resolveKit(UI_KIT, log);
+  return uiToolsIn(home, source);
 }

@@ -48,6 +48,20 @@ describe('the data folder of npm run dev', () => {
     );
   });
 
+  it('npm run cluster and npm run dev never share a folder: each engine keeps its own history', () => {
+    const cluster = folder();
+    claimDataFolder(cluster, 'cluster');
+    expect(marker(cluster)).toEqual({ kind: 'cluster' });
+    expect(() => claimDataFolder(cluster, 'development')).toThrow(
+      `${cluster} holds npm run cluster's data: run \`npm run cluster\` to go on with it, or delete the folder; npm run dev keeps its own data apart from it (in .data unless DEV_DATA_DIR names another folder).`,
+    );
+    const unmarked = folder();
+    mkdirSync(path.join(unmarked, 'postgres'), { recursive: true });
+    expect(() => claimDataFolder(unmarked, 'cluster')).toThrow(
+      `${unmarked} holds development data: run \`npm run dev\` to go on with it, or delete the folder; npm run cluster keeps its own data apart from it (in .data-cluster`,
+    );
+  });
+
   it('refuses a marker it did not write', () => {
     const dir = folder();
     mkdirSync(dir);

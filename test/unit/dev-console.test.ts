@@ -45,6 +45,13 @@ describe('the development console', () => {
     );
     expect(format('dev', 'migrations applied')).toBe('[dev]    migrations applied\n');
     expect(format('relay', '   ')).toBe('');
+    // npm run cluster's two workers: every prefix as wide as theirs.
+    const cluster = consoleFormatter({
+      colorize: false,
+      roles: ['dev', 'worker-1', 'worker-2', 'relay', 'api'],
+    });
+    expect(cluster('api', 'ready')).toBe('[api]      ready\n');
+    expect(cluster('worker-2', 'ready')).toBe('[worker-2] ready\n');
   });
 
   it('production stays JSON: one object per event, the SDK error serialized, nothing below the level', () => {

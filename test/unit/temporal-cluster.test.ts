@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serverConfig } from '../../dev/temporal-cluster';
+import { initScriptStatements, serverConfig } from '../../dev/temporal-cluster';
 import { missingTools, serverToolsIn } from '../../temporal/server-binaries';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -88,5 +88,30 @@ describe('the Temporal server tools folder', () => {
       mkdirSync(path.join(tools.schemaDir, 'postgresql', 'v12', part, 'versioned'), { recursive: true });
     }
     expect(missingTools(tools)).toEqual([]);
+  });
+});
+
+describe("deploy/postgres/init-aftercare.sh, run by the compose file's PostgreSQL and by npm run cluster", () => {
+  const script = readFileSync(path.join(ROOT, 'deploy', 'postgres', 'init-aftercare.sh'), 'utf8');
+
+  it('gives the statements one at a time, per database, with the passwords as quoted literals', () => {
+    const groups = initScriptStatements(script, { temporal_password: "t'1", aftercare_password: 'a2' });
+    expect(groups.map((group) => group.database)).toEqual(['postgres', 'temporal_visibility']);
+    const [roles, visibility] = groups;
+    expect(roles?.statements).toEqual([
+      "CREATE ROLE temporal LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD 't''1';",
+      'CREATE DATABASE temporal OWNER temporal;',
+      'CREATE DATABASE temporal_visibility OWNER temporal;',
+      "CREATE ROLE aftercare LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD 'a2';",
+      'CREATE DATABASE aftercare OWNER aftercare;',
+    ]);
+    expect(visibility?.statements).toEqual(['CREATE EXTENSION IF NOT EXISTS btree_gin;']);
+  });
+
+  it('refuses a script that asks for a variable it is not given', () => {
+    const asking = script.replace("PASSWORD :'aftercare_password'", "PASSWORD :'other_password'");
+    expect(() => initScriptStatements(asking, { temporal_password: 't', aftercare_password: 'a' })).toThrow(
+      "init-aftercare.sh asks for :'other_password', which is not given",
+    );
   });
 });
