@@ -42,7 +42,8 @@ export interface ClusterOptions {
   /** The frontend's gRPC port (7233 like the dev server); the other services take the next ports. */
   readonly port: number;
   readonly namespace: string;
-  readonly historyShards?: number;
+  /** Other values than CLUSTER_TUNING's (the benchmark tries them). */
+  readonly tuning?: Partial<Record<keyof typeof CLUSTER_TUNING, string>>;
   /** Temporal UI (the compose file's, read-only like there) on this port, decoding through this codec. */
   readonly ui?: { readonly port: number; readonly codecEndpoint?: string };
   readonly log?: (line: string) => void;
@@ -57,65 +58,54 @@ export interface RunningCluster {
 }
 
 /**
- * The server's configuration (JSON, which YAML reads as it is): one process running every service,
- * all on loopback. Ports go up from the frontend's: history +1, matching +2, worker +6 and the
+ * The server's settings that matter at this size, the same in the compose file's `temporal` service
+ * (test/unit/compose-versions.test.ts compares them): history shards (fixed for a cluster's life)
+ * and the persistence connection pools of the history and visibility stores.
+ */
+export const CLUSTER_TUNING = {
+  NUM_HISTORY_SHARDS: '4',
+  SQL_MAX_CONNS: '20',
+  SQL_MAX_IDLE_CONNS: '20',
+  SQL_VIS_MAX_CONNS: '10',
+  SQL_VIS_MAX_IDLE_CONNS: '10',
+} as const;
+
+/**
+ * The environment of the server: what the compose file gives the temporalio/server image, read by
+ * the same configuration template (the module's config/docker.yaml, which the image runs), plus the
+ * ports, all on loopback. Ports go up from the frontend's: history +1, matching +2, worker +6, the
  * frontend's HTTP API +10, with their membership ports 300 below each.
  */
-export function serverConfig(options: {
+export function serverEnvironment(options: {
   database: ClusterDatabase;
   port: number;
-  historyShards: number;
-}): Record<string, unknown> {
+  dynamicConfigFile: string;
+  tuning?: Partial<Record<keyof typeof CLUSTER_TUNING, string>>;
+}): Record<string, string> {
   const { database, port } = options;
-  const sql = (databaseName: string, maxConns: number) => ({
-    sql: {
-      pluginName: 'postgres12',
-      databaseName,
-      connectAddr: `${database.host}:${database.port}`,
-      connectProtocol: 'tcp',
-      user: database.user,
-      password: database.password,
-      maxConns,
-      maxIdleConns: maxConns,
-      maxConnLifetime: '1h',
-    },
-  });
-  const service = (offset: number, extra: Record<string, unknown> = {}) => ({
-    rpc: { grpcPort: port + offset, membershipPort: port + offset - 300, bindOnLocalHost: true, ...extra },
+  const service = (name: string, offset: number) => ({
+    [`${name}_GRPC_PORT`]: String(port + offset),
+    [`${name}_MEMBERSHIP_PORT`]: String(port + offset - 300),
   });
   return {
-    log: { stdout: true, level: 'warn' },
-    persistence: {
-      defaultStore: 'postgres-default',
-      visibilityStore: 'postgres-visibility',
-      numHistoryShards: options.historyShards,
-      datastores: {
-        'postgres-default': sql('temporal', 20),
-        'postgres-visibility': sql('temporal_visibility', 2),
-      },
-    },
-    global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
-    services: {
-      frontend: service(0, { httpPort: port + 10 }),
-      history: service(1),
-      matching: service(2),
-      worker: service(6),
-    },
-    clusterMetadata: {
-      enableGlobalNamespace: false,
-      failoverVersionIncrement: 10,
-      masterClusterName: 'active',
-      currentClusterName: 'active',
-      clusterInformation: {
-        active: {
-          enabled: true,
-          initialFailoverVersion: 1,
-          rpcName: 'frontend',
-          rpcAddress: `127.0.0.1:${port}`,
-        },
-      },
-    },
-    dcRedirectionPolicy: { policy: 'noop' },
+    DB: 'postgres12',
+    POSTGRES_SEEDS: database.host,
+    // The history store reads DB_PORT, the visibility store POSTGRES_PORT.
+    DB_PORT: String(database.port),
+    POSTGRES_PORT: String(database.port),
+    POSTGRES_USER: database.user,
+    POSTGRES_PWD: database.password,
+    BIND_ON_IP: '127.0.0.1',
+    TEMPORAL_BROADCAST_ADDRESS: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    DYNAMIC_CONFIG_FILE_PATH: options.dynamicConfigFile,
+    ...CLUSTER_TUNING,
+    ...options.tuning,
+    ...service('FRONTEND', 0),
+    FRONTEND_HTTP_PORT: String(port + 10),
+    ...service('HISTORY', 1),
+    ...service('MATCHING', 2),
+    ...service('WORKER', 6),
   };
 }
 
@@ -303,12 +293,16 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Run
   log(`Temporal schemas set up and updated in ${TEMPORAL_DATABASES.join(' and ')}`);
 
   mkdirSync(options.dataDir, { recursive: true });
-  const configFile = path.join(options.dataDir, 'temporal-server.yaml');
-  const config = serverConfig({ database, port: options.port, historyShards: options.historyShards ?? 4 });
-  writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   const logFile = path.join(options.dataDir, 'temporal-server.log');
   const output = createWriteStream(logFile, { flags: 'a' });
-  const server = spawn(tools.server, ['--config-file', configFile, '--allow-no-auth', 'start'], {
+  const environment = serverEnvironment({
+    database,
+    port: options.port,
+    dynamicConfigFile: tools.dynamicConfigFile,
+    tuning: options.tuning,
+  });
+  const server = spawn(tools.server, ['--root', tools.home, '--env', 'docker', '--allow-no-auth', 'start'], {
+    env: { PATH: process.env.PATH, ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: a Ctrl-C in the terminal reaches the supervisor, which stops it in order.
     detached: true,

@@ -19,8 +19,10 @@ import { TOOLS_DIR, PROJECT_ROOT } from './binaries';
  * The real Temporal server and Temporal UI (what the compose file runs), for `npm run cluster`: built
  * once from the Go module proxy into `.tools/` and reused afterwards.
  * - `.tools/temporal-server-<version>/`: the server binary, its SQL schema tool and the PostgreSQL
- *   schema files (`TEMPORAL_SERVER_HOME` names a folder with the same layout instead: bin/temporal-server,
- *   bin/temporal-sql-tool, schema/postgresql/v12).
+ *   schema files and the image's configuration
+ *   template and dynamic config (`TEMPORAL_SERVER_HOME` names a folder with the same layout instead:
+ *   bin/temporal-server, bin/temporal-sql-tool, schema/postgresql/v12, config/docker.yaml,
+ *   config/dynamicconfig/docker.yaml).
  * - `.tools/temporal-ui-<version>/`: the UI server (the temporalio/ui image's program) and the
  *   image's own configuration template, config/docker.yaml, which reads the same environment
  *   variables as the image (`TEMPORAL_UI_HOME` names such a folder instead).
@@ -55,10 +57,17 @@ const SERVER_KIT: GoKit = {
   module: 'go.temporal.io/server',
   version: TEMPORAL_SERVER_VERSION,
   programs: { 'cmd/server': 'temporal-server', 'cmd/tools/sql': 'temporal-sql-tool' },
-  copies: { 'schema/postgresql': 'schema/postgresql' },
+  // The image's configuration template and dynamic config: the server reads the compose file's variables.
+  copies: {
+    'schema/postgresql': 'schema/postgresql',
+    'config/docker.yaml': 'config/docker.yaml',
+    'config/dynamicconfig/docker.yaml': 'config/dynamicconfig/docker.yaml',
+  },
   required: [
     'bin/temporal-server',
     'bin/temporal-sql-tool',
+    'config/docker.yaml',
+    'config/dynamicconfig/docker.yaml',
     'schema/postgresql/v12/temporal/versioned',
     'schema/postgresql/v12/visibility/versioned',
   ],
@@ -81,6 +90,8 @@ export interface TemporalServerTools {
   readonly sqlTool: string;
   /** Holds postgresql/v12/{temporal,visibility}/versioned, like /etc/temporal/schema in the admin-tools image. */
   readonly schemaDir: string;
+  /** The image's dynamic config (config/docker.yaml, the template the server reads, is beside it). */
+  readonly dynamicConfigFile: string;
   readonly source: ToolSource;
 }
 
@@ -103,6 +114,7 @@ export function serverToolsIn(home: string, source: ToolSource): TemporalServerT
     server: path.join(home, 'bin', 'temporal-server'),
     sqlTool: path.join(home, 'bin', 'temporal-sql-tool'),
     schemaDir: path.join(home, 'schema'),
+    dynamicConfigFile: path.join(home, 'config', 'dynamicconfig', 'docker.yaml'),
     source,
   };
 }

@@ -3,8 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { initScriptStatements, serverConfig } from '../../dev/temporal-cluster';
-import { missingTools, serverToolsIn } from '../../temporal/server-binaries';
+import { CLUSTER_TUNING, initScriptStatements, serverEnvironment } from '../../dev/temporal-cluster';
+import { missingTools, missingUiTools, serverToolsIn, uiToolsIn } from '../../temporal/server-binaries';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const database = { host: '127.0.0.1', port: 54329, user: 'aftercare', password: 'secret' };
@@ -16,34 +16,36 @@ const tempDir = () => {
 };
 afterEach(() => scratch.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-describe('the Temporal server configuration of npm run cluster', () => {
-  const config = serverConfig({ database, port: 7233, historyShards: 4 }) as {
-    persistence: { numHistoryShards: number; datastores: Record<string, { sql: Record<string, unknown> }> };
-    services: Record<string, { rpc: { grpcPort: number; membershipPort: number; httpPort?: number } }>;
-  };
+describe('the Temporal server environment of npm run cluster', () => {
+  const environment = serverEnvironment({ database, port: 7233, dynamicConfigFile: '/tools/dc.yaml' });
 
-  it('keeps both stores in the given PostgreSQL, in the databases the schema script sets up', () => {
-    const stores = Object.values(config.persistence.datastores).map(({ sql }) => sql);
-    expect(stores.map((sql) => sql.databaseName)).toEqual(['temporal', 'temporal_visibility']);
-    for (const sql of stores) {
-      expect(sql).toMatchObject({
-        pluginName: 'postgres12',
-        connectAddr: '127.0.0.1:54329',
-        user: 'aftercare',
-      });
-    }
-    expect(config.persistence.numHistoryShards).toBe(4);
+  it('keeps both stores in the given PostgreSQL: the image template reads DB_PORT for one, POSTGRES_PORT for the other', () => {
+    expect(environment).toMatchObject({
+      DB: 'postgres12',
+      POSTGRES_SEEDS: '127.0.0.1',
+      DB_PORT: '54329',
+      POSTGRES_PORT: '54329',
+      POSTGRES_USER: 'aftercare',
+      POSTGRES_PWD: 'secret',
+      DYNAMIC_CONFIG_FILE_PATH: '/tools/dc.yaml',
+      NUM_HISTORY_SHARDS: CLUSTER_TUNING.NUM_HISTORY_SHARDS,
+    });
+    expect(
+      serverEnvironment({ database, port: 7233, dynamicConfigFile: '', tuning: { SQL_VIS_MAX_CONNS: '4' } }),
+    ).toMatchObject({ SQL_VIS_MAX_CONNS: '4', SQL_MAX_CONNS: CLUSTER_TUNING.SQL_MAX_CONNS });
   });
 
-  it('puts the frontend on the given port and every other listener on a port of its own', () => {
-    expect(config.services.frontend?.rpc.grpcPort).toBe(7233);
-    const ports = Object.values(config.services).flatMap(({ rpc }) =>
-      [rpc.grpcPort, rpc.membershipPort, rpc.httpPort].filter((port) => port !== undefined),
-    );
+  it('puts the frontend on the given port and every other listener on a port of its own, on loopback', () => {
+    expect(environment.FRONTEND_GRPC_PORT).toBe('7233');
+    expect(environment.BIND_ON_IP).toBe('127.0.0.1');
+    const ports = Object.entries(environment)
+      .filter(([name]) => name.endsWith('_PORT') && !['DB_PORT', 'POSTGRES_PORT'].includes(name))
+      .map(([, port]) => port);
+    expect(ports).toHaveLength(9);
     expect(new Set(ports).size).toBe(ports.length);
-    const moved = serverConfig({ database, port: 17233, historyShards: 4 }) as typeof config;
-    expect(moved.services.frontend?.rpc.grpcPort).toBe(17233);
-    expect(moved.services.history?.rpc.grpcPort).toBe(17234);
+    const moved = serverEnvironment({ database, port: 17233, dynamicConfigFile: '' });
+    expect(moved.FRONTEND_GRPC_PORT).toBe('17233');
+    expect(moved.HISTORY_GRPC_PORT).toBe('17234');
   });
 });
 
@@ -74,11 +76,11 @@ describe('deploy/temporal/setup-schema.sh, shared by the compose file and npm ru
   });
 });
 
-describe('the Temporal server tools folder', () => {
-  it('names what a folder lacks, and nothing once it holds both binaries and both schemas', () => {
+describe('the Temporal server and UI tools folders', () => {
+  it('names what a folder lacks, and nothing once it holds the binaries, schemas and the image configuration', () => {
     const home = tempDir();
     const tools = serverToolsIn(home, 'tools');
-    expect(missingTools(tools)).toHaveLength(4);
+    expect(missingTools(tools)).toHaveLength(6);
     mkdirSync(path.join(home, 'bin'));
     for (const file of [tools.server, tools.sqlTool]) {
       writeFileSync(file, '#!/bin/sh\n');
@@ -87,7 +89,23 @@ describe('the Temporal server tools folder', () => {
     for (const part of ['temporal', 'visibility']) {
       mkdirSync(path.join(tools.schemaDir, 'postgresql', 'v12', part, 'versioned'), { recursive: true });
     }
+    expect(missingTools(tools)).toEqual([path.join(home, 'config', 'docker.yaml'), tools.dynamicConfigFile]);
+    mkdirSync(path.dirname(tools.dynamicConfigFile), { recursive: true });
+    writeFileSync(path.join(home, 'config', 'docker.yaml'), '# enable-template\n');
+    writeFileSync(tools.dynamicConfigFile, '');
     expect(missingTools(tools)).toEqual([]);
+  });
+
+  it('takes a UI binary that cannot run as missing', () => {
+    const home = tempDir();
+    const ui = uiToolsIn(home, 'tools');
+    mkdirSync(path.join(home, 'bin'));
+    mkdirSync(path.join(home, 'config'));
+    writeFileSync(path.join(home, 'config', 'docker.yaml'), '');
+    writeFileSync(ui.server, '');
+    expect(missingUiTools(ui)).toEqual([ui.server]);
+    chmodSync(ui.server, 0o755);
+    expect(missingUiTools(ui)).toEqual([]);
   });
 });
 

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { CLUSTER_TUNING } from '../../dev/temporal-cluster';
+import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../../temporal/server-binaries';
+
+/**
+ * `npm run cluster` is the compose file's production shape without containers: it must run the
+ * Temporal server, admin tools (schema) and UI versions the compose file pins, with the same server
+ * settings. A bump on one side alone fails here.
+ */
+const ROOT = path.join(__dirname, '..', '..');
+const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, { image?: string; environment?: Record<string, string> }>;
+};
+const tagsOf = (repository: string) =>
+  Object.values(compose.services)
+    .map((service) => service.image)
+    .filter((image): image is string => image?.startsWith(`${repository}:`) ?? false)
+    .map((image) => image.slice(repository.length + 1));
+
+describe('docker-compose.yml and npm run cluster', () => {
+  it('pin the same Temporal server, admin tools and UI versions', () => {
+    expect(tagsOf('temporalio/server')).toEqual([TEMPORAL_SERVER_VERSION]);
+    // Two jobs use the admin tools: the schema set-up and the search attribute registration.
+    expect(tagsOf('temporalio/admin-tools')).toEqual([TEMPORAL_SERVER_VERSION, TEMPORAL_SERVER_VERSION]);
+    expect(tagsOf('temporalio/ui')).toEqual([TEMPORAL_UI_VERSION]);
+  });
+
+  it('give the server the same shards and connection pools', () => {
+    expect(compose.services.temporal?.environment).toMatchObject(CLUSTER_TUNING);
+  });
+});
