@@ -147,7 +147,9 @@ export function serviceCpuSeconds(): { postgres: number; temporal: number } {
   for (const entry of processes) {
     if (!descendants.has(entry.pid)) continue;
     const [program = '', ...args] = entry.command.split('\0');
+    // The dev server (`temporal server start-dev`) or the real server of `--engine cluster`.
     if (path.basename(program) === 'temporal' && args[1] === 'start-dev') total.temporal += entry.cpu;
+    else if (path.basename(program) === 'temporal-server') total.temporal += entry.cpu;
     // The postmaster runs as …/bin/postgres; its backends rename themselves "postgres: …".
     else if (path.basename(program) === 'postgres' || program.startsWith('postgres:'))
       total.postgres += entry.cpu;

@@ -5,16 +5,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { applyMigrations } from '../db/migrate';
 import { startEmbeddedPostgres } from '../dev/embedded-postgres';
+import { newClusterPasswords, startClusterOn } from '../dev/temporal-cluster';
 import { startTemporalDevServer } from '../dev/temporal-dev-server';
 import { PROJECT_ROOT } from '../temporal/binaries';
+import { TEMPORAL_SERVER_VERSION } from '../temporal/server-binaries';
 import { loadConfig } from '../config';
 
 /**
- * The benchmark's stack: an embedded PostgreSQL and a Temporal dev server (SQLite in WAL mode with
- * synchronous=OFF, as the SDK's own CI runs it) unless DATABASE_URL / TEMPORAL_ADDRESS point
- * elsewhere, and the API, the worker and the delivery relay as separate processes so their memory and
- * CPU are their own.
+ * The benchmark's stack: an embedded PostgreSQL and a Temporal engine — the dev server (SQLite in WAL
+ * mode with synchronous=OFF, as the SDK's own CI runs it) or, with `engine: 'cluster'`, the real
+ * Temporal server on that PostgreSQL as `npm run cluster` runs it — unless DATABASE_URL /
+ * TEMPORAL_ADDRESS point elsewhere, and the API, the worker and the delivery relay as separate
+ * processes so their memory and CPU are their own.
  */
+export type Engine = 'dev' | 'cluster';
+export const ENGINES: readonly Engine[] = ['dev', 'cluster'];
 export const BENCH_KEY = 'bench-admin-key-000001';
 
 export interface BenchServices {
@@ -25,6 +30,8 @@ export interface BenchServices {
   readonly databaseUrl: string;
   /** What PostgreSQL the run measured: `embedded, fsync off`, `embedded, fsync on` or `DATABASE_URL`. */
   readonly postgres: string;
+  /** What Temporal the run measured: the dev server, the real server (cluster) or TEMPORAL_ADDRESS's. */
+  readonly temporal: string;
   readonly temporalAddress: string;
   readonly taskQueue: string;
   readonly stop: () => Promise<void>;
@@ -43,24 +50,50 @@ function postgresFlags(fsync: boolean): string[] {
 
 export async function startServices(
   code: BenchServices['code'],
-  options: { profileDir?: string; postgresFsync?: boolean } = {},
+  options: {
+    profileDir?: string;
+    postgresFsync?: boolean;
+    engine?: Engine;
+    /** The cluster's server settings, other than CLUSTER_TUNING's. */
+    tuning?: Parameters<typeof startClusterOn>[2]['tuning'];
+  } = {},
 ): Promise<BenchServices> {
   const { profileDir } = options;
+  const engine = options.engine ?? 'dev';
+  if (engine === 'cluster' && (process.env.DATABASE_URL || process.env.TEMPORAL_ADDRESS)) {
+    throw new Error(
+      '--engine cluster starts its own PostgreSQL and Temporal server: unset DATABASE_URL and TEMPORAL_ADDRESS',
+    );
+  }
   const scratch = mkdtempSync(path.join(tmpdir(), 'aftercare-bench-'));
   chmodSync(scratch, 0o755);
   const stops: (() => Promise<void>)[] = [];
   let databaseUrl = process.env.DATABASE_URL;
   const postgresFsync = options.postgresFsync ?? false;
+  const passwords = engine === 'cluster' ? newClusterPasswords() : undefined;
+  let temporalAddress = process.env.TEMPORAL_ADDRESS;
   if (!databaseUrl) {
     const postgres = await startEmbeddedPostgres({
       dataDir: path.join(scratch, 'postgres'),
       port: 20_000 + Math.floor(Math.random() * 20_000),
       flags: postgresFlags(postgresFsync),
+      ...(passwords && { superuser: { user: 'postgres', password: passwords.postgres_password } }),
     });
     stops.push(postgres.stop);
     databaseUrl = postgres.url;
+    if (passwords) {
+      const cluster = await startClusterOn(postgres.url, passwords, {
+        dataDir: path.join(scratch, 'temporal'),
+        // Below 32,768 + 300: the server stores its membership ports (300 below) in a smallint.
+        port: 20_000 + Math.floor(Math.random() * 12_000),
+        namespace: 'default',
+        tuning: options.tuning,
+      });
+      stops.push(cluster.stop);
+      databaseUrl = cluster.databaseUrl;
+      temporalAddress = cluster.address;
+    }
   }
-  let temporalAddress = process.env.TEMPORAL_ADDRESS;
   if (!temporalAddress) {
     const temporal = await startTemporalDevServer({ dbFilename: path.join(scratch, 'temporal.sqlite') });
     stops.push(temporal.stop);
@@ -72,6 +105,11 @@ export async function startServices(
     profileDir,
     databaseUrl,
     postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : `embedded, fsync ${postgresFsync ? 'on' : 'off'}`,
+    temporal: process.env.TEMPORAL_ADDRESS
+      ? 'TEMPORAL_ADDRESS'
+      : engine === 'cluster'
+        ? `Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL`
+        : 'Temporal dev server (SQLite)',
     temporalAddress,
     taskQueue: `bench-${process.pid}`,
     stop: async () => {

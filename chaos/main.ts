@@ -10,7 +10,8 @@ import { applyMigrations } from '../db/migrate';
 import { escalations, ticketEvents } from '../db/schema';
 import { findTicket } from '../db/ticket-store';
 import { startEmbeddedPostgres, type RunningPostgres } from '../dev/embedded-postgres';
-import { startTemporalDevServer, type RunningDevServer } from '../dev/temporal-dev-server';
+import { newClusterPasswords, startClusterOn } from '../dev/temporal-cluster';
+import { startTemporalDevServer } from '../dev/temporal-dev-server';
 import { workflowIdOf } from '../domain/ticket';
 import { BENCH_KEY, startApi, startRelay, startWorker, type BenchServices, type Role } from '../bench/stack';
 import { createDataConverter } from '../temporal/data-converter';
@@ -28,8 +29,12 @@ const { values } = parseArgs({
   options: {
     tickets: { type: 'string', default: '300' },
     seconds: { type: 'string', default: '60' },
+    // The production engine: the real Temporal server on the PostgreSQL, as `npm run cluster` runs it.
+    cluster: { type: 'boolean', default: false },
   },
 });
+const CLUSTER = values.cluster;
+const ENGINE = CLUSTER ? 'Temporal server' : 'Temporal dev server';
 const TICKETS = Number(values.tickets);
 const SECONDS = Number(values.seconds);
 const FIRST_RESPONSE_SECONDS = 20;
@@ -61,19 +66,41 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'aftercare-chaos-'));
   chmodSync(scratch, 0o755);
   const pgPort = randomPort();
-  const temporalPort = randomPort();
+  // Below 32,768 + 300: the real server stores its membership ports (300 below) in a smallint.
+  const temporalPort = 20_000 + Math.floor(Math.random() * 12_000);
   const apiPort = 30_000 + Math.floor(Math.random() * 10_000);
+  const passwords = CLUSTER ? newClusterPasswords() : undefined;
   const startPostgres = () =>
-    startEmbeddedPostgres({ dataDir: path.join(scratch, 'postgres'), port: pgPort });
-  const startTemporal = () =>
-    startTemporalDevServer({ dbFilename: path.join(scratch, 'temporal.sqlite'), port: temporalPort });
+    startEmbeddedPostgres({
+      dataDir: path.join(scratch, 'postgres'),
+      port: pgPort,
+      ...(passwords && { superuser: { user: 'postgres', password: passwords.postgres_password } }),
+    });
   let postgres: RunningPostgres = await startPostgres();
-  let temporal: RunningDevServer = await startTemporal();
-  await applyMigrations(postgres.url, loadConfig({}).payloadKeys);
+  // Aftercare's URL: the `aftercare` role's on the cluster (as in the compose file), else the embedded one's.
+  let databaseUrl = postgres.url;
+  const startTemporal = async (): Promise<{ address: string; stop: () => Promise<void> }> => {
+    if (!passwords) {
+      return startTemporalDevServer({
+        dbFilename: path.join(scratch, 'temporal.sqlite'),
+        port: temporalPort,
+      });
+    }
+    const cluster = await startClusterOn(postgres.url, passwords, {
+      dataDir: path.join(scratch, 'temporal'),
+      port: temporalPort,
+      namespace: 'default',
+    });
+    databaseUrl = cluster.databaseUrl;
+    return cluster;
+  };
+  let temporal = await startTemporal();
+  await applyMigrations(databaseUrl, loadConfig({}).payloadKeys);
   const services: BenchServices = {
     code: 'source',
-    databaseUrl: postgres.url,
+    databaseUrl,
     postgres: 'embedded, fsync on',
+    temporal: ENGINE,
     temporalAddress: temporal.address,
     taskQueue: `chaos-${process.pid}`,
     stop: async () => undefined,
@@ -81,7 +108,9 @@ async function main(): Promise<void> {
   let api: Role = await startApi(services, POLICY, apiPort);
   const workers: Role[] = [await startWorker(services), await startWorker(services)];
   let relay: Role = await startRelay(services);
-  say(`${TICKETS} tickets over ${SECONDS} s, first response ${FIRST_RESPONSE_SECONDS} s, 2 workers`);
+  say(
+    `${TICKETS} tickets over ${SECONDS} s, first response ${FIRST_RESPONSE_SECONDS} s, 2 workers, ${ENGINE}${CLUSTER ? ' on PostgreSQL' : ''}`,
+  );
 
   /** A request retried (same Idempotency-Key) until the API answers below 500. */
   async function call(method: string, route: string, body: unknown, key?: string) {
@@ -176,7 +205,7 @@ async function main(): Promise<void> {
       if (!due) continue;
       plan.splice(plan.indexOf(due), 1);
       if (due.name === 'temporal') {
-        say('restarting the Temporal dev server');
+        say(`restarting the ${ENGINE}`);
         await temporal.stop();
         temporal = await startTemporal();
         faults.temporalRestarts += 1;

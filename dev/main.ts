@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
@@ -18,7 +17,7 @@ import { consoleFormatter, type ConsoleRole } from './console';
 import { claimDataFolder } from './data-folder';
 import { DEMO_POLICY_FILE, seedDemo } from './demo';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
-import { initializeDatabases, startTemporalCluster, type DatabasePasswords } from './temporal-cluster';
+import { startClusterOn, newClusterPasswords, type DatabasePasswords } from './temporal-cluster';
 import { escalatedTicketsUrl, startTemporalDevServer } from './temporal-dev-server';
 
 /**
@@ -141,18 +140,13 @@ function demoKey(config: AppConfig): string {
 }
 
 /**
- * The passwords of the cluster's `temporal` and `aftercare` database roles: made once, kept in the
- * data folder (readable by its owner only), so a second start finds the same roles.
+ * The passwords of the cluster's PostgreSQL superuser and its `temporal` and `aftercare` roles: made
+ * once, kept in the data folder (readable by its owner only), so a second start finds the same roles.
  */
 function clusterPasswords(dataDir: string): DatabasePasswords & { readonly postgres_password: string } {
   const file = path.join(dataDir, 'database-passwords.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as ReturnType<typeof clusterPasswords>;
-  const secret = () => randomBytes(24).toString('base64url');
-  const passwords = {
-    postgres_password: secret(),
-    temporal_password: secret(),
-    aftercare_password: secret(),
-  };
+  const passwords = newClusterPasswords();
   writeFileSync(file, `${JSON.stringify(passwords)}\n`, { mode: 0o600 });
   return passwords;
 }
@@ -257,27 +251,16 @@ async function main(): Promise<void> {
   }
   let temporalAddress = process.env.TEMPORAL_ADDRESS;
   if (passwords && postgres) {
-    // The compose file's roles: Temporal and Aftercare each own their databases, neither a superuser.
-    const superuser = new URL(postgres.url);
-    const host = { host: superuser.hostname, port: Number(superuser.port) };
-    await initializeDatabases(
-      {
-        ...host,
-        user: decodeURIComponent(superuser.username),
-        password: decodeURIComponent(superuser.password),
-      },
-      passwords,
-    );
-    databaseUrl = `postgres://aftercare:${encodeURIComponent(passwords.aftercare_password)}@${host.host}:${host.port}/aftercare`;
-    temporal = await startTemporalCluster({
-      database: { ...host, user: 'temporal', password: passwords.temporal_password },
+    const running = await startClusterOn(postgres.url, passwords, {
       dataDir: path.join(dataDir, 'temporal'),
       port: TEMPORAL_PORT,
       namespace: config.temporal.namespace,
       ui: { port: TEMPORAL_UI_PORT, codecEndpoint: `${apiUrl}/codec` },
       log: say,
     });
-    temporalAddress = temporal.address;
+    temporal = running;
+    databaseUrl = running.databaseUrl;
+    temporalAddress = running.address;
     say(`Temporal server on ${temporalAddress}, history in PostgreSQL (temporal, temporal_visibility)`);
   }
   if (!temporalAddress) {

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -70,6 +71,9 @@ export const CLUSTER_TUNING = {
   SQL_VIS_MAX_IDLE_CONNS: '10',
 } as const;
 
+/** The server keeps membership ports in a PostgreSQL smallint column (cluster_membership.rpc_port). */
+const MAX_MEMBERSHIP_PORT = 32_767;
+
 /**
  * The environment of the server: what the compose file gives the temporalio/server image, read by
  * the same configuration template (the module's config/docker.yaml, which the image runs), plus the
@@ -83,6 +87,11 @@ export function serverEnvironment(options: {
   tuning?: Partial<Record<keyof typeof CLUSTER_TUNING, string>>;
 }): Record<string, string> {
   const { database, port } = options;
+  if (port - 300 < 1024 || port + 6 - 300 > MAX_MEMBERSHIP_PORT) {
+    throw new Error(
+      `the Temporal server's port must be between 1324 and ${MAX_MEMBERSHIP_PORT + 294}: its membership ports (300 below) are stored as a smallint`,
+    );
+  }
   const service = (name: string, offset: number) => ({
     [`${name}_GRPC_PORT`]: String(port + offset),
     [`${name}_MEMBERSHIP_PORT`]: String(port + offset - 300),
@@ -356,4 +365,35 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Run
       output.end();
     },
   };
+}
+
+/**
+ * The whole production engine on a PostgreSQL we are given as its superuser (`superuserUrl`): the
+ * compose file's roles and databases (once), then the server on them. Aftercare's URL is the
+ * `aftercare` role's, as in the compose file. `npm run cluster`, the benchmark and the chaos run
+ * start it this way.
+ */
+export async function startClusterOn(
+  superuserUrl: string,
+  passwords: DatabasePasswords,
+  options: Omit<ClusterOptions, 'database'>,
+): Promise<RunningCluster & { readonly databaseUrl: string }> {
+  const url = new URL(superuserUrl);
+  const host = { host: url.hostname, port: Number(url.port) };
+  await initializeDatabases(
+    { ...host, user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) },
+    passwords,
+  );
+  const cluster = await startTemporalCluster({
+    ...options,
+    database: { ...host, user: 'temporal', password: passwords.temporal_password },
+  });
+  const databaseUrl = `postgres://aftercare:${encodeURIComponent(passwords.aftercare_password)}@${host.host}:${host.port}/aftercare`;
+  return { ...cluster, databaseUrl };
+}
+
+/** New passwords for the cluster's superuser and roles (npm run cluster keeps them in its data folder). */
+export function newClusterPasswords(): DatabasePasswords & { readonly postgres_password: string } {
+  const secret = () => randomBytes(24).toString('base64url');
+  return { postgres_password: secret(), temporal_password: secret(), aftercare_password: secret() };
 }

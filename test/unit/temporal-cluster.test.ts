@@ -46,6 +46,10 @@ describe('the Temporal server environment of npm run cluster', () => {
     const moved = serverEnvironment({ database, port: 17233, dynamicConfigFile: '' });
     expect(moved.FRONTEND_GRPC_PORT).toBe('17233');
     expect(moved.HISTORY_GRPC_PORT).toBe('17234');
+    // Membership ports go into a smallint column: a frontend port whose would not fit is refused.
+    expect(() => serverEnvironment({ database, port: 36_000, dynamicConfigFile: '' })).toThrow(
+      "the Temporal server's port must be between 1324 and 33061",
+    );
   });
 });
 
