@@ -32,6 +32,7 @@ import {
 } from './measure';
 import {
   markdown,
+  sideBySide,
   type BenchResults,
   type CreationResult,
   type GrowthPoint,
@@ -47,6 +48,8 @@ import {
   startApi,
   startRelay,
   startServices,
+  ENGINES,
+  type Engine,
   startWorker,
 } from './stack';
 import { runStorm, type ReceiverCondition } from './storm';
@@ -72,6 +75,8 @@ const { values: options } = parseArgs({
     'storm-rates': { type: 'string', default: '5,10,15,20' },
     'storm-seconds': { type: 'string', default: '20' },
     'postgres-fsync': { type: 'boolean', default: false },
+    // Each engine runs every phase in turn, in this run: the dev server and the real server on PostgreSQL.
+    engine: { type: 'string', default: 'dev,cluster' },
   },
 });
 const numbers = (text: string) => text.split(',').map(Number);
@@ -87,6 +92,12 @@ const ROUNDS = Number(options.rounds);
 const CONCURRENCY = numbers(options.concurrency);
 const GROWTH = numbers(options.growth);
 const PHASES = new Set(options.phases.split(','));
+const ENGINES_RUN = options.engine.split(',').map((name) => {
+  if (!(ENGINES as readonly string[]).includes(name)) {
+    throw new Error(`--engine takes ${ENGINES.join(', ')} or both (dev,cluster), not ${name}`);
+  }
+  return name as Engine;
+});
 const STORM_RATES = numbers(options['storm-rates']);
 const STORM_SECONDS = Number(options['storm-seconds']);
 /** The storm's clocks: L1 at 4 s, L2 at 10 s, L3 at 16 s after creation (the issue's reproduction). */
@@ -245,26 +256,43 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   say('building what the image runs (npm run build)');
   execFileSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, stdio: 'ignore' });
-  const services = await startServices('built', {
-    profileDir: options.profile && path.resolve(options.profile),
-    postgresFsync: options['postgres-fsync'],
-  });
-  const limit = setTimeout(
-    () => {
-      say(`stopped: the run exceeded --max-minutes ${options['max-minutes']}`);
-      void services.stop().finally(() => process.exit(1));
-    },
-    Number(options['max-minutes']) * 60_000,
-  );
-  try {
-    await runPhases(services);
-  } finally {
-    clearTimeout(limit);
-    await services.stop();
+  const runs: BenchResults[] = [];
+  for (const engine of ENGINES_RUN) {
+    say(
+      `engine: ${engine === 'cluster' ? 'the Temporal server on PostgreSQL (npm run cluster)' : 'the Temporal dev server'}`,
+    );
+    const services = await startServices('built', {
+      profileDir: options.profile && path.resolve(options.profile),
+      postgresFsync: options['postgres-fsync'],
+      engine,
+    });
+    const limit = setTimeout(
+      () => {
+        say(`stopped: the run exceeded --max-minutes ${options['max-minutes']}`);
+        void services.stop().finally(() => process.exit(1));
+      },
+      Number(options['max-minutes']) * 60_000,
+    );
+    try {
+      runs.push(await runPhases(services));
+    } finally {
+      clearTimeout(limit);
+      await services.stop();
+    }
   }
+  const folder = path.join(PROJECT_ROOT, 'bench', 'results');
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(path.join(folder, 'latest.json'), `${JSON.stringify({ runs }, null, 2)}\n`);
+  const report = [...(runs.length > 1 ? [sideBySide(runs)] : []), ...runs.map(markdown)].join('\n');
+  writeFileSync(path.join(folder, 'latest.md'), report);
+  process.stdout.write(`\n${report}\n`);
+  say(`results in ${path.relative(PROJECT_ROOT, folder)}/latest.json and latest.md`);
 }
 
-async function runPhases(services: BenchServices): Promise<void> {
+let runsHistoryOn: string | undefined;
+
+async function runPhases(services: BenchServices): Promise<BenchResults> {
+  runsHistoryOn ??= services.temporal;
   say(
     `PostgreSQL ${services.databaseUrl.replace(/:[^:@]*@/, ':***@')}, Temporal ${services.temporalAddress}`,
   );
@@ -311,7 +339,9 @@ async function runPhases(services: BenchServices): Promise<void> {
 
   // 3. History size: the recorded lifecycles, run on the time-skipping test server.
   let historyEvents: BenchResults['historyEvents'];
-  if (PHASES.has('history')) {
+  // Lifecycles that last days run on the time-skipping test server whatever the engine; the count of
+  // events is the workflow code's, the same on any server, so one engine's run measures it.
+  if (PHASES.has('history') && services.temporal === runsHistoryOn) {
     const histories = await runLifecycles();
     historyEvents = {
       happyPath: histories['happy-path'].events?.length ?? 0,
@@ -484,9 +514,10 @@ async function runPhases(services: BenchServices): Promise<void> {
   await temporal.connection.close();
   await database.close();
 
-  const results: BenchResults = {
+  return {
     machine: { cores: cpus().length, node: process.version },
     postgres: services.postgres,
+    temporal: services.temporal,
     options: {
       PHASES: [...PHASES].join(','),
       RATES,
@@ -510,13 +541,6 @@ async function runPhases(services: BenchServices): Promise<void> {
     latencyAtHalfPeak,
     growth,
   };
-  const folder = path.join(PROJECT_ROOT, 'bench', 'results');
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(path.join(folder, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  const report = markdown(results);
-  writeFileSync(path.join(folder, 'latest.md'), report);
-  process.stdout.write(`\n${report}\n`);
-  say(`results in ${path.relative(PROJECT_ROOT, folder)}/latest.json and latest.md`);
 }
 
 main().catch((error: unknown) => {

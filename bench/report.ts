@@ -69,6 +69,8 @@ export interface StormPoint extends StormResult {
 export interface BenchResults {
   machine: { cores: number; node: string };
   postgres: string;
+  /** The Temporal engine measured: the dev server, or the real server on PostgreSQL. */
+  temporal: string;
   options: Record<string, string | number | number[]>;
   escalationLateness: LatenessResult[];
   /** The highest rate with p99 ≤ 1 s, max ≤ 2 s and no missing or duplicate escalation. */
@@ -192,7 +194,7 @@ export function markdown(results: BenchResults): string {
   const { escalationLateness: lateness, creation, growth, historyEvents: history } = results;
   const half = results.latencyAtHalfPeak;
   const lines = [
-    `# Aftercare benchmark (${results.machine.cores} cores, Node ${results.machine.node}, PostgreSQL ${results.postgres})`,
+    `# Aftercare benchmark: ${results.temporal} (${results.machine.cores} cores, Node ${results.machine.node}, PostgreSQL ${results.postgres})`,
     '',
     '| target | measured | |',
     '| --- | --- | --- |',
@@ -262,4 +264,80 @@ export function markdown(results: BenchResults): string {
       : []),
   ];
   return lines.join('\n');
+}
+
+/**
+ * The engines of one run side by side: the figures a reader compares (the highest rates on target,
+ * the storm at 10/s with each process's CPU, creates, memory), one column per engine.
+ */
+export function sideBySide(runs: readonly BenchResults[]): string {
+  const cell = (figure: (results: BenchResults) => string | undefined) =>
+    runs.map((results) => figure(results) ?? '–');
+  const stormAt = (results: BenchResults, receivers: 'healthy' | 'hanging', rate: number) =>
+    results.storm.find((point) => point.receivers === receivers && point.ratePerSecond === rate);
+  const latenessAt = (results: BenchResults) =>
+    results.escalationLateness.find((entry) => entry.ratePerSecond === results.highestRateOnTarget);
+  const c8 = (results: BenchResults) => results.creation.c8?.median;
+  const cpu = (resources: Resources | undefined) =>
+    resources &&
+    `worker ${resources.workerCpuPercent} %, API ${resources.apiCpuPercent} %, relay ${resources.relayCpuPercent} %, Temporal ${resources.temporalCpuPercent} %, PostgreSQL ${resources.postgresCpuPercent} %, machine ${resources.machineCpuPercent} %`;
+  const rows: [string, string[]][] = [
+    [
+      'escalations on target (p99 ≤ 1 s, max ≤ 2 s): highest rate, p99 there',
+      cell((results) => {
+        const entry = latenessAt(results);
+        return entry && `${results.highestRateOnTarget}/s, ${ms(entry.lateness.p99)}`;
+      }),
+    ],
+    [
+      'storm (every ticket climbs to L3), healthy receiver: highest rate on target',
+      cell((results) => (results.storm.length > 0 ? `${results.stormHighestRate.healthy}/s` : undefined)),
+    ],
+    [
+      'storm, three hanging receivers: highest rate on target',
+      cell((results) => (results.storm.length > 0 ? `${results.stormHighestRate.hanging}/s` : undefined)),
+    ],
+    [
+      'storm at 10/s, healthy: lateness p99 / max',
+      cell((results) => {
+        const point = stormAt(results, 'healthy', 10);
+        return point && `${ms(point.lateness.p99)} / ${ms(point.lateness.max)}`;
+      }),
+    ],
+    [
+      'storm at 10/s, healthy: CPU (of one core)',
+      cell((results) => cpu(stormAt(results, 'healthy', 10)?.resources)),
+    ],
+    [
+      'HTTP creates opened per second, c=8 (median)',
+      cell(
+        (results) =>
+          c8(results) &&
+          `${c8(results)?.opened.httpPerSecond}/s (raw start ${c8(results)?.opened.rawStartPerSecond}/s)`,
+      ),
+    ],
+    [
+      'create p99 at half the peak',
+      cell(
+        (results) =>
+          results.latencyAtHalfPeak &&
+          `${ms(results.latencyAtHalfPeak.p99)} at ${results.latencyAtHalfPeak.ratePerSecond}/s`,
+      ),
+    ],
+    [
+      'worker RSS with the most open tickets',
+      cell((results) => {
+        const last = results.growth.at(-1);
+        return last && `${last.workerRssMiB} MiB at ${last.openTickets}`;
+      }),
+    ],
+  ];
+  return [
+    '# The engines side by side (one run)',
+    '',
+    `| | ${runs.map((results) => results.temporal).join(' | ')} |`,
+    `| --- |${runs.map(() => ' --- |').join('')}`,
+    ...rows.map(([label, cells]) => `| ${label} | ${cells.join(' | ')} |`),
+    '',
+  ].join('\n');
 }
