@@ -108,8 +108,8 @@ async function apiReady(apiUrl: string): Promise<void> {
   }
 }
 
-/** Until a worker polls the ticket task queue (it bundles the workflow code first, which takes a while). */
-async function workerPolling(settings: TemporalSettings): Promise<void> {
+/** Until `workers` workers poll the ticket task queue (each bundles the workflow code first, unless built). */
+async function workersPolling(settings: TemporalSettings, workers: number): Promise<void> {
   const connection = await connectNativeConnection(settings);
   try {
     for (;;) {
@@ -118,7 +118,7 @@ async function workerPolling(settings: TemporalSettings): Promise<void> {
         taskQueue: { name: settings.taskQueue },
         taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
       });
-      if (pollers.length > 0) return;
+      if (new Set(pollers.map((poller) => poller.identity)).size >= workers) return;
       await sleep(250);
     }
   } finally {
@@ -167,6 +167,13 @@ function refuseForCluster(env: NodeJS.ProcessEnv, demo: boolean): void {
   }
 }
 
+/** The second worker's metrics: two ports above the first's (`9466` by default), or off like it. */
+function secondWorkerMetrics(first: string | undefined): string {
+  if (!first) return 'off';
+  const at = first.lastIndexOf(':');
+  return `${first.slice(0, at)}:${Number(first.slice(at + 1)) + 2}`;
+}
+
 /** The demo's data goes only into its own embedded servers, with its own clocks. */
 function refuseForDemo(env: NodeJS.ProcessEnv): void {
   const external = ['DATABASE_URL', 'TEMPORAL_ADDRESS'].filter((name) => env[name]);
@@ -205,7 +212,7 @@ async function main(): Promise<void> {
           name: 'worker-2',
           entry: 'worker/main',
           built: true,
-          env: { WORKER_METRICS_ADDRESS: '127.0.0.1:9466' },
+          env: { WORKER_METRICS_ADDRESS: secondWorkerMetrics(config.workerMetricsAddress) },
         },
         { name: 'relay', entry: 'relay/main', built: true },
         { name: 'api', entry: 'api/main', built: true },
@@ -287,7 +294,11 @@ async function main(): Promise<void> {
   const started = Date.now();
   for (const role of roles) startRole(role, env, () => stopping);
   say(`starting ${cluster ? 'two workers (compiled)' : 'the worker'}, the delivery relay and the API`);
-  await Promise.all([workerPolling({ ...config.temporal, address: temporalAddress }), apiReady(localApi)]);
+  const workers = roles.filter((role) => role.entry === 'worker/main').length;
+  await Promise.all([
+    workersPolling({ ...config.temporal, address: temporalAddress }, workers),
+    apiReady(localApi),
+  ]);
 
   say(`Aftercare is ready (${((Date.now() - started) / 1000).toFixed(1)} s):`);
   say(
