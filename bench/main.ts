@@ -11,6 +11,7 @@ import { parsePolicy } from '../config/policy-file';
 import { connectDatabase, type Database } from '../db/client';
 import { ticketIntakeSchema } from '../domain/intake';
 import { openTicket } from '../domain/lifecycle';
+import { CLUSTER_TUNING } from '../dev/temporal-cluster';
 import { PROJECT_ROOT } from '../temporal/binaries';
 import { connectClient } from '../temporal/connection';
 import { createDataConverter } from '../temporal/data-converter';
@@ -33,6 +34,7 @@ import {
 import {
   markdown,
   sideBySide,
+  type DatabaseWrites,
   type BenchResults,
   type CreationResult,
   type GrowthPoint,
@@ -77,6 +79,8 @@ const { values: options } = parseArgs({
     'postgres-fsync': { type: 'boolean', default: false },
     // Each engine runs every phase in turn, in this run: the dev server and the real server on PostgreSQL.
     engine: { type: 'string', default: 'dev,cluster' },
+    // The cluster's server settings to try instead of CLUSTER_TUNING's, e.g. SQL_VIS_MAX_CONNS=20,NUM_HISTORY_SHARDS=8.
+    'cluster-tuning': { type: 'string', default: '' },
   },
 });
 const numbers = (text: string) => text.split(',').map(Number);
@@ -92,6 +96,20 @@ const ROUNDS = Number(options.rounds);
 const CONCURRENCY = numbers(options.concurrency);
 const GROWTH = numbers(options.growth);
 const PHASES = new Set(options.phases.split(','));
+const CLUSTER_TUNING_TRIED = Object.fromEntries(
+  options['cluster-tuning']
+    .split(',')
+    .filter(Boolean)
+    .map((setting) => {
+      const [name, value] = setting.split('=');
+      if (!name || !value || !(name in CLUSTER_TUNING)) {
+        throw new Error(
+          `--cluster-tuning takes NAME=value of ${Object.keys(CLUSTER_TUNING).join(', ')}, not ${setting}`,
+        );
+      }
+      return [name, value];
+    }),
+);
 const ENGINES_RUN = options.engine.split(',').map((name) => {
   if (!(ENGINES as readonly string[]).includes(name)) {
     throw new Error(`--engine takes ${ENGINES.join(', ')} or both (dev,cluster), not ${name}`);
@@ -229,12 +247,28 @@ function highestStormRate(points: readonly StormPoint[], receivers: ReceiverCond
 }
 
 /** One storm at one rate, measured: tickets that climb to L3, beside healthy or hanging receivers. */
+/**
+ * PostgreSQL's own counters, per database this run uses (Aftercare's; Temporal's two on the cluster):
+ * committed transactions and rows written. `pg_stat_database` may be read by any role.
+ */
+async function databaseWrites(db: Database): Promise<DatabaseWrites> {
+  // Backends report their counters at most once a second, when idle: the figures settle first.
+  await sleep(2_000);
+  const rows = await db.execute<{ datname: string; commits: number; rows: number }>(
+    sql`select datname, xact_commit::float8 as commits, (tup_inserted + tup_updated + tup_deleted)::float8 as rows
+        from pg_stat_database where datname in ('temporal', 'temporal_visibility', current_database())`,
+  );
+  return Object.fromEntries(rows.map((row) => [row.datname, { commits: row.commits, rows: row.rows }]));
+}
+
 async function stormRound(
   api: Role,
   worker: Role,
+  db: Database,
   rate: number,
   receivers: ReceiverCondition,
 ): Promise<StormPoint> {
+  const before = await databaseWrites(db);
   const { result, resources } = await measured(api, worker, () =>
     runStorm({
       apiUrl: api.url ?? '',
@@ -244,11 +278,25 @@ async function stormRound(
       receivers,
     }),
   );
+  const after = await databaseWrites(db);
+  const writesPerTicket = Object.fromEntries(
+    Object.entries(after).map(([name, counts]) => [
+      name,
+      {
+        commits: round((counts.commits - (before[name]?.commits ?? 0)) / result.tickets),
+        rows: round((counts.rows - (before[name]?.rows ?? 0)) / result.tickets),
+      },
+    ]),
+  );
   const { lateness } = result;
   say(
-    `storm @ ${rate}/s, ${receivers} receivers: lateness p50 ${round(lateness.p50)} ms, p99 ${round(lateness.p99)} ms, max ${round(lateness.max)} ms over ${lateness.count} escalations, missing ${result.missing}, duplicates ${result.duplicates}, failed creates ${result.failedCreates}${result.webhooks ? ` | webhooks received ${result.webhooks.received}, lag p99 ${round(result.webhooks.lag.p99)} ms` : ''} | CPU: worker ${resources.workerCpuPercent} %, relay ${resources.relayCpuPercent} %, API ${resources.apiCpuPercent} %, Temporal ${resources.temporalCpuPercent} %, PostgreSQL ${resources.postgresCpuPercent} %, machine ${resources.machineCpuPercent} %`,
+    `storm @ ${rate}/s, ${receivers} receivers: lateness p50 ${round(lateness.p50)} ms, p99 ${round(lateness.p99)} ms, max ${round(lateness.max)} ms over ${lateness.count} escalations, missing ${result.missing}, duplicates ${result.duplicates}, failed creates ${result.failedCreates}${result.webhooks ? ` | webhooks received ${result.webhooks.received}, lag p99 ${round(result.webhooks.lag.p99)} ms` : ''} | CPU: worker ${resources.workerCpuPercent} %, relay ${resources.relayCpuPercent} %, API ${resources.apiCpuPercent} %, Temporal ${resources.temporalCpuPercent} %, PostgreSQL ${resources.postgresCpuPercent} %, machine ${resources.machineCpuPercent} % | PostgreSQL per ticket: ${Object.entries(
+      writesPerTicket,
+    )
+      .map(([name, counts]) => `${name} ${counts.commits} commits, ${counts.rows} rows`)
+      .join('; ')}`,
   );
-  return { ...result, resources };
+  return { ...result, resources, writesPerTicket };
 }
 
 async function main(): Promise<void> {
@@ -265,6 +313,7 @@ async function main(): Promise<void> {
       profileDir: options.profile && path.resolve(options.profile),
       postgresFsync: options['postgres-fsync'],
       engine,
+      tuning: CLUSTER_TUNING_TRIED,
     });
     const limit = setTimeout(
       () => {
@@ -329,7 +378,7 @@ async function runPhases(services: BenchServices): Promise<BenchResults> {
     const api = await startApi(services, { ...QUIET, ...STORM });
     for (const receivers of ['healthy', 'hanging'] as const) {
       for (const rate of STORM_RATES) {
-        const point = await stormRound(api, worker, rate, receivers);
+        const point = await stormRound(api, worker, database.db, rate, receivers);
         storm.push(point);
         if (point.lateness.p99 > 1000 || point.missing > 0) break;
       }

@@ -61,9 +61,14 @@ export interface GrowthPoint {
   apiRssMiB: number;
 }
 
+/** Per database: committed transactions and rows written (inserted, updated, deleted). */
+export type DatabaseWrites = Record<string, { commits: number; rows: number }>;
+
 /** One storm rate: every ticket climbs to L3, beside one healthy or three hanging `["*"]` receivers. */
 export interface StormPoint extends StormResult {
   resources: Resources;
+  /** PostgreSQL's counters over the round, per ticket (its create, three escalations with notices, webhooks). */
+  writesPerTicket: DatabaseWrites;
 }
 
 export interface BenchResults {
@@ -176,15 +181,22 @@ function stormTable(storm: readonly StormPoint[]): string[] {
   return [
     'Storm: tickets created at the rate for the round, never acknowledged: each escalates at 4 s (L1), climbs at 10 s (L2) and 16 s (L3), each step with its notice; webhook receivers subscribed to `["*"]`:',
     '',
-    '| receivers | rate | tickets | escalations | lateness p50 | p99 | max | p99 L1 / L2 / L3 | missing | duplicate | webhooks received (lag p99) | worker CPU | relay CPU | API CPU | Temporal CPU | PostgreSQL CPU | machine CPU |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| receivers | rate | tickets | escalations | lateness p50 | p99 | max | p99 L1 / L2 / L3 | missing | duplicate | webhooks received (lag p99) | worker CPU | relay CPU | API CPU | Temporal CPU | PostgreSQL CPU | machine CPU | PostgreSQL per ticket: commits / rows written |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...storm.map(
       (point) =>
-        `| ${point.receivers === 'healthy' ? '1 healthy' : '3 hanging'} | ${point.ratePerSecond}/s | ${point.tickets} | ${point.lateness.count} | ${ms(point.lateness.p50)} | ${ms(point.lateness.p99)} | ${ms(point.lateness.max)} | ${level(point, 'L1')} / ${level(point, 'L2')} / ${level(point, 'L3')} | ${point.missing} | ${point.duplicates} | ${point.webhooks ? `${point.webhooks.received} (${ms(point.webhooks.lag.p99)})` : '–'} | ${point.resources.workerCpuPercent} % | ${point.resources.relayCpuPercent} % | ${point.resources.apiCpuPercent} % | ${point.resources.temporalCpuPercent} % | ${point.resources.postgresCpuPercent} % | ${point.resources.machineCpuPercent} % |`,
+        `| ${point.receivers === 'healthy' ? '1 healthy' : '3 hanging'} | ${point.ratePerSecond}/s | ${point.tickets} | ${point.lateness.count} | ${ms(point.lateness.p50)} | ${ms(point.lateness.p99)} | ${ms(point.lateness.max)} | ${level(point, 'L1')} / ${level(point, 'L2')} / ${level(point, 'L3')} | ${point.missing} | ${point.duplicates} | ${point.webhooks ? `${point.webhooks.received} (${ms(point.webhooks.lag.p99)})` : '–'} | ${point.resources.workerCpuPercent} % | ${point.resources.relayCpuPercent} % | ${point.resources.apiCpuPercent} % | ${point.resources.temporalCpuPercent} % | ${point.resources.postgresCpuPercent} % | ${point.resources.machineCpuPercent} % | ${writes(point.writesPerTicket)} |`,
     ),
     '',
   ];
 }
+
+const writes = (perTicket: DatabaseWrites | undefined) =>
+  perTicket
+    ? Object.entries(perTicket)
+        .map(([name, counts]) => `${name} ${counts.commits} / ${counts.rows}`)
+        .join(', ')
+    : '–';
 
 export function markdown(results: BenchResults): string {
   const eachRound = (row: (concurrency: string, index: number, round: CreationRound) => string) =>
