@@ -210,6 +210,7 @@ async function escalationLateness(
   db: Database,
   rate: number,
 ): Promise<LatenessResult> {
+  const before = await databaseWrites(db);
   const { result: created, resources } = await measured(api, worker, async () => {
     const ticketNumbers: string[] = [];
     await runPaced(rate * RATE_SECONDS, rate, async () => void ticketNumbers.push(await createTicket(api)));
@@ -223,6 +224,7 @@ async function escalationLateness(
     from tickets t left join escalations e on e.ticket_number = t.number and e.clock = 'firstResponse'
     where t.number in ${created}`);
   const lateness = rows.flatMap((row) => (row.lateness_ms === null ? [] : [Number(row.lateness_ms)]));
+  const writesPerTicket = perTicket(before, await databaseWrites(db), created.length);
   return {
     ratePerSecond: rate,
     tickets: created.length,
@@ -231,6 +233,7 @@ async function escalationLateness(
     missing: rows.filter((row) => row.lateness_ms === null).length,
     duplicates: rows.filter((row) => row.escalated_events > 1).length,
     resources,
+    writesPerTicket,
   };
 }
 
@@ -261,6 +264,19 @@ async function databaseWrites(db: Database): Promise<DatabaseWrites> {
   return Object.fromEntries(rows.map((row) => [row.datname, { commits: row.commits, rows: row.rows }]));
 }
 
+/** What a round wrote, per ticket of it. */
+function perTicket(before: DatabaseWrites, after: DatabaseWrites, tickets: number): DatabaseWrites {
+  return Object.fromEntries(
+    Object.entries(after).map(([name, counts]) => [
+      name,
+      {
+        commits: round((counts.commits - (before[name]?.commits ?? 0)) / tickets),
+        rows: round((counts.rows - (before[name]?.rows ?? 0)) / tickets),
+      },
+    ]),
+  );
+}
+
 async function stormRound(
   api: Role,
   worker: Role,
@@ -278,16 +294,7 @@ async function stormRound(
       receivers,
     }),
   );
-  const after = await databaseWrites(db);
-  const writesPerTicket = Object.fromEntries(
-    Object.entries(after).map(([name, counts]) => [
-      name,
-      {
-        commits: round((counts.commits - (before[name]?.commits ?? 0)) / result.tickets),
-        rows: round((counts.rows - (before[name]?.rows ?? 0)) / result.tickets),
-      },
-    ]),
-  );
+  const writesPerTicket = perTicket(before, await databaseWrites(db), result.tickets);
   const { lateness } = result;
   say(
     `storm @ ${rate}/s, ${receivers} receivers: lateness p50 ${round(lateness.p50)} ms, p99 ${round(lateness.p99)} ms, max ${round(lateness.max)} ms over ${lateness.count} escalations, missing ${result.missing}, duplicates ${result.duplicates}, failed creates ${result.failedCreates}${result.webhooks ? ` | webhooks received ${result.webhooks.received}, lag p99 ${round(result.webhooks.lag.p99)} ms` : ''} | CPU: worker ${resources.workerCpuPercent} %, relay ${resources.relayCpuPercent} %, API ${resources.apiCpuPercent} %, Temporal ${resources.temporalCpuPercent} %, PostgreSQL ${resources.postgresCpuPercent} %, machine ${resources.machineCpuPercent} % | PostgreSQL per ticket: ${Object.entries(

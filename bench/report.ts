@@ -24,6 +24,8 @@ export interface LatenessResult {
   missing: number;
   duplicates: number;
   resources: Resources;
+  /** PostgreSQL's counters over the round, per ticket (its create, one escalation with its notice). */
+  writesPerTicket: DatabaseWrites;
 }
 
 /** One round of HTTP creates and, right after it, one of raw starts at the same concurrency. */
@@ -215,11 +217,11 @@ export function markdown(results: BenchResults): string {
     ...(lateness.length === 0
       ? []
       : [
-          '| escalation rate | tickets | lateness p50 | p99 | max | missing | duplicate | API RSS / CPU | worker RSS / CPU | machine CPU |',
-          '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+          '| escalation rate | tickets | lateness p50 | p99 | max | missing | duplicate | API RSS / CPU | worker RSS / CPU | machine CPU | PostgreSQL per ticket: commits / rows written |',
+          '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
           ...lateness.map(
             (entry) =>
-              `| ${entry.ratePerSecond}/s | ${entry.tickets} | ${ms(entry.lateness.p50)} | ${ms(entry.lateness.p99)} | ${ms(entry.lateness.max)} | ${entry.missing} | ${entry.duplicates} | ${entry.resources.apiRssMiB} MiB / ${entry.resources.apiCpuPercent} % | ${entry.resources.workerRssMiB} MiB / ${entry.resources.workerCpuPercent} % | ${entry.resources.machineCpuPercent} % |`,
+              `| ${entry.ratePerSecond}/s | ${entry.tickets} | ${ms(entry.lateness.p50)} | ${ms(entry.lateness.p99)} | ${ms(entry.lateness.max)} | ${entry.missing} | ${entry.duplicates} | ${entry.resources.apiRssMiB} MiB / ${entry.resources.apiCpuPercent} % | ${entry.resources.workerRssMiB} MiB / ${entry.resources.workerCpuPercent} % | ${entry.resources.machineCpuPercent} % | ${writes(entry.writesPerTicket)} |`,
           ),
           '',
         ]),
@@ -299,6 +301,13 @@ export function sideBySide(runs: readonly BenchResults[]): string {
       cell((results) => {
         const entry = latenessAt(results);
         return entry && `${results.highestRateOnTarget}/s, ${ms(entry.lateness.p99)}`;
+      }),
+    ],
+    [
+      'PostgreSQL per ticket created and escalated once (lateness at 5/s): commits / rows written',
+      cell((results) => {
+        const entry = results.escalationLateness.find((point) => point.ratePerSecond === 5);
+        return entry && writes(entry.writesPerTicket);
       }),
     ],
     [
