@@ -55,6 +55,7 @@ async function main(): Promise<number> {
       schemathesis.command,
       [
         ...schemathesis.args,
+        ...['--config-file', path.join(__dirname, 'schemathesis.toml')],
         'run',
         `${api.url}/openapi.json`,
         ...['--header', `Authorization: Bearer ${BENCH_KEY}`],
