@@ -10,6 +10,11 @@ const WHAT: Partial<Record<Permission, string>> = {
   'escalation.read': 'read escalations',
   'webhook.manage': 'manage webhooks',
   'report.read': 'read reports',
+  'part.read': 'read the parts catalogue',
+  'part.manage': 'manage parts and stock locations',
+  'stock.read': 'read stock movements',
+  'stock.move': 'record stock movements',
+  'stock.approve': 'approve stock movements',
 };
 
 /** An `onRequest` hook: 403 unless the key's role has the permission (domain/access.ts). */

@@ -34,6 +34,7 @@ export const ROLES = [
   'engineer',
   'supervisor',
   'qc',
+  'parts',
   'manager',
   'director',
   'admin',

@@ -1,0 +1,518 @@
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Database } from '../../db/client';
+import {
+  decideMovement,
+  findLocation,
+  findPart,
+  listLocations,
+  listMovements,
+  listParts,
+  recordStockRequest,
+  StockRefusal,
+  upsertLocation,
+  upsertPart,
+  vanOf,
+  type MovementLine,
+  type StockAnswer,
+} from '../../db/parts-store';
+import { stockScope } from '../../domain/access';
+import {
+  LOCATION_ID_PATTERN,
+  LOCATION_KINDS,
+  MAX_QUANTITY,
+  MOVEMENT_KINDS,
+  MOVEMENT_STATUSES,
+  PART_NUMBER_PATTERN,
+} from '../../domain/parts';
+import { BLANK_MESSAGE, NOT_BLANK } from '../../domain/text-rules';
+import { authorize } from '../authorize';
+import { sequenceCursor } from '../cursor';
+import { instantFilter } from '../instant-filter';
+import { Problem } from '../problem';
+import { csv, idempotencyHeaders, problems } from '../schemas';
+
+const label = z.string().max(100).trim().regex(NOT_BLANK, BLANK_MESSAGE);
+const note = z.string().max(500).trim().regex(NOT_BLANK, BLANK_MESSAGE);
+const partNumber = z
+  .string()
+  .regex(PART_NUMBER_PATTERN, 'must be 1–64 characters: A-Z, a-z, 0-9, ".", "_", "-"');
+const locationId = z.string().regex(LOCATION_ID_PATTERN, 'must be 1–64 characters: a-z, 0-9, ".", "_", "-"');
+const fen = z.number().int().min(0).max(1_000_000_000);
+const quantity = z.number().int().min(1).max(MAX_QUANTITY);
+const instant = z.string().describe('ISO 8601 instant');
+
+const partBody = z
+  .object({
+    partNumber,
+    name: label,
+    specification: z.string().max(500).trim().default(''),
+    productLines: z.array(label).min(1).max(50).describe('product lines the part fits'),
+    unitCost: fen.describe('what the part costs us, in fen (分)'),
+    unitPrice: fen.describe('what an out-of-warranty customer pays, in fen (分)'),
+    valuable: z
+      .boolean()
+      .default(false)
+      .describe('贵重配件: a ticket gets it only with a manager’s approval'),
+    limited: z.boolean().default(false).describe('限量配件: a ticket gets it only with a manager’s approval'),
+    safetyStock: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_QUANTITY)
+      .default(0)
+      .describe('below this many available, the parts group and the supervisor are told'),
+  })
+  .strict();
+
+const stockView = z.object({
+  locationId: z.string(),
+  onHand: z.number().int(),
+  reserved: z.number().int().describe('held for tickets'),
+  available: z.number().int().describe('on hand less reserved'),
+});
+
+const partView = z.object({
+  partNumber: z.string(),
+  name: z.string(),
+  specification: z.string(),
+  productLines: z.array(z.string()),
+  unitCost: z.number().int().describe('fen'),
+  unitPrice: z.number().int().describe('fen'),
+  valuable: z.boolean(),
+  limited: z.boolean(),
+  safetyStock: z.number().int(),
+  lowStock: z.boolean().describe('available is below the safety stock'),
+  stock: z.array(stockView).describe('per location; an engineer sees its own van only'),
+  totals: z.object({ onHand: z.number().int(), reserved: z.number().int(), available: z.number().int() }),
+  createdAt: instant,
+  updatedAt: instant,
+});
+
+const locationBody = z.discriminatedUnion('kind', [
+  z.object({ id: locationId, kind: z.literal('warehouse'), name: label }).strict(),
+  z
+    .object({
+      id: locationId,
+      kind: z.literal('van'),
+      name: label,
+      engineerId: z.string().min(1).max(64).describe('the engineer whose van it is'),
+    })
+    .strict(),
+]);
+
+const locationView = z.object({
+  id: z.string(),
+  kind: z.enum(LOCATION_KINDS),
+  name: z.string(),
+  engineerId: z.string().nullable(),
+  createdAt: instant,
+});
+
+const movementView = z.object({
+  id: z.number().int(),
+  operationId: z.string().describe('the request that wrote it; a transfer’s two rows share one'),
+  kind: z.enum(MOVEMENT_KINDS),
+  status: z.enum(MOVEMENT_STATUSES).describe('pending: waits for a manager; only applied rows count'),
+  partNumber: z.string(),
+  locationId: z.string(),
+  quantity: z.number().int().describe('what the location gains (positive) or loses (negative)'),
+  value: z.number().int().describe('quantity × unit cost, in fen'),
+  ticketNumber: z.string().nullable(),
+  reason: z.string().nullable(),
+  reference: z.string().nullable(),
+  actorId: z.string(),
+  at: instant,
+  decidedBy: z.string().nullable(),
+  decidedAt: instant.nullable(),
+});
+
+const operationView = z.object({
+  operationId: z.string(),
+  status: z.enum(['applied', 'pending']),
+  movements: z.array(movementView),
+});
+
+const receiptBody = z
+  .object({
+    partNumber,
+    locationId,
+    accepted: z.number().int().min(0).max(MAX_QUANTITY).describe('passed receiving inspection (验收)'),
+    rejected: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_QUANTITY)
+      .default(0)
+      .describe('failed inspection: recorded as returned to the supplier'),
+    reference: label.describe('supplier and purchase order'),
+    inspectionNote: note.optional(),
+  })
+  .strict();
+
+const transferBody = z
+  .object({ partNumber, from: locationId, to: locationId, quantity, reason: note.optional() })
+  .strict();
+
+const adjustmentBody = z
+  .object({
+    partNumber,
+    locationId,
+    quantity: z
+      .number()
+      .int()
+      .min(-MAX_QUANTITY)
+      .max(MAX_QUANTITY)
+      .describe('counted less booked: positive a gain (盘盈), negative a loss (盘亏); not 0'),
+    reason: note,
+  })
+  .strict();
+
+const scrapBody = z.object({ partNumber, locationId, quantity, reason: note }).strict();
+
+const movementQuery = z
+  .object({
+    partNumber: partNumber.optional(),
+    locationId: locationId.optional(),
+    kind: csv(MOVEMENT_KINDS),
+    status: csv(MOVEMENT_STATUSES),
+    ticket: z.string().min(1).max(40).optional(),
+    from: instantFilter().optional(),
+    to: instantFilter().optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(200),
+    cursor: sequenceCursor.query,
+  })
+  .strict();
+
+const movementParams = z.object({ id: z.coerce.number().int().min(1).max(2_147_483_647) });
+
+const sha256 = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+
+/** A store refusal as the problem the API answers; PostgreSQL's stock CHECKs as the same conflict. */
+function stockProblem(error: unknown): unknown {
+  if (error instanceof StockRefusal) {
+    if (error.kind === 'notFound') return new Problem(404, 'Not found', error.message);
+    if (error.kind === 'conflict') return new Problem(409, 'Stock conflict', error.message);
+    return new Problem(422, 'Unprocessable stock request', error.message);
+  }
+  const constraint = (error as { cause?: { constraint_name?: unknown } } | null)?.cause?.constraint_name;
+  if (typeof constraint === 'string' && constraint.startsWith('stock_levels_')) {
+    return new Problem(409, 'Stock conflict', `the change would break ${constraint}`);
+  }
+  return error;
+}
+
+async function refusing<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw stockProblem(error);
+  }
+}
+
+/** The one location an engineer's reads are limited to (its van; none: a location nobody has). */
+async function visibleLocation(db: Database, request: FastifyRequest): Promise<string | undefined> {
+  const scope = stockScope(request.actor);
+  if (scope.kind === 'all') return undefined;
+  return (await vanOf(db, scope.engineerId)) ?? '';
+}
+
+export interface PartRoutesOptions {
+  readonly db: Database;
+  readonly approvalThresholdFen: number;
+}
+
+/**
+ * `/v1/parts`, `/v1/stock-locations` and `/v1/stock/*`: the catalogue, where stock lies, and the
+ * ledger every change of stock is written to.
+ */
+export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, options) => {
+  const { db, approvalThresholdFen } = options;
+
+  /** Records a stock request under the caller's Idempotency-Key: 201 applied, 202 waiting for a manager. */
+  async function record(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    kind: string,
+    body: unknown,
+    stock: { partNumber: string; lines: MovementLine[]; reason?: string },
+  ) {
+    // The route's header schema has checked it.
+    const header = request.headers['idempotency-key'];
+    const key = typeof header === 'string' ? header : undefined;
+    const answer: StockAnswer = await refusing(() =>
+      recordStockRequest(db, {
+        ...stock,
+        actorId: request.actor.id,
+        approvalThresholdFen,
+        idempotency: key
+          ? { scope: `stock:${request.actor.id}`, key, requestHash: sha256({ kind, body }) }
+          : undefined,
+      }),
+    );
+    if (answer.replayed) reply.header('idempotent-replayed', 'true');
+    const pending = answer.movements.some((movement) => movement.status === 'pending');
+    reply.code(pending ? 202 : 201);
+    return {
+      operationId: answer.operationId,
+      status: pending ? 'pending' : 'applied',
+      movements: answer.movements,
+    } as const;
+  }
+
+  const movementResponses = {
+    201: operationView.describe('applied: on hand has changed'),
+    202: operationView.describe('worth more than the approval threshold: waits for a manager'),
+    ...problems(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+  };
+
+  app.get(
+    '/parts',
+    {
+      onRequest: authorize('part.read'),
+      schema: {
+        tags: ['parts'],
+        summary: 'The parts catalogue with stock per location',
+        querystring: z
+          .object({
+            productLine: label.optional(),
+            lowStock: z
+              .enum(['true', 'false'])
+              .transform((value) => value === 'true')
+              .optional(),
+          })
+          .strict(),
+        response: { 200: z.object({ items: z.array(partView) }), ...problems(400, 401, 403, 429, 503) },
+      },
+    },
+    async (request) => ({ items: await listParts(db, request.query, await visibleLocation(db, request)) }),
+  );
+
+  app.get(
+    '/parts/:partNumber',
+    {
+      onRequest: authorize('part.read'),
+      schema: {
+        tags: ['parts'],
+        summary: 'One part with its stock per location',
+        params: z.object({ partNumber: z.string().min(1).max(64) }),
+        response: { 200: partView, ...problems(400, 401, 403, 404, 429, 503) },
+      },
+    },
+    async (request) => {
+      const part = await findPart(db, request.params.partNumber, await visibleLocation(db, request));
+      if (!part) throw new Problem(404, 'Part not found', `no part ${request.params.partNumber}`);
+      return part;
+    },
+  );
+
+  app.post(
+    '/parts',
+    {
+      onRequest: authorize('part.manage'),
+      schema: {
+        tags: ['parts'],
+        summary: 'Add a part to the catalogue (201) or replace the entry with the same number (200)',
+        body: partBody,
+        response: { 200: partView, 201: partView, ...problems(400, 401, 403, 413, 415, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const created = await upsertPart(db, request.body);
+      const part = await findPart(db, request.body.partNumber);
+      if (!part) throw new Error(`part ${request.body.partNumber} vanished after it was written`);
+      reply.code(created ? 201 : 200).header('location', `/v1/parts/${part.partNumber}`);
+      return part;
+    },
+  );
+
+  app.get(
+    '/stock-locations',
+    {
+      onRequest: authorize('part.read'),
+      schema: {
+        tags: ['parts'],
+        summary: 'Warehouses and engineers’ vans',
+        querystring: z.object({ kind: z.enum(LOCATION_KINDS).optional() }).strict(),
+        response: { 200: z.object({ items: z.array(locationView) }), ...problems(400, 401, 403, 429, 503) },
+      },
+    },
+    async (request) => ({ items: await listLocations(db, request.query) }),
+  );
+
+  app.post(
+    '/stock-locations',
+    {
+      onRequest: authorize('part.manage'),
+      schema: {
+        tags: ['parts'],
+        summary: 'Add a warehouse or an engineer’s van (201), or rename one (200)',
+        body: locationBody,
+        response: {
+          200: locationView,
+          201: locationView,
+          ...problems(400, 401, 403, 409, 413, 415, 422, 429, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const created = await refusing(() => upsertLocation(db, request.body));
+      const location = await findLocation(db, request.body.id);
+      if (!location) throw new Error(`stock location ${request.body.id} vanished after it was written`);
+      reply.code(created ? 201 : 200).header('location', `/v1/stock-locations/${location.id}`);
+      return location;
+    },
+  );
+
+  app.get(
+    '/stock/movements',
+    {
+      onRequest: authorize('stock.read'),
+      schema: {
+        tags: ['parts'],
+        summary: 'The stock ledger, oldest first, with filters and cursor pagination',
+        querystring: movementQuery,
+        response: {
+          200: z.object({ items: z.array(movementView), nextCursor: z.string().nullable() }),
+          ...problems(400, 401, 403, 429, 503),
+        },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, ticket, ...filters } = request.query;
+      const van = await visibleLocation(db, request);
+      if (van !== undefined && filters.locationId !== undefined && filters.locationId !== van) {
+        throw new Problem(403, 'Forbidden', 'an engineer sees only its own van’s stock');
+      }
+      const rows = await listMovements(
+        db,
+        { ...filters, ticketNumber: ticket, locationId: van ?? filters.locationId },
+        { afterId: cursor === undefined ? undefined : sequenceCursor.decode(cursor), limit: limit + 1 },
+      );
+      const items = rows.slice(0, limit);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > limit && last ? sequenceCursor.encode(last.id) : null };
+    },
+  );
+
+  app.post(
+    '/stock/receipts',
+    {
+      onRequest: authorize('stock.move'),
+      schema: {
+        tags: ['parts'],
+        summary: 'Receive a purchase after inspection: accepted stay, rejected go back to the supplier',
+        headers: idempotencyHeaders,
+        body: receiptBody,
+        response: movementResponses,
+      },
+    },
+    async (request, reply) => {
+      const { partNumber, locationId, accepted, rejected, reference, inspectionNote } = request.body;
+      if (accepted + rejected === 0) {
+        throw new Problem(422, 'Nothing received', 'accepted and rejected are both 0');
+      }
+      const lines: MovementLine[] = [
+        { kind: 'receipt', locationId, quantity: accepted + rejected, reference },
+      ];
+      if (rejected > 0) lines.push({ kind: 'supplier_return', locationId, quantity: -rejected, reference });
+      return record(request, reply, 'receipt', request.body, { partNumber, lines, reason: inspectionNote });
+    },
+  );
+
+  app.post(
+    '/stock/transfers',
+    {
+      onRequest: authorize('stock.move'),
+      schema: {
+        tags: ['parts'],
+        summary: 'Move stock between locations (调货), e.g. from a warehouse to an engineer’s van',
+        headers: idempotencyHeaders,
+        body: transferBody,
+        response: movementResponses,
+      },
+    },
+    async (request, reply) => {
+      const { partNumber, from, to, quantity: moved, reason } = request.body;
+      if (from === to)
+        throw new Problem(422, 'Same location', `a transfer needs two locations; both are ${from}`);
+      const lines: MovementLine[] = [
+        { kind: 'transfer_out', locationId: from, quantity: -moved, reference: to },
+        { kind: 'transfer_in', locationId: to, quantity: moved, reference: from },
+      ];
+      return record(request, reply, 'transfer', request.body, { partNumber, lines, reason });
+    },
+  );
+
+  app.post(
+    '/stock/adjustments',
+    {
+      onRequest: authorize('stock.move'),
+      schema: {
+        tags: ['parts'],
+        summary: 'Correct the books after a stock-take (盘点); above the threshold a manager approves',
+        headers: idempotencyHeaders,
+        body: adjustmentBody,
+        response: movementResponses,
+      },
+    },
+    async (request, reply) => {
+      const { partNumber, locationId: at, quantity: delta, reason } = request.body;
+      if (delta === 0) throw new Problem(422, 'Nothing to adjust', 'quantity 0 changes nothing');
+      const lines: MovementLine[] = [{ kind: 'adjustment', locationId: at, quantity: delta }];
+      return record(request, reply, 'adjustment', request.body, { partNumber, lines, reason });
+    },
+  );
+
+  app.post(
+    '/stock/scraps',
+    {
+      onRequest: authorize('stock.move'),
+      schema: {
+        tags: ['parts'],
+        summary: 'Scrap damaged or obsolete stock (报废); above the threshold a manager approves',
+        headers: idempotencyHeaders,
+        body: scrapBody,
+        response: movementResponses,
+      },
+    },
+    async (request, reply) => {
+      const { partNumber, locationId: at, quantity: scrapped, reason } = request.body;
+      const lines: MovementLine[] = [{ kind: 'scrap', locationId: at, quantity: -scrapped }];
+      return record(request, reply, 'scrap', request.body, { partNumber, lines, reason });
+    },
+  );
+
+  for (const decision of ['approve', 'reject'] as const) {
+    app.post(
+      `/stock/movements/:id/${decision}`,
+      {
+        onRequest: authorize('stock.approve'),
+        schema: {
+          tags: ['parts'],
+          summary:
+            decision === 'approve'
+              ? 'Approve a pending scrap or adjustment: it applies now'
+              : 'Reject a pending scrap or adjustment: it never counts',
+          params: movementParams,
+          body: z.object({ reason: note.optional() }).strict(),
+          response: { 200: movementView, ...problems(400, 401, 403, 404, 409, 413, 415, 429, 503) },
+        },
+        preValidation: async (request) => {
+          request.body ??= {};
+        },
+      },
+      async (request) =>
+        refusing(() =>
+          decideMovement(db, {
+            id: request.params.id,
+            approve: decision === 'approve',
+            actorId: request.actor.id,
+            reason: request.body.reason,
+          }),
+        ),
+    );
+  }
+};

@@ -1,0 +1,502 @@
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, gt, gte, lte, sql, type SQL } from 'drizzle-orm';
+import {
+  movementValue,
+  needsApproval,
+  shortageOf,
+  type LocationKind,
+  type MovementKind,
+  type MovementStatus,
+} from '../domain/parts';
+import type { Database } from './client';
+import { engineers, parts, stockLevels, stockLocations, stockMovements, stockRequestKeys } from './schema';
+
+/**
+ * The parts catalogue, stock locations and the stock ledger. Every write that changes a part's
+ * stock first locks the part's catalogue row, so one part's movements and reservations happen one
+ * at a time (two requests for its last unit cannot both get it); PostgreSQL's CHECKs on
+ * `stock_levels` stand behind that.
+ */
+type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+type Executor = Database | Transaction;
+
+/** Why a stock request cannot be done: the API answers it as a 404, 409 or 422. */
+export class StockRefusal extends Error {
+  constructor(
+    readonly kind: 'notFound' | 'conflict' | 'invalid',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StockRefusal';
+  }
+}
+
+const iso = (value: string) => new Date(value).toISOString();
+
+export interface PartInput {
+  readonly partNumber: string;
+  readonly name: string;
+  readonly specification?: string;
+  readonly productLines: readonly string[];
+  readonly unitCost: number;
+  readonly unitPrice: number;
+  readonly valuable?: boolean;
+  readonly limited?: boolean;
+  readonly safetyStock?: number;
+}
+
+export interface LocationStockView {
+  readonly locationId: string;
+  readonly onHand: number;
+  readonly reserved: number;
+  readonly available: number;
+}
+
+export interface PartRecord {
+  readonly partNumber: string;
+  readonly name: string;
+  readonly specification: string;
+  readonly productLines: string[];
+  readonly unitCost: number;
+  readonly unitPrice: number;
+  readonly valuable: boolean;
+  readonly limited: boolean;
+  readonly safetyStock: number;
+  readonly lowStock: boolean;
+  readonly stock: LocationStockView[];
+  readonly totals: { onHand: number; reserved: number; available: number };
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** Creates or replaces a part's catalogue entry; returns whether it was new. */
+export async function upsertPart(db: Database, input: PartInput): Promise<boolean> {
+  const values = {
+    partNumber: input.partNumber,
+    name: input.name,
+    specification: input.specification ?? '',
+    productLines: [...input.productLines],
+    unitCost: input.unitCost,
+    unitPrice: input.unitPrice,
+    valuable: input.valuable ?? false,
+    limited: input.limited ?? false,
+    safetyStock: input.safetyStock ?? 0,
+  };
+  const [row] = await db
+    .insert(parts)
+    .values(values)
+    .onConflictDoUpdate({ target: parts.partNumber, set: { ...values, updatedAt: sql`now()` } })
+    .returning({ created: sql<boolean>`(xmax = 0)` });
+  return row?.created ?? false;
+}
+
+async function stockOf(
+  db: Executor,
+  partNumbers: readonly string[],
+  onlyLocation?: string,
+): Promise<Map<string, LocationStockView[]>> {
+  const byPart = new Map<string, LocationStockView[]>();
+  if (partNumbers.length === 0) return byPart;
+  const rows = await db
+    .select()
+    .from(stockLevels)
+    .where(
+      and(
+        sql`${stockLevels.partNumber} in ${partNumbers}`,
+        onlyLocation === undefined ? undefined : eq(stockLevels.locationId, onlyLocation),
+      ),
+    )
+    .orderBy(asc(stockLevels.partNumber), asc(stockLevels.locationId));
+  for (const row of rows) {
+    const list = byPart.get(row.partNumber) ?? [];
+    list.push({
+      locationId: row.locationId,
+      onHand: row.onHand,
+      reserved: row.reserved,
+      available: row.onHand - row.reserved,
+    });
+    byPart.set(row.partNumber, list);
+  }
+  return byPart;
+}
+
+export interface PartFilters {
+  readonly partNumber?: string;
+  readonly productLine?: string;
+  readonly lowStock?: boolean;
+}
+
+const total = (levels: readonly LocationStockView[], pick: (level: LocationStockView) => number) =>
+  levels.reduce((sum, level) => sum + pick(level), 0);
+
+/**
+ * Parts with their stock per location. `onlyLocation` limits the stock shown (and its totals) to
+ * one location: an engineer sees its own van's.
+ */
+export async function listParts(
+  db: Database,
+  filters: PartFilters = {},
+  onlyLocation?: string,
+): Promise<PartRecord[]> {
+  const conditions: SQL[] = [];
+  if (filters.partNumber !== undefined) conditions.push(eq(parts.partNumber, filters.partNumber));
+  if (filters.productLine) {
+    conditions.push(sql`${parts.productLines} @> ${JSON.stringify([filters.productLine])}::jsonb`);
+  }
+  if (filters.lowStock !== undefined) conditions.push(eq(parts.lowStock, filters.lowStock));
+  const rows = await db
+    .select()
+    .from(parts)
+    .where(and(...conditions))
+    .orderBy(asc(parts.partNumber));
+  const stock = await stockOf(
+    db,
+    rows.map((row) => row.partNumber),
+    onlyLocation,
+  );
+  return rows.map(({ lowStockCrossings: _crossings, ...row }) => {
+    const levels = stock.get(row.partNumber) ?? [];
+    return {
+      ...row,
+      stock: levels,
+      totals: {
+        onHand: total(levels, (level) => level.onHand),
+        reserved: total(levels, (level) => level.reserved),
+        available: total(levels, (level) => level.available),
+      },
+      createdAt: iso(row.createdAt),
+      updatedAt: iso(row.updatedAt),
+    };
+  });
+}
+
+export async function findPart(
+  db: Database,
+  partNumber: string,
+  onlyLocation?: string,
+): Promise<PartRecord | undefined> {
+  const [part] = await listParts(db, { partNumber }, onlyLocation);
+  return part;
+}
+
+export interface LocationInput {
+  readonly id: string;
+  readonly kind: LocationKind;
+  readonly name: string;
+  readonly engineerId?: string;
+}
+
+export interface LocationRecord {
+  readonly id: string;
+  readonly kind: LocationKind;
+  readonly name: string;
+  readonly engineerId: string | null;
+  readonly createdAt: string;
+}
+
+/**
+ * Creates a location, or renames one; its kind and engineer are fixed once made (stock lies there).
+ * Returns whether it was new.
+ */
+export async function upsertLocation(db: Database, input: LocationInput): Promise<boolean> {
+  const engineerId = input.kind === 'van' ? (input.engineerId ?? null) : null;
+  return db.transaction(async (tx) => {
+    if (engineerId !== null) {
+      const [engineer] = await tx
+        .select({ id: engineers.id })
+        .from(engineers)
+        .where(eq(engineers.id, engineerId));
+      if (!engineer) throw new StockRefusal('invalid', `no engineer ${engineerId}`);
+      const [van] = await tx
+        .select({ id: stockLocations.id })
+        .from(stockLocations)
+        .where(eq(stockLocations.engineerId, engineerId));
+      if (van && van.id !== input.id) {
+        throw new StockRefusal('conflict', `engineer ${engineerId} already has van ${van.id}`);
+      }
+    }
+    const [existing] = await tx
+      .select()
+      .from(stockLocations)
+      .where(eq(stockLocations.id, input.id))
+      .for('update');
+    if (existing && (existing.kind !== input.kind || existing.engineerId !== engineerId)) {
+      throw new StockRefusal(
+        'conflict',
+        `location ${input.id} is a ${existing.kind}${existing.engineerId ? ` of engineer ${existing.engineerId}` : ''}; only its name may change`,
+      );
+    }
+    if (existing) {
+      await tx.update(stockLocations).set({ name: input.name }).where(eq(stockLocations.id, input.id));
+      return false;
+    }
+    await tx.insert(stockLocations).values({ id: input.id, kind: input.kind, name: input.name, engineerId });
+    return true;
+  });
+}
+
+export async function listLocations(
+  db: Database,
+  filters: { kind?: LocationKind; engineerId?: string } = {},
+): Promise<LocationRecord[]> {
+  const rows = await db
+    .select()
+    .from(stockLocations)
+    .where(
+      and(
+        filters.kind === undefined ? undefined : eq(stockLocations.kind, filters.kind),
+        filters.engineerId === undefined ? undefined : eq(stockLocations.engineerId, filters.engineerId),
+      ),
+    )
+    .orderBy(asc(stockLocations.id));
+  return rows.map((row) => ({ ...row, createdAt: iso(row.createdAt) }));
+}
+
+export async function findLocation(db: Database, id: string): Promise<LocationRecord | undefined> {
+  const [row] = await db.select().from(stockLocations).where(eq(stockLocations.id, id));
+  return row && { ...row, createdAt: iso(row.createdAt) };
+}
+
+/** The van an engineer carries stock in, if it has one. */
+export async function vanOf(db: Database, engineerId: string): Promise<string | undefined> {
+  const [van] = await listLocations(db, { kind: 'van', engineerId });
+  return van?.id;
+}
+
+export interface MovementRecord {
+  readonly id: number;
+  readonly operationId: string;
+  readonly kind: MovementKind;
+  readonly status: MovementStatus;
+  readonly partNumber: string;
+  readonly locationId: string;
+  readonly quantity: number;
+  readonly value: number;
+  readonly ticketNumber: string | null;
+  readonly reason: string | null;
+  readonly reference: string | null;
+  readonly actorId: string;
+  readonly at: string;
+  readonly decidedBy: string | null;
+  readonly decidedAt: string | null;
+}
+
+type MovementRow = typeof stockMovements.$inferSelect;
+
+const presentMovement = (row: MovementRow): MovementRecord => ({
+  ...row,
+  at: iso(row.at),
+  decidedAt: row.decidedAt === null ? null : iso(row.decidedAt),
+});
+
+/** One line of a stock request: what one location gains or loses. */
+export interface MovementLine {
+  readonly kind: MovementKind;
+  readonly locationId: string;
+  readonly quantity: number;
+  readonly reference?: string;
+  readonly ticketNumber?: string;
+}
+
+export interface StockRequest {
+  readonly partNumber: string;
+  readonly lines: readonly MovementLine[];
+  readonly reason?: string;
+  readonly actorId: string;
+  /** Scrap and adjustments worth more than this wait for a manager (PARTS_APPROVAL_THRESHOLD). */
+  readonly approvalThresholdFen: number;
+  /** The Idempotency-Key claim: a repeat with the same hash gets the first answer. */
+  readonly idempotency?: { readonly scope: string; readonly key: string; readonly requestHash: string };
+}
+
+export interface StockAnswer {
+  readonly operationId: string;
+  readonly movements: MovementRecord[];
+  readonly replayed: boolean;
+}
+
+/** Locks the part's row: its stock changes one request at a time from here to the commit. */
+async function lockPart(tx: Transaction, partNumber: string) {
+  const [part] = await tx.select().from(parts).where(eq(parts.partNumber, partNumber)).for('update');
+  if (!part) throw new StockRefusal('notFound', `no part ${partNumber}`);
+  return part;
+}
+
+async function levelOf(tx: Transaction, partNumber: string, locationId: string) {
+  const [level] = await tx
+    .select()
+    .from(stockLevels)
+    .where(and(eq(stockLevels.partNumber, partNumber), eq(stockLevels.locationId, locationId)));
+  return level;
+}
+
+/** Adds a movement's quantity to its location's on hand, after checking a loss leaves the reservations covered. */
+async function applyToLevel(tx: Transaction, partNumber: string, locationId: string, quantity: number) {
+  if (quantity < 0) {
+    const shortage = shortageOf(await levelOf(tx, partNumber, locationId), -quantity);
+    if (shortage) throw new StockRefusal('conflict', `part ${partNumber}: ${shortage}`);
+    // An insert's row is checked before its conflict is: a loss is an update of the level it checked.
+    await tx
+      .update(stockLevels)
+      .set({ onHand: sql`${stockLevels.onHand} + ${quantity}` })
+      .where(and(eq(stockLevels.partNumber, partNumber), eq(stockLevels.locationId, locationId)));
+    return;
+  }
+  await tx
+    .insert(stockLevels)
+    .values({ partNumber, locationId, onHand: quantity })
+    .onConflictDoUpdate({
+      target: [stockLevels.partNumber, stockLevels.locationId],
+      set: { onHand: sql`${stockLevels.onHand} + ${quantity}` },
+    });
+}
+
+async function operationMovements(db: Executor, operationId: string): Promise<MovementRecord[]> {
+  const rows = await db
+    .select()
+    .from(stockMovements)
+    .where(eq(stockMovements.operationId, operationId))
+    .orderBy(asc(stockMovements.id));
+  return rows.map(presentMovement);
+}
+
+/**
+ * Records a stock request's movements in one transaction: each line applied to its location's on
+ * hand (a loss only from what is available), or left pending a manager's approval when it is a
+ * scrap or an adjustment worth more than the threshold. With an Idempotency-Key the claim is taken
+ * in the same transaction: a concurrent repeat waits for it and answers what it wrote.
+ */
+export async function recordStockRequest(db: Database, request: StockRequest): Promise<StockAnswer> {
+  return db.transaction(async (tx) => {
+    const operationId = randomUUID();
+    if (request.idempotency) {
+      const { scope, key, requestHash } = request.idempotency;
+      const [claimed] = await tx
+        .insert(stockRequestKeys)
+        .values({ scope, key, requestHash, operationId })
+        .onConflictDoNothing()
+        .returning();
+      if (!claimed) {
+        const [earlier] = await tx
+          .select()
+          .from(stockRequestKeys)
+          .where(and(eq(stockRequestKeys.scope, scope), eq(stockRequestKeys.key, key)));
+        if (!earlier || earlier.requestHash !== requestHash) {
+          throw new StockRefusal(
+            'invalid',
+            `Idempotency-Key "${key}" was first used with a different request`,
+          );
+        }
+        return {
+          operationId: earlier.operationId,
+          movements: await operationMovements(tx, earlier.operationId),
+          replayed: true,
+        };
+      }
+    }
+    const part = await lockPart(tx, request.partNumber);
+    const locationIds = [...new Set(request.lines.map((line) => line.locationId))];
+    const known = await tx
+      .select({ id: stockLocations.id })
+      .from(stockLocations)
+      .where(sql`${stockLocations.id} in ${locationIds}`);
+    const missing = locationIds.filter((id) => !known.some((location) => location.id === id));
+    if (missing.length > 0) throw new StockRefusal('notFound', `no stock location ${missing.join(', ')}`);
+    for (const line of request.lines) {
+      const value = movementValue(line.quantity, part.unitCost);
+      const status: MovementStatus = needsApproval(line.kind, value, request.approvalThresholdFen)
+        ? 'pending'
+        : 'applied';
+      if (status === 'applied') await applyToLevel(tx, part.partNumber, line.locationId, line.quantity);
+      await tx.insert(stockMovements).values({
+        operationId,
+        kind: line.kind,
+        status,
+        partNumber: part.partNumber,
+        locationId: line.locationId,
+        quantity: line.quantity,
+        value,
+        ticketNumber: line.ticketNumber ?? null,
+        reason: request.reason ?? null,
+        reference: line.reference ?? null,
+        actorId: request.actorId,
+      });
+    }
+    return { operationId, movements: await operationMovements(tx, operationId), replayed: false };
+  });
+}
+
+/**
+ * A manager's decision on a pending movement: approved, it applies now (a loss only from what is
+ * available now); rejected, it never counts. A decided movement is not decided again.
+ */
+export async function decideMovement(
+  db: Database,
+  decision: { id: number; approve: boolean; actorId: string; reason?: string },
+): Promise<MovementRecord> {
+  return db.transaction(async (tx) => {
+    const [pending] = await tx.select().from(stockMovements).where(eq(stockMovements.id, decision.id));
+    if (!pending) throw new StockRefusal('notFound', `no stock movement ${decision.id}`);
+    await lockPart(tx, pending.partNumber);
+    const [movement] = await tx.select().from(stockMovements).where(eq(stockMovements.id, decision.id));
+    if (!movement || movement.status !== 'pending') {
+      throw new StockRefusal(
+        'conflict',
+        `stock movement ${decision.id} is ${movement?.status ?? 'gone'}, not pending`,
+      );
+    }
+    if (decision.approve) await applyToLevel(tx, movement.partNumber, movement.locationId, movement.quantity);
+    const [decided] = await tx
+      .update(stockMovements)
+      .set({
+        status: decision.approve ? 'applied' : 'rejected',
+        decidedBy: decision.actorId,
+        decidedAt: sql`now()`,
+        ...(decision.reason !== undefined && {
+          reason: sql`coalesce(${stockMovements.reason} || '; ', '') || ${decision.reason}`,
+        }),
+      })
+      .where(eq(stockMovements.id, decision.id))
+      .returning();
+    if (!decided) throw new Error(`stock movement ${decision.id} vanished while it was decided`);
+    return presentMovement(decided);
+  });
+}
+
+export interface MovementFilters {
+  readonly partNumber?: string;
+  readonly locationId?: string;
+  readonly kind?: readonly MovementKind[];
+  readonly status?: readonly MovementStatus[];
+  readonly ticketNumber?: string;
+  readonly from?: string;
+  readonly to?: string;
+}
+
+/** The ledger, oldest first: movements after `afterId` matching the filters, at most `limit`. */
+export async function listMovements(
+  db: Database,
+  filters: MovementFilters,
+  page: { afterId?: number; limit: number },
+): Promise<MovementRecord[]> {
+  const rows = await db
+    .select()
+    .from(stockMovements)
+    .where(
+      and(
+        page.afterId === undefined ? undefined : gt(stockMovements.id, page.afterId),
+        filters.partNumber === undefined ? undefined : eq(stockMovements.partNumber, filters.partNumber),
+        filters.locationId === undefined ? undefined : eq(stockMovements.locationId, filters.locationId),
+        filters.kind === undefined ? undefined : sql`${stockMovements.kind} in ${filters.kind}`,
+        filters.status === undefined ? undefined : sql`${stockMovements.status} in ${filters.status}`,
+        filters.ticketNumber === undefined
+          ? undefined
+          : eq(stockMovements.ticketNumber, filters.ticketNumber),
+        filters.from === undefined ? undefined : gte(stockMovements.at, filters.from),
+        filters.to === undefined ? undefined : lte(stockMovements.at, filters.to),
+      ),
+    )
+    .orderBy(asc(stockMovements.id))
+    .limit(page.limit);
+  return rows.map(presentMovement);
+}

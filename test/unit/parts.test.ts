@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { can, maySeePersonalData, stockScope } from '../../domain/access';
+import {
+  allocate,
+  lowStockTransition,
+  movementValue,
+  nearestFirst,
+  needsApproval,
+  reorderQuantity,
+  settleUse,
+  shortageOf,
+} from '../../domain/parts';
+import { ROLES } from '../../domain/ticket';
+
+describe('stock rules', () => {
+  it('values a movement at cost whichever way it goes', () => {
+    expect(movementValue(-3, 12_000)).toBe(36_000);
+    expect(movementValue(3, 12_000)).toBe(36_000);
+  });
+
+  it('sends scrap and stock-take adjustments above the threshold to a manager, nothing else', () => {
+    expect(needsApproval('scrap', 100_001, 100_000)).toBe(true);
+    expect(needsApproval('adjustment', 100_001, 100_000)).toBe(true);
+    expect(needsApproval('scrap', 100_000, 100_000)).toBe(false);
+    expect(needsApproval('receipt', 10_000_000, 100_000)).toBe(false);
+    expect(needsApproval('transfer_out', 10_000_000, 100_000)).toBe(false);
+  });
+
+  it('lets a location give up only what is not reserved for tickets', () => {
+    expect(shortageOf({ locationId: 'wh', onHand: 5, reserved: 2 }, 3)).toBeNull();
+    expect(shortageOf({ locationId: 'wh', onHand: 5, reserved: 2 }, 4)).toBe(
+      'location wh has 3 available (5 on hand, 2 reserved); 4 asked',
+    );
+    expect(shortageOf(undefined, 1)).toBe('location given has 0 available (0 on hand, 0 reserved); 1 asked');
+  });
+
+  it('takes a ticket’s parts from the assignee’s van first, then the warehouses by id, never another van', () => {
+    const locations = [
+      { id: 'wh-b', kind: 'warehouse', engineerId: null },
+      { id: 'van-2', kind: 'van', engineerId: 'eng-2' },
+      { id: 'wh-a', kind: 'warehouse', engineerId: null },
+      { id: 'van-1', kind: 'van', engineerId: 'eng-1' },
+    ] as const;
+    expect(nearestFirst(locations, 'eng-1').map((location) => location.id)).toEqual([
+      'van-1',
+      'wh-a',
+      'wh-b',
+    ]);
+    expect(nearestFirst(locations, null).map((location) => location.id)).toEqual(['wh-a', 'wh-b']);
+  });
+
+  it('allocates what each location has free, in order, and says what is short', () => {
+    const stock = [
+      { locationId: 'van', onHand: 1, reserved: 0 },
+      { locationId: 'wh-a', onHand: 4, reserved: 4 },
+      { locationId: 'wh-b', onHand: 3, reserved: 1 },
+    ];
+    expect(allocate(2, stock)).toEqual({
+      allocations: [
+        { locationId: 'van', quantity: 1 },
+        { locationId: 'wh-b', quantity: 1 },
+      ],
+      shortfall: 0,
+    });
+    expect(allocate(5, stock).shortfall).toBe(2);
+  });
+
+  it('issues what was used from the reservations in order and releases the rest', () => {
+    const reservations = [
+      { id: 'r1', partNumber: 'FM', quantity: 1 },
+      { id: 'r2', partNumber: 'FM', quantity: 2 },
+      { id: 'r3', partNumber: 'CAP', quantity: 1 },
+    ];
+    expect(settleUse(reservations, { FM: 2, FILTER: 1 })).toEqual({
+      issue: [
+        { id: 'r1', quantity: 1 },
+        { id: 'r2', quantity: 1 },
+      ],
+      release: [
+        { id: 'r2', quantity: 1 },
+        { id: 'r3', quantity: 1 },
+      ],
+      unreserved: { FILTER: 1 },
+    });
+  });
+
+  it('alerts once when available falls below the safety stock and re-arms when it is back', () => {
+    expect(lowStockTransition(false, 49, 50)).toBe('alert');
+    expect(lowStockTransition(true, 10, 50)).toBeNull();
+    expect(lowStockTransition(true, 50, 50)).toBe('rearm');
+    expect(lowStockTransition(false, 50, 50)).toBeNull();
+    expect(lowStockTransition(false, 0, 0)).toBeNull();
+  });
+
+  it('suggests buying a month of the last 90 days’ use on top of the safety stock, less what is available', () => {
+    expect(reorderQuantity(90, 20, 50)).toBe(60);
+    expect(reorderQuantity(10, 0, 0)).toBe(4);
+    expect(reorderQuantity(0, 80, 50)).toBe(0);
+  });
+});
+
+describe('the parts role', () => {
+  it('keeps the catalogue and the stock; only a manager or admin approves', () => {
+    expect(ROLES.filter((role) => can(role, 'stock.move'))).toEqual(['parts', 'manager', 'admin']);
+    expect(ROLES.filter((role) => can(role, 'part.manage'))).toEqual(['parts', 'manager', 'admin']);
+    expect(ROLES.filter((role) => can(role, 'stock.approve'))).toEqual(['manager', 'admin']);
+    expect(can('parts', 'ticket.create')).toBe(false);
+    // It reads the tickets parts are requested for, without the customer's personal data.
+    expect(can('parts', 'ticket.read')).toBe(true);
+    expect(maySeePersonalData('parts')).toBe(false);
+    expect(can('client', 'part.read')).toBe(false);
+  });
+
+  it('shows an engineer its own van, everyone else every location', () => {
+    expect(stockScope({ id: 'eng-1', role: 'engineer' })).toEqual({ kind: 'van', engineerId: 'eng-1' });
+    expect(stockScope({ id: 'p-1', role: 'parts' })).toEqual({ kind: 'all' });
+  });
+});
