@@ -1,15 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, gte, lte, sql, type SQL } from 'drizzle-orm';
 import {
+  LOW_STOCK_NOTICE,
+  LOW_STOCK_RECIPIENTS,
+  lowStockTransition,
   movementValue,
   needsApproval,
+  reorderQuantity,
   shortageOf,
   type LocationKind,
   type MovementKind,
   type MovementStatus,
 } from '../domain/parts';
 import type { Database } from './client';
-import { engineers, parts, stockLevels, stockLocations, stockMovements, stockRequestKeys } from './schema';
+import { DELIVERY_CHANNEL } from './delivery-store';
+import {
+  deliveries,
+  engineers,
+  notifications,
+  parts,
+  stockLevels,
+  stockLocations,
+  stockMovements,
+  stockRequestKeys,
+} from './schema';
 
 /**
  * The parts catalogue, stock locations and the stock ledger. Every write that changes a part's
@@ -69,6 +83,63 @@ export interface PartRecord {
   readonly updatedAt: string;
 }
 
+/**
+ * After a change of a part's stock or safety stock, with its row locked: when its available quantity
+ * (all locations) has just fallen below the safety stock, one notice to the parts group and one to
+ * the supervisor, queued in the deliveries outbox with the change; back at the safety stock, the
+ * alert re-arms.
+ */
+async function watchSafetyStock(tx: Transaction, partNumber: string): Promise<void> {
+  const [part] = await tx.execute<{
+    name: string;
+    safety_stock: number;
+    low_stock: boolean;
+    low_stock_crossings: number;
+    available: number;
+  }>(sql`
+    select p.name, p.safety_stock, p.low_stock, p.low_stock_crossings,
+           coalesce((select sum(l.on_hand - l.reserved) from stock_levels l
+                     where l.part_number = p.part_number), 0)::int as available
+    from parts p where p.part_number = ${partNumber}`);
+  if (!part) return;
+  const transition = lowStockTransition(part.low_stock, part.available, part.safety_stock);
+  if (transition === 'rearm') {
+    await tx.update(parts).set({ lowStock: false }).where(eq(parts.partNumber, partNumber));
+  }
+  if (transition !== 'alert') return;
+  const crossing = part.low_stock_crossings + 1;
+  await tx
+    .update(parts)
+    .set({ lowStock: true, lowStockCrossings: crossing })
+    .where(eq(parts.partNumber, partNumber));
+  const data = { partNumber, name: part.name, available: part.available, safetyStock: part.safety_stock };
+  const keys = LOW_STOCK_RECIPIENTS.map((role) => ({
+    role,
+    key: `low-stock:${partNumber}:${crossing}:${role}`,
+  }));
+  await tx.insert(notifications).values(
+    keys.map(({ role, key }) => ({
+      key,
+      ticketNumber: null,
+      kind: LOW_STOCK_NOTICE,
+      recipientRole: role,
+      channel: 'internal',
+      at: new Date().toISOString(),
+      data,
+    })),
+  );
+  await tx.insert(deliveries).values(
+    keys.map(({ key }) => ({
+      id: key,
+      ticketNumber: null,
+      version: 0,
+      kind: 'notification' as const,
+      channel: 'internal',
+    })),
+  );
+  await tx.execute(sql`select pg_notify(${DELIVERY_CHANNEL}, '')`);
+}
+
 /** Creates or replaces a part's catalogue entry; returns whether it was new. */
 export async function upsertPart(db: Database, input: PartInput): Promise<boolean> {
   const values = {
@@ -82,12 +153,15 @@ export async function upsertPart(db: Database, input: PartInput): Promise<boolea
     limited: input.limited ?? false,
     safetyStock: input.safetyStock ?? 0,
   };
-  const [row] = await db
-    .insert(parts)
-    .values(values)
-    .onConflictDoUpdate({ target: parts.partNumber, set: { ...values, updatedAt: sql`now()` } })
-    .returning({ created: sql<boolean>`(xmax = 0)` });
-  return row?.created ?? false;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(parts)
+      .values(values)
+      .onConflictDoUpdate({ target: parts.partNumber, set: { ...values, updatedAt: sql`now()` } })
+      .returning({ created: sql<boolean>`(xmax = 0)` });
+    await watchSafetyStock(tx, input.partNumber);
+    return row?.created ?? false;
+  });
 }
 
 async function stockOf(
@@ -422,6 +496,7 @@ export async function recordStockRequest(db: Database, request: StockRequest): P
         actorId: request.actorId,
       });
     }
+    await watchSafetyStock(tx, part.partNumber);
     return { operationId, movements: await operationMovements(tx, operationId), replayed: false };
   });
 }
@@ -459,6 +534,7 @@ export async function decideMovement(
       .where(eq(stockMovements.id, decision.id))
       .returning();
     if (!decided) throw new Error(`stock movement ${decision.id} vanished while it was decided`);
+    await watchSafetyStock(tx, movement.partNumber);
     return presentMovement(decided);
   });
 }
@@ -499,4 +575,54 @@ export async function listMovements(
     .orderBy(asc(stockMovements.id))
     .limit(page.limit);
   return rows.map(presentMovement);
+}
+
+export interface ReorderLine {
+  readonly partNumber: string;
+  readonly name: string;
+  readonly available: number;
+  readonly safetyStock: number;
+  readonly issuedInLookback: number;
+  readonly suggestedQuantity: number;
+  readonly unitCost: number;
+  readonly estimatedCost: number;
+}
+
+/**
+ * What to buy: each part whose suggestion (domain/parts.ts `reorderQuantity`) is above zero, from
+ * what was issued to tickets since `since` and what is available now.
+ */
+export async function reorderSuggestions(db: Database, since: string): Promise<ReorderLine[]> {
+  const rows = await db.execute<{
+    part_number: string;
+    name: string;
+    safety_stock: number;
+    unit_cost: number;
+    available: number;
+    issued: number;
+  }>(sql`
+    select p.part_number, p.name, p.safety_stock, p.unit_cost,
+           coalesce((select sum(l.on_hand - l.reserved) from stock_levels l
+                     where l.part_number = p.part_number), 0)::int as available,
+           coalesce((select -sum(m.quantity) from stock_movements m
+                     where m.part_number = p.part_number and m.kind = 'issue' and m.status = 'applied'
+                       and m.at >= ${since}::timestamptz), 0)::int as issued
+    from parts p
+    order by p.part_number`);
+  return rows.flatMap((row) => {
+    const suggestedQuantity = reorderQuantity(row.issued, row.available, row.safety_stock);
+    if (suggestedQuantity === 0) return [];
+    return [
+      {
+        partNumber: row.part_number,
+        name: row.name,
+        available: row.available,
+        safetyStock: row.safety_stock,
+        issuedInLookback: row.issued,
+        suggestedQuantity,
+        unitCost: row.unit_cost,
+        estimatedCost: suggestedQuantity * row.unit_cost,
+      },
+    ];
+  });
 }

@@ -146,14 +146,15 @@ export const ticketAssignments = pgTable(
   (table) => [index('ticket_assignments_engineer_idx').on(table.engineerId, table.active)],
 );
 
-/** Messages handed to the notification provider; the development provider stops here. */
+/**
+ * Messages handed to the notification provider; the development provider stops here. A staff notice
+ * about stock (a part fell below its safety stock) is about no ticket.
+ */
 export const notifications = pgTable(
   'notifications',
   {
     key: text('key').primaryKey(),
-    ticketNumber: text('ticket_number')
-      .notNull()
-      .references(() => tickets.number),
+    ticketNumber: text('ticket_number').references(() => tickets.number),
     kind: text('kind').notNull(),
     recipientRole: text('recipient_role').notNull(),
     channel: text('channel').notNull(),

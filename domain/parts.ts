@@ -161,6 +161,18 @@ export function lowStockTransition(
   return null;
 }
 
+/** The notification kind of a part that fell below its safety stock, and who is told. */
+export const LOW_STOCK_NOTICE = 'low_stock';
+export const LOW_STOCK_RECIPIENTS = ['parts', 'supervisor'] as const;
+
+/** What a low-stock notice says; the notification's data. */
+export interface LowStockNotice {
+  readonly partNumber: string;
+  readonly name: string;
+  readonly available: number;
+  readonly safetyStock: number;
+}
+
 /** The reorder suggestion looks back this many days of issues. */
 export const REORDER_LOOKBACK_DAYS = 90;
 /** ...and covers this many days ahead at that rate (a month between purchase runs). */

@@ -11,6 +11,7 @@ import {
   listMovements,
   listParts,
   recordStockRequest,
+  reorderSuggestions,
   StockRefusal,
   upsertLocation,
   upsertPart,
@@ -26,6 +27,8 @@ import {
   MOVEMENT_KINDS,
   MOVEMENT_STATUSES,
   PART_NUMBER_PATTERN,
+  REORDER_COVER_DAYS,
+  REORDER_LOOKBACK_DAYS,
 } from '../../domain/parts';
 import { BLANK_MESSAGE, NOT_BLANK } from '../../domain/text-rules';
 import { authorize } from '../authorize';
@@ -288,6 +291,44 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
       },
     },
     async (request) => ({ items: await listParts(db, request.query, await visibleLocation(db, request)) }),
+  );
+
+  app.get(
+    '/parts/reorder',
+    {
+      onRequest: authorize('part.manage'),
+      schema: {
+        tags: ['parts'],
+        summary: `What to buy: a month of the last ${REORDER_LOOKBACK_DAYS} days’ use on top of the safety stock, less what is available`,
+        response: {
+          200: z.object({
+            lookbackDays: z.number().int(),
+            coverDays: z.number().int(),
+            items: z.array(
+              z.object({
+                partNumber: z.string(),
+                name: z.string(),
+                available: z.number().int(),
+                safetyStock: z.number().int(),
+                issuedInLookback: z.number().int().describe('issued to tickets in the lookback days'),
+                suggestedQuantity: z.number().int(),
+                unitCost: z.number().int().describe('fen'),
+                estimatedCost: z.number().int().describe('suggested quantity × unit cost, in fen'),
+              }),
+            ),
+          }),
+          ...problems(401, 403, 429, 503),
+        },
+      },
+    },
+    async () => {
+      const since = new Date(Date.now() - REORDER_LOOKBACK_DAYS * 86_400_000).toISOString();
+      return {
+        lookbackDays: REORDER_LOOKBACK_DAYS,
+        coverDays: REORDER_COVER_DAYS,
+        items: await reorderSuggestions(db, since),
+      };
+    },
   );
 
   app.get(

@@ -1,7 +1,9 @@
 import { randomInt } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { upsertEngineer } from '../../db/engineer-store';
+import { upsertLocation } from '../../db/parts-store';
+import { createOwnDatabase, runRelayFor } from '../support/relay';
 import { ADMIN_KEY, AGENT_KEY, startApi, type ApiStack } from '../support/stack';
 
 /**
@@ -13,9 +15,14 @@ const PARTS_KEY = `test-parts-key-${tag}`;
 const MANAGER_KEY = `test-manager-key-${tag}`;
 const ENGINEER_KEY = `test-engineer-key-${tag}`;
 const ENGINEER = `eng-parts-${tag}`;
+const WAREHOUSE = `wh-${tag}`;
+const VAN = `van-${tag}`;
 let stack: ApiStack;
+let stopRelay: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
+  // A database of its own: its delivery relay sends this file's notices, and no other file's.
+  const databaseUrl = await createOwnDatabase('parts');
   stack = await startApi({
     taskQueue: `parts-${tag}`,
     policy: {},
@@ -28,12 +35,17 @@ beforeAll(async () => {
         `${ENGINEER_KEY}:engineer:${ENGINEER}`,
       ].join(','),
       PARTS_APPROVAL_THRESHOLD: '100000',
+      DATABASE_URL: databaseUrl,
     },
   });
+  stopRelay = await runRelayFor(stack.config, stack.database.db);
   await upsertEngineer(stack.database.db, { id: ENGINEER, name: '李工', skills: ['aircon'], regions: [] });
+  await upsertLocation(stack.database.db, { id: WAREHOUSE, kind: 'warehouse', name: '上海中心仓' });
+  await upsertLocation(stack.database.db, { id: VAN, kind: 'van', name: '李工的车', engineerId: ENGINEER });
 });
 
 afterAll(async () => {
+  await stopRelay?.();
   await stack?.close();
 });
 
@@ -44,10 +56,6 @@ const call = (
   key = PARTS_KEY,
   headers: Record<string, string> = {},
 ) => stack.app.inject({ method, url, payload, headers: { authorization: `Bearer ${key}`, ...headers } });
-
-const WAREHOUSE = `wh-${tag}`;
-const SECOND_WAREHOUSE = `wh2-${tag}`;
-const VAN = `van-${tag}`;
 
 /** A part of this test's own, so other tests sharing the database cannot touch its stock. */
 async function newPart(overrides: Record<string, unknown> = {}): Promise<string> {
@@ -141,23 +149,24 @@ describe('the parts catalogue', () => {
 });
 
 describe('stock locations', () => {
-  it('adds warehouses and one van per engineer', async () => {
-    expect(
-      (await call('POST', '/v1/stock-locations', { id: WAREHOUSE, kind: 'warehouse', name: '上海中心仓' }))
-        .statusCode,
-    ).toBe(201);
-    expect(
-      (await call('POST', '/v1/stock-locations', { id: SECOND_WAREHOUSE, kind: 'warehouse', name: '苏州仓' }))
-        .statusCode,
-    ).toBe(201);
+  it('adds warehouses and one van per engineer, and renames them', async () => {
+    const warehouse = await call('POST', '/v1/stock-locations', {
+      id: `wh2-${tag}`,
+      kind: 'warehouse',
+      name: '苏州仓',
+    });
+    expect(warehouse.statusCode).toBe(201);
+    expect(warehouse.headers.location).toBe(`/v1/stock-locations/wh2-${tag}`);
+    const engineer = `eng-zhao-${tag}`;
+    await upsertEngineer(stack.database.db, { id: engineer, name: '赵工', skills: ['aircon'], regions: [] });
     const van = await call('POST', '/v1/stock-locations', {
-      id: VAN,
+      id: `van2-${tag}`,
       kind: 'van',
-      name: '李工的车',
-      engineerId: ENGINEER,
+      name: '赵工的车',
+      engineerId: engineer,
     });
     expect(van.statusCode).toBe(201);
-    expect(van.json()).toMatchObject({ id: VAN, kind: 'van', engineerId: ENGINEER });
+    expect(van.json()).toMatchObject({ id: `van2-${tag}`, kind: 'van', engineerId: engineer });
     const renamed = await call('POST', '/v1/stock-locations', {
       id: WAREHOUSE,
       kind: 'warehouse',
@@ -166,7 +175,7 @@ describe('stock locations', () => {
     expect(renamed.statusCode).toBe(200);
     expect(renamed.json().name).toBe('上海总仓');
     const vans = await call('GET', '/v1/stock-locations?kind=van', undefined, ENGINEER_KEY);
-    expect(vans.json().items.map((location: { id: string }) => location.id)).toContain(VAN);
+    expect(vans.json().items.map((location: { id: string }) => location.id)).toEqual([VAN, `van2-${tag}`]);
   });
 
   it('refuses a van without an engineer, an unknown engineer, a second van and a changed kind', async () => {
@@ -405,5 +414,74 @@ describe('the stock ledger', () => {
     );
     expect(receipt.statusCode).toBe(403);
     expect((await call('GET', '/v1/stock/movements', undefined, AGENT_KEY)).statusCode).toBe(403);
+  });
+});
+
+describe('safety stock', () => {
+  /** The low-stock notices sent about a part: which crossing, to whom, what they said. */
+  const noticesOf = (partNumber: string) =>
+    stack.database.db.execute<{ delivery_id: string; subject: string; body: string }>(sql`
+      select o.delivery_id, o.subject, o.body from outbox_messages o
+      where o.delivery_id like ${`low-stock:${partNumber}:%`}
+      order by o.delivery_id`);
+
+  it('tells the parts group and the supervisor once per fall below the safety stock, re-armed when it is back', async () => {
+    const partNumber = await newPart({ safetyStock: 5 });
+    // A new part has nothing available: it is below its safety stock from the start.
+    await receive(partNumber, 10);
+    const scrap = (quantity: number) =>
+      call('POST', '/v1/stock/scraps', { partNumber, locationId: WAREHOUSE, quantity, reason: '损坏' });
+    expect((await scrap(3)).statusCode).toBe(201); // 7 available
+    expect((await call('GET', `/v1/parts/${partNumber}`)).json().lowStock).toBe(false);
+    expect((await scrap(3)).statusCode).toBe(201); // 4: below 5
+    expect((await scrap(1)).statusCode).toBe(201); // 3: still below, no second notice
+    expect(
+      (await call('GET', `/v1/parts?lowStock=true`))
+        .json()
+        .items.map((part: { partNumber: string }) => part.partNumber),
+    ).toContain(partNumber);
+    await vi.waitFor(async () => expect(await noticesOf(partNumber)).toHaveLength(4), { timeout: 10_000 });
+    const notices = await noticesOf(partNumber);
+    expect(notices.map((notice) => notice.delivery_id)).toEqual([
+      `low-stock:${partNumber}:1:parts`,
+      `low-stock:${partNumber}:1:supervisor`,
+      `low-stock:${partNumber}:2:parts`,
+      `low-stock:${partNumber}:2:supervisor`,
+    ]);
+    expect(notices[2]).toMatchObject({
+      subject: `配件 ${partNumber} 低于安全库存`,
+      body: `配件 ${partNumber}（外机风扇电机）可用库存 4，低于安全库存 5，请及时采购或调货。`,
+    });
+    const recipients = await stack.database.db.execute<{ recipient_role: string }>(sql`
+      select recipient_role from notifications where key like ${`low-stock:${partNumber}:2:%`} order by key`);
+    expect(recipients.map((row) => row.recipient_role)).toEqual(['parts', 'supervisor']);
+  });
+
+  it('suggests what to buy from the last 90 days’ issues and the safety stock', async () => {
+    const partNumber = await newPart({ safetyStock: 20, unitCost: 500 });
+    await receive(partNumber, 8);
+    const suggestion = async () =>
+      (await call('GET', '/v1/parts/reorder'))
+        .json()
+        .items.find((line: { partNumber: string }) => line.partNumber === partNumber);
+    expect(await suggestion()).toEqual({
+      partNumber,
+      name: '外机风扇电机',
+      available: 8,
+      safetyStock: 20,
+      issuedInLookback: 0,
+      suggestedQuantity: 12,
+      unitCost: 500,
+      estimatedCost: 6_000,
+    });
+    // 9 issued to tickets in the window (3 a month), 30 issued before it.
+    await stack.database.db.execute(sql`
+      insert into stock_movements (operation_id, kind, status, part_number, location_id, quantity, value, actor_id, at)
+      values ('old', 'issue', 'applied', ${partNumber}, ${WAREHOUSE}, -30, 15000, 'eng', now() - interval '100 days'),
+             ('new', 'issue', 'applied', ${partNumber}, ${WAREHOUSE}, -9, 4500, 'eng', now() - interval '10 days')`);
+    expect(await suggestion()).toMatchObject({ issuedInLookback: 9, suggestedQuantity: 15 });
+    await receive(partNumber, 40);
+    expect(await suggestion()).toBeUndefined();
+    expect((await call('GET', '/v1/parts/reorder', undefined, ENGINEER_KEY)).statusCode).toBe(403);
   });
 });

@@ -10,6 +10,7 @@ import {
   settleUse,
   shortageOf,
 } from '../../domain/parts';
+import { renderLowStock } from '../../domain/templates';
 import { ROLES } from '../../domain/ticket';
 
 describe('stock rules', () => {
@@ -114,5 +115,18 @@ describe('the parts role', () => {
   it('shows an engineer its own van, everyone else every location', () => {
     expect(stockScope({ id: 'eng-1', role: 'engineer' })).toEqual({ kind: 'van', engineerId: 'eng-1' });
     expect(stockScope({ id: 'p-1', role: 'parts' })).toEqual({ kind: 'all' });
+  });
+});
+
+describe('the low-stock notice', () => {
+  it('names the part, what is available and the safety stock, in either language', () => {
+    const notice = { partNumber: 'C123', name: '风扇电容', available: 3, safetyStock: 50 };
+    expect(renderLowStock(notice, 'zh-CN')).toEqual({
+      subject: '配件 C123 低于安全库存',
+      body: '配件 C123（风扇电容）可用库存 3，低于安全库存 50，请及时采购或调货。',
+    });
+    expect(renderLowStock(notice, 'en').body).toBe(
+      'Part C123 (风扇电容) has 3 available, below its safety stock of 50. Please reorder or transfer stock.',
+    );
   });
 });
