@@ -129,7 +129,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
       });
       await v1.register(reportRoutes, { db, timeZone: config.policy.calendar.timeZone, ...config.reports });
       await v1.register(calendarRoutes, { calendar: config.policy.calendar });
-      await v1.register(partRoutes, { db, approvalThresholdFen: config.partsApprovalThresholdFen });
+      await v1.register(partRoutes, { db, tickets, approvalThresholdFen: config.partsApprovalThresholdFen });
     },
     { prefix: API_PREFIX },
   );

@@ -15,6 +15,7 @@ const WHAT: Partial<Record<Permission, string>> = {
   'stock.read': 'read stock movements',
   'stock.move': 'record stock movements',
   'stock.approve': 'approve stock movements',
+  'parts.request': 'request parts for tickets',
 };
 
 /** An `onRequest` hook: 403 unless the key's role has the permission (domain/access.ts). */

@@ -1,13 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, gte, lte, sql, type SQL } from 'drizzle-orm';
 import {
+  allocate,
   LOW_STOCK_NOTICE,
   LOW_STOCK_RECIPIENTS,
   lowStockTransition,
   movementValue,
+  nearestFirst,
   needsApproval,
+  PARTS_REQUEST_STATUSES,
+  proposeForShortfall,
   reorderQuantity,
+  settleUse,
   shortageOf,
+  type OldPartDisposition,
+  type ReservationStatus,
+  type ShortfallProposal,
   type LocationKind,
   type MovementKind,
   type MovementStatus,
@@ -18,11 +26,13 @@ import {
   deliveries,
   engineers,
   notifications,
+  partReservations,
   parts,
   stockLevels,
   stockLocations,
   stockMovements,
   stockRequestKeys,
+  tickets,
 } from './schema';
 
 /**
@@ -624,5 +634,266 @@ export async function reorderSuggestions(db: Database, since: string): Promise<R
         estimatedCost: suggestedQuantity * row.unit_cost,
       },
     ];
+  });
+}
+
+export interface ReservationRecord {
+  readonly id: number;
+  readonly requestId: string;
+  readonly ticketNumber: string;
+  readonly partNumber: string;
+  readonly locationId: string;
+  readonly quantity: number;
+  readonly status: ReservationStatus;
+  readonly issuedQuantity: number;
+  readonly unitPrice: number;
+  readonly freeUnderWarranty: boolean;
+  /** What the customer pays for it: nothing under warranty; what was issued once settled. */
+  readonly charged: number;
+  readonly oldPartDisposition: OldPartDisposition | null;
+  readonly requestedBy: string;
+  readonly requestedAt: string;
+  readonly settledAt: string | null;
+}
+
+type ReservationRow = typeof partReservations.$inferSelect;
+
+function presentReservation({ settlement: _settlement, ...row }: ReservationRow): ReservationRecord {
+  const counted = row.status === 'reserved' ? row.quantity : row.issuedQuantity;
+  return {
+    ...row,
+    charged: row.freeUnderWarranty ? 0 : counted * row.unitPrice,
+    requestedAt: iso(row.requestedAt),
+    settledAt: row.settledAt === null ? null : iso(row.settledAt),
+  };
+}
+
+export interface PartsRequest {
+  readonly ticketNumber: string;
+  readonly lines: readonly { readonly partNumber: string; readonly quantity: number }[];
+  /** The ticket's engineer: its van is searched first. */
+  readonly assignee: string | null;
+  readonly freeUnderWarranty: boolean;
+  readonly actorId: string;
+  /** The request's Idempotency-Key and body hash; without a key every request is a new one. */
+  readonly idempotency?: { readonly key: string; readonly requestHash: string };
+}
+
+export interface PartsRequestAnswer {
+  readonly requestId: string;
+  readonly reservations: ReservationRecord[];
+  readonly shortfalls: { partNumber: string; quantity: number; proposals: ShortfallProposal[] }[];
+  readonly replayed: boolean;
+}
+
+/** The request's lines as one quantity per part, in part-number order (the order parts are locked in). */
+function merged(lines: PartsRequest['lines']): [string, number][] {
+  const byPart = new Map<string, number>();
+  for (const line of lines) byPart.set(line.partNumber, (byPart.get(line.partNumber) ?? 0) + line.quantity);
+  return [...byPart].sort(([a], [b]) => a.localeCompare(b));
+}
+
+/**
+ * Reserves a ticket's parts nearest first (domain/parts.ts `nearestFirst`), each part's row locked,
+ * so concurrent requests for the last units get exactly what there is. What none of those locations
+ * has is a shortfall, with proposals: a transfer from where it is free, or a purchase. The ticket's
+ * row is read under a share lock: a resolve or cancel being recorded finishes first, and a ticket
+ * past resolve takes no parts.
+ */
+export async function reserveForTicket(db: Database, request: PartsRequest): Promise<PartsRequestAnswer> {
+  return db.transaction(async (tx) => {
+    let requestId: string = randomUUID();
+    const [ticket] = await tx
+      .select({ status: tickets.status })
+      .from(tickets)
+      .where(eq(tickets.number, request.ticketNumber))
+      .for('share');
+    if (!ticket) throw new StockRefusal('notFound', `no ticket ${request.ticketNumber}`);
+    if (!(PARTS_REQUEST_STATUSES as readonly string[]).includes(ticket.status)) {
+      throw new StockRefusal(
+        'conflict',
+        `ticket ${request.ticketNumber} is ${ticket.status}; parts are requested before it is resolved`,
+      );
+    }
+    if (request.idempotency) {
+      const scope = `parts-request:${request.ticketNumber}`;
+      const { key, requestHash } = request.idempotency;
+      const [claimed] = await tx
+        .insert(stockRequestKeys)
+        .values({ scope, key, requestHash, operationId: requestId })
+        .onConflictDoNothing()
+        .returning();
+      if (!claimed) {
+        const [earlier] = await tx
+          .select()
+          .from(stockRequestKeys)
+          .where(and(eq(stockRequestKeys.scope, scope), eq(stockRequestKeys.key, key)));
+        if (!earlier || earlier.requestHash !== requestHash) {
+          throw new StockRefusal(
+            'invalid',
+            `Idempotency-Key "${key}" was first used with a different request`,
+          );
+        }
+        requestId = earlier.operationId;
+        return { ...(await answerOf(tx, requestId, request)), replayed: true };
+      }
+    }
+    const locations = await tx.select().from(stockLocations);
+    const order = nearestFirst(locations, request.assignee);
+    for (const [partNumber, need] of merged(request.lines)) {
+      const part = await lockPart(tx, partNumber);
+      const levels = await tx.select().from(stockLevels).where(eq(stockLevels.partNumber, partNumber));
+      const levelAt = (locationId: string) =>
+        levels.find((level) => level.locationId === locationId) ?? { locationId, onHand: 0, reserved: 0 };
+      const { allocations } = allocate(
+        need,
+        order.map((location) => levelAt(location.id)),
+      );
+      for (const { locationId, quantity } of allocations) {
+        await tx
+          .update(stockLevels)
+          .set({ reserved: sql`${stockLevels.reserved} + ${quantity}` })
+          .where(and(eq(stockLevels.partNumber, partNumber), eq(stockLevels.locationId, locationId)));
+        await tx.insert(partReservations).values({
+          requestId,
+          ticketNumber: request.ticketNumber,
+          partNumber,
+          locationId,
+          quantity,
+          status: 'reserved',
+          unitPrice: part.unitPrice,
+          freeUnderWarranty: request.freeUnderWarranty,
+          requestedBy: request.actorId,
+        });
+      }
+      await watchSafetyStock(tx, partNumber);
+    }
+    return { ...(await answerOf(tx, requestId, request)), replayed: false };
+  });
+}
+
+/** A request's reservations, and for each part what is short with what would cover it. */
+async function answerOf(
+  tx: Transaction,
+  requestId: string,
+  request: PartsRequest,
+): Promise<Omit<PartsRequestAnswer, 'replayed'>> {
+  const rows = await tx
+    .select()
+    .from(partReservations)
+    .where(eq(partReservations.requestId, requestId))
+    .orderBy(asc(partReservations.id));
+  const searched = new Set(
+    nearestFirst(await tx.select().from(stockLocations), request.assignee).map((location) => location.id),
+  );
+  const shortfalls: PartsRequestAnswer['shortfalls'] = [];
+  for (const [partNumber, need] of merged(request.lines)) {
+    const reserved = rows
+      .filter((row) => row.partNumber === partNumber)
+      .reduce((sum, row) => sum + row.quantity, 0);
+    if (reserved >= need) continue;
+    const elsewhere = (
+      await tx.select().from(stockLevels).where(eq(stockLevels.partNumber, partNumber))
+    ).filter((level) => !searched.has(level.locationId));
+    shortfalls.push({
+      partNumber,
+      quantity: need - reserved,
+      proposals: proposeForShortfall(need - reserved, elsewhere),
+    });
+  }
+  return { requestId, reservations: rows.map(presentReservation), shortfalls };
+}
+
+/** A ticket's reservations, oldest first. */
+export async function listTicketReservations(
+  db: Database,
+  ticketNumber: string,
+): Promise<ReservationRecord[]> {
+  const rows = await db
+    .select()
+    .from(partReservations)
+    .where(eq(partReservations.ticketNumber, ticketNumber))
+    .orderBy(asc(partReservations.id));
+  return rows.map(presentReservation);
+}
+
+export interface Settlement {
+  readonly ticketNumber: string;
+  /** `issue` at resolve: what was used is issued, the rest released; `release` at cancel: all of it. */
+  readonly outcome: 'issue' | 'release';
+  /** Used quantities by part number (the resolve's service record). */
+  readonly used: Readonly<Record<string, number>>;
+  readonly dispositions: Readonly<Record<string, OldPartDisposition>>;
+  /** The workflow step's key: the issue movements' operation id. */
+  readonly key: string;
+  readonly actorId: string;
+}
+
+/**
+ * Settles what a ticket still holds, in one transaction: issued rows leave the ledger (kind `issue`,
+ * against the ticket), the rest goes back to available. Only `reserved` rows are settled, so a
+ * repeat of the same step (a retried activity, a worker that died before it reported) finds
+ * nothing left and writes nothing.
+ */
+export async function settleReservations(
+  db: Database,
+  settlement: Settlement,
+): Promise<{ issued: number; released: number; unreserved: Record<string, number> }> {
+  return db.transaction(async (tx) => {
+    const held = () =>
+      tx
+        .select()
+        .from(partReservations)
+        .where(
+          and(
+            eq(partReservations.ticketNumber, settlement.ticketNumber),
+            eq(partReservations.status, 'reserved'),
+          ),
+        )
+        .orderBy(asc(partReservations.id));
+    const partNumbers = [...new Set((await held()).map((row) => row.partNumber))].sort();
+    const unitCosts = new Map<string, number>();
+    for (const partNumber of partNumbers)
+      unitCosts.set(partNumber, (await lockPart(tx, partNumber)).unitCost);
+    const rows = await held().for('update');
+    const plan = settleUse(rows, settlement.outcome === 'issue' ? settlement.used : {});
+    let issuedTotal = 0;
+    for (const row of rows) {
+      const issued = plan.issue.find((entry) => entry.id === row.id)?.quantity ?? 0;
+      issuedTotal += issued;
+      await tx
+        .update(stockLevels)
+        .set({
+          reserved: sql`${stockLevels.reserved} - ${row.quantity}`,
+          onHand: sql`${stockLevels.onHand} - ${issued}`,
+        })
+        .where(and(eq(stockLevels.partNumber, row.partNumber), eq(stockLevels.locationId, row.locationId)));
+      if (issued > 0) {
+        await tx.insert(stockMovements).values({
+          operationId: settlement.key,
+          kind: 'issue',
+          status: 'applied',
+          partNumber: row.partNumber,
+          locationId: row.locationId,
+          quantity: -issued,
+          value: movementValue(issued, unitCosts.get(row.partNumber) ?? 0),
+          ticketNumber: settlement.ticketNumber,
+          actorId: settlement.actorId,
+        });
+      }
+      await tx
+        .update(partReservations)
+        .set({
+          status: issued > 0 ? 'issued' : 'released',
+          issuedQuantity: issued,
+          oldPartDisposition: issued > 0 ? (settlement.dispositions[row.partNumber] ?? null) : null,
+          settlement: settlement.key,
+          settledAt: sql`now()`,
+        })
+        .where(eq(partReservations.id, row.id));
+    }
+    for (const partNumber of partNumbers) await watchSafetyStock(tx, partNumber);
+    const heldTotal = rows.reduce((sum, row) => sum + row.quantity, 0);
+    return { issued: issuedTotal, released: heldTotal - issuedTotal, unreserved: plan.unreserved };
   });
 }

@@ -14,7 +14,13 @@ import {
   timestamp,
 } from 'drizzle-orm/pg-core';
 import type { StoredTicketState } from './ticket-pii';
-import type { LocationKind, MovementKind, MovementStatus } from '../domain/parts';
+import type {
+  LocationKind,
+  MovementKind,
+  MovementStatus,
+  OldPartDisposition,
+  ReservationStatus,
+} from '../domain/parts';
 import type { Role } from '../domain/ticket';
 
 /**
@@ -430,4 +436,48 @@ export const stockRequestKeys = pgTable(
     createdAt: instant('created_at').notNull().defaultNow(),
   },
   (table) => [primaryKey({ columns: [table.scope, table.key] })],
+);
+
+/**
+ * Stock held for a ticket (a requisition, 领用申请): taken from a location's available quantity when
+ * requested, then issued (what the resolve says was used: a ledger row) or released (the rest, or
+ * a cancel). `settlement` is the key of the workflow step that settled it, so a retried step finds
+ * it settled and does nothing twice.
+ */
+export const partReservations = pgTable(
+  'part_reservations',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    /** The parts request it answers: one Idempotency-Key per ticket and request. */
+    requestId: text('request_id').notNull(),
+    ticketNumber: text('ticket_number')
+      .notNull()
+      .references(() => tickets.number),
+    partNumber: text('part_number')
+      .notNull()
+      .references(() => parts.partNumber),
+    locationId: text('location_id')
+      .notNull()
+      .references(() => stockLocations.id),
+    quantity: integer('quantity').notNull(),
+    status: text('status').$type<ReservationStatus>().notNull(),
+    issuedQuantity: integer('issued_quantity').notNull().default(0),
+    /** The catalogue price when requested, in fen; nothing is charged under warranty. */
+    unitPrice: integer('unit_price').notNull(),
+    freeUnderWarranty: boolean('free_under_warranty').notNull(),
+    /** What became of the part it replaced, recorded at resolve. */
+    oldPartDisposition: text('old_part_disposition').$type<OldPartDisposition>(),
+    requestedBy: text('requested_by').notNull(),
+    requestedAt: instant('requested_at').notNull().defaultNow(),
+    settlement: text('settlement'),
+    settledAt: instant('settled_at'),
+  },
+  (table) => [
+    index('part_reservations_ticket_idx').on(table.ticketNumber, table.status),
+    check('part_reservations_quantity_positive', sql`${table.quantity} > 0`),
+    check(
+      'part_reservations_issued_within_quantity',
+      sql`${table.issuedQuantity} >= 0 and ${table.issuedQuantity} <= ${table.quantity}`,
+    ),
+  ],
 );

@@ -19,6 +19,7 @@ export type Permission =
   | 'stock.read'
   | 'stock.move'
   | 'stock.approve'
+  | 'parts.request'
   | ActionName;
 
 const OPERATORS: readonly Role[] = ['supervisor', 'manager', 'director', 'admin'];
@@ -39,6 +40,7 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'stock.read': ['engineer', 'parts', ...OPERATORS],
   'stock.move': ['parts', 'manager', 'admin'],
   'stock.approve': ['manager', 'admin'],
+  'parts.request': ['agent', 'engineer', 'parts', ...OPERATORS],
   acknowledge: ['agent', ...OPERATORS],
   classify: ['agent', ...OPERATORS],
   plan: ['agent', ...OPERATORS],

@@ -1,3 +1,5 @@
+import type { TicketStatus } from './ticket';
+
 /**
  * Spare parts: the rules of the stock ledger, free of I/O. The ledger of movements is the source of
  * truth; a location's on-hand quantity is the sum of its applied movements, and what is reserved for
@@ -29,6 +31,22 @@ export type MovementStatus = (typeof MOVEMENT_STATUSES)[number];
 /** What became of the part a used one replaced (seed 004: shown to the customer, then kept or taken). */
 export const OLD_PART_DISPOSITIONS = ['given_to_customer', 'recycled', 'returned_to_supplier'] as const;
 export type OldPartDisposition = (typeof OLD_PART_DISPOSITIONS)[number];
+
+/** A ticket's reservation: held, then issued (what was used) or released (cancel, or not used). */
+export const RESERVATION_STATUSES = ['reserved', 'issued', 'released'] as const;
+export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
+
+/** A ticket takes parts until it is resolved: then what was used is issued and the rest released. */
+export const PARTS_REQUEST_STATUSES: readonly TicketStatus[] = [
+  'new',
+  'acknowledged',
+  'planned',
+  'assigned',
+  'accepted',
+  'scheduled',
+  'in_service',
+  'on_hold',
+];
 
 /** Part numbers and location ids appear in URLs: letters, digits, ".", "_", "-". */
 export const PART_NUMBER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -113,8 +131,13 @@ export function allocate(
 }
 
 export interface HeldReservation {
-  readonly id: string;
+  readonly id: number;
   readonly partNumber: string;
+  readonly quantity: number;
+}
+
+interface Settled {
+  readonly id: number;
   readonly quantity: number;
 }
 
@@ -126,14 +149,10 @@ export interface HeldReservation {
 export function settleUse(
   reservations: readonly HeldReservation[],
   used: Readonly<Record<string, number>>,
-): {
-  issue: { id: string; quantity: number }[];
-  release: { id: string; quantity: number }[];
-  unreserved: Record<string, number>;
-} {
+): { issue: Settled[]; release: Settled[]; unreserved: Record<string, number> } {
   const left: Record<string, number> = { ...used };
-  const issue: { id: string; quantity: number }[] = [];
-  const release: { id: string; quantity: number }[] = [];
+  const issue: Settled[] = [];
+  const release: Settled[] = [];
   for (const reservation of reservations) {
     const take = Math.min(reservation.quantity, left[reservation.partNumber] ?? 0);
     left[reservation.partNumber] = (left[reservation.partNumber] ?? 0) - take;
@@ -159,6 +178,30 @@ export function lowStockTransition(
   if (below && !low) return 'alert';
   if (!below && low) return 'rearm';
   return null;
+}
+
+export type ShortfallProposal =
+  | { readonly kind: 'transfer'; readonly from: string; readonly quantity: number }
+  | { readonly kind: 'purchase'; readonly quantity: number };
+
+/**
+ * What covers a ticket's shortfall: transfers (调货) from other locations that have the part free,
+ * most available first, and a purchase for what none has.
+ */
+export function proposeForShortfall(
+  shortfall: number,
+  elsewhere: readonly LocationStock[],
+): ShortfallProposal[] {
+  const mostFirst = [...elsewhere].sort((a, b) => available(b) - available(a));
+  const { allocations, shortfall: unmet } = allocate(shortfall, mostFirst);
+  return [
+    ...allocations.map(({ locationId, quantity }) => ({
+      kind: 'transfer' as const,
+      from: locationId,
+      quantity,
+    })),
+    ...(unmet > 0 ? [{ kind: 'purchase' as const, quantity: unmet }] : []),
+  ];
 }
 
 /** The notification kind of a part that fell below its safety stock, and who is told. */

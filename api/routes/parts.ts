@@ -10,8 +10,10 @@ import {
   listLocations,
   listMovements,
   listParts,
+  listTicketReservations,
   recordStockRequest,
   reorderSuggestions,
+  reserveForTicket,
   StockRefusal,
   upsertLocation,
   upsertPart,
@@ -26,9 +28,11 @@ import {
   MAX_QUANTITY,
   MOVEMENT_KINDS,
   MOVEMENT_STATUSES,
+  OLD_PART_DISPOSITIONS,
   PART_NUMBER_PATTERN,
   REORDER_COVER_DAYS,
   REORDER_LOOKBACK_DAYS,
+  RESERVATION_STATUSES,
 } from '../../domain/parts';
 import { BLANK_MESSAGE, NOT_BLANK } from '../../domain/text-rules';
 import { authorize } from '../authorize';
@@ -36,6 +40,7 @@ import { sequenceCursor } from '../cursor';
 import { instantFilter } from '../instant-filter';
 import { Problem } from '../problem';
 import { csv, idempotencyHeaders, problems } from '../schemas';
+import type { TicketService } from '../ticket-service';
 
 const label = z.string().max(100).trim().regex(NOT_BLANK, BLANK_MESSAGE);
 const note = z.string().max(500).trim().regex(NOT_BLANK, BLANK_MESSAGE);
@@ -189,6 +194,55 @@ const movementQuery = z
   })
   .strict();
 
+const reservationView = z.object({
+  id: z.number().int(),
+  requestId: z.string().describe('the parts request that made it'),
+  ticketNumber: z.string(),
+  partNumber: z.string(),
+  locationId: z.string(),
+  quantity: z.number().int(),
+  status: z.enum(RESERVATION_STATUSES).describe('issued at resolve (what was used), released otherwise'),
+  issuedQuantity: z.number().int(),
+  unitPrice: z.number().int().describe('fen, from the catalogue when requested'),
+  freeUnderWarranty: z.boolean(),
+  charged: z.number().int().describe('fen: nothing under warranty'),
+  oldPartDisposition: z.enum(OLD_PART_DISPOSITIONS).nullable(),
+  requestedBy: z.string(),
+  requestedAt: instant,
+  settledAt: instant.nullable(),
+});
+
+const partsRequestBody = z
+  .object({
+    lines: z
+      .array(z.object({ partNumber, quantity: z.number().int().min(1).max(1000) }).strict())
+      .min(1)
+      .max(50),
+  })
+  .strict();
+
+const partsRequestView = z.object({
+  ticketNumber: z.string(),
+  requestId: z.string(),
+  reservations: z.array(reservationView),
+  shortfalls: z
+    .array(
+      z.object({
+        partNumber: z.string(),
+        quantity: z.number().int().describe('not reserved: no stock in the van or the warehouses'),
+        proposals: z.array(
+          z.discriminatedUnion('kind', [
+            z.object({ kind: z.literal('transfer'), from: z.string(), quantity: z.number().int() }),
+            z.object({ kind: z.literal('purchase'), quantity: z.number().int() }),
+          ]),
+        ),
+      }),
+    )
+    .describe('what could not be reserved, and what would cover it'),
+});
+
+const ticketParams = z.object({ number: z.string().min(1).max(40) });
+
 const movementParams = z.object({ id: z.coerce.number().int().min(1).max(2_147_483_647) });
 
 const sha256 = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
@@ -224,6 +278,7 @@ async function visibleLocation(db: Database, request: FastifyRequest): Promise<s
 
 export interface PartRoutesOptions {
   readonly db: Database;
+  readonly tickets: TicketService;
   readonly approvalThresholdFen: number;
 }
 
@@ -232,7 +287,7 @@ export interface PartRoutesOptions {
  * ledger every change of stock is written to.
  */
 export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, options) => {
-  const { db, approvalThresholdFen } = options;
+  const { db, tickets, approvalThresholdFen } = options;
 
   /** Records a stock request under the caller's Idempotency-Key: 201 applied, 202 waiting for a manager. */
   async function record(
@@ -556,4 +611,65 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
         ),
     );
   }
+
+  app.post(
+    '/tickets/:number/parts-request',
+    {
+      onRequest: authorize('parts.request'),
+      schema: {
+        tags: ['parts'],
+        summary:
+          'Reserve parts for a ticket (领用申请), nearest first: the assignee’s van, then the warehouses',
+        params: ticketParams,
+        headers: idempotencyHeaders,
+        body: partsRequestBody,
+        response: {
+          201: partsRequestView,
+          ...problems(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const ticket = await tickets.requireTicket(request.params.number, request.actor);
+      const key = request.headers['idempotency-key'];
+      const answer = await refusing(() =>
+        reserveForTicket(db, {
+          ticketNumber: ticket.number,
+          lines: request.body.lines,
+          assignee: ticket.assignee,
+          freeUnderWarranty: ticket.warranty.status === 'in_warranty',
+          actorId: request.actor.id,
+          idempotency: key ? { key, requestHash: sha256(request.body) } : undefined,
+        }),
+      );
+      if (answer.replayed) reply.header('idempotent-replayed', 'true');
+      reply.code(201);
+      return {
+        ticketNumber: ticket.number,
+        requestId: answer.requestId,
+        reservations: answer.reservations,
+        shortfalls: answer.shortfalls,
+      };
+    },
+  );
+
+  app.get(
+    '/tickets/:number/parts',
+    {
+      onRequest: authorize('parts.request'),
+      schema: {
+        tags: ['parts'],
+        summary: 'The parts reserved, issued and released for a ticket',
+        params: ticketParams,
+        response: {
+          200: z.object({ ticketNumber: z.string(), items: z.array(reservationView) }),
+          ...problems(400, 401, 403, 404, 429, 503),
+        },
+      },
+    },
+    async (request) => {
+      const ticket = await tickets.requireTicket(request.params.number, request.actor);
+      return { ticketNumber: ticket.number, items: await listTicketReservations(db, ticket.number) };
+    },
+  );
 };

@@ -6,6 +6,7 @@ import {
   movementValue,
   nearestFirst,
   needsApproval,
+  proposeForShortfall,
   reorderQuantity,
   settleUse,
   shortageOf,
@@ -68,21 +69,35 @@ describe('stock rules', () => {
 
   it('issues what was used from the reservations in order and releases the rest', () => {
     const reservations = [
-      { id: 'r1', partNumber: 'FM', quantity: 1 },
-      { id: 'r2', partNumber: 'FM', quantity: 2 },
-      { id: 'r3', partNumber: 'CAP', quantity: 1 },
+      { id: 1, partNumber: 'FM', quantity: 1 },
+      { id: 2, partNumber: 'FM', quantity: 2 },
+      { id: 3, partNumber: 'CAP', quantity: 1 },
     ];
     expect(settleUse(reservations, { FM: 2, FILTER: 1 })).toEqual({
       issue: [
-        { id: 'r1', quantity: 1 },
-        { id: 'r2', quantity: 1 },
+        { id: 1, quantity: 1 },
+        { id: 2, quantity: 1 },
       ],
       release: [
-        { id: 'r2', quantity: 1 },
-        { id: 'r3', quantity: 1 },
+        { id: 2, quantity: 1 },
+        { id: 3, quantity: 1 },
       ],
       unreserved: { FILTER: 1 },
     });
+  });
+
+  it('proposes transfers from where the part is free, most first, and a purchase for the rest', () => {
+    const elsewhere = [
+      { locationId: 'van-2', onHand: 1, reserved: 0 },
+      { locationId: 'van-3', onHand: 3, reserved: 1 },
+      { locationId: 'van-4', onHand: 2, reserved: 2 },
+    ];
+    expect(proposeForShortfall(5, elsewhere)).toEqual([
+      { kind: 'transfer', from: 'van-3', quantity: 2 },
+      { kind: 'transfer', from: 'van-2', quantity: 1 },
+      { kind: 'purchase', quantity: 2 },
+    ]);
+    expect(proposeForShortfall(1, elsewhere)).toEqual([{ kind: 'transfer', from: 'van-3', quantity: 1 }]);
   });
 
   it('alerts once when available falls below the safety stock and re-arms when it is back', () => {
