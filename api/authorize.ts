@@ -16,6 +16,7 @@ const WHAT: Partial<Record<Permission, string>> = {
   'stock.move': 'record stock movements',
   'stock.approve': 'approve stock movements',
   'parts.request': 'request parts for tickets',
+  'report.parts': 'read the parts report',
 };
 
 /** An `onRequest` hook: 403 unless the key's role has the permission (domain/access.ts). */

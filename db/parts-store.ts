@@ -21,6 +21,7 @@ import {
   type MovementStatus,
 } from '../domain/parts';
 import type { Database } from './client';
+import { runReport } from './report-store';
 import { DELIVERY_CHANNEL } from './delivery-store';
 import {
   deliveries,
@@ -28,6 +29,7 @@ import {
   notifications,
   partReservations,
   parts,
+  partShortfalls,
   stockLevels,
   stockLocations,
   stockMovements,
@@ -768,7 +770,18 @@ export async function reserveForTicket(db: Database, request: PartsRequest): Pro
       }
       await watchSafetyStock(tx, partNumber);
     }
-    return { ...(await answerOf(tx, requestId, request)), replayed: false };
+    const answer = await answerOf(tx, requestId, request);
+    if (answer.shortfalls.length > 0) {
+      await tx.insert(partShortfalls).values(
+        answer.shortfalls.map(({ partNumber, quantity }) => ({
+          requestId,
+          ticketNumber: request.ticketNumber,
+          partNumber,
+          quantity,
+        })),
+      );
+    }
+    return { ...answer, replayed: false };
   });
 }
 
@@ -895,5 +908,86 @@ export async function settleReservations(
     for (const partNumber of partNumbers) await watchSafetyStock(tx, partNumber);
     const heldTotal = rows.reduce((sum, row) => sum + row.quantity, 0);
     return { issued: issuedTotal, released: heldTotal - issuedTotal, unreserved: plan.unreserved };
+  });
+}
+
+export interface PartsReport {
+  readonly period: { from: string; to: string; timeZone: string };
+  readonly issued: { quantity: number; value: number; tickets: number };
+  readonly averagePartsCostPerTicket: number | null;
+  readonly received: { quantity: number; rejected: number };
+  readonly scrapped: { quantity: number; value: number };
+  readonly stockNow: { onHand: number; value: number };
+  readonly turnover: number | null;
+  readonly stockOuts: { tickets: number; ticketsRequestingParts: number; sharePercent: number | null };
+  readonly topConsumed: { model: string; partNumber: string; quantity: number; value: number }[];
+}
+
+/**
+ * The parts group's monthly figures (seed 004's 平均配件成本, seed 003's 配件库存周转率): what was
+ * issued to tickets at unit cost (not price), received, scrapped; the turnover (issues at cost over
+ * the stock's value at cost now); the tickets a stock-out delayed; the parts most used per model.
+ */
+export async function partsReport(
+  db: Database,
+  period: { from: string; to: string; fromInstant: string; toInstant: string; timeZone: string },
+  { timeoutMs }: { readonly timeoutMs: number },
+): Promise<PartsReport> {
+  const inPeriod = (column: SQL) =>
+    sql`${column} >= ${period.fromInstant}::timestamptz and ${column} < ${period.toInstant}::timestamptz`;
+  return runReport(db, timeoutMs, async (rows) => {
+    const [moved] = await rows<Record<string, number>>(sql`
+      select coalesce(-sum(quantity) filter (where kind = 'issue'), 0)::int as issued,
+             coalesce(sum(value) filter (where kind = 'issue'), 0)::bigint as issued_value,
+             count(distinct ticket_number) filter (where kind = 'issue')::int as tickets,
+             coalesce(sum(quantity) filter (where kind = 'receipt'), 0)::int as received,
+             coalesce(-sum(quantity) filter (where kind = 'supplier_return'), 0)::int as rejected,
+             coalesce(-sum(quantity) filter (where kind = 'scrap'), 0)::int as scrapped,
+             coalesce(sum(value) filter (where kind = 'scrap'), 0)::bigint as scrapped_value
+      from stock_movements m
+      where m.status = 'applied' and ${inPeriod(sql`m.at`)}`);
+    const [stock] = await rows<Record<string, number>>(sql`
+      select coalesce(sum(l.on_hand), 0)::int as on_hand, coalesce(sum(l.on_hand * p.unit_cost), 0)::bigint as value
+      from stock_levels l join parts p on p.part_number = l.part_number`);
+    // A ticket requested parts when it reserved some or was told of a shortfall.
+    const [requests] = await rows<Record<string, number>>(sql`
+      select (select count(*)::int from (
+                select r.ticket_number from part_reservations r where ${inPeriod(sql`r.requested_at`)}
+                union
+                select s.ticket_number from part_shortfalls s where ${inPeriod(sql`s.at`)}) requested) as requesting,
+             (select count(distinct s.ticket_number)::int from part_shortfalls s
+              where ${inPeriod(sql`s.at`)}) as short`);
+    const top = await rows<{ model: string; part_number: string; quantity: number; value: number }>(sql`
+      select coalesce(t.product_model, 'unknown') as model, m.part_number,
+             (-sum(m.quantity))::int as quantity, sum(m.value)::bigint as value
+      from stock_movements m join tickets t on t.number = m.ticket_number
+      where m.kind = 'issue' and m.status = 'applied' and ${inPeriod(sql`m.at`)}
+      group by 1, 2 order by 3 desc, 1, 2 limit 10`);
+    const figure = (row: Record<string, number> | undefined, key: string) => Number(row?.[key] ?? 0);
+    const issuedValue = figure(moved, 'issued_value');
+    const tickets = figure(moved, 'tickets');
+    const stockValue = figure(stock, 'value');
+    const requesting = figure(requests, 'requesting');
+    const short = figure(requests, 'short');
+    return {
+      period: { from: period.from, to: period.to, timeZone: period.timeZone },
+      issued: { quantity: figure(moved, 'issued'), value: issuedValue, tickets },
+      averagePartsCostPerTicket: tickets > 0 ? Math.round(issuedValue / tickets) : null,
+      received: { quantity: figure(moved, 'received'), rejected: figure(moved, 'rejected') },
+      scrapped: { quantity: figure(moved, 'scrapped'), value: figure(moved, 'scrapped_value') },
+      stockNow: { onHand: figure(stock, 'on_hand'), value: stockValue },
+      turnover: stockValue > 0 ? Number((issuedValue / stockValue).toFixed(2)) : null,
+      stockOuts: {
+        tickets: short,
+        ticketsRequestingParts: requesting,
+        sharePercent: requesting > 0 ? Number(((short / requesting) * 100).toFixed(1)) : null,
+      },
+      topConsumed: top.map((row) => ({
+        model: row.model,
+        partNumber: row.part_number,
+        quantity: Number(row.quantity),
+        value: Number(row.value),
+      })),
+    };
   });
 }

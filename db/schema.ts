@@ -481,3 +481,27 @@ export const partReservations = pgTable(
     ),
   ],
 );
+
+/**
+ * What a ticket's parts request could not reserve (a stock-out): the parts report counts the
+ * tickets it delayed.
+ */
+export const partShortfalls = pgTable(
+  'part_shortfalls',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    requestId: text('request_id').notNull(),
+    ticketNumber: text('ticket_number')
+      .notNull()
+      .references(() => tickets.number),
+    partNumber: text('part_number')
+      .notNull()
+      .references(() => parts.partNumber),
+    quantity: integer('quantity').notNull(),
+    at: instant('at').notNull().defaultNow(),
+  },
+  (table) => [
+    index('part_shortfalls_at_idx').on(table.at),
+    check('part_shortfalls_quantity_positive', sql`${table.quantity} > 0`),
+  ],
+);

@@ -20,6 +20,7 @@ export type Permission =
   | 'stock.move'
   | 'stock.approve'
   | 'parts.request'
+  | 'report.parts'
   | ActionName;
 
 const OPERATORS: readonly Role[] = ['supervisor', 'manager', 'director', 'admin'];
@@ -41,6 +42,7 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'stock.move': ['parts', 'manager', 'admin'],
   'stock.approve': ['manager', 'admin'],
   'parts.request': ['agent', 'engineer', 'parts', ...OPERATORS],
+  'report.parts': ['qc', 'parts', ...OPERATORS],
   acknowledge: ['agent', ...OPERATORS],
   classify: ['agent', ...OPERATORS],
   plan: ['agent', ...OPERATORS],

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { settleReservations, upsertLocation } from '../../db/parts-store';
 import { serviceRecord } from '../support/fixtures';
@@ -134,14 +135,14 @@ async function stockOf(partNumber: string): Promise<Record<string, { onHand: num
   );
 }
 
-async function newTicket(): Promise<string> {
+async function newTicket(model = 'KFR-35GW'): Promise<string> {
   const response = await call('agent', 'POST', '/v1/tickets', {
     channel: 'phone',
     category: 'fault',
     priority: 'normal',
     customer: { name: '张三', phone: `139${randomInt(10_000_000, 99_999_999)}`, region: REGION },
     product: {
-      model: 'KFR-35GW',
+      model,
       line: LINE,
       serialNumber: `SN-${randomInt(1e9)}`,
       purchaseDate: '2026-03-15',
@@ -153,8 +154,8 @@ async function newTicket(): Promise<string> {
 }
 
 /** A ticket in service with this file's engineer. */
-async function ticketInService(): Promise<string> {
-  const number = await newTicket();
+async function ticketInService(model?: string): Promise<string> {
+  const number = await newTicket(model);
   await act('agent', number, 'acknowledge');
   await act('agent', number, 'plan', {
     measures: '更换电容',
@@ -301,5 +302,41 @@ describe('parts for tickets', () => {
     expect(stranger.statusCode).toBe(404);
     const empty = await call('agent', 'POST', `/v1/tickets/${number}/parts-request`, { lines: [] });
     expect(empty.statusCode).toBe(400);
+  });
+});
+
+describe('the parts report', () => {
+  const today = DateTime.now().setZone('Asia/Shanghai').toISODate() ?? '';
+  const report = async () => {
+    const response = await call('parts', 'GET', `/v1/reports/parts?from=${today}&to=${today}`);
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json();
+  };
+
+  it('counts parts cost at unit cost per ticket, stock-outs and the parts most used per model', async () => {
+    const model = `KFR-72LW-${tag}`;
+    const partNumber = await newPart({ [WAREHOUSE]: 4 });
+    const before = await report();
+    const number = await ticketInService(model);
+    const requested = await call('engineer', 'POST', `/v1/tickets/${number}/parts-request`, {
+      lines: [{ partNumber, quantity: 5 }],
+    });
+    expect(requested.json().shortfalls).toMatchObject([{ partNumber, quantity: 1 }]);
+    await act('engineer', number, 'resolve', {
+      ...serviceRecord,
+      parts: [{ partNumber, quantity: 3, unitPrice: 50, oldPartDisposition: 'given_to_customer' }],
+    });
+    const after = await report();
+    expect(after.issued.quantity - before.issued.quantity).toBe(3);
+    expect(after.issued.value - before.issued.value).toBe(9_000);
+    expect(after.issued.tickets - before.issued.tickets).toBe(1);
+    expect(after.stockOuts.tickets - before.stockOuts.tickets).toBe(1);
+    expect(after.stockOuts.ticketsRequestingParts - before.stockOuts.ticketsRequestingParts).toBe(1);
+    expect(after.topConsumed).toContainEqual({ model, partNumber, quantity: 3, value: 9_000 });
+    expect(after.averagePartsCostPerTicket).toBe(Math.round(after.issued.value / after.issued.tickets));
+    expect(after.turnover).toBe(Number((after.issued.value / after.stockNow.value).toFixed(2)));
+    expect((await call('engineer', 'GET', `/v1/reports/parts?from=${today}&to=${today}`)).statusCode).toBe(
+      403,
+    );
   });
 });

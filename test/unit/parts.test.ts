@@ -120,6 +120,14 @@ describe('the parts role', () => {
     expect(ROLES.filter((role) => can(role, 'stock.move'))).toEqual(['parts', 'manager', 'admin']);
     expect(ROLES.filter((role) => can(role, 'part.manage'))).toEqual(['parts', 'manager', 'admin']);
     expect(ROLES.filter((role) => can(role, 'stock.approve'))).toEqual(['manager', 'admin']);
+    expect(ROLES.filter((role) => can(role, 'report.parts'))).toEqual([
+      'supervisor',
+      'qc',
+      'parts',
+      'manager',
+      'director',
+      'admin',
+    ]);
     expect(can('parts', 'ticket.create')).toBe(false);
     // It reads the tickets parts are requested for, without the customer's personal data.
     expect(can('parts', 'ticket.read')).toBe(true);
