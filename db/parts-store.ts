@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, gt, gte, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import {
   allocate,
   LOW_STOCK_NOTICE,
@@ -8,6 +8,7 @@ import {
   movementValue,
   nearestFirst,
   needsApproval,
+  needsManagerApproval,
   PARTS_REQUEST_STATUSES,
   proposeForShortfall,
   reorderQuantity,
@@ -655,17 +656,21 @@ export interface ReservationRecord {
   readonly oldPartDisposition: OldPartDisposition | null;
   readonly requestedBy: string;
   readonly requestedAt: string;
+  readonly decidedBy: string | null;
+  readonly decidedAt: string | null;
   readonly settledAt: string | null;
 }
 
 type ReservationRow = typeof partReservations.$inferSelect;
 
 function presentReservation({ settlement: _settlement, ...row }: ReservationRow): ReservationRecord {
-  const counted = row.status === 'reserved' ? row.quantity : row.issuedQuantity;
+  const held = row.status === 'reserved' || row.status === 'awaiting_approval';
+  const counted = held ? row.quantity : row.issuedQuantity;
   return {
     ...row,
     charged: row.freeUnderWarranty ? 0 : counted * row.unitPrice,
     requestedAt: iso(row.requestedAt),
+    decidedAt: row.decidedAt === null ? null : iso(row.decidedAt),
     settledAt: row.settledAt === null ? null : iso(row.settledAt),
   };
 }
@@ -762,7 +767,7 @@ export async function reserveForTicket(db: Database, request: PartsRequest): Pro
           partNumber,
           locationId,
           quantity,
-          status: 'reserved',
+          status: needsManagerApproval(part) ? 'awaiting_approval' : 'reserved',
           unitPrice: part.unitPrice,
           freeUnderWarranty: request.freeUnderWarranty,
           requestedBy: request.actorId,
@@ -860,7 +865,7 @@ export async function settleReservations(
         .where(
           and(
             eq(partReservations.ticketNumber, settlement.ticketNumber),
-            eq(partReservations.status, 'reserved'),
+            inArray(partReservations.status, ['reserved', 'awaiting_approval']),
           ),
         )
         .orderBy(asc(partReservations.id));
@@ -869,7 +874,11 @@ export async function settleReservations(
     for (const partNumber of partNumbers)
       unitCosts.set(partNumber, (await lockPart(tx, partNumber)).unitCost);
     const rows = await held().for('update');
-    const plan = settleUse(rows, settlement.outcome === 'issue' ? settlement.used : {});
+    // A part still awaiting approval is not issued: it is released with the rest.
+    const plan = settleUse(
+      rows.filter((row) => row.status === 'reserved'),
+      settlement.outcome === 'issue' ? settlement.used : {},
+    );
     let issuedTotal = 0;
     for (const row of rows) {
       const issued = plan.issue.find((entry) => entry.id === row.id)?.quantity ?? 0;
@@ -989,5 +998,54 @@ export async function partsReport(
         value: Number(row.value),
       })),
     };
+  });
+}
+
+/**
+ * A manager's decision on a valuable or limited part a ticket reserved: approved, it may be issued
+ * at resolve; rejected, it goes back to available. Only one awaiting approval is decided.
+ */
+export async function decideReservation(
+  db: Database,
+  decision: { ticketNumber: string; id: number; approve: boolean; actorId: string },
+): Promise<ReservationRecord> {
+  return db.transaction(async (tx) => {
+    const find = () =>
+      tx
+        .select()
+        .from(partReservations)
+        .where(
+          and(eq(partReservations.id, decision.id), eq(partReservations.ticketNumber, decision.ticketNumber)),
+        );
+    const [found] = await find();
+    if (!found)
+      throw new StockRefusal('notFound', `ticket ${decision.ticketNumber} has no reservation ${decision.id}`);
+    await lockPart(tx, found.partNumber);
+    const [row] = await find().for('update');
+    if (!row || row.status !== 'awaiting_approval') {
+      throw new StockRefusal(
+        'conflict',
+        `reservation ${decision.id} is ${row?.status ?? 'gone'}, not awaiting approval`,
+      );
+    }
+    if (!decision.approve) {
+      await tx
+        .update(stockLevels)
+        .set({ reserved: sql`${stockLevels.reserved} - ${row.quantity}` })
+        .where(and(eq(stockLevels.partNumber, row.partNumber), eq(stockLevels.locationId, row.locationId)));
+    }
+    const [decided] = await tx
+      .update(partReservations)
+      .set({
+        status: decision.approve ? 'reserved' : 'released',
+        decidedBy: decision.actorId,
+        decidedAt: sql`now()`,
+        ...(!decision.approve && { settledAt: sql`now()` }),
+      })
+      .where(eq(partReservations.id, row.id))
+      .returning();
+    if (!decided) throw new Error(`reservation ${decision.id} vanished while it was decided`);
+    await watchSafetyStock(tx, row.partNumber);
+    return presentReservation(decided);
   });
 }

@@ -469,6 +469,9 @@ export const partReservations = pgTable(
     oldPartDisposition: text('old_part_disposition').$type<OldPartDisposition>(),
     requestedBy: text('requested_by').notNull(),
     requestedAt: instant('requested_at').notNull().defaultNow(),
+    /** The manager who approved or rejected a valuable or limited part, and when. */
+    decidedBy: text('decided_by'),
+    decidedAt: instant('decided_at'),
     settlement: text('settlement'),
     settledAt: instant('settled_at'),
   },

@@ -32,8 +32,12 @@ export type MovementStatus = (typeof MOVEMENT_STATUSES)[number];
 export const OLD_PART_DISPOSITIONS = ['given_to_customer', 'recycled', 'returned_to_supplier'] as const;
 export type OldPartDisposition = (typeof OLD_PART_DISPOSITIONS)[number];
 
-/** A ticket's reservation: held, then issued (what was used) or released (cancel, or not used). */
-export const RESERVATION_STATUSES = ['reserved', 'issued', 'released'] as const;
+/**
+ * A ticket's reservation: held, then issued (what was used) or released (cancel, or not used). A
+ * valuable or limited part is held awaiting a manager's approval first (seed 003: 贵重配件或限量配件
+ * 实行审批制度); only an approved one is issued.
+ */
+export const RESERVATION_STATUSES = ['awaiting_approval', 'reserved', 'issued', 'released'] as const;
 export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
 
 /** A ticket takes parts until it is resolved: then what was used is issued and the rest released. */
@@ -129,6 +133,10 @@ export function allocate(
   }
   return { allocations, shortfall: left };
 }
+
+/** Whether a part a ticket reserves waits for a manager's approval before it may be issued. */
+export const needsManagerApproval = (part: { valuable: boolean; limited: boolean }): boolean =>
+  part.valuable || part.limited;
 
 export interface HeldReservation {
   readonly id: number;

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Database } from '../../db/client';
 import {
   decideMovement,
+  decideReservation,
   findLocation,
   findPart,
   listLocations,
@@ -201,7 +202,11 @@ const reservationView = z.object({
   partNumber: z.string(),
   locationId: z.string(),
   quantity: z.number().int(),
-  status: z.enum(RESERVATION_STATUSES).describe('issued at resolve (what was used), released otherwise'),
+  status: z
+    .enum(RESERVATION_STATUSES)
+    .describe(
+      'a valuable or limited part awaits a manager’s approval; issued at resolve (what was used), released otherwise',
+    ),
   issuedQuantity: z.number().int(),
   unitPrice: z.number().int().describe('fen, from the catalogue when requested'),
   freeUnderWarranty: z.boolean(),
@@ -209,6 +214,11 @@ const reservationView = z.object({
   oldPartDisposition: z.enum(OLD_PART_DISPOSITIONS).nullable(),
   requestedBy: z.string(),
   requestedAt: instant,
+  decidedBy: z
+    .string()
+    .nullable()
+    .describe('the manager who approved or rejected a valuable or limited part'),
+  decidedAt: instant.nullable(),
   settledAt: instant.nullable(),
 });
 
@@ -672,4 +682,33 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
       return { ticketNumber: ticket.number, items: await listTicketReservations(db, ticket.number) };
     },
   );
+
+  for (const decision of ['approve', 'reject'] as const) {
+    app.post(
+      `/tickets/:number/parts/:id/${decision}`,
+      {
+        onRequest: authorize('stock.approve'),
+        schema: {
+          tags: ['parts'],
+          summary:
+            decision === 'approve'
+              ? 'Approve a valuable or limited part for a ticket: it may be issued at resolve'
+              : 'Refuse a valuable or limited part for a ticket: its stock is available again',
+          params: ticketParams.extend({ id: z.coerce.number().int().min(1).max(2_147_483_647) }),
+          response: { 200: reservationView, ...problems(400, 401, 403, 404, 409, 429, 503) },
+        },
+      },
+      async (request) => {
+        const ticket = await tickets.requireTicket(request.params.number, request.actor);
+        return refusing(() =>
+          decideReservation(db, {
+            ticketNumber: ticket.number,
+            id: request.params.id,
+            approve: decision === 'approve',
+            actorId: request.actor.id,
+          }),
+        );
+      },
+    );
+  }
 };

@@ -20,6 +20,7 @@ const KEYS = {
   admin: `pt-admin-${tag}`,
   agent: `pt-agent-${tag}`,
   parts: `pt-parts-${tag}`,
+  manager: `pt-manager-${tag}`,
   engineer: `pt-engineer-${tag}`,
 };
 type Who = keyof typeof KEYS;
@@ -37,6 +38,7 @@ beforeAll(async () => {
         `${KEYS.admin}:admin:ops-1`,
         `${KEYS.agent}:agent:agent-7`,
         `${KEYS.parts}:parts:parts-1`,
+        `${KEYS.manager}:manager:mgr-1`,
         `${KEYS.engineer}:engineer:${ENGINEER}`,
       ].join(','),
     },
@@ -79,7 +81,10 @@ async function act(who: Who, number: string, action: string, payload: Record<str
   return response.json();
 }
 
-async function newPart(stock: Record<string, number> = {}): Promise<string> {
+async function newPart(
+  stock: Record<string, number> = {},
+  catalogue: Record<string, unknown> = {},
+): Promise<string> {
   const partNumber = `P-${randomInt(1e9)}`;
   const created = await call('parts', 'POST', '/v1/parts', {
     partNumber,
@@ -88,6 +93,7 @@ async function newPart(stock: Record<string, number> = {}): Promise<string> {
     productLines: [LINE],
     unitCost: 3_000,
     unitPrice: 5_000,
+    ...catalogue,
   });
   expect(created.statusCode).toBe(201);
   for (const [locationId, accepted] of Object.entries(stock)) {
@@ -124,7 +130,8 @@ async function stockOf(partNumber: string): Promise<Record<string, { onHand: num
            (select coalesce(sum(m.quantity), 0)::int from stock_movements m
             where m.part_number = l.part_number and m.location_id = l.location_id and m.status = 'applied') as ledger,
            (select coalesce(sum(r.quantity), 0)::int from part_reservations r
-            where r.part_number = l.part_number and r.location_id = l.location_id and r.status = 'reserved') as held
+            where r.part_number = l.part_number and r.location_id = l.location_id
+              and r.status in ('reserved', 'awaiting_approval')) as held
     from stock_levels l where l.part_number = ${partNumber} order by l.location_id`);
   for (const row of rows) {
     expect(row.on_hand, `${row.location_id} on hand = ledger`).toBe(row.ledger);
@@ -269,6 +276,53 @@ describe('parts for tickets', () => {
     });
     expect(again).toMatchObject({ issued: 0, released: 0 });
     expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 5, reserved: 0 } });
+  });
+
+  it('issues a valuable part only once a manager approved it; a refused one is available again', async () => {
+    const compressor = await newPart(
+      { [WAREHOUSE]: 3 },
+      { name: '压缩机', valuable: true, unitCost: 90_000 },
+    );
+    const number = await ticketInService();
+    const ask = () =>
+      call('engineer', 'POST', `/v1/tickets/${number}/parts-request`, {
+        lines: [{ partNumber: compressor, quantity: 1 }],
+      });
+    const [first] = (await ask()).json().reservations;
+    const [second] = (await ask()).json().reservations;
+    expect(first).toMatchObject({ status: 'awaiting_approval', locationId: WAREHOUSE, decidedBy: null });
+    expect(await stockOf(compressor)).toEqual({ [WAREHOUSE]: { onHand: 3, reserved: 2 } });
+    const decide = (id: number, decision: string, who: Who = 'manager') =>
+      call(who, 'POST', `/v1/tickets/${number}/parts/${id}/${decision}`);
+    expect((await decide(first.id, 'approve', 'engineer')).statusCode).toBe(403);
+    const approved = await decide(first.id, 'approve');
+    expect(approved.statusCode).toBe(200);
+    expect(approved.json()).toMatchObject({ status: 'reserved', decidedBy: 'mgr-1' });
+    expect((await decide(first.id, 'reject')).statusCode).toBe(409);
+    expect((await decide(second.id, 'reject')).json()).toMatchObject({ status: 'released' });
+    expect(await stockOf(compressor)).toEqual({ [WAREHOUSE]: { onHand: 3, reserved: 1 } });
+    // Awaiting approval at resolve, a part is not issued: it is released with what was not used.
+    const [third] = (await ask()).json().reservations;
+    await act('engineer', number, 'resolve', {
+      ...serviceRecord,
+      parts: [
+        { partNumber: compressor, quantity: 2, unitPrice: 1_500, oldPartDisposition: 'returned_to_supplier' },
+      ],
+    });
+    const settled = (await call('engineer', 'GET', `/v1/tickets/${number}/parts`)).json().items;
+    expect(
+      settled.map((row: { id: number; status: string; issuedQuantity: number }) => [
+        row.id,
+        row.status,
+        row.issuedQuantity,
+      ]),
+    ).toEqual([
+      [first.id, 'issued', 1],
+      [second.id, 'released', 0],
+      [third.id, 'released', 0],
+    ]);
+    expect(settled[0].oldPartDisposition).toBe('returned_to_supplier');
+    expect(await stockOf(compressor)).toEqual({ [WAREHOUSE]: { onHand: 2, reserved: 0 } });
   });
 
   it('50 concurrent requests for the last 10 units reserve exactly 10', async () => {

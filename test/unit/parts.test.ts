@@ -6,6 +6,7 @@ import {
   movementValue,
   nearestFirst,
   needsApproval,
+  needsManagerApproval,
   proposeForShortfall,
   reorderQuantity,
   settleUse,
@@ -26,6 +27,12 @@ describe('stock rules', () => {
     expect(needsApproval('scrap', 100_000, 100_000)).toBe(false);
     expect(needsApproval('receipt', 10_000_000, 100_000)).toBe(false);
     expect(needsApproval('transfer_out', 10_000_000, 100_000)).toBe(false);
+  });
+
+  it('holds a valuable or limited part for a manager’s approval', () => {
+    expect(needsManagerApproval({ valuable: true, limited: false })).toBe(true);
+    expect(needsManagerApproval({ valuable: false, limited: true })).toBe(true);
+    expect(needsManagerApproval({ valuable: false, limited: false })).toBe(false);
   });
 
   it('lets a location give up only what is not reserved for tickets', () => {
