@@ -1,6 +1,6 @@
 import { addBusinessMs, businessMsBetween } from './calendar';
 import { parseDuration, type SlaDuration } from './durations';
-import { deadlineAfter, type SlaPolicy } from './policy';
+import { deadlineAfter, partsClockDuration, type SlaPolicy } from './policy';
 import {
   ESCALATION_ROLES,
   type Actor,
@@ -83,6 +83,17 @@ export const CLOCK_RULES: Readonly<Record<ClockName, ClockRule>> = {
     pausesOnHold: false,
   },
   reopenWindow: { label: 'reopen window', onDue: { kind: 'archive' }, pausesOnHold: false },
+  partsWait: {
+    label: 'waiting for parts',
+    onDue: { kind: 'escalate', level: 1, reason: 'parts_wait_missed' },
+    pausesOnHold: false,
+  },
+  // Approving parts is the manager's: a missed approval goes to the manager's level.
+  partsApproval: {
+    label: 'parts approval',
+    onDue: { kind: 'escalate', level: 2, reason: 'parts_approval_missed' },
+    pausesOnHold: false,
+  },
 };
 
 /** The policy duration of a clock for this ticket now (plan and resolution depend on its priority). */
@@ -111,6 +122,9 @@ export function clockDuration(name: ClockName, state: TicketState, policy: SlaPo
       return policy.directorPlan;
     case 'reopenWindow':
       return policy.reopenWindow;
+    case 'partsWait':
+    case 'partsApproval':
+      return partsClockDuration(policy, name);
   }
 }
 

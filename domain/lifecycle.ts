@@ -14,6 +14,7 @@ import {
   startClock,
 } from './clocks';
 import type { DispatchNeeds } from './dispatch';
+import { PARTS_REQUEST_STATUSES, type PartsEvent } from './parts';
 import type { SlaPolicy } from './policy';
 import { ACTION_NAMES, type ActionInput, type ActionName } from './action-inputs';
 import { qualityDecision, scoreBand } from './quality';
@@ -293,6 +294,8 @@ const WORK_CLOCKS: readonly ClockName[] = [
   'customerContact',
   'appointmentReminder',
   'resolution',
+  'partsWait',
+  'partsApproval',
 ];
 
 function stopClocks(state: TicketState, names: readonly ClockName[], nowMs: number): void {
@@ -666,6 +669,58 @@ export function applyAction<A extends ActionName>(
   const change = emptyChange();
   (APPLY[action] as Apply<A>)(state, input, context, change);
   touch(state, context.nowMs);
+  return change;
+}
+
+/** Why the ticket cannot hear of its parts now (past resolve, or cancelled), or undefined. */
+export function partsEventRefusal(state: TicketState): string | undefined {
+  return PARTS_REQUEST_STATUSES.includes(state.status)
+    ? undefined
+    : `ticket ${state.number} is ${state.status}; parts are requested before it is resolved`;
+}
+
+/**
+ * Starts or stops the parts clocks (policy `partsWait`, `partsApproval`), which escalate like the
+ * others when they run out, and records what happened on the timeline.
+ */
+export function applyPartsEvent(
+  state: TicketState,
+  event: PartsEvent,
+  context: TransitionContext,
+): TicketChange {
+  const { nowMs, actor, policy } = context;
+  const change = emptyChange();
+  switch (event.kind) {
+    case 'waiting': {
+      const clock = isClockRunning(state, 'partsWait')
+        ? state.clocks.partsWait
+        : startClock(state, 'partsWait', nowMs, policy);
+      appendEvent(state, change, 'parts_waiting', nowMs, actor, {
+        shortfalls: event.shortfalls,
+        dueAt: clock?.dueAt,
+      });
+      break;
+    }
+    case 'ready':
+      meetClock(state, 'partsWait', nowMs);
+      appendEvent(state, change, 'parts_ready', nowMs, actor, {});
+      break;
+    case 'approval_requested': {
+      const clock = isClockRunning(state, 'partsApproval')
+        ? state.clocks.partsApproval
+        : startClock(state, 'partsApproval', nowMs, policy);
+      appendEvent(state, change, 'parts_approval_requested', nowMs, actor, {
+        partNumbers: event.partNumbers,
+        dueAt: clock?.dueAt,
+      });
+      break;
+    }
+    case 'approval_decided':
+      if (event.pending === 0) meetClock(state, 'partsApproval', nowMs);
+      appendEvent(state, change, 'parts_approval_decided', nowMs, actor, { pending: event.pending });
+      break;
+  }
+  touch(state, nowMs);
   return change;
 }
 

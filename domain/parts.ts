@@ -212,6 +212,19 @@ export function proposeForShortfall(
   ];
 }
 
+/**
+ * What the ticket's workflow hears of its parts: a request left a shortfall (the waiting-for-parts
+ * clock starts), a later one got everything (it stops), a valuable or limited part waits for a
+ * manager (the approval clock starts), a manager decided and `pending` are left (at 0 it stops).
+ */
+export const PARTS_EVENT_KINDS = ['waiting', 'ready', 'approval_requested', 'approval_decided'] as const;
+
+export type PartsEvent =
+  | { readonly kind: 'waiting'; readonly shortfalls: readonly { partNumber: string; quantity: number }[] }
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'approval_requested'; readonly partNumbers: readonly string[] }
+  | { readonly kind: 'approval_decided'; readonly pending: number };
+
 /** The notification kind of a part that fell below its safety stock, and who is told. */
 export const LOW_STOCK_NOTICE = 'low_stock';
 export const LOW_STOCK_RECIPIENTS = ['parts', 'supervisor'] as const;

@@ -73,6 +73,8 @@ export const CLOCK_NAMES = [
   'complaintFollowUp',
   'directorPlan',
   'reopenWindow',
+  'partsWait',
+  'partsApproval',
 ] as const;
 export type ClockName = (typeof CLOCK_NAMES)[number];
 

@@ -20,18 +20,20 @@ import {
   actionInputSchema,
   applyAction,
   applyDispatchResult,
+  applyPartsEvent,
   assertTransition,
   dispatchNeeds,
   excludedEngineers,
   fireDue,
   IllegalTransitionError,
   needsDispatch,
+  partsEventRefusal,
   recordOpening,
   type ActionInput,
   type ActionName,
 } from '../domain/lifecycle';
 import { authorizeAction } from '../domain/access';
-import type { OldPartDisposition } from '../domain/parts';
+import { PARTS_EVENT_KINDS, type OldPartDisposition } from '../domain/parts';
 import { isFinished, type Actor, type TicketChange, type TicketState } from '../domain/ticket';
 import {
   actionUpdates,
@@ -39,8 +41,10 @@ import {
   FAILURE_FORBIDDEN,
   FAILURE_ILLEGAL_TRANSITION,
   FAILURE_INVALID_INPUT,
+  partsUpdate,
   ticketStateQuery,
   type ActionRequest,
+  type PartsEventRequest,
   type TicketWorkflowInput,
 } from './messages';
 
@@ -232,6 +236,31 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
       { validator: (request: ActionRequest<ActionName>) => validateRequest(action, request) },
     );
   }
+  setHandler(
+    partsUpdate,
+    async (request: PartsEventRequest) => {
+      const change = applyPartsEvent(state, request.event, {
+        nowMs: Date.now(),
+        actor: request.actor,
+        policy,
+      });
+      const persisted = snapshot(state);
+      await persist(persisted, change);
+      return persisted;
+    },
+    {
+      validator: (request: PartsEventRequest) => {
+        if (!isActor(request?.actor)) {
+          throw ApplicationFailure.nonRetryable('the request names no valid actor', FAILURE_INVALID_INPUT);
+        }
+        if (!(PARTS_EVENT_KINDS as readonly unknown[]).includes(request.event?.kind)) {
+          throw ApplicationFailure.nonRetryable('the request names no parts event', FAILURE_INVALID_INPUT);
+        }
+        const refusal = partsEventRefusal(state);
+        if (refusal) throw ApplicationFailure.nonRetryable(refusal, FAILURE_ILLEGAL_TRANSITION);
+      },
+    },
+  );
   setHandler(ticketStateQuery, () => state);
 
   if (opening) await persist(opening.ticket, opening.change);

@@ -20,6 +20,7 @@ import {
   upsertPart,
   vanOf,
   type MovementLine,
+  type PartsRequestAnswer,
   type StockAnswer,
 } from '../../db/parts-store';
 import { stockScope } from '../../domain/access';
@@ -34,7 +35,9 @@ import {
   REORDER_COVER_DAYS,
   REORDER_LOOKBACK_DAYS,
   RESERVATION_STATUSES,
+  type PartsEvent,
 } from '../../domain/parts';
+import { isClockRunning } from '../../domain/clocks';
 import { BLANK_MESSAGE, NOT_BLANK } from '../../domain/text-rules';
 import { authorize } from '../authorize';
 import { sequenceCursor } from '../cursor';
@@ -277,6 +280,27 @@ async function refusing<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     throw stockProblem(error);
   }
+}
+
+/**
+ * What a parts request tells the ticket's workflow: a shortfall starts the waiting-for-parts clock
+ * (one already running keeps its deadline; the shortfall itself is in the ledger's records), and
+ * everything reserved stops a running one; a valuable or limited part starts the approval clock.
+ */
+function partsEventsOf(answer: PartsRequestAnswer, waitingForParts: boolean): PartsEvent[] {
+  const events: PartsEvent[] = [];
+  if (answer.shortfalls.length > 0 && !waitingForParts) {
+    const shortfalls = answer.shortfalls.map(({ partNumber, quantity }) => ({ partNumber, quantity }));
+    events.push({ kind: 'waiting', shortfalls });
+  } else if (answer.shortfalls.length === 0 && waitingForParts) {
+    events.push({ kind: 'ready' });
+  }
+  const awaiting = answer.reservations.filter((reservation) => reservation.status === 'awaiting_approval');
+  if (awaiting.length > 0) {
+    const partNumbers = [...new Set(awaiting.map((reservation) => reservation.partNumber))];
+    events.push({ kind: 'approval_requested', partNumbers });
+  }
+  return events;
 }
 
 /** The one location an engineer's reads are limited to (its van; none: a location nobody has). */
@@ -652,6 +676,10 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
           idempotency: key ? { key, requestHash: sha256(request.body) } : undefined,
         }),
       );
+      for (const event of partsEventsOf(answer, isClockRunning(ticket, 'partsWait'))) {
+        const updateId = `parts-${answer.requestId}-${event.kind}`;
+        await tickets.recordPartsEvent(ticket.number, event, request.actor, updateId);
+      }
       if (answer.replayed) reply.header('idempotent-replayed', 'true');
       reply.code(201);
       return {
@@ -700,7 +728,7 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
       },
       async (request) => {
         const ticket = await tickets.requireTicket(request.params.number, request.actor);
-        return refusing(() =>
+        const decided = await refusing(() =>
           decideReservation(db, {
             ticketNumber: ticket.number,
             id: request.params.id,
@@ -708,6 +736,16 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
             actorId: request.actor.id,
           }),
         );
+        const pending = (await listTicketReservations(db, ticket.number)).filter(
+          (reservation) => reservation.status === 'awaiting_approval',
+        ).length;
+        await tickets.recordPartsEvent(
+          ticket.number,
+          { kind: 'approval_decided', pending },
+          request.actor,
+          `parts-decision-${decided.id}`,
+        );
+        return decided;
       },
     );
   }

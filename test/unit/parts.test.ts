@@ -12,7 +12,9 @@ import {
   settleUse,
   shortageOf,
 } from '../../domain/parts';
+import { applyPartsEvent, openTicket, partsEventRefusal } from '../../domain/lifecycle';
 import { renderLowStock } from '../../domain/templates';
+import { AGENT, intake, policy, SUPERVISOR } from '../support/fixtures';
 import { ROLES } from '../../domain/ticket';
 
 describe('stock rules', () => {
@@ -119,6 +121,70 @@ describe('stock rules', () => {
     expect(reorderQuantity(90, 20, 50)).toBe(60);
     expect(reorderQuantity(10, 0, 0)).toBe(4);
     expect(reorderQuantity(0, 80, 50)).toBe(0);
+  });
+});
+
+describe('the parts clocks', () => {
+  const T0 = Date.parse('2026-12-01T02:00:00Z'); // Tuesday 10:00 in Shanghai
+  const ticket = () =>
+    openTicket({
+      number: 'WO20261201-001',
+      intake: intake(),
+      customerId: 'c_test',
+      repeatOf: null,
+      createdBy: AGENT,
+      createdAtMs: T0,
+      policy: policy(),
+    });
+  const context = { nowMs: T0 + 60_000, actor: SUPERVISOR, policy: policy() };
+
+  it('start on a shortfall and on a part awaiting approval, and record it on the timeline', () => {
+    const state = ticket();
+    const waiting = applyPartsEvent(
+      state,
+      { kind: 'waiting', shortfalls: [{ partNumber: 'C123', quantity: 1 }] },
+      context,
+    );
+    expect(state.clocks.partsWait).toMatchObject({ duration: '2bd', dueAt: '2026-12-03T02:01:00.000Z' });
+    expect(waiting.events).toMatchObject([
+      { type: 'parts_waiting', data: { dueAt: '2026-12-03T02:01:00.000Z' } },
+    ]);
+    applyPartsEvent(state, { kind: 'approval_requested', partNumbers: ['COMP-1'] }, context);
+    expect(state.clocks.partsApproval).toMatchObject({ duration: '4bh', dueAt: '2026-12-01T06:01:00.000Z' });
+  });
+
+  it('keep a running clock’s deadline on a second shortfall, and stop when all is there or decided', () => {
+    const state = ticket();
+    applyPartsEvent(state, { kind: 'waiting', shortfalls: [] }, context);
+    applyPartsEvent(state, { kind: 'waiting', shortfalls: [] }, { ...context, nowMs: T0 + 3_600_000 });
+    expect(state.clocks.partsWait?.cycle).toBe(1);
+    applyPartsEvent(state, { kind: 'ready' }, context);
+    expect(state.clocks.partsWait?.metAt).not.toBeNull();
+    applyPartsEvent(state, { kind: 'approval_requested', partNumbers: ['A', 'B'] }, context);
+    applyPartsEvent(state, { kind: 'approval_decided', pending: 1 }, context);
+    expect(state.clocks.partsApproval?.metAt).toBeNull();
+    applyPartsEvent(state, { kind: 'approval_decided', pending: 0 }, context);
+    expect(state.clocks.partsApproval?.metAt).not.toBeNull();
+  });
+
+  it('are refused once the ticket is past resolve', () => {
+    const state = ticket();
+    expect(partsEventRefusal(state)).toBeUndefined();
+    state.status = 'resolved';
+    expect(partsEventRefusal(state)).toBe(
+      'ticket WO20261201-001 is resolved; parts are requested before it is resolved',
+    );
+  });
+
+  it('take the default lengths on a ticket opened under a policy from before parts', () => {
+    const { partsWait: _wait, partsApproval: _approval, ...older } = policy();
+    const state = ticket();
+    applyPartsEvent(state, { kind: 'waiting', shortfalls: [] }, { ...context, policy: older });
+    expect(state.clocks.partsWait?.duration).toBe('2bd');
+    expect(policy({ partsWait: '1bd', partsApproval: '2h' })).toMatchObject({
+      partsWait: { text: '1bd' },
+      partsApproval: { text: '2h' },
+    });
   });
 });
 
