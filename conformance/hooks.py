@@ -69,6 +69,17 @@ def assign_the_seeded_engineer(ctx, case):
     return case
 
 
+# POST /v1/stock-locations: a van is an engineer's, and a generated id names no one (a 422, rightly).
+@schemathesis.hook("map_case").apply_to(method="POST", path="/v1/stock-locations")
+def van_of_the_seeded_engineer(ctx, case):
+    body = case.body if isinstance(case.body, dict) else {}
+    engineer = body.get("engineerId")
+    # Only an id the schema allows (1–64 characters): an invalid one is drawn to be refused.
+    if body.get("kind") == "van" and isinstance(engineer, str) and 1 <= len(engineer) <= 64:
+        body["engineerId"] = CONFORMANCE_ENGINEER
+    return case
+
+
 # POST /v1/engineers creates or replaces: a generated body that reuses the seeded engineer's id (the
 # stateful phase reuses ids the API returned) would replace it, perhaps inactive, and every later
 # assign would rightly be refused. Generated engineers keep ids of their own.

@@ -956,7 +956,7 @@ export async function partsReport(
       from stock_movements m
       where m.status = 'applied' and ${inPeriod(sql`m.at`)}`);
     const [stock] = await rows<Record<string, number>>(sql`
-      select coalesce(sum(l.on_hand), 0)::int as on_hand, coalesce(sum(l.on_hand * p.unit_cost), 0)::bigint as value
+      select coalesce(sum(l.on_hand), 0)::int as on_hand, coalesce(sum(l.on_hand::bigint * p.unit_cost), 0)::bigint as value
       from stock_levels l join parts p on p.part_number = l.part_number`);
     // A ticket requested parts when it reserved some or was told of a shortfall.
     const [requests] = await rows<Record<string, number>>(sql`

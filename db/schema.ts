@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   check,
   doublePrecision,
@@ -403,7 +404,7 @@ export const stockMovements = pgTable(
     /** Signed: what the location gains (positive) or loses (negative). */
     quantity: integer('quantity').notNull(),
     /** Quantity × the part's unit cost when the movement was recorded, in fen, unsigned. */
-    value: integer('value').notNull(),
+    value: bigint('value', { mode: 'number' }).notNull(),
     ticketNumber: text('ticket_number').references(() => tickets.number),
     reason: text('reason'),
     /** A receipt's supplier and purchase order, a transfer's other end. */

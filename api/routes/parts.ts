@@ -267,9 +267,13 @@ function stockProblem(error: unknown): unknown {
     if (error.kind === 'conflict') return new Problem(409, 'Stock conflict', error.message);
     return new Problem(422, 'Unprocessable stock request', error.message);
   }
-  const constraint = (error as { cause?: { constraint_name?: unknown } } | null)?.cause?.constraint_name;
-  if (typeof constraint === 'string' && constraint.startsWith('stock_levels_')) {
-    return new Problem(409, 'Stock conflict', `the change would break ${constraint}`);
+  const cause = (error as { cause?: { constraint_name?: unknown; code?: unknown } } | null)?.cause;
+  if (typeof cause?.constraint_name === 'string' && cause.constraint_name.startsWith('stock_levels_')) {
+    return new Problem(409, 'Stock conflict', `the change would break ${cause.constraint_name}`);
+  }
+  // numeric_value_out_of_range: a location would hold more than an integer counts.
+  if (cause?.code === '22003') {
+    return new Problem(422, 'Unprocessable stock request', 'the quantity would take the stock out of range');
   }
   return error;
 }

@@ -359,6 +359,19 @@ describe('the stock ledger', () => {
     await expectLedgerAgrees(partNumber);
   });
 
+  it('values large movements exactly, and refuses one that would take the stock out of range', async () => {
+    const partNumber = await newPart({ unitCost: 1_000_000_000 });
+    const large = await receive(partNumber, 1_000_000);
+    expect(large.statusCode).toBe(201);
+    expect(large.json().movements[0].value).toBe(1_000_000_000_000_000);
+    await stack.database.db.execute(
+      sql`update stock_levels set on_hand = 2147483000 where part_number = ${partNumber}`,
+    );
+    const beyond = await receive(partNumber, 1_000_000);
+    expect(beyond.statusCode).toBe(422);
+    expect(beyond.json().detail).toBe('the quantity would take the stock out of range');
+  });
+
   it('lists the ledger with filters and cursor pages', async () => {
     const partNumber = await newPart();
     await receive(partNumber, 6, 1);
