@@ -74,8 +74,9 @@ def assign_the_seeded_engineer(ctx, case):
 def van_of_the_seeded_engineer(ctx, case):
     body = case.body if isinstance(case.body, dict) else {}
     engineer = body.get("engineerId")
-    # Only an id the schema allows (1–64 characters): an invalid one is drawn to be refused.
-    if body.get("kind") == "van" and isinstance(engineer, str) and 1 <= len(engineer) <= 64:
+    # Only an id the schema allows (1–64 characters, no NUL): an invalid one is drawn to be refused.
+    valid = isinstance(engineer, str) and 1 <= len(engineer) <= 64 and "\x00" not in engineer
+    if body.get("kind") == "van" and valid:
         body["engineerId"] = CONFORMANCE_ENGINEER
     return case
 
