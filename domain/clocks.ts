@@ -188,22 +188,39 @@ function durationOf(clock: ClockState): SlaDuration {
   return duration;
 }
 
+/** Stops a running clock counting now; one already paused keeps the instant it paused at. */
+export function pauseClock(state: TicketState, name: ClockName, nowMs: number): void {
+  const clock = state.clocks[name];
+  if (isRunning(clock) && clock.pausedAt === null) clock.pausedAt = iso(nowMs);
+}
+
 /** Hold: the clocks that pause stop counting now. */
 export function pauseClocks(state: TicketState, nowMs: number): void {
-  for (const [name, clock] of clockEntries(state)) {
-    if (CLOCK_RULES[name].pausesOnHold && isRunning(clock)) clock.pausedAt = iso(nowMs);
+  for (const [name] of clockEntries(state)) {
+    if (CLOCK_RULES[name].pausesOnHold) pauseClock(state, name, nowMs);
   }
 }
 
-/** Resume: paused clocks continue with the time that was left when they paused. */
-export function resumeClocks(state: TicketState, nowMs: number, policy: SlaPolicy): void {
-  for (const [, clock] of clockEntries(state)) {
-    if (!isRunning(clock) || clock.pausedAt === null) continue;
-    const duration = durationOf(clock);
-    const pausedAtMs = Date.parse(clock.pausedAt);
-    const remaining = elapsedOn(duration, pausedAtMs, Date.parse(clock.dueAt), policy);
-    clock.dueAt = iso(extendOn(duration, nowMs, remaining, policy));
-    clock.pausedAt = null;
+/** A paused clock continues with the time that was left when it paused. */
+export function resumeClock(state: TicketState, name: ClockName, nowMs: number, policy: SlaPolicy): void {
+  const clock = state.clocks[name];
+  if (!isRunning(clock) || clock.pausedAt === null) return;
+  const duration = durationOf(clock);
+  const pausedAtMs = Date.parse(clock.pausedAt);
+  const remaining = elapsedOn(duration, pausedAtMs, Date.parse(clock.dueAt), policy);
+  clock.dueAt = iso(extendOn(duration, nowMs, remaining, policy));
+  clock.pausedAt = null;
+}
+
+/** Resume: paused clocks continue, but those still held for another reason (`keepPaused`). */
+export function resumeClocks(
+  state: TicketState,
+  nowMs: number,
+  policy: SlaPolicy,
+  keepPaused: readonly ClockName[] = [],
+): void {
+  for (const [name] of clockEntries(state)) {
+    if (!keepPaused.includes(name)) resumeClock(state, name, nowMs, policy);
   }
 }
 

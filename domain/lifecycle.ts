@@ -8,8 +8,10 @@ import {
   isClockRunning,
   isOpenEscalation,
   meetClock,
+  pauseClock,
   pauseClocks,
   reschedulePriorityClocks,
+  resumeClock,
   resumeClocks,
   startClock,
 } from './clocks';
@@ -592,7 +594,8 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     const hold = state.hold;
     state.status = hold?.resumeTo ?? 'acknowledged';
     state.hold = null;
-    resumeClocks(state, nowMs, policy);
+    // Still waiting for parts under a policy that pauses resolution for it: resolution stays paused.
+    resumeClocks(state, nowMs, policy, partsHoldResolution(state, policy) ? ['resolution'] : []);
     appendEvent(state, change, 'resumed', nowMs, actor, {
       ...input,
       heldSince: hold?.since,
@@ -672,6 +675,11 @@ export function applyAction<A extends ActionName>(
   return change;
 }
 
+/** The policy pauses resolution while the ticket waits for parts, and it is waiting now. */
+function partsHoldResolution(state: TicketState, policy: SlaPolicy): boolean {
+  return policy.partsWaitPausesResolution === true && isClockRunning(state, 'partsWait');
+}
+
 /** Why the ticket cannot hear of its parts now (past resolve, or cancelled), or undefined. */
 export function partsEventRefusal(state: TicketState): string | undefined {
   return PARTS_REQUEST_STATUSES.includes(state.status)
@@ -695,6 +703,7 @@ export function applyPartsEvent(
       const clock = isClockRunning(state, 'partsWait')
         ? state.clocks.partsWait
         : startClock(state, 'partsWait', nowMs, policy);
+      if (partsHoldResolution(state, policy)) pauseClock(state, 'resolution', nowMs);
       appendEvent(state, change, 'parts_waiting', nowMs, actor, {
         shortfalls: event.shortfalls,
         dueAt: clock?.dueAt,
@@ -703,6 +712,10 @@ export function applyPartsEvent(
     }
     case 'ready':
       meetClock(state, 'partsWait', nowMs);
+      // The parts are there: resolution counts again, unless the ticket is on hold anyway.
+      if (policy.partsWaitPausesResolution === true && state.status !== 'on_hold') {
+        resumeClock(state, 'resolution', nowMs, policy);
+      }
       appendEvent(state, change, 'parts_ready', nowMs, actor, {});
       break;
     case 'approval_requested': {

@@ -28,6 +28,8 @@ export interface SlaPolicy {
    */
   readonly partsWait?: SlaDuration;
   readonly partsApproval?: SlaDuration;
+  /** Whether the resolution clock waits while the ticket waits for parts (absent: it does not). */
+  readonly partsWaitPausesResolution?: boolean;
   readonly warrantyMonths: number;
   readonly qcSampleRate: number;
 }
@@ -55,6 +57,7 @@ export const DEFAULT_POLICY_DOCUMENT = {
   reopenWindow: '30d',
   partsWait: '2bd',
   partsApproval: '4bh',
+  partsWaitPausesResolution: false,
   warrantyMonths: 12,
   qcSampleRate: 0.3,
 } as const;

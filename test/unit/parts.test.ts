@@ -12,7 +12,9 @@ import {
   settleUse,
   shortageOf,
 } from '../../domain/parts';
-import { applyPartsEvent, openTicket, partsEventRefusal } from '../../domain/lifecycle';
+import { startClock } from '../../domain/clocks';
+import { applyAction, applyPartsEvent, openTicket, partsEventRefusal } from '../../domain/lifecycle';
+import { deadlineAfter } from '../../domain/policy';
 import { renderLowStock } from '../../domain/templates';
 import { AGENT, intake, policy, SUPERVISOR } from '../support/fixtures';
 import { ROLES } from '../../domain/ticket';
@@ -124,6 +126,15 @@ describe('stock rules', () => {
   });
 });
 
+/** A new ticket acknowledged, so it can be put on hold. */
+function applyToAcknowledged<T extends Parameters<typeof applyAction>[0]>(
+  state: T,
+  context: Parameters<typeof applyAction>[3],
+): T {
+  applyAction(state, 'acknowledge', {}, context);
+  return state;
+}
+
 describe('the parts clocks', () => {
   const T0 = Date.parse('2026-12-01T02:00:00Z'); // Tuesday 10:00 in Shanghai
   const ticket = () =>
@@ -165,6 +176,45 @@ describe('the parts clocks', () => {
     expect(state.clocks.partsApproval?.metAt).toBeNull();
     applyPartsEvent(state, { kind: 'approval_decided', pending: 0 }, context);
     expect(state.clocks.partsApproval?.metAt).not.toBeNull();
+  });
+
+  it('pause the resolution clock while waiting for parts only when the policy says so', () => {
+    const pausing = { ...context, policy: policy({ partsWaitPausesResolution: true }) };
+    const state = ticket();
+    startClock(state, 'resolution', T0, pausing.policy);
+    const due = state.clocks.resolution?.dueAt;
+    applyPartsEvent(state, { kind: 'waiting', shortfalls: [] }, pausing);
+    expect(state.clocks.resolution?.pausedAt).toBe(new Date(pausing.nowMs).toISOString());
+    // A day later the parts are there: resolution is due a day (of working time) later than it was.
+    const nextDay = T0 + 60_000 + 24 * 3_600_000;
+    applyPartsEvent(state, { kind: 'ready' }, { ...pausing, nowMs: nextDay });
+    expect(state.clocks.resolution).toMatchObject({ pausedAt: null });
+    expect(Date.parse(state.clocks.resolution?.dueAt ?? '')).toBe(
+      deadlineAfter(
+        Date.parse(due ?? ''),
+        { kind: 'business', text: '1bd', amount: 1, unit: 'bd' },
+        pausing.policy.calendar,
+      ),
+    );
+
+    const unpaused = ticket();
+    startClock(unpaused, 'resolution', T0, context.policy);
+    applyPartsEvent(unpaused, { kind: 'waiting', shortfalls: [] }, context);
+    expect(unpaused.clocks.resolution?.pausedAt).toBeNull();
+  });
+
+  it('keep resolution paused through a hold and its resume while the parts are still awaited', () => {
+    const pausing = { ...context, policy: policy({ partsWaitPausesResolution: true }) };
+    const state = applyToAcknowledged(ticket(), pausing);
+    startClock(state, 'resolution', T0, pausing.policy);
+    applyPartsEvent(state, { kind: 'waiting', shortfalls: [] }, pausing);
+    const pausedAt = state.clocks.resolution?.pausedAt;
+    applyAction(state, 'hold', { reason: '等客户在家' }, { ...pausing, nowMs: T0 + 120_000 });
+    expect(state.clocks.resolution?.pausedAt).toBe(pausedAt);
+    applyAction(state, 'resume', {}, { ...pausing, nowMs: T0 + 180_000 });
+    expect(state.clocks.resolution?.pausedAt).toBe(pausedAt);
+    applyPartsEvent(state, { kind: 'ready' }, { ...pausing, nowMs: T0 + 240_000 });
+    expect(state.clocks.resolution?.pausedAt).toBeNull();
   });
 
   it('are refused once the ticket is past resolve', () => {
