@@ -153,7 +153,11 @@ async function watchSafetyStock(tx: Transaction, partNumber: string): Promise<vo
   await tx.execute(sql`select pg_notify(${DELIVERY_CHANNEL}, '')`);
 }
 
-/** Creates or replaces a part's catalogue entry; returns whether it was new. */
+/**
+ * Creates or replaces a part's catalogue entry; returns whether it was new. A new part has no stock:
+ * it starts below a safety stock it has, without a notice (nothing fell); a changed safety stock
+ * that the available quantity is now below is a crossing, and notifies.
+ */
 export async function upsertPart(db: Database, input: PartInput): Promise<boolean> {
   const values = {
     partNumber: input.partNumber,
@@ -172,8 +176,16 @@ export async function upsertPart(db: Database, input: PartInput): Promise<boolea
       .values(values)
       .onConflictDoUpdate({ target: parts.partNumber, set: { ...values, updatedAt: sql`now()` } })
       .returning({ created: sql<boolean>`(xmax = 0)` });
-    await watchSafetyStock(tx, input.partNumber);
-    return row?.created ?? false;
+    const created = row?.created ?? false;
+    if (created) {
+      await tx
+        .update(parts)
+        .set({ lowStock: values.safetyStock > 0 })
+        .where(eq(parts.partNumber, input.partNumber));
+    } else {
+      await watchSafetyStock(tx, input.partNumber);
+    }
+    return created;
   });
 }
 
