@@ -3,7 +3,9 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { upsertEngineer } from '../../db/engineer-store';
 import { upsertLocation } from '../../db/parts-store';
+import { serviceRecord } from '../support/fixtures';
 import { createOwnDatabase, runRelayFor } from '../support/relay';
+import { runWorkerFor } from '../support/temporal';
 import { ADMIN_KEY, AGENT_KEY, startApi, type ApiStack } from '../support/stack';
 
 /**
@@ -19,6 +21,7 @@ const WAREHOUSE = `wh-${tag}`;
 const VAN = `van-${tag}`;
 let stack: ApiStack;
 let stopRelay: (() => Promise<void>) | undefined;
+let stopWorker: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   // A database of its own: its delivery relay sends this file's notices, and no other file's.
@@ -33,18 +36,21 @@ beforeAll(async () => {
         `${PARTS_KEY}:parts:parts-1`,
         `${MANAGER_KEY}:manager:mgr-1`,
         `${ENGINEER_KEY}:engineer:${ENGINEER}`,
+        `test-flow-engineer-${tag}:engineer:eng-flow-${tag}`,
       ].join(','),
       PARTS_APPROVAL_THRESHOLD: '100000',
       DATABASE_URL: databaseUrl,
     },
   });
   stopRelay = await runRelayFor(stack.config, stack.database.db);
+  stopWorker = await runWorkerFor(stack.config, stack.database.db);
   await upsertEngineer(stack.database.db, { id: ENGINEER, name: '李工', skills: ['aircon'], regions: [] });
   await upsertLocation(stack.database.db, { id: WAREHOUSE, kind: 'warehouse', name: '上海中心仓' });
   await upsertLocation(stack.database.db, { id: VAN, kind: 'van', name: '李工的车', engineerId: ENGINEER });
 });
 
 afterAll(async () => {
+  await stopWorker?.();
   await stopRelay?.();
   await stack?.close();
 });
@@ -508,5 +514,183 @@ describe('safety stock', () => {
     await receive(partNumber, 40);
     expect(await suggestion()).toBeUndefined();
     expect((await call('GET', '/v1/parts/reorder', undefined, ENGINEER_KEY)).statusCode).toBe(403);
+  });
+});
+
+describe('the parts process end to end (issue 21)', () => {
+  const LINE = `flow-line-${tag}`;
+  const FLOW_ENGINEER = `eng-flow-${tag}`;
+  const FLOW_KEY = `test-flow-engineer-${tag}`;
+  const FLOW_VAN = `van-flow-${tag}`;
+
+  beforeAll(async () => {
+    await upsertEngineer(stack.database.db, { id: FLOW_ENGINEER, name: '周工', skills: [LINE], regions: [] });
+    await upsertLocation(stack.database.db, {
+      id: FLOW_VAN,
+      kind: 'van',
+      name: '周工的车',
+      engineerId: FLOW_ENGINEER,
+    });
+  });
+
+  const act = async (key: string, number: string, action: string, payload: Record<string, unknown> = {}) => {
+    const response = await call('POST', `/v1/tickets/${number}/${action}`, payload, key);
+    expect(response.statusCode, `${action}: ${response.body}`).toBe(200);
+    return response.json();
+  };
+  const newTicket = async () => {
+    const response = await call(
+      'POST',
+      '/v1/tickets',
+      {
+        channel: 'phone',
+        category: 'fault',
+        priority: 'normal',
+        customer: { name: '张三', phone: `139${randomInt(10_000_000, 99_999_999)}` },
+        product: {
+          model: 'KFR-50LW',
+          line: LINE,
+          serialNumber: `SN-${randomInt(1e9)}`,
+          purchaseDate: '2026-03-15',
+        },
+        description: '压缩机不启动',
+      },
+      AGENT_KEY,
+    );
+    expect(response.statusCode).toBe(201);
+    return response.json().number as string;
+  };
+  const slaOf = async (number: string) =>
+    (await call('GET', `/v1/tickets/${number}`, undefined, ADMIN_KEY)).json().sla;
+
+  it('catalogue → inspected receipt → van → a valuable part approved, a short one transferred → resolve → cancel', async () => {
+    const compressor = await newPart({ name: '压缩机', valuable: true, unitCost: 90_000 });
+    const capacitor = await newPart({ name: '风扇电容', unitCost: 3_000, safetyStock: 5 });
+    expect((await receive(capacitor, 5, 1)).statusCode).toBe(201);
+    expect((await receive(compressor, 1)).statusCode).toBe(201);
+    // The capacitors go to another engineer's van: the ticket's engineer will have to get one sent.
+    await call('POST', '/v1/stock/transfers', {
+      partNumber: capacitor,
+      from: WAREHOUSE,
+      to: VAN,
+      quantity: 5,
+    });
+    await expectLedgerAgrees(capacitor);
+
+    const number = await newTicket();
+    await act(AGENT_KEY, number, 'acknowledge');
+    await act(AGENT_KEY, number, 'plan', {
+      measures: '更换压缩机和电容',
+      department: 'field-service',
+      customerConfirmed: true,
+    });
+    await vi.waitFor(
+      async () =>
+        expect((await call('GET', `/v1/tickets/${number}`, undefined, ADMIN_KEY)).json().assignee).toBe(
+          FLOW_ENGINEER,
+        ),
+      { timeout: 15_000, interval: 100 },
+    );
+    await act(FLOW_KEY, number, 'accept');
+    await act(FLOW_KEY, number, 'start', { mode: 'onsite' });
+
+    const first = await call(
+      'POST',
+      `/v1/tickets/${number}/parts-request`,
+      {
+        lines: [
+          { partNumber: compressor, quantity: 1 },
+          { partNumber: capacitor, quantity: 1 },
+        ],
+      },
+      FLOW_KEY,
+    );
+    expect(first.json()).toMatchObject({
+      reservations: [{ partNumber: compressor, locationId: WAREHOUSE, status: 'awaiting_approval' }],
+      shortfalls: [
+        { partNumber: capacitor, quantity: 1, proposals: [{ kind: 'transfer', from: VAN, quantity: 1 }] },
+      ],
+    });
+    expect(await slaOf(number)).toMatchObject({ partsWait: { metAt: null }, partsApproval: { metAt: null } });
+
+    // The parts group sends the capacitor over (调货); the engineer asks again and gets it from its van.
+    await call('POST', '/v1/stock/transfers', {
+      partNumber: capacitor,
+      from: VAN,
+      to: FLOW_VAN,
+      quantity: 1,
+    });
+    const second = await call(
+      'POST',
+      `/v1/tickets/${number}/parts-request`,
+      { lines: [{ partNumber: capacitor, quantity: 1 }] },
+      FLOW_KEY,
+    );
+    expect(second.json()).toMatchObject({
+      reservations: [{ locationId: FLOW_VAN, status: 'reserved' }],
+      shortfalls: [],
+    });
+    const [valuable] = first.json().reservations;
+    expect(
+      (await call('POST', `/v1/tickets/${number}/parts/${valuable.id}/approve`, undefined, MANAGER_KEY))
+        .statusCode,
+    ).toBe(200);
+    const clocks = await slaOf(number);
+    expect(clocks.partsWait.metAt).not.toBeNull();
+    expect(clocks.partsApproval.metAt).not.toBeNull();
+
+    await act(FLOW_KEY, number, 'resolve', {
+      ...serviceRecord,
+      parts: [
+        { partNumber: compressor, quantity: 1, unitPrice: 1_500, oldPartDisposition: 'returned_to_supplier' },
+        { partNumber: capacitor, quantity: 1, unitPrice: 50, oldPartDisposition: 'given_to_customer' },
+      ],
+    });
+    const issued = (await call('GET', `/v1/stock/movements?ticket=${number}`)).json().items;
+    expect(
+      issued.map((row: { partNumber: string; kind: string; quantity: number }) => [
+        row.partNumber,
+        row.kind,
+        row.quantity,
+      ]),
+    ).toEqual([
+      [compressor, 'issue', -1],
+      [capacitor, 'issue', -1],
+    ]);
+    expect(await onHand(capacitor)).toEqual({ [WAREHOUSE]: 0, [VAN]: 4, [FLOW_VAN]: 0 });
+    expect(await onHand(compressor)).toEqual({ [WAREHOUSE]: 0 });
+    await expectLedgerAgrees(capacitor);
+    await expectLedgerAgrees(compressor);
+
+    // Another ticket holds a compressor, then is cancelled: it is released.
+    await receive(compressor, 1);
+    const other = await newTicket();
+    await act(AGENT_KEY, other, 'acknowledge');
+    const held = await call(
+      'POST',
+      `/v1/tickets/${other}/parts-request`,
+      { lines: [{ partNumber: compressor, quantity: 1 }] },
+      AGENT_KEY,
+    );
+    expect(held.json().reservations).toMatchObject([{ status: 'awaiting_approval' }]);
+    await act(AGENT_KEY, other, 'cancel', { reason: '客户取消' });
+    const part = (await call('GET', `/v1/parts/${compressor}`)).json();
+    expect(part.totals).toEqual({ onHand: 1, reserved: 0, available: 1 });
+    await expectLedgerAgrees(compressor);
+
+    // The capacitor fell below its safety stock of 5 once (5 → 4 when the ticket reserved one): one notice each.
+    const notices = async () =>
+      (
+        await stack.database.db.execute<{ delivery_id: string }>(sql`
+        select delivery_id from outbox_messages where delivery_id like ${`low-stock:${capacitor}:%`} order by delivery_id`)
+      ).map((row) => row.delivery_id);
+    await vi.waitFor(
+      async () =>
+        expect(await notices()).toEqual([
+          `low-stock:${capacitor}:1:parts`,
+          `low-stock:${capacitor}:1:supervisor`,
+        ]),
+      { timeout: 10_000 },
+    );
   });
 });
