@@ -5,7 +5,7 @@ import { upsertEngineer } from '../../db/engineer-store';
 import { upsertLocation } from '../../db/parts-store';
 import { serviceRecord } from '../support/fixtures';
 import { createOwnDatabase, runRelayFor } from '../support/relay';
-import { runWorkerFor } from '../support/temporal';
+import { createOwnNamespace, runWorkerFor } from '../support/temporal';
 import { ADMIN_KEY, AGENT_KEY, startApi, type ApiStack } from '../support/stack';
 
 /**
@@ -24,8 +24,12 @@ let stopRelay: (() => Promise<void>) | undefined;
 let stopWorker: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  // A database of its own: its delivery relay sends this file's notices, and no other file's.
-  const databaseUrl = await createOwnDatabase('parts');
+  // A database of its own: its delivery relay sends this file's notices, and no other file's. Its
+  // ticket numbers start again at 001, so its workflows live in a Temporal namespace of its own.
+  const [databaseUrl, namespace] = await Promise.all([
+    createOwnDatabase('parts'),
+    createOwnNamespace('parts'),
+  ]);
   stack = await startApi({
     taskQueue: `parts-${tag}`,
     policy: {},
@@ -40,6 +44,7 @@ beforeAll(async () => {
       ].join(','),
       PARTS_APPROVAL_THRESHOLD: '100000',
       DATABASE_URL: databaseUrl,
+      TEMPORAL_NAMESPACE: namespace,
     },
   });
   stopRelay = await runRelayFor(stack.config, stack.database.db);
