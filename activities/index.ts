@@ -1,6 +1,7 @@
 import { log } from '@temporalio/activity';
 import type { Database } from '../db/client';
 import { findEngineerLoad, reserveEngineer } from '../db/engineer-store';
+import { settleReservations, type Settlement } from '../db/parts-store';
 import { applyRetention } from '../db/retention-store';
 import { saveTicketChange } from '../db/ticket-store';
 import type { DispatchNeeds, EngineerLoad } from '../domain/dispatch';
@@ -65,6 +66,23 @@ export function createActivities({ db }: ActivityDependencies) {
     /** A manual assignment's engineer: active, capacity, and its load apart from this ticket; null if none. */
     async engineerLoad({ engineerId, ticketNumber }: EngineerLoadInput): Promise<EngineerLoad | null> {
       return (await findEngineerLoad(db, engineerId, ticketNumber)) ?? null;
+    },
+
+    /**
+     * Settles the parts a ticket holds when it is resolved (used ones issued, the rest released) or
+     * cancelled (all released). Keyed by the workflow step: a retry writes nothing twice.
+     */
+    async settleTicketParts(settlement: Settlement): Promise<void> {
+      const { issued, released, unreserved } = await settleReservations(db, settlement);
+      log.info('ticket parts settled', {
+        ticketNumber: settlement.ticketNumber,
+        outcome: settlement.outcome,
+        key: settlement.key,
+        issued,
+        released,
+        // Used parts the ticket had not reserved: they came from elsewhere, not from stock.
+        usedWithoutReservation: unreserved,
+      });
     },
 
     /** The retention run: anonymises old finished tickets, deletes expired claims and old deliveries. */

@@ -26,6 +26,7 @@ import { CODEC_COOKIE, codecRoutes } from './routes/codec';
 import { engineerRoutes } from './routes/engineers';
 import { escalationRoutes } from './routes/escalations';
 import { healthRoutes } from './routes/health';
+import { partRoutes } from './routes/parts';
 import { reportRoutes } from './routes/reports';
 import { ticketRoutes } from './routes/tickets';
 import { webhookRoutes } from './routes/webhooks';
@@ -128,6 +129,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
       });
       await v1.register(reportRoutes, { db, timeZone: config.policy.calendar.timeZone, ...config.reports });
       await v1.register(calendarRoutes, { calendar: config.policy.calendar });
+      await v1.register(partRoutes, { db, tickets, approvalThresholdFen: config.partsApprovalThresholdFen });
     },
     { prefix: API_PREFIX },
   );

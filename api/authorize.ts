@@ -10,6 +10,13 @@ const WHAT: Partial<Record<Permission, string>> = {
   'escalation.read': 'read escalations',
   'webhook.manage': 'manage webhooks',
   'report.read': 'read reports',
+  'part.read': 'read the parts catalogue',
+  'part.manage': 'manage parts and stock locations',
+  'stock.read': 'read stock movements',
+  'stock.move': 'record stock movements',
+  'stock.approve': 'approve stock movements',
+  'parts.request': 'request parts for tickets',
+  'report.parts': 'read the parts report',
 };
 
 /** An `onRequest` hook: 403 unless the key's role has the permission (domain/access.ts). */

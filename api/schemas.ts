@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACTION_NAMES } from '../domain/lifecycle';
+import { commaSeparatedPattern } from '../domain/text-rules';
 import { PROBLEM_MEDIA_TYPE } from './problem';
 import {
   CATEGORIES,
@@ -17,6 +18,25 @@ import {
  * OpenAPI document. Response fields are looser than request fields (a masked phone is no phone).
  */
 const instant = z.string().describe('ISO 8601 instant');
+
+/** The Idempotency-Key header of a write that may be repeated safely. */
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('a repeat with the same key and body returns the first answer; another body is 422'),
+});
+
+/** A comma-separated list of allowed values in a query string: `status=new,acknowledged`. */
+export const csv = <T extends string>(values: readonly [T, ...T[]]) =>
+  z
+    .string()
+    .regex(commaSeparatedPattern(values), `must be one or more of ${values.join(', ')}, separated by commas`)
+    .transform((text) => text.split(',').map((value) => value.trim()))
+    .pipe(z.array(z.enum(values)).min(1))
+    .optional();
 
 const slaClockSchema = z.object({
   duration: z.string().describe('the policy duration, e.g. "10m", "5bd"'),

@@ -41,8 +41,10 @@ import {
   FAILURE_INVALID_INPUT,
   type ActionRequest,
   type ActionUpdate,
+  partsUpdate,
   type TicketWorkflowInput,
 } from '../workflows/messages';
+import type { PartsEvent } from '../domain/parts';
 import { initialSearchAttributes } from '../temporal/search-attributes';
 import { customerIdOf } from './customer-id';
 import { Problem } from './problem';
@@ -106,6 +108,13 @@ export function ticketWorkflowStart(input: TicketWorkflowInput, taskQueue: strin
     typedSearchAttributes: initialSearchAttributes(ticket),
   };
 }
+
+/** How often a parts Update the server gave back unprocessed is sent. */
+const UNPROCESSED_UPDATE_ATTEMPTS = 5;
+
+/** An Update the server gave back because no workflow task took it up (it may be sent again). */
+const isUnprocessed = (cause: unknown) =>
+  cause instanceof ApplicationFailure && cause.type === 'UnprocessedUpdate';
 
 /** Repeat faults: the same customer and product within this many days is always quality-checked. */
 const REPEAT_WINDOW_DAYS = 90;
@@ -220,6 +229,44 @@ export function createTicketService({
 
   return {
     requireTicket,
+
+    /**
+     * Tells a ticket's workflow what its parts did (a shortfall, all there, an approval asked or
+     * given): the parts clocks start or stop there. `updateId` makes a repeat one Update.
+     */
+    async recordPartsEvent(number: string, event: PartsEvent, actor: Actor, updateId: string): Promise<void> {
+      const handle = temporal.workflow.getHandle(workflowIdOf(number));
+      const send = () =>
+        temporal.connection.withDeadline(Date.now() + actionTimeoutMs, () =>
+          handle.executeUpdate(partsUpdate, { args: [{ actor, event }], updateId }),
+        );
+      try {
+        // Many Updates at once on one ticket: the server hands one back unprocessed when the
+        // workflow task it rode in completed without it. The same id sent again is one Update.
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            await send();
+            break;
+          } catch (error) {
+            const unprocessed = error instanceof WorkflowUpdateFailedError && isUnprocessed(error.cause);
+            if (!unprocessed || attempt === UNPROCESSED_UPDATE_ATTEMPTS) throw error;
+          }
+        }
+      } catch (error) {
+        if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+          throw new Problem(
+            503,
+            'Service Unavailable',
+            `the ticket's workflow did not answer within ${actionTimeoutMs / 1000} s; the parts are reserved — retry with the same Idempotency-Key to start its parts clock`,
+          );
+        }
+        const failure = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
+        if (failure instanceof ApplicationFailure && failure.type === FAILURE_ILLEGAL_TRANSITION) {
+          throw new Problem(409, 'Illegal transition', failure.message);
+        }
+        throw error;
+      }
+    },
 
     /**
      * Opens a ticket: number and Idempotency-Key claim in one transaction, then its workflow, then the

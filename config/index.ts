@@ -232,6 +232,8 @@ export const envSchema = z.object({
   REPORT_TIMEOUT: wallDuration('15s'),
   REPORT_CONCURRENCY: z.coerce.number().int().min(1).max(8).default(2),
   REPORT_QUEUE: z.coerce.number().int().min(0).max(100).default(4),
+  /** Scrapping and stock-take adjustments worth more than this many fen wait for a manager. */
+  PARTS_APPROVAL_THRESHOLD: z.coerce.number().int().min(0).max(1_000_000_000).default(100_000),
 });
 
 export interface ApiKey {
@@ -281,6 +283,8 @@ export interface AppConfig {
   /** How long the business counters of `/metrics` are reused before PostgreSQL is asked again. */
   readonly metricsCacheMs: number;
   readonly reports: ReportSettings;
+  /** Scrap and stock-take adjustments worth more than this (fen, at unit cost) need a manager's approval. */
+  readonly partsApprovalThresholdFen: number;
   /** Worker sizing: cache, concurrency, shutdown grace (see `WorkerTuning`). */
   /** How long an action waits for the ticket's workflow to answer before it is a 503. */
   readonly actionTimeoutMs: number;
@@ -534,6 +538,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, nowMs = Date
       concurrency: env.REPORT_CONCURRENCY,
       queue: env.REPORT_QUEUE,
     },
+    partsApprovalThresholdFen: env.PARTS_APPROVAL_THRESHOLD,
     worker: {
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
       maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,

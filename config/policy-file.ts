@@ -93,6 +93,9 @@ export const policyFileSchema = z
     complaintFollowUp: duration.prefault(defaults.complaintFollowUp),
     directorPlan: duration.prefault(defaults.directorPlan),
     reopenWindow: duration.prefault(defaults.reopenWindow),
+    partsWait: duration.prefault(defaults.partsWait),
+    partsApproval: duration.prefault(defaults.partsApproval),
+    partsWaitPausesResolution: z.boolean().default(defaults.partsWaitPausesResolution),
     warrantyMonths: z.number().int().min(0).max(240).default(defaults.warrantyMonths),
     qcSampleRate: z.number().min(0).max(1).default(defaults.qcSampleRate),
   })

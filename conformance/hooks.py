@@ -69,6 +69,18 @@ def assign_the_seeded_engineer(ctx, case):
     return case
 
 
+# POST /v1/stock-locations: a van is an engineer's, and a generated id names no one (a 422, rightly).
+@schemathesis.hook("map_case").apply_to(method="POST", path="/v1/stock-locations")
+def van_of_the_seeded_engineer(ctx, case):
+    body = case.body if isinstance(case.body, dict) else {}
+    engineer = body.get("engineerId")
+    # Only an id the schema allows (1–64 characters, no NUL): an invalid one is drawn to be refused.
+    valid = isinstance(engineer, str) and 1 <= len(engineer) <= 64 and "\x00" not in engineer
+    if body.get("kind") == "van" and valid:
+        body["engineerId"] = CONFORMANCE_ENGINEER
+    return case
+
+
 # POST /v1/engineers creates or replaces: a generated body that reuses the seeded engineer's id (the
 # stateful phase reuses ids the API returned) would replace it, perhaps inactive, and every later
 # assign would rightly be refused. Generated engineers keep ids of their own.
@@ -76,3 +88,15 @@ def assign_the_seeded_engineer(ctx, case):
 def keep_the_seeded_engineer(ctx, case):
     body = case.body if isinstance(case.body, dict) else {}
     return body.get("id") != CONFORMANCE_ENGINEER
+
+
+# Stock requests relate values the document states one by one: a transfer moves between two
+# locations, a receipt receives something, an adjustment changes something (the API answers 422).
+@schemathesis.hook("filter_case").apply_to(method="POST", path_regex=r"^/v1/stock/")
+def stock_request_changes_something(ctx, case):
+    body = case.body if isinstance(case.body, dict) else {}
+    if "from" in body and body.get("from") == body.get("to"):
+        return False
+    if case.path.endswith("/receipts") and body.get("accepted") == 0 and body.get("rejected", 0) == 0:
+        return False
+    return not (case.path.endswith("/adjustments") and body.get("quantity") == 0)

@@ -62,43 +62,52 @@ function isStatementTimeout(error: unknown): boolean {
   return false;
 }
 
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+/** Runs one of a report's queries within what is left of its time budget. */
+export type ReportQuery = <T>(query: SQL) => Promise<T[]>;
 
 /**
- * Builds the report on one connection of the pool, in one read-only snapshot (its figures agree
- * with each other), its queries one after another, within `timeoutMs` overall: before each query
+ * Builds a report on one connection of the pool, in one read-only snapshot (its figures agree with
+ * each other), its queries one after another, within `timeoutMs` overall: before each query
  * `statement_timeout` is set to what is left of the budget, so PostgreSQL itself stops a report
  * that runs long (`ReportTimeoutError`) instead of it holding the connection.
  */
-export async function summaryReport(
+export async function runReport<R>(
   db: Database,
-  period: { from: string; to: string; fromInstant: string; toInstant: string; timeZone: string },
-  { timeoutMs }: { readonly timeoutMs: number },
-): Promise<SummaryReport> {
+  timeoutMs: number,
+  build: (rows: ReportQuery) => Promise<R>,
+): Promise<R> {
   const deadline = performance.now() + timeoutMs;
   try {
-    return await db.transaction((tx) => buildReport(tx, period, { deadline, timeoutMs }), {
-      isolationLevel: 'repeatable read',
-      accessMode: 'read only',
-    });
+    return await db.transaction(
+      (tx) =>
+        build(async <T>(query: SQL) => {
+          const leftMs = Math.ceil(deadline - performance.now());
+          if (leftMs <= 0) throw new ReportTimeoutError(timeoutMs);
+          await tx.execute(sql`select set_config('statement_timeout', ${String(leftMs)}, true)`);
+          return (await tx.execute(query)) as unknown as T[];
+        }),
+      { isolationLevel: 'repeatable read', accessMode: 'read only' },
+    );
   } catch (error) {
     if (error instanceof ReportTimeoutError || !isStatementTimeout(error)) throw error;
     throw new ReportTimeoutError(timeoutMs, { cause: error });
   }
 }
 
-async function buildReport(
-  tx: Transaction,
+/** The KPIs of SPEC 1.14 for the tickets created in the period. */
+export async function summaryReport(
+  db: Database,
   period: { from: string; to: string; fromInstant: string; toInstant: string; timeZone: string },
-  budget: { readonly deadline: number; readonly timeoutMs: number },
+  { timeoutMs }: { readonly timeoutMs: number },
+): Promise<SummaryReport> {
+  return runReport(db, timeoutMs, (rows) => buildReport(rows, period));
+}
+
+async function buildReport(
+  rows: ReportQuery,
+  period: { from: string; to: string; fromInstant: string; toInstant: string; timeZone: string },
 ): Promise<SummaryReport> {
   const inPeriod = sql`t.created_at >= ${period.fromInstant}::timestamptz and t.created_at < ${period.toInstant}::timestamptz`;
-  const rows = async <T>(query: SQL) => {
-    const leftMs = Math.ceil(budget.deadline - performance.now());
-    if (leftMs <= 0) throw new ReportTimeoutError(budget.timeoutMs);
-    await tx.execute(sql`select set_config('statement_timeout', ${String(leftMs)}, true)`);
-    return (await tx.execute(query)) as unknown as T[];
-  };
   const grouped = async (column: SQL) =>
     Object.fromEntries(
       (

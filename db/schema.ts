@@ -1,11 +1,13 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   check,
   doublePrecision,
   index,
   integer,
   jsonb,
+  uniqueIndex,
   pgTable,
   primaryKey,
   smallint,
@@ -13,6 +15,13 @@ import {
   timestamp,
 } from 'drizzle-orm/pg-core';
 import type { StoredTicketState } from './ticket-pii';
+import type {
+  LocationKind,
+  MovementKind,
+  MovementStatus,
+  OldPartDisposition,
+  ReservationStatus,
+} from '../domain/parts';
 import type { Role } from '../domain/ticket';
 
 /**
@@ -144,14 +153,15 @@ export const ticketAssignments = pgTable(
   (table) => [index('ticket_assignments_engineer_idx').on(table.engineerId, table.active)],
 );
 
-/** Messages handed to the notification provider; the development provider stops here. */
+/**
+ * Messages handed to the notification provider; the development provider stops here. A staff notice
+ * about stock (a part fell below its safety stock) is about no ticket.
+ */
 export const notifications = pgTable(
   'notifications',
   {
     key: text('key').primaryKey(),
-    ticketNumber: text('ticket_number')
-      .notNull()
-      .references(() => tickets.number),
+    ticketNumber: text('ticket_number').references(() => tickets.number),
     kind: text('kind').notNull(),
     recipientRole: text('recipient_role').notNull(),
     channel: text('channel').notNull(),
@@ -297,4 +307,205 @@ export const codecSessions = pgTable(
     expiresAt: instant('expires_at').notNull(),
   },
   (table) => [index('codec_sessions_expires_at_idx').on(table.expiresAt)],
+);
+
+/**
+ * The parts catalogue (seed 003's 配件管理组). Money in fen. `low_stock` is set while the part's
+ * available quantity is below its safety stock: the notice goes once per crossing, counted in
+ * `low_stock_crossings`, and a rise back to the safety stock re-arms it.
+ */
+export const parts = pgTable(
+  'parts',
+  {
+    partNumber: text('part_number').primaryKey(),
+    name: text('name').notNull(),
+    specification: text('specification').notNull().default(''),
+    /** Product lines the part fits. */
+    productLines: jsonb('product_lines').$type<string[]>().notNull(),
+    unitCost: integer('unit_cost').notNull(),
+    unitPrice: integer('unit_price').notNull(),
+    valuable: boolean('valuable').notNull().default(false),
+    limited: boolean('limited').notNull().default(false),
+    safetyStock: integer('safety_stock').notNull().default(0),
+    lowStock: boolean('low_stock').notNull().default(false),
+    lowStockCrossings: integer('low_stock_crossings').notNull().default(0),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (table) => [
+    check('parts_money_not_negative', sql`${table.unitCost} >= 0 and ${table.unitPrice} >= 0`),
+    check('parts_safety_stock_not_negative', sql`${table.safetyStock} >= 0`),
+  ],
+);
+
+/** Where stock lies: a warehouse, or an engineer's van (one per engineer). */
+export const stockLocations = pgTable(
+  'stock_locations',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').$type<LocationKind>().notNull(),
+    name: text('name').notNull(),
+    engineerId: text('engineer_id').references(() => engineers.id),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex('stock_locations_engineer_idx').on(table.engineerId),
+    check(
+      'stock_locations_van_has_engineer',
+      sql`(${table.kind} = 'van') = (${table.engineerId} is not null) and ${table.kind} in ('warehouse', 'van')`,
+    ),
+  ],
+);
+
+/**
+ * Each part's stock at each location: on hand (the sum of the ledger's applied movements, kept in
+ * the same transaction as each movement) and what tickets have reserved of it. PostgreSQL refuses a
+ * negative on hand or a reservation of more than is there, whatever the code above it does.
+ */
+export const stockLevels = pgTable(
+  'stock_levels',
+  {
+    partNumber: text('part_number')
+      .notNull()
+      .references(() => parts.partNumber),
+    locationId: text('location_id')
+      .notNull()
+      .references(() => stockLocations.id),
+    onHand: integer('on_hand').notNull().default(0),
+    reserved: integer('reserved').notNull().default(0),
+  },
+  (table) => [
+    primaryKey({ columns: [table.partNumber, table.locationId] }),
+    check('stock_levels_on_hand_not_negative', sql`${table.onHand} >= 0`),
+    check(
+      'stock_levels_reserved_within_on_hand',
+      sql`${table.reserved} >= 0 and ${table.reserved} <= ${table.onHand}`,
+    ),
+  ],
+);
+
+/**
+ * The stock ledger (库存台账): every movement is a row, never updated but for a pending one's
+ * decision. Rows written by one request share an operation id.
+ */
+export const stockMovements = pgTable(
+  'stock_movements',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    operationId: text('operation_id').notNull(),
+    kind: text('kind').$type<MovementKind>().notNull(),
+    status: text('status').$type<MovementStatus>().notNull(),
+    partNumber: text('part_number')
+      .notNull()
+      .references(() => parts.partNumber),
+    locationId: text('location_id')
+      .notNull()
+      .references(() => stockLocations.id),
+    /** Signed: what the location gains (positive) or loses (negative). */
+    quantity: integer('quantity').notNull(),
+    /** Quantity × the part's unit cost when the movement was recorded, in fen, unsigned. */
+    value: bigint('value', { mode: 'number' }).notNull(),
+    ticketNumber: text('ticket_number').references(() => tickets.number),
+    reason: text('reason'),
+    /** A receipt's supplier and purchase order, a transfer's other end. */
+    reference: text('reference'),
+    actorId: text('actor_id').notNull(),
+    at: instant('at').notNull().defaultNow(),
+    decidedBy: text('decided_by'),
+    decidedAt: instant('decided_at'),
+  },
+  (table) => [
+    index('stock_movements_part_idx').on(table.partNumber, table.at),
+    index('stock_movements_location_idx').on(table.locationId, table.at),
+    index('stock_movements_ticket_idx').on(table.ticketNumber),
+    index('stock_movements_operation_idx').on(table.operationId),
+    check('stock_movements_quantity_not_zero', sql`${table.quantity} <> 0`),
+  ],
+);
+
+/**
+ * Idempotency-Key claims of stock requests: a repeat with the same key and body is answered with the
+ * operation the first made; another body is refused.
+ */
+export const stockRequestKeys = pgTable(
+  'stock_request_keys',
+  {
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    operationId: text('operation_id').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.scope, table.key] })],
+);
+
+/**
+ * Stock held for a ticket (a requisition, 领用申请): taken from a location's available quantity when
+ * requested, then issued (what the resolve says was used: a ledger row) or released (the rest, or
+ * a cancel). `settlement` is the key of the workflow step that settled it, so a retried step finds
+ * it settled and does nothing twice.
+ */
+export const partReservations = pgTable(
+  'part_reservations',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    /** The parts request it answers: one Idempotency-Key per ticket and request. */
+    requestId: text('request_id').notNull(),
+    ticketNumber: text('ticket_number')
+      .notNull()
+      .references(() => tickets.number),
+    partNumber: text('part_number')
+      .notNull()
+      .references(() => parts.partNumber),
+    locationId: text('location_id')
+      .notNull()
+      .references(() => stockLocations.id),
+    quantity: integer('quantity').notNull(),
+    status: text('status').$type<ReservationStatus>().notNull(),
+    issuedQuantity: integer('issued_quantity').notNull().default(0),
+    /** The catalogue price when requested, in fen; nothing is charged under warranty. */
+    unitPrice: integer('unit_price').notNull(),
+    freeUnderWarranty: boolean('free_under_warranty').notNull(),
+    /** What became of the part it replaced, recorded at resolve. */
+    oldPartDisposition: text('old_part_disposition').$type<OldPartDisposition>(),
+    requestedBy: text('requested_by').notNull(),
+    requestedAt: instant('requested_at').notNull().defaultNow(),
+    /** The manager who approved or rejected a valuable or limited part, and when. */
+    decidedBy: text('decided_by'),
+    decidedAt: instant('decided_at'),
+    settlement: text('settlement'),
+    settledAt: instant('settled_at'),
+  },
+  (table) => [
+    index('part_reservations_ticket_idx').on(table.ticketNumber, table.status),
+    check('part_reservations_quantity_positive', sql`${table.quantity} > 0`),
+    check(
+      'part_reservations_issued_within_quantity',
+      sql`${table.issuedQuantity} >= 0 and ${table.issuedQuantity} <= ${table.quantity}`,
+    ),
+  ],
+);
+
+/**
+ * What a ticket's parts request could not reserve (a stock-out): the parts report counts the
+ * tickets it delayed.
+ */
+export const partShortfalls = pgTable(
+  'part_shortfalls',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    requestId: text('request_id').notNull(),
+    ticketNumber: text('ticket_number')
+      .notNull()
+      .references(() => tickets.number),
+    partNumber: text('part_number')
+      .notNull()
+      .references(() => parts.partNumber),
+    quantity: integer('quantity').notNull(),
+    at: instant('at').notNull().defaultNow(),
+  },
+  (table) => [
+    index('part_shortfalls_at_idx').on(table.at),
+    check('part_shortfalls_quantity_positive', sql`${table.quantity} > 0`),
+  ],
 );

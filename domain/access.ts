@@ -14,19 +14,35 @@ export type Permission =
   | 'plan.director'
   | 'webhook.manage'
   | 'report.read'
+  | 'part.read'
+  | 'part.manage'
+  | 'stock.read'
+  | 'stock.move'
+  | 'stock.approve'
+  | 'parts.request'
+  | 'report.parts'
   | ActionName;
 
 const OPERATORS: readonly Role[] = ['supervisor', 'manager', 'director', 'admin'];
 
 export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'ticket.create': ['client', 'agent', 'supervisor', 'manager', 'admin'],
-  'ticket.read': ['client', 'agent', 'engineer', 'supervisor', 'qc', 'manager', 'director', 'admin'],
+  // The parts group reads the tickets parts are requested for, with the customer's data masked.
+  'ticket.read': ['client', 'agent', 'engineer', 'supervisor', 'qc', 'parts', 'manager', 'director', 'admin'],
   'engineer.read': ['agent', ...OPERATORS],
   'engineer.manage': ['supervisor', 'manager', 'admin'],
   'escalation.read': ['agent', 'qc', ...OPERATORS],
   'plan.director': ['director', 'admin'],
   'webhook.manage': ['manager', 'admin'],
   'report.read': ['qc', ...OPERATORS],
+  // The parts group (配件管理组) keeps the catalogue and the stock; the manager approves scrapping.
+  'part.read': ['agent', 'engineer', 'parts', ...OPERATORS],
+  'part.manage': ['parts', 'manager', 'admin'],
+  'stock.read': ['engineer', 'parts', ...OPERATORS],
+  'stock.move': ['parts', 'manager', 'admin'],
+  'stock.approve': ['manager', 'admin'],
+  'parts.request': ['agent', 'engineer', 'parts', ...OPERATORS],
+  'report.parts': ['qc', 'parts', ...OPERATORS],
   acknowledge: ['agent', ...OPERATORS],
   classify: ['agent', ...OPERATORS],
   plan: ['agent', ...OPERATORS],
@@ -100,6 +116,13 @@ export function authorizeAction<A extends ActionName>(
     return `role ${actor.role} may not record the director's plan`;
   }
   return null;
+}
+
+/** Whose stock an actor sees: every location's, or only the van of the engineer it is. */
+export type StockScope = { kind: 'all' } | { kind: 'van'; engineerId: string };
+
+export function stockScope(actor: Actor): StockScope {
+  return actor.role === 'engineer' ? { kind: 'van', engineerId: actor.id } : { kind: 'all' };
 }
 
 /** Roles that see customers' personal data in clear in API answers; the others get it masked. */

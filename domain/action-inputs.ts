@@ -1,4 +1,5 @@
 import type * as Zod from 'zod';
+import { OLD_PART_DISPOSITIONS } from './parts';
 import { BLANK_MESSAGE, NOT_BLANK } from './text-rules';
 import { CATEGORIES, PRIORITIES, SERVICE_TYPES } from './ticket';
 
@@ -28,6 +29,8 @@ const part = () =>
       oldPartSerial: text(100).optional(),
       quantity: z.number().int().min(1).max(1000),
       unitPrice: money(),
+      /** What became of the part this one replaced (shown to the customer first, seed 004). */
+      oldPartDisposition: z.enum(OLD_PART_DISPOSITIONS).optional(),
     })
     .strict();
 

@@ -1,6 +1,6 @@
 import { addBusinessMs, businessMsBetween } from './calendar';
 import { parseDuration, type SlaDuration } from './durations';
-import { deadlineAfter, type SlaPolicy } from './policy';
+import { deadlineAfter, partsClockDuration, type SlaPolicy } from './policy';
 import {
   ESCALATION_ROLES,
   type Actor,
@@ -83,6 +83,17 @@ export const CLOCK_RULES: Readonly<Record<ClockName, ClockRule>> = {
     pausesOnHold: false,
   },
   reopenWindow: { label: 'reopen window', onDue: { kind: 'archive' }, pausesOnHold: false },
+  partsWait: {
+    label: 'waiting for parts',
+    onDue: { kind: 'escalate', level: 1, reason: 'parts_wait_missed' },
+    pausesOnHold: false,
+  },
+  // Approving parts is the manager's: a missed approval goes to the manager's level.
+  partsApproval: {
+    label: 'parts approval',
+    onDue: { kind: 'escalate', level: 2, reason: 'parts_approval_missed' },
+    pausesOnHold: false,
+  },
 };
 
 /** The policy duration of a clock for this ticket now (plan and resolution depend on its priority). */
@@ -111,6 +122,9 @@ export function clockDuration(name: ClockName, state: TicketState, policy: SlaPo
       return policy.directorPlan;
     case 'reopenWindow':
       return policy.reopenWindow;
+    case 'partsWait':
+    case 'partsApproval':
+      return partsClockDuration(policy, name);
   }
 }
 
@@ -174,22 +188,39 @@ function durationOf(clock: ClockState): SlaDuration {
   return duration;
 }
 
+/** Stops a running clock counting now; one already paused keeps the instant it paused at. */
+export function pauseClock(state: TicketState, name: ClockName, nowMs: number): void {
+  const clock = state.clocks[name];
+  if (isRunning(clock) && clock.pausedAt === null) clock.pausedAt = iso(nowMs);
+}
+
 /** Hold: the clocks that pause stop counting now. */
 export function pauseClocks(state: TicketState, nowMs: number): void {
-  for (const [name, clock] of clockEntries(state)) {
-    if (CLOCK_RULES[name].pausesOnHold && isRunning(clock)) clock.pausedAt = iso(nowMs);
+  for (const [name] of clockEntries(state)) {
+    if (CLOCK_RULES[name].pausesOnHold) pauseClock(state, name, nowMs);
   }
 }
 
-/** Resume: paused clocks continue with the time that was left when they paused. */
-export function resumeClocks(state: TicketState, nowMs: number, policy: SlaPolicy): void {
-  for (const [, clock] of clockEntries(state)) {
-    if (!isRunning(clock) || clock.pausedAt === null) continue;
-    const duration = durationOf(clock);
-    const pausedAtMs = Date.parse(clock.pausedAt);
-    const remaining = elapsedOn(duration, pausedAtMs, Date.parse(clock.dueAt), policy);
-    clock.dueAt = iso(extendOn(duration, nowMs, remaining, policy));
-    clock.pausedAt = null;
+/** A paused clock continues with the time that was left when it paused. */
+export function resumeClock(state: TicketState, name: ClockName, nowMs: number, policy: SlaPolicy): void {
+  const clock = state.clocks[name];
+  if (!isRunning(clock) || clock.pausedAt === null) return;
+  const duration = durationOf(clock);
+  const pausedAtMs = Date.parse(clock.pausedAt);
+  const remaining = elapsedOn(duration, pausedAtMs, Date.parse(clock.dueAt), policy);
+  clock.dueAt = iso(extendOn(duration, nowMs, remaining, policy));
+  clock.pausedAt = null;
+}
+
+/** Resume: paused clocks continue, but those still held for another reason (`keepPaused`). */
+export function resumeClocks(
+  state: TicketState,
+  nowMs: number,
+  policy: SlaPolicy,
+  keepPaused: readonly ClockName[] = [],
+): void {
+  for (const [name] of clockEntries(state)) {
+    if (!keepPaused.includes(name)) resumeClock(state, name, nowMs, policy);
   }
 }
 

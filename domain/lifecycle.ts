@@ -8,12 +8,15 @@ import {
   isClockRunning,
   isOpenEscalation,
   meetClock,
+  pauseClock,
   pauseClocks,
   reschedulePriorityClocks,
+  resumeClock,
   resumeClocks,
   startClock,
 } from './clocks';
 import type { DispatchNeeds } from './dispatch';
+import { PARTS_REQUEST_STATUSES, type PartsEvent } from './parts';
 import type { SlaPolicy } from './policy';
 import { ACTION_NAMES, type ActionInput, type ActionName } from './action-inputs';
 import { qualityDecision, scoreBand } from './quality';
@@ -293,6 +296,8 @@ const WORK_CLOCKS: readonly ClockName[] = [
   'customerContact',
   'appointmentReminder',
   'resolution',
+  'partsWait',
+  'partsApproval',
 ];
 
 function stopClocks(state: TicketState, names: readonly ClockName[], nowMs: number): void {
@@ -589,7 +594,8 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     const hold = state.hold;
     state.status = hold?.resumeTo ?? 'acknowledged';
     state.hold = null;
-    resumeClocks(state, nowMs, policy);
+    // Still waiting for parts under a policy that pauses resolution for it: resolution stays paused.
+    resumeClocks(state, nowMs, policy, partsHoldResolution(state, policy) ? ['resolution'] : []);
     appendEvent(state, change, 'resumed', nowMs, actor, {
       ...input,
       heldSince: hold?.since,
@@ -666,6 +672,68 @@ export function applyAction<A extends ActionName>(
   const change = emptyChange();
   (APPLY[action] as Apply<A>)(state, input, context, change);
   touch(state, context.nowMs);
+  return change;
+}
+
+/** The policy pauses resolution while the ticket waits for parts, and it is waiting now. */
+function partsHoldResolution(state: TicketState, policy: SlaPolicy): boolean {
+  return policy.partsWaitPausesResolution === true && isClockRunning(state, 'partsWait');
+}
+
+/** Why the ticket cannot hear of its parts now (past resolve, or cancelled), or undefined. */
+export function partsEventRefusal(state: TicketState): string | undefined {
+  return PARTS_REQUEST_STATUSES.includes(state.status)
+    ? undefined
+    : `ticket ${state.number} is ${state.status}; parts are requested before it is resolved`;
+}
+
+/**
+ * Starts or stops the parts clocks (policy `partsWait`, `partsApproval`), which escalate like the
+ * others when they run out, and records what happened on the timeline.
+ */
+export function applyPartsEvent(
+  state: TicketState,
+  event: PartsEvent,
+  context: TransitionContext,
+): TicketChange {
+  const { nowMs, actor, policy } = context;
+  const change = emptyChange();
+  switch (event.kind) {
+    case 'waiting': {
+      const clock = isClockRunning(state, 'partsWait')
+        ? state.clocks.partsWait
+        : startClock(state, 'partsWait', nowMs, policy);
+      if (partsHoldResolution(state, policy)) pauseClock(state, 'resolution', nowMs);
+      appendEvent(state, change, 'parts_waiting', nowMs, actor, {
+        shortfalls: event.shortfalls,
+        dueAt: clock?.dueAt,
+      });
+      break;
+    }
+    case 'ready':
+      meetClock(state, 'partsWait', nowMs);
+      // The parts are there: resolution counts again, unless the ticket is on hold anyway.
+      if (policy.partsWaitPausesResolution === true && state.status !== 'on_hold') {
+        resumeClock(state, 'resolution', nowMs, policy);
+      }
+      appendEvent(state, change, 'parts_ready', nowMs, actor, {});
+      break;
+    case 'approval_requested': {
+      const clock = isClockRunning(state, 'partsApproval')
+        ? state.clocks.partsApproval
+        : startClock(state, 'partsApproval', nowMs, policy);
+      appendEvent(state, change, 'parts_approval_requested', nowMs, actor, {
+        partNumbers: event.partNumbers,
+        dueAt: clock?.dueAt,
+      });
+      break;
+    }
+    case 'approval_decided':
+      if (event.pending === 0) meetClock(state, 'partsApproval', nowMs);
+      appendEvent(state, change, 'parts_approval_decided', nowMs, actor, { pending: event.pending });
+      break;
+  }
+  touch(state, nowMs);
   return change;
 }
 

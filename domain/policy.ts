@@ -1,5 +1,5 @@
 import { addBusinessTime, localDate, type BusinessCalendar } from './calendar';
-import type { SlaDuration, WallDuration } from './durations';
+import { parseDuration, type SlaDuration, type WallDuration } from './durations';
 import { PRIORITIES, type Priority } from './ticket';
 
 /**
@@ -21,6 +21,15 @@ export interface SlaPolicy {
   readonly complaintFollowUp: SlaDuration;
   readonly directorPlan: SlaDuration;
   readonly reopenWindow: SlaDuration;
+  /**
+   * How long a ticket may wait for parts it could not get from stock, and how long a manager has to
+   * approve a valuable or limited part. Optional: a ticket opened before they existed carries a
+   * policy without them, and its clocks take the defaults (`partsClockDuration`).
+   */
+  readonly partsWait?: SlaDuration;
+  readonly partsApproval?: SlaDuration;
+  /** Whether the resolution clock waits while the ticket waits for parts (absent: it does not). */
+  readonly partsWaitPausesResolution?: boolean;
   readonly warrantyMonths: number;
   readonly qcSampleRate: number;
 }
@@ -46,9 +55,19 @@ export const DEFAULT_POLICY_DOCUMENT = {
   complaintFollowUp: '1h',
   directorPlan: '48h',
   reopenWindow: '30d',
+  partsWait: '2bd',
+  partsApproval: '4bh',
+  partsWaitPausesResolution: false,
   warrantyMonths: 12,
   qcSampleRate: 0.3,
 } as const;
+
+/** A parts clock's duration: the policy's, or the default for a policy from before parts. */
+export function partsClockDuration(policy: SlaPolicy, name: 'partsWait' | 'partsApproval'): SlaDuration {
+  const duration = policy[name] ?? parseDuration(DEFAULT_POLICY_DOCUMENT[name]);
+  if (!duration) throw new Error(`the default ${name} duration does not parse`);
+  return duration;
+}
 
 /** The instant a clock started at `startMs` is due, on the wall clock or the business calendar. */
 export function deadlineAfter(startMs: number, duration: SlaDuration, calendar: BusinessCalendar): number {
@@ -72,6 +91,8 @@ function policyDurations(policy: SlaPolicy): [string, SlaDuration][] {
     ['complaintFollowUp', policy.complaintFollowUp],
     ['directorPlan', policy.directorPlan],
     ['reopenWindow', policy.reopenWindow],
+    ['partsWait', partsClockDuration(policy, 'partsWait')],
+    ['partsApproval', partsClockDuration(policy, 'partsApproval')],
   ];
 }
 

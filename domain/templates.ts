@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import type { LowStockNotice } from './parts';
 import type { Language, NotificationKind, NotificationRecord } from './ticket';
 
 /**
@@ -138,5 +139,19 @@ export function renderSubscriptionPaused(
     : {
         subject: `Webhook 订阅已暂停（${notice.host}）`,
         body: `Webhook 订阅 ${notice.subscriptionId}（${notice.host}）已自动暂停：${notice.reason}。请修复接收端后重新启用。`,
+      };
+}
+
+/** The notice to the parts group and the supervisor that a part fell below its safety stock. */
+export function renderLowStock(notice: LowStockNotice, language: Language): RenderedMessage {
+  const { partNumber, name, available, safetyStock } = notice;
+  return language === 'en'
+    ? {
+        subject: `Part ${partNumber} below safety stock`,
+        body: `Part ${partNumber} (${name}) has ${available} available, below its safety stock of ${safetyStock}. Please reorder or transfer stock.`,
+      }
+    : {
+        subject: `配件 ${partNumber} 低于安全库存`,
+        body: `配件 ${partNumber}（${name}）可用库存 ${available}，低于安全库存 ${safetyStock}，请及时采购或调货。`,
       };
 }

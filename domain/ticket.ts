@@ -34,6 +34,7 @@ export const ROLES = [
   'engineer',
   'supervisor',
   'qc',
+  'parts',
   'manager',
   'director',
   'admin',
@@ -72,6 +73,8 @@ export const CLOCK_NAMES = [
   'complaintFollowUp',
   'directorPlan',
   'reopenWindow',
+  'partsWait',
+  'partsApproval',
 ] as const;
 export type ClockName = (typeof CLOCK_NAMES)[number];
 

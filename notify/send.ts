@@ -1,6 +1,7 @@
 import type { ClaimedDelivery } from '../db/delivery-store';
 import type { AttemptResult } from '../domain/delivery-rules';
-import { renderNotification, renderSubscriptionPaused } from '../domain/templates';
+import { LOW_STOCK_NOTICE, type LowStockNotice } from '../domain/parts';
+import { renderLowStock, renderNotification, renderSubscriptionPaused } from '../domain/templates';
 import type { Language, NotificationRecord, TicketState } from '../domain/ticket';
 import type { NotificationProvider } from './providers';
 import { postWebhook, WebhookRefusedError, type WebhookTransport } from './webhook';
@@ -58,6 +59,16 @@ async function send(delivery: ClaimedDelivery, context: SendContext): Promise<At
       recipient: 'role:manager',
       language: STAFF_LANGUAGE,
       ...message,
+    });
+    return { sent: true };
+  }
+  if (!ticket && notification?.kind === LOW_STOCK_NOTICE) {
+    await context.provider.send({
+      deliveryId: delivery.id,
+      channel: delivery.channel,
+      recipient: `role:${notification.recipientRole}`,
+      language: STAFF_LANGUAGE,
+      ...renderLowStock(notification.data as unknown as LowStockNotice, STAFF_LANGUAGE),
     });
     return { sent: true };
   }

@@ -20,17 +20,20 @@ import {
   actionInputSchema,
   applyAction,
   applyDispatchResult,
+  applyPartsEvent,
   assertTransition,
   dispatchNeeds,
   excludedEngineers,
   fireDue,
   IllegalTransitionError,
   needsDispatch,
+  partsEventRefusal,
   recordOpening,
   type ActionInput,
   type ActionName,
 } from '../domain/lifecycle';
 import { authorizeAction } from '../domain/access';
+import { PARTS_EVENT_KINDS, type OldPartDisposition } from '../domain/parts';
 import { isFinished, type Actor, type TicketChange, type TicketState } from '../domain/ticket';
 import {
   actionUpdates,
@@ -38,8 +41,10 @@ import {
   FAILURE_FORBIDDEN,
   FAILURE_ILLEGAL_TRANSITION,
   FAILURE_INVALID_INPUT,
+  partsUpdate,
   ticketStateQuery,
   type ActionRequest,
+  type PartsEventRequest,
   type TicketWorkflowInput,
 } from './messages';
 
@@ -55,11 +60,13 @@ const ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;
-const { recordTicketChange, findEngineer, engineerLoad } =
+const { recordTicketChange, findEngineer, engineerLoad, settleTicketParts } =
   proxyLocalActivities<TicketActivities>(ACTIVITY_OPTIONS);
 
 /** Since this patch a manual assign checks its engineer; tickets whose assigns ran before replay without. */
 const ASSIGN_CHECKS_ENGINEER = 'assign-checks-engineer';
+/** Since this patch resolve and cancel settle the ticket's reserved parts; earlier ones replay without. */
+const SETTLES_PARTS = 'settles-parts';
 
 /** An actor's shape: an id and a role name; whether the role is one is `authorizeAction`'s to say. */
 function isActor(value: unknown): value is Actor {
@@ -165,6 +172,41 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     assertLegal('assign', input);
   }
 
+  /**
+   * After a resolve, what the service record used is issued from the ticket's reservations and the
+   * rest released; after a cancel, all of it is released. The key names this step (the ticket's
+   * version the action made), so a retried activity settles nothing twice.
+   */
+  async function settleParts(
+    action: 'resolve' | 'cancel',
+    input: unknown,
+    actor: Actor,
+    version: number,
+  ): Promise<void> {
+    const used: Record<string, number> = {};
+    const dispositions: Record<string, OldPartDisposition> = {};
+    if (action === 'resolve') {
+      for (const part of (input as ActionInput<'resolve'>).parts) {
+        used[part.partNumber] = (used[part.partNumber] ?? 0) + part.quantity;
+        if (part.oldPartDisposition) dispositions[part.partNumber] = part.oldPartDisposition;
+      }
+    }
+    const outcome = action === 'resolve' ? 'issue' : 'release';
+    const settlement = {
+      ticketNumber: state.number,
+      outcome,
+      used,
+      dispositions,
+      key: `parts:${state.number}:v${version}`,
+      actorId: actor.id,
+    } as const;
+    await io.runExclusive(() =>
+      settleTicketParts.executeWithOptions({ ...ACTIVITY_OPTIONS, summary: `${outcome} reserved parts` }, [
+        settlement,
+      ]),
+    );
+  }
+
   // The opening is taken before any handler is set: an Update already waiting runs as soon as its
   // handler is, and must find (and bump) the opened version, not share it.
   const openingChange =
@@ -186,11 +228,39 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         });
         const persisted = snapshot(state);
         await persist(persisted, change);
+        if ((action === 'resolve' || action === 'cancel') && patched(SETTLES_PARTS)) {
+          await settleParts(action, parsedInput, request.actor, persisted.version);
+        }
         return persisted;
       },
       { validator: (request: ActionRequest<ActionName>) => validateRequest(action, request) },
     );
   }
+  setHandler(
+    partsUpdate,
+    async (request: PartsEventRequest) => {
+      const change = applyPartsEvent(state, request.event, {
+        nowMs: Date.now(),
+        actor: request.actor,
+        policy,
+      });
+      const persisted = snapshot(state);
+      await persist(persisted, change);
+      return persisted;
+    },
+    {
+      validator: (request: PartsEventRequest) => {
+        if (!isActor(request?.actor)) {
+          throw ApplicationFailure.nonRetryable('the request names no valid actor', FAILURE_INVALID_INPUT);
+        }
+        if (!(PARTS_EVENT_KINDS as readonly unknown[]).includes(request.event?.kind)) {
+          throw ApplicationFailure.nonRetryable('the request names no parts event', FAILURE_INVALID_INPUT);
+        }
+        const refusal = partsEventRefusal(state);
+        if (refusal) throw ApplicationFailure.nonRetryable(refusal, FAILURE_ILLEGAL_TRANSITION);
+      },
+    },
+  );
   setHandler(ticketStateQuery, () => state);
 
   if (opening) await persist(opening.ticket, opening.change);

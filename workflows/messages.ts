@@ -1,6 +1,7 @@
 import type { UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { ACTION_NAMES, type ActionName, type ActionPayload } from '../domain/lifecycle';
+import type { PartsEvent } from '../domain/parts';
 import type { SlaPolicy } from '../domain/policy';
 import type { Actor, TicketState } from '../domain/ticket';
 
@@ -27,6 +28,17 @@ export const actionUpdates = Object.fromEntries(
 ) as { readonly [A in ActionName]: ActionUpdate<A> };
 
 export const ticketStateQuery = defineQuery<TicketState>('ticketState');
+
+export interface PartsEventRequest {
+  readonly actor: Actor;
+  readonly event: PartsEvent;
+}
+
+/**
+ * What the parts routes tell a ticket (domain/lifecycle.ts `applyPartsEvent`): not a lifecycle
+ * action a person takes, but what a parts request or a manager's decision started or stopped.
+ */
+export const partsUpdate = defineUpdate<TicketState, [PartsEventRequest]>('parts');
 
 /** ApplicationFailure types the validators throw; the API maps them to HTTP statuses. */
 export const FAILURE_ILLEGAL_TRANSITION = 'IllegalTransition';

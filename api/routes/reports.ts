@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
+import { partsReport } from '../../db/parts-store';
 import { CSAT_DIMENSIONS, ReportTimeoutError, summaryReport } from '../../db/report-store';
 import { AdmissionRefused, admissionLimit } from '../admission';
 import { authorize } from '../authorize';
@@ -54,6 +55,41 @@ const periodQuery = z
   })
   .strict();
 
+interface ReportPeriod {
+  readonly from: string;
+  readonly to: string;
+  readonly fromInstant: string;
+  readonly toInstant: string;
+  readonly timeZone: string;
+}
+
+const partsReportSchema = z.object({
+  period: z.object({ from: z.string(), to: z.string(), timeZone: z.string() }),
+  issued: z
+    .object({ quantity: z.number().int(), value: z.number().int(), tickets: z.number().int() })
+    .describe('issued to tickets; value at unit cost, in fen'),
+  averagePartsCostPerTicket: z.number().int().nullable().describe('fen, at unit cost (not price)'),
+  received: z.object({ quantity: z.number().int(), rejected: z.number().int() }),
+  scrapped: z.object({ quantity: z.number().int(), value: z.number().int() }),
+  stockNow: z.object({ onHand: z.number().int(), value: z.number().int() }),
+  turnover: z.number().nullable().describe('issued value over the stock’s value now, both at cost'),
+  stockOuts: z
+    .object({
+      tickets: z.number().int(),
+      ticketsRequestingParts: z.number().int(),
+      sharePercent: z.number().nullable(),
+    })
+    .describe('tickets whose parts request had a shortfall'),
+  topConsumed: z.array(
+    z.object({
+      model: z.string(),
+      partNumber: z.string(),
+      quantity: z.number().int(),
+      value: z.number().int(),
+    }),
+  ),
+});
+
 const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;
 
 /**
@@ -72,7 +108,11 @@ export const reportRoutes: FastifyPluginAsyncZod<{
   // A slot frees within one report's budget at the latest.
   const retryAfter = String(Math.ceil(timeoutMs / 1000));
 
-  async function report(query: { from: string; to: string }, reply: FastifyReply) {
+  async function report<R>(
+    query: { from: string; to: string },
+    reply: FastifyReply,
+    build: (period: ReportPeriod) => Promise<R>,
+  ): Promise<R> {
     const from = DateTime.fromISO(query.from, { zone: timeZone }).startOf('day');
     const to = DateTime.fromISO(query.to, { zone: timeZone }).startOf('day');
     if (to < from) throw new Problem(400, 'Invalid request', 'querystring.to: must not be before from');
@@ -87,7 +127,7 @@ export const reportRoutes: FastifyPluginAsyncZod<{
       timeZone,
     };
     try {
-      return await admit(() => summaryReport(db, period, { timeoutMs }));
+      return await admit(() => build(period));
     } catch (error) {
       if (error instanceof AdmissionRefused) {
         reply.header('retry-after', retryAfter);
@@ -127,7 +167,9 @@ export const reportRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      const summary = await report(request.query, asText(reply));
+      const summary = await report(request.query, asText(reply), (period) =>
+        summaryReport(db, period, { timeoutMs }),
+      );
       if (request.query.format !== 'csv') return summary;
       // CSV is text: sent past the JSON serializer of the 200 schema.
       const file = `aftercare-${summary.period.from}-${summary.period.to}.csv`;
@@ -156,8 +198,26 @@ export const reportRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      const svg = reportSvg(await report(request.query, asText(reply)));
+      const svg = reportSvg(
+        await report(request.query, asText(reply), (period) => summaryReport(db, period, { timeoutMs })),
+      );
       await asText(reply).type('image/svg+xml; charset=utf-8').send(svg);
     },
+  );
+
+  app.get(
+    '/reports/parts',
+    {
+      onRequest: authorize('report.parts'),
+      schema: {
+        tags: ['reports'],
+        summary:
+          'Parts in a period: issued at cost per ticket, received, scrapped, turnover, stock-outs, top parts per model',
+        querystring: periodQuery.omit({ format: true }),
+        response: { 200: partsReportSchema, ...problems(400, 401, 403, 429, 503) },
+      },
+    },
+    async (request, reply) =>
+      report(request.query, asText(reply), (period) => partsReport(db, period, { timeoutMs })),
   );
 };

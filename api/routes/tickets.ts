@@ -16,12 +16,14 @@ import {
   type TicketState,
 } from '../../domain/ticket';
 import { ticketIntakeSchema } from '../../domain/intake';
-import { BLANK_MESSAGE, NOT_BLANK, commaSeparatedPattern } from '../../domain/text-rules';
+import { BLANK_MESSAGE, NOT_BLANK } from '../../domain/text-rules';
 import { externalView, redactActorId, redactStaffData, ticketView, type TicketView } from '../../domain/view';
 import { authorize } from '../authorize';
 import { positionCursor, sequenceCursor } from '../cursor';
 import { instantFilter } from '../instant-filter';
 import {
+  csv,
+  idempotencyHeaders,
   notificationsSchema,
   problems,
   ticketPageSchema,
@@ -31,23 +33,6 @@ import {
 import type { TicketAnswer, TicketService } from '../ticket-service';
 
 const ticketParams = z.object({ number: z.string().min(1).max(40) });
-const idempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .min(1)
-    .max(200)
-    .optional()
-    .describe('a repeat with the same key and body returns the first answer; another body is 422'),
-});
-
-/** A comma-separated list of allowed values in a query string: `status=new,acknowledged`. */
-const csv = <T extends string>(values: readonly [T, ...T[]]) =>
-  z
-    .string()
-    .regex(commaSeparatedPattern(values), `must be one or more of ${values.join(', ')}, separated by commas`)
-    .transform((text) => text.split(',').map((value) => value.trim()))
-    .pipe(z.array(z.enum(values)).min(1))
-    .optional();
 
 const listQuery = z
   .object({

@@ -88,6 +88,12 @@ describe('the OpenAPI document', () => {
     ]);
     expect(Object.keys(response('get', '/codec/login', '200').content ?? {})).toEqual(['text/html']);
     expect(response('post', '/codec/session', '204').content).toBeUndefined();
+    // A scrap or adjustment above the approval threshold is accepted, not yet applied.
+    for (const path of ['/v1/stock/scraps', '/v1/stock/adjustments']) {
+      expect(Object.keys(operation('post', path).responses), path).toEqual(
+        expect.arrayContaining(['201', '202']),
+      );
+    }
   });
 
   it('declares the routes that need no key with an empty security requirement', () => {
@@ -117,6 +123,7 @@ describe('the OpenAPI document', () => {
       ['/v1/escalations', position],
       ['/v1/tickets/{number}/notifications', position],
       ['/v1/tickets/{number}/events', sequence],
+      ['/v1/stock/movements', sequence],
     ] as const) {
       const schema = queryParameter(path, 'cursor')?.schema as OpenAPIV3.SchemaObject;
       expect(schema.type, path).toBe('string');

@@ -1,0 +1,1 @@
+ALTER TABLE "notifications" ALTER COLUMN "ticket_number" DROP NOT NULL;
