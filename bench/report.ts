@@ -330,6 +330,13 @@ export function sideBySide(runs: readonly BenchResults[]): string {
       cell((results) => cpu(stormAt(results, 'healthy', 10)?.resources)),
     ],
     [
+      'storm at 10/s, healthy: PostgreSQL per ticket (three escalations, notices, webhooks), commits / rows written',
+      cell((results) => {
+        const point = stormAt(results, 'healthy', 10);
+        return point && writes(point.writesPerTicket);
+      }),
+    ],
+    [
       'HTTP creates opened per second, c=8 (median)',
       cell(
         (results) =>
