@@ -4,7 +4,7 @@ import { CSAT_DIMENSIONS, type SummaryReport } from '../db/report-store';
  * The summary report as CSV (one figure a row) and as a picture managers can read at a glance.
  * Text that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return:
  * a root cause typed by an engineer) is written with a leading apostrophe, as OWASP advises, so it
- * shows as text; numbers are written as they are.
+ * shows as text; numbers are written as they are. Money is in fen, as in the JSON.
  */
 const FORMULA_START = /^[=+\-@\t\r]/;
 
@@ -56,11 +56,26 @@ export function reportCsv(report: SummaryReport): string {
     ...report.topCauses.map((cause): [string, string, unknown] => ['topCauses', cause.cause, cause.count]),
     ['costs', 'averagePartsCost', report.costs.averagePartsCost],
     ['costs', 'averageVisitCost', report.costs.averageVisitCost],
+    ['parts', 'issuedQuantity', report.parts.issued.quantity],
+    ['parts', 'issuedValue', report.parts.issued.value],
+    ['parts', 'ticketsIssuedParts', report.parts.issued.tickets],
+    ['parts', 'averagePartsCostPerTicket', report.parts.averagePartsCostPerTicket],
+    ['partsStockOuts', 'tickets', report.parts.stockOuts.tickets],
+    ['partsStockOuts', 'ticketsRequestingParts', report.parts.stockOuts.ticketsRequestingParts],
+    ['partsStockOuts', 'sharePercent', report.parts.stockOuts.sharePercent],
+    ...report.parts.topConsumed.map((part): [string, string, unknown] => [
+      'partsTopConsumed',
+      `${part.partNumber} (${part.model})`,
+      part.quantity,
+    ]),
   ];
   return ['section,metric,value', ...rows.map((row) => row.map(csvField).join(','))].join('\r\n') + '\r\n';
 }
 
 const escapeXml = (text: string) => text.replace(/[<>&"']/g, (character) => `&#${character.charCodeAt(0)};`);
+
+/** Fen as yuan, for the picture. */
+const yuan = (fen: number | null) => (fen === null ? 'n/a' : `¥${(fen / 100).toFixed(2)}`);
 
 interface Bar {
   readonly label: string;
@@ -131,16 +146,34 @@ export function reportSvg(report: SummaryReport): string {
     ),
     points.length === 0 ? `<text x="200" y="${trendTop + 70}" font-size="13">no callbacks</text>` : '',
   ].join('');
+  const parts = report.parts;
+  const shareOf = parts.stockOuts.sharePercent === null ? '' : ` (${parts.stockOuts.sharePercent} %)`;
+  const partsTop = 600;
+  const partsBlock = [
+    `<text x="20" y="${partsTop + 16}" font-size="15" font-weight="bold">Parts (issued in the period, at unit cost)</text>`,
+    `<text x="20" y="${partsTop + 40}" font-size="13">${escapeXml(
+      `${parts.issued.quantity} issued to ${parts.issued.tickets} tickets, ${yuan(parts.issued.value)}; ` +
+        `average ${yuan(parts.averagePartsCostPerTicket)} per ticket; ` +
+        `stock-outs delayed ${parts.stockOuts.tickets} of ${parts.stockOuts.ticketsRequestingParts} tickets${shareOf}`,
+    )}</text>`,
+    `<text x="20" y="${partsTop + 62}" font-size="13">${escapeXml(
+      `Top: ${
+        parts.topConsumed.map((part) => `${part.partNumber} (${part.model}) × ${part.quantity}`).join(', ') ||
+        'none'
+      }`,
+    )}</text>`,
+  ].join('');
   const title = `Aftercare · ${report.period.from} – ${report.period.to} (${report.period.timeZone}) · ${report.tickets.total} tickets`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="570" viewBox="0 0 640 570" font-family="sans-serif">',
-    '<rect width="640" height="570" fill="#fff"/>',
+    '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="680" viewBox="0 0 640 680" font-family="sans-serif">',
+    '<rect width="640" height="680" fill="#fff"/>',
     `<text x="20" y="30" font-size="17" font-weight="bold">${escapeXml(title)}</text>`,
     sla,
     escalations,
     csat,
     trend,
+    partsBlock,
     '</svg>',
   ].join('\n');
 }

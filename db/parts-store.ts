@@ -22,7 +22,7 @@ import {
   type MovementStatus,
 } from '../domain/parts';
 import type { Database } from './client';
-import { runReport } from './report-store';
+import { runReport, type ReportQuery } from './report-run';
 import { DELIVERY_CHANNEL } from './delivery-store';
 import {
   deliveries,
@@ -954,63 +954,69 @@ export async function partsReport(
   period: { from: string; to: string; fromInstant: string; toInstant: string; timeZone: string },
   { timeoutMs }: { readonly timeoutMs: number },
 ): Promise<PartsReport> {
+  return runReport(db, timeoutMs, (rows) => buildPartsReport(rows, period));
+}
+
+/** The parts report's queries, run by `rows` within a report's budget (the summary report's too). */
+export async function buildPartsReport(
+  rows: ReportQuery,
+  period: { from: string; to: string; fromInstant: string; toInstant: string; timeZone: string },
+): Promise<PartsReport> {
   const inPeriod = (column: SQL) =>
     sql`${column} >= ${period.fromInstant}::timestamptz and ${column} < ${period.toInstant}::timestamptz`;
-  return runReport(db, timeoutMs, async (rows) => {
-    const [moved] = await rows<Record<string, number>>(sql`
-      select coalesce(-sum(quantity) filter (where kind = 'issue'), 0)::int as issued,
-             coalesce(sum(value) filter (where kind = 'issue'), 0)::bigint as issued_value,
-             count(distinct ticket_number) filter (where kind = 'issue')::int as tickets,
-             coalesce(sum(quantity) filter (where kind = 'receipt'), 0)::int as received,
-             coalesce(-sum(quantity) filter (where kind = 'supplier_return'), 0)::int as rejected,
-             coalesce(-sum(quantity) filter (where kind = 'scrap'), 0)::int as scrapped,
-             coalesce(sum(value) filter (where kind = 'scrap'), 0)::bigint as scrapped_value
-      from stock_movements m
-      where m.status = 'applied' and ${inPeriod(sql`m.at`)}`);
-    const [stock] = await rows<Record<string, number>>(sql`
-      select coalesce(sum(l.on_hand), 0)::int as on_hand, coalesce(sum(l.on_hand::bigint * p.unit_cost), 0)::bigint as value
-      from stock_levels l join parts p on p.part_number = l.part_number`);
-    // A ticket requested parts when it reserved some or was told of a shortfall.
-    const [requests] = await rows<Record<string, number>>(sql`
-      select (select count(*)::int from (
-                select r.ticket_number from part_reservations r where ${inPeriod(sql`r.requested_at`)}
-                union
-                select s.ticket_number from part_shortfalls s where ${inPeriod(sql`s.at`)}) requested) as requesting,
-             (select count(distinct s.ticket_number)::int from part_shortfalls s
-              where ${inPeriod(sql`s.at`)}) as short`);
-    const top = await rows<{ model: string; part_number: string; quantity: number; value: number }>(sql`
-      select coalesce(t.product_model, 'unknown') as model, m.part_number,
-             (-sum(m.quantity))::int as quantity, sum(m.value)::bigint as value
-      from stock_movements m join tickets t on t.number = m.ticket_number
-      where m.kind = 'issue' and m.status = 'applied' and ${inPeriod(sql`m.at`)}
-      group by 1, 2 order by 3 desc, 1, 2 limit 10`);
-    const figure = (row: Record<string, number> | undefined, key: string) => Number(row?.[key] ?? 0);
-    const issuedValue = figure(moved, 'issued_value');
-    const tickets = figure(moved, 'tickets');
-    const stockValue = figure(stock, 'value');
-    const requesting = figure(requests, 'requesting');
-    const short = figure(requests, 'short');
-    return {
-      period: { from: period.from, to: period.to, timeZone: period.timeZone },
-      issued: { quantity: figure(moved, 'issued'), value: issuedValue, tickets },
-      averagePartsCostPerTicket: tickets > 0 ? Math.round(issuedValue / tickets) : null,
-      received: { quantity: figure(moved, 'received'), rejected: figure(moved, 'rejected') },
-      scrapped: { quantity: figure(moved, 'scrapped'), value: figure(moved, 'scrapped_value') },
-      stockNow: { onHand: figure(stock, 'on_hand'), value: stockValue },
-      turnover: stockValue > 0 ? Number((issuedValue / stockValue).toFixed(2)) : null,
-      stockOuts: {
-        tickets: short,
-        ticketsRequestingParts: requesting,
-        sharePercent: requesting > 0 ? Number(((short / requesting) * 100).toFixed(1)) : null,
-      },
-      topConsumed: top.map((row) => ({
-        model: row.model,
-        partNumber: row.part_number,
-        quantity: Number(row.quantity),
-        value: Number(row.value),
-      })),
-    };
-  });
+  const [moved] = await rows<Record<string, number>>(sql`
+    select coalesce(-sum(quantity) filter (where kind = 'issue'), 0)::int as issued,
+           coalesce(sum(value) filter (where kind = 'issue'), 0)::bigint as issued_value,
+           count(distinct ticket_number) filter (where kind = 'issue')::int as tickets,
+           coalesce(sum(quantity) filter (where kind = 'receipt'), 0)::int as received,
+           coalesce(-sum(quantity) filter (where kind = 'supplier_return'), 0)::int as rejected,
+           coalesce(-sum(quantity) filter (where kind = 'scrap'), 0)::int as scrapped,
+           coalesce(sum(value) filter (where kind = 'scrap'), 0)::bigint as scrapped_value
+    from stock_movements m
+    where m.status = 'applied' and ${inPeriod(sql`m.at`)}`);
+  const [stock] = await rows<Record<string, number>>(sql`
+    select coalesce(sum(l.on_hand), 0)::int as on_hand, coalesce(sum(l.on_hand::bigint * p.unit_cost), 0)::bigint as value
+    from stock_levels l join parts p on p.part_number = l.part_number`);
+  // A ticket requested parts when it reserved some or was told of a shortfall.
+  const [requests] = await rows<Record<string, number>>(sql`
+    select (select count(*)::int from (
+              select r.ticket_number from part_reservations r where ${inPeriod(sql`r.requested_at`)}
+              union
+              select s.ticket_number from part_shortfalls s where ${inPeriod(sql`s.at`)}) requested) as requesting,
+           (select count(distinct s.ticket_number)::int from part_shortfalls s
+            where ${inPeriod(sql`s.at`)}) as short`);
+  const top = await rows<{ model: string; part_number: string; quantity: number; value: number }>(sql`
+    select coalesce(t.product_model, 'unknown') as model, m.part_number,
+           (-sum(m.quantity))::int as quantity, sum(m.value)::bigint as value
+    from stock_movements m join tickets t on t.number = m.ticket_number
+    where m.kind = 'issue' and m.status = 'applied' and ${inPeriod(sql`m.at`)}
+    group by 1, 2 order by 3 desc, 1, 2 limit 10`);
+  const figure = (row: Record<string, number> | undefined, key: string) => Number(row?.[key] ?? 0);
+  const issuedValue = figure(moved, 'issued_value');
+  const tickets = figure(moved, 'tickets');
+  const stockValue = figure(stock, 'value');
+  const requesting = figure(requests, 'requesting');
+  const short = figure(requests, 'short');
+  return {
+    period: { from: period.from, to: period.to, timeZone: period.timeZone },
+    issued: { quantity: figure(moved, 'issued'), value: issuedValue, tickets },
+    averagePartsCostPerTicket: tickets > 0 ? Math.round(issuedValue / tickets) : null,
+    received: { quantity: figure(moved, 'received'), rejected: figure(moved, 'rejected') },
+    scrapped: { quantity: figure(moved, 'scrapped'), value: figure(moved, 'scrapped_value') },
+    stockNow: { onHand: figure(stock, 'on_hand'), value: stockValue },
+    turnover: stockValue > 0 ? Number((issuedValue / stockValue).toFixed(2)) : null,
+    stockOuts: {
+      tickets: short,
+      ticketsRequestingParts: requesting,
+      sharePercent: requesting > 0 ? Number(((short / requesting) * 100).toFixed(1)) : null,
+    },
+    topConsumed: top.map((row) => ({
+      model: row.model,
+      partNumber: row.part_number,
+      quantity: Number(row.quantity),
+      value: Number(row.value),
+    })),
+  };
 }
 
 /**

@@ -1,5 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from './client';
+import { buildPartsReport, type PartsReport } from './parts-store';
+import { runReport, type ReportQuery } from './report-run';
 
 /**
  * The after-sales KPIs of SPEC 1.14 for the tickets created in a period, computed in SQL over the
@@ -39,74 +41,46 @@ export interface SummaryReport {
   escalations: { total: number; byLevel: Record<string, number>; byReason: Record<string, number> };
   topCauses: { cause: string; count: number }[];
   costs: { averagePartsCost: number | null; averageVisitCost: number | null };
+  /** The parts report's figures for the period (`GET /v1/reports/parts`), its top parts cut to five. */
+  parts: Pick<PartsReport, 'issued' | 'averagePartsCostPerTicket' | 'stockOuts' | 'topConsumed'>;
 }
+
+/** How many of the parts report's top consumed parts the summary shows. */
+export const SUMMARY_TOP_PARTS = 5;
 
 const num = (value: unknown, digits: number): number | null =>
   value === null || value === undefined ? null : Number(Number(value).toFixed(digits));
 const percent = (part: unknown, whole: unknown): number | null =>
   Number(whole) > 0 ? Number(((Number(part) / Number(whole)) * 100).toFixed(1)) : null;
 
-/** A report that PostgreSQL cancelled because it ran past its time budget. */
-export class ReportTimeoutError extends Error {
-  override name = 'ReportTimeoutError';
-  constructor(timeoutMs: number, options?: ErrorOptions) {
-    super(`the report ran past its ${timeoutMs} ms budget`, options);
-  }
-}
-
-/** PostgreSQL's query_canceled, which `statement_timeout` raises; drizzle wraps it as the cause. */
-function isStatementTimeout(error: unknown): boolean {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    if ((cause as { code?: unknown }).code === '57014') return true;
-  }
-  return false;
-}
-
-/** Runs one of a report's queries within what is left of its time budget. */
-export type ReportQuery = <T>(query: SQL) => Promise<T[]>;
-
 /**
- * Builds a report on one connection of the pool, in one read-only snapshot (its figures agree with
- * each other), its queries one after another, within `timeoutMs` overall: before each query
- * `statement_timeout` is set to what is left of the budget, so PostgreSQL itself stops a report
- * that runs long (`ReportTimeoutError`) instead of it holding the connection.
+ * The KPIs of SPEC 1.14 for the tickets created in the period, and the parts report's figures for
+ * the same period, in one snapshot and one time budget.
  */
-export async function runReport<R>(
-  db: Database,
-  timeoutMs: number,
-  build: (rows: ReportQuery) => Promise<R>,
-): Promise<R> {
-  const deadline = performance.now() + timeoutMs;
-  try {
-    return await db.transaction(
-      (tx) =>
-        build(async <T>(query: SQL) => {
-          const leftMs = Math.ceil(deadline - performance.now());
-          if (leftMs <= 0) throw new ReportTimeoutError(timeoutMs);
-          await tx.execute(sql`select set_config('statement_timeout', ${String(leftMs)}, true)`);
-          return (await tx.execute(query)) as unknown as T[];
-        }),
-      { isolationLevel: 'repeatable read', accessMode: 'read only' },
-    );
-  } catch (error) {
-    if (error instanceof ReportTimeoutError || !isStatementTimeout(error)) throw error;
-    throw new ReportTimeoutError(timeoutMs, { cause: error });
-  }
-}
-
-/** The KPIs of SPEC 1.14 for the tickets created in the period. */
 export async function summaryReport(
   db: Database,
   period: { from: string; to: string; fromInstant: string; toInstant: string; timeZone: string },
   { timeoutMs }: { readonly timeoutMs: number },
 ): Promise<SummaryReport> {
-  return runReport(db, timeoutMs, (rows) => buildReport(rows, period));
+  return runReport(db, timeoutMs, async (rows) => {
+    const kpis = await buildReport(rows, period);
+    const parts = await buildPartsReport(rows, period);
+    return {
+      ...kpis,
+      parts: {
+        issued: parts.issued,
+        averagePartsCostPerTicket: parts.averagePartsCostPerTicket,
+        stockOuts: parts.stockOuts,
+        topConsumed: parts.topConsumed.slice(0, SUMMARY_TOP_PARTS),
+      },
+    };
+  });
 }
 
 async function buildReport(
   rows: ReportQuery,
   period: { from: string; to: string; fromInstant: string; toInstant: string; timeZone: string },
-): Promise<SummaryReport> {
+): Promise<Omit<SummaryReport, 'parts'>> {
   const inPeriod = sql`t.created_at >= ${period.fromInstant}::timestamptz and t.created_at < ${period.toInstant}::timestamptz`;
   const grouped = async (column: SQL) =>
     Object.fromEntries(

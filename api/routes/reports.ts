@@ -4,7 +4,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
 import { partsReport } from '../../db/parts-store';
-import { CSAT_DIMENSIONS, ReportTimeoutError, summaryReport } from '../../db/report-store';
+import { CSAT_DIMENSIONS, SUMMARY_TOP_PARTS, summaryReport } from '../../db/report-store';
+import { ReportTimeoutError } from '../../db/report-run';
 import { AdmissionRefused, admissionLimit } from '../admission';
 import { authorize } from '../authorize';
 import { Problem } from '../problem';
@@ -18,30 +19,6 @@ const asText = (reply: unknown) => reply as FastifyReply;
 
 const counts = z.record(z.string(), z.number().int());
 const maybe = z.number().nullable();
-const summarySchema = z.object({
-  period: z.object({ from: z.string(), to: z.string(), timeZone: z.string() }),
-  tickets: z.object({
-    total: z.number().int(),
-    byStatus: counts,
-    byCategory: counts,
-    byPriority: counts,
-    byChannel: counts,
-  }),
-  firstResponse: z.object({ averageSeconds: maybe, p90Seconds: maybe, compliancePercent: maybe }),
-  resolution: z.object({ compliancePercent: maybe }),
-  averageSecondsToOnSite: maybe,
-  completionRatePercent: maybe,
-  firstTimeFixRatePercent: maybe,
-  repeatRepairRatePercent: maybe,
-  csat: z.object({
-    callbacks: z.number().int(),
-    ...Object.fromEntries(CSAT_DIMENSIONS.map((dimension) => [dimension, maybe])),
-  }),
-  csatTrend: z.array(z.object({ date: z.string(), overall: z.number() })),
-  escalations: z.object({ total: z.number().int(), byLevel: counts, byReason: counts }),
-  topCauses: z.array(z.object({ cause: z.string(), count: z.number().int() })),
-  costs: z.object({ averagePartsCost: maybe, averageVisitCost: maybe }),
-});
 
 const periodQuery = z
   .object({
@@ -88,6 +65,39 @@ const partsReportSchema = z.object({
       value: z.number().int(),
     }),
   ),
+});
+
+const summarySchema = z.object({
+  period: z.object({ from: z.string(), to: z.string(), timeZone: z.string() }),
+  tickets: z.object({
+    total: z.number().int(),
+    byStatus: counts,
+    byCategory: counts,
+    byPriority: counts,
+    byChannel: counts,
+  }),
+  firstResponse: z.object({ averageSeconds: maybe, p90Seconds: maybe, compliancePercent: maybe }),
+  resolution: z.object({ compliancePercent: maybe }),
+  averageSecondsToOnSite: maybe,
+  completionRatePercent: maybe,
+  firstTimeFixRatePercent: maybe,
+  repeatRepairRatePercent: maybe,
+  csat: z.object({
+    callbacks: z.number().int(),
+    ...Object.fromEntries(CSAT_DIMENSIONS.map((dimension) => [dimension, maybe])),
+  }),
+  csatTrend: z.array(z.object({ date: z.string(), overall: z.number() })),
+  escalations: z.object({ total: z.number().int(), byLevel: counts, byReason: counts }),
+  topCauses: z.array(z.object({ cause: z.string(), count: z.number().int() })),
+  costs: z.object({ averagePartsCost: maybe, averageVisitCost: maybe }),
+  parts: partsReportSchema
+    .pick({ issued: true, averagePartsCostPerTicket: true, stockOuts: true })
+    .extend({
+      topConsumed: partsReportSchema.shape.topConsumed
+        .max(SUMMARY_TOP_PARTS)
+        .describe(`the ${SUMMARY_TOP_PARTS} parts issued most, by model`),
+    })
+    .describe('the figures of `GET /v1/reports/parts` for the same period: parts issued in it'),
 });
 
 const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;

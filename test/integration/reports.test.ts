@@ -1,6 +1,14 @@
 import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { upsertEngineer } from '../../db/engineer-store';
+import {
+  recordStockRequest,
+  reserveForTicket,
+  settleReservations,
+  upsertLocation,
+  upsertPart,
+} from '../../db/parts-store';
 import { saveTicketChange } from '../../db/ticket-store';
 import {
   actionInputSchema,
@@ -143,7 +151,66 @@ beforeAll(async () => {
   await e.act('acknowledge', {}, eAt + 8 * MIN);
   // F: 00:30 Wednesday local — the day after the period, though still Tuesday in UTC.
   await Seed.open('WO20010307-001', Date.parse('2001-03-06T16:30:00Z'), { channel: 'email' });
+  await seedParts();
 });
+
+/**
+ * Parts through the real stock functions, their times then moved into the period (the parts
+ * figures count what was requested and issued in it): E asks for 5 compressors of the 4 in stock
+ * (a stock-out) and 2 fan motors, and uses 3 and 2; F, created the day after the period, was given a
+ * fan motor on the 6th. Unit cost 30.00 and 12.50 yuan; the price is never counted.
+ */
+async function seedParts() {
+  const db = stack.database.db;
+  await upsertLocation(db, { id: 'wh-report', kind: 'warehouse', name: '报表仓' });
+  for (const [partNumber, unitCost, quantity] of [
+    ['RPT-COMP', 3000, 4],
+    ['RPT-FAN', 1250, 10],
+  ] as const) {
+    await upsertPart(db, { partNumber, name: partNumber, productLines: ['x'], unitCost, unitPrice: 99_900 });
+    await recordStockRequest(db, {
+      partNumber,
+      lines: [{ kind: 'receipt', locationId: 'wh-report', quantity }],
+      actorId: 'parts-report',
+      approvalThresholdFen: 1_000_000,
+    });
+  }
+  const use = async (
+    ticketNumber: string,
+    asked: Record<string, number>,
+    used: Record<string, number>,
+    at: string,
+  ) => {
+    const lines = Object.entries(asked).map(([partNumber, quantity]) => ({ partNumber, quantity }));
+    await reserveForTicket(db, {
+      ticketNumber,
+      lines,
+      assignee: null,
+      freeUnderWarranty: false,
+      actorId: 'agent',
+    });
+    await settleReservations(db, {
+      ticketNumber,
+      outcome: 'issue',
+      used,
+      dispositions: {},
+      key: `report-${ticketNumber}`,
+      actorId: 'eng-report',
+    });
+    await db.execute(sql`update stock_movements set at = ${at} where ticket_number = ${ticketNumber}`);
+    await db.execute(
+      sql`update part_reservations set requested_at = ${at} where ticket_number = ${ticketNumber}`,
+    );
+    await db.execute(sql`update part_shortfalls set at = ${at} where ticket_number = ${ticketNumber}`);
+  };
+  await use(
+    'WO20010305-005',
+    { 'RPT-COMP': 5, 'RPT-FAN': 2 },
+    { 'RPT-COMP': 3, 'RPT-FAN': 2 },
+    '2001-03-05T06:00:00Z',
+  );
+  await use('WO20010307-001', { 'RPT-FAN': 1 }, { 'RPT-FAN': 1 }, '2001-03-06T02:00:00Z');
+}
 
 afterAll(async () => {
   await stack?.close();
@@ -195,6 +262,16 @@ describe('the summary report', () => {
       ],
       // Serviced A, B, C: parts 180 + 0 + 0 = 180 → 60; visits 50 + 30 + 0 = 80 → 26.67.
       costs: { averagePartsCost: 60, averageVisitCost: 26.67 },
+      // Issued: 3 × 3000 + 2 × 1250 to E, 1 × 1250 to F = 12,750 fen over 2 tickets; E was short.
+      parts: {
+        issued: { quantity: 6, value: 12_750, tickets: 2 },
+        averagePartsCostPerTicket: 6_375,
+        stockOuts: { tickets: 1, ticketsRequestingParts: 2, sharePercent: 50 },
+        topConsumed: [
+          { model: 'KFR-35GW/ABC123', partNumber: 'RPT-COMP', quantity: 3, value: 9_000 },
+          { model: 'KFR-35GW/ABC123', partNumber: 'RPT-FAN', quantity: 3, value: 3_750 },
+        ],
+      },
     });
   });
 
@@ -214,6 +291,15 @@ describe('the summary report', () => {
         'escalationsByReason,first_response_missed,2',
         'topCauses,Worn bearing,2',
         'costs,averageVisitCost,26.67',
+        'parts,issuedQuantity,6',
+        'parts,issuedValue,12750',
+        'parts,ticketsIssuedParts,2',
+        'parts,averagePartsCostPerTicket,6375',
+        'partsStockOuts,tickets,1',
+        'partsStockOuts,ticketsRequestingParts,2',
+        'partsStockOuts,sharePercent,50',
+        'partsTopConsumed,RPT-COMP (KFR-35GW/ABC123),3',
+        'partsTopConsumed,RPT-FAN (KFR-35GW/ABC123),3',
       ]),
     );
   });
@@ -230,6 +316,8 @@ describe('the summary report', () => {
       '2001-03-05 – 2001-03-06',
       '5 tickets',
       '2001-03-13: 5',
+      '6 issued to 2 tickets, ¥127.50; average ¥63.75 per ticket; stock-outs delayed 1 of 2 tickets (50 %)',
+      'Top: RPT-COMP (KFR-35GW/ABC123) × 3, RPT-FAN (KFR-35GW/ABC123) × 3',
     ]) {
       expect(response.body).toContain(figure);
     }
@@ -240,6 +328,12 @@ describe('the summary report', () => {
     expect(body.tickets.total).toBe(0);
     expect(body.firstResponse).toEqual({ averageSeconds: null, p90Seconds: null, compliancePercent: null });
     expect(body.csat.overall).toBeNull();
+    expect(body.parts).toEqual({
+      issued: { quantity: 0, value: 0, tickets: 0 },
+      averagePartsCostPerTicket: null,
+      stockOuts: { tickets: 0, ticketsRequestingParts: 0, sharePercent: null },
+      topConsumed: [],
+    });
   });
 
   it.each([

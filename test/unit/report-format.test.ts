@@ -26,6 +26,12 @@ function report(overrides: Partial<SummaryReport> = {}): SummaryReport {
     escalations: { total: 0, byLevel: {}, byReason: {} },
     topCauses: [],
     costs: { averagePartsCost: null, averageVisitCost: null },
+    parts: {
+      issued: { quantity: 0, value: 0, tickets: 0 },
+      averagePartsCostPerTicket: null,
+      stockOuts: { tickets: 0, ticketsRequestingParts: 0, sharePercent: null },
+      topConsumed: [],
+    },
     ...overrides,
   };
 }
@@ -60,6 +66,22 @@ describe('report CSV', () => {
     // No cell of the file starts with a formula character.
     const cells = csv.split(/\r\n/).flatMap((line) => line.split(','));
     expect(cells.filter((cell) => /^"?[=+\-@\t]/.test(cell))).toEqual([]);
+  });
+
+  it('writes a part number or model that looks like a formula as text', () => {
+    const csv = reportCsv(
+      report({
+        parts: {
+          issued: { quantity: 2, value: 600, tickets: 1 },
+          averagePartsCostPerTicket: 600,
+          stockOuts: { tickets: 0, ticketsRequestingParts: 1, sharePercent: 0 },
+          topConsumed: [{ model: '=cmd()', partNumber: '@SUM(A1)', quantity: 2, value: 600 }],
+        },
+      }),
+    );
+    expect(rowsOf(csv)).toEqual(
+      expect.arrayContaining([`partsTopConsumed,'@SUM(A1) (=cmd()),2`, 'parts,issuedValue,600']),
+    );
   });
 
   it('writes numbers, negative ones too, as numbers', () => {
