@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { applyMigrations } from '../db/migrate';
 import { startEmbeddedPostgres } from '../dev/embedded-postgres';
-import { newClusterPasswords, startClusterOn } from '../dev/temporal-cluster';
+import { newClusterPasswords, randomServerPort, startClusterOn } from '../dev/temporal-cluster';
 import { startTemporalDevServer } from '../dev/temporal-dev-server';
 import { PROJECT_ROOT } from '../temporal/binaries';
 import { TEMPORAL_SERVER_VERSION } from '../temporal/server-binaries';
@@ -84,8 +84,7 @@ export async function startServices(
     if (passwords) {
       const cluster = await startClusterOn(postgres.url, passwords, {
         dataDir: path.join(scratch, 'temporal'),
-        // Below 32,768 + 300: the server stores its membership ports (300 below) in a smallint.
-        port: 20_000 + Math.floor(Math.random() * 12_000),
+        port: randomServerPort(),
         namespace: 'default',
         tuning: options.tuning,
       });

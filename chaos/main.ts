@@ -10,7 +10,7 @@ import { applyMigrations } from '../db/migrate';
 import { escalations, ticketEvents } from '../db/schema';
 import { findTicket } from '../db/ticket-store';
 import { startEmbeddedPostgres, type RunningPostgres } from '../dev/embedded-postgres';
-import { newClusterPasswords, startClusterOn } from '../dev/temporal-cluster';
+import { newClusterPasswords, randomServerPort, startClusterOn } from '../dev/temporal-cluster';
 import { startTemporalDevServer } from '../dev/temporal-dev-server';
 import { workflowIdOf } from '../domain/ticket';
 import { BENCH_KEY, startApi, startRelay, startWorker, type BenchServices, type Role } from '../bench/stack';
@@ -66,8 +66,7 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'aftercare-chaos-'));
   chmodSync(scratch, 0o755);
   const pgPort = randomPort();
-  // Below 32,768 + 300: the real server stores its membership ports (300 below) in a smallint.
-  const temporalPort = 20_000 + Math.floor(Math.random() * 12_000);
+  const temporalPort = randomServerPort();
   const apiPort = 30_000 + Math.floor(Math.random() * 10_000);
   const passwords = CLUSTER ? newClusterPasswords() : undefined;
   const startPostgres = () =>

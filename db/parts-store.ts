@@ -460,6 +460,32 @@ async function operationMovements(db: Executor, operationId: string): Promise<Mo
 }
 
 /**
+ * Claims an Idempotency-Key for `operationId` in the caller's transaction (a concurrent repeat waits
+ * for it). Undefined when this request took it; the earlier operation's id when a repeat of the same
+ * request did; a 422 refusal when the key was used with another request.
+ */
+async function claimKey(
+  tx: Transaction,
+  { scope, key, requestHash }: { scope: string; key: string; requestHash: string },
+  operationId: string,
+): Promise<string | undefined> {
+  const [claimed] = await tx
+    .insert(stockRequestKeys)
+    .values({ scope, key, requestHash, operationId })
+    .onConflictDoNothing()
+    .returning();
+  if (claimed) return undefined;
+  const [earlier] = await tx
+    .select()
+    .from(stockRequestKeys)
+    .where(and(eq(stockRequestKeys.scope, scope), eq(stockRequestKeys.key, key)));
+  if (!earlier || earlier.requestHash !== requestHash) {
+    throw new StockRefusal('invalid', `Idempotency-Key "${key}" was first used with a different request`);
+  }
+  return earlier.operationId;
+}
+
+/**
  * Records a stock request's movements in one transaction: each line applied to its location's on
  * hand (a loss only from what is available), or left pending a manager's approval when it is a
  * scrap or an adjustment worth more than the threshold. With an Idempotency-Key the claim is taken
@@ -468,30 +494,9 @@ async function operationMovements(db: Executor, operationId: string): Promise<Mo
 export async function recordStockRequest(db: Database, request: StockRequest): Promise<StockAnswer> {
   return db.transaction(async (tx) => {
     const operationId = randomUUID();
-    if (request.idempotency) {
-      const { scope, key, requestHash } = request.idempotency;
-      const [claimed] = await tx
-        .insert(stockRequestKeys)
-        .values({ scope, key, requestHash, operationId })
-        .onConflictDoNothing()
-        .returning();
-      if (!claimed) {
-        const [earlier] = await tx
-          .select()
-          .from(stockRequestKeys)
-          .where(and(eq(stockRequestKeys.scope, scope), eq(stockRequestKeys.key, key)));
-        if (!earlier || earlier.requestHash !== requestHash) {
-          throw new StockRefusal(
-            'invalid',
-            `Idempotency-Key "${key}" was first used with a different request`,
-          );
-        }
-        return {
-          operationId: earlier.operationId,
-          movements: await operationMovements(tx, earlier.operationId),
-          replayed: true,
-        };
-      }
+    const earlier = request.idempotency && (await claimKey(tx, request.idempotency, operationId));
+    if (earlier) {
+      return { operationId: earlier, movements: await operationMovements(tx, earlier), replayed: true };
     }
     const part = await lockPart(tx, request.partNumber);
     const locationIds = [...new Set(request.lines.map((line) => line.locationId))];
@@ -721,7 +726,7 @@ function merged(lines: PartsRequest['lines']): [string, number][] {
  */
 export async function reserveForTicket(db: Database, request: PartsRequest): Promise<PartsRequestAnswer> {
   return db.transaction(async (tx) => {
-    let requestId: string = randomUUID();
+    const requestId = randomUUID();
     const [ticket] = await tx
       .select({ status: tickets.status })
       .from(tickets)
@@ -734,29 +739,14 @@ export async function reserveForTicket(db: Database, request: PartsRequest): Pro
         `ticket ${request.ticketNumber} is ${ticket.status}; parts are requested before it is resolved`,
       );
     }
-    if (request.idempotency) {
-      const scope = `parts-request:${request.ticketNumber}`;
-      const { key, requestHash } = request.idempotency;
-      const [claimed] = await tx
-        .insert(stockRequestKeys)
-        .values({ scope, key, requestHash, operationId: requestId })
-        .onConflictDoNothing()
-        .returning();
-      if (!claimed) {
-        const [earlier] = await tx
-          .select()
-          .from(stockRequestKeys)
-          .where(and(eq(stockRequestKeys.scope, scope), eq(stockRequestKeys.key, key)));
-        if (!earlier || earlier.requestHash !== requestHash) {
-          throw new StockRefusal(
-            'invalid',
-            `Idempotency-Key "${key}" was first used with a different request`,
-          );
-        }
-        requestId = earlier.operationId;
-        return { ...(await answerOf(tx, requestId, request)), replayed: true };
-      }
-    }
+    const earlier =
+      request.idempotency &&
+      (await claimKey(
+        tx,
+        { ...request.idempotency, scope: `parts-request:${request.ticketNumber}` },
+        requestId,
+      ));
+    if (earlier) return { ...(await answerOf(tx, earlier, request)), replayed: true };
     const locations = await tx.select().from(stockLocations);
     const order = nearestFirst(locations, request.assignee);
     for (const [partNumber, need] of merged(request.lines)) {

@@ -74,6 +74,11 @@ export const CLUSTER_TUNING = {
 /** The server keeps membership ports in a PostgreSQL smallint column (cluster_membership.rpc_port). */
 const MAX_MEMBERSHIP_PORT = 32_767;
 
+/** A frontend port for a throwaway cluster (tests, benchmark, chaos run) whose membership ports fit. */
+export function randomServerPort(): number {
+  return 20_000 + Math.floor(Math.random() * 12_000);
+}
+
 /**
  * The environment of the server: what the compose file gives the temporalio/server image, read by
  * the same configuration template (the module's config/docker.yaml, which the image runs), plus the
@@ -236,24 +241,12 @@ async function startTemporalUi(
   log: (line: string) => void,
 ): Promise<{ url: string; process: ChildProcess }> {
   const tools = await resolveTemporalUi(log);
-  const output = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(tools.server, ['--root', tools.home, '--env', 'docker', 'start'], {
-    env: {
-      PATH: process.env.PATH,
-      TEMPORAL_ADDRESS: address,
-      TEMPORAL_UI_PORT: String(ui.port),
-      TEMPORAL_DISABLE_WRITE_ACTIONS: 'true',
-      ...(ui.codecEndpoint && { TEMPORAL_CODEC_ENDPOINT: ui.codecEndpoint }),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
+  const child = spawnLogged(tools.server, ['--root', tools.home, '--env', 'docker', 'start'], logFile, {
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_UI_PORT: String(ui.port),
+    TEMPORAL_DISABLE_WRITE_ACTIONS: 'true',
+    ...(ui.codecEndpoint && { TEMPORAL_CODEC_ENDPOINT: ui.codecEndpoint }),
   });
-  child.stdout.pipe(output);
-  child.stderr.pipe(output);
-  child.once('exit', () => output.end());
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  child.once('exit', () => process.removeListener('exit', killOnExit));
   const url = `http://localhost:${ui.port}`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
@@ -273,6 +266,34 @@ async function startTemporalUi(
     }
     await sleep(250);
   }
+}
+
+/**
+ * One of the cluster's Go programs, its output appended to `logFile`, with only PATH and `env` from
+ * us. Its own process group, so a Ctrl-C in the terminal reaches the supervisor, which stops it in
+ * order; and so it would outlive a supervisor that crashed, it is killed when this process exits.
+ */
+function spawnLogged(
+  command: string,
+  args: string[],
+  logFile: string,
+  env: Record<string, string>,
+): ChildProcess {
+  const output = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.stdout.pipe(output);
+  child.stderr.pipe(output);
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  child.once('exit', () => {
+    process.removeListener('exit', killOnExit);
+    output.end();
+  });
+  return child;
 }
 
 function stopProcess(child: ChildProcess): Promise<void> {
@@ -303,25 +324,18 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Run
 
   mkdirSync(options.dataDir, { recursive: true });
   const logFile = path.join(options.dataDir, 'temporal-server.log');
-  const output = createWriteStream(logFile, { flags: 'a' });
   const environment = serverEnvironment({
     database,
     port: options.port,
     dynamicConfigFile: tools.dynamicConfigFile,
     tuning: options.tuning,
   });
-  const server = spawn(tools.server, ['--root', tools.home, '--env', 'docker', '--allow-no-auth', 'start'], {
-    env: { PATH: process.env.PATH, ...environment },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group: a Ctrl-C in the terminal reaches the supervisor, which stops it in order.
-    detached: true,
-  });
-  server.stdout.pipe(output);
-  server.stderr.pipe(output);
-  // Detached, it would outlive a supervisor that crashed: it goes down with this process.
-  const killOnExit = () => server.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  server.once('exit', () => process.removeListener('exit', killOnExit));
+  const server = spawnLogged(
+    tools.server,
+    ['--root', tools.home, '--env', 'docker', '--allow-no-auth', 'start'],
+    logFile,
+    environment,
+  );
   const address = `127.0.0.1:${options.port}`;
   try {
     await untilFrontendAnswers(address, server, logFile);
@@ -362,7 +376,6 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Run
     stop: async () => {
       if (ui) await stopProcess(ui.process);
       await stopProcess(server);
-      output.end();
     },
   };
 }

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEV_ADMIN_KEY } from '../../config';
 import { DATA_MARKER } from '../../dev/data-folder';
+import { randomServerPort } from '../../dev/temporal-cluster';
 import { listening } from '../../dev/embedded-postgres';
 import { ESCALATED_QUERY } from '../../dev/temporal-dev-server';
 import { workflowIdOf } from '../../domain/ticket';
@@ -31,10 +32,10 @@ writeFileSync(
 );
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** A free port below 32,768 + 300: the server keeps its membership ports (300 below) in a smallint. */
+/** A free frontend port whose membership ports (300 below) fit the server's smallint column. */
 async function serverPort(): Promise<number> {
   for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const port = randomServerPort();
     const taken = await Promise.all([0, 1, 2, 6, 10].map((offset) => listening(port + offset)));
     if (!taken.some(Boolean)) return port;
   }
