@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
@@ -6,7 +6,8 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import { Mutex } from 'async-mutex';
 import type { Database } from '../db/client';
 import {
   claimActionKey,
@@ -109,7 +110,7 @@ export function ticketWorkflowStart(input: TicketWorkflowInput, taskQueue: strin
   };
 }
 
-/** How often a parts Update the server gave back unprocessed is sent. */
+/** How often an Update the server gave back unprocessed is sent. */
 const UNPROCESSED_UPDATE_ATTEMPTS = 5;
 
 /** An Update the server gave back because no workflow task took it up (it may be sent again). */
@@ -150,6 +151,47 @@ export function createTicketService({
     }
   }
 
+  /** One queue per ticket with Updates in flight: see `sendUpdate`. */
+  const ticketQueues = new Map<string, Mutex>();
+
+  /**
+   * Sends one Update to a ticket's workflow and waits for its result within the action timeout, its
+   * wait in the ticket's queue included. This API sends one ticket's Updates one at a time: many at
+   * once on one ticket made the worker's workflow tasks fail to complete ('Workflow task not found'),
+   * so their local-activity writes were made again in other orders and the timeline lost and doubled
+   * notes (40 concurrent notes: 5 to 7), and the server handed Updates back unprocessed. One still
+   * handed back (another API instance or a direct Temporal caller raced it) was not applied, so it is
+   * sent again under the same id, which stays one Update.
+   */
+  async function sendUpdate<Ret, Args extends [unknown]>(
+    number: string,
+    update: UpdateDefinition<Ret, Args>,
+    arg: Args[0],
+    updateId: string = randomUUID(),
+  ): Promise<Ret> {
+    const deadline = Date.now() + actionTimeoutMs;
+    const handle = temporal.workflow.getHandle(workflowIdOf(number));
+    const queue = ticketQueues.get(number) ?? new Mutex();
+    ticketQueues.set(number, queue);
+    try {
+      return await queue.runExclusive(() =>
+        // The deadline bounds the whole wait: the queue, the polls and the repeats.
+        temporal.connection.withDeadline(deadline, async () => {
+          for (let attempt = 1; ; attempt += 1) {
+            try {
+              return await handle.executeUpdate(update, { args: [arg] as unknown as Args, updateId });
+            } catch (error) {
+              const unprocessed = error instanceof WorkflowUpdateFailedError && isUnprocessed(error.cause);
+              if (!unprocessed || attempt === UNPROCESSED_UPDATE_ATTEMPTS) throw error;
+            }
+          }
+        }),
+      );
+    } finally {
+      if (!queue.isLocked()) ticketQueues.delete(number);
+    }
+  }
+
   /** The ticket, if it exists and the actor may see it; otherwise 404 (never a hint that it exists). */
   async function requireTicket(number: string, actor: Actor): Promise<TicketState> {
     const ticket = isTicketNumber(number) ? await findTicket(db, number) : undefined;
@@ -166,12 +208,8 @@ export function createTicketService({
     updateId: string | undefined,
   ): Promise<TicketState> {
     try {
-      const handle = temporal.workflow.getHandle(workflowIdOf(number));
       const update: ActionUpdate<A> = actionUpdates[action];
-      // The deadline bounds the Update's whole wait, its polls included.
-      return await temporal.connection.withDeadline(Date.now() + actionTimeoutMs, () =>
-        handle.executeUpdate(update, { args: [request], updateId }),
-      );
+      return await sendUpdate(number, update, request, updateId);
     } catch (error) {
       if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
         throw new Problem(
@@ -235,23 +273,8 @@ export function createTicketService({
      * given): the parts clocks start or stop there. `updateId` makes a repeat one Update.
      */
     async recordPartsEvent(number: string, event: PartsEvent, actor: Actor, updateId: string): Promise<void> {
-      const handle = temporal.workflow.getHandle(workflowIdOf(number));
-      const send = () =>
-        temporal.connection.withDeadline(Date.now() + actionTimeoutMs, () =>
-          handle.executeUpdate(partsUpdate, { args: [{ actor, event }], updateId }),
-        );
       try {
-        // Many Updates at once on one ticket: the server hands one back unprocessed when the
-        // workflow task it rode in completed without it. The same id sent again is one Update.
-        for (let attempt = 1; ; attempt += 1) {
-          try {
-            await send();
-            break;
-          } catch (error) {
-            const unprocessed = error instanceof WorkflowUpdateFailedError && isUnprocessed(error.cause);
-            if (!unprocessed || attempt === UNPROCESSED_UPDATE_ATTEMPTS) throw error;
-          }
-        }
+        await sendUpdate(number, partsUpdate, { actor, event }, updateId);
       } catch (error) {
         if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
           throw new Problem(

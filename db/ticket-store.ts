@@ -81,7 +81,7 @@ function saveStatement(assignment: SQL) {
     with written as (
       insert into tickets (${TICKET_COLUMN_LIST}) values (${row})
       on conflict (number) do update set ${UPDATE_FROM_EXCLUDED}
-      where tickets.version < excluded.version
+      where tickets.version <= excluded.version
       returning number
     ),
     event_rows as (
@@ -104,7 +104,9 @@ function saveStatement(assignment: SQL) {
     timeline as (
       insert into ticket_events (ticket_number, seq, type, at, actor_id, actor_role, data)
       select ${value('number')}::text, seq, type, at, actor_id, actor_role, data from event_rows
-      on conflict do nothing
+      on conflict (ticket_number, seq) do update
+      set type = excluded.type, at = excluded.at, actor_id = excluded.actor_id,
+          actor_role = excluded.actor_role, data = excluded.data
     ),
     opened_escalations as (
       insert into escalations (id, ticket_number, clock, level, reason, missed_deadline, fired_at,
@@ -128,7 +130,9 @@ function saveStatement(assignment: SQL) {
     recorded_notifications as (
       insert into notifications (key, ticket_number, kind, recipient_role, channel, at, data)
       select key, ${value('number')}::text, kind, recipient_role, channel, at, data from notification_rows
-      on conflict do nothing
+      on conflict (key) do update
+      set kind = excluded.kind, recipient_role = excluded.recipient_role, channel = excluded.channel,
+          at = excluded.at, data = excluded.data
     ),
     queued_deliveries as (
       insert into deliveries (id, ticket_number, version, kind, channel, subscription_id, event_seq)
@@ -160,7 +164,11 @@ const SAVE_WITHOUT_ENGINEER = saveStatement(sql`
  * depend on how many events or escalations the change holds (they go as JSON arrays), so it is a
  * statement prepared once per connection, and built once per process. Every write is keyed
  * deterministically (ticket number + version, event sequence, escalation id, notification key), so
- * a retry after a crash changes nothing that was already written.
+ * a retry after a crash changes nothing that was already written. For the row (at an equal version),
+ * the timeline and notifications the last write of a key wins: a local activity may also have run in
+ * a workflow execution whose task the server did not keep (seen with many Updates at once on one
+ * ticket), and the execution that was kept writes the same keys after it. Escalations and queued
+ * deliveries keep their first write.
  *
  * Answers the ids of the change's deliveries, already written or not: one per notification and one
  * per event and matching active webhook subscription. Queuing any NOTIFYs the delivery relays, which

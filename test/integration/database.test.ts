@@ -144,6 +144,23 @@ describe('saveTicketChange', () => {
     await saveTicketChange(database.db, structuredClone(state), recordOpening(state));
     expect((await findTicket(database.db, state.number))?.version).toBe(next.version);
   });
+
+  it('the last write of a version wins: the workflow execution the server kept writes after one it did not', async () => {
+    const state = opened();
+    await saveTicketChange(database.db, structuredClone(state), recordOpening(state));
+    const { state: next, change } = climbed(state);
+    const note = (text: string): TicketChange => ({
+      ...structuredClone(change),
+      events: [{ seq: 2, type: 'note', at: '2099-12-31T02:10:00.500Z', actor: AGENT, data: { text } }],
+    });
+    // A discarded execution applied another Update first and wrote version 2 with it.
+    await saveTicketChange(database.db, { ...next, status: 'acknowledged' }, note('discarded'));
+    await saveTicketChange(database.db, next, note('kept'));
+    expect((await findTicket(database.db, state.number))?.status).toBe(next.status);
+    const [row] = await database.db.execute<{ text: string }>(sql`
+      select data->>'text' as text from ticket_events where ticket_number = ${state.number} and seq = 2`);
+    expect(row).toEqual({ text: 'kept' });
+  });
 });
 
 describe('commit durability per role', () => {

@@ -1,4 +1,4 @@
-import { count, eq, like } from 'drizzle-orm';
+import { and, count, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACTION_NAMES } from '../../domain/lifecycle';
 import { escalations, idempotencyKeys, ticketEvents, tickets } from '../../db/schema';
@@ -233,6 +233,21 @@ describe('driving a ticket through its lifecycle', () => {
     const closed = await act(number, 'callback', satisfiedCallback);
     expect(closed.statusCode).toBe(200);
     expect(closed.json()).toMatchObject({ status: 'closed', allowedActions: ['reopen', 'note'] });
+  });
+
+  it('many actions at once on one ticket are each applied once, none answered 5xx', async () => {
+    // Seen before the fix: the server handed some Updates back unprocessed (500s), and the
+    // timeline lost 5 to 7 of the 40 notes and doubled as many, while the workflow held all 40.
+    const number = (await createTicket()).json().number as string;
+    const texts = Array.from({ length: 40 }, (_, index) => `call ${index}`);
+    const answers = await Promise.all(texts.map((text) => act(number, 'note', { text })));
+    expect(answers.map((answer) => answer.statusCode)).toEqual(texts.map(() => 200));
+    const notes = await stack.database.db
+      .select({ data: ticketEvents.data })
+      .from(ticketEvents)
+      .where(and(eq(ticketEvents.ticketNumber, number), eq(ticketEvents.type, 'note')))
+      .then((rows) => rows.map((row) => (row.data as { text?: string }).text));
+    expect(notes.sort()).toEqual([...texts].sort());
   });
 });
 
