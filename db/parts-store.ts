@@ -12,8 +12,10 @@ import {
   PARTS_REQUEST_STATUSES,
   proposeForShortfall,
   reorderQuantity,
+  planRelease,
   settleUse,
   shortageOf,
+  type PartQuantities,
   type OldPartDisposition,
   type ReservationStatus,
   type ShortfallProposal,
@@ -919,6 +921,143 @@ export async function settleReservations(
     for (const partNumber of partNumbers) await watchSafetyStock(tx, partNumber);
     const heldTotal = rows.reduce((sum, row) => sum + row.quantity, 0);
     return { issued: issuedTotal, released: heldTotal - issuedTotal, unreserved: plan.unreserved };
+  });
+}
+
+export interface PlanRelease {
+  readonly ticketNumber: string;
+  /** What the new plan needs, by part number: anything beyond it is let go. */
+  readonly keep: Readonly<Record<string, number>>;
+  /** The workflow step's key: claimed once, so a repeat writes nothing and answers what the first did. */
+  readonly key: string;
+}
+
+export interface PlanReleaseAnswer {
+  readonly released: PartQuantities;
+  readonly withdrawn: PartQuantities;
+  /** The ticket still waits for parts (an open shortfall). */
+  readonly stillWaiting: boolean;
+  /** Reservations still awaiting a manager's approval. */
+  readonly awaitingApproval: number;
+}
+
+/** Quantities summed by part, in part-number order. */
+function byPart(rows: readonly { partNumber: string; quantity: number }[]): PartQuantities {
+  const sums = new Map<string, number>();
+  for (const row of rows) sums.set(row.partNumber, (sums.get(row.partNumber) ?? 0) + row.quantity);
+  return [...sums]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([partNumber, quantity]) => ({ partNumber, quantity }));
+}
+
+/** A ticket's open shortfalls, oldest first, with what each still awaits. */
+function openShortfallsOf(tx: Transaction, ticketNumber: string) {
+  return tx
+    .select()
+    .from(partShortfalls)
+    .where(
+      and(
+        eq(partShortfalls.ticketNumber, ticketNumber),
+        sql`${partShortfalls.filled} + ${partShortfalls.withdrawn} < ${partShortfalls.quantity}`,
+      ),
+    )
+    .orderBy(asc(partShortfalls.at), asc(partShortfalls.id));
+}
+
+const openOf = (row: typeof partShortfalls.$inferSelect): number => row.quantity - row.filled - row.withdrawn;
+
+/**
+ * A changed plan (domain/parts.ts `planRelease`): in one transaction, what the ticket holds beyond
+ * what the plan needs goes back to available (a reservation partly kept is split: the released part
+ * becomes a row of its own) and what it waits for beyond it stops being awaited. The step's key is
+ * claimed in the same transaction, so a retried or replayed step (a worker killed after the commit)
+ * writes nothing twice, even when the ticket requested more parts meanwhile. No ledger row: on hand
+ * does not change.
+ */
+export async function releaseUnplanned(db: Database, release: PlanRelease): Promise<PlanReleaseAnswer> {
+  return db.transaction(async (tx) => {
+    const { ticketNumber, key } = release;
+    const keep = Object.entries(release.keep).sort(([a], [b]) => a.localeCompare(b));
+    const earlier = await claimKey(
+      tx,
+      { scope: `parts-plan:${ticketNumber}`, key, requestHash: JSON.stringify(keep) },
+      key,
+    );
+    if (earlier === undefined) {
+      const held = () =>
+        tx
+          .select()
+          .from(partReservations)
+          .where(
+            and(
+              eq(partReservations.ticketNumber, ticketNumber),
+              inArray(partReservations.status, ['reserved', 'awaiting_approval']),
+            ),
+          )
+          .orderBy(asc(partReservations.id));
+      const partNumbers = [
+        ...new Set(
+          [...(await held()), ...(await openShortfallsOf(tx, ticketNumber))].map((row) => row.partNumber),
+        ),
+      ].sort();
+      for (const partNumber of partNumbers) await lockPart(tx, partNumber);
+      const rows = await held().for('update');
+      const open = await openShortfallsOf(tx, ticketNumber).for('update');
+      const plan = planRelease(
+        rows,
+        open.map((row) => ({ id: row.id, partNumber: row.partNumber, open: openOf(row) })),
+        release.keep,
+      );
+      for (const { id, quantity } of plan.release) {
+        const row = rows.find((candidate) => candidate.id === id);
+        if (!row) continue;
+        await tx
+          .update(stockLevels)
+          .set({ reserved: sql`${stockLevels.reserved} - ${quantity}` })
+          .where(and(eq(stockLevels.partNumber, row.partNumber), eq(stockLevels.locationId, row.locationId)));
+        const settled = { status: 'released' as const, settlement: key, settledAt: sql`now()` };
+        if (quantity === row.quantity) {
+          await tx.update(partReservations).set(settled).where(eq(partReservations.id, id));
+          continue;
+        }
+        await tx
+          .update(partReservations)
+          .set({ quantity: row.quantity - quantity })
+          .where(eq(partReservations.id, id));
+        const { id: _id, settledAt: _settledAt, ...copy } = row;
+        await tx.insert(partReservations).values({ ...copy, ...settled, quantity });
+      }
+      for (const { id, quantity } of plan.withdraw) {
+        await tx
+          .update(partShortfalls)
+          .set({ withdrawn: sql`${partShortfalls.withdrawn} + ${quantity}`, withdrawnBy: key })
+          .where(eq(partShortfalls.id, id));
+      }
+      for (const partNumber of partNumbers) await watchSafetyStock(tx, partNumber);
+    }
+    const released = await tx
+      .select()
+      .from(partReservations)
+      .where(and(eq(partReservations.ticketNumber, ticketNumber), eq(partReservations.settlement, key)));
+    const withdrawn = await tx
+      .select()
+      .from(partShortfalls)
+      .where(and(eq(partShortfalls.ticketNumber, ticketNumber), eq(partShortfalls.withdrawnBy, key)));
+    const [awaiting] = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(partReservations)
+      .where(
+        and(
+          eq(partReservations.ticketNumber, ticketNumber),
+          eq(partReservations.status, 'awaiting_approval'),
+        ),
+      );
+    return {
+      released: byPart(released),
+      withdrawn: byPart(withdrawn.map((row) => ({ partNumber: row.partNumber, quantity: row.withdrawn }))),
+      stillWaiting: (await openShortfallsOf(tx, ticketNumber)).length > 0,
+      awaitingApproval: awaiting?.n ?? 0,
+    };
   });
 }
 

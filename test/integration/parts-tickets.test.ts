@@ -282,6 +282,88 @@ describe('parts for tickets', () => {
     expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 5, reserved: 0 } });
   });
 
+  it('a changed plan releases what it no longer needs, once, and stops waiting for what it dropped', async () => {
+    const capacitor = await newPart({ [WAREHOUSE]: 8, [VAN]: 2 });
+    const motor = await newPart();
+    const number = await ticketInService();
+    const requested = await call('engineer', 'POST', `/v1/tickets/${number}/parts-request`, {
+      lines: [
+        { partNumber: capacitor, quantity: 4 },
+        { partNumber: motor, quantity: 1 },
+      ],
+    });
+    expect(requested.json().shortfalls).toMatchObject([{ partNumber: motor, quantity: 1 }]);
+    expect(await stockOf(capacitor)).toEqual({
+      [VAN]: { onHand: 2, reserved: 2 },
+      [WAREHOUSE]: { onHand: 8, reserved: 2 },
+    });
+    const plan = { measures: '只换一个电容', department: 'field-service', customerConfirmed: true };
+    // The new plan needs 3 capacitors and no motor: the newest capacitor (the warehouse's second) is
+    // released, the motor no longer awaited, and the waiting-for-parts clock stops.
+    const replanned = await act('agent', number, 'plan', {
+      ...plan,
+      parts: [{ partNumber: capacitor, quantity: 3 }],
+    });
+    expect(replanned.sla.partsWait.metAt).not.toBeNull();
+    expect(await stockOf(capacitor)).toEqual({
+      [VAN]: { onHand: 2, reserved: 2 },
+      [WAREHOUSE]: { onHand: 8, reserved: 1 },
+    });
+    const held = (await call('engineer', 'GET', `/v1/tickets/${number}/parts`)).json().items;
+    expect(
+      held.map((row: { locationId: string; quantity: number; status: string }) => [
+        row.locationId,
+        row.quantity,
+        row.status,
+      ]),
+    ).toEqual([
+      [VAN, 2, 'reserved'],
+      [WAREHOUSE, 1, 'reserved'],
+      [WAREHOUSE, 1, 'released'],
+    ]);
+    const timeline = (await call('admin', 'GET', `/v1/tickets/${number}/events`)).json().events;
+    const released = timeline.filter((event: { type: string }) => event.type === 'parts_released');
+    expect(released).toMatchObject([
+      {
+        actorId: 'agent-7',
+        data: {
+          reason: 'plan_changed',
+          released: [{ partNumber: capacitor, quantity: 1 }],
+          withdrawn: [{ partNumber: motor, quantity: 1 }],
+        },
+      },
+    ]);
+    expect(timeline.at(-1).type).toBe('parts_ready');
+    // The same plan again lets nothing else go and records nothing; a plan without parts keeps them.
+    await act('agent', number, 'plan', { ...plan, parts: [{ partNumber: capacitor, quantity: 3 }] });
+    await act('agent', number, 'plan', plan);
+    expect(await stockOf(capacitor)).toEqual({
+      [VAN]: { onHand: 2, reserved: 2 },
+      [WAREHOUSE]: { onHand: 8, reserved: 1 },
+    });
+    const after = (await call('admin', 'GET', `/v1/tickets/${number}/events`)).json().events;
+    expect(after.filter((event: { type: string }) => event.type === 'parts_released')).toHaveLength(1);
+    // A plan that needs no parts releases all of them; the ledger never moved.
+    await act('agent', number, 'plan', { ...plan, parts: [] });
+    expect(await stockOf(capacitor)).toEqual({
+      [VAN]: { onHand: 2, reserved: 0 },
+      [WAREHOUSE]: { onHand: 8, reserved: 0 },
+    });
+    const ledger = (await call('parts', 'GET', `/v1/stock/movements?partNumber=${capacitor}`)).json().items;
+    expect(ledger.map((row: { kind: string }) => row.kind)).toEqual([
+      'receipt',
+      'receipt',
+      'transfer_out',
+      'transfer_in',
+    ]);
+    const bad = await call('agent', 'POST', `/v1/tickets/${number}/plan`, {
+      ...plan,
+      parts: [{ partNumber: 'no spaces', quantity: 1 }],
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('parts');
+  });
+
   it('issues a valuable part only once a manager approved it; a refused one is available again', async () => {
     const compressor = await newPart(
       { [WAREHOUSE]: 3 },
