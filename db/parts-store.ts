@@ -410,10 +410,115 @@ export interface StockRequest {
   readonly idempotency?: { readonly scope: string; readonly key: string; readonly requestHash: string };
 }
 
+/** A waiting ticket stock arriving reserved parts for. */
+export interface ServedTicket {
+  readonly ticketNumber: string;
+  /** It awaits nothing more: its waiting-for-parts clock stops. */
+  readonly ready: boolean;
+  /** Valuable or limited parts it now holds awaiting a manager's approval. */
+  readonly awaitingApproval: string[];
+}
+
 export interface StockAnswer {
   readonly operationId: string;
   readonly movements: MovementRecord[];
+  /** Waiting tickets the operation's stock was reserved for, oldest shortfall first. */
+  readonly served: ServedTicket[];
   readonly replayed: boolean;
+}
+
+/**
+ * Stock that has just become available (a receipt, a transfer, a count, an approved adjustment)
+ * goes to the tickets waiting for the part, in the order their shortfalls were recorded, each from
+ * its nearest locations (its engineer's van, then the warehouses: domain/parts.ts `nearestFirst`),
+ * as a request would have taken it. Runs in the operation's transaction with the part's row locked,
+ * so concurrent arrivals serve each shortfall once; tickets past resolve are not served.
+ */
+async function serveWaiting(
+  tx: Transaction,
+  partNumber: string,
+  operationId: string,
+  actorId: string,
+): Promise<void> {
+  const part = await lockPart(tx, partNumber);
+  const waiting = await tx.execute<{
+    id: number;
+    request_id: string;
+    ticket_number: string;
+    open: number;
+    free_under_warranty: boolean;
+    assignee: string | null;
+  }>(sql`
+    select s.id, s.request_id, s.ticket_number, s.quantity - s.filled - s.withdrawn as open,
+           s.free_under_warranty, t.assignee
+    from part_shortfalls s join tickets t on t.number = s.ticket_number
+    where s.part_number = ${partNumber} and s.filled + s.withdrawn < s.quantity
+      and t.status in ${PARTS_REQUEST_STATUSES}
+    order by s.at, s.id
+    for update of s for share of t`);
+  if (waiting.length === 0) return;
+  const locations = await tx.select().from(stockLocations);
+  for (const shortfall of waiting) {
+    const levels = await tx.select().from(stockLevels).where(eq(stockLevels.partNumber, partNumber));
+    const levelAt = (locationId: string) =>
+      levels.find((level) => level.locationId === locationId) ?? { locationId, onHand: 0, reserved: 0 };
+    const { allocations } = allocate(
+      shortfall.open,
+      nearestFirst(locations, shortfall.assignee).map((location) => levelAt(location.id)),
+    );
+    let filled = 0;
+    for (const { locationId, quantity } of allocations) {
+      await tx
+        .update(stockLevels)
+        .set({ reserved: sql`${stockLevels.reserved} + ${quantity}` })
+        .where(and(eq(stockLevels.partNumber, partNumber), eq(stockLevels.locationId, locationId)));
+      await tx.insert(partReservations).values({
+        requestId: shortfall.request_id,
+        ticketNumber: shortfall.ticket_number,
+        partNumber,
+        locationId,
+        quantity,
+        status: needsManagerApproval(part) ? 'awaiting_approval' : 'reserved',
+        unitPrice: part.unitPrice,
+        freeUnderWarranty: shortfall.free_under_warranty,
+        requestedBy: actorId,
+        operationId,
+      });
+      filled += quantity;
+    }
+    if (filled > 0) {
+      await tx
+        .update(partShortfalls)
+        .set({ filled: sql`${partShortfalls.filled} + ${filled}` })
+        .where(eq(partShortfalls.id, shortfall.id));
+    }
+  }
+}
+
+/** The tickets an operation's stock was reserved for, and whether each awaits anything more now. */
+async function servedBy(tx: Executor, operationId: string): Promise<ServedTicket[]> {
+  const rows = await tx
+    .select()
+    .from(partReservations)
+    .where(eq(partReservations.operationId, operationId))
+    .orderBy(asc(partReservations.id));
+  const served: ServedTicket[] = [];
+  for (const ticketNumber of new Set(rows.map((row) => row.ticketNumber))) {
+    const mine = rows.filter((row) => row.ticketNumber === ticketNumber);
+    const [open] = await tx
+      .select({ id: partShortfalls.id })
+      .from(partShortfalls)
+      .where(
+        and(
+          eq(partShortfalls.ticketNumber, ticketNumber),
+          sql`${partShortfalls.filled} + ${partShortfalls.withdrawn} < ${partShortfalls.quantity}`,
+        ),
+      )
+      .limit(1);
+    const awaiting = mine.filter((row) => row.status === 'awaiting_approval').map((row) => row.partNumber);
+    served.push({ ticketNumber, ready: !open, awaitingApproval: [...new Set(awaiting)] });
+  }
+  return served;
 }
 
 /** Locks the part's row: its stock changes one request at a time from here to the commit. */
@@ -498,7 +603,8 @@ export async function recordStockRequest(db: Database, request: StockRequest): P
     const operationId = randomUUID();
     const earlier = request.idempotency && (await claimKey(tx, request.idempotency, operationId));
     if (earlier) {
-      return { operationId: earlier, movements: await operationMovements(tx, earlier), replayed: true };
+      const movements = await operationMovements(tx, earlier);
+      return { operationId: earlier, movements, served: await servedBy(tx, earlier), replayed: true };
     }
     const part = await lockPart(tx, request.partNumber);
     const locationIds = [...new Set(request.lines.map((line) => line.locationId))];
@@ -528,8 +634,11 @@ export async function recordStockRequest(db: Database, request: StockRequest): P
         actorId: request.actorId,
       });
     }
+    const movements = await operationMovements(tx, operationId);
+    const arrived = movements.some((movement) => movement.status === 'applied' && movement.quantity > 0);
+    if (arrived) await serveWaiting(tx, part.partNumber, operationId, request.actorId);
     await watchSafetyStock(tx, part.partNumber);
-    return { operationId, movements: await operationMovements(tx, operationId), replayed: false };
+    return { operationId, movements, served: await servedBy(tx, operationId), replayed: false };
   });
 }
 
@@ -540,7 +649,7 @@ export async function recordStockRequest(db: Database, request: StockRequest): P
 export async function decideMovement(
   db: Database,
   decision: { id: number; approve: boolean; actorId: string; reason?: string },
-): Promise<MovementRecord> {
+): Promise<{ movement: MovementRecord; served: ServedTicket[] }> {
   return db.transaction(async (tx) => {
     const [pending] = await tx.select().from(stockMovements).where(eq(stockMovements.id, decision.id));
     if (!pending) throw new StockRefusal('notFound', `no stock movement ${decision.id}`);
@@ -566,8 +675,13 @@ export async function decideMovement(
       .where(eq(stockMovements.id, decision.id))
       .returning();
     if (!decided) throw new Error(`stock movement ${decision.id} vanished while it was decided`);
+    // An approved gain serves waiting tickets; what it reserves is the approval's own operation.
+    const approval = `approval-${decision.id}`;
+    if (decision.approve && movement.quantity > 0) {
+      await serveWaiting(tx, movement.partNumber, approval, decision.actorId);
+    }
     await watchSafetyStock(tx, movement.partNumber);
-    return presentMovement(decided);
+    return { movement: presentMovement(decided), served: await servedBy(tx, approval) };
   });
 }
 
@@ -709,6 +823,8 @@ export interface PartsRequestAnswer {
   readonly requestId: string;
   readonly reservations: ReservationRecord[];
   readonly shortfalls: { partNumber: string; quantity: number; proposals: ShortfallProposal[] }[];
+  /** The ticket still waits for parts after it: this request's shortfalls or an earlier one's. */
+  readonly waiting: boolean;
   readonly replayed: boolean;
 }
 
@@ -748,11 +864,28 @@ export async function reserveForTicket(db: Database, request: PartsRequest): Pro
         { ...request.idempotency, scope: `parts-request:${request.ticketNumber}` },
         requestId,
       ));
-    if (earlier) return { ...(await answerOf(tx, earlier, request)), replayed: true };
+    if (earlier) {
+      const answer = await answerOf(tx, earlier, request);
+      return { ...answer, waiting: await isWaiting(tx, request.ticketNumber), replayed: true };
+    }
     const locations = await tx.select().from(stockLocations);
     const order = nearestFirst(locations, request.assignee);
     for (const [partNumber, need] of merged(request.lines)) {
       const part = await lockPart(tx, partNumber);
+      // A new request for a part replaces what the ticket still awaited of it.
+      await tx
+        .update(partShortfalls)
+        .set({
+          withdrawn: sql`${partShortfalls.quantity} - ${partShortfalls.filled}`,
+          withdrawnBy: requestId,
+        })
+        .where(
+          and(
+            eq(partShortfalls.ticketNumber, request.ticketNumber),
+            eq(partShortfalls.partNumber, partNumber),
+            sql`${partShortfalls.filled} + ${partShortfalls.withdrawn} < ${partShortfalls.quantity}`,
+          ),
+        );
       const levels = await tx.select().from(stockLevels).where(eq(stockLevels.partNumber, partNumber));
       const levelAt = (locationId: string) =>
         levels.find((level) => level.locationId === locationId) ?? { locationId, onHand: 0, reserved: 0 };
@@ -787,10 +920,11 @@ export async function reserveForTicket(db: Database, request: PartsRequest): Pro
           ticketNumber: request.ticketNumber,
           partNumber,
           quantity,
+          freeUnderWarranty: request.freeUnderWarranty,
         })),
       );
     }
-    return { ...answer, replayed: false };
+    return { ...answer, waiting: await isWaiting(tx, request.ticketNumber), replayed: false };
   });
 }
 
@@ -799,7 +933,7 @@ async function answerOf(
   tx: Transaction,
   requestId: string,
   request: PartsRequest,
-): Promise<Omit<PartsRequestAnswer, 'replayed'>> {
+): Promise<Omit<PartsRequestAnswer, 'replayed' | 'waiting'>> {
   const rows = await tx
     .select()
     .from(partReservations)
@@ -966,6 +1100,11 @@ function openShortfallsOf(tx: Transaction, ticketNumber: string) {
 
 const openOf = (row: typeof partShortfalls.$inferSelect): number => row.quantity - row.filled - row.withdrawn;
 
+/** Whether the ticket still awaits parts: an open shortfall. */
+async function isWaiting(tx: Transaction, ticketNumber: string): Promise<boolean> {
+  return (await openShortfallsOf(tx, ticketNumber).limit(1)).length > 0;
+}
+
 /**
  * A changed plan (domain/parts.ts `planRelease`): in one transaction, what the ticket holds beyond
  * what the plan needs goes back to available (a reservation partly kept is split: the released part
@@ -1055,7 +1194,7 @@ export async function releaseUnplanned(db: Database, release: PlanRelease): Prom
     return {
       released: byPart(released),
       withdrawn: byPart(withdrawn.map((row) => ({ partNumber: row.partNumber, quantity: row.withdrawn }))),
-      stillWaiting: (await openShortfallsOf(tx, ticketNumber)).length > 0,
+      stillWaiting: await isWaiting(tx, ticketNumber),
       awaitingApproval: awaiting?.n ?? 0,
     };
   });

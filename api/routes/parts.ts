@@ -21,6 +21,7 @@ import {
   vanOf,
   type MovementLine,
   type PartsRequestAnswer,
+  type ServedTicket,
   type StockAnswer,
 } from '../../db/parts-store';
 import { stockScope } from '../../domain/access';
@@ -38,6 +39,8 @@ import {
   type PartsEvent,
 } from '../../domain/parts';
 import { isClockRunning } from '../../domain/clocks';
+import type { Actor } from '../../domain/ticket';
+import { findTicket } from '../../db/ticket-store';
 import { BLANK_MESSAGE, NOT_BLANK } from '../../domain/text-rules';
 import { authorize } from '../authorize';
 import { sequenceCursor } from '../cursor';
@@ -145,6 +148,14 @@ const operationView = z.object({
   operationId: z.string(),
   status: z.enum(['applied', 'pending']),
   movements: z.array(movementView),
+  served: z
+    .array(
+      z.object({
+        ticketNumber: z.string(),
+        ready: z.boolean().describe('it awaits no more parts: its waiting-for-parts clock stops'),
+      }),
+    )
+    .describe('tickets waiting for the part that the stock now available was reserved for, oldest first'),
 });
 
 const receiptBody = z
@@ -289,14 +300,15 @@ async function refusing<T>(work: () => Promise<T>): Promise<T> {
 /**
  * What a parts request tells the ticket's workflow: a shortfall starts the waiting-for-parts clock
  * (one already running keeps its deadline; the shortfall itself is in the ledger's records), and
- * everything reserved stops a running one; a valuable or limited part starts the approval clock.
+ * nothing awaited any more (this request's shortfalls, and earlier ones it did not replace) stops a
+ * running one; a valuable or limited part starts the approval clock.
  */
 function partsEventsOf(answer: PartsRequestAnswer, waitingForParts: boolean): PartsEvent[] {
   const events: PartsEvent[] = [];
   if (answer.shortfalls.length > 0 && !waitingForParts) {
     const shortfalls = answer.shortfalls.map(({ partNumber, quantity }) => ({ partNumber, quantity }));
     events.push({ kind: 'waiting', shortfalls });
-  } else if (answer.shortfalls.length === 0 && waitingForParts) {
+  } else if (!answer.waiting && waitingForParts) {
     events.push({ kind: 'ready' });
   }
   const awaiting = answer.reservations.filter((reservation) => reservation.status === 'awaiting_approval');
@@ -327,6 +339,41 @@ export interface PartRoutesOptions {
 export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, options) => {
   const { db, tickets, approvalThresholdFen } = options;
 
+  /**
+   * Tells each ticket stock was reserved for: a valuable or limited part starts its approval clock,
+   * and a ticket that awaits nothing more stops waiting for parts. The stock is reserved whatever a
+   * workflow answers: a ticket that cannot hear now (resolved meanwhile, or its workflow slow) is
+   * logged, and the same request again (same Idempotency-Key) tells it again, under the same ids.
+   */
+  async function tellServed(served: readonly ServedTicket[], actor: Actor, operationId: string) {
+    for (const { ticketNumber, ready, awaitingApproval } of served) {
+      try {
+        if (awaitingApproval.length > 0) {
+          await tickets.recordPartsEvent(
+            ticketNumber,
+            { kind: 'approval_requested', partNumbers: awaitingApproval },
+            actor,
+            `parts-served-${operationId}-${ticketNumber}-approval`,
+          );
+        }
+        const ticket = ready ? await findTicket(db, ticketNumber) : undefined;
+        if (ticket && isClockRunning(ticket, 'partsWait')) {
+          await tickets.recordPartsEvent(
+            ticketNumber,
+            { kind: 'ready' },
+            actor,
+            `parts-served-${operationId}-${ticketNumber}-ready`,
+          );
+        }
+      } catch (error) {
+        app.log.warn(
+          { ticketNumber, operationId, err: error },
+          'stock reserved for a waiting ticket, but its workflow was not told',
+        );
+      }
+    }
+  }
+
   /** Records a stock request under the caller's Idempotency-Key: 201 applied, 202 waiting for a manager. */
   async function record(
     request: FastifyRequest,
@@ -348,6 +395,7 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
           : undefined,
       }),
     );
+    await tellServed(answer.served, request.actor, answer.operationId);
     if (answer.replayed) reply.header('idempotent-replayed', 'true');
     const pending = answer.movements.some((movement) => movement.status === 'pending');
     reply.code(pending ? 202 : 201);
@@ -355,6 +403,7 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
       operationId: answer.operationId,
       status: pending ? 'pending' : 'applied',
       movements: answer.movements,
+      served: answer.served.map(({ ticketNumber, ready }) => ({ ticketNumber, ready })),
     } as const;
   }
 
@@ -638,15 +687,18 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
           request.body ??= {};
         },
       },
-      async (request) =>
-        refusing(() =>
+      async (request) => {
+        const { movement, served } = await refusing(() =>
           decideMovement(db, {
             id: request.params.id,
             approve: decision === 'approve',
             actorId: request.actor.id,
             reason: request.body.reason,
           }),
-        ),
+        );
+        await tellServed(served, request.actor, `approval-${movement.id}`);
+        return movement;
+      },
     );
   }
 

@@ -618,23 +618,25 @@ describe('the parts process end to end (issue 21)', () => {
     });
     expect(await slaOf(number)).toMatchObject({ partsWait: { metAt: null }, partsApproval: { metAt: null } });
 
-    // The parts group sends the capacitor over (调货); the engineer asks again and gets it from its van.
-    await call('POST', '/v1/stock/transfers', {
+    // The parts group sends the capacitor over (调货): arriving in the engineer's van, it is
+    // reserved for the waiting ticket there, which stops waiting for parts.
+    const sent = await call('POST', '/v1/stock/transfers', {
       partNumber: capacitor,
       from: VAN,
       to: FLOW_VAN,
       quantity: 1,
     });
-    const second = await call(
-      'POST',
-      `/v1/tickets/${number}/parts-request`,
-      { lines: [{ partNumber: capacitor, quantity: 1 }] },
-      FLOW_KEY,
-    );
-    expect(second.json()).toMatchObject({
-      reservations: [{ locationId: FLOW_VAN, status: 'reserved' }],
-      shortfalls: [],
+    expect(sent.json().served).toEqual([{ ticketNumber: number, ready: true }]);
+    const reserved = (await call('GET', `/v1/tickets/${number}/parts`, undefined, FLOW_KEY)).json().items;
+    expect(reserved).toMatchObject([
+      { partNumber: compressor, status: 'awaiting_approval' },
+      { partNumber: capacitor, locationId: FLOW_VAN, quantity: 1, status: 'reserved' },
+    ]);
+    expect(await slaOf(number)).toMatchObject({
+      partsWait: { metAt: expect.any(String) },
+      partsApproval: { metAt: null },
     });
+    await expectLedgerAgrees(capacitor);
     const [valuable] = first.json().reservations;
     expect(
       (await call('POST', `/v1/tickets/${number}/parts/${valuable.id}/approve`, undefined, MANAGER_KEY))
