@@ -642,6 +642,86 @@ export async function recordStockRequest(db: Database, request: StockRequest): P
   });
 }
 
+export interface StockCount {
+  /** What was counted (盘点): each part at each location at most once. */
+  readonly lines: readonly { partNumber: string; locationId: string; counted: number }[];
+  readonly reason: string;
+  readonly actorId: string;
+  readonly approvalThresholdFen: number;
+  readonly idempotency?: { readonly scope: string; readonly key: string; readonly requestHash: string };
+}
+
+/**
+ * A stock-take: each counted quantity against what is on hand now, with the parts' rows locked,
+ * becomes an adjustment of the difference (盘盈 a gain, 盘亏 a loss; none when they agree), left
+ * pending for a manager when worth more than the threshold, like any adjustment. A count below
+ * what is reserved for tickets is refused, all of it: those parts are not there for the tickets
+ * that hold them, and their reservations are released (a changed plan, a cancel) before the count
+ * is booked. A gain serves waiting tickets.
+ */
+export async function recordStockCount(db: Database, count: StockCount): Promise<StockAnswer> {
+  return db.transaction(async (tx) => {
+    const operationId = randomUUID();
+    const earlier = count.idempotency && (await claimKey(tx, count.idempotency, operationId));
+    if (earlier) {
+      const movements = await operationMovements(tx, earlier);
+      return { operationId: earlier, movements, served: await servedBy(tx, earlier), replayed: true };
+    }
+    const locationIds = [...new Set(count.lines.map((line) => line.locationId))];
+    const known = await tx
+      .select({ id: stockLocations.id })
+      .from(stockLocations)
+      .where(sql`${stockLocations.id} in ${locationIds}`);
+    const missing = locationIds.filter((id) => !known.some((location) => location.id === id));
+    if (missing.length > 0) throw new StockRefusal('notFound', `no stock location ${missing.join(', ')}`);
+    const lines = [...count.lines].sort(
+      (a, b) => a.partNumber.localeCompare(b.partNumber) || a.locationId.localeCompare(b.locationId),
+    );
+    const catalogue = new Map<string, { unitCost: number }>();
+    for (const partNumber of new Set(lines.map((line) => line.partNumber))) {
+      catalogue.set(partNumber, await lockPart(tx, partNumber));
+    }
+    const gained = new Set<string>();
+    for (const { partNumber, locationId, counted } of lines) {
+      const level = await levelOf(tx, partNumber, locationId);
+      const booked = level?.onHand ?? 0;
+      const reserved = level?.reserved ?? 0;
+      if (counted < reserved) {
+        throw new StockRefusal(
+          'conflict',
+          `part ${partNumber} at ${locationId}: counted ${counted} is below the ${reserved} reserved for tickets; release those reservations first`,
+        );
+      }
+      const difference = counted - booked;
+      if (difference === 0) continue;
+      const value = movementValue(difference, catalogue.get(partNumber)?.unitCost ?? 0);
+      const status: MovementStatus = needsApproval('adjustment', value, count.approvalThresholdFen)
+        ? 'pending'
+        : 'applied';
+      if (status === 'applied') {
+        await applyToLevel(tx, partNumber, locationId, difference);
+        if (difference > 0) gained.add(partNumber);
+      }
+      await tx.insert(stockMovements).values({
+        operationId,
+        kind: 'adjustment',
+        status,
+        partNumber,
+        locationId,
+        quantity: difference,
+        value,
+        reason: count.reason,
+        reference: `count: ${counted} counted, ${booked} booked`,
+        actorId: count.actorId,
+      });
+    }
+    for (const partNumber of gained) await serveWaiting(tx, partNumber, operationId, count.actorId);
+    for (const partNumber of catalogue.keys()) await watchSafetyStock(tx, partNumber);
+    const movements = await operationMovements(tx, operationId);
+    return { operationId, movements, served: await servedBy(tx, operationId), replayed: false };
+  });
+}
+
 /**
  * A manager's decision on a pending movement: approved, it applies now (a loss only from what is
  * available now); rejected, it never counts. A decided movement is not decided again.

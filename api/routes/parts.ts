@@ -12,6 +12,7 @@ import {
   listMovements,
   listParts,
   listTicketReservations,
+  recordStockCount,
   recordStockRequest,
   reorderSuggestions,
   reserveForTicket,
@@ -195,6 +196,28 @@ const adjustmentBody = z
 
 const scrapBody = z.object({ partNumber, locationId, quantity, reason: note }).strict();
 
+/** At most this many lines in one stock-take request (a location's shelf, or a van). */
+const MAX_COUNT_LINES = 200;
+
+const countBody = z
+  .object({
+    lines: z
+      .array(
+        z
+          .object({
+            partNumber,
+            locationId,
+            counted: z.number().int().min(0).max(MAX_QUANTITY).describe('what is physically there'),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(MAX_COUNT_LINES)
+      .describe('each part at each location at most once'),
+    reason: note.describe('the stock-take, e.g. 2026年12月月度盘点'),
+  })
+  .strict();
+
 const movementQuery = z
   .object({
     partNumber: partNumber.optional(),
@@ -374,27 +397,8 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
     }
   }
 
-  /** Records a stock request under the caller's Idempotency-Key: 201 applied, 202 waiting for a manager. */
-  async function record(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    kind: string,
-    body: unknown,
-    stock: { partNumber: string; lines: MovementLine[]; reason?: string },
-  ) {
-    // The route's header schema has checked it.
-    const header = request.headers['idempotency-key'];
-    const key = typeof header === 'string' ? header : undefined;
-    const answer: StockAnswer = await refusing(() =>
-      recordStockRequest(db, {
-        ...stock,
-        actorId: request.actor.id,
-        approvalThresholdFen,
-        idempotency: key
-          ? { scope: `stock:${request.actor.id}`, key, requestHash: sha256({ kind, body }) }
-          : undefined,
-      }),
-    );
+  /** A stock operation's answer: 201 applied, 202 waiting for a manager; waiting tickets served are told. */
+  async function answerStock(request: FastifyRequest, reply: FastifyReply, answer: StockAnswer) {
     await tellServed(answer.served, request.actor, answer.operationId);
     if (answer.replayed) reply.header('idempotent-replayed', 'true');
     const pending = answer.movements.some((movement) => movement.status === 'pending');
@@ -405,6 +409,33 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
       movements: answer.movements,
       served: answer.served.map(({ ticketNumber, ready }) => ({ ticketNumber, ready })),
     } as const;
+  }
+
+  /** The caller's Idempotency-Key for a stock write of this kind and body (the route's header schema has checked it). */
+  function idempotencyOf(request: FastifyRequest, kind: string, body: unknown) {
+    const header = request.headers['idempotency-key'];
+    return typeof header === 'string'
+      ? { scope: `stock:${request.actor.id}`, key: header, requestHash: sha256({ kind, body }) }
+      : undefined;
+  }
+
+  /** Records a stock request under the caller's Idempotency-Key: 201 applied, 202 waiting for a manager. */
+  async function record(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    kind: string,
+    body: unknown,
+    stock: { partNumber: string; lines: MovementLine[]; reason?: string },
+  ) {
+    const answer = await refusing(() =>
+      recordStockRequest(db, {
+        ...stock,
+        actorId: request.actor.id,
+        approvalThresholdFen,
+        idempotency: idempotencyOf(request, kind, body),
+      }),
+    );
+    return answerStock(request, reply, answer);
   }
 
   const movementResponses = {
@@ -646,6 +677,47 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
       if (delta === 0) throw new Problem(422, 'Nothing to adjust', 'quantity 0 changes nothing');
       const lines: MovementLine[] = [{ kind: 'adjustment', locationId: at, quantity: delta }];
       return record(request, reply, 'adjustment', request.body, { partNumber, lines, reason });
+    },
+  );
+
+  app.post(
+    '/stock/counts',
+    {
+      onRequest: authorize('stock.move'),
+      schema: {
+        tags: ['parts'],
+        summary:
+          'A stock-take (盘点): counted quantities become adjustments of the difference from on hand (盘盈/盘亏); above the threshold a manager approves',
+        description:
+          'Each line is compared with what is on hand when the request is recorded; a difference becomes an adjustment movement with the reason (none when they agree). A count below what is reserved for tickets refuses the whole request (409): release those reservations first.',
+        headers: idempotencyHeaders,
+        body: countBody,
+        response: movementResponses,
+      },
+    },
+    async (request, reply) => {
+      const seen = new Map<string, number>();
+      for (const [index, line] of request.body.lines.entries()) {
+        const where = `${line.partNumber}@${line.locationId}`;
+        const first = seen.get(where);
+        if (first !== undefined) {
+          throw new Problem(
+            422,
+            'Counted twice',
+            `lines ${first} and ${index} both count part ${line.partNumber} at ${line.locationId}`,
+          );
+        }
+        seen.set(where, index);
+      }
+      const answer = await refusing(() =>
+        recordStockCount(db, {
+          ...request.body,
+          actorId: request.actor.id,
+          approvalThresholdFen,
+          idempotency: idempotencyOf(request, 'count', request.body),
+        }),
+      );
+      return answerStock(request, reply, answer);
     },
   );
 
