@@ -456,6 +456,32 @@ describe('parts for tickets', () => {
     await act('engineer', waiting[2] ?? '', 'resolve', { ...serviceRecord, parts: [] });
   });
 
+  it('stops waiting only when nothing is awaited; a new request for a part replaces what was awaited', async () => {
+    const motor = await newPart();
+    const capacitor = await newPart({ [WAREHOUSE]: 1 });
+    const number = await newTicket();
+    await act('agent', number, 'acknowledge');
+    const ask = (partNumber: string) =>
+      call('agent', 'POST', `/v1/tickets/${number}/parts-request`, { lines: [{ partNumber, quantity: 1 }] });
+    const partsWait = async () => (await call('admin', 'GET', `/v1/tickets/${number}`)).json().sla.partsWait;
+    expect((await ask(motor)).json().shortfalls).toHaveLength(1);
+    // The capacitor is there, but the motor is still awaited: the ticket keeps waiting.
+    expect((await ask(capacitor)).json().shortfalls).toEqual([]);
+    expect((await partsWait()).metAt).toBeNull();
+    // Asked again, the motor is awaited once, not twice: one unit arriving serves the ticket.
+    expect((await ask(motor)).json().shortfalls).toHaveLength(1);
+    const receipt = await call('parts', 'POST', '/v1/stock/receipts', {
+      partNumber: motor,
+      locationId: WAREHOUSE,
+      accepted: 2,
+      reference: 'PO-4',
+    });
+    expect(receipt.json().served).toEqual([{ ticketNumber: number, ready: true }]);
+    expect(await stockOf(motor)).toEqual({ [WAREHOUSE]: { onHand: 2, reserved: 1 } });
+    expect((await partsWait()).metAt).not.toBeNull();
+    await act('agent', number, 'cancel', { reason: '客户取消' });
+  });
+
   it('issues a valuable part only once a manager approved it; a refused one is available again', async () => {
     const compressor = await newPart(
       { [WAREHOUSE]: 3 },
