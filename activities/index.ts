@@ -1,7 +1,13 @@
 import { log } from '@temporalio/activity';
 import type { Database } from '../db/client';
 import { findEngineerLoad, reserveEngineer } from '../db/engineer-store';
-import { settleReservations, type Settlement } from '../db/parts-store';
+import {
+  releaseUnplanned,
+  settleReservations,
+  type PlanRelease,
+  type PlanReleaseAnswer,
+  type Settlement,
+} from '../db/parts-store';
 import { applyRetention } from '../db/retention-store';
 import { saveTicketChange } from '../db/ticket-store';
 import type { DispatchNeeds, EngineerLoad } from '../domain/dispatch';
@@ -83,6 +89,21 @@ export function createActivities({ db }: ActivityDependencies) {
         // Used parts the ticket had not reserved: they came from elsewhere, not from stock.
         usedWithoutReservation: unreserved,
       });
+    },
+
+    /**
+     * A changed plan: what the ticket holds or awaits beyond the plan's parts is let go. Keyed by
+     * the workflow step: a retry writes nothing twice and answers what the first run did.
+     */
+    async releaseUnplannedParts(release: PlanRelease): Promise<PlanReleaseAnswer> {
+      const answer = await releaseUnplanned(db, release);
+      log.info('ticket parts released for a changed plan', {
+        ticketNumber: release.ticketNumber,
+        key: release.key,
+        released: answer.released,
+        withdrawn: answer.withdrawn,
+      });
+      return answer;
     },
 
     /** The retention run: anonymises old finished tickets, deletes expired claims and old deliveries. */

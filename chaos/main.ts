@@ -22,8 +22,11 @@ import { ticketStateQuery } from '../workflows/messages';
  * SIGKILLed again and again, the Temporal dev server, PostgreSQL, the API and the delivery relay are
  * each restarted once. Then every ticket is checked: there, its timeline complete and in order, its
  * escalation recorded exactly when its clock says it was missed — once — its workflow where its
- * actions put it, and every notification it queued delivered. Loopback only, bounded in tickets and
- * time; exits non-zero on any violation.
+ * actions put it, and every notification it queued delivered. Most tickets reserve a spare part: the
+ * closed ones re-plan (releasing one), then resolve with one used; the cancelled ones release theirs;
+ * then nothing is left reserved for a finished ticket, each closed ticket was issued exactly what it
+ * used, and every location's on hand and reserved agree with the ledger and the reservations.
+ * Loopback only, bounded in tickets and time; exits non-zero on any violation.
  */
 const { values } = parseArgs({
   options: {
@@ -49,8 +52,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const randomPort = () => 20_000 + Math.floor(Math.random() * 20_000);
 const say = (line: string) => process.stdout.write(`[chaos] ${line}\n`);
 
-type Group = 'idle' | 'acknowledged' | 'closed';
-const groupOf = (index: number): Group => (['idle', 'acknowledged', 'closed'] as const)[index % 3] ?? 'idle';
+type Group = 'idle' | 'acknowledged' | 'closed' | 'cancelled';
+const GROUPS = ['idle', 'acknowledged', 'closed', 'cancelled'] as const;
+const groupOf = (index: number): Group => GROUPS[index % GROUPS.length] ?? 'idle';
+/** What each group holds at the end (reserved) and was issued: acknowledged tickets keep theirs. */
+const PARTS_EXPECTED: Record<Group, { held: number; issued: number }> = {
+  idle: { held: 0, issued: 0 },
+  acknowledged: { held: 1, issued: 0 },
+  closed: { held: 0, issued: 1 },
+  cancelled: { held: 0, issued: 0 },
+};
+const PART = 'CHAOS-CAP';
+const WAREHOUSE = 'chaos-wh';
 const faults = {
   workerKills: 0,
   temporalRestarts: 0,
@@ -137,6 +150,28 @@ async function main(): Promise<void> {
     }
   }
 
+  /** The part every ticket draws on, and enough stock for all of them. */
+  async function seedParts(): Promise<void> {
+    const seeded = [
+      await call('POST', '/v1/stock-locations', { id: WAREHOUSE, kind: 'warehouse', name: 'Chaos' }),
+      await call('POST', '/v1/parts', {
+        partNumber: PART,
+        name: 'Capacitor',
+        productLines: ['chaos'],
+        unitCost: 100,
+        unitPrice: 200,
+      }),
+      await call(
+        'POST',
+        '/v1/stock/receipts',
+        { partNumber: PART, locationId: WAREHOUSE, accepted: TICKETS * 2, reference: 'PO-CHAOS' },
+        'chaos-receipt',
+      ),
+    ];
+    const refused = seeded.find((answer) => answer.status >= 300);
+    if (refused) throw new Error(`seeding parts: ${refused.status} ${JSON.stringify(refused.body)}`);
+  }
+
   async function lifecycle(index: number): Promise<string> {
     const created = await call(
       'POST',
@@ -155,21 +190,44 @@ async function main(): Promise<void> {
       throw new Error(`create ${index}: ${created.status} ${JSON.stringify(created.body)}`);
     const number = String(created.body.number);
     const group = groupOf(index);
-    const act = async (action: string, body: unknown) => {
-      const answer = await call('POST', `/v1/tickets/${number}/${action}`, body, `chaos-${index}-${action}`);
+    const act = async (action: string, body: unknown, step = action) => {
+      const answer = await call('POST', `/v1/tickets/${number}/${action}`, body, `chaos-${index}-${step}`);
       if (answer.status !== 200)
         throw new Error(`${action} ${number}: ${answer.status} ${JSON.stringify(answer.body)}`);
     };
+    const requestParts = async (quantity: number) => {
+      const lines = [{ partNumber: PART, quantity }];
+      const answer = await call(
+        'POST',
+        `/v1/tickets/${number}/parts-request`,
+        { lines },
+        `chaos-${index}-parts`,
+      );
+      if (answer.status !== 201)
+        throw new Error(`parts-request ${number}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    };
     if (group === 'idle') return number;
     await act('acknowledge', {});
-    if (group === 'acknowledged') return number;
-    await act('plan', {
-      measures: 'Advice',
-      department: 'support',
-      customerConfirmed: true,
-      dispatch: false,
+    if (group === 'acknowledged') {
+      await requestParts(1);
+      return number;
+    }
+    if (group === 'cancelled') {
+      await requestParts(2);
+      await act('cancel', { reason: 'Customer fixed it' });
+      return number;
+    }
+    const plan = { measures: 'Advice', department: 'support', customerConfirmed: true, dispatch: false };
+    await act('plan', plan);
+    await requestParts(2);
+    // A changed plan needs one capacitor only: the other is released through the workflow.
+    await act('plan', { ...plan, parts: [{ partNumber: PART, quantity: 1 }] }, 'replan');
+    await act('resolve', {
+      diagnosis: 'Capacitor',
+      fix: 'Replaced it',
+      functionalTest: 'passed',
+      parts: [{ partNumber: PART, quantity: 1, unitPrice: 2, oldPartDisposition: 'recycled' }],
     });
-    await act('resolve', { diagnosis: 'User error', fix: 'Explained', functionalTest: 'not_applicable' });
     const scores = {
       responsiveness: 5,
       professionalism: 5,
@@ -182,6 +240,7 @@ async function main(): Promise<void> {
     return number;
   }
 
+  await seedParts();
   const startedMs = Date.now();
   let running = true;
   const chaos = (async () => {
@@ -254,7 +313,9 @@ async function main(): Promise<void> {
   await postgres.stop();
   rmSync(scratch, { recursive: true, force: true });
   if (report.problems.length > 0) process.exit(1);
-  say('no ticket lost, no escalation lost or doubled, every notification delivered');
+  say(
+    'no ticket lost, no escalation lost or doubled, every notification delivered, no part left reserved or issued twice',
+  );
 }
 
 async function verify(services: BenchServices, numbers: string[]) {
@@ -274,6 +335,12 @@ async function verify(services: BenchServices, numbers: string[]) {
     lost: 0,
     deliveries: 0,
     undelivered: 0,
+    partsTickets: 0,
+    reservedForFinished: 0,
+    issued: 0,
+    issuedExpected: 0,
+    ledgerLocations: 0,
+    ledgerMismatches: 0,
   };
   for (const [index, number] of numbers.entries()) {
     const state = await findTicket(db, number);
@@ -286,7 +353,12 @@ async function verify(services: BenchServices, numbers: string[]) {
       .getHandle(workflowIdOf(number))
       .query(ticketStateQuery)
       .catch(() => undefined);
-    const expectedStatus = { idle: 'new', acknowledged: 'acknowledged', closed: 'closed' }[groupOf(index)];
+    const expectedStatus = {
+      idle: 'new',
+      acknowledged: 'acknowledged',
+      closed: 'closed',
+      cancelled: 'cancelled',
+    }[groupOf(index)];
     if (state.status !== expectedStatus)
       problems.push(`${number}: projection says ${state.status}, expected ${expectedStatus}`);
     if (live && (live.status !== state.status || live.version !== state.version)) {
@@ -328,6 +400,7 @@ async function verify(services: BenchServices, numbers: string[]) {
       problems.push(`${number}: ${escalated} escalations, expected ${expected}`);
     }
   }
+  await verifyParts(db, numbers, figures, problems);
   // Every notification the tickets queued goes out, through relay kills and database restarts.
   const undelivered = async () =>
     db.execute<{ id: string; status: string; last_error: string | null }>(sql`
@@ -349,6 +422,75 @@ async function verify(services: BenchServices, numbers: string[]) {
   await connection.close();
   await close();
   return { figures, problems };
+}
+
+/**
+ * The parts' books after the chaos: each ticket holds and was issued what its group's actions say
+ * (a finished ticket holds nothing: no reservation outlived a worker killed mid-release); every
+ * location's on hand is the sum of its applied ledger rows and its reserved the sum of what tickets
+ * hold there.
+ */
+async function verifyParts(
+  db: ReturnType<typeof connectDatabase>['db'],
+  numbers: string[],
+  figures: Record<
+    | 'partsTickets'
+    | 'reservedForFinished'
+    | 'issued'
+    | 'issuedExpected'
+    | 'ledgerLocations'
+    | 'ledgerMismatches',
+    number
+  >,
+  problems: string[],
+): Promise<void> {
+  const perTicket = await db.execute<{ ticket_number: string; held: number; issued: number }>(sql`
+    select t.number as ticket_number,
+           coalesce((select sum(r.quantity) from part_reservations r where r.ticket_number = t.number
+                     and r.status in ('reserved', 'awaiting_approval')), 0)::int as held,
+           coalesce((select -sum(m.quantity) from stock_movements m where m.ticket_number = t.number
+                     and m.kind = 'issue' and m.status = 'applied'), 0)::int as issued
+    from tickets t where t.number in ${numbers}`);
+  const byNumber = new Map(perTicket.map((row) => [row.ticket_number, row]));
+  for (const [index, number] of numbers.entries()) {
+    const group = groupOf(index);
+    const expected = PARTS_EXPECTED[group];
+    const found = byNumber.get(number) ?? { held: 0, issued: 0 };
+    if (group !== 'idle') figures.partsTickets += 1;
+    if (group === 'closed' || group === 'cancelled') figures.reservedForFinished += found.held;
+    figures.issued += found.issued;
+    figures.issuedExpected += expected.issued;
+    if (found.held !== expected.held || found.issued !== expected.issued) {
+      problems.push(
+        `${number} (${group}): holds ${found.held} and was issued ${found.issued} of ${PART}, expected ${expected.held} and ${expected.issued}`,
+      );
+    }
+  }
+  const levels = await db.execute<{
+    part_number: string;
+    location_id: string;
+    on_hand: number;
+    reserved: number;
+    ledger: number;
+    held: number;
+  }>(sql`
+    select l.part_number, l.location_id, l.on_hand, l.reserved,
+           (select coalesce(sum(m.quantity), 0)::int from stock_movements m where m.part_number = l.part_number
+              and m.location_id = l.location_id and m.status = 'applied') as ledger,
+           (select coalesce(sum(r.quantity), 0)::int from part_reservations r where r.part_number = l.part_number
+              and r.location_id = l.location_id and r.status in ('reserved', 'awaiting_approval')) as held
+    from stock_levels l`);
+  figures.ledgerLocations = levels.length;
+  for (const level of levels) {
+    if (level.on_hand === level.ledger && level.reserved === level.held) continue;
+    figures.ledgerMismatches += 1;
+    problems.push(
+      `${level.part_number} at ${level.location_id}: on hand ${level.on_hand} (ledger ${level.ledger}), reserved ${level.reserved} (tickets hold ${level.held})`,
+    );
+  }
+  const expectedOnHand = numbers.length * 2 - figures.issuedExpected;
+  const onHand = levels.reduce((sum, level) => sum + level.on_hand, 0);
+  if (onHand !== expectedOnHand) problems.push(`${PART}: ${onHand} on hand, expected ${expectedOnHand}`);
 }
 
 main().catch((error: unknown) => {

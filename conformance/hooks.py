@@ -91,12 +91,19 @@ def keep_the_seeded_engineer(ctx, case):
 
 
 # Stock requests relate values the document states one by one: a transfer moves between two
-# locations, a receipt receives something, an adjustment changes something (the API answers 422).
+# locations, a receipt receives something, an adjustment changes something, a stock-take counts each
+# part at each location once (the API answers 422).
 @schemathesis.hook("filter_case").apply_to(method="POST", path_regex=r"^/v1/stock/")
 def stock_request_changes_something(ctx, case):
     body = case.body if isinstance(case.body, dict) else {}
     if "from" in body and body.get("from") == body.get("to"):
         return False
+    if case.path.endswith("/counts") and isinstance(body.get("lines"), list):
+        places = [
+            (line.get("partNumber"), line.get("locationId")) for line in body["lines"] if isinstance(line, dict)
+        ]
+        if len(places) != len(set(places)):
+            return False
     if case.path.endswith("/receipts") and body.get("accepted") == 0 and body.get("rejected", 0) == 0:
         return False
     return not (case.path.endswith("/adjustments") and body.get("quantity") == 0)

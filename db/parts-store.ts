@@ -12,8 +12,10 @@ import {
   PARTS_REQUEST_STATUSES,
   proposeForShortfall,
   reorderQuantity,
+  planRelease,
   settleUse,
   shortageOf,
+  type PartQuantities,
   type OldPartDisposition,
   type ReservationStatus,
   type ShortfallProposal,
@@ -408,10 +410,115 @@ export interface StockRequest {
   readonly idempotency?: { readonly scope: string; readonly key: string; readonly requestHash: string };
 }
 
+/** A waiting ticket stock arriving reserved parts for. */
+export interface ServedTicket {
+  readonly ticketNumber: string;
+  /** It awaits nothing more: its waiting-for-parts clock stops. */
+  readonly ready: boolean;
+  /** Valuable or limited parts it now holds awaiting a manager's approval. */
+  readonly awaitingApproval: string[];
+}
+
 export interface StockAnswer {
   readonly operationId: string;
   readonly movements: MovementRecord[];
+  /** Waiting tickets the operation's stock was reserved for, oldest shortfall first. */
+  readonly served: ServedTicket[];
   readonly replayed: boolean;
+}
+
+/**
+ * Stock that has just become available (a receipt, a transfer, a count, an approved adjustment)
+ * goes to the tickets waiting for the part, in the order their shortfalls were recorded, each from
+ * its nearest locations (its engineer's van, then the warehouses: domain/parts.ts `nearestFirst`),
+ * as a request would have taken it. Runs in the operation's transaction with the part's row locked,
+ * so concurrent arrivals serve each shortfall once; tickets past resolve are not served.
+ */
+async function serveWaiting(
+  tx: Transaction,
+  partNumber: string,
+  operationId: string,
+  actorId: string,
+): Promise<void> {
+  const part = await lockPart(tx, partNumber);
+  const waiting = await tx.execute<{
+    id: number;
+    request_id: string;
+    ticket_number: string;
+    open: number;
+    free_under_warranty: boolean;
+    assignee: string | null;
+  }>(sql`
+    select s.id, s.request_id, s.ticket_number, s.quantity - s.filled - s.withdrawn as open,
+           s.free_under_warranty, t.assignee
+    from part_shortfalls s join tickets t on t.number = s.ticket_number
+    where s.part_number = ${partNumber} and s.filled + s.withdrawn < s.quantity
+      and t.status in ${PARTS_REQUEST_STATUSES}
+    order by s.at, s.id
+    for update of s for share of t`);
+  if (waiting.length === 0) return;
+  const locations = await tx.select().from(stockLocations);
+  for (const shortfall of waiting) {
+    const levels = await tx.select().from(stockLevels).where(eq(stockLevels.partNumber, partNumber));
+    const levelAt = (locationId: string) =>
+      levels.find((level) => level.locationId === locationId) ?? { locationId, onHand: 0, reserved: 0 };
+    const { allocations } = allocate(
+      shortfall.open,
+      nearestFirst(locations, shortfall.assignee).map((location) => levelAt(location.id)),
+    );
+    let filled = 0;
+    for (const { locationId, quantity } of allocations) {
+      await tx
+        .update(stockLevels)
+        .set({ reserved: sql`${stockLevels.reserved} + ${quantity}` })
+        .where(and(eq(stockLevels.partNumber, partNumber), eq(stockLevels.locationId, locationId)));
+      await tx.insert(partReservations).values({
+        requestId: shortfall.request_id,
+        ticketNumber: shortfall.ticket_number,
+        partNumber,
+        locationId,
+        quantity,
+        status: needsManagerApproval(part) ? 'awaiting_approval' : 'reserved',
+        unitPrice: part.unitPrice,
+        freeUnderWarranty: shortfall.free_under_warranty,
+        requestedBy: actorId,
+        operationId,
+      });
+      filled += quantity;
+    }
+    if (filled > 0) {
+      await tx
+        .update(partShortfalls)
+        .set({ filled: sql`${partShortfalls.filled} + ${filled}` })
+        .where(eq(partShortfalls.id, shortfall.id));
+    }
+  }
+}
+
+/** The tickets an operation's stock was reserved for, and whether each awaits anything more now. */
+async function servedBy(tx: Executor, operationId: string): Promise<ServedTicket[]> {
+  const rows = await tx
+    .select()
+    .from(partReservations)
+    .where(eq(partReservations.operationId, operationId))
+    .orderBy(asc(partReservations.id));
+  const served: ServedTicket[] = [];
+  for (const ticketNumber of new Set(rows.map((row) => row.ticketNumber))) {
+    const mine = rows.filter((row) => row.ticketNumber === ticketNumber);
+    const [open] = await tx
+      .select({ id: partShortfalls.id })
+      .from(partShortfalls)
+      .where(
+        and(
+          eq(partShortfalls.ticketNumber, ticketNumber),
+          sql`${partShortfalls.filled} + ${partShortfalls.withdrawn} < ${partShortfalls.quantity}`,
+        ),
+      )
+      .limit(1);
+    const awaiting = mine.filter((row) => row.status === 'awaiting_approval').map((row) => row.partNumber);
+    served.push({ ticketNumber, ready: !open, awaitingApproval: [...new Set(awaiting)] });
+  }
+  return served;
 }
 
 /** Locks the part's row: its stock changes one request at a time from here to the commit. */
@@ -496,7 +603,8 @@ export async function recordStockRequest(db: Database, request: StockRequest): P
     const operationId = randomUUID();
     const earlier = request.idempotency && (await claimKey(tx, request.idempotency, operationId));
     if (earlier) {
-      return { operationId: earlier, movements: await operationMovements(tx, earlier), replayed: true };
+      const movements = await operationMovements(tx, earlier);
+      return { operationId: earlier, movements, served: await servedBy(tx, earlier), replayed: true };
     }
     const part = await lockPart(tx, request.partNumber);
     const locationIds = [...new Set(request.lines.map((line) => line.locationId))];
@@ -526,8 +634,91 @@ export async function recordStockRequest(db: Database, request: StockRequest): P
         actorId: request.actorId,
       });
     }
+    const movements = await operationMovements(tx, operationId);
+    const arrived = movements.some((movement) => movement.status === 'applied' && movement.quantity > 0);
+    if (arrived) await serveWaiting(tx, part.partNumber, operationId, request.actorId);
     await watchSafetyStock(tx, part.partNumber);
-    return { operationId, movements: await operationMovements(tx, operationId), replayed: false };
+    return { operationId, movements, served: await servedBy(tx, operationId), replayed: false };
+  });
+}
+
+export interface StockCount {
+  /** What was counted (盘点): each part at each location at most once. */
+  readonly lines: readonly { partNumber: string; locationId: string; counted: number }[];
+  readonly reason: string;
+  readonly actorId: string;
+  readonly approvalThresholdFen: number;
+  readonly idempotency?: { readonly scope: string; readonly key: string; readonly requestHash: string };
+}
+
+/**
+ * A stock-take: each counted quantity against what is on hand now, with the parts' rows locked,
+ * becomes an adjustment of the difference (盘盈 a gain, 盘亏 a loss; none when they agree), left
+ * pending for a manager when worth more than the threshold, like any adjustment. A count below
+ * what is reserved for tickets is refused, all of it: those parts are not there for the tickets
+ * that hold them, and their reservations are released (a changed plan, a cancel) before the count
+ * is booked. A gain serves waiting tickets.
+ */
+export async function recordStockCount(db: Database, count: StockCount): Promise<StockAnswer> {
+  return db.transaction(async (tx) => {
+    const operationId = randomUUID();
+    const earlier = count.idempotency && (await claimKey(tx, count.idempotency, operationId));
+    if (earlier) {
+      const movements = await operationMovements(tx, earlier);
+      return { operationId: earlier, movements, served: await servedBy(tx, earlier), replayed: true };
+    }
+    const locationIds = [...new Set(count.lines.map((line) => line.locationId))];
+    const known = await tx
+      .select({ id: stockLocations.id })
+      .from(stockLocations)
+      .where(sql`${stockLocations.id} in ${locationIds}`);
+    const missing = locationIds.filter((id) => !known.some((location) => location.id === id));
+    if (missing.length > 0) throw new StockRefusal('notFound', `no stock location ${missing.join(', ')}`);
+    const lines = [...count.lines].sort(
+      (a, b) => a.partNumber.localeCompare(b.partNumber) || a.locationId.localeCompare(b.locationId),
+    );
+    const catalogue = new Map<string, { unitCost: number }>();
+    for (const partNumber of new Set(lines.map((line) => line.partNumber))) {
+      catalogue.set(partNumber, await lockPart(tx, partNumber));
+    }
+    const gained = new Set<string>();
+    for (const { partNumber, locationId, counted } of lines) {
+      const level = await levelOf(tx, partNumber, locationId);
+      const booked = level?.onHand ?? 0;
+      const reserved = level?.reserved ?? 0;
+      if (counted < reserved) {
+        throw new StockRefusal(
+          'conflict',
+          `part ${partNumber} at ${locationId}: counted ${counted} is below the ${reserved} reserved for tickets; release those reservations first`,
+        );
+      }
+      const difference = counted - booked;
+      if (difference === 0) continue;
+      const value = movementValue(difference, catalogue.get(partNumber)?.unitCost ?? 0);
+      const status: MovementStatus = needsApproval('adjustment', value, count.approvalThresholdFen)
+        ? 'pending'
+        : 'applied';
+      if (status === 'applied') {
+        await applyToLevel(tx, partNumber, locationId, difference);
+        if (difference > 0) gained.add(partNumber);
+      }
+      await tx.insert(stockMovements).values({
+        operationId,
+        kind: 'adjustment',
+        status,
+        partNumber,
+        locationId,
+        quantity: difference,
+        value,
+        reason: count.reason,
+        reference: `count: ${counted} counted, ${booked} booked`,
+        actorId: count.actorId,
+      });
+    }
+    for (const partNumber of gained) await serveWaiting(tx, partNumber, operationId, count.actorId);
+    for (const partNumber of catalogue.keys()) await watchSafetyStock(tx, partNumber);
+    const movements = await operationMovements(tx, operationId);
+    return { operationId, movements, served: await servedBy(tx, operationId), replayed: false };
   });
 }
 
@@ -538,7 +729,7 @@ export async function recordStockRequest(db: Database, request: StockRequest): P
 export async function decideMovement(
   db: Database,
   decision: { id: number; approve: boolean; actorId: string; reason?: string },
-): Promise<MovementRecord> {
+): Promise<{ movement: MovementRecord; served: ServedTicket[] }> {
   return db.transaction(async (tx) => {
     const [pending] = await tx.select().from(stockMovements).where(eq(stockMovements.id, decision.id));
     if (!pending) throw new StockRefusal('notFound', `no stock movement ${decision.id}`);
@@ -564,8 +755,13 @@ export async function decideMovement(
       .where(eq(stockMovements.id, decision.id))
       .returning();
     if (!decided) throw new Error(`stock movement ${decision.id} vanished while it was decided`);
+    // An approved gain serves waiting tickets; what it reserves is the approval's own operation.
+    const approval = `approval-${decision.id}`;
+    if (decision.approve && movement.quantity > 0) {
+      await serveWaiting(tx, movement.partNumber, approval, decision.actorId);
+    }
     await watchSafetyStock(tx, movement.partNumber);
-    return presentMovement(decided);
+    return { movement: presentMovement(decided), served: await servedBy(tx, approval) };
   });
 }
 
@@ -707,6 +903,8 @@ export interface PartsRequestAnswer {
   readonly requestId: string;
   readonly reservations: ReservationRecord[];
   readonly shortfalls: { partNumber: string; quantity: number; proposals: ShortfallProposal[] }[];
+  /** The ticket still waits for parts after it: this request's shortfalls or an earlier one's. */
+  readonly waiting: boolean;
   readonly replayed: boolean;
 }
 
@@ -746,11 +944,28 @@ export async function reserveForTicket(db: Database, request: PartsRequest): Pro
         { ...request.idempotency, scope: `parts-request:${request.ticketNumber}` },
         requestId,
       ));
-    if (earlier) return { ...(await answerOf(tx, earlier, request)), replayed: true };
+    if (earlier) {
+      const answer = await answerOf(tx, earlier, request);
+      return { ...answer, waiting: await isWaiting(tx, request.ticketNumber), replayed: true };
+    }
     const locations = await tx.select().from(stockLocations);
     const order = nearestFirst(locations, request.assignee);
     for (const [partNumber, need] of merged(request.lines)) {
       const part = await lockPart(tx, partNumber);
+      // A new request for a part replaces what the ticket still awaited of it.
+      await tx
+        .update(partShortfalls)
+        .set({
+          withdrawn: sql`${partShortfalls.quantity} - ${partShortfalls.filled}`,
+          withdrawnBy: requestId,
+        })
+        .where(
+          and(
+            eq(partShortfalls.ticketNumber, request.ticketNumber),
+            eq(partShortfalls.partNumber, partNumber),
+            sql`${partShortfalls.filled} + ${partShortfalls.withdrawn} < ${partShortfalls.quantity}`,
+          ),
+        );
       const levels = await tx.select().from(stockLevels).where(eq(stockLevels.partNumber, partNumber));
       const levelAt = (locationId: string) =>
         levels.find((level) => level.locationId === locationId) ?? { locationId, onHand: 0, reserved: 0 };
@@ -785,10 +1000,11 @@ export async function reserveForTicket(db: Database, request: PartsRequest): Pro
           ticketNumber: request.ticketNumber,
           partNumber,
           quantity,
+          freeUnderWarranty: request.freeUnderWarranty,
         })),
       );
     }
-    return { ...answer, replayed: false };
+    return { ...answer, waiting: await isWaiting(tx, request.ticketNumber), replayed: false };
   });
 }
 
@@ -797,7 +1013,7 @@ async function answerOf(
   tx: Transaction,
   requestId: string,
   request: PartsRequest,
-): Promise<Omit<PartsRequestAnswer, 'replayed'>> {
+): Promise<Omit<PartsRequestAnswer, 'replayed' | 'waiting'>> {
   const rows = await tx
     .select()
     .from(partReservations)
@@ -919,6 +1135,148 @@ export async function settleReservations(
     for (const partNumber of partNumbers) await watchSafetyStock(tx, partNumber);
     const heldTotal = rows.reduce((sum, row) => sum + row.quantity, 0);
     return { issued: issuedTotal, released: heldTotal - issuedTotal, unreserved: plan.unreserved };
+  });
+}
+
+export interface PlanRelease {
+  readonly ticketNumber: string;
+  /** What the new plan needs, by part number: anything beyond it is let go. */
+  readonly keep: Readonly<Record<string, number>>;
+  /** The workflow step's key: claimed once, so a repeat writes nothing and answers what the first did. */
+  readonly key: string;
+}
+
+export interface PlanReleaseAnswer {
+  readonly released: PartQuantities;
+  readonly withdrawn: PartQuantities;
+  /** The ticket still waits for parts (an open shortfall). */
+  readonly stillWaiting: boolean;
+  /** Reservations still awaiting a manager's approval. */
+  readonly awaitingApproval: number;
+}
+
+/** Quantities summed by part, in part-number order. */
+function byPart(rows: readonly { partNumber: string; quantity: number }[]): PartQuantities {
+  const sums = new Map<string, number>();
+  for (const row of rows) sums.set(row.partNumber, (sums.get(row.partNumber) ?? 0) + row.quantity);
+  return [...sums]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([partNumber, quantity]) => ({ partNumber, quantity }));
+}
+
+/** A ticket's open shortfalls, oldest first, with what each still awaits. */
+function openShortfallsOf(tx: Transaction, ticketNumber: string) {
+  return tx
+    .select()
+    .from(partShortfalls)
+    .where(
+      and(
+        eq(partShortfalls.ticketNumber, ticketNumber),
+        sql`${partShortfalls.filled} + ${partShortfalls.withdrawn} < ${partShortfalls.quantity}`,
+      ),
+    )
+    .orderBy(asc(partShortfalls.at), asc(partShortfalls.id));
+}
+
+const openOf = (row: typeof partShortfalls.$inferSelect): number => row.quantity - row.filled - row.withdrawn;
+
+/** Whether the ticket still awaits parts: an open shortfall. */
+async function isWaiting(tx: Transaction, ticketNumber: string): Promise<boolean> {
+  return (await openShortfallsOf(tx, ticketNumber).limit(1)).length > 0;
+}
+
+/**
+ * A changed plan (domain/parts.ts `planRelease`): in one transaction, what the ticket holds beyond
+ * what the plan needs goes back to available (a reservation partly kept is split: the released part
+ * becomes a row of its own) and what it waits for beyond it stops being awaited. The step's key is
+ * claimed in the same transaction, so a retried or replayed step (a worker killed after the commit)
+ * writes nothing twice, even when the ticket requested more parts meanwhile. No ledger row: on hand
+ * does not change.
+ */
+export async function releaseUnplanned(db: Database, release: PlanRelease): Promise<PlanReleaseAnswer> {
+  return db.transaction(async (tx) => {
+    const { ticketNumber, key } = release;
+    const keep = Object.entries(release.keep).sort(([a], [b]) => a.localeCompare(b));
+    const earlier = await claimKey(
+      tx,
+      { scope: `parts-plan:${ticketNumber}`, key, requestHash: JSON.stringify(keep) },
+      key,
+    );
+    if (earlier === undefined) {
+      const held = () =>
+        tx
+          .select()
+          .from(partReservations)
+          .where(
+            and(
+              eq(partReservations.ticketNumber, ticketNumber),
+              inArray(partReservations.status, ['reserved', 'awaiting_approval']),
+            ),
+          )
+          .orderBy(asc(partReservations.id));
+      const partNumbers = [
+        ...new Set(
+          [...(await held()), ...(await openShortfallsOf(tx, ticketNumber))].map((row) => row.partNumber),
+        ),
+      ].sort();
+      for (const partNumber of partNumbers) await lockPart(tx, partNumber);
+      const rows = await held().for('update');
+      const open = await openShortfallsOf(tx, ticketNumber).for('update');
+      const plan = planRelease(
+        rows,
+        open.map((row) => ({ id: row.id, partNumber: row.partNumber, open: openOf(row) })),
+        release.keep,
+      );
+      for (const { id, quantity } of plan.release) {
+        const row = rows.find((candidate) => candidate.id === id);
+        if (!row) continue;
+        await tx
+          .update(stockLevels)
+          .set({ reserved: sql`${stockLevels.reserved} - ${quantity}` })
+          .where(and(eq(stockLevels.partNumber, row.partNumber), eq(stockLevels.locationId, row.locationId)));
+        const settled = { status: 'released' as const, settlement: key, settledAt: sql`now()` };
+        if (quantity === row.quantity) {
+          await tx.update(partReservations).set(settled).where(eq(partReservations.id, id));
+          continue;
+        }
+        await tx
+          .update(partReservations)
+          .set({ quantity: row.quantity - quantity })
+          .where(eq(partReservations.id, id));
+        const { id: _id, settledAt: _settledAt, ...copy } = row;
+        await tx.insert(partReservations).values({ ...copy, ...settled, quantity });
+      }
+      for (const { id, quantity } of plan.withdraw) {
+        await tx
+          .update(partShortfalls)
+          .set({ withdrawn: sql`${partShortfalls.withdrawn} + ${quantity}`, withdrawnBy: key })
+          .where(eq(partShortfalls.id, id));
+      }
+      for (const partNumber of partNumbers) await watchSafetyStock(tx, partNumber);
+    }
+    const released = await tx
+      .select()
+      .from(partReservations)
+      .where(and(eq(partReservations.ticketNumber, ticketNumber), eq(partReservations.settlement, key)));
+    const withdrawn = await tx
+      .select()
+      .from(partShortfalls)
+      .where(and(eq(partShortfalls.ticketNumber, ticketNumber), eq(partShortfalls.withdrawnBy, key)));
+    const [awaiting] = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(partReservations)
+      .where(
+        and(
+          eq(partReservations.ticketNumber, ticketNumber),
+          eq(partReservations.status, 'awaiting_approval'),
+        ),
+      );
+    return {
+      released: byPart(released),
+      withdrawn: byPart(withdrawn.map((row) => ({ partNumber: row.partNumber, quantity: row.withdrawn }))),
+      stillWaiting: await isWaiting(tx, ticketNumber),
+      awaitingApproval: awaiting?.n ?? 0,
+    };
   });
 }
 

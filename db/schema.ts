@@ -475,6 +475,8 @@ export const partReservations = pgTable(
     decidedAt: instant('decided_at'),
     settlement: text('settlement'),
     settledAt: instant('settled_at'),
+    /** The stock operation (a receipt, a transfer, a count…) whose stock it took for a waiting ticket. */
+    operationId: text('operation_id'),
   },
   (table) => [
     index('part_reservations_ticket_idx').on(table.ticketNumber, table.status),
@@ -488,7 +490,10 @@ export const partReservations = pgTable(
 
 /**
  * What a ticket's parts request could not reserve (a stock-out): the parts report counts the
- * tickets it delayed.
+ * tickets it delayed. It stays open (quantity less filled less withdrawn) until stock arriving fills
+ * it (`filled`, reserved for the ticket oldest shortfall first) or it is no longer wanted
+ * (`withdrawn`: a later request for the same part replaced it, or a changed plan dropped it;
+ * `withdrawnBy` the request or workflow step that did).
  */
 export const partShortfalls = pgTable(
   'part_shortfalls',
@@ -503,9 +508,21 @@ export const partShortfalls = pgTable(
       .references(() => parts.partNumber),
     quantity: integer('quantity').notNull(),
     at: instant('at').notNull().defaultNow(),
+    /** The request's warranty: what stock arriving reserves for it is free too. */
+    freeUnderWarranty: boolean('free_under_warranty').notNull().default(false),
+    filled: integer('filled').notNull().default(0),
+    withdrawn: integer('withdrawn').notNull().default(0),
+    withdrawnBy: text('withdrawn_by'),
   },
   (table) => [
     index('part_shortfalls_at_idx').on(table.at),
+    index('part_shortfalls_open_idx')
+      .on(table.partNumber, table.at)
+      .where(sql`${table.filled} + ${table.withdrawn} < ${table.quantity}`),
     check('part_shortfalls_quantity_positive', sql`${table.quantity} > 0`),
+    check(
+      'part_shortfalls_settled_within_quantity',
+      sql`${table.filled} >= 0 and ${table.withdrawn} >= 0 and ${table.filled} + ${table.withdrawn} <= ${table.quantity}`,
+    ),
   ],
 );

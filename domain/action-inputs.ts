@@ -1,5 +1,5 @@
 import type * as Zod from 'zod';
-import { OLD_PART_DISPOSITIONS } from './parts';
+import { OLD_PART_DISPOSITIONS, PART_NUMBER_PATTERN } from './parts';
 import { BLANK_MESSAGE, NOT_BLANK } from './text-rules';
 import { CATEGORIES, PRIORITIES, SERVICE_TYPES } from './ticket';
 
@@ -64,6 +64,20 @@ const builders = {
         kind: z.enum(['service', 'temporary', 'director']).default('service'),
         /** False when the plan needs no engineer (advice given, remote fix by the agent). */
         dispatch: z.boolean().default(true),
+        parts: z
+          .array(
+            z
+              .object({
+                partNumber: z.string().regex(PART_NUMBER_PATTERN, 'must be a part number'),
+                quantity: z.number().int().min(1).max(1000),
+              })
+              .strict(),
+          )
+          .max(50)
+          .optional()
+          .describe(
+            'the parts this plan needs: reservations and awaited parts beyond these quantities (all of a part not named) are released; absent, nothing changes',
+          ),
       })
       .strict(),
   assign: () =>

@@ -16,7 +16,7 @@ import {
   startClock,
 } from './clocks';
 import type { DispatchNeeds } from './dispatch';
-import { PARTS_REQUEST_STATUSES, type PartsEvent } from './parts';
+import { PARTS_REQUEST_STATUSES, type PartsEvent, type PlanReleaseEvent } from './parts';
 import type { SlaPolicy } from './policy';
 import { ACTION_NAMES, type ActionInput, type ActionName } from './action-inputs';
 import { qualityDecision, scoreBand } from './quality';
@@ -680,6 +680,14 @@ function partsHoldResolution(state: TicketState, policy: SlaPolicy): boolean {
   return policy.partsWaitPausesResolution === true && isClockRunning(state, 'partsWait');
 }
 
+/** The parts are there (or no longer wanted): resolution counts again, unless on hold anyway. */
+function stopWaitingForParts(state: TicketState, nowMs: number, policy: SlaPolicy): void {
+  meetClock(state, 'partsWait', nowMs);
+  if (policy.partsWaitPausesResolution === true && state.status !== 'on_hold') {
+    resumeClock(state, 'resolution', nowMs, policy);
+  }
+}
+
 /** Why the ticket cannot hear of its parts now (past resolve, or cancelled), or undefined. */
 export function partsEventRefusal(state: TicketState): string | undefined {
   return PARTS_REQUEST_STATUSES.includes(state.status)
@@ -689,11 +697,12 @@ export function partsEventRefusal(state: TicketState): string | undefined {
 
 /**
  * Starts or stops the parts clocks (policy `partsWait`, `partsApproval`), which escalate like the
- * others when they run out, and records what happened on the timeline.
+ * others when they run out, and records what happened on the timeline. A changed plan's release
+ * stops the waiting-for-parts clock when nothing is awaited any more.
  */
 export function applyPartsEvent(
   state: TicketState,
-  event: PartsEvent,
+  event: PartsEvent | PlanReleaseEvent,
   context: TransitionContext,
 ): TicketChange {
   const { nowMs, actor, policy } = context;
@@ -711,12 +720,20 @@ export function applyPartsEvent(
       break;
     }
     case 'ready':
-      meetClock(state, 'partsWait', nowMs);
-      // The parts are there: resolution counts again, unless the ticket is on hold anyway.
-      if (policy.partsWaitPausesResolution === true && state.status !== 'on_hold') {
-        resumeClock(state, 'resolution', nowMs, policy);
-      }
+      stopWaitingForParts(state, nowMs, policy);
       appendEvent(state, change, 'parts_ready', nowMs, actor, {});
+      break;
+    case 'plan_released':
+      appendEvent(state, change, 'parts_released', nowMs, actor, {
+        reason: 'plan_changed',
+        released: event.released,
+        withdrawn: event.withdrawn,
+      });
+      if (!event.stillWaiting && isClockRunning(state, 'partsWait')) {
+        stopWaitingForParts(state, nowMs, policy);
+        appendEvent(state, change, 'parts_ready', nowMs, actor, {});
+      }
+      if (event.awaitingApproval === 0) meetClock(state, 'partsApproval', nowMs);
       break;
     case 'approval_requested': {
       const clock = isClockRunning(state, 'partsApproval')

@@ -172,6 +172,52 @@ export function settleUse(
   return { issue, release, unreserved };
 }
 
+export interface OpenShortfall {
+  readonly id: number;
+  readonly partNumber: string;
+  /** What is still not reserved: its quantity less what was filled or withdrawn. */
+  readonly open: number;
+}
+
+/**
+ * What a changed plan lets go of: for each part, what the ticket holds and still waits for beyond
+ * what the new plan needs (`keep`; a part it does not name is not needed at all). What it still
+ * waits for goes first (nothing to release), newest shortfall first; then its reservations, newest
+ * first, so the oldest (nearest, requested first) stay. Both lists oldest first.
+ */
+export function planRelease(
+  held: readonly HeldReservation[],
+  open: readonly OpenShortfall[],
+  keep: Readonly<Record<string, number>>,
+): { release: Settled[]; withdraw: Settled[] } {
+  const release: Settled[] = [];
+  const withdraw: Settled[] = [];
+  const partNumbers = [...new Set([...held, ...open].map((row) => row.partNumber))].sort();
+  for (const partNumber of partNumbers) {
+    const mine = held.filter((row) => row.partNumber === partNumber);
+    const waiting = open.filter((row) => row.partNumber === partNumber);
+    const total = [...mine.map((row) => row.quantity), ...waiting.map((row) => row.open)].reduce(
+      (sum, quantity) => sum + quantity,
+      0,
+    );
+    let excess = total - (keep[partNumber] ?? 0);
+    for (const row of [...waiting].reverse()) {
+      if (excess <= 0) break;
+      const take = Math.min(row.open, excess);
+      withdraw.push({ id: row.id, quantity: take });
+      excess -= take;
+    }
+    for (const row of [...mine].reverse()) {
+      if (excess <= 0) break;
+      const take = Math.min(row.quantity, excess);
+      release.push({ id: row.id, quantity: take });
+      excess -= take;
+    }
+  }
+  const byId = (a: Settled, b: Settled) => a.id - b.id;
+  return { release: release.sort(byId), withdraw: withdraw.sort(byId) };
+}
+
 /**
  * A part's low-stock state after a change: `alert` when its available quantity has just fallen
  * below its safety stock (one notice per crossing), `rearm` when it is back at or above it (the next
@@ -218,6 +264,23 @@ export function proposeForShortfall(
  * manager (the approval clock starts), a manager decided and `pending` are left (at 0 it stops).
  */
 export const PARTS_EVENT_KINDS = ['waiting', 'ready', 'approval_requested', 'approval_decided'] as const;
+
+/** Quantities by part: what a changed plan released or stopped waiting for. */
+export type PartQuantities = readonly { readonly partNumber: string; readonly quantity: number }[];
+
+/**
+ * A changed plan's release, as the ticket's own workflow hears it from the step that made it (not
+ * an event the API may send): what was released and withdrawn, whether anything is still awaited,
+ * and how many reservations still wait for a manager.
+ */
+export interface PlanReleaseEvent {
+  readonly kind: 'plan_released';
+  readonly released: PartQuantities;
+  readonly withdrawn: PartQuantities;
+  readonly stillWaiting: boolean;
+  /** Reservations still awaiting a manager: at 0 the approval clock stops. */
+  readonly awaitingApproval: number;
+}
 
 export type PartsEvent =
   | { readonly kind: 'waiting'; readonly shortfalls: readonly { partNumber: string; quantity: number }[] }

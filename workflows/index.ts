@@ -60,13 +60,15 @@ const ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;
-const { recordTicketChange, findEngineer, engineerLoad, settleTicketParts } =
+const { recordTicketChange, findEngineer, engineerLoad, settleTicketParts, releaseUnplannedParts } =
   proxyLocalActivities<TicketActivities>(ACTIVITY_OPTIONS);
 
 /** Since this patch a manual assign checks its engineer; tickets whose assigns ran before replay without. */
 const ASSIGN_CHECKS_ENGINEER = 'assign-checks-engineer';
 /** Since this patch resolve and cancel settle the ticket's reserved parts; earlier ones replay without. */
 const SETTLES_PARTS = 'settles-parts';
+/** Since this patch a plan that names its parts releases the rest; no earlier plan named any. */
+const PLAN_RELEASES_PARTS = 'plan-releases-parts';
 
 /** An actor's shape: an id and a role name; whether the role is one is `authorizeAction`'s to say. */
 function isActor(value: unknown): value is Actor {
@@ -207,6 +209,34 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     );
   }
 
+  /**
+   * A plan that names its parts: what the ticket holds or awaits beyond them is let go (the step's
+   * key, the plan's version, makes a retried or replayed step write nothing twice), and the timeline
+   * says what, stopping the parts clocks when nothing is awaited any more.
+   */
+  async function releaseUnplanned(
+    planned: NonNullable<ActionInput<'plan'>['parts']>,
+    actor: Actor,
+    version: number,
+  ): Promise<void> {
+    const keep: Record<string, number> = {};
+    for (const part of planned) keep[part.partNumber] = (keep[part.partNumber] ?? 0) + part.quantity;
+    const release = { ticketNumber: state.number, keep, key: `parts:${state.number}:v${version}` };
+    const answer = await io.runExclusive(() =>
+      releaseUnplannedParts.executeWithOptions(
+        { ...ACTIVITY_OPTIONS, summary: 'release parts the plan no longer needs' },
+        [release],
+      ),
+    );
+    if (answer.released.length === 0 && answer.withdrawn.length === 0) return;
+    const change = applyPartsEvent(
+      state,
+      { kind: 'plan_released', ...answer },
+      { nowMs: Date.now(), actor, policy },
+    );
+    await persist(snapshot(state), change);
+  }
+
   // The opening is taken before any handler is set: an Update already waiting runs as soon as its
   // handler is, and must find (and bump) the opened version, not share it.
   const openingChange =
@@ -230,6 +260,11 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         await persist(persisted, change);
         if ((action === 'resolve' || action === 'cancel') && patched(SETTLES_PARTS)) {
           await settleParts(action, parsedInput, request.actor, persisted.version);
+        }
+        const planned = action === 'plan' ? (parsedInput as ActionInput<'plan'>).parts : undefined;
+        if (planned !== undefined && patched(PLAN_RELEASES_PARTS)) {
+          await releaseUnplanned(planned, request.actor, persisted.version);
+          return snapshot(state);
         }
         return persisted;
       },

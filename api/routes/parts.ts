@@ -12,6 +12,7 @@ import {
   listMovements,
   listParts,
   listTicketReservations,
+  recordStockCount,
   recordStockRequest,
   reorderSuggestions,
   reserveForTicket,
@@ -21,6 +22,7 @@ import {
   vanOf,
   type MovementLine,
   type PartsRequestAnswer,
+  type ServedTicket,
   type StockAnswer,
 } from '../../db/parts-store';
 import { stockScope } from '../../domain/access';
@@ -38,6 +40,8 @@ import {
   type PartsEvent,
 } from '../../domain/parts';
 import { isClockRunning } from '../../domain/clocks';
+import type { Actor } from '../../domain/ticket';
+import { findTicket } from '../../db/ticket-store';
 import { BLANK_MESSAGE, NOT_BLANK } from '../../domain/text-rules';
 import { authorize } from '../authorize';
 import { sequenceCursor } from '../cursor';
@@ -145,6 +149,14 @@ const operationView = z.object({
   operationId: z.string(),
   status: z.enum(['applied', 'pending']),
   movements: z.array(movementView),
+  served: z
+    .array(
+      z.object({
+        ticketNumber: z.string(),
+        ready: z.boolean().describe('it awaits no more parts: its waiting-for-parts clock stops'),
+      }),
+    )
+    .describe('tickets waiting for the part that the stock now available was reserved for, oldest first'),
 });
 
 const receiptBody = z
@@ -183,6 +195,28 @@ const adjustmentBody = z
   .strict();
 
 const scrapBody = z.object({ partNumber, locationId, quantity, reason: note }).strict();
+
+/** At most this many lines in one stock-take request (a location's shelf, or a van). */
+const MAX_COUNT_LINES = 200;
+
+const countBody = z
+  .object({
+    lines: z
+      .array(
+        z
+          .object({
+            partNumber,
+            locationId,
+            counted: z.number().int().min(0).max(MAX_QUANTITY).describe('what is physically there'),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(MAX_COUNT_LINES)
+      .describe('each part at each location at most once'),
+    reason: note.describe('the stock-take, e.g. 2026年12月月度盘点'),
+  })
+  .strict();
 
 const movementQuery = z
   .object({
@@ -289,14 +323,15 @@ async function refusing<T>(work: () => Promise<T>): Promise<T> {
 /**
  * What a parts request tells the ticket's workflow: a shortfall starts the waiting-for-parts clock
  * (one already running keeps its deadline; the shortfall itself is in the ledger's records), and
- * everything reserved stops a running one; a valuable or limited part starts the approval clock.
+ * nothing awaited any more (this request's shortfalls, and earlier ones it did not replace) stops a
+ * running one; a valuable or limited part starts the approval clock.
  */
 function partsEventsOf(answer: PartsRequestAnswer, waitingForParts: boolean): PartsEvent[] {
   const events: PartsEvent[] = [];
   if (answer.shortfalls.length > 0 && !waitingForParts) {
     const shortfalls = answer.shortfalls.map(({ partNumber, quantity }) => ({ partNumber, quantity }));
     events.push({ kind: 'waiting', shortfalls });
-  } else if (answer.shortfalls.length === 0 && waitingForParts) {
+  } else if (!answer.waiting && waitingForParts) {
     events.push({ kind: 'ready' });
   }
   const awaiting = answer.reservations.filter((reservation) => reservation.status === 'awaiting_approval');
@@ -327,6 +362,63 @@ export interface PartRoutesOptions {
 export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, options) => {
   const { db, tickets, approvalThresholdFen } = options;
 
+  /**
+   * Tells each ticket stock was reserved for: a valuable or limited part starts its approval clock,
+   * and a ticket that awaits nothing more stops waiting for parts. The stock is reserved whatever a
+   * workflow answers: a ticket that cannot hear now (resolved meanwhile, or its workflow slow) is
+   * logged, and the same request again (same Idempotency-Key) tells it again, under the same ids.
+   */
+  async function tellServed(served: readonly ServedTicket[], actor: Actor, operationId: string) {
+    for (const { ticketNumber, ready, awaitingApproval } of served) {
+      try {
+        if (awaitingApproval.length > 0) {
+          await tickets.recordPartsEvent(
+            ticketNumber,
+            { kind: 'approval_requested', partNumbers: awaitingApproval },
+            actor,
+            `parts-served-${operationId}-${ticketNumber}-approval`,
+          );
+        }
+        const ticket = ready ? await findTicket(db, ticketNumber) : undefined;
+        if (ticket && isClockRunning(ticket, 'partsWait')) {
+          await tickets.recordPartsEvent(
+            ticketNumber,
+            { kind: 'ready' },
+            actor,
+            `parts-served-${operationId}-${ticketNumber}-ready`,
+          );
+        }
+      } catch (error) {
+        app.log.warn(
+          { ticketNumber, operationId, err: error },
+          'stock reserved for a waiting ticket, but its workflow was not told',
+        );
+      }
+    }
+  }
+
+  /** A stock operation's answer: 201 applied, 202 waiting for a manager; waiting tickets served are told. */
+  async function answerStock(request: FastifyRequest, reply: FastifyReply, answer: StockAnswer) {
+    await tellServed(answer.served, request.actor, answer.operationId);
+    if (answer.replayed) reply.header('idempotent-replayed', 'true');
+    const pending = answer.movements.some((movement) => movement.status === 'pending');
+    reply.code(pending ? 202 : 201);
+    return {
+      operationId: answer.operationId,
+      status: pending ? 'pending' : 'applied',
+      movements: answer.movements,
+      served: answer.served.map(({ ticketNumber, ready }) => ({ ticketNumber, ready })),
+    } as const;
+  }
+
+  /** The caller's Idempotency-Key for a stock write of this kind and body (the route's header schema has checked it). */
+  function idempotencyOf(request: FastifyRequest, kind: string, body: unknown) {
+    const header = request.headers['idempotency-key'];
+    return typeof header === 'string'
+      ? { scope: `stock:${request.actor.id}`, key: header, requestHash: sha256({ kind, body }) }
+      : undefined;
+  }
+
   /** Records a stock request under the caller's Idempotency-Key: 201 applied, 202 waiting for a manager. */
   async function record(
     request: FastifyRequest,
@@ -335,27 +427,15 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
     body: unknown,
     stock: { partNumber: string; lines: MovementLine[]; reason?: string },
   ) {
-    // The route's header schema has checked it.
-    const header = request.headers['idempotency-key'];
-    const key = typeof header === 'string' ? header : undefined;
-    const answer: StockAnswer = await refusing(() =>
+    const answer = await refusing(() =>
       recordStockRequest(db, {
         ...stock,
         actorId: request.actor.id,
         approvalThresholdFen,
-        idempotency: key
-          ? { scope: `stock:${request.actor.id}`, key, requestHash: sha256({ kind, body }) }
-          : undefined,
+        idempotency: idempotencyOf(request, kind, body),
       }),
     );
-    if (answer.replayed) reply.header('idempotent-replayed', 'true');
-    const pending = answer.movements.some((movement) => movement.status === 'pending');
-    reply.code(pending ? 202 : 201);
-    return {
-      operationId: answer.operationId,
-      status: pending ? 'pending' : 'applied',
-      movements: answer.movements,
-    } as const;
+    return answerStock(request, reply, answer);
   }
 
   const movementResponses = {
@@ -601,6 +681,47 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
   );
 
   app.post(
+    '/stock/counts',
+    {
+      onRequest: authorize('stock.move'),
+      schema: {
+        tags: ['parts'],
+        summary:
+          'A stock-take (盘点): counted quantities become adjustments of the difference from on hand (盘盈/盘亏); above the threshold a manager approves',
+        description:
+          'Each line is compared with what is on hand when the request is recorded; a difference becomes an adjustment movement with the reason (none when they agree). A count below what is reserved for tickets refuses the whole request (409): release those reservations first.',
+        headers: idempotencyHeaders,
+        body: countBody,
+        response: movementResponses,
+      },
+    },
+    async (request, reply) => {
+      const seen = new Map<string, number>();
+      for (const [index, line] of request.body.lines.entries()) {
+        const where = `${line.partNumber}@${line.locationId}`;
+        const first = seen.get(where);
+        if (first !== undefined) {
+          throw new Problem(
+            422,
+            'Counted twice',
+            `lines ${first} and ${index} both count part ${line.partNumber} at ${line.locationId}`,
+          );
+        }
+        seen.set(where, index);
+      }
+      const answer = await refusing(() =>
+        recordStockCount(db, {
+          ...request.body,
+          actorId: request.actor.id,
+          approvalThresholdFen,
+          idempotency: idempotencyOf(request, 'count', request.body),
+        }),
+      );
+      return answerStock(request, reply, answer);
+    },
+  );
+
+  app.post(
     '/stock/scraps',
     {
       onRequest: authorize('stock.move'),
@@ -638,15 +759,18 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
           request.body ??= {};
         },
       },
-      async (request) =>
-        refusing(() =>
+      async (request) => {
+        const { movement, served } = await refusing(() =>
           decideMovement(db, {
             id: request.params.id,
             approve: decision === 'approve',
             actorId: request.actor.id,
             reason: request.body.reason,
           }),
-        ),
+        );
+        await tellServed(served, request.actor, `approval-${movement.id}`);
+        return movement;
+      },
     );
   }
 

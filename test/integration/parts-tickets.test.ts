@@ -282,6 +282,206 @@ describe('parts for tickets', () => {
     expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 5, reserved: 0 } });
   });
 
+  it('a changed plan releases what it no longer needs, once, and stops waiting for what it dropped', async () => {
+    const capacitor = await newPart({ [WAREHOUSE]: 8, [VAN]: 2 });
+    const motor = await newPart();
+    const number = await ticketInService();
+    const requested = await call('engineer', 'POST', `/v1/tickets/${number}/parts-request`, {
+      lines: [
+        { partNumber: capacitor, quantity: 4 },
+        { partNumber: motor, quantity: 1 },
+      ],
+    });
+    expect(requested.json().shortfalls).toMatchObject([{ partNumber: motor, quantity: 1 }]);
+    expect(await stockOf(capacitor)).toEqual({
+      [VAN]: { onHand: 2, reserved: 2 },
+      [WAREHOUSE]: { onHand: 8, reserved: 2 },
+    });
+    const plan = { measures: '只换一个电容', department: 'field-service', customerConfirmed: true };
+    // The new plan needs 3 capacitors and no motor: the newest capacitor (the warehouse's second) is
+    // released, the motor no longer awaited, and the waiting-for-parts clock stops.
+    const replanned = await act('agent', number, 'plan', {
+      ...plan,
+      parts: [{ partNumber: capacitor, quantity: 3 }],
+    });
+    expect(replanned.sla.partsWait.metAt).not.toBeNull();
+    expect(await stockOf(capacitor)).toEqual({
+      [VAN]: { onHand: 2, reserved: 2 },
+      [WAREHOUSE]: { onHand: 8, reserved: 1 },
+    });
+    const held = (await call('engineer', 'GET', `/v1/tickets/${number}/parts`)).json().items;
+    expect(
+      held.map((row: { locationId: string; quantity: number; status: string }) => [
+        row.locationId,
+        row.quantity,
+        row.status,
+      ]),
+    ).toEqual([
+      [VAN, 2, 'reserved'],
+      [WAREHOUSE, 1, 'reserved'],
+      [WAREHOUSE, 1, 'released'],
+    ]);
+    const timeline = (await call('admin', 'GET', `/v1/tickets/${number}/events`)).json().events;
+    const released = timeline.filter((event: { type: string }) => event.type === 'parts_released');
+    expect(released).toMatchObject([
+      {
+        actorId: 'agent-7',
+        data: {
+          reason: 'plan_changed',
+          released: [{ partNumber: capacitor, quantity: 1 }],
+          withdrawn: [{ partNumber: motor, quantity: 1 }],
+        },
+      },
+    ]);
+    expect(timeline.at(-1).type).toBe('parts_ready');
+    // The same plan again lets nothing else go and records nothing; a plan without parts keeps them.
+    await act('agent', number, 'plan', { ...plan, parts: [{ partNumber: capacitor, quantity: 3 }] });
+    await act('agent', number, 'plan', plan);
+    expect(await stockOf(capacitor)).toEqual({
+      [VAN]: { onHand: 2, reserved: 2 },
+      [WAREHOUSE]: { onHand: 8, reserved: 1 },
+    });
+    const after = (await call('admin', 'GET', `/v1/tickets/${number}/events`)).json().events;
+    expect(after.filter((event: { type: string }) => event.type === 'parts_released')).toHaveLength(1);
+    // A plan that needs no parts releases all of them; the ledger never moved.
+    await act('agent', number, 'plan', { ...plan, parts: [] });
+    expect(await stockOf(capacitor)).toEqual({
+      [VAN]: { onHand: 2, reserved: 0 },
+      [WAREHOUSE]: { onHand: 8, reserved: 0 },
+    });
+    const ledger = (await call('parts', 'GET', `/v1/stock/movements?partNumber=${capacitor}`)).json().items;
+    expect(ledger.map((row: { kind: string }) => row.kind)).toEqual([
+      'receipt',
+      'receipt',
+      'transfer_out',
+      'transfer_in',
+    ]);
+    const bad = await call('agent', 'POST', `/v1/tickets/${number}/plan`, {
+      ...plan,
+      parts: [{ partNumber: 'no spaces', quantity: 1 }],
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('parts');
+    await act('engineer', number, 'resolve', { ...serviceRecord, parts: [] });
+  });
+
+  it('stock arriving serves waiting tickets, oldest first, each unit once under concurrent receipts', async () => {
+    const partNumber = await newPart();
+    const acknowledged = async () => {
+      const number = await newTicket();
+      await act('agent', number, 'acknowledge');
+      return number;
+    };
+    // The last one is its engineer's: its van comes first.
+    const waiting = [await acknowledged(), await acknowledged(), await ticketInService()];
+    const cancelled = await newTicket();
+    await act('agent', cancelled, 'acknowledge');
+    for (const number of [waiting[0], cancelled, waiting[1], waiting[2]]) {
+      const requested = await call('agent', 'POST', `/v1/tickets/${number ?? ''}/parts-request`, {
+        lines: [{ partNumber, quantity: 2 }],
+      });
+      expect(requested.json().shortfalls).toMatchObject([{ partNumber, quantity: 2 }]);
+    }
+    await act('agent', cancelled, 'cancel', { reason: '客户取消' });
+    const receive = (accepted: number, key: string) =>
+      call(
+        'parts',
+        'POST',
+        '/v1/stock/receipts',
+        { partNumber, locationId: WAREHOUSE, accepted, reference: 'PO-2' },
+        { 'idempotency-key': `${key}-${tag}` },
+      );
+    const receipts = await Promise.all([receive(3, 'a'), receive(2, 'b')]);
+    expect(receipts.map((receipt) => receipt.statusCode)).toEqual([201, 201]);
+    // Five units for three tickets waiting for two each: the two oldest get theirs, the third one.
+    expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 5, reserved: 5 } });
+    const heldBy = async (number: string) =>
+      (await call('agent', 'GET', `/v1/tickets/${number}/parts`))
+        .json()
+        .items.reduce((sum: number, row: { quantity: number }) => sum + row.quantity, 0);
+    expect([
+      await heldBy(waiting[0] ?? ''),
+      await heldBy(waiting[1] ?? ''),
+      await heldBy(waiting[2] ?? ''),
+      await heldBy(cancelled),
+    ]).toEqual([2, 2, 1, 0]);
+    const served = receipts.flatMap((receipt) => receipt.json().served);
+    expect(
+      served
+        .filter((ticket: { ready: boolean }) => ticket.ready)
+        .map((ticket: { ticketNumber: string }) => ticket.ticketNumber)
+        .sort(),
+    ).toEqual([waiting[0], waiting[1]].sort());
+    const partsWait = async (number: string) =>
+      (await call('admin', 'GET', `/v1/tickets/${number}`)).json().sla.partsWait;
+    expect((await partsWait(waiting[0] ?? '')).metAt).not.toBeNull();
+    expect((await partsWait(waiting[1] ?? '')).metAt).not.toBeNull();
+    expect((await partsWait(waiting[2] ?? '')).metAt).toBeNull();
+    // A receipt repeated is one receipt: nothing more is reserved.
+    const again = await receive(3, 'a');
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 5, reserved: 5 } });
+
+    // The last ticket's unit arrives in its engineer's van: nearest first, as a request takes it.
+    const toVan = () =>
+      call('parts', 'POST', '/v1/stock/receipts', {
+        partNumber,
+        locationId: VAN,
+        accepted: 1,
+        reference: 'PO-3',
+      });
+    expect((await toVan()).json().served).toEqual([{ ticketNumber: waiting[2], ready: true }]);
+    expect((await partsWait(waiting[2] ?? '')).metAt).not.toBeNull();
+    const timeline = (await call('admin', 'GET', `/v1/tickets/${waiting[2] ?? ''}/events`)).json().events;
+    expect(timeline.at(-1)).toMatchObject({ type: 'parts_ready', actorId: 'parts-1' });
+    // A ticket without an engineer is not served from anyone's van; moved to a warehouse, it is.
+    const unassigned = await acknowledged();
+    await call('agent', 'POST', `/v1/tickets/${unassigned}/parts-request`, {
+      lines: [{ partNumber, quantity: 1 }],
+    });
+    expect((await toVan()).json().served).toEqual([]);
+    const transfer = await call('parts', 'POST', '/v1/stock/transfers', {
+      partNumber,
+      from: VAN,
+      to: WAREHOUSE,
+      quantity: 1,
+    });
+    expect(transfer.json().served).toEqual([{ ticketNumber: unassigned, ready: true }]);
+    expect((await partsWait(unassigned)).metAt).not.toBeNull();
+    expect(await stockOf(partNumber)).toEqual({
+      [VAN]: { onHand: 1, reserved: 1 },
+      [WAREHOUSE]: { onHand: 6, reserved: 6 },
+    });
+    await act('agent', unassigned, 'cancel', { reason: '客户取消' });
+    await act('engineer', waiting[2] ?? '', 'resolve', { ...serviceRecord, parts: [] });
+  });
+
+  it('stops waiting only when nothing is awaited; a new request for a part replaces what was awaited', async () => {
+    const motor = await newPart();
+    const capacitor = await newPart({ [WAREHOUSE]: 1 });
+    const number = await newTicket();
+    await act('agent', number, 'acknowledge');
+    const ask = (partNumber: string) =>
+      call('agent', 'POST', `/v1/tickets/${number}/parts-request`, { lines: [{ partNumber, quantity: 1 }] });
+    const partsWait = async () => (await call('admin', 'GET', `/v1/tickets/${number}`)).json().sla.partsWait;
+    expect((await ask(motor)).json().shortfalls).toHaveLength(1);
+    // The capacitor is there, but the motor is still awaited: the ticket keeps waiting.
+    expect((await ask(capacitor)).json().shortfalls).toEqual([]);
+    expect((await partsWait()).metAt).toBeNull();
+    // Asked again, the motor is awaited once, not twice: one unit arriving serves the ticket.
+    expect((await ask(motor)).json().shortfalls).toHaveLength(1);
+    const receipt = await call('parts', 'POST', '/v1/stock/receipts', {
+      partNumber: motor,
+      locationId: WAREHOUSE,
+      accepted: 2,
+      reference: 'PO-4',
+    });
+    expect(receipt.json().served).toEqual([{ ticketNumber: number, ready: true }]);
+    expect(await stockOf(motor)).toEqual({ [WAREHOUSE]: { onHand: 2, reserved: 1 } });
+    expect((await partsWait()).metAt).not.toBeNull();
+    await act('agent', number, 'cancel', { reason: '客户取消' });
+  });
+
   it('issues a valuable part only once a manager approved it; a refused one is available again', async () => {
     const compressor = await newPart(
       { [WAREHOUSE]: 3 },

@@ -618,23 +618,25 @@ describe('the parts process end to end (issue 21)', () => {
     });
     expect(await slaOf(number)).toMatchObject({ partsWait: { metAt: null }, partsApproval: { metAt: null } });
 
-    // The parts group sends the capacitor over (调货); the engineer asks again and gets it from its van.
-    await call('POST', '/v1/stock/transfers', {
+    // The parts group sends the capacitor over (调货): arriving in the engineer's van, it is
+    // reserved for the waiting ticket there, which stops waiting for parts.
+    const sent = await call('POST', '/v1/stock/transfers', {
       partNumber: capacitor,
       from: VAN,
       to: FLOW_VAN,
       quantity: 1,
     });
-    const second = await call(
-      'POST',
-      `/v1/tickets/${number}/parts-request`,
-      { lines: [{ partNumber: capacitor, quantity: 1 }] },
-      FLOW_KEY,
-    );
-    expect(second.json()).toMatchObject({
-      reservations: [{ locationId: FLOW_VAN, status: 'reserved' }],
-      shortfalls: [],
+    expect(sent.json().served).toEqual([{ ticketNumber: number, ready: true }]);
+    const reserved = (await call('GET', `/v1/tickets/${number}/parts`, undefined, FLOW_KEY)).json().items;
+    expect(reserved).toMatchObject([
+      { partNumber: compressor, status: 'awaiting_approval' },
+      { partNumber: capacitor, locationId: FLOW_VAN, quantity: 1, status: 'reserved' },
+    ]);
+    expect(await slaOf(number)).toMatchObject({
+      partsWait: { metAt: expect.any(String) },
+      partsApproval: { metAt: null },
     });
+    await expectLedgerAgrees(capacitor);
     const [valuable] = first.json().reservations;
     expect(
       (await call('POST', `/v1/tickets/${number}/parts/${valuable.id}/approve`, undefined, MANAGER_KEY))
@@ -697,5 +699,143 @@ describe('the parts process end to end (issue 21)', () => {
         ]),
       { timeout: 10_000 },
     );
+  });
+});
+
+describe('stock-takes (盘点) as counted quantities', () => {
+  const count = (lines: Record<string, unknown>[], headers: Record<string, string> = {}, key = PARTS_KEY) =>
+    call('POST', '/v1/stock/counts', { lines, reason: '12月月度盘点' }, key, headers);
+  const ledgerOf = async (partNumber: string) =>
+    (await call('GET', `/v1/stock/movements?partNumber=${partNumber}`)).json().items;
+  const waitingTicket = async (partNumber: string) => {
+    const created = await call(
+      'POST',
+      '/v1/tickets',
+      {
+        channel: 'phone',
+        category: 'fault',
+        priority: 'normal',
+        customer: { name: '赵六', phone: `138${randomInt(10_000_000, 99_999_999)}` },
+        description: '内机漏水',
+      },
+      AGENT_KEY,
+    );
+    const { number } = created.json();
+    const requested = await call(
+      'POST',
+      `/v1/tickets/${number}/parts-request`,
+      { lines: [{ partNumber, quantity: 2 }] },
+      AGENT_KEY,
+    );
+    expect(requested.statusCode, requested.body).toBe(201);
+    return number as string;
+  };
+
+  it('books the difference from on hand as adjustments, none where the count agrees, once per key', async () => {
+    const fan = await newPart({ unitCost: 12_000 });
+    const filter = await newPart({ unitCost: 500 });
+    await receive(fan, 10);
+    await call('POST', '/v1/stock/transfers', { partNumber: fan, from: WAREHOUSE, to: VAN, quantity: 2 });
+    const lines = [
+      { partNumber: fan, locationId: WAREHOUSE, counted: 7 },
+      { partNumber: fan, locationId: VAN, counted: 2 },
+      { partNumber: filter, locationId: WAREHOUSE, counted: 3 },
+    ];
+    const headers = { 'idempotency-key': `count-${tag}` };
+    const counted = await count(lines, headers);
+    expect(counted.statusCode, counted.body).toBe(201);
+    expect(counted.json()).toMatchObject({
+      status: 'applied',
+      movements: [
+        {
+          kind: 'adjustment',
+          partNumber: fan,
+          locationId: WAREHOUSE,
+          quantity: -1,
+          value: 12_000,
+          reason: '12月月度盘点',
+          reference: 'count: 7 counted, 8 booked',
+          actorId: 'parts-1',
+        },
+        { kind: 'adjustment', partNumber: filter, locationId: WAREHOUSE, quantity: 3, value: 1_500 },
+      ],
+      served: [],
+    });
+    expect(await onHand(fan)).toEqual({ [WAREHOUSE]: 7, [VAN]: 2 });
+    expect(await onHand(filter)).toEqual({ [WAREHOUSE]: 3 });
+    await expectLedgerAgrees(fan);
+    await expectLedgerAgrees(filter);
+    const again = await count(lines, headers);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json()).toEqual(counted.json());
+    expect(await onHand(fan)).toEqual({ [WAREHOUSE]: 7, [VAN]: 2 });
+    const reused = await count([{ partNumber: fan, locationId: WAREHOUSE, counted: 1 }], headers);
+    expect(reused.statusCode).toBe(422);
+    // Counted again as booked: nothing to adjust, nothing written.
+    const agreeing = await count([{ partNumber: fan, locationId: WAREHOUSE, counted: 7 }]);
+    expect(agreeing.json()).toMatchObject({ status: 'applied', movements: [] });
+    expect((await ledgerOf(fan)).length).toBe(4);
+  });
+
+  it('holds a count worth more than the threshold for a manager; approved, a gain serves a waiting ticket', async () => {
+    const motor = await newPart({ unitCost: 12_000 });
+    const number = await waitingTicket(motor);
+    const found = await count([{ partNumber: motor, locationId: WAREHOUSE, counted: 10 }]);
+    expect(found.statusCode).toBe(202);
+    const [pending] = found.json().movements;
+    expect(pending).toMatchObject({ status: 'pending', quantity: 10, value: 120_000 });
+    expect(await onHand(motor)).toEqual({});
+    const approved = await call('POST', `/v1/stock/movements/${pending.id}/approve`, {}, MANAGER_KEY);
+    expect(approved.statusCode, approved.body).toBe(200);
+    expect(await onHand(motor)).toEqual({ [WAREHOUSE]: 10 });
+    await expectLedgerAgrees(motor);
+    const held = (await call('GET', `/v1/tickets/${number}/parts`, undefined, AGENT_KEY)).json().items;
+    expect(held).toMatchObject([{ locationId: WAREHOUSE, quantity: 2, status: 'reserved' }]);
+    const ticket = (await call('GET', `/v1/tickets/${number}`, undefined, ADMIN_KEY)).json();
+    expect(ticket.sla.partsWait.metAt).not.toBeNull();
+  });
+
+  it('refuses a count below what tickets hold, and bad input, naming the problem and writing nothing', async () => {
+    const pump = await newPart({ unitCost: 100 });
+    await receive(pump, 3);
+    const number = await waitingTicket(pump);
+    const before = await ledgerOf(pump);
+    const below = await count([
+      { partNumber: pump, locationId: VAN, counted: 4 },
+      { partNumber: pump, locationId: WAREHOUSE, counted: 1 },
+    ]);
+    expect(below.statusCode).toBe(409);
+    expect(below.json().detail).toBe(
+      `part ${pump} at ${WAREHOUSE}: counted 1 is below the 2 reserved for tickets; release those reservations first`,
+    );
+    const twice = await count([
+      { partNumber: pump, locationId: WAREHOUSE, counted: 3 },
+      { partNumber: pump, locationId: VAN, counted: 1 },
+      { partNumber: pump, locationId: WAREHOUSE, counted: 2 },
+    ]);
+    expect(twice.statusCode).toBe(422);
+    expect(twice.json().detail).toBe(`lines 0 and 2 both count part ${pump} at ${WAREHOUSE}`);
+    const negative = await count([{ partNumber: pump, locationId: WAREHOUSE, counted: -1 }]);
+    expect(negative.statusCode).toBe(400);
+    expect(negative.json().detail).toContain('lines.0.counted');
+    const nowhere = await count([{ partNumber: pump, locationId: `nowhere-${tag}`, counted: 1 }]);
+    expect(nowhere.statusCode).toBe(404);
+    expect(nowhere.json().detail).toBe(`no stock location nowhere-${tag}`);
+    const noReason = await call('POST', '/v1/stock/counts', {
+      lines: [{ partNumber: pump, locationId: WAREHOUSE, counted: 1 }],
+    });
+    expect(noReason.statusCode).toBe(400);
+    expect(noReason.json().detail).toContain('reason');
+    expect((await count([], {})).statusCode).toBe(400);
+    expect(
+      (await count([{ partNumber: pump, locationId: WAREHOUSE, counted: 3 }], {}, ENGINEER_KEY)).statusCode,
+    ).toBe(403);
+    expect(await ledgerOf(pump)).toEqual(before);
+    expect(await onHand(pump)).toEqual({ [WAREHOUSE]: 3 });
+    // Once the ticket no longer holds them (cancelled), the loss can be booked.
+    await call('POST', `/v1/tickets/${number}/cancel`, { reason: '客户取消' }, AGENT_KEY);
+    expect((await count([{ partNumber: pump, locationId: WAREHOUSE, counted: 1 }])).statusCode).toBe(201);
+    expect(await onHand(pump)).toEqual({ [WAREHOUSE]: 1 });
+    await expectLedgerAgrees(pump);
   });
 });

@@ -88,8 +88,8 @@ describe('the OpenAPI document', () => {
     ]);
     expect(Object.keys(response('get', '/codec/login', '200').content ?? {})).toEqual(['text/html']);
     expect(response('post', '/codec/session', '204').content).toBeUndefined();
-    // A scrap or adjustment above the approval threshold is accepted, not yet applied.
-    for (const path of ['/v1/stock/scraps', '/v1/stock/adjustments']) {
+    // A scrap, adjustment or count above the approval threshold is accepted, not yet applied.
+    for (const path of ['/v1/stock/scraps', '/v1/stock/adjustments', '/v1/stock/counts']) {
       expect(Object.keys(operation('post', path).responses), path).toEqual(
         expect.arrayContaining(['201', '202']),
       );

@@ -7,6 +7,7 @@ import {
   nearestFirst,
   needsApproval,
   needsManagerApproval,
+  planRelease,
   proposeForShortfall,
   reorderQuantity,
   settleUse,
@@ -31,6 +32,37 @@ describe('stock rules', () => {
     expect(needsApproval('scrap', 100_000, 100_000)).toBe(false);
     expect(needsApproval('receipt', 10_000_000, 100_000)).toBe(false);
     expect(needsApproval('transfer_out', 10_000_000, 100_000)).toBe(false);
+  });
+
+  it('lets a changed plan go of what it awaits first, then its newest reservations', () => {
+    const held = [
+      { id: 1, partNumber: 'A', quantity: 2 },
+      { id: 2, partNumber: 'A', quantity: 3 },
+      { id: 3, partNumber: 'B', quantity: 1 },
+    ];
+    const open = [
+      { id: 10, partNumber: 'A', open: 1 },
+      { id: 11, partNumber: 'A', open: 1 },
+      { id: 12, partNumber: 'C', open: 4 },
+    ];
+    // A: 5 held + 2 awaited, 3 wanted: both shortfalls, then 2 of the newest reservation. B and C
+    // are not named: all of them go.
+    expect(planRelease(held, open, { A: 3 })).toEqual({
+      release: [
+        { id: 2, quantity: 2 },
+        { id: 3, quantity: 1 },
+      ],
+      withdraw: [
+        { id: 10, quantity: 1 },
+        { id: 11, quantity: 1 },
+        { id: 12, quantity: 4 },
+      ],
+    });
+    expect(planRelease(held, open, { A: 6, B: 1, C: 4 })).toEqual({
+      release: [],
+      withdraw: [{ id: 11, quantity: 1 }],
+    });
+    expect(planRelease(held, [], { A: 10, B: 5 })).toEqual({ release: [], withdraw: [] });
   });
 
   it('holds a valuable or limited part for a manager’s approval', () => {

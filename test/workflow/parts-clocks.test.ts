@@ -1,8 +1,17 @@
 import type { WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from '../../db/client';
-import { listTicketEscalations } from '../../db/ticket-store';
+import {
+  listTicketReservations,
+  recordStockRequest,
+  releaseUnplanned,
+  reserveForTicket,
+  upsertLocation,
+  upsertPart,
+} from '../../db/parts-store';
+import { listTicketEscalations, listTicketEvents } from '../../db/ticket-store';
 import { parseDuration, type SlaDuration } from '../../domain/durations';
 import { openTicket } from '../../domain/lifecycle';
 import type { PartsEvent } from '../../domain/parts';
@@ -17,8 +26,10 @@ import {
   SUPERVISOR,
   TEST_CUSTOMER_ID,
   TEST_PAYLOAD_KEYS,
+  testDataConverter,
   uniqueTicketNumber,
 } from '../support/fixtures';
+import { SHARED_WORKFLOW_MODULES, WORKFLOWS_PATH } from '../../worker/worker';
 import { createTimeSkippingEnvironment, runTicketWorker, type RunningWorker } from '../support/temporal';
 
 /**
@@ -134,5 +145,79 @@ describe('the parts clocks at their real lengths', () => {
     await env.sleep(7 * 24 * 3_600 * SECOND);
     expect(await escalationsOf(number, 'partsWait')).toEqual([]);
     expect(await escalationsOf(number, 'partsApproval')).toEqual([]);
+  });
+});
+
+describe('a changed plan and the parts it no longer needs', () => {
+  it('releases them through the workflow once, stops the clocks, and replays deterministically', async () => {
+    const tag = `${process.pid}-${Date.now()}`;
+    const [kept, dropped, warehouse] = [`PK-${tag}`, `PD-${tag}`, `wh-plan-${tag}`];
+    const catalogue = { name: '电容', productLines: ['aircon'], unitCost: 100, unitPrice: 200 };
+    await upsertLocation(database.db, { id: warehouse, kind: 'warehouse', name: '仓库' });
+    await upsertPart(database.db, { ...catalogue, partNumber: kept });
+    await upsertPart(database.db, { ...catalogue, partNumber: dropped, valuable: true });
+    await recordStockRequest(database.db, {
+      partNumber: kept,
+      lines: [{ kind: 'receipt', locationId: warehouse, quantity: 5 }],
+      actorId: 'parts-1',
+      approvalThresholdFen: 100_000,
+    });
+    const { number, handle } = await acknowledgedTicket();
+    const request = (partNumber: string, quantity: number) =>
+      reserveForTicket(database.db, {
+        ticketNumber: number,
+        lines: [{ partNumber, quantity }],
+        assignee: null,
+        freeUnderWarranty: true,
+        actorId: AGENT.id,
+      });
+    await request(kept, 4);
+    await request(dropped, 1);
+    await tell(handle, { kind: 'waiting', shortfalls: [{ partNumber: dropped, quantity: 1 }] });
+    await tell(handle, { kind: 'approval_requested', partNumbers: [dropped] });
+
+    const plan = {
+      measures: '换电容',
+      department: 'field-service',
+      customerConfirmed: true,
+      dispatch: false,
+    };
+    const state = await handle.executeUpdate(actionUpdates.plan, {
+      args: [{ actor: AGENT, input: { ...plan, parts: [{ partNumber: kept, quantity: 2 }] } }],
+    });
+    expect(state.clocks.partsWait?.metAt).not.toBeNull();
+    expect(state.clocks.partsApproval?.metAt).not.toBeNull();
+    const rows = await listTicketReservations(database.db, number);
+    expect(rows.map((row) => [row.partNumber, row.quantity, row.status])).toEqual([
+      [kept, 2, 'reserved'],
+      [kept, 2, 'released'],
+    ]);
+    const events = (await listTicketEvents(database.db, number, { limit: 100 })).map((event) => event.type);
+    expect(events.slice(-3)).toEqual(['planned', 'parts_released', 'parts_ready']);
+
+    // The step again (a worker killed after its commit, before the workflow heard): it writes
+    // nothing, even though the ticket reserved more since, and answers what it first did.
+    await request(kept, 1);
+    const again = await releaseUnplanned(database.db, {
+      ticketNumber: number,
+      keep: { [kept]: 2 },
+      key: `parts:${number}:v${state.version - 1}`,
+    });
+    expect(again).toMatchObject({
+      released: [{ partNumber: kept, quantity: 2 }],
+      withdrawn: [{ partNumber: dropped, quantity: 1 }],
+    });
+    expect(
+      (await listTicketReservations(database.db, number)).filter((row) => row.status === 'reserved'),
+    ).toHaveLength(2);
+
+    await Worker.runReplayHistory(
+      {
+        workflowsPath: WORKFLOWS_PATH,
+        bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES },
+        dataConverter: testDataConverter,
+      },
+      await handle.fetchHistory(),
+    );
   });
 });
