@@ -592,6 +592,22 @@ async function claimKey(
   return earlier.operationId;
 }
 
+/** What an earlier operation under the same Idempotency-Key wrote, answered again. */
+async function stockAnswerOf(tx: Transaction, operationId: string): Promise<StockAnswer> {
+  const movements = await operationMovements(tx, operationId);
+  return { operationId, movements, served: await servedBy(tx, operationId), replayed: true };
+}
+
+/** Refuses (404) a request naming a stock location that does not exist. */
+async function requireLocations(tx: Transaction, locationIds: readonly string[]): Promise<void> {
+  const known = await tx
+    .select({ id: stockLocations.id })
+    .from(stockLocations)
+    .where(sql`${stockLocations.id} in ${locationIds}`);
+  const missing = locationIds.filter((id) => !known.some((location) => location.id === id));
+  if (missing.length > 0) throw new StockRefusal('notFound', `no stock location ${missing.join(', ')}`);
+}
+
 /**
  * Records a stock request's movements in one transaction: each line applied to its location's on
  * hand (a loss only from what is available), or left pending a manager's approval when it is a
@@ -602,18 +618,10 @@ export async function recordStockRequest(db: Database, request: StockRequest): P
   return db.transaction(async (tx) => {
     const operationId = randomUUID();
     const earlier = request.idempotency && (await claimKey(tx, request.idempotency, operationId));
-    if (earlier) {
-      const movements = await operationMovements(tx, earlier);
-      return { operationId: earlier, movements, served: await servedBy(tx, earlier), replayed: true };
-    }
+    if (earlier) return stockAnswerOf(tx, earlier);
     const part = await lockPart(tx, request.partNumber);
     const locationIds = [...new Set(request.lines.map((line) => line.locationId))];
-    const known = await tx
-      .select({ id: stockLocations.id })
-      .from(stockLocations)
-      .where(sql`${stockLocations.id} in ${locationIds}`);
-    const missing = locationIds.filter((id) => !known.some((location) => location.id === id));
-    if (missing.length > 0) throw new StockRefusal('notFound', `no stock location ${missing.join(', ')}`);
+    await requireLocations(tx, locationIds);
     for (const line of request.lines) {
       const value = movementValue(line.quantity, part.unitCost);
       const status: MovementStatus = needsApproval(line.kind, value, request.approvalThresholdFen)
@@ -663,17 +671,9 @@ export async function recordStockCount(db: Database, count: StockCount): Promise
   return db.transaction(async (tx) => {
     const operationId = randomUUID();
     const earlier = count.idempotency && (await claimKey(tx, count.idempotency, operationId));
-    if (earlier) {
-      const movements = await operationMovements(tx, earlier);
-      return { operationId: earlier, movements, served: await servedBy(tx, earlier), replayed: true };
-    }
+    if (earlier) return stockAnswerOf(tx, earlier);
     const locationIds = [...new Set(count.lines.map((line) => line.locationId))];
-    const known = await tx
-      .select({ id: stockLocations.id })
-      .from(stockLocations)
-      .where(sql`${stockLocations.id} in ${locationIds}`);
-    const missing = locationIds.filter((id) => !known.some((location) => location.id === id));
-    if (missing.length > 0) throw new StockRefusal('notFound', `no stock location ${missing.join(', ')}`);
+    await requireLocations(tx, locationIds);
     const lines = [...count.lines].sort(
       (a, b) => a.partNumber.localeCompare(b.partNumber) || a.locationId.localeCompare(b.locationId),
     );
