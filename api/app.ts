@@ -28,6 +28,7 @@ import { escalationRoutes } from './routes/escalations';
 import { healthRoutes } from './routes/health';
 import { partRoutes } from './routes/parts';
 import { reportRoutes } from './routes/reports';
+import { customerRoutes } from './routes/customers';
 import { KPI_TARGETS } from '../domain/kpi';
 import { ticketRoutes } from './routes/tickets';
 import { webhookRoutes } from './routes/webhooks';
@@ -121,6 +122,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
       // What the API stores goes to PostgreSQL, which cannot hold a NUL character.
       v1.addHook('preValidation', refuseNulCharacters);
       await v1.register(ticketRoutes, { tickets, db });
+      await v1.register(customerRoutes, { db });
       await v1.register(engineerRoutes, { db });
       await v1.register(escalationRoutes, { db });
       await v1.register(webhookRoutes, {
