@@ -28,6 +28,8 @@ import { escalationRoutes } from './routes/escalations';
 import { healthRoutes } from './routes/health';
 import { partRoutes } from './routes/parts';
 import { reportRoutes } from './routes/reports';
+import { customerRoutes } from './routes/customers';
+import { KPI_TARGETS } from '../domain/kpi';
 import { ticketRoutes } from './routes/tickets';
 import { webhookRoutes } from './routes/webhooks';
 import { createTicketService } from './ticket-service';
@@ -120,6 +122,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
       // What the API stores goes to PostgreSQL, which cannot hold a NUL character.
       v1.addHook('preValidation', refuseNulCharacters);
       await v1.register(ticketRoutes, { tickets, db });
+      await v1.register(customerRoutes, { db });
       await v1.register(engineerRoutes, { db });
       await v1.register(escalationRoutes, { db });
       await v1.register(webhookRoutes, {
@@ -127,7 +130,12 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
         maxActive: config.delivery.maxSubscriptions,
         targets: config.delivery.webhookTargets,
       });
-      await v1.register(reportRoutes, { db, timeZone: config.policy.calendar.timeZone, ...config.reports });
+      await v1.register(reportRoutes, {
+        db,
+        timeZone: config.policy.calendar.timeZone,
+        targets: config.policy.targets ?? KPI_TARGETS,
+        ...config.reports,
+      });
       await v1.register(calendarRoutes, { calendar: config.policy.calendar });
       await v1.register(partRoutes, { db, tickets, approvalThresholdFen: config.partsApprovalThresholdFen });
     },

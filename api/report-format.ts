@@ -1,4 +1,12 @@
 import { CSAT_DIMENSIONS, type SummaryReport } from '../db/report-store';
+import type { KpiName } from '../domain/kpi';
+
+const KPI_LABELS: Record<KpiName, string> = {
+  firstTimeFixRatePercent: 'First-time fix',
+  callbackWithin24hPercent: 'Callbacks within 24 h',
+  complaintResponseWithin24hPercent: 'Complaints answered within 24 h',
+  onTimeArrivalPercent: 'On-time arrival',
+};
 
 /**
  * The summary report as CSV (one figure a row) and as a picture managers can read at a glance.
@@ -54,6 +62,46 @@ export function reportCsv(report: SummaryReport): string {
       n,
     ]),
     ...report.topCauses.map((cause): [string, string, unknown] => ['topCauses', cause.cause, cause.count]),
+    ['resolution', 'averageSeconds', report.resolution.averageSeconds],
+    ['callbacks', 'owed', report.callbacks.owed],
+    ['callbacks', 'within24h', report.callbacks.within24h],
+    ['callbacks', 'within24hPercent', report.callbacks.within24hPercent],
+    ...Object.entries(report.complaints).map(([metric, value]): [string, string, unknown] => [
+      'complaints',
+      metric,
+      value,
+    ]),
+    ...Object.entries(report.visits).map(([metric, value]): [string, string, unknown] => [
+      'visits',
+      metric,
+      value,
+    ]),
+    ['qualityChecks', 'reviews', report.qualityChecks.reviews],
+    ['qualityChecks', 'passRatePercent', report.qualityChecks.passRatePercent],
+    ...Object.entries(report.qualityChecks.byBand).map(([band, n]): [string, string, unknown] => [
+      'qualityChecksByBand',
+      band,
+      n,
+    ]),
+    ...Object.entries(report.timeouts).flatMap(([clock, figures]): [string, string, unknown][] => [
+      ['timeoutRuns', clock, figures.runs],
+      ['timeouts', clock, figures.timeouts],
+      ['timeoutRatePercent', clock, figures.ratePercent],
+    ]),
+    ...report.repairsByModel.flatMap((row): [string, string, unknown][] => [
+      ['repairsByModel', row.model, row.repairs],
+      ['repeatRepairsByModel', row.model, row.repeatRepairs],
+      ['repairShareByModelPercent', row.model, row.sharePercent],
+    ]),
+    ...report.topProblems.flatMap((problem): [string, string, unknown][] => [
+      ['topProblems', problem.cause, problem.count],
+      ['topProblemsSharePercent', problem.cause, problem.sharePercent],
+    ]),
+    ...report.targets.flatMap((kpi): [string, string, unknown][] => [
+      ['kpi', kpi.kpi, kpi.value],
+      ['kpiTarget', kpi.kpi, kpi.target],
+      ['kpiMet', kpi.kpi, kpi.met],
+    ]),
     ['costs', 'averagePartsCost', report.costs.averagePartsCost],
     ['costs', 'averageVisitCost', report.costs.averageVisitCost],
     ['parts', 'issuedQuantity', report.parts.issued.quantity],
@@ -163,17 +211,35 @@ export function reportSvg(report: SummaryReport): string {
       }`,
     )}</text>`,
   ].join('');
+  const targetsTop = 690;
+  const targetsBlock = [
+    `<text x="20" y="${targetsTop + 16}" font-size="15" font-weight="bold">KPIs against their targets</text>`,
+    ...report.targets.map((kpi, index) => {
+      const shown = kpi.value === null ? 'n/a' : `${kpi.value} %`;
+      const verdict = kpi.met === null ? '' : kpi.met ? ' ✓' : ' ✗ below target';
+      return `<text x="20" y="${targetsTop + 40 + index * 22}" font-size="13">${escapeXml(
+        `${KPI_LABELS[kpi.kpi]}: ${shown} (target ≥ ${kpi.target} %)${verdict}`,
+      )}</text>`;
+    }),
+    `<text x="20" y="${targetsTop + 40 + report.targets.length * 22}" font-size="13">${escapeXml(
+      `Top problems: ${
+        report.topProblems.map((problem) => `${problem.cause} (${problem.sharePercent} %)`).join(', ') ||
+        'none'
+      }`,
+    )}</text>`,
+  ].join('');
   const title = `Aftercare · ${report.period.from} – ${report.period.to} (${report.period.timeZone}) · ${report.tickets.total} tickets`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="680" viewBox="0 0 640 680" font-family="sans-serif">',
-    '<rect width="640" height="680" fill="#fff"/>',
+    '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="840" viewBox="0 0 640 840" font-family="sans-serif">',
+    '<rect width="640" height="840" fill="#fff"/>',
     `<text x="20" y="30" font-size="17" font-weight="bold">${escapeXml(title)}</text>`,
     sla,
     escalations,
     csat,
     trend,
     partsBlock,
+    targetsBlock,
     '</svg>',
   ].join('\n');
 }

@@ -7,6 +7,7 @@ import {
   type SlaDuration,
   type WallDuration,
 } from '../domain/durations';
+import { KPI_NAMES, type KpiName } from '../domain/kpi';
 import { DEFAULT_POLICY_DOCUMENT, type SlaPolicy } from '../domain/policy';
 import { defaultStatutoryRegion, STATUTORY_REGIONS, withStatutoryDays } from './statutory-calendar';
 
@@ -69,6 +70,16 @@ const calendarSchema = z
     path: ['workingDays'],
   });
 
+/** The KPI targets: percentages, each defaulting to seed 004's figure. */
+const targetsSchema = z
+  .object(
+    Object.fromEntries(
+      KPI_NAMES.map((kpi) => [kpi, z.number().min(0).max(100).default(defaults.targets[kpi])]),
+    ) as Record<KpiName, z.ZodDefault<z.ZodNumber>>,
+  )
+  .strict()
+  .prefault({});
+
 export const policyFileSchema = z
   .object({
     timeZone: z
@@ -98,6 +109,7 @@ export const policyFileSchema = z
     partsWaitPausesResolution: z.boolean().default(defaults.partsWaitPausesResolution),
     warrantyMonths: z.number().int().min(0).max(240).default(defaults.warrantyMonths),
     qcSampleRate: z.number().min(0).max(1).default(defaults.qcSampleRate),
+    targets: targetsSchema,
   })
   .strict()
   .transform(({ timeZone, calendar: { statutory, ...calendar }, ...clocks }) => ({

@@ -1,4 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
+import { againstTargets, type KpiAgainstTarget, type KpiTargets } from '../domain/kpi';
+import { CLOCK_NAMES } from '../domain/ticket';
 import type { Database } from './client';
 import { buildPartsReport, type PartsReport } from './parts-store';
 import { runReport, type ReportQuery } from './report-run';
@@ -31,8 +33,29 @@ export interface SummaryReport {
     p90Seconds: number | null;
     compliancePercent: number | null;
   };
-  resolution: { compliancePercent: number | null };
+  resolution: { compliancePercent: number | null; averageSeconds: number | null };
   averageSecondsToOnSite: number | null;
+  callbacks: { owed: number; within24h: number; within24hPercent: number | null };
+  complaints: {
+    responses: number;
+    within24h: number;
+    responseWithin24hPercent: number | null;
+    followUps: number;
+    followUpsInTime: number;
+    followUpCompliancePercent: number | null;
+    repeatRatePercent: number | null;
+  };
+  visits: {
+    booked: number;
+    onTime: number;
+    onTimeArrivalPercent: number | null;
+    averageSecondsOnSite: number | null;
+  };
+  qualityChecks: { reviews: number; passRatePercent: number | null; byBand: Record<string, number> };
+  timeouts: Record<string, { runs: number; timeouts: number; ratePercent: number | null }>;
+  repairsByModel: { model: string; repairs: number; repeatRepairs: number; sharePercent: number }[];
+  topProblems: { cause: string; count: number; sharePercent: number }[];
+  targets: KpiAgainstTarget[];
   completionRatePercent: number | null;
   firstTimeFixRatePercent: number | null;
   repeatRepairRatePercent: number | null;
@@ -47,6 +70,11 @@ export interface SummaryReport {
 
 /** How many of the parts report's top consumed parts the summary shows. */
 export const SUMMARY_TOP_PARTS = 5;
+/** How many product models the repairs-by-model table shows, and how many problems the top list. */
+export const SUMMARY_TOP_MODELS = 10;
+export const SUMMARY_TOP_PROBLEMS = 3;
+/** Clocks whose running out is not a timeout: a reminder, and the end of the reopen window. */
+const NOT_TIMEOUTS = new Set<string>(['appointmentReminder', 'reopenWindow']);
 
 const num = (value: unknown, digits: number): number | null =>
   value === null || value === undefined ? null : Number(Number(value).toFixed(digits));
@@ -60,10 +88,10 @@ const percent = (part: unknown, whole: unknown): number | null =>
 export async function summaryReport(
   db: Database,
   period: { from: string; to: string; fromInstant: string; toInstant: string; timeZone: string },
-  { timeoutMs }: { readonly timeoutMs: number },
+  { timeoutMs, targets }: { readonly timeoutMs: number; readonly targets: KpiTargets },
 ): Promise<SummaryReport> {
   return runReport(db, timeoutMs, async (rows) => {
-    const kpis = await buildReport(rows, period);
+    const kpis = await buildReport(rows, period, targets);
     const parts = await buildPartsReport(rows, period);
     return {
       ...kpis,
@@ -80,6 +108,7 @@ export async function summaryReport(
 async function buildReport(
   rows: ReportQuery,
   period: { from: string; to: string; fromInstant: string; toInstant: string; timeZone: string },
+  targets: KpiTargets,
 ): Promise<Omit<SummaryReport, 'parts'>> {
   const inPeriod = sql`t.created_at >= ${period.fromInstant}::timestamptz and t.created_at < ${period.toInstant}::timestamptz`;
   const grouped = async (column: SQL) =>
@@ -136,8 +165,12 @@ async function buildReport(
       (select count(*) from open_sla t) as not_cancelled,
       (select count(*) from serviced where records = 1 and reservices = 0) as first_time_fixed,
       (select count(*) from serviced) as serviced,
-      (select count(*) from tickets t where ${inPeriod}
-        and (t.state->>'repeatOf' is not null or (t.state->>'reservices')::int > 0)) as repeats,
+      (select count(*) from open_sla t
+        where t.state->>'repeatOf' is not null or (t.state->>'reservices')::int > 0) as repeats,
+      (select avg(extract(epoch from r.at - t.created_at)) from open_sla t
+        cross join lateral (select max(e.at) as at from ticket_events e
+          where e.ticket_number = t.number and e.type = 'resolved') r
+        where r.at is not null) as res_avg,
       (select avg(parts_cost) from serviced) as parts_avg,
       (select avg(visit_cost) from serviced) as visit_avg
   `);
@@ -168,7 +201,129 @@ async function buildReport(
     where ${inPeriod} and e.type = 'resolved' and e.data->>'rootCause' is not null
     group by 1 order by 2 desc, 1 asc limit 10
   `);
+  // The timeline of the period's tickets that were not cancelled, `seq` ordering each ticket's events.
+  const events = sql`(select e.* from ticket_events e join tickets t on t.number = e.ticket_number
+    where ${inPeriod} and t.status <> 'cancelled')`;
+  // The first event of a type after `e` on the same ticket (before the next `until`, when named).
+  const nextAt = (type: string, until?: string) => sql`(select min(n.at) from ticket_events n
+    where n.ticket_number = e.ticket_number and n.seq > e.seq and n.type = ${type}
+    ${
+      until
+        ? sql`and not exists (select 1 from ticket_events u where u.ticket_number = e.ticket_number
+      and u.type = ${until} and u.seq > e.seq and u.seq < n.seq)`
+        : sql``
+    })`;
+  const day = sql`interval '24 hours'`;
+  const [service] = await rows<Record<string, unknown>>(sql`
+    with callbacks as (
+      select e.at as due_at, ${nextAt('callback_recorded', 'callback_due')} as done_at
+      from ${events} e where e.type = 'callback_due'
+    ),
+    complaint_responses as (
+      select t.created_at as opened_at, ${metAt('firstResponse')} as done_at
+      from tickets t where ${inPeriod} and t.status <> 'cancelled' and t.category = 'complaint'
+      union all
+      select e.at, ${nextAt('follow_up_recorded')} from ${events} e where e.type = 'complaint_opened'
+    ),
+    follow_ups as (
+      select (e.data->>'followUpDueAt')::timestamptz as due_at, ${nextAt('follow_up_recorded')} as done_at
+      from ${events} e where e.type = 'complaint_opened'
+    ),
+    visits as (
+      select e.at as started_at, slot.slot_start, slot.slot_end, ${nextAt('resolved')} as resolved_at
+      from ${events} e
+      left join lateral (
+        select (b.data->>'slotStart')::timestamptz as slot_start, (b.data->>'slotEnd')::timestamptz as slot_end
+        from ticket_events b where b.ticket_number = e.ticket_number and b.seq < e.seq
+          and b.type in ('scheduled', 'rescheduled')
+        order by b.seq desc limit 1
+      ) slot on true
+      where e.type = 'service_started' and e.data->>'mode' = 'onsite'
+    ),
+    complained as (
+      select (case when t.category = 'complaint' then 1 else 0 end) + (t.state->>'complaints')::int as n
+      from tickets t where ${inPeriod} and t.status <> 'cancelled'
+    )
+    select
+      (select count(*) from callbacks where done_at is not null or due_at + ${day} <= now()) as cb_owed,
+      (select count(*) from callbacks where done_at <= due_at + ${day}) as cb_in_time,
+      (select count(*) from complaint_responses where done_at is not null or opened_at + ${day} <= now())
+        as cr_owed,
+      (select count(*) from complaint_responses where done_at <= opened_at + ${day}) as cr_in_time,
+      (select count(*) from follow_ups where done_at is not null or due_at <= now()) as fu_owed,
+      (select count(*) from follow_ups where done_at <= due_at) as fu_in_time,
+      (select count(*) from visits where slot_start is not null) as booked,
+      (select count(*) from visits where started_at <= coalesce(slot_end, slot_start)) as on_time,
+      (select avg(extract(epoch from resolved_at - started_at)) from visits) as on_site_avg,
+      (select count(*) from complained where n >= 2) as repeat_complaints,
+      (select count(*) from complained where n >= 1) as complained
+  `);
+  const bands = await rows<{ band: string; n: number }>(sql`
+    select e.data->>'band' as band, count(*)::int as n from ${events} e where e.type = 'qc_reviewed'
+    group by 1 order by 1
+  `);
+  // A clock's runs are the cycles it started; a timeout is its first escalation (a climb is not a
+  // new timeout) or, for the acceptance clock, an offer nobody answered.
+  const clockRuns = await rows<{ clock: string; runs: number }>(sql`
+    select c.key as clock, sum((c.value->>'cycle')::int)::int as runs
+    from tickets t, jsonb_each(t.state->'clocks') c where ${inPeriod} group by 1 order by 1
+  `);
+  const clockTimeouts = await rows<{ clock: string; n: number }>(sql`
+    select x.clock, count(*)::int as n from escalations x join tickets t on t.number = x.ticket_number
+    where ${inPeriod} and x.reason <> 'escalation_not_acknowledged' group by 1
+    union all
+    select 'dispatchAccept', count(*)::int from ticket_events e join tickets t on t.number = e.ticket_number
+    where ${inPeriod} and e.type = 'acceptance_missed'
+  `);
+  const models = await rows<{ model: string; repairs: number; repeats: number; all_repairs: number }>(sql`
+    select coalesce(t.product_model, '(unknown)') as model, count(*)::int as repairs,
+      count(*) filter (where t.state->>'repeatOf' is not null or (t.state->>'reservices')::int > 0)::int
+        as repeats,
+      (sum(count(*)) over ())::int as all_repairs
+    from tickets t where ${inPeriod} and t.status <> 'cancelled'
+      and jsonb_array_length(t.state->'serviceRecords') > 0
+    group by 1 order by 2 desc, 1 asc limit ${SUMMARY_TOP_MODELS}
+  `);
+  const problems = await rows<{ cause: string; n: number; records: number }>(sql`
+    select cause, n, records from (
+      select e.data->>'rootCause' as cause, count(*)::int as n, (sum(count(*)) over ())::int as records
+      from ${events} e where e.type = 'resolved' group by 1
+    ) c where cause is not null order by n desc, cause asc limit ${SUMMARY_TOP_PROBLEMS}
+  `);
+  const v = service ?? {};
+  const timeouts = Object.fromEntries(
+    clockRuns
+      .filter((row) => !NOT_TIMEOUTS.has(row.clock) && (CLOCK_NAMES as readonly string[]).includes(row.clock))
+      .map((row) => {
+        const missed = clockTimeouts
+          .filter((timeout) => timeout.clock === row.clock)
+          .reduce((total, timeout) => total + timeout.n, 0);
+        return [row.clock, { runs: row.runs, timeouts: missed, ratePercent: percent(missed, row.runs) }];
+      }),
+  );
+  const reviews = bands.reduce((total, row) => total + row.n, 0);
+  const callbacks = {
+    owed: Number(v.cb_owed ?? 0),
+    within24h: Number(v.cb_in_time ?? 0),
+    within24hPercent: percent(v.cb_in_time, v.cb_owed),
+  };
+  const complaints = {
+    responses: Number(v.cr_owed ?? 0),
+    within24h: Number(v.cr_in_time ?? 0),
+    responseWithin24hPercent: percent(v.cr_in_time, v.cr_owed),
+    followUps: Number(v.fu_owed ?? 0),
+    followUpsInTime: Number(v.fu_in_time ?? 0),
+    followUpCompliancePercent: percent(v.fu_in_time, v.fu_owed),
+    repeatRatePercent: percent(v.repeat_complaints, v.complained),
+  };
+  const visits = {
+    booked: Number(v.booked ?? 0),
+    onTime: Number(v.on_time ?? 0),
+    onTimeArrivalPercent: percent(v.on_time, v.booked),
+    averageSecondsOnSite: num(v.on_site_avg, 1),
+  };
   const f = figures ?? {};
+  const firstTimeFix = percent(f.first_time_fixed, f.serviced);
   const csat = csatRows[0] ?? {};
   const sum = (key: 'level' | 'reason') =>
     escalationRows.reduce<Record<string, number>>((totals, row) => {
@@ -183,11 +338,14 @@ async function buildReport(
       p90Seconds: num(f.fr_p90, 1),
       compliancePercent: percent(f.fr_in_time, Number(f.fr_in_time) + Number(f.fr_missed)),
     },
-    resolution: { compliancePercent: percent(f.res_in_time, Number(f.res_in_time) + Number(f.res_missed)) },
+    resolution: {
+      compliancePercent: percent(f.res_in_time, Number(f.res_in_time) + Number(f.res_missed)),
+      averageSeconds: num(f.res_avg, 1),
+    },
     averageSecondsToOnSite: num(f.onsite_avg, 1),
     completionRatePercent: percent(f.completed, f.not_cancelled),
-    firstTimeFixRatePercent: percent(f.first_time_fixed, f.serviced),
-    repeatRepairRatePercent: percent(f.repeats, f.total),
+    firstTimeFixRatePercent: firstTimeFix,
+    repeatRepairRatePercent: percent(f.repeats, f.not_cancelled),
     csat: {
       callbacks: Number(csat.callbacks ?? 0),
       ...(Object.fromEntries(
@@ -202,5 +360,37 @@ async function buildReport(
     },
     topCauses: causes.map((row) => ({ cause: row.cause, count: row.n })),
     costs: { averagePartsCost: num(f.parts_avg, 2), averageVisitCost: num(f.visit_avg, 2) },
+    callbacks,
+    complaints,
+    visits,
+    qualityChecks: {
+      reviews,
+      passRatePercent: percent(
+        bands.filter((row) => row.band !== 'fail').reduce((t, r) => t + r.n, 0),
+        reviews,
+      ),
+      byBand: Object.fromEntries(bands.map((row) => [row.band, row.n])),
+    },
+    timeouts,
+    repairsByModel: models.map((row) => ({
+      model: row.model,
+      repairs: row.repairs,
+      repeatRepairs: row.repeats,
+      sharePercent: percent(row.repairs, row.all_repairs) ?? 0,
+    })),
+    topProblems: problems.map((row) => ({
+      cause: row.cause,
+      count: row.n,
+      sharePercent: percent(row.n, row.records) ?? 0,
+    })),
+    targets: againstTargets(
+      {
+        firstTimeFixRatePercent: firstTimeFix,
+        callbackWithin24hPercent: callbacks.within24hPercent,
+        complaintResponseWithin24hPercent: complaints.responseWithin24hPercent,
+        onTimeArrivalPercent: visits.onTimeArrivalPercent,
+      },
+      targets,
+    ),
   };
 }

@@ -521,6 +521,8 @@ export interface TicketFilters {
   readonly createdTo?: string;
   /** Matches the ticket number, product model or serial number (case-insensitive substring). */
   readonly text?: string;
+  /** One customer's tickets (the customer file). */
+  readonly customerId?: string;
 }
 
 export interface TicketCursor {
@@ -547,6 +549,7 @@ export async function listTickets(
   if (filters.category?.length) conditions.push(inArray(tickets.category, [...filters.category]));
   if (filters.channel?.length) conditions.push(inArray(tickets.channel, [...filters.channel]));
   if (filters.assignee) conditions.push(eq(tickets.assignee, filters.assignee));
+  if (filters.customerId) conditions.push(eq(tickets.customerId, filters.customerId));
   if (filters.escalationLevel !== undefined)
     conditions.push(eq(tickets.escalationLevel, filters.escalationLevel));
   if (filters.breached !== undefined) conditions.push(eq(tickets.slaBreached, filters.breached));

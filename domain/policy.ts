@@ -1,5 +1,6 @@
 import { addBusinessTime, localDate, type BusinessCalendar } from './calendar';
 import { parseDuration, type SlaDuration, type WallDuration } from './durations';
+import { KPI_TARGETS, type KpiTargets } from './kpi';
 import { PRIORITIES, type Priority } from './ticket';
 
 /**
@@ -32,6 +33,8 @@ export interface SlaPolicy {
   readonly partsWaitPausesResolution?: boolean;
   readonly warrantyMonths: number;
   readonly qcSampleRate: number;
+  /** The summary report's KPI targets (`KPI_TARGETS` when absent: a ticket's older snapshot). */
+  readonly targets?: KpiTargets;
 }
 
 /** The customer's own numbers (SPEC section 1), as the policy file would spell them. */
@@ -60,6 +63,7 @@ export const DEFAULT_POLICY_DOCUMENT = {
   partsWaitPausesResolution: false,
   warrantyMonths: 12,
   qcSampleRate: 0.3,
+  targets: KPI_TARGETS,
 } as const;
 
 /** A parts clock's duration: the policy's, or the default for a policy from before parts. */

@@ -4,7 +4,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
 import { partsReport } from '../../db/parts-store';
-import { CSAT_DIMENSIONS, SUMMARY_TOP_PARTS, summaryReport } from '../../db/report-store';
+import {
+  CSAT_DIMENSIONS,
+  SUMMARY_TOP_MODELS,
+  SUMMARY_TOP_PARTS,
+  SUMMARY_TOP_PROBLEMS,
+  summaryReport,
+} from '../../db/report-store';
+import { KPI_NAMES, type KpiTargets } from '../../domain/kpi';
 import { ReportTimeoutError } from '../../db/report-run';
 import { AdmissionRefused, admissionLimit } from '../admission';
 import { authorize } from '../authorize';
@@ -77,7 +84,10 @@ const summarySchema = z.object({
     byChannel: counts,
   }),
   firstResponse: z.object({ averageSeconds: maybe, p90Seconds: maybe, compliancePercent: maybe }),
-  resolution: z.object({ compliancePercent: maybe }),
+  resolution: z.object({
+    compliancePercent: maybe,
+    averageSeconds: maybe.describe('creation to the last resolution, tickets resolved and not cancelled'),
+  }),
   averageSecondsToOnSite: maybe,
   completionRatePercent: maybe,
   firstTimeFixRatePercent: maybe,
@@ -90,6 +100,55 @@ const summarySchema = z.object({
   escalations: z.object({ total: z.number().int(), byLevel: counts, byReason: counts }),
   topCauses: z.array(z.object({ cause: z.string(), count: z.number().int() })),
   costs: z.object({ averagePartsCost: maybe, averageVisitCost: maybe }),
+  callbacks: z
+    .object({ owed: z.number().int(), within24h: z.number().int(), within24hPercent: maybe })
+    .describe('callbacks owed (recorded, or 24 h past due) and those recorded within 24 h'),
+  complaints: z.object({
+    responses: z.number().int(),
+    within24h: z.number().int(),
+    responseWithin24hPercent: maybe,
+    followUps: z.number().int(),
+    followUpsInTime: z.number().int(),
+    followUpCompliancePercent: maybe,
+    repeatRatePercent: maybe,
+  }),
+  visits: z
+    .object({
+      booked: z.number().int(),
+      onTime: z.number().int(),
+      onTimeArrivalPercent: maybe,
+      averageSecondsOnSite: maybe,
+    })
+    .describe('on-site visits: started by the end of the booked slot (its start without an end)'),
+  qualityChecks: z.object({ reviews: z.number().int(), passRatePercent: maybe, byBand: counts }),
+  timeouts: z
+    .record(z.string(), z.object({ runs: z.number().int(), timeouts: z.number().int(), ratePercent: maybe }))
+    .describe('per clock: how often it started and how often it ran out'),
+  repairsByModel: z
+    .array(
+      z.object({
+        model: z.string(),
+        repairs: z.number().int(),
+        repeatRepairs: z.number().int(),
+        sharePercent: z.number(),
+      }),
+    )
+    .max(SUMMARY_TOP_MODELS)
+    .describe(`the ${SUMMARY_TOP_MODELS} models repaired most, each one's share of the period's repairs`),
+  topProblems: z
+    .array(z.object({ cause: z.string(), count: z.number().int(), sharePercent: z.number() }))
+    .max(SUMMARY_TOP_PROBLEMS)
+    .describe("the most frequent root causes, each one's share of the service records"),
+  targets: z
+    .array(
+      z.object({
+        kpi: z.enum(KPI_NAMES),
+        value: maybe,
+        target: z.number(),
+        met: z.boolean().nullable(),
+      }),
+    )
+    .describe("each targeted figure beside its target (the SLA policy file's `targets`)"),
   parts: partsReportSchema
     .pick({ issued: true, averagePartsCostPerTicket: true, stockOuts: true })
     .extend({
@@ -110,10 +169,11 @@ const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;
 export const reportRoutes: FastifyPluginAsyncZod<{
   readonly db: Database;
   readonly timeZone: string;
+  readonly targets: KpiTargets;
   readonly timeoutMs: number;
   readonly concurrency: number;
   readonly queue: number;
-}> = async (app, { db, timeZone, timeoutMs, concurrency, queue }) => {
+}> = async (app, { db, timeZone, targets, timeoutMs, concurrency, queue }) => {
   const admit = admissionLimit({ concurrency, queue });
   // A slot frees within one report's budget at the latest.
   const retryAfter = String(Math.ceil(timeoutMs / 1000));
@@ -178,7 +238,7 @@ export const reportRoutes: FastifyPluginAsyncZod<{
     },
     async (request, reply) => {
       const summary = await report(request.query, asText(reply), (period) =>
-        summaryReport(db, period, { timeoutMs }),
+        summaryReport(db, period, { timeoutMs, targets }),
       );
       if (request.query.format !== 'csv') return summary;
       // CSV is text: sent past the JSON serializer of the 200 schema.
@@ -209,7 +269,9 @@ export const reportRoutes: FastifyPluginAsyncZod<{
     },
     async (request, reply) => {
       const svg = reportSvg(
-        await report(request.query, asText(reply), (period) => summaryReport(db, period, { timeoutMs })),
+        await report(request.query, asText(reply), (period) =>
+          summaryReport(db, period, { timeoutMs, targets }),
+        ),
       );
       await asText(reply).type('image/svg+xml; charset=utf-8').send(svg);
     },

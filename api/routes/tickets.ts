@@ -71,7 +71,7 @@ const subResourcePage = <C extends z.ZodType>(cursor: C) =>
  * The ticket as this actor may see it: customer data masked for roles that may not see it, and what
  * staff wrote and who did it left out for a client.
  */
-function present(state: TicketState, actor: Actor): TicketView {
+export function present(state: TicketState, actor: Actor): TicketView {
   const view = ticketView(state, Date.now());
   const masked = maySeePersonalData(actor.role) ? view : { ...view, customer: maskCustomer(view.customer) };
   return maySeeStaffNotes(actor.role) ? masked : externalView(masked, actor.id);

@@ -43,6 +43,9 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const T0 = Date.parse('2001-03-05T10:00:00+08:00'); // Monday
+const T1 = Date.parse('2001-04-02T10:00:00+08:00'); // Monday
+const iso = (ms: number) => new Date(ms).toISOString();
+const followUp = { contactMade: true, cause: 'Rude engineer', improvementPlan: 'Coaching' };
 let stack: ApiStack;
 
 const plan = { measures: 'Fix it', department: 'service', customerConfirmed: true };
@@ -98,7 +101,11 @@ async function save(state: TicketState, change: TicketChange) {
 }
 
 beforeAll(async () => {
-  stack = await startApi({ taskQueue: `reports-${process.pid}`, policy: {} });
+  // The on-time arrival target is the policy file's, not seed 004's 95 %.
+  stack = await startApi({
+    taskQueue: `reports-${process.pid}`,
+    policy: { targets: { onTimeArrivalPercent: 80 } },
+  });
   await upsertEngineer(stack.database.db, { id: 'eng-report', name: 'Report', skills: ['x'], regions: [] });
   const noRoot = {
     diagnosis: 'Asked about modes',
@@ -152,7 +159,56 @@ beforeAll(async () => {
   // F: 00:30 Wednesday local — the day after the period, though still Tuesday in UTC.
   await Seed.open('WO20010307-001', Date.parse('2001-03-06T16:30:00Z'), { channel: 'email' });
   await seedParts();
+  await seedServiceKpis();
 });
+
+/**
+ * April 2001 (Monday 2 to Tuesday 3, T1 10:00 local): three tickets for the service KPIs.
+ * G: visit rebooked from 11:00 to 12:00–13:00, engineer starts 12:30 (on time), on site 1 h,
+ *    callback owed at 13:30 but made 30 h later (its clock ran out at 24 h).
+ * H: visit booked 12:00 (no end), engineer starts 12:15 (late), on site 1.5 h; two unhappy callbacks:
+ *    the first followed up in 30 min (in time), the second after 2 h (its 1 h clock ran out).
+ * I: a complaint nobody answered for 25 h (its first response ran out at 10 min), resolved at 26 h,
+ *    QC 75 (pass), its callback never made (ran out at 24 h).
+ */
+async function seedServiceKpis() {
+  const product = (model: string) => ({ product: { model, serialNumber: `SN-${model}` } });
+  const g = await Seed.open('WO20010402-001', T1, product('MODEL-G'));
+  await g.act('acknowledge', {}, T1 + 5 * MIN);
+  await g.act('plan', plan, T1 + 6 * MIN);
+  await g.dispatchTo('eng-report', T1 + 7 * MIN);
+  await g.act('accept', {}, T1 + 8 * MIN);
+  await g.act('schedule', { slotStart: iso(T1 + HOUR) }, T1 + 9 * MIN);
+  await g.act('schedule', { slotStart: iso(T1 + 2 * HOUR), slotEnd: iso(T1 + 3 * HOUR) }, T1 + 10 * MIN);
+  await g.act('start', { mode: 'onsite' }, T1 + 150 * MIN);
+  await g.act('resolve', serviceRecord, T1 + 210 * MIN); // Worn bearing
+  await g.due(T1 + 210 * MIN + DAY);
+  await g.act('callback', satisfiedCallback, T1 + 210 * MIN + 30 * HOUR);
+
+  const h = await Seed.open('WO20010402-002', T1, product('MODEL-H'));
+  await h.act('acknowledge', {}, T1 + 5 * MIN);
+  await h.act('plan', plan, T1 + 6 * MIN);
+  await h.dispatchTo('eng-report', T1 + 7 * MIN);
+  await h.act('accept', {}, T1 + 8 * MIN);
+  await h.act('schedule', { slotStart: iso(T1 + 2 * HOUR) }, T1 + 9 * MIN);
+  await h.act('start', { mode: 'onsite' }, T1 + 135 * MIN);
+  await h.act('resolve', serviceRecord, T1 + 225 * MIN); // Worn bearing
+  await h.act('callback', unhappyCallback, T1 + 4 * HOUR); // follow-up due at 5 h
+  await h.act('follow-up', followUp, T1 + 270 * MIN);
+  await h.act('callback', unhappyCallback, T1 + 5 * HOUR); // follow-up due at 6 h
+  await h.due(T1 + 6 * HOUR);
+  await h.act('follow-up', followUp, T1 + 7 * HOUR);
+  await h.act('callback', satisfiedCallback, T1 + 450 * MIN);
+
+  const i = await Seed.open('WO20010402-003', T1, { ...product('MODEL-G'), category: 'complaint' });
+  await i.due(T1 + 10 * MIN);
+  await i.act('escalation-ack', {}, T1 + 15 * MIN);
+  await i.act('acknowledge', {}, T1 + 25 * HOUR);
+  await i.act('plan', { ...plan, dispatch: false }, T1 + 25 * HOUR + MIN);
+  await i.act('resolve', { ...serviceRecord, rootCause: 'Loose wire' }, T1 + 26 * HOUR);
+  await i.act('qc-review', { score: 75 }, T1 + 26.5 * HOUR);
+  await i.due(T1 + 50.5 * HOUR);
+}
 
 /**
  * Parts through the real stock functions, their times then moved into the period (the parts
@@ -235,12 +291,15 @@ describe('the summary report', () => {
       // Acknowledged after 300, 1200, 120, 480 s (D cancelled): mean 2100 / 4 = 525;
       // p90 = 480 + 0.7 × (1200 − 480) = 984; in time A, C, E of A, B, C, E = 75 %.
       firstResponse: { averageSeconds: 525, p90Seconds: 984, compliancePercent: 75 },
-      // Resolved in time A and B (second cycle); C after 8 days: 2 / 3.
-      resolution: { compliancePercent: 66.7 },
+      // Resolved in time A and B (second cycle); C after 8 days: 2 / 3. Creation to the last
+      // resolution: A 150 min, B 4 h, C 8 days: (9000 + 14400 + 691200) / 3 = 238200 s.
+      resolution: { compliancePercent: 66.7, averageSeconds: 238_200 },
       averageSecondsToOnSite: 7200, // only A went on site, 2 h after creation
       completionRatePercent: 75, // A, B, C of the 4 not cancelled
       firstTimeFixRatePercent: 66.7, // A and C fixed once; B needed a second service
-      repeatRepairRatePercent: 40, // B (re-serviced) and E (repeat of an earlier ticket) of 5
+      // B (re-serviced) and E (repeat of an earlier ticket) of the 4 not cancelled (D, a duplicate
+      // cancelled before any work, is no repair that could come back).
+      repeatRepairRatePercent: 50,
       // Callbacks A (all 5), B (4, 4, 2, 4, 3, 3), C (all 5).
       csat: {
         callbacks: 3,
@@ -262,6 +321,47 @@ describe('the summary report', () => {
       ],
       // Serviced A, B, C: parts 180 + 0 + 0 = 180 → 60; visits 50 + 30 + 0 = 80 → 26.67.
       costs: { averagePartsCost: 60, averageVisitCost: 26.67 },
+      // Owed when resolved (A), after QC (B) and when resolved (C); each made within the hour.
+      callbacks: { owed: 3, within24h: 3, within24hPercent: 100 },
+      // B opened as a complaint (answered at 20 min) and complained again on its callback (never
+      // followed up, due 1 h later): 1 of 2 answered within 24 h, 0 of 1 follow-ups in time; B is
+      // the one ticket with a complaint and it has two.
+      complaints: {
+        responses: 2,
+        within24h: 1,
+        responseWithin24hPercent: 50,
+        followUps: 1,
+        followUpsInTime: 0,
+        followUpCompliancePercent: 0,
+        repeatRatePercent: 100,
+      },
+      // A: booked for 12:00, started 12:00, resolved 12:30.
+      visits: { booked: 1, onTime: 1, onTimeArrivalPercent: 100, averageSecondsOnSite: 1800 },
+      qualityChecks: { reviews: 2, passRatePercent: 50, byBand: { excellent: 1, fail: 1 } }, // B: 60, 90
+      // Runs per clock over A–E (D's too); first response ran out on B and D. C's resolution was
+      // late, but no breach was fired for it in this seed.
+      timeouts: {
+        firstResponse: { runs: 5, timeouts: 2, ratePercent: 40 },
+        plan: { runs: 5, timeouts: 0, ratePercent: 0 }, // A, B twice, C, E
+        resolution: { runs: 6, timeouts: 0, ratePercent: 0 }, // A–E, B twice
+        criticalTemporaryPlan: { runs: 1, timeouts: 0, ratePercent: 0 },
+        dispatchAccept: { runs: 1, timeouts: 0, ratePercent: 0 },
+        customerContact: { runs: 1, timeouts: 0, ratePercent: 0 },
+        callback: { runs: 3, timeouts: 0, ratePercent: 0 },
+        complaintFollowUp: { runs: 1, timeouts: 0, ratePercent: 0 },
+      },
+      repairsByModel: [{ model: 'KFR-35GW/ABC123', repairs: 3, repeatRepairs: 1, sharePercent: 100 }],
+      // Of 4 service records (A, B twice, C without a cause).
+      topProblems: [
+        { cause: 'Worn bearing', count: 2, sharePercent: 50 },
+        { cause: 'Loose wire', count: 1, sharePercent: 25 },
+      ],
+      targets: [
+        { kpi: 'firstTimeFixRatePercent', value: 66.7, target: 90, met: false },
+        { kpi: 'callbackWithin24hPercent', value: 100, target: 90, met: true },
+        { kpi: 'complaintResponseWithin24hPercent', value: 50, target: 100, met: false },
+        { kpi: 'onTimeArrivalPercent', value: 100, target: 80, met: true }, // the policy's 80
+      ],
       // Issued: 3 × 3000 + 2 × 1250 to E, 1 × 1250 to F = 12,750 fen over 2 tickets; E was short.
       parts: {
         issued: { quantity: 6, value: 12_750, tickets: 2 },
@@ -300,6 +400,19 @@ describe('the summary report', () => {
         'partsStockOuts,sharePercent,50',
         'partsTopConsumed,RPT-COMP (KFR-35GW/ABC123),3',
         'partsTopConsumed,RPT-FAN (KFR-35GW/ABC123),3',
+        'resolution,averageSeconds,238200',
+        'callbacks,within24hPercent,100',
+        'complaints,responseWithin24hPercent,50',
+        'complaints,repeatRatePercent,100',
+        'visits,onTimeArrivalPercent,100',
+        'qualityChecks,passRatePercent,50',
+        'qualityChecksByBand,fail,1',
+        'timeoutRatePercent,firstResponse,40',
+        'repairShareByModelPercent,KFR-35GW/ABC123,100',
+        'topProblemsSharePercent,Worn bearing,50',
+        'kpi,onTimeArrivalPercent,100',
+        'kpiTarget,onTimeArrivalPercent,80',
+        'kpiMet,firstTimeFixRatePercent,false',
       ]),
     );
   });
@@ -318,9 +431,62 @@ describe('the summary report', () => {
       '2001-03-13: 5',
       '6 issued to 2 tickets, ¥127.50; average ¥63.75 per ticket; stock-outs delayed 1 of 2 tickets (50 %)',
       'Top: RPT-COMP (KFR-35GW/ABC123) × 3, RPT-FAN (KFR-35GW/ABC123) × 3',
+      'First-time fix: 66.7 % (target ≥ 90 %) ✗ below target',
+      'On-time arrival: 100 % (target ≥ 80 %) ✓',
+      'Top problems: Worn bearing (50 %), Loose wire (25 %)',
     ]) {
       expect(response.body).toContain(figure);
     }
+  });
+
+  it('measures seed 004’s service KPIs by their formulas (docs/api.md), as by hand', async () => {
+    const response = await get('/v1/reports/summary?from=2001-04-02&to=2001-04-03');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({
+      tickets: { total: 3, byStatus: { closed: 2, resolved: 1 } },
+      // Creation to the last resolution: G 210 min, H 225 min, I 26 h: (12600 + 13500 + 93600) / 3.
+      resolution: { averageSeconds: 39_900 },
+      // Owed: G (made after 30 h), H three times (each within the hour), I (never): 3 of 5.
+      callbacks: { owed: 5, within24h: 3, within24hPercent: 60 },
+      complaints: {
+        // I opened as a complaint, first answered at 25 h (late); H's two complaints were followed
+        // up at 30 min and 2 h (both within 24 h): 2 of 3.
+        responses: 3,
+        within24h: 2,
+        responseWithin24hPercent: 66.7,
+        // H's follow-ups against their 1 h clocks: the first in time, the second not.
+        followUps: 2,
+        followUpsInTime: 1,
+        followUpCompliancePercent: 50,
+        // Tickets with a complaint: H (two) and I (one).
+        repeatRatePercent: 50,
+      },
+      // G started 12:30 within its rebooked 12:00–13:00 slot (not the first, 11:00); H started 12:15
+      // for a 12:00 slot. On site: G 60 min, H 90 min.
+      visits: { booked: 2, onTime: 1, onTimeArrivalPercent: 50, averageSecondsOnSite: 4500 },
+      qualityChecks: { reviews: 1, passRatePercent: 100, byBand: { pass: 1 } },
+      timeouts: {
+        firstResponse: { runs: 3, timeouts: 1, ratePercent: 33.3 }, // I
+        callback: { runs: 5, timeouts: 2, ratePercent: 40 }, // G and I; H's three in time
+        complaintFollowUp: { runs: 2, timeouts: 1, ratePercent: 50 }, // H's second
+        directorPlan: { runs: 1, timeouts: 0, ratePercent: 0 }, // H's second complaint
+        resolution: { runs: 3, timeouts: 0, ratePercent: 0 },
+      },
+      repairsByModel: [
+        { model: 'MODEL-G', repairs: 2, repeatRepairs: 0, sharePercent: 66.7 },
+        { model: 'MODEL-H', repairs: 1, repeatRepairs: 0, sharePercent: 33.3 },
+      ],
+      topProblems: [
+        { cause: 'Worn bearing', count: 2, sharePercent: 66.7 },
+        { cause: 'Loose wire', count: 1, sharePercent: 33.3 },
+      ],
+      targets: [
+        { kpi: 'firstTimeFixRatePercent', value: 100, target: 90, met: true },
+        { kpi: 'callbackWithin24hPercent', value: 60, target: 90, met: false },
+        { kpi: 'complaintResponseWithin24hPercent', value: 66.7, target: 100, met: false },
+        { kpi: 'onTimeArrivalPercent', value: 50, target: 80, met: false },
+      ],
+    });
   });
 
   it('gives an empty period nulls, not errors', async () => {

@@ -46,6 +46,8 @@ describe('SLA policy file', () => {
     [{ calendar: { holidays: ['2026-13-01'] } }, /calendar\.holidays\.0/],
     [{ timeZone: 'Mars/Olympus' }, /timeZone: must be an IANA time zone/],
     [{ qcSampleRate: 1.5 }, /qcSampleRate/],
+    [{ targets: { onTimeArrivalPercent: 120 } }, /targets\.onTimeArrivalPercent/],
+    [{ targets: { firstTimeFix: 90 } }, /targets: Unrecognized key.*firstTimeFix/],
     [{ firstResponce: '10m' }, /Unrecognized key.*firstResponce/],
   ])('names the bad field of %j', (document, message) => {
     expect(() => parsePolicy(document)).toThrow(message);
@@ -57,6 +59,19 @@ describe('SLA policy file', () => {
     expect(() => loadPolicy(file)).toThrow(PolicyFileError);
     expect(() => loadPolicy(file)).toThrow(file);
     expect(() => loadPolicy('/nonexistent/policy.json')).toThrow(/cannot be read/);
+  });
+
+  it('holds the KPI targets: seed 004’s figures unless the file sets one', () => {
+    expect(parsePolicy({}).targets).toEqual({
+      firstTimeFixRatePercent: 90,
+      callbackWithin24hPercent: 90,
+      complaintResponseWithin24hPercent: 100,
+      onTimeArrivalPercent: 95,
+    });
+    expect(parsePolicy({ targets: { onTimeArrivalPercent: 97.5 } }).targets).toMatchObject({
+      firstTimeFixRatePercent: 90,
+      onTimeArrivalPercent: 97.5,
+    });
   });
 
   it('parses every duration unit', () => {
