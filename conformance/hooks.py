@@ -99,8 +99,11 @@ def stock_request_changes_something(ctx, case):
     if "from" in body and body.get("from") == body.get("to"):
         return False
     if case.path.endswith("/counts") and isinstance(body.get("lines"), list):
+        # repr: a generated value may be a list or an object, which a set cannot hold.
         places = [
-            (line.get("partNumber"), line.get("locationId")) for line in body["lines"] if isinstance(line, dict)
+            repr((line.get("partNumber"), line.get("locationId")))
+            for line in body["lines"]
+            if isinstance(line, dict)
         ]
         if len(places) != len(set(places)):
             return False
