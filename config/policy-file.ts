@@ -32,6 +32,28 @@ const byPriority = (defaults: { normal: string; urgent: string; critical: string
     .strict()
     .prefault({});
 
+const firstResponseByPriority = (fallback: string) =>
+  byPriority({ normal: fallback, urgent: fallback, critical: fallback });
+
+/**
+ * One duration for every priority ("10m"), or one per priority as `plan` writes it (seed 002's
+ * table); a priority left out takes `fallback`. Errors name the bad field, as the others do.
+ */
+const durationOrByPriority = (fallback: string) =>
+  z
+    .union([z.string(), z.record(z.string(), z.unknown())], 'must be a duration or one per priority')
+    .transform((value, context) => {
+      const result = (typeof value === 'string' ? duration : firstResponseByPriority(fallback)).safeParse(
+        value,
+      );
+      if (result.success) return result.data;
+      for (const issue of result.error.issues) {
+        context.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      }
+      return z.NEVER;
+    })
+    .prefault(fallback);
+
 const localTime = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be a local time "HH:MM"');
 const isoDate = z.iso.date('must be a date "YYYY-MM-DD"');
 const defaults = DEFAULT_POLICY_DOCUMENT;
@@ -76,7 +98,7 @@ export const policyFileSchema = z
       .refine(isValidTimeZone, 'must be an IANA time zone such as "Asia/Shanghai"')
       .default(defaults.timeZone),
     calendar: calendarSchema,
-    firstResponse: duration.prefault(defaults.firstResponse),
+    firstResponse: durationOrByPriority(defaults.firstResponse),
     escalationStep: duration.prefault(defaults.escalationStep),
     plan: byPriority(defaults.plan),
     dispatchAccept: duration.prefault(defaults.dispatchAccept),

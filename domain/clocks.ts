@@ -1,6 +1,6 @@
 import { addBusinessMs, businessMsBetween } from './calendar';
 import { parseDuration, type SlaDuration } from './durations';
-import { deadlineAfter, partsClockDuration, type SlaPolicy } from './policy';
+import { deadlineAfter, firstResponseFor, partsClockDuration, type SlaPolicy } from './policy';
 import {
   ESCALATION_ROLES,
   type Actor,
@@ -96,12 +96,12 @@ export const CLOCK_RULES: Readonly<Record<ClockName, ClockRule>> = {
   },
 };
 
-/** The policy duration of a clock for this ticket now (plan and resolution depend on its priority). */
+/** The policy duration of a clock for this ticket now (first response, plan and resolution depend on its priority). */
 export function clockDuration(name: ClockName, state: TicketState, policy: SlaPolicy): SlaDuration {
   const priority = state.intake.priority;
   switch (name) {
     case 'firstResponse':
-      return policy.firstResponse;
+      return firstResponseFor(policy, priority);
     case 'plan':
       return policy.plan[priority];
     case 'criticalTemporaryPlan':
@@ -230,7 +230,7 @@ export function resumeClocks(
  */
 export function reschedulePriorityClocks(state: TicketState, policy: SlaPolicy): string[] {
   const moved: string[] = [];
-  for (const name of ['plan', 'resolution'] as const) {
+  for (const name of ['firstResponse', 'plan', 'resolution'] as const) {
     const clock = state.clocks[name];
     if (!isRunning(clock)) continue;
     const oldDuration = durationOf(clock);

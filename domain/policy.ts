@@ -8,7 +8,11 @@ import { PRIORITIES, type Priority } from './ticket';
  */
 export interface SlaPolicy {
   readonly calendar: BusinessCalendar;
-  readonly firstResponse: SlaDuration;
+  /**
+   * One duration for every priority, or one per priority (the policy file accepts both). A ticket
+   * opened before per-priority first response carries the single form: `firstResponseFor` reads both.
+   */
+  readonly firstResponse: SlaDuration | Readonly<Record<Priority, SlaDuration>>;
   readonly escalationStep: SlaDuration;
   readonly plan: Readonly<Record<Priority, SlaDuration>>;
   readonly dispatchAccept: SlaDuration;
@@ -62,6 +66,12 @@ export const DEFAULT_POLICY_DOCUMENT = {
   qcSampleRate: 0.3,
 } as const;
 
+/** The first-response duration for a priority, from either form of `firstResponse`. */
+export function firstResponseFor(policy: SlaPolicy, priority: Priority): SlaDuration {
+  const { firstResponse } = policy;
+  return 'kind' in firstResponse ? firstResponse : firstResponse[priority];
+}
+
 /** A parts clock's duration: the policy's, or the default for a policy from before parts. */
 export function partsClockDuration(policy: SlaPolicy, name: 'partsWait' | 'partsApproval'): SlaDuration {
   const duration = policy[name] ?? parseDuration(DEFAULT_POLICY_DOCUMENT[name]);
@@ -79,8 +89,12 @@ export function deadlineAfter(startMs: number, duration: SlaDuration, calendar: 
 function policyDurations(policy: SlaPolicy): [string, SlaDuration][] {
   const byPriority = (field: 'plan' | 'resolution') =>
     PRIORITIES.map((priority): [string, SlaDuration] => [`${field}.${priority}`, policy[field][priority]]);
+  const firstResponse = PRIORITIES.map((priority): [string, SlaDuration] => [
+    `firstResponse.${priority}`,
+    firstResponseFor(policy, priority),
+  ]);
   return [
-    ['firstResponse', policy.firstResponse],
+    ...firstResponse,
     ['escalationStep', policy.escalationStep],
     ...byPriority('plan'),
     ['dispatchAccept', policy.dispatchAccept],

@@ -144,6 +144,29 @@ describe('1.2 First response within 10 minutes', () => {
     expect(ticket.clocks.firstResponse?.dueAt).toBe(iso(T0 + 10 * MIN));
   });
 
+  it('takes the first-response time of the ticket’s priority when the policy gives one per priority', () => {
+    // Seed 002's table: normal 24 h, urgent 2 h, critical half an hour.
+    const perPriority = policy({ firstResponse: { normal: '24h', urgent: '2h', critical: '30m' } });
+    const urgent = open({ priority: 'urgent' }, { policy: perPriority });
+    expect(urgent.clocks.firstResponse).toMatchObject({ duration: '2h', dueAt: iso(T0 + 2 * HOUR) });
+    expect(fireDue(urgent, T0 + 2 * HOUR - 1, perPriority).escalations).toEqual([]);
+    expect(fireDue(urgent, T0 + 2 * HOUR, perPriority).escalations).toMatchObject([
+      { reason: 'first_response_missed', level: 1 },
+    ]);
+    expect(open({ priority: 'critical' }, { policy: perPriority }).clocks.firstResponse?.duration).toBe(
+      '30m',
+    );
+    // A reclassified ticket's running first-response clock moves to its new priority's length.
+    const normal = open({ priority: 'normal' }, { policy: perPriority });
+    act(normal, 'classify', { priority: 'critical' }, T0 + 5 * MIN, SUPERVISOR, perPriority);
+    expect(normal.clocks.firstResponse).toMatchObject({ duration: '30m', dueAt: iso(T0 + 30 * MIN) });
+  });
+
+  it('keeps one first-response time for every priority in a policy snapshot of the single form', () => {
+    expect(open({ priority: 'urgent' }).clocks.firstResponse?.duration).toBe('10m');
+    expect(open({ priority: 'critical' }).clocks.firstResponse?.dueAt).toBe(iso(T0 + 10 * MIN));
+  });
+
   it('stops the clock when someone acknowledges in time', () => {
     const ticket = open();
     act(ticket, 'acknowledge', {}, T0 + 9 * MIN, AGENT);

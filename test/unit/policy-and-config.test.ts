@@ -51,6 +51,24 @@ describe('SLA policy file', () => {
     expect(() => parsePolicy(document)).toThrow(message);
   });
 
+  it('takes firstResponse as one duration or one per priority, 10 minutes where none is given', () => {
+    const policy = parsePolicy({ firstResponse: { normal: '24h', urgent: '2h' } });
+    expect(policy.firstResponse).toEqual({
+      normal: { kind: 'wall', text: '24h', ms: 86_400_000 },
+      urgent: { kind: 'wall', text: '2h', ms: 7_200_000 },
+      critical: { kind: 'wall', text: '10m', ms: 600_000 },
+    });
+    expect(() => parsePolicy({ firstResponse: { urgent: '2 hours' } })).toThrow(
+      /firstResponse\.urgent: "2 hours" is not a duration/,
+    );
+    expect(() => parsePolicy({ firstResponse: { soon: '1h' } })).toThrow(
+      /firstResponse: Unrecognized key: "soon"/,
+    );
+    expect(() => parsePolicy({ firstResponse: 10 })).toThrow(
+      /firstResponse: must be a duration or one per priority/,
+    );
+  });
+
   it('reports an unreadable or non-JSON file with its path', () => {
     const file = path.join(tmpdir(), `policy-${process.pid}.json`);
     writeFileSync(file, '{ not json');

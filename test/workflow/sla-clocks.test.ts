@@ -55,7 +55,10 @@ afterAll(async () => {
   await database?.close();
 });
 
-async function startTicket(priority: 'normal' | 'critical' = 'normal', slaPolicy: SlaPolicy = defaults) {
+async function startTicket(
+  priority: 'normal' | 'urgent' | 'critical' = 'normal',
+  slaPolicy: SlaPolicy = defaults,
+) {
   const number = uniqueTicketNumber();
   const ticket = openTicket({
     number,
@@ -162,6 +165,29 @@ describe('the core SLA clocks at their real lengths', () => {
     });
     await env.sleep(10 * MINUTE);
     expect((await stateOf(handle)).escalationLevel).toBe(1);
+    await escalationsOf(number, 1);
+  });
+
+  it('an urgent ticket under a per-priority first response escalates exactly when its 2 hours pass, once', async () => {
+    // Seed 002's response times: normal 24 h, urgent 2 h, critical half an hour.
+    const perPriority = policy({
+      qcSampleRate: 0,
+      firstResponse: { normal: '24h', urgent: '2h', critical: '30m' },
+    });
+    const { number, handle, createdAtMs } = await startTicket('urgent', perPriority);
+    await env.sleep(2 * HOUR - SECOND);
+    expect((await stateOf(handle)).escalationLevel).toBe(0);
+    await escalationsOf(number, 0);
+
+    await env.sleep(2 * SECOND);
+    const state = await stateOf(handle);
+    const firedAfterMs = Date.parse(state.clocks.firstResponse?.breachedAt ?? '') - createdAtMs;
+    expect(firedAfterMs).toBeGreaterThanOrEqual(2 * HOUR);
+    expect(firedAfterMs).toBeLessThan(2 * HOUR + SECOND);
+    const [escalation] = await escalationsOf(number, 1);
+    expect(escalation).toMatchObject({ level: 1, reason: 'first_response_missed', clock: 'firstResponse' });
+    await handle.executeUpdate(actionUpdates['escalation-ack'], { args: [{ actor: SUPERVISOR, input: {} }] });
+    await env.sleep(3 * HOUR);
     await escalationsOf(number, 1);
   });
 
