@@ -46,6 +46,12 @@ const slaClockSchema = z.object({
   breached: z.boolean(),
   breachedAt: instant.nullable(),
   pausedAt: instant.nullable().describe('set while the ticket is on hold and this clock waits'),
+  warnAt: instant
+    .nullable()
+    .describe(
+      'when the warning before a breach goes to whoever holds the ticket (policy warnAt); null: none',
+    ),
+  warnedAt: instant.nullable().describe('when that warning went out (once per run of the clock)'),
   remainingMs: z.number().nullable().describe('time left while the clock runs, as of this answer'),
 });
 

@@ -120,6 +120,12 @@ export const policyFileSchema = z
     partsWaitPausesResolution: z.boolean().default(defaults.partsWaitPausesResolution),
     warrantyMonths: z.number().int().min(0).max(240).default(defaults.warrantyMonths),
     qcSampleRate: z.number().min(0).max(1).default(defaults.qcSampleRate),
+    warnAt: z
+      .number('must be a fraction of the clock’s length (e.g. 0.8), or null for no warnings')
+      .gt(0, 'must be above 0 (a fraction of the clock’s length)')
+      .lt(1, 'must be below 1: the warning comes before the deadline')
+      .nullable()
+      .default(defaults.warnAt),
   })
   .strict()
   .transform(({ timeZone, calendar: { statutory, ...calendar }, ...clocks }) => ({

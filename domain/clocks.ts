@@ -130,6 +130,26 @@ export function clockDuration(name: ClockName, state: TicketState, policy: SlaPo
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Clocks that escalate when they run out warn before they do; the others (reminders, windows) not. */
+export function clockWarns(name: ClockName): boolean {
+  return CLOCK_RULES[name].onDue.kind === 'escalate';
+}
+
+/**
+ * The instant `fraction` of a clock's length has passed, counted from its start in the clock's own
+ * measure (wall time, or working time on the calendar).
+ */
+export function warningInstant(
+  startMs: number,
+  dueMs: number,
+  duration: SlaDuration,
+  fraction: number,
+  policy: SlaPolicy,
+): number {
+  const length = elapsedOn(duration, startMs, dueMs, policy);
+  return extendOn(duration, startMs, Math.round(length * fraction), policy);
+}
+
 /**
  * Starts (or restarts, as the next cycle) a clock. `dueAtMs` overrides the policy duration for clocks
  * that count towards an instant rather than from one: the appointment reminder.
@@ -142,15 +162,19 @@ export function startClock(
   dueAtMs?: number,
 ): ClockState {
   const duration = clockDuration(name, state, policy);
+  const dueMs = dueAtMs ?? deadlineAfter(nowMs, duration, policy.calendar);
   const clock: ClockState = {
     cycle: (state.clocks[name]?.cycle ?? 0) + 1,
     duration: duration.text,
     startedAt: iso(nowMs),
-    dueAt: iso(dueAtMs ?? deadlineAfter(nowMs, duration, policy.calendar)),
+    dueAt: iso(dueMs),
     metAt: null,
     breachedAt: null,
     pausedAt: null,
   };
+  if (typeof policy.warnAt === 'number' && clockWarns(name)) {
+    clock.warnAt = iso(warningInstant(nowMs, dueMs, duration, policy.warnAt, policy));
+  }
   state.clocks[name] = clock;
   return clock;
 }
@@ -209,6 +233,11 @@ export function resumeClock(state: TicketState, name: ClockName, nowMs: number, 
   const pausedAtMs = Date.parse(clock.pausedAt);
   const remaining = elapsedOn(duration, pausedAtMs, Date.parse(clock.dueAt), policy);
   clock.dueAt = iso(extendOn(duration, nowMs, remaining, policy));
+  // A warning not yet sent keeps the time it had left too.
+  if (clock.warnAt !== undefined && clock.warnedAt === undefined) {
+    const toWarning = elapsedOn(duration, pausedAtMs, Date.parse(clock.warnAt), policy);
+    clock.warnAt = iso(extendOn(duration, nowMs, toWarning, policy));
+  }
   clock.pausedAt = null;
 }
 
@@ -242,6 +271,11 @@ export function reschedulePriorityClocks(state: TicketState, policy: SlaPolicy):
     const plainNewDue = deadlineAfter(startMs, duration, policy.calendar);
     clock.duration = duration.text;
     clock.dueAt = iso(extendOn(duration, plainNewDue, heldMs, policy));
+    // A warning not yet sent moves with the deadline: the same fraction of the new length.
+    if (clock.warnAt !== undefined && clock.warnedAt === undefined && typeof policy.warnAt === 'number') {
+      const plainWarning = warningInstant(startMs, plainNewDue, duration, policy.warnAt, policy);
+      clock.warnAt = iso(extendOn(duration, plainWarning, heldMs, policy));
+    }
     moved.push(name);
   }
   return moved;
@@ -269,8 +303,31 @@ export function isOpenEscalation(escalation: EscalationState): boolean {
   return escalation.acknowledgedAt === null && escalation.supersededBy === null;
 }
 
-/** The nearest instant something is due: a running clock or an escalation step. */
-export function nextDeadline(state: TicketState): Deadline | undefined {
+/** Whether the workflow watches warnings before a breach (it does since the `clock-warnings` patch). */
+export interface DeadlineOptions {
+  readonly warnings: boolean;
+}
+
+/** A running clock whose warning is still to be sent, and when. */
+function pendingWarningMs(clock: ClockState): number | undefined {
+  if (!isRunning(clock) || clock.pausedAt !== null) return undefined;
+  if (clock.warnAt === undefined || clock.warnedAt !== undefined) return undefined;
+  return Date.parse(clock.warnAt);
+}
+
+/** Whether any running clock still owes its warning before a breach. */
+export function hasPendingWarning(state: TicketState): boolean {
+  return clockEntries(state).some(([, clock]) => pendingWarningMs(clock) !== undefined);
+}
+
+/**
+ * The nearest instant something is due: a running clock, its warning before a breach, or an
+ * escalation step.
+ */
+export function nextDeadline(
+  state: TicketState,
+  options: DeadlineOptions = { warnings: true },
+): Deadline | undefined {
   let next: Deadline | undefined;
   const consider = (dueAtMs: number, summary: string) => {
     if (!next || dueAtMs < next.dueAtMs) next = { dueAtMs, summary };
@@ -279,6 +336,8 @@ export function nextDeadline(state: TicketState): Deadline | undefined {
     if (isRunning(clock) && clock.pausedAt === null) {
       consider(Date.parse(clock.dueAt), `${CLOCK_RULES[name].label} ${clock.duration}`);
     }
+    const warningMs = options.warnings ? pendingWarningMs(clock) : undefined;
+    if (warningMs !== undefined) consider(warningMs, `${CLOCK_RULES[name].label} ${clock.duration} warning`);
   }
   for (const escalation of climbingEscalations(state)) {
     consider(
@@ -294,6 +353,19 @@ export function dueClocks(state: TicketState, nowMs: number): [ClockName, ClockS
   return clockEntries(state)
     .filter(([, clock]) => isRunning(clock) && clock.pausedAt === null && Date.parse(clock.dueAt) <= nowMs)
     .sort(([, a], [, b]) => Date.parse(a.dueAt) - Date.parse(b.dueAt));
+}
+
+/**
+ * The clocks whose warning is due now, oldest first; a clock already past its deadline is left to
+ * escalate instead (a warning then would say nothing the escalation does not).
+ */
+export function dueWarnings(state: TicketState, nowMs: number): [ClockName, ClockState][] {
+  return clockEntries(state)
+    .filter(([, clock]) => {
+      const warningMs = pendingWarningMs(clock);
+      return warningMs !== undefined && warningMs <= nowMs && Date.parse(clock.dueAt) > nowMs;
+    })
+    .sort(([, a], [, b]) => Date.parse(a.warnAt ?? '') - Date.parse(b.warnAt ?? ''));
 }
 
 interface EscalationRequest {

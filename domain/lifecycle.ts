@@ -4,6 +4,7 @@ import {
   CLOCK_RULES,
   climbDueEscalations,
   dueClocks,
+  dueWarnings,
   escalate,
   isClockRunning,
   isOpenEscalation,
@@ -14,12 +15,14 @@ import {
   resumeClock,
   resumeClocks,
   startClock,
+  type DeadlineOptions,
 } from './clocks';
 import type { DispatchNeeds } from './dispatch';
 import { PARTS_REQUEST_STATUSES, type PartsEvent } from './parts';
 import type { SlaPolicy } from './policy';
 import { ACTION_NAMES, type ActionInput, type ActionName } from './action-inputs';
 import { qualityDecision, scoreBand } from './quality';
+import { holderOf, personData } from './reach';
 import {
   emptyChange,
   type Actor,
@@ -381,6 +384,7 @@ type Apply<A extends ActionName> = (
 const APPLY: { readonly [A in ActionName]: Apply<A> } = {
   acknowledge(state, input, { nowMs, actor, policy }, change) {
     state.status = 'acknowledged';
+    state.acknowledgedBy = actor;
     meetClock(state, 'firstResponse', nowMs);
     const plan = startClock(state, 'plan', nowMs, policy);
     appendEvent(state, change, 'acknowledged', nowMs, actor, { ...input, planDueAt: plan.dueAt });
@@ -744,12 +748,19 @@ export function touch(state: TicketState, nowMs: number): void {
 }
 
 /**
- * Everything whose time has come: missed clocks escalate (once each), a silent engineer loses the
- * ticket to the next one, reminders go out, the reopen window archives, unacknowledged escalations
- * climb. Returns what it recorded; nothing when nothing was due.
+ * Everything whose time has come: warnings before a breach go to whoever holds the ticket (once per
+ * run of a clock), missed clocks escalate (once each), a silent engineer loses the ticket to the
+ * next one, reminders go out, the reopen window archives, unacknowledged escalations climb. Returns
+ * what it recorded; nothing when nothing was due.
  */
-export function fireDue(state: TicketState, nowMs: number, policy: SlaPolicy): TicketChange {
+export function fireDue(
+  state: TicketState,
+  nowMs: number,
+  policy: SlaPolicy,
+  options: DeadlineOptions = { warnings: true },
+): TicketChange {
   const change = emptyChange();
+  if (options.warnings) warnDue(state, nowMs, change);
   for (const [name, clock] of dueClocks(state, nowMs)) {
     const onDue = CLOCK_RULES[name].onDue;
     const now = new Date(nowMs).toISOString();
@@ -810,6 +821,27 @@ export function fireDue(state: TicketState, nowMs: number, policy: SlaPolicy): T
   climbDueEscalations(state, nowMs, policy, change);
   if (change.events.length > 0) touch(state, nowMs);
   return change;
+}
+
+/** 超时预警: each clock whose warning instant has come tells whoever holds its work, once. */
+function warnDue(state: TicketState, nowMs: number, change: TicketChange): void {
+  for (const [name, clock] of dueWarnings(state, nowMs)) {
+    clock.warnedAt = new Date(nowMs).toISOString();
+    const holder = holderOf(state, name);
+    appendEvent(state, change, 'sla_warning', nowMs, null, {
+      clock: name,
+      dueAt: clock.dueAt,
+      recipientRole: holder.role,
+      ...personData(holder),
+    });
+    appendNotification(state, change, {
+      kind: 'clock_warning',
+      recipientRole: holder.role,
+      channel: 'internal',
+      nowMs,
+      data: { clock: name, dueAt: clock.dueAt, ...personData(holder) },
+    });
+  }
 }
 
 /** The ticket waits for the workflow to find it an engineer. */

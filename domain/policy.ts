@@ -36,6 +36,12 @@ export interface SlaPolicy {
   readonly partsWaitPausesResolution?: boolean;
   readonly warrantyMonths: number;
   readonly qcSampleRate: number;
+  /**
+   * The warning before a breach (超时预警): when this fraction of an escalating clock's length has
+   * passed, the person holding the ticket is told once. Null: no warnings. Absent in snapshots of
+   * tickets opened before warnings existed: none for them either.
+   */
+  readonly warnAt?: number | null;
 }
 
 /** The customer's own numbers (SPEC section 1), as the policy file would spell them. */
@@ -64,6 +70,7 @@ export const DEFAULT_POLICY_DOCUMENT = {
   partsWaitPausesResolution: false,
   warrantyMonths: 12,
   qcSampleRate: 0.3,
+  warnAt: 0.8,
 } as const;
 
 /** The first-response duration for a priority, from either form of `firstResponse`. */

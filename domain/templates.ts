@@ -26,6 +26,37 @@ const LEVEL_ROLE: Record<Language, Record<number, string>> = {
   en: { 1: 'supervisor', 2: 'manager', 3: 'director' },
 };
 
+/** Clock names as staff read them (the policy field names are the API's). */
+const CLOCK_NAMES_READ: Record<Language, Record<string, string>> = {
+  'zh-CN': {
+    firstResponse: '首次响应',
+    plan: '处理方案',
+    criticalTemporaryPlan: '临时方案',
+    customerContact: '联系客户',
+    resolution: '解决时限',
+    callback: '回访',
+    complaintFollowUp: '投诉跟进',
+    directorPlan: '总监方案',
+    partsWait: '配件等待',
+    partsApproval: '配件审批',
+  },
+  en: {
+    firstResponse: 'first response',
+    plan: 'plan',
+    criticalTemporaryPlan: 'temporary plan',
+    customerContact: 'customer contact',
+    resolution: 'resolution',
+    callback: 'callback',
+    complaintFollowUp: 'complaint follow-up',
+    directorPlan: 'director plan',
+    partsWait: 'parts wait',
+    partsApproval: 'parts approval',
+  },
+};
+
+const clockRead = (language: Language, clock: unknown) =>
+  CLOCK_NAMES_READ[language][String(clock)] ?? String(clock ?? '');
+
 const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
   'zh-CN': {
     ticket_acknowledged: ({ number }) => ({
@@ -64,6 +95,10 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
       subject: `服务单 ${number} 客户投诉待回访`,
       body: `服务单 ${number} 收到客户不满意反馈，请在 ${local(data.dueAt)} 前完成回访并记录改进方案。`,
     }),
+    clock_warning: ({ number, local, data }) => ({
+      subject: `超时预警：服务单 ${number}`,
+      body: `服务单 ${number} 的${clockRead('zh-CN', data.clock)}将于 ${local(data.dueAt)} 超时，请及时处理。`,
+    }),
   },
   en: {
     ticket_acknowledged: ({ number }) => ({
@@ -101,6 +136,10 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
     follow_up_due: ({ number, local, data }) => ({
       subject: `Complaint follow-up due on ${number}`,
       body: `The customer of ${number} is not satisfied. Record the follow-up and a second plan by ${local(data.dueAt)}.`,
+    }),
+    clock_warning: ({ number, local, data }) => ({
+      subject: `Deadline warning: ticket ${number}`,
+      body: `The ${clockRead('en', data.clock)} deadline of ticket ${number} is at ${local(data.dueAt)}. Please act before it passes.`,
     }),
   },
 };

@@ -89,6 +89,13 @@ export interface ClockState {
   breachedAt: string | null;
   /** Set while the ticket is on hold and this clock pauses (the resolution clock). */
   pausedAt: string | null;
+  /**
+   * When the warning before a breach is due (policy `warnAt`), moved with the deadline; absent on
+   * clocks that do not warn, and on clocks started under a policy without warnings.
+   */
+  warnAt?: string;
+  /** When the warning went out: once per run of the clock. */
+  warnedAt?: string;
 }
 
 export interface Warranty {
@@ -147,6 +154,7 @@ export const NOTIFICATION_KINDS = [
   'appointment_confirmed',
   'appointment_reminder',
   'follow_up_due',
+  'clock_warning',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -155,7 +163,10 @@ export interface NotificationRecord {
   key: string;
   ticketNumber: string;
   kind: NotificationKind;
-  /** A role's on-duty people, the customer, or (for a dispatch offer) the engineer in `data`. */
+  /**
+   * A role's on-duty people, the customer, the engineer in `data.engineerId` (a dispatch offer) or
+   * the person in `data.personId`, whose role this is (a warning to whoever holds the ticket).
+   */
   recipientRole: Role | 'customer';
   channel: 'internal' | 'sms' | 'email';
   at: string;
@@ -219,6 +230,8 @@ export interface TicketState {
   escalationLevel: EscalationLevel;
   escalations: EscalationState[];
   assignee: string | null;
+  /** Who acknowledged the ticket: the person it is with until an engineer holds it (absent before). */
+  acknowledgedBy?: Actor;
   clocks: Partial<Record<ClockName, ClockState>>;
   plans: Recorded<Record<string, unknown>>[];
   dispatch: DispatchState;

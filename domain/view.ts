@@ -20,6 +20,10 @@ export interface SlaClockView {
   breachedAt: string | null;
   /** Set while the ticket is on hold and this clock waits. */
   pausedAt: string | null;
+  /** When the warning before a breach is (or was) due; null when this clock gives none. */
+  warnAt: string | null;
+  /** When that warning went out to whoever holds the ticket. */
+  warnedAt: string | null;
   remainingMs: number | null;
 }
 
@@ -78,6 +82,8 @@ export function ticketView(state: TicketState, nowMs: number): TicketView {
       breached: clock.breachedAt !== null || metLate || (running && nowMs > dueAtMs),
       breachedAt: clock.breachedAt,
       pausedAt: clock.pausedAt,
+      warnAt: clock.warnAt ?? null,
+      warnedAt: clock.warnedAt ?? null,
       remainingMs: running ? Math.max(0, dueAtMs - nowMs) : null,
     };
   }

@@ -26,10 +26,15 @@ function recipientOf(
   state: TicketState,
 ) {
   if (notification.recipientRole !== 'customer') {
-    const engineerId = notification.data.engineerId;
-    return notification.recipientRole === 'engineer' && typeof engineerId === 'string'
-      ? `engineer:${engineerId}`
-      : `role:${notification.recipientRole}`;
+    const { engineerId, personId } = notification.data;
+    if (notification.recipientRole === 'engineer' && typeof engineerId === 'string') {
+      return `engineer:${engineerId}`;
+    }
+    // A named person: an engineer by their engineer id, other staff by their actor id.
+    if (typeof personId === 'string') {
+      return notification.recipientRole === 'engineer' ? `engineer:${personId}` : `staff:${personId}`;
+    }
+    return `role:${notification.recipientRole}`;
   }
   const customer = state.intake.customer;
   const address = channel === 'email' ? customer.email : customer.phone;

@@ -13,7 +13,7 @@ import {
 import { Mutex } from 'async-mutex';
 import type { TicketActivities } from '../activities';
 import { ticketSearchAttributes } from '../temporal/search-attributes';
-import { nextDeadline } from '../domain/clocks';
+import { hasPendingWarning, nextDeadline, type DeadlineOptions } from '../domain/clocks';
 import { assignRefusal } from '../domain/dispatch';
 import {
   ACTION_NAMES,
@@ -67,6 +67,12 @@ const { recordTicketChange, findEngineer, engineerLoad, settleTicketParts } =
 const ASSIGN_CHECKS_ENGINEER = 'assign-checks-engineer';
 /** Since this patch resolve and cancel settle the ticket's reserved parts; earlier ones replay without. */
 const SETTLES_PARTS = 'settles-parts';
+
+/**
+ * Since this patch the loop also sleeps towards each clock's warning before a breach (policy
+ * `warnAt`) and sends it; a run that replays without the marker watches deadlines only.
+ */
+const CLOCK_WARNINGS = 'clock-warnings';
 
 /** An actor's shape: an id and a role name; whether the role is one is `authorizeAction`'s to say. */
 function isActor(value: unknown): value is Actor {
@@ -269,7 +275,9 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     if (needsDispatch(state)) {
       await dispatch();
     } else {
-      const next = nextDeadline(state);
+      // Asked only once a warning is owed: histories from before warnings never reach the patch.
+      const deadlines = { warnings: hasPendingWarning(state) && patched(CLOCK_WARNINGS) };
+      const next = nextDeadline(state, deadlines);
       const seenVersion = state.version;
       const changed = () => state.version !== seenVersion || needsDispatch(state);
       if (!next) {
@@ -277,7 +285,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
       } else {
         const waitMs = next.dueAtMs - Date.now();
         const woken = waitMs > 0 && (await condition(changed, waitMs, { summary: next.summary }));
-        if (!woken) await fireDueDeadlines();
+        if (!woken) await fireDueDeadlines(deadlines);
       }
     }
     if (workflowInfo().continueAsNewSuggested) {
@@ -288,8 +296,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   await condition(allHandlersFinished);
   return state;
 
-  async function fireDueDeadlines(): Promise<void> {
-    const change = fireDue(state, Date.now(), policy);
+  async function fireDueDeadlines(deadlines: DeadlineOptions): Promise<void> {
+    const change = fireDue(state, Date.now(), policy, deadlines);
     if (change.events.length > 0) await persist(snapshot(state), change);
   }
 

@@ -555,6 +555,118 @@ describe('1.12 Hold', () => {
   });
 });
 
+describe('warnings before a breach (超时预警, policy warnAt)', () => {
+  const warning = policy({ qcSampleRate: 0, warnAt: 0.8 });
+  const warningsOf = (change: ReturnType<typeof fireDue>) =>
+    change.notifications.filter((notification) => notification.kind === 'clock_warning');
+
+  it('warns at 80 % of the first-response clock, once, to the agents’ inbox, then escalates at 100 %', () => {
+    const ticket = open({}, { policy: warning });
+    expect(ticket.clocks.firstResponse?.warnAt).toBe(iso(T0 + 8 * MIN));
+    expect(nextDeadline(ticket)).toMatchObject({
+      dueAtMs: T0 + 8 * MIN,
+      summary: 'first-response SLA 10m warning',
+    });
+    expect(fireDue(ticket, T0 + 8 * MIN - 1, warning).events).toEqual([]);
+    const warned = fireDue(ticket, T0 + 8 * MIN, warning);
+    expect(warned.events.map((event) => event.type)).toEqual(['sla_warning', 'notification']);
+    expect(warningsOf(warned)).toMatchObject([
+      {
+        recipientRole: 'agent',
+        channel: 'internal',
+        data: { clock: 'firstResponse', dueAt: iso(T0 + 10 * MIN) },
+      },
+    ]);
+    expect(warned.escalations).toEqual([]);
+    expect(ticket.clocks.firstResponse?.warnedAt).toBe(iso(T0 + 8 * MIN));
+    expect(nextDeadline(ticket)?.dueAtMs).toBe(T0 + 10 * MIN);
+    expect(fireDue(ticket, T0 + 9 * MIN, warning).events).toEqual([]);
+    const escalated = fireDue(ticket, T0 + 10 * MIN, warning);
+    expect(warningsOf(escalated)).toEqual([]);
+    expect(escalated.escalations).toMatchObject([{ reason: 'first_response_missed' }]);
+  });
+
+  it('sends none for a clock stopped before its warning', () => {
+    const ticket = open({}, { policy: warning });
+    act(ticket, 'acknowledge', {}, T0 + 7 * MIN, AGENT, warning);
+    expect(warningsOf(fireDue(ticket, T0 + 8 * MIN, warning))).toEqual([]);
+    expect(ticket.clocks.firstResponse?.warnedAt).toBeUndefined();
+  });
+
+  it('tells the person holding the ticket: the agent who acknowledged, then the assigned engineer', () => {
+    const ticket = open({}, { policy: warning });
+    act(ticket, 'acknowledge', {}, T0, AGENT, warning);
+    // The 2-hour plan warns at 96 minutes, to the agent who acknowledged.
+    expect(ticket.clocks.plan?.warnAt).toBe(iso(T0 + 96 * MIN));
+    expect(warningsOf(fireDue(ticket, T0 + 96 * MIN, warning))).toMatchObject([
+      { recipientRole: 'agent', data: { clock: 'plan', personId: AGENT.id } },
+    ]);
+    act(ticket, 'plan', plan, T0 + 100 * MIN, SUPERVISOR, warning);
+    applyDispatchResult(ticket, ++ticket.dispatch.attempt, 'eng-1', T0 + 101 * MIN, warning);
+    act(ticket, 'accept', {}, T0 + 102 * MIN, ENGINEER, warning);
+    // Customer contact (30 min from accepting) warns the engineer at 24 minutes.
+    expect(warningsOf(fireDue(ticket, T0 + 126 * MIN, warning))).toMatchObject([
+      { recipientRole: 'engineer', data: { clock: 'customerContact', personId: 'eng-1' } },
+    ]);
+  });
+
+  it('counts a business-day clock’s warning in working time and moves it with a hold', () => {
+    const ticket = open({}, { policy: warning });
+    // 5bd from Monday 10:00 is 45 working hours; 80 % is 36: Friday 10:00.
+    expect(ticket.clocks.resolution?.warnAt).toBe('2026-11-27T02:00:00.000Z');
+    act(ticket, 'acknowledge', {}, T0 + MIN, AGENT, warning);
+    act(
+      ticket,
+      'hold',
+      { reason: 'Customer travelling' },
+      Date.parse('2026-11-24T02:00:00Z'),
+      SUPERVISOR,
+      warning,
+    );
+    act(ticket, 'resume', {}, Date.parse('2026-11-26T02:00:00Z'), SUPERVISOR, warning);
+    // Two working days on hold: the warning moves from Friday to Tuesday, as the deadline does.
+    expect(ticket.clocks.resolution).toMatchObject({
+      dueAt: '2026-12-02T02:00:00.000Z',
+      warnAt: '2026-12-01T02:00:00.000Z',
+    });
+  });
+
+  it('warns again on the clock’s next run, and not at all when warnAt is null or before warnings', () => {
+    const ticket = resolved();
+    expect(ticket.clocks.callback?.warnAt).toBeUndefined();
+    const off = policy({ warnAt: null });
+    expect(open({}, { policy: off }).clocks.firstResponse?.warnAt).toBeUndefined();
+    // A snapshot from before warnings has no warnAt at all.
+    const { warnAt: _dropped, ...before } = warning;
+    expect(open({}, { policy: before }).clocks.firstResponse?.warnAt).toBeUndefined();
+
+    const again = open({}, { policy: warning });
+    act(again, 'acknowledge', {}, T0, AGENT, warning);
+    act(again, 'plan', { ...plan, dispatch: false }, T0 + MIN, SUPERVISOR, warning);
+    act(again, 'resolve', serviceRecord, T0 + 2 * MIN, ENGINEER, warning);
+    expect(warningsOf(fireDue(again, T0 + 2 * MIN + 0.8 * DAY, warning))).toHaveLength(1);
+    act(again, 'callback', unhappyCallback, T0 + DAY, AGENT, warning);
+    act(
+      again,
+      'follow-up',
+      { contactMade: true, cause: 'Rude engineer', improvementPlan: 'Retrained' },
+      T0 + DAY + MIN,
+      SUPERVISOR,
+      warning,
+    );
+    expect(again.clocks.callback).toMatchObject({ cycle: 2, warnAt: iso(T0 + 1.8 * DAY + MIN) });
+    expect(warningsOf(fireDue(again, T0 + 1.8 * DAY + MIN, warning))).toMatchObject([
+      { data: { clock: 'callback', personId: AGENT.id } },
+    ]);
+  });
+
+  it('leaves warnings to the workflow’s patch: without it, deadlines only', () => {
+    const ticket = open({}, { policy: warning });
+    expect(nextDeadline(ticket, { warnings: false })?.dueAtMs).toBe(T0 + 10 * MIN);
+    expect(fireDue(ticket, T0 + 8 * MIN, warning, { warnings: false }).events).toEqual([]);
+  });
+});
+
 describe('1.13 Close and archive', () => {
   it('closes an unreachable customer only after the callback window', () => {
     const ticket = resolved();
@@ -673,6 +785,7 @@ describe('1.2, 1.5, 1.9, 1.10 notifications', () => {
         slotStart: '2026-11-25T06:00:00.000Z',
         dueAt: '2026-11-25T07:00:00.000Z',
         acceptDueAt: '2026-11-25T07:00:00.000Z',
+        clock: 'resolution',
       },
     };
     const zh = renderNotification(notification, 'zh-CN', 'Asia/Shanghai');
@@ -684,5 +797,9 @@ describe('1.2, 1.5, 1.9, 1.10 notifications', () => {
     expect(zh.body).toMatch(/[\u4e00-\u9fff]/);
     expect(en.body).not.toMatch(/[\u4e00-\u9fff]/);
     if (kind.startsWith('appointment')) expect(en.body).toContain('2026-11-25 14:00');
+    if (kind === 'clock_warning') {
+      expect(zh.body).toBe('服务单 WO20261123-001 的解决时限将于 2026-11-25 15:00 超时，请及时处理。');
+      expect(en.body).toContain('resolution deadline of ticket WO20261123-001 is at 2026-11-25 15:00');
+    }
   });
 });

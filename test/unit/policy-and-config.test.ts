@@ -69,6 +69,17 @@ describe('SLA policy file', () => {
     );
   });
 
+  it('warns at 80 % of each clock by default; warnAt takes another fraction, or null for none', () => {
+    expect(parsePolicy({}).warnAt).toBe(0.8);
+    expect(parsePolicy({ warnAt: 0.5 }).warnAt).toBe(0.5);
+    expect(parsePolicy({ warnAt: null }).warnAt).toBeNull();
+    expect(() => parsePolicy({ warnAt: 1 })).toThrow(
+      /warnAt: must be below 1: the warning comes before the deadline/,
+    );
+    expect(() => parsePolicy({ warnAt: 0 })).toThrow(/warnAt: must be above 0/);
+    expect(() => parsePolicy({ warnAt: '80%' })).toThrow(/warnAt: must be a fraction of the clock’s length/);
+  });
+
   it('reports an unreadable or non-JSON file with its path', () => {
     const file = path.join(tmpdir(), `policy-${process.pid}.json`);
     writeFileSync(file, '{ not json');

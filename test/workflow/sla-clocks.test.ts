@@ -6,7 +6,9 @@ import { loadConfig } from '../../config';
 import { connectDatabase, type DatabaseHandle } from '../../db/client';
 import { listTicketNotifications } from '../../db/delivery-store';
 import { listTicketEscalations, listTicketEvents } from '../../db/ticket-store';
+import { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
+import { SHARED_WORKFLOW_MODULES, WORKFLOWS_PATH } from '../../worker/worker';
 import { openTicket } from '../../domain/lifecycle';
 import type { SlaPolicy } from '../../domain/policy';
 import { workflowIdOf, type TicketState } from '../../domain/ticket';
@@ -22,6 +24,7 @@ import {
   uniqueTicketNumber,
   unhappyCallback,
   TEST_PAYLOAD_KEYS,
+  testDataConverter,
 } from '../support/fixtures';
 import { runRelayFor } from '../support/relay';
 import { createTimeSkippingEnvironment, runTicketWorker, type RunningWorker } from '../support/temporal';
@@ -189,6 +192,58 @@ describe('the core SLA clocks at their real lengths', () => {
     await handle.executeUpdate(actionUpdates['escalation-ack'], { args: [{ actor: SUPERVISOR, input: {} }] });
     await env.sleep(3 * HOUR);
     await escalationsOf(number, 1);
+  });
+
+  it('warns the agents once at 80 % of the first-response clock (8 minutes), then escalates at 10', async () => {
+    const warning = policy({ qcSampleRate: 0, warnAt: 0.8 });
+    const { number, handle, createdAtMs } = await startTicket('normal', warning);
+    const warningsOf = async () =>
+      (await listTicketNotifications(database.db, number)).filter((item) => item.kind === 'clock_warning');
+    await env.sleep(8 * MINUTE - SECOND);
+    expect((await stateOf(handle)).clocks.firstResponse?.warnedAt).toBeUndefined();
+    expect(await warningsOf()).toEqual([]);
+
+    await env.sleep(2 * SECOND);
+    const warnedAtMs = Date.parse((await stateOf(handle)).clocks.firstResponse?.warnedAt ?? '');
+    expect(warnedAtMs - createdAtMs).toBeGreaterThanOrEqual(8 * MINUTE);
+    expect(warnedAtMs - createdAtMs).toBeLessThan(8 * MINUTE + SECOND);
+    await vi.waitFor(async () =>
+      expect(await warningsOf()).toMatchObject([
+        { recipientRole: 'agent', channel: 'internal', status: 'delivered', recipient: 'role:agent' },
+      ]),
+    );
+    expect((await warningsOf())[0]?.body).toContain('首次响应');
+    await escalationsOf(number, 0);
+
+    await env.sleep(2 * MINUTE);
+    await escalationsOf(number, 1);
+    await env.sleep(30 * MINUTE);
+    expect(await warningsOf()).toHaveLength(1);
+    const types = (await listTicketEvents(database.db, number)).map((event) => event.type);
+    expect(types.filter((type) => type === 'sla_warning')).toHaveLength(1);
+    // The warning's timer and the patch marker replay: the history so far is deterministic.
+    await Worker.runReplayHistory(
+      {
+        workflowsPath: WORKFLOWS_PATH,
+        bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES },
+        dataConverter: testDataConverter,
+        replayName: 'first-response warning',
+      },
+      await handle.fetchHistory(),
+    );
+  });
+
+  it('a first-response clock met before its warning sends none', async () => {
+    const warning = policy({ qcSampleRate: 0, warnAt: 0.8 });
+    const { number, handle } = await startTicket('normal', warning);
+    await env.sleep(7 * MINUTE);
+    await handle.executeUpdate(actionUpdates.acknowledge, { args: [{ actor: AGENT, input: {} }] });
+    await env.sleep(4 * MINUTE);
+    const state = await stateOf(handle);
+    expect(state.clocks.firstResponse).toMatchObject({ warnAt: expect.any(String), breachedAt: null });
+    expect(state.clocks.firstResponse?.warnedAt).toBeUndefined();
+    const types = (await listTicketEvents(database.db, number)).map((event) => event.type);
+    expect(types).not.toContain('sla_warning');
   });
 
   it('a business-day deadline runs across a weekend and a holiday, and fires exactly then', async () => {
