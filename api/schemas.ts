@@ -75,6 +75,12 @@ export const escalationSchema = z.object({
   acknowledgedAt: instant.nullable(),
   acknowledgedBy: z.string().nullable(),
   supersededBy: z.string().nullable(),
+  responsible: z
+    .object({ id: z.string(), role: z.enum(ROLES) })
+    .optional()
+    .describe(
+      'the person whose work the missed clock was, told at once; each level reaches their superior of that level (absent: the role’s inbox)',
+    ),
   open: z.boolean(),
 });
 

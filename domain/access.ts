@@ -10,6 +10,8 @@ export type Permission =
   | 'ticket.read'
   | 'engineer.read'
   | 'engineer.manage'
+  | 'staff.read'
+  | 'staff.manage'
   | 'escalation.read'
   | 'plan.director'
   | 'webhook.manage'
@@ -31,6 +33,9 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'ticket.read': ['client', 'agent', 'engineer', 'supervisor', 'qc', 'parts', 'manager', 'director', 'admin'],
   'engineer.read': ['agent', ...OPERATORS],
   'engineer.manage': ['supervisor', 'manager', 'admin'],
+  // Staff contact channels and superiors: whom escalations reach (seed 002).
+  'staff.read': OPERATORS,
+  'staff.manage': ['manager', 'admin'],
   'escalation.read': ['agent', 'qc', ...OPERATORS],
   'plan.director': ['director', 'admin'],
   'webhook.manage': ['manager', 'admin'],

@@ -12,6 +12,7 @@ import {
   type TicketChange,
   type TicketState,
 } from './ticket';
+import { holderOf } from './reach';
 import { appendEvent, appendNotification } from './timeline';
 
 /**
@@ -374,9 +375,21 @@ interface EscalationRequest {
   readonly level: Exclude<EscalationLevel, 0>;
   readonly reason: string;
   readonly missedDeadline: string;
+  /** A climb keeps the person of the escalation it climbs from. */
+  readonly climbsFrom?: EscalationState;
 }
 
-/** Records one escalation (with its notice to the level's role) and starts its escalation step. */
+/** Whose work a missed clock was: a second complaint is about the service, held like resolution. */
+function responsibleFor(state: TicketState, source: EscalationSource): EscalationState['responsible'] {
+  const holder = holderOf(state, source === 'secondComplaint' ? 'resolution' : source);
+  return holder.personId === null ? undefined : { id: holder.personId, role: holder.role };
+}
+
+/**
+ * Records one escalation and starts its escalation step. The person responsible (seed 002: 责任人)
+ * is told at once; the level's notice goes to their superior of that level (the relay walks the
+ * staff directory), or the level's role when no person is known or no superior is on file.
+ */
 export function escalate(
   state: TicketState,
   request: EscalationRequest,
@@ -397,9 +410,20 @@ export function escalate(
     acknowledgedBy: null,
     supersededBy: null,
   };
+  const responsible = request.climbsFrom
+    ? request.climbsFrom.responsible
+    : responsibleFor(state, request.source);
+  if (responsible) escalation.responsible = responsible;
   state.escalations.push(escalation);
   state.escalationLevel = Math.max(state.escalationLevel, request.level) as EscalationLevel;
-  const { stepDueAt, acknowledgedAt, acknowledgedBy, supersededBy, ...record } = escalation;
+  const {
+    stepDueAt,
+    acknowledgedAt,
+    acknowledgedBy,
+    supersededBy,
+    responsible: _named,
+    ...record
+  } = escalation;
   change.escalations.push(record);
   appendEvent(state, change, 'escalated', nowMs, null, {
     escalationId: escalation.id,
@@ -408,13 +432,24 @@ export function escalate(
     reason: request.reason,
     missedDeadline: request.missedDeadline,
     ...(stepDueAt ? { climbsAt: stepDueAt } : {}),
+    ...(responsible ? { responsibleId: responsible.id } : {}),
   });
+  const data = { escalationId: escalation.id, level: request.level, reason: request.reason };
+  if (responsible && !request.climbsFrom) {
+    appendNotification(state, change, {
+      kind: 'escalation',
+      recipientRole: responsible.role,
+      channel: 'internal',
+      nowMs,
+      data: { ...data, personId: responsible.id },
+    });
+  }
   appendNotification(state, change, {
     kind: 'escalation',
     recipientRole: ESCALATION_ROLES[request.level],
     channel: 'internal',
     nowMs,
-    data: { escalationId: escalation.id, level: request.level, reason: request.reason },
+    data: { ...data, ...(responsible ? { superiorOf: responsible.id } : {}) },
   });
   return escalation;
 }
@@ -439,6 +474,7 @@ export function climbDueEscalations(
         level,
         reason: 'escalation_not_acknowledged',
         missedDeadline: escalation.stepDueAt ?? iso(nowMs),
+        climbsFrom: escalation,
       },
       nowMs,
       policy,

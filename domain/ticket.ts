@@ -130,6 +130,12 @@ export interface EscalationRecord {
 
 /** An escalation as the workflow tracks it: open until acknowledged, or superseded by the next level. */
 export interface EscalationState extends EscalationRecord {
+  /**
+   * The person whose work the missed clock was (the engineer the ticket is with, or who
+   * acknowledged it), told at once; each level's notice goes to their superior of that level. Absent
+   * when no one person held it (the role's inbox), and on escalations from before.
+   */
+  responsible?: { readonly id: string; readonly role: Role };
   /** When it climbs one level if nobody acknowledges it; null at the top of the chain. */
   stepDueAt: string | null;
   acknowledgedAt: string | null;

@@ -153,7 +153,7 @@ export const FREE_TEXT_KEYS: readonly string[] = [
   'customerConfirmation',
 ];
 
-const STAFF_ID_KEYS: readonly string[] = ['engineerId'];
+const STAFF_ID_KEYS: readonly string[] = ['engineerId', 'personId', 'responsibleId', 'superiorOf'];
 
 /** An event's or input's data without free text, and with staff ids redacted. */
 export function redactStaffData<T extends Record<string, unknown>>(data: T): T {
@@ -184,6 +184,12 @@ export function externalView(view: TicketView, viewerId: string): TicketView {
     escalations: view.escalations.map((escalation) => ({
       ...escalation,
       acknowledgedBy: redactActorId(escalation.acknowledgedBy, viewerId),
+      ...(escalation.responsible && {
+        responsible: {
+          ...escalation.responsible,
+          id: redactActorId(escalation.responsible.id, viewerId) ?? '',
+        },
+      }),
     })),
     dispatch: { ...view.dispatch, declines: [] },
     plans: view.plans.map(recorded),

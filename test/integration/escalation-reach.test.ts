@@ -5,16 +5,40 @@ import { runWorkerFor } from '../support/temporal';
 
 /**
  * Who is told, over HTTP on the real stack (PostgreSQL, the Temporal dev server, the worker and the
- * delivery relay): the warning before a breach, with a short policy (4 s first response, warnAt 0.5).
+ * delivery relay), with a short policy (4 s first response, 3 s plan and escalation step, warnAt
+ * 0.5): the warning before a breach, the staff directory, and escalations that name the person
+ * responsible and reach their superiors by the channel each chose.
  */
 const taskQueue = `escalation-reach-${process.pid}`;
+// Actor ids of this file's own: the staff records below must not reach other files' tickets.
+const tag = `r${process.pid}`;
+const AGENT_ID = `agent-${tag}`;
+const SUPERVISOR_ID = `sup-${tag}`;
+const MANAGER_ID = `mgr-${tag}`;
+const REACH_AGENT_KEY = `reach-agent-key-${tag}-0001`;
+const MANAGER_KEY = `reach-manager-key-${tag}-0001`;
+const QC_KEY = `reach-qc-key-${tag}-0001`;
+const AGENT_PHONE = `137${String(process.pid).padStart(8, '0').slice(-8)}`;
+const MANAGER_PHONE = `136${String(process.pid).padStart(8, '0').slice(-8)}`;
 let stack: ApiStack;
 let stopWorker: () => Promise<void>;
 let stopRelay: () => Promise<void>;
 const auth = { authorization: `Bearer ${ADMIN_KEY}` };
 
 beforeAll(async () => {
-  stack = await startApi({ taskQueue, policy: { firstResponse: '4s', warnAt: 0.5, qcSampleRate: 0 } });
+  stack = await startApi({
+    taskQueue,
+    policy: {
+      firstResponse: '4s',
+      plan: { normal: '3s' },
+      escalationStep: '3s',
+      warnAt: 0.5,
+      qcSampleRate: 0,
+    },
+    env: {
+      API_KEYS: `${ADMIN_KEY}:admin:ops-1,${REACH_AGENT_KEY}:agent:${AGENT_ID},${MANAGER_KEY}:manager:${MANAGER_ID},${QC_KEY}:qc:qc-${tag}`,
+    },
+  });
   stopWorker = await runWorkerFor(stack.config, stack.database.db);
   stopRelay = await runRelayFor(stack.config, stack.database.db);
 });
@@ -30,6 +54,9 @@ const get = async (url: string) => {
   expect(response.statusCode).toBe(200);
   return response.json();
 };
+
+const call = (method: 'GET' | 'PUT' | 'POST', url: string, key: string, payload?: Record<string, unknown>) =>
+  stack.app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, payload });
 
 interface SlaClock {
   dueAt: string;
@@ -99,5 +126,114 @@ describe('warnings before a breach over HTTP', () => {
     const document = JSON.stringify(await get('/openapi.json'));
     expect(document).toContain('when the warning before a breach goes to whoever holds the ticket');
     expect(document).toContain('when that warning went out (once per run of the clock)');
+  });
+});
+
+describe('the staff directory and escalations that name a person', () => {
+  it('keeps staff contact channels and superiors, within the role rules, refusing bad ones with nothing written', async () => {
+    const manager = await call('PUT', `/v1/staff/${MANAGER_ID}`, ADMIN_KEY, {
+      role: 'manager',
+      name: '赵经理',
+      phone: MANAGER_PHONE,
+      notifyBy: 'sms',
+    });
+    expect(manager.statusCode).toBe(201);
+    expect(manager.headers.location).toBe(`/v1/staff/${MANAGER_ID}`);
+    // A manager keeps the directory; the agent may neither write nor read it.
+    const supervisor = await call('PUT', `/v1/staff/${SUPERVISOR_ID}`, MANAGER_KEY, {
+      role: 'supervisor',
+      name: '钱主管',
+      superiorId: MANAGER_ID,
+    });
+    expect(supervisor.statusCode).toBe(201);
+    expect(supervisor.json()).toMatchObject({ notifyBy: 'internal', superiorId: MANAGER_ID, phone: null });
+    const agent = {
+      role: 'agent',
+      name: '孙客服',
+      phone: AGENT_PHONE,
+      notifyBy: 'sms',
+      superiorId: SUPERVISOR_ID,
+    };
+    expect((await call('PUT', `/v1/staff/${AGENT_ID}`, REACH_AGENT_KEY, agent)).statusCode).toBe(403);
+    expect((await call('GET', `/v1/staff/${MANAGER_ID}`, REACH_AGENT_KEY)).statusCode).toBe(403);
+    expect((await call('PUT', `/v1/staff/${AGENT_ID}`, ADMIN_KEY, agent)).statusCode).toBe(201);
+    expect((await call('PUT', `/v1/staff/${AGENT_ID}`, ADMIN_KEY, agent)).statusCode).toBe(200);
+
+    const refused = [
+      [{ ...agent, phone: undefined }, 400, 'phone: notifyBy sms needs a phone number'],
+      [{ ...agent, superiorId: `nobody-${tag}` }, 422, `superiorId: no staff member nobody-${tag}`],
+      [{ ...agent, superiorId: AGENT_ID }, 422, 'superiorId: a person cannot be their own superior'],
+    ] as const;
+    for (const [body, status, detail] of refused) {
+      const response = await call('PUT', `/v1/staff/${AGENT_ID}`, ADMIN_KEY, body);
+      expect(response.statusCode).toBe(status);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      expect(response.json().detail).toContain(detail);
+    }
+    // The manager reporting to the agent below them would be a cycle.
+    const cycle = await call('PUT', `/v1/staff/${MANAGER_ID}`, ADMIN_KEY, {
+      role: 'manager',
+      name: '赵经理',
+      phone: MANAGER_PHONE,
+      notifyBy: 'sms',
+      superiorId: AGENT_ID,
+    });
+    expect(cycle.statusCode).toBe(422);
+    expect(cycle.json().detail).toBe(`superiorId: ${AGENT_ID} reports to ${MANAGER_ID} already (a cycle)`);
+    expect(await get(`/v1/staff/${MANAGER_ID}`)).toMatchObject({ superiorId: null, phone: MANAGER_PHONE });
+    expect(await get(`/v1/staff/${AGENT_ID}`)).toMatchObject({ superiorId: SUPERVISOR_ID, notifyBy: 'sms' });
+    const { items } = await get('/v1/staff?role=agent&active=true');
+    expect(items.map((item: { id: string }) => item.id)).toContain(AGENT_ID);
+    expect((await call('GET', `/v1/staff/nobody-${tag}`, ADMIN_KEY)).statusCode).toBe(404);
+  });
+
+  it('tells the agent who acknowledged by SMS, their supervisor at L1 and the manager by SMS at L2', async () => {
+    const ticket = await createTicket();
+    const acknowledged = await call('POST', `/v1/tickets/${ticket.number}/acknowledge`, REACH_AGENT_KEY, {});
+    expect(acknowledged.statusCode).toBe(200);
+    await vi.waitFor(
+      async () => expect((await get(`/v1/tickets/${ticket.number}`)).escalationLevel).toBe(2),
+      { timeout: 15_000, interval: 200 },
+    );
+    const read = await get(`/v1/tickets/${ticket.number}`);
+    expect(
+      read.escalations.map((escalation: { responsible?: { id: string } }) => escalation.responsible),
+    ).toEqual([
+      { id: AGENT_ID, role: 'agent' },
+      { id: AGENT_ID, role: 'agent' },
+    ]);
+    const sent = await vi.waitFor(
+      async () => {
+        const { items } = await get(`/v1/tickets/${ticket.number}/notifications`);
+        const staffNotices = items
+          .filter((item: { kind: string }) => item.kind === 'escalation' || item.kind === 'clock_warning')
+          .map(
+            (item: {
+              kind: string;
+              recipientRole: string;
+              channel: string;
+              recipient: string;
+              status: string;
+            }) => [item.kind, item.recipientRole, item.channel, item.recipient, item.status],
+          );
+        expect(staffNotices).toEqual([
+          // The 3-second plan warns its holder at 1.5 s, by the SMS the agent chose.
+          ['clock_warning', 'agent', 'sms', AGENT_PHONE, 'delivered'],
+          ['escalation', 'agent', 'sms', AGENT_PHONE, 'delivered'],
+          ['escalation', 'supervisor', 'internal', `staff:${SUPERVISOR_ID}`, 'delivered'],
+          ['escalation', 'manager', 'sms', MANAGER_PHONE, 'delivered'],
+        ]);
+        return items;
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+    const smsToAgent = sent.find((item: { kind: string; recipient: string }) => item.kind === 'escalation');
+    expect(smsToAgent.body).not.toMatch(/李四|13900001111/);
+    // QC, which sees the customer's phone masked, sees the staff's masked too.
+    const asQc = await call('GET', `/v1/tickets/${ticket.number}/notifications`, QC_KEY);
+    const masked = asQc.json().items.filter((item: { channel: string }) => item.channel === 'sms');
+    expect(masked.length).toBeGreaterThan(0);
+    for (const item of masked)
+      expect(item.recipient).not.toMatch(new RegExp(`${AGENT_PHONE}|${MANAGER_PHONE}`));
   });
 });

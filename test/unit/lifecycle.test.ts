@@ -458,12 +458,13 @@ describe('1.9 Callback within 24 hours', () => {
     expect(ticket).toMatchObject({ status: 'closed', closure: { reason: 'customer_satisfied' } });
   });
 
-  it('sends the survey by SMS and escalates to the supervisor when the callback is missed', () => {
+  it('sends the survey by SMS and escalates to the agent who acknowledged and their supervisor when the callback is missed', () => {
     const ticket = resolved();
     const change = fireDue(ticket, T0 + 4 * HOUR + DAY, defaults);
     expect(change.escalations).toMatchObject([{ reason: 'callback_missed', level: 1 }]);
     expect(change.notifications).toMatchObject([
-      { kind: 'escalation', recipientRole: 'supervisor' },
+      { kind: 'escalation', recipientRole: 'agent', data: { personId: AGENT.id } },
+      { kind: 'escalation', recipientRole: 'supervisor', data: { superiorOf: AGENT.id } },
       { kind: 'sms_survey', recipientRole: 'customer', channel: 'sms' },
     ]);
   });
@@ -530,6 +531,46 @@ describe('1.11 Escalation chain', () => {
     ]);
     expect(fireDue(ticket, T0 + 40 * MIN, defaults).escalations).toEqual([]);
     expect(() => act(ticket, 'escalation-ack', {}, T0 + 41 * MIN)).toThrow('there is no open escalation');
+  });
+});
+
+describe('escalation reach: the person responsible and their superior (seed 002)', () => {
+  it('tells the engineer holding a missed resolution at once, and their supervisor at L1', () => {
+    const ticket = inService(open());
+    const change = fireDue(ticket, Date.parse('2026-11-30T02:00:00Z'), defaults);
+    expect(change.escalations).toMatchObject([{ reason: 'resolution_missed', level: 1 }]);
+    expect(ticket.escalations[0]?.responsible).toEqual({ id: 'eng-1', role: 'engineer' });
+    expect(change.notifications.map((n) => [n.kind, n.recipientRole, n.data])).toEqual([
+      ['escalation', 'engineer', expect.objectContaining({ personId: 'eng-1', level: 1 })],
+      ['escalation', 'supervisor', expect.objectContaining({ superiorOf: 'eng-1', level: 1 })],
+    ]);
+    expect(change.events.find((event) => event.type === 'escalated')?.data).toMatchObject({
+      responsibleId: 'eng-1',
+    });
+  });
+
+  it('keeps the person on each climb: the level’s notice goes to their superior of that level', () => {
+    const ticket = open();
+    act(ticket, 'acknowledge', {}, T0, AGENT);
+    fireDue(ticket, T0 + 2 * HOUR, defaults);
+    const climb = fireDue(ticket, T0 + 2 * HOUR + 30 * MIN, defaults);
+    expect(climb.escalations).toMatchObject([{ level: 2, reason: 'escalation_not_acknowledged' }]);
+    expect(climb.notifications.map((n) => [n.recipientRole, n.data.superiorOf, n.data.personId])).toEqual([
+      ['manager', AGENT.id, undefined],
+    ]);
+    expect(ticket.escalations.map((escalation) => escalation.responsible?.id)).toEqual([AGENT.id, AGENT.id]);
+  });
+
+  it('falls back to the role’s inbox when no one person holds the clock', () => {
+    const ticket = open();
+    const change = fireDue(ticket, T0 + 10 * MIN, defaults);
+    expect(ticket.escalations[0]?.responsible).toBeUndefined();
+    expect(change.notifications.map((n) => [n.recipientRole, n.data])).toEqual([
+      [
+        'supervisor',
+        { escalationId: 'WO20261123-001:firstResponse:1', level: 1, reason: 'first_response_missed' },
+      ],
+    ]);
   });
 });
 
