@@ -410,9 +410,11 @@ export function escalate(
     acknowledgedBy: null,
     supersededBy: null,
   };
-  const responsible = request.climbsFrom
-    ? request.climbsFrom.responsible
-    : responsibleFor(state, request.source);
+  const responsible = !state.namesPeople
+    ? undefined
+    : request.climbsFrom
+      ? request.climbsFrom.responsible
+      : responsibleFor(state, request.source);
   if (responsible) escalation.responsible = responsible;
   state.escalations.push(escalation);
   state.escalationLevel = Math.max(state.escalationLevel, request.level) as EscalationLevel;

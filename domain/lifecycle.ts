@@ -250,6 +250,7 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     updatedAt: createdAt,
     eventSeq: 0,
     notificationSeq: 0,
+    namesPeople: true,
   };
   startClock(state, 'firstResponse', request.createdAtMs, request.policy);
   startClock(state, 'resolution', request.createdAtMs, request.policy);
@@ -259,8 +260,12 @@ export function openTicket(request: OpenTicketRequest): TicketState {
   return state;
 }
 
-/** What opening a ticket records: its creation, and for a critical one the supervisor's notice. */
-export function recordOpening(state: TicketState): TicketChange {
+/**
+ * What opening a ticket records: its creation, and the supervisor's notice for a critical one and
+ * (seed 002: 客户标记“紧急”时,同步通知部门主管) an urgent one. `urgentNotice` is the workflow's
+ * `urgent-supervisor-notice` patch: an urgent ticket whose history predates it replays without.
+ */
+export function recordOpening(state: TicketState, options = { urgentNotice: true }): TicketChange {
   const change = emptyChange();
   const createdAtMs = Date.parse(state.createdAt);
   appendEvent(state, change, 'created', createdAtMs, state.createdBy, {
@@ -270,6 +275,15 @@ export function recordOpening(state: TicketState): TicketChange {
     ...(state.repeatOf ? { repeatOf: state.repeatOf } : {}),
   });
   if (state.intake.priority === 'critical') notifyCritical(state, change, createdAtMs);
+  if (state.intake.priority === 'urgent' && options.urgentNotice) {
+    appendNotification(state, change, {
+      kind: 'urgent_ticket_created',
+      recipientRole: 'supervisor',
+      channel: 'internal',
+      nowMs: createdAtMs,
+      data: { priority: 'urgent' },
+    });
+  }
   return change;
 }
 

@@ -67,6 +67,10 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
       subject: `紧急服务单 ${number}`,
       body: `紧急服务单 ${number} 已创建，请立即跟进。`,
     }),
+    urgent_ticket_created: ({ number }) => ({
+      subject: `客户标记紧急：服务单 ${number}`,
+      body: `服务单 ${number} 被标记为紧急，已创建，请主管同步跟进。`,
+    }),
     escalation: ({ number, data }) => ({
       subject: `服务单 ${number} 已升级至${LEVEL_ROLE['zh-CN'][Number(data.level)] ?? ''}`,
       body: `服务单 ${number} 已升级（级别 ${String(data.level)}，原因：${String(data.reason)}），请确认处理。`,
@@ -108,6 +112,10 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
     critical_ticket_created: ({ number }) => ({
       subject: `Critical ticket ${number}`,
       body: `Critical ticket ${number} was opened. Please take it up now.`,
+    }),
+    urgent_ticket_created: ({ number }) => ({
+      subject: `Urgent ticket ${number}`,
+      body: `Ticket ${number} was opened as urgent. Please follow it up.`,
     }),
     escalation: ({ number, data }) => ({
       subject: `Ticket ${number} escalated to the ${LEVEL_ROLE.en[Number(data.level)] ?? ''}`,

@@ -153,6 +153,7 @@ export interface EscalationUpdate {
 export const NOTIFICATION_KINDS = [
   'ticket_acknowledged',
   'critical_ticket_created',
+  'urgent_ticket_created',
   'escalation',
   'sms_survey',
   'manual_dispatch_needed',
@@ -238,6 +239,12 @@ export interface TicketState {
   assignee: string | null;
   /** Who acknowledged the ticket: the person it is with until an engineer holds it (absent before). */
   acknowledgedBy?: Actor;
+  /**
+   * Escalations name the person responsible and reach their superiors (domain/reach.ts). Set by the
+   * workflow behind the `escalation-reach` patch, so a ticket whose history predates it replays
+   * (and continues) with the role notices it had; carried through continue-as-new.
+   */
+  namesPeople?: true;
   clocks: Partial<Record<ClockName, ClockState>>;
   plans: Recorded<Record<string, unknown>>[];
   dispatch: DispatchState;

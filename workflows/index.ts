@@ -74,6 +74,16 @@ const SETTLES_PARTS = 'settles-parts';
  */
 const CLOCK_WARNINGS = 'clock-warnings';
 
+/**
+ * Since this patch escalations name the person responsible and reach their superiors: the ticket's
+ * state says so (`namesPeople`). A history from before replays without it, and keeps the role
+ * notices it had, so its notification and event numbers go on as they were recorded.
+ */
+const ESCALATION_REACH = 'escalation-reach';
+
+/** Since this patch an urgent ticket's opening notifies the supervisor, as a critical one's does. */
+const URGENT_SUPERVISOR_NOTICE = 'urgent-supervisor-notice';
+
 /** An actor's shape: an id and a role name; whether the role is one is `authorizeAction`'s to say. */
 function isActor(value: unknown): value is Actor {
   const actor = value as Partial<Record<keyof Actor, unknown>> | null | undefined;
@@ -98,6 +108,8 @@ function describe(state: TicketState): string {
 export async function ticketWorkflow(input: TicketWorkflowInput): Promise<TicketState> {
   const { policy } = input;
   const state = input.ticket;
+  if (patched(ESCALATION_REACH)) state.namesPeople = true;
+  else delete state.namesPeople;
 
   /**
    * One local activity at a time. Two running at once (an Update's write and the dispatch it
@@ -216,7 +228,11 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   // The opening is taken before any handler is set: an Update already waiting runs as soon as its
   // handler is, and must find (and bump) the opened version, not share it.
   const openingChange =
-    workflowInfo().continuedFromExecutionRunId === undefined ? recordOpening(state) : undefined;
+    workflowInfo().continuedFromExecutionRunId === undefined
+      ? recordOpening(state, {
+          urgentNotice: state.intake.priority === 'urgent' && patched(URGENT_SUPERVISOR_NOTICE),
+        })
+      : undefined;
   const opening = openingChange && { ticket: snapshot(state), change: openingChange };
 
   for (const action of ACTION_NAMES) {

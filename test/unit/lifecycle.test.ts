@@ -167,6 +167,19 @@ describe('1.2 First response within 10 minutes', () => {
     expect(open({ priority: 'critical' }).clocks.firstResponse?.dueAt).toBe(iso(T0 + 10 * MIN));
   });
 
+  it('notifies the supervisor at creation for an urgent ticket too (seed 002), not for a normal one', () => {
+    expect(recordOpening(open({ priority: 'urgent' })).notifications).toMatchObject([
+      {
+        kind: 'urgent_ticket_created',
+        recipientRole: 'supervisor',
+        channel: 'internal',
+        data: { priority: 'urgent' },
+      },
+    ]);
+    expect(recordOpening(open({ priority: 'urgent' }), { urgentNotice: false }).notifications).toEqual([]);
+    expect(recordOpening(open()).notifications).toEqual([]);
+  });
+
   it('stops the clock when someone acknowledges in time', () => {
     const ticket = open();
     act(ticket, 'acknowledge', {}, T0 + 9 * MIN, AGENT);

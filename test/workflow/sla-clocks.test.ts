@@ -246,6 +246,22 @@ describe('the core SLA clocks at their real lengths', () => {
     expect(types).not.toContain('sla_warning');
   });
 
+  it('an urgent ticket notifies the supervisor at creation, delivered to the inbox', async () => {
+    const { number } = await startTicket('urgent');
+    await vi.waitFor(async () => {
+      const notices = await listTicketNotifications(database.db, number);
+      expect(notices).toMatchObject([
+        {
+          kind: 'urgent_ticket_created',
+          recipientRole: 'supervisor',
+          status: 'delivered',
+          recipient: 'role:supervisor',
+        },
+      ]);
+      expect(notices[0]?.body).toContain('紧急');
+    });
+  });
+
   it('a business-day deadline runs across a weekend and a holiday, and fires exactly then', async () => {
     const local = (ms: number) => DateTime.fromMillis(ms, { zone: 'Asia/Shanghai' });
     // The second working day after today is a holiday; 5 business days always span a weekend.
