@@ -95,6 +95,12 @@ export const CLOCK_RULES: Readonly<Record<ClockName, ClockRule>> = {
     onDue: { kind: 'escalate', level: 2, reason: 'parts_approval_missed' },
     pausesOnHold: false,
   },
+  // A plan not carried out by its own deadline (seed 003: 明确责任人和处理期限).
+  planDeadline: {
+    label: 'plan deadline',
+    onDue: { kind: 'escalate', level: 1, reason: 'plan_deadline_missed' },
+    pausesOnHold: false,
+  },
 };
 
 /** The policy duration of a clock for this ticket now (first response, plan and resolution depend on its priority). */
@@ -126,7 +132,15 @@ export function clockDuration(name: ClockName, state: TicketState, policy: SlaPo
     case 'partsWait':
     case 'partsApproval':
       return partsClockDuration(policy, name);
+    case 'planDeadline':
+      throw new Error('a plan deadline counts towards the plan’s own instant: start it with its dueAtMs');
   }
+}
+
+/** The wall duration from now to an instant a clock counts towards, in whole seconds. */
+function durationUntil(nowMs: number, dueAtMs: number): SlaDuration {
+  const seconds = Math.max(1, Math.ceil((dueAtMs - nowMs) / 1000));
+  return { kind: 'wall', text: `${seconds}s`, ms: seconds * 1000 };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -162,7 +176,10 @@ export function startClock(
   policy: SlaPolicy,
   dueAtMs?: number,
 ): ClockState {
-  const duration = clockDuration(name, state, policy);
+  const duration =
+    name === 'planDeadline' && dueAtMs !== undefined
+      ? durationUntil(nowMs, dueAtMs)
+      : clockDuration(name, state, policy);
   const dueMs = dueAtMs ?? deadlineAfter(nowMs, duration, policy.calendar);
   const clock: ClockState = {
     cycle: (state.clocks[name]?.cycle ?? 0) + 1,

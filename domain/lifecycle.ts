@@ -27,6 +27,7 @@ import {
   emptyChange,
   type Actor,
   type ClockName,
+  type ClockState,
   type TicketChange,
   type TicketIntake,
   type TicketState,
@@ -84,7 +85,10 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
       isClockRunning(state, 'directorPlan')
         ? undefined
         : 'after resolution only a director plan is recorded, while one is owed',
-    guard: (state, input) => {
+    guard: (state, input, nowMs) => {
+      if (state.planDeadlines && input.deadline !== undefined && Date.parse(input.deadline) <= nowMs) {
+        return 'deadline must be in the future';
+      }
       if (input.kind === 'director') {
         return isClockRunning(state, 'directorPlan') ? undefined : 'no director plan is owed';
       }
@@ -251,6 +255,7 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     eventSeq: 0,
     notificationSeq: 0,
     namesPeople: true,
+    planDeadlines: true,
   };
   startClock(state, 'firstResponse', request.createdAtMs, request.policy);
   startClock(state, 'resolution', request.createdAtMs, request.policy);
@@ -315,7 +320,24 @@ const WORK_CLOCKS: readonly ClockName[] = [
   'resolution',
   'partsWait',
   'partsApproval',
+  'planDeadline',
 ];
+
+/**
+ * A plan's own deadline (seed 003: 处理期限) as a clock: it escalates if the plan is not carried out
+ * by then — the ticket resolved (or cancelled), a director's plan by the close. A plan without a
+ * deadline stops the one before.
+ */
+function planDeadlineClock(
+  state: TicketState,
+  input: ActionInput<'plan'>,
+  nowMs: number,
+  policy: SlaPolicy,
+): ClockState | undefined {
+  meetClock(state, 'planDeadline', nowMs);
+  if (input.deadline === undefined) return undefined;
+  return startClock(state, 'planDeadline', nowMs, policy, Date.parse(input.deadline));
+}
 
 function stopClocks(state: TicketState, names: readonly ClockName[], nowMs: number): void {
   for (const name of names) meetClock(state, name, nowMs);
@@ -439,8 +461,10 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
       notifyCritical(state, change, nowMs);
     }
   },
-  plan(state, input, { nowMs, actor }, change) {
+  plan(state, input, { nowMs, actor, policy }, change) {
     state.plans.push({ at: new Date(nowMs).toISOString(), actor, input: { ...input } });
+    // The newest plan's deadline is the one that counts: a later plan replaces an earlier one's.
+    const planDeadline = state.planDeadlines ? planDeadlineClock(state, input, nowMs, policy) : undefined;
     if (input.kind === 'director') {
       meetClock(state, 'directorPlan', nowMs);
     } else {
@@ -451,7 +475,10 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
         state.dispatch.pending = input.dispatch;
       }
     }
-    appendEvent(state, change, 'planned', nowMs, actor, { ...input });
+    appendEvent(state, change, 'planned', nowMs, actor, {
+      ...input,
+      ...(planDeadline ? { deadlineDueAt: planDeadline.dueAt } : {}),
+    });
   },
   assign(state, input, { nowMs, actor, policy }, change) {
     if (state.assignee && state.assignee !== input.engineerId) {
@@ -668,6 +695,8 @@ function closeTicket(
   state.status = 'closed';
   state.closure = { at: new Date(nowMs).toISOString(), reason };
   meetClock(state, 'callback', nowMs);
+  // A director's plan (recorded after resolution) is carried out by the close.
+  meetClock(state, 'planDeadline', nowMs);
   const window = startClock(state, 'reopenWindow', nowMs, policy);
   appendEvent(state, change, 'closed', nowMs, actor, {
     reason,

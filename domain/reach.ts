@@ -32,6 +32,7 @@ const HOLDERS: Readonly<
   reopenWindow: { person: null, role: 'agent' },
   partsWait: { person: 'worker', role: 'parts' },
   partsApproval: { person: null, role: 'manager' },
+  planDeadline: { person: 'worker', role: 'supervisor' },
 };
 
 /** The person holding a clock's work now, or the role whose inbox stands in for them. */

@@ -39,6 +39,7 @@ const CLOCK_NAMES_READ: Record<Language, Record<string, string>> = {
     directorPlan: '总监方案',
     partsWait: '配件等待',
     partsApproval: '配件审批',
+    planDeadline: '方案期限',
   },
   en: {
     firstResponse: 'first response',
@@ -51,6 +52,7 @@ const CLOCK_NAMES_READ: Record<Language, Record<string, string>> = {
     directorPlan: 'director plan',
     partsWait: 'parts wait',
     partsApproval: 'parts approval',
+    planDeadline: 'plan',
   },
 };
 

@@ -75,6 +75,7 @@ export const CLOCK_NAMES = [
   'reopenWindow',
   'partsWait',
   'partsApproval',
+  'planDeadline',
 ] as const;
 export type ClockName = (typeof CLOCK_NAMES)[number];
 
@@ -245,6 +246,11 @@ export interface TicketState {
    * (and continues) with the role notices it had; carried through continue-as-new.
    */
   namesPeople?: true;
+  /**
+   * A plan's own `deadline` is a clock (`planDeadline`). Set by the workflow behind the
+   * `plan-deadline-clock` patch: a ticket whose history predates it replays without the clock.
+   */
+  planDeadlines?: true;
   clocks: Partial<Record<ClockName, ClockState>>;
   plans: Recorded<Record<string, unknown>>[];
   dispatch: DispatchState;

@@ -81,6 +81,9 @@ const CLOCK_WARNINGS = 'clock-warnings';
  */
 const ESCALATION_REACH = 'escalation-reach';
 
+/** Since this patch a plan's own deadline is a clock (`planDeadline`), and must lie ahead. */
+const PLAN_DEADLINE_CLOCK = 'plan-deadline-clock';
+
 /** Since this patch an urgent ticket's opening notifies the supervisor, as a critical one's does. */
 const URGENT_SUPERVISOR_NOTICE = 'urgent-supervisor-notice';
 
@@ -110,6 +113,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   const state = input.ticket;
   if (patched(ESCALATION_REACH)) state.namesPeople = true;
   else delete state.namesPeople;
+  if (patched(PLAN_DEADLINE_CLOCK)) state.planDeadlines = true;
+  else delete state.planDeadlines;
 
   /**
    * One local activity at a time. Two running at once (an Update's write and the dispatch it

@@ -237,3 +237,40 @@ describe('the staff directory and escalations that name a person', () => {
       expect(item.recipient).not.toMatch(new RegExp(`${AGENT_PHONE}|${MANAGER_PHONE}`));
   });
 });
+
+describe("a plan's own deadline over HTTP", () => {
+  it('shows it as a clock, refuses one already past with nothing written, and escalates when it passes', async () => {
+    const ticket = await createTicket();
+    expect((await call('POST', `/v1/tickets/${ticket.number}/acknowledge`, ADMIN_KEY, {})).statusCode).toBe(
+      200,
+    );
+    const plan = {
+      measures: 'Order the compressor',
+      department: 'parts',
+      customerConfirmed: true,
+      dispatch: false,
+    };
+    const past = await call('POST', `/v1/tickets/${ticket.number}/plan`, ADMIN_KEY, {
+      ...plan,
+      deadline: new Date(Date.now() - 60_000).toISOString(),
+    });
+    expect(past.statusCode).toBe(409);
+    expect(past.json().detail).toBe('cannot plan this acknowledged ticket: deadline must be in the future');
+    expect((await get(`/v1/tickets/${ticket.number}`)).status).toBe('acknowledged');
+
+    const deadline = new Date(Date.now() + 5_000).toISOString();
+    const planned = await call('POST', `/v1/tickets/${ticket.number}/plan`, ADMIN_KEY, { ...plan, deadline });
+    expect(planned.statusCode).toBe(200);
+    expect(planned.json().sla.planDeadline).toMatchObject({ dueAt: deadline, metAt: null, breached: false });
+    await vi.waitFor(
+      async () => {
+        const read = await get(`/v1/tickets/${ticket.number}`);
+        expect(read.sla.planDeadline.breached).toBe(true);
+        expect(read.escalations.map((escalation: { reason: string }) => escalation.reason)).toContain(
+          'plan_deadline_missed',
+        );
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+  });
+});

@@ -209,6 +209,57 @@ describe('1.3 Analysis and plan', () => {
     expect(needsDispatch(ticket)).toBe(true);
   });
 
+  it('makes a plan’s own deadline a clock: escalates once if the plan is not carried out by then', () => {
+    const ticket = open();
+    act(ticket, 'acknowledge', {}, T0, AGENT);
+    const deadline = iso(T0 + DAY);
+    const planned = act(ticket, 'plan', { ...plan, deadline }, T0 + 10 * MIN);
+    expect(ticket.clocks.planDeadline).toMatchObject({
+      dueAt: deadline,
+      duration: `${(DAY - 10 * MIN) / 1000}s`,
+    });
+    expect(planned.events.find((event) => event.type === 'planned')?.data).toMatchObject({
+      deadlineDueAt: deadline,
+    });
+    expect(fireDue(ticket, T0 + DAY - 1, defaults).escalations).toEqual([]);
+    expect(fireDue(ticket, T0 + DAY, defaults).escalations).toMatchObject([
+      {
+        id: 'WO20261123-001:planDeadline:1',
+        clock: 'planDeadline',
+        level: 1,
+        reason: 'plan_deadline_missed',
+      },
+    ]);
+    expect(fireDue(ticket, T0 + DAY + MIN, defaults).escalations).toEqual([]);
+  });
+
+  it('stops a plan deadline when the ticket is resolved, or a later plan without one replaces it', () => {
+    const resolvedInTime = inService(open());
+    act(resolvedInTime, 'plan', { ...plan, deadline: iso(T0 + 5 * HOUR) }, T0 + 3 * HOUR + MIN);
+    act(resolvedInTime, 'resolve', serviceRecord, T0 + 4 * HOUR, ENGINEER);
+    expect(resolvedInTime.clocks.planDeadline?.metAt).toBe(iso(T0 + 4 * HOUR));
+    expect(fireDue(resolvedInTime, T0 + 5 * HOUR, defaults).escalations).toEqual([]);
+
+    const replaced = open();
+    act(replaced, 'acknowledge', {}, T0, AGENT);
+    act(replaced, 'plan', { ...plan, dispatch: false, deadline: iso(T0 + HOUR) }, T0 + MIN);
+    act(replaced, 'plan', { ...plan, dispatch: false }, T0 + 2 * MIN);
+    expect(fireDue(replaced, T0 + HOUR, defaults).escalations).toEqual([]);
+  });
+
+  it('refuses a plan deadline that has passed, and keeps no clock for a ticket from before', () => {
+    const ticket = open();
+    act(ticket, 'acknowledge', {}, T0, AGENT);
+    expect(() => act(ticket, 'plan', { ...plan, deadline: iso(T0) }, T0 + MIN)).toThrow(
+      'cannot plan this acknowledged ticket: deadline must be in the future',
+    );
+    const before = open();
+    delete before.planDeadlines;
+    act(before, 'acknowledge', {}, T0, AGENT);
+    act(before, 'plan', { ...plan, deadline: iso(T0 + HOUR) }, T0 + MIN);
+    expect(before.clocks.planDeadline).toBeUndefined();
+  });
+
   it('needs no dispatch for a plan that says so (advice given by phone)', () => {
     const ticket = open({ category: 'consultation' });
     act(ticket, 'acknowledge', {}, T0 + MIN, AGENT);

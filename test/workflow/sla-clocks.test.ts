@@ -262,6 +262,47 @@ describe('the core SLA clocks at their real lengths', () => {
     });
   });
 
+  it('a plan not carried out by its own 3-day deadline escalates exactly then, once', async () => {
+    const { number, handle } = await startTicket();
+    await handle.executeUpdate(actionUpdates.acknowledge, { args: [{ actor: SUPERVISOR, input: {} }] });
+    const deadlineMs = (await env.currentTimeMs()) + 72 * HOUR;
+    await handle.executeUpdate(actionUpdates.plan, {
+      args: [
+        {
+          actor: SUPERVISOR,
+          input: {
+            measures: 'Replace the compressor',
+            department: 'field-service',
+            deadline: new Date(deadlineMs).toISOString(),
+            customerConfirmed: true,
+            dispatch: false,
+          },
+        },
+      ],
+    });
+    await env.sleep(deadlineMs - (await env.currentTimeMs()) - SECOND);
+    const before = (await listTicketEscalations(database.db, number)).filter(
+      (row) => row.clock === 'planDeadline',
+    );
+    expect(before).toEqual([]);
+    await env.sleep(2 * SECOND);
+    const fired = await vi.waitFor(async () => {
+      const rows = (await listTicketEscalations(database.db, number)).filter(
+        (row) => row.clock === 'planDeadline',
+      );
+      expect(rows).toHaveLength(1);
+      return rows;
+    });
+    expect(fired[0]).toMatchObject({ level: 1, reason: 'plan_deadline_missed' });
+    expect(Date.parse(fired[0]?.firedAt ?? '') - deadlineMs).toBeLessThan(SECOND);
+    expect(Date.parse(fired[0]?.firedAt ?? '') - deadlineMs).toBeGreaterThanOrEqual(0);
+    await handle.executeUpdate(actionUpdates['escalation-ack'], { args: [{ actor: SUPERVISOR, input: {} }] });
+    await env.sleep(HOUR);
+    expect(
+      (await listTicketEscalations(database.db, number)).filter((row) => row.clock === 'planDeadline'),
+    ).toHaveLength(1);
+  });
+
   it('a business-day deadline runs across a weekend and a holiday, and fires exactly then', async () => {
     const local = (ms: number) => DateTime.fromMillis(ms, { zone: 'Asia/Shanghai' });
     // The second working day after today is a holiday; 5 business days always span a weekend.
