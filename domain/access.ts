@@ -14,6 +14,7 @@ export type Permission =
   | 'staff.manage'
   | 'escalation.read'
   | 'plan.director'
+  | 'plan.meeting'
   | 'webhook.manage'
   | 'report.read'
   | 'part.read'
@@ -38,6 +39,8 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'staff.manage': ['manager', 'admin'],
   'escalation.read': ['agent', 'qc', ...OPERATORS],
   'plan.director': ['director', 'admin'],
+  // The operations manager's meeting on a major complaint (seed 003: 售后运营经理).
+  'plan.meeting': ['manager', 'director', 'admin'],
   'webhook.manage': ['manager', 'admin'],
   'report.read': ['qc', ...OPERATORS],
   // The parts group (配件管理组) keeps the catalogue and the stock; the manager approves scrapping.
@@ -119,6 +122,13 @@ export function authorizeAction<A extends ActionName>(
     !can(actor.role, 'plan.director')
   ) {
     return `role ${actor.role} may not record the director's plan`;
+  }
+  if (
+    action === 'plan' &&
+    (input as ActionInput<'plan'> | undefined)?.kind === 'meeting' &&
+    !can(actor.role, 'plan.meeting')
+  ) {
+    return `role ${actor.role} may not record the manager's meeting plan`;
   }
   return null;
 }

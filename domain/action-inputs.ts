@@ -59,13 +59,30 @@ const builders = {
         measures: text(5000),
         department: text(200),
         deadline: z.iso.datetime({ offset: true }).optional(),
+        /** Who carries the plan out (a staff id): told when its deadline passes. */
+        owner: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a staff id')
+          .optional(),
         customerConfirmed: z.boolean(),
-        /** `temporary`: a critical ticket's stop-gap plan; `director`: the plan a second complaint owes. */
-        kind: z.enum(['service', 'temporary', 'director']).default('service'),
+        /**
+         * `temporary`: a critical ticket's stop-gap plan; `director`: the plan a second complaint owes;
+         * `meeting`: the plan of the manager's meeting on a major complaint (seed 003), with its owner
+         * and deadline.
+         */
+        kind: z.enum(['service', 'temporary', 'director', 'meeting']).default('service'),
         /** False when the plan needs no engineer (advice given, remote fix by the agent). */
         dispatch: z.boolean().default(true),
       })
-      .strict(),
+      .strict()
+      .superRefine((input, context) => {
+        if (input.kind !== 'meeting') return;
+        for (const field of ['owner', 'deadline'] as const) {
+          if (input[field] === undefined) {
+            context.addIssue({ code: 'custom', path: [field], message: `a meeting plan names its ${field}` });
+          }
+        }
+      }),
   assign: () =>
     z
       .object({

@@ -92,6 +92,9 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
       if (input.kind === 'director') {
         return isClockRunning(state, 'directorPlan') ? undefined : 'no director plan is owed';
       }
+      if (input.kind === 'meeting' && !isMajorComplaint(state)) {
+        return 'a meeting plan is recorded for a major complaint (a critical complaint)';
+      }
       if (!(WORK_STATUSES as readonly TicketStatus[]).includes(state.status)) {
         return `a ${input.kind} plan is recorded before the ticket is resolved`;
       }
@@ -256,6 +259,7 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     notificationSeq: 0,
     namesPeople: true,
     planDeadlines: true,
+    majorComplaints: true,
   };
   startClock(state, 'firstResponse', request.createdAtMs, request.policy);
   startClock(state, 'resolution', request.createdAtMs, request.policy);
@@ -280,6 +284,7 @@ export function recordOpening(state: TicketState, options = { urgentNotice: true
     ...(state.repeatOf ? { repeatOf: state.repeatOf } : {}),
   });
   if (state.intake.priority === 'critical') notifyCritical(state, change, createdAtMs);
+  if (isMajorComplaint(state)) notifyMajorComplaint(state, change, createdAtMs);
   if (state.intake.priority === 'urgent' && options.urgentNotice) {
     appendNotification(state, change, {
       kind: 'urgent_ticket_created',
@@ -290,6 +295,26 @@ export function recordOpening(state: TicketState, options = { urgentNotice: true
     });
   }
   return change;
+}
+
+/** 重大投诉 (seed 003): a complaint of the highest priority, on a ticket that reports it. */
+function isMajorComplaint(state: TicketState): boolean {
+  return (
+    state.majorComplaints === true &&
+    state.intake.category === 'complaint' &&
+    state.intake.priority === 'critical'
+  );
+}
+
+/** A major complaint goes to the operations manager at once, who holds the complaint meeting. */
+function notifyMajorComplaint(state: TicketState, change: TicketChange, nowMs: number): void {
+  appendNotification(state, change, {
+    kind: 'major_complaint',
+    recipientRole: 'manager',
+    channel: 'internal',
+    nowMs,
+    data: { category: 'complaint', priority: 'critical' },
+  });
 }
 
 function notifyCritical(state: TicketState, change: TicketChange, nowMs: number): void {
@@ -433,6 +458,7 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     });
   },
   classify(state, input, { nowMs, actor, policy }, change) {
+    const wasMajor = isMajorComplaint(state);
     const before = {
       category: state.intake.category,
       priority: state.intake.priority,
@@ -460,6 +486,7 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
       startClock(state, 'criticalTemporaryPlan', nowMs, policy);
       notifyCritical(state, change, nowMs);
     }
+    if (!wasMajor && isMajorComplaint(state)) notifyMajorComplaint(state, change, nowMs);
   },
   plan(state, input, { nowMs, actor, policy }, change) {
     state.plans.push({ at: new Date(nowMs).toISOString(), actor, input: { ...input } });

@@ -37,6 +37,9 @@ const HOLDERS: Readonly<
 
 /** The person holding a clock's work now, or the role whose inbox stands in for them. */
 export function holderOf(state: TicketState, clock: ClockName): Recipient {
+  // A plan that names its owner (the manager's meeting plan) is theirs to carry out.
+  const owner = clock === 'planDeadline' ? state.plans.at(-1)?.input.owner : undefined;
+  if (typeof owner === 'string') return { role: 'supervisor', personId: owner };
   const rule = HOLDERS[clock];
   if (rule.person === 'worker' && state.assignee !== null) {
     return { role: 'engineer', personId: state.assignee };

@@ -69,6 +69,10 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
       subject: `紧急服务单 ${number}`,
       body: `紧急服务单 ${number} 已创建，请立即跟进。`,
     }),
+    major_complaint: ({ number }) => ({
+      subject: `重大投诉：服务单 ${number}`,
+      body: `服务单 ${number} 为重大投诉，请立即组织投诉处理会议，制定处理方案并明确责任人和处理期限。`,
+    }),
     urgent_ticket_created: ({ number }) => ({
       subject: `客户标记紧急：服务单 ${number}`,
       body: `服务单 ${number} 被标记为紧急，已创建，请主管同步跟进。`,
@@ -114,6 +118,10 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
     critical_ticket_created: ({ number }) => ({
       subject: `Critical ticket ${number}`,
       body: `Critical ticket ${number} was opened. Please take it up now.`,
+    }),
+    major_complaint: ({ number }) => ({
+      subject: `Major complaint ${number}`,
+      body: `Ticket ${number} is a major complaint. Please hold the complaint meeting and record its plan with an owner and a deadline.`,
     }),
     urgent_ticket_created: ({ number }) => ({
       subject: `Urgent ticket ${number}`,

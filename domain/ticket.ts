@@ -155,6 +155,7 @@ export const NOTIFICATION_KINDS = [
   'ticket_acknowledged',
   'critical_ticket_created',
   'urgent_ticket_created',
+  'major_complaint',
   'escalation',
   'sms_survey',
   'manual_dispatch_needed',
@@ -251,6 +252,11 @@ export interface TicketState {
    * `plan-deadline-clock` patch: a ticket whose history predates it replays without the clock.
    */
   planDeadlines?: true;
+  /**
+   * A major complaint (a critical complaint, 重大投诉) goes to the manager at once. Set by the
+   * workflow behind the `major-complaint-notice` patch.
+   */
+  majorComplaints?: true;
   clocks: Partial<Record<ClockName, ClockState>>;
   plans: Recorded<Record<string, unknown>>[];
   dispatch: DispatchState;

@@ -84,6 +84,9 @@ const ESCALATION_REACH = 'escalation-reach';
 /** Since this patch a plan's own deadline is a clock (`planDeadline`), and must lie ahead. */
 const PLAN_DEADLINE_CLOCK = 'plan-deadline-clock';
 
+/** Since this patch a major complaint (a critical complaint) notifies the manager at once. */
+const MAJOR_COMPLAINT_NOTICE = 'major-complaint-notice';
+
 /** Since this patch an urgent ticket's opening notifies the supervisor, as a critical one's does. */
 const URGENT_SUPERVISOR_NOTICE = 'urgent-supervisor-notice';
 
@@ -115,6 +118,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   else delete state.namesPeople;
   if (patched(PLAN_DEADLINE_CLOCK)) state.planDeadlines = true;
   else delete state.planDeadlines;
+  if (patched(MAJOR_COMPLAINT_NOTICE)) state.majorComplaints = true;
+  else delete state.majorComplaints;
 
   /**
    * One local activity at a time. Two running at once (an Update's write and the dispatch it

@@ -64,7 +64,9 @@ interface SlaClock {
   warnedAt: string | null;
 }
 
-async function createTicket(): Promise<{ number: string; createdAt: string; sla: Record<string, SlaClock> }> {
+async function createTicket(
+  overrides: Record<string, unknown> = {},
+): Promise<{ number: string; createdAt: string; sla: Record<string, SlaClock> }> {
   const response = await stack.app.inject({
     method: 'POST',
     url: '/v1/tickets',
@@ -76,6 +78,7 @@ async function createTicket(): Promise<{ number: string; createdAt: string; sla:
       customer: { name: '李四', phone: '13900001111' },
       product: { model: 'KFR-35GW/REACH', serialNumber: `SN-${Math.random().toString(36).slice(2)}` },
       description: 'Fridge does not cool',
+      ...overrides,
     },
   });
   expect(response.statusCode).toBe(201);
@@ -272,5 +275,53 @@ describe("a plan's own deadline over HTTP", () => {
       },
       { timeout: 15_000, interval: 200 },
     );
+  });
+});
+
+describe('a major complaint over HTTP', () => {
+  it("goes to the manager at once; the manager's meeting plan names an owner and a deadline", async () => {
+    const ticket = await createTicket({ category: 'complaint', priority: 'critical' });
+    await vi.waitFor(
+      async () => {
+        const { items } = await get(`/v1/tickets/${ticket.number}/notifications`);
+        expect(items.find((item: { kind: string }) => item.kind === 'major_complaint')).toMatchObject({
+          recipientRole: 'manager',
+          recipient: 'role:manager',
+          status: 'delivered',
+        });
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+    expect((await call('POST', `/v1/tickets/${ticket.number}/acknowledge`, ADMIN_KEY, {})).statusCode).toBe(
+      200,
+    );
+    const meeting = {
+      measures: 'Replace the unit and refund the visit',
+      department: 'after-sales',
+      customerConfirmed: true,
+      dispatch: false,
+      kind: 'meeting',
+    };
+    const byAgent = await call('POST', `/v1/tickets/${ticket.number}/plan`, REACH_AGENT_KEY, {
+      ...meeting,
+      owner: SUPERVISOR_ID,
+      deadline: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    expect(byAgent.statusCode).toBe(403);
+    const unnamed = await call('POST', `/v1/tickets/${ticket.number}/plan`, MANAGER_KEY, meeting);
+    expect(unnamed.statusCode).toBe(400);
+    expect(unnamed.json().detail).toContain('a meeting plan names its owner');
+    const deadline = new Date(Date.now() + 3_600_000).toISOString();
+    const recorded = await call('POST', `/v1/tickets/${ticket.number}/plan`, MANAGER_KEY, {
+      ...meeting,
+      owner: SUPERVISOR_ID,
+      deadline,
+    });
+    expect(recorded.statusCode).toBe(200);
+    expect(recorded.json().plans.at(-1)).toMatchObject({
+      actor: { id: MANAGER_ID, role: 'manager' },
+      input: { kind: 'meeting', owner: SUPERVISOR_ID, deadline },
+    });
+    expect(recorded.json().sla.planDeadline.dueAt).toBe(deadline);
   });
 });

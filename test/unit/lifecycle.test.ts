@@ -260,6 +260,48 @@ describe('1.3 Analysis and plan', () => {
     expect(before.clocks.planDeadline).toBeUndefined();
   });
 
+  it('sends a major complaint to the manager at once; the meeting’s plan names its owner, who hears of a missed deadline', () => {
+    const major = open({ category: 'complaint', priority: 'critical' });
+    expect(recordOpening(major).notifications.map((n) => [n.kind, n.recipientRole])).toEqual([
+      ['critical_ticket_created', 'supervisor'],
+      ['major_complaint', 'manager'],
+    ]);
+    act(major, 'acknowledge', {}, T0, AGENT);
+    const meeting = {
+      ...plan,
+      kind: 'meeting',
+      owner: 'sup-3',
+      deadline: iso(T0 + 12 * HOUR),
+      dispatch: false,
+    };
+    act(major, 'plan', meeting, T0 + 20 * MIN, MANAGER);
+    expect(major.status).toBe('planned');
+    expect(major.clocks.planDeadline?.dueAt).toBe(iso(T0 + 12 * HOUR));
+    const missed = fireDue(major, T0 + 12 * HOUR, defaults);
+    expect(missed.escalations).toMatchObject([{ clock: 'planDeadline', reason: 'plan_deadline_missed' }]);
+    expect(missed.notifications.map((n) => [n.recipientRole, n.data.personId ?? n.data.superiorOf])).toEqual([
+      ['supervisor', 'sup-3'],
+      ['supervisor', 'sup-3'],
+    ]);
+
+    // A complaint reclassified as critical becomes major then; a plain ticket takes no meeting plan.
+    const complaint = open({ category: 'complaint' });
+    const classified = act(complaint, 'classify', { priority: 'critical' }, T0 + MIN);
+    expect(classified.notifications.map((n) => n.kind)).toEqual([
+      'critical_ticket_created',
+      'major_complaint',
+    ]);
+    const plain = open({ priority: 'critical' });
+    act(plain, 'acknowledge', {}, T0, AGENT);
+    expect(() => act(plain, 'plan', meeting, T0 + MIN, MANAGER)).toThrow(
+      'a meeting plan is recorded for a major complaint (a critical complaint)',
+    );
+    expect(actionInputSchema('plan').safeParse({ ...plan, kind: 'meeting' }).error?.issues).toMatchObject([
+      { path: ['owner'], message: 'a meeting plan names its owner' },
+      { path: ['deadline'], message: 'a meeting plan names its deadline' },
+    ]);
+  });
+
   it('needs no dispatch for a plan that says so (advice given by phone)', () => {
     const ticket = open({ category: 'consultation' });
     act(ticket, 'acknowledge', {}, T0 + MIN, AGENT);
