@@ -116,6 +116,10 @@ export const ticketViewSchema = z.object({
   mood: z.enum(MOODS).optional(),
   attachments: z.array(z.string()),
   externalRef: z.string().optional(),
+  progressSms: z
+    .boolean()
+    .optional()
+    .describe('false: the customer gets no progress SMS for this ticket (opted out)'),
   escalationLevel: z.number().int().min(0).max(3),
   escalations: z.array(escalationSchema),
   assignee: z.string().nullable(),

@@ -35,7 +35,7 @@ const part = () =>
     .strict();
 
 /** A classification changes at least one of these. */
-const CLASSIFIED_FIELDS = ['category', 'priority', 'serviceType'] as const;
+const CLASSIFIED_FIELDS = ['category', 'priority', 'serviceType', 'progressSms'] as const;
 
 const builders = {
   acknowledge: () => z.object({ note: text(2000).optional() }).strict(),
@@ -45,6 +45,8 @@ const builders = {
         category: z.enum(CATEGORIES).optional(),
         priority: z.enum(PRIORITIES).optional(),
         serviceType: z.enum(SERVICE_TYPES).optional(),
+        /** The customer's progress SMS for this ticket: false opts out, true opts back in. */
+        progressSms: z.boolean().optional(),
         reason: text(2000).optional(),
       })
       .strict()

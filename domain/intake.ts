@@ -54,5 +54,10 @@ export const ticketIntakeSchema = z
     externalRef: text(100).optional(),
     /** The language of the customer's messages (and the ticket's staff notices); zh-CN when absent. */
     language: z.enum(LANGUAGES).optional(),
+    /**
+     * Progress SMS to the customer (plan confirmed, engineer assigned, parts delayed, resolved);
+     * false opts this ticket out. Sent when absent.
+     */
+    progressSms: z.boolean().optional(),
   })
   .strict();

@@ -260,6 +260,7 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     namesPeople: true,
     planDeadlines: true,
     majorComplaints: true,
+    tellsProgress: true,
   };
   startClock(state, 'firstResponse', request.createdAtMs, request.policy);
   startClock(state, 'resolution', request.createdAtMs, request.policy);
@@ -295,6 +296,24 @@ export function recordOpening(state: TicketState, options = { urgentNotice: true
     });
   }
   return change;
+}
+
+/**
+ * The customer hears progress by SMS (seed 003: 及时与客户沟通,反馈处理进度) at each change that
+ * matters to them — unless the ticket opted out (`progressSms: false`). The visit booked is the
+ * appointment confirmation `schedule` sends anyway.
+ */
+export type ProgressStage = 'plan_confirmed' | 'engineer_assigned' | 'parts_delayed' | 'resolved';
+
+function tellProgress(state: TicketState, change: TicketChange, nowMs: number, stage: ProgressStage): void {
+  if (!state.tellsProgress || state.intake.progressSms === false) return;
+  appendNotification(state, change, {
+    kind: 'progress',
+    recipientRole: 'customer',
+    channel: 'sms',
+    nowMs,
+    data: { stage },
+  });
 }
 
 /** 重大投诉 (seed 003): a complaint of the highest priority, on a ticket that reports it. */
@@ -466,6 +485,7 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     };
     state.intake = {
       ...state.intake,
+      ...(input.progressSms === undefined ? {} : { progressSms: input.progressSms }),
       ...(input.category ? { category: input.category } : {}),
       ...(input.priority ? { priority: input.priority } : {}),
       ...(input.serviceType ? { serviceType: input.serviceType } : {}),
@@ -479,6 +499,7 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
         serviceType: state.intake.serviceType,
       },
       ...(input.reason ? { reason: input.reason } : {}),
+      ...(input.progressSms === undefined ? {} : { progressSms: input.progressSms }),
       movedClocks: Object.fromEntries(moved.map((name) => [name, state.clocks[name as ClockName]?.dueAt])),
     });
     const becameCritical = before.priority !== 'critical' && state.intake.priority === 'critical';
@@ -506,6 +527,7 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
       ...input,
       ...(planDeadline ? { deadlineDueAt: planDeadline.dueAt } : {}),
     });
+    if (input.customerConfirmed) tellProgress(state, change, nowMs, 'plan_confirmed');
   },
   assign(state, input, { nowMs, actor, policy }, change) {
     if (state.assignee && state.assignee !== input.engineerId) {
@@ -527,6 +549,7 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
       engineerId: state.assignee,
       contactDueAt: contact.dueAt,
     });
+    tellProgress(state, change, nowMs, 'engineer_assigned');
   },
   decline(state, input, { nowMs, actor }, change) {
     meetClock(state, 'dispatchAccept', nowMs);
@@ -587,6 +610,7 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     const quality = qualityDecision(state, policy.qcSampleRate);
     state.quality = { ...quality, reviews: [] };
     appendEvent(state, change, 'resolved', nowMs, actor, { ...record, qualityCheck: quality.reason });
+    tellProgress(state, change, nowMs, 'resolved');
     if (quality.required) {
       state.status = 'quality_check';
     } else {
@@ -774,14 +798,15 @@ export function applyPartsEvent(
   const change = emptyChange();
   switch (event.kind) {
     case 'waiting': {
-      const clock = isClockRunning(state, 'partsWait')
-        ? state.clocks.partsWait
-        : startClock(state, 'partsWait', nowMs, policy);
+      // The customer hears of the delay once per wait, not for every shortfall reported in it.
+      const waitingAlready = isClockRunning(state, 'partsWait');
+      const clock = waitingAlready ? state.clocks.partsWait : startClock(state, 'partsWait', nowMs, policy);
       if (partsHoldResolution(state, policy)) pauseClock(state, 'resolution', nowMs);
       appendEvent(state, change, 'parts_waiting', nowMs, actor, {
         shortfalls: event.shortfalls,
         dueAt: clock?.dueAt,
       });
+      if (!waitingAlready) tellProgress(state, change, nowMs, 'parts_delayed');
       break;
     }
     case 'ready':

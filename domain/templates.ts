@@ -59,6 +59,32 @@ const CLOCK_NAMES_READ: Record<Language, Record<string, string>> = {
 const clockRead = (language: Language, clock: unknown) =>
   CLOCK_NAMES_READ[language][String(clock)] ?? String(clock ?? '');
 
+/** The customer's progress SMS, by stage: no name, phone or address, only the ticket number. */
+const PROGRESS: Record<Language, Record<string, (number: string) => string>> = {
+  'zh-CN': {
+    plan_confirmed: (number) => `您好，您的服务单 ${number} 的处理方案已确认，我们将按方案为您处理。`,
+    engineer_assigned: (number) => `您好，服务单 ${number} 已安排工程师，工程师将尽快与您联系预约上门时间。`,
+    parts_delayed: (number) =>
+      `您好，服务单 ${number} 所需配件正在调配，处理时间可能延后，我们会及时告知进度。`,
+    resolved: (number) => `您好，服务单 ${number} 已处理完成，感谢您的耐心与支持。`,
+  },
+  en: {
+    plan_confirmed: (number) =>
+      `Hello, the plan for your service request ${number} is confirmed; we will proceed with it.`,
+    engineer_assigned: (number) =>
+      `Hello, an engineer has taken your service request ${number} and will contact you to book a visit.`,
+    parts_delayed: (number) =>
+      `Hello, the parts for your service request ${number} are on their way; it may take longer. We will keep you posted.`,
+    resolved: (number) => `Hello, your service request ${number} is resolved. Thank you for your patience.`,
+  },
+};
+
+const progressText = (language: Language, number: string, stage: unknown) =>
+  PROGRESS[language][String(stage)]?.(number) ??
+  (language === 'en'
+    ? `Hello, there is news on your service request ${number}.`
+    : `您好，您的服务单 ${number} 有新的处理进度。`);
+
 const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
   'zh-CN': {
     ticket_acknowledged: ({ number }) => ({
@@ -68,6 +94,10 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
     critical_ticket_created: ({ number }) => ({
       subject: `紧急服务单 ${number}`,
       body: `紧急服务单 ${number} 已创建，请立即跟进。`,
+    }),
+    progress: ({ number, data }) => ({
+      subject: `服务单 ${number} 处理进度`,
+      body: progressText('zh-CN', number, data.stage),
     }),
     major_complaint: ({ number }) => ({
       subject: `重大投诉：服务单 ${number}`,
@@ -118,6 +148,10 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
     critical_ticket_created: ({ number }) => ({
       subject: `Critical ticket ${number}`,
       body: `Critical ticket ${number} was opened. Please take it up now.`,
+    }),
+    progress: ({ number, data }) => ({
+      subject: `Progress on ${number}`,
+      body: progressText('en', number, data.stage),
     }),
     major_complaint: ({ number }) => ({
       subject: `Major complaint ${number}`,

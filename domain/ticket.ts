@@ -156,6 +156,7 @@ export const NOTIFICATION_KINDS = [
   'critical_ticket_created',
   'urgent_ticket_created',
   'major_complaint',
+  'progress',
   'escalation',
   'sms_survey',
   'manual_dispatch_needed',
@@ -257,6 +258,11 @@ export interface TicketState {
    * workflow behind the `major-complaint-notice` patch.
    */
   majorComplaints?: true;
+  /**
+   * The customer hears progress by SMS (seed 003: 及时与客户沟通,反馈处理进度). Set by the workflow
+   * behind the `customer-progress-sms` patch.
+   */
+  tellsProgress?: true;
   clocks: Partial<Record<ClockName, ClockState>>;
   plans: Recorded<Record<string, unknown>>[];
   dispatch: DispatchState;

@@ -87,6 +87,9 @@ const PLAN_DEADLINE_CLOCK = 'plan-deadline-clock';
 /** Since this patch a major complaint (a critical complaint) notifies the manager at once. */
 const MAJOR_COMPLAINT_NOTICE = 'major-complaint-notice';
 
+/** Since this patch the customer hears progress by SMS (unless the ticket opted out). */
+const CUSTOMER_PROGRESS_SMS = 'customer-progress-sms';
+
 /** Since this patch an urgent ticket's opening notifies the supervisor, as a critical one's does. */
 const URGENT_SUPERVISOR_NOTICE = 'urgent-supervisor-notice';
 
@@ -120,6 +123,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   else delete state.planDeadlines;
   if (patched(MAJOR_COMPLAINT_NOTICE)) state.majorComplaints = true;
   else delete state.majorComplaints;
+  if (patched(CUSTOMER_PROGRESS_SMS)) state.tellsProgress = true;
+  else delete state.tellsProgress;
 
   /**
    * One local activity at a time. Two running at once (an Update's write and the dispatch it

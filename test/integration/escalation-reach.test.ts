@@ -325,3 +325,55 @@ describe('a major complaint over HTTP', () => {
     expect(recorded.json().sla.planDeadline.dueAt).toBe(deadline);
   });
 });
+
+describe('progress SMS to the customer over HTTP', () => {
+  const progressOf = async (number: string) =>
+    (await get(`/v1/tickets/${number}/notifications`)).items.filter(
+      (item: { kind: string }) => item.kind === 'progress',
+    );
+  const plan = {
+    measures: 'Call back with the fix',
+    department: 'hotline',
+    customerConfirmed: true,
+    dispatch: false,
+  };
+
+  it('sends none to a ticket opted out at intake, until classify opts it back in; bad input is a 400', async () => {
+    const refused = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/tickets',
+      headers: auth,
+      payload: {
+        channel: 'phone',
+        category: 'fault',
+        priority: 'normal',
+        customer: { name: '李四', phone: '13900001111' },
+        description: 'Fridge does not cool',
+        progressSms: 'no',
+      },
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().detail).toContain('progressSms');
+
+    const ticket = await createTicket({ progressSms: false });
+    expect((await call('POST', `/v1/tickets/${ticket.number}/acknowledge`, ADMIN_KEY, {})).statusCode).toBe(
+      200,
+    );
+    expect((await call('POST', `/v1/tickets/${ticket.number}/plan`, ADMIN_KEY, plan)).statusCode).toBe(200);
+    const optedIn = await call('POST', `/v1/tickets/${ticket.number}/classify`, ADMIN_KEY, {
+      progressSms: true,
+    });
+    expect(optedIn.statusCode).toBe(200);
+    expect(optedIn.json().progressSms).toBe(true);
+    expect((await call('POST', `/v1/tickets/${ticket.number}/plan`, ADMIN_KEY, plan)).statusCode).toBe(200);
+    const sent = await vi.waitFor(
+      async () => {
+        const items = await progressOf(ticket.number);
+        expect(items).toMatchObject([{ channel: 'sms', recipient: '13900001111', status: 'delivered' }]);
+        return items;
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+    expect(sent[0].body).toBe(`您好，您的服务单 ${ticket.number} 的处理方案已确认，我们将按方案为您处理。`);
+  });
+});

@@ -922,6 +922,51 @@ describe('1.2, 1.5, 1.9, 1.10 notifications', () => {
     expect(complaint.notifications).toMatchObject([{ kind: 'follow_up_due', recipientRole: 'supervisor' }]);
   });
 
+  it('tells the customer progress by SMS: plan confirmed, engineer assigned, resolved (seed 003)', () => {
+    const ticket = open();
+    act(ticket, 'acknowledge', {}, T0, AGENT);
+    const progressOf = (change: ReturnType<typeof act>) =>
+      change.notifications
+        .filter((n) => n.kind === 'progress')
+        .map((n) => [n.recipientRole, n.channel, n.data.stage]);
+    expect(progressOf(act(ticket, 'plan', plan, T0 + MIN))).toEqual([['customer', 'sms', 'plan_confirmed']]);
+    applyDispatchResult(ticket, ++ticket.dispatch.attempt, 'eng-1', T0 + 2 * MIN, defaults);
+    expect(progressOf(act(ticket, 'accept', {}, T0 + 3 * MIN, ENGINEER))).toEqual([
+      ['customer', 'sms', 'engineer_assigned'],
+    ]);
+    act(ticket, 'schedule', { slotStart: iso(T0 + 3 * HOUR) }, T0 + 4 * MIN, ENGINEER);
+    act(ticket, 'start', { mode: 'onsite' }, T0 + 3 * HOUR, ENGINEER);
+    expect(progressOf(act(ticket, 'resolve', serviceRecord, T0 + 4 * HOUR, ENGINEER))).toEqual([
+      ['customer', 'sms', 'resolved'],
+    ]);
+    // A plan the customer has not confirmed says nothing yet.
+    const unconfirmed = open();
+    act(unconfirmed, 'acknowledge', {}, T0, AGENT);
+    expect(progressOf(act(unconfirmed, 'plan', { ...plan, customerConfirmed: false }, T0 + MIN))).toEqual([]);
+  });
+
+  it('sends no progress SMS on a ticket that opted out, at intake or later, and again once it opts back in', () => {
+    const optedOut = open({ progressSms: false });
+    act(optedOut, 'acknowledge', {}, T0, AGENT);
+    expect(act(optedOut, 'plan', plan, T0 + MIN).notifications).toEqual([]);
+    const later = open();
+    act(later, 'acknowledge', {}, T0, AGENT);
+    const classified = act(later, 'classify', { progressSms: false }, T0 + MIN);
+    expect(classified.events[0]?.data).toMatchObject({ progressSms: false });
+    expect(act(later, 'plan', { ...plan, dispatch: false }, T0 + 2 * MIN).notifications).toEqual([]);
+    act(later, 'classify', { progressSms: true }, T0 + 3 * MIN);
+    act(later, 'hold', { reason: 'Customer away' }, T0 + 4 * MIN);
+    act(later, 'resume', {}, T0 + 5 * MIN);
+    expect(act(later, 'resolve', serviceRecord, T0 + 6 * MIN).notifications.map((n) => n.kind)).toEqual([
+      'progress',
+    ]);
+    // Before the customer-progress-sms patch: none.
+    const before = open();
+    delete before.tellsProgress;
+    act(before, 'acknowledge', {}, T0, AGENT);
+    expect(act(before, 'plan', plan, T0 + MIN).notifications).toEqual([]);
+  });
+
   it.each(NOTIFICATION_KINDS)('renders %s in zh-CN and en without the customer’s personal data', (kind) => {
     const notification = {
       kind,
@@ -933,6 +978,7 @@ describe('1.2, 1.5, 1.9, 1.10 notifications', () => {
         dueAt: '2026-11-25T07:00:00.000Z',
         acceptDueAt: '2026-11-25T07:00:00.000Z',
         clock: 'resolution',
+        stage: 'resolved',
       },
     };
     const zh = renderNotification(notification, 'zh-CN', 'Asia/Shanghai');
@@ -944,6 +990,12 @@ describe('1.2, 1.5, 1.9, 1.10 notifications', () => {
     expect(zh.body).toMatch(/[\u4e00-\u9fff]/);
     expect(en.body).not.toMatch(/[\u4e00-\u9fff]/);
     if (kind.startsWith('appointment')) expect(en.body).toContain('2026-11-25 14:00');
+    if (kind === 'progress') {
+      expect(zh.body).toBe('您好，服务单 WO20261123-001 已处理完成，感谢您的耐心与支持。');
+      expect(en.body).toBe(
+        'Hello, your service request WO20261123-001 is resolved. Thank you for your patience.',
+      );
+    }
     if (kind === 'clock_warning') {
       expect(zh.body).toBe('服务单 WO20261123-001 的解决时限将于 2026-11-25 15:00 超时，请及时处理。');
       expect(en.body).toContain('resolution deadline of ticket WO20261123-001 is at 2026-11-25 15:00');

@@ -357,7 +357,7 @@ describe('the core SLA clocks at their real lengths', () => {
         .filter(Boolean);
       // The escalation tells the supervisor who acknowledged, then the supervisors' inbox (no
       // superior of sup-1 is on file).
-      expect(kinds).toEqual(['ticket_acknowledged', 'escalation', 'escalation', 'sms_survey']);
+      expect(kinds).toEqual(['ticket_acknowledged', 'progress', 'escalation', 'escalation', 'sms_survey']);
     });
     // The survey went out by SMS to the customer's phone, in the ticket's language (zh-CN).
     await vi.waitFor(async () => {
