@@ -807,6 +807,15 @@ describe('warnings before a breach (超时预警, policy warnAt)', () => {
     ]);
   });
 
+  it('moves a warning not yet sent with its deadline when the priority changes', () => {
+    const ticket = open({}, { policy: warning });
+    act(ticket, 'acknowledge', {}, T0, AGENT, warning);
+    expect(ticket.clocks.plan?.warnAt).toBe(iso(T0 + 96 * MIN));
+    act(ticket, 'classify', { priority: 'urgent' }, T0 + 5 * MIN, SUPERVISOR, warning);
+    // The urgent plan is 30 minutes from the same start: warned at 24.
+    expect(ticket.clocks.plan).toMatchObject({ dueAt: iso(T0 + 30 * MIN), warnAt: iso(T0 + 24 * MIN) });
+  });
+
   it('leaves warnings to the workflow’s patch: without it, deadlines only', () => {
     const ticket = open({}, { policy: warning });
     expect(nextDeadline(ticket, { warnings: false })?.dueAtMs).toBe(T0 + 10 * MIN);
