@@ -84,6 +84,13 @@ const builders = {
             context.addIssue({ code: 'custom', path: [field], message: `a meeting plan names its ${field}` });
           }
         }
+      })
+      // What the refinement checks, in terms JSON Schema (and so the OpenAPI document) can state.
+      .meta({
+        anyOf: [
+          { properties: { kind: { not: { enum: ['meeting'] } } } },
+          { required: ['owner', 'deadline'] },
+        ],
       }),
   assign: () =>
     z

@@ -44,6 +44,14 @@ export const staffInputSchema = z
         message: 'notifyBy email needs an e-mail address',
       });
     }
+  })
+  // What the refinement checks, in terms JSON Schema (and so the OpenAPI document) can state.
+  .meta({
+    anyOf: [
+      { properties: { notifyBy: { not: { enum: ['sms', 'email'] } } } },
+      { properties: { notifyBy: { enum: ['sms'] } }, required: ['phone'] },
+      { properties: { notifyBy: { enum: ['email'] } }, required: ['email'] },
+    ],
   });
 export type StaffInput = z.infer<typeof staffInputSchema>;
 

@@ -132,6 +132,15 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('states that a meeting plan names its owner and deadline, as the API checks', () => {
+    const body = operation('post', '/v1/tickets/{number}/plan').requestBody as OpenAPIV3.RequestBodyObject;
+    const schema = body.content['application/json']?.schema as OpenAPIV3.SchemaObject;
+    expect(schema.anyOf).toEqual([
+      { properties: { kind: { not: { enum: ['meeting'] } } } },
+      { required: ['owner', 'deadline'] },
+    ]);
+  });
+
   it('requires classify to name at least one of category, priority, serviceType and progressSms, as the API does', async () => {
     const body = operation('post', '/v1/tickets/{number}/classify')
       .requestBody as OpenAPIV3.RequestBodyObject;

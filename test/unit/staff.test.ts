@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { staffAddress, staffInputSchema, superiorRefusal } from '../../domain/staff';
 
 /** The staff directory's rules (domain/staff.ts): who may be whose superior, and how a person is told. */
@@ -24,6 +25,15 @@ describe('staff directory', () => {
       { path: ['email'], message: 'notifyBy email needs an e-mail address' },
     ]);
     expect(staffInputSchema.safeParse({ role: 'client', name: 'C' }).success).toBe(false);
+  });
+
+  it('states the channel rule in the OpenAPI document too', () => {
+    const schema = z.toJSONSchema(staffInputSchema, { io: 'input' });
+    expect(schema.anyOf).toEqual([
+      { properties: { notifyBy: { not: { enum: ['sms', 'email'] } } } },
+      { properties: { notifyBy: { enum: ['sms'] } }, required: ['phone'] },
+      { properties: { notifyBy: { enum: ['email'] } }, required: ['email'] },
+    ]);
   });
 
   it('refuses a superior who is the person, not on file, or already below them', () => {
