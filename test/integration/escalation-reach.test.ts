@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ADMIN_KEY, startApi, type ApiStack } from '../support/stack';
 import { runRelayFor } from '../support/relay';
@@ -185,6 +186,12 @@ describe('the staff directory and escalations that name a person', () => {
     expect(cycle.json().detail).toBe(`superiorId: ${AGENT_ID} reports to ${MANAGER_ID} already (a cycle)`);
     expect(await get(`/v1/staff/${MANAGER_ID}`)).toMatchObject({ superiorId: null, phone: MANAGER_PHONE });
     expect(await get(`/v1/staff/${AGENT_ID}`)).toMatchObject({ superiorId: SUPERVISOR_ID, notifyBy: 'sms' });
+    // Staff phones are sealed at rest like the customer's: the raw column holds no digits of them.
+    const [raw] = await stack.database.db.execute<{ phone: string }>(
+      sql`select phone from staff where id = ${AGENT_ID}`,
+    );
+    expect(raw?.phone).toMatch(/^enc1:/);
+    expect(raw?.phone).not.toContain(AGENT_PHONE);
     const { items } = await get('/v1/staff?role=agent&active=true');
     expect(items.map((item: { id: string }) => item.id)).toContain(AGENT_ID);
     expect((await call('GET', `/v1/staff/nobody-${tag}`, ADMIN_KEY)).statusCode).toBe(404);
