@@ -24,6 +24,7 @@ import { frameworkProblem, registerProblemHandlers } from './problem';
 import { calendarRoutes } from './routes/calendar';
 import { CODEC_COOKIE, codecRoutes } from './routes/codec';
 import { engineerRoutes } from './routes/engineers';
+import { staffRoutes } from './routes/staff';
 import { escalationRoutes } from './routes/escalations';
 import { healthRoutes } from './routes/health';
 import { partRoutes } from './routes/parts';
@@ -124,6 +125,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
       await v1.register(ticketRoutes, { tickets, db });
       await v1.register(customerRoutes, { db });
       await v1.register(engineerRoutes, { db });
+      await v1.register(staffRoutes, { db });
       await v1.register(escalationRoutes, { db });
       await v1.register(webhookRoutes, {
         db,

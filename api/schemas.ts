@@ -46,6 +46,12 @@ const slaClockSchema = z.object({
   breached: z.boolean(),
   breachedAt: instant.nullable(),
   pausedAt: instant.nullable().describe('set while the ticket is on hold and this clock waits'),
+  warnAt: instant
+    .nullable()
+    .describe(
+      'when the warning before a breach goes to whoever holds the ticket (policy warnAt); null: none',
+    ),
+  warnedAt: instant.nullable().describe('when that warning went out (once per run of the clock)'),
   remainingMs: z.number().nullable().describe('time left while the clock runs, as of this answer'),
 });
 
@@ -69,6 +75,12 @@ export const escalationSchema = z.object({
   acknowledgedAt: instant.nullable(),
   acknowledgedBy: z.string().nullable(),
   supersededBy: z.string().nullable(),
+  responsible: z
+    .object({ id: z.string(), role: z.enum(ROLES) })
+    .optional()
+    .describe(
+      'the person whose work the missed clock was, told at once; each level reaches their superior of that level (absent: the role’s inbox)',
+    ),
   open: z.boolean(),
 });
 
@@ -104,6 +116,10 @@ export const ticketViewSchema = z.object({
   mood: z.enum(MOODS).optional(),
   attachments: z.array(z.string()),
   externalRef: z.string().optional(),
+  progressSms: z
+    .boolean()
+    .optional()
+    .describe('false: the customer gets no progress SMS for this ticket (opted out)'),
   escalationLevel: z.number().int().min(0).max(3),
   escalations: z.array(escalationSchema),
   assignee: z.string().nullable(),

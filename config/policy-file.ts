@@ -33,6 +33,28 @@ const byPriority = (defaults: { normal: string; urgent: string; critical: string
     .strict()
     .prefault({});
 
+const firstResponseByPriority = (fallback: string) =>
+  byPriority({ normal: fallback, urgent: fallback, critical: fallback });
+
+/**
+ * One duration for every priority ("10m"), or one per priority as `plan` writes it (seed 002's
+ * table); a priority left out takes `fallback`. Errors name the bad field, as the others do.
+ */
+const durationOrByPriority = (fallback: string) =>
+  z
+    .union([z.string(), z.record(z.string(), z.unknown())], 'must be a duration or one per priority')
+    .transform((value, context) => {
+      const result = (typeof value === 'string' ? duration : firstResponseByPriority(fallback)).safeParse(
+        value,
+      );
+      if (result.success) return result.data;
+      for (const issue of result.error.issues) {
+        context.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      }
+      return z.NEVER;
+    })
+    .prefault(fallback);
+
 const localTime = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be a local time "HH:MM"');
 const isoDate = z.iso.date('must be a date "YYYY-MM-DD"');
 const defaults = DEFAULT_POLICY_DOCUMENT;
@@ -87,7 +109,7 @@ export const policyFileSchema = z
       .refine(isValidTimeZone, 'must be an IANA time zone such as "Asia/Shanghai"')
       .default(defaults.timeZone),
     calendar: calendarSchema,
-    firstResponse: duration.prefault(defaults.firstResponse),
+    firstResponse: durationOrByPriority(defaults.firstResponse),
     escalationStep: duration.prefault(defaults.escalationStep),
     plan: byPriority(defaults.plan),
     dispatchAccept: duration.prefault(defaults.dispatchAccept),
@@ -110,6 +132,12 @@ export const policyFileSchema = z
     warrantyMonths: z.number().int().min(0).max(240).default(defaults.warrantyMonths),
     qcSampleRate: z.number().min(0).max(1).default(defaults.qcSampleRate),
     targets: targetsSchema,
+    warnAt: z
+      .number('must be a fraction of the clock’s length (e.g. 0.8), or null for no warnings')
+      .gt(0, 'must be above 0 (a fraction of the clock’s length)')
+      .lt(1, 'must be below 1: the warning comes before the deadline')
+      .nullable()
+      .default(defaults.warnAt),
   })
   .strict()
   .transform(({ timeZone, calendar: { statutory, ...calendar }, ...clocks }) => ({

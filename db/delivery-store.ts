@@ -302,7 +302,8 @@ export async function listTicketNotifications(
       at: notifications.at,
       kind: notifications.kind,
       recipientRole: notifications.recipientRole,
-      channel: deliveries.channel,
+      // The channel it went by: a named person's own (SMS, e-mail) when their staff record says so.
+      channel: sql<string>`coalesce(${outboxMessages.channel}, ${deliveries.channel})`,
       status: deliveries.status,
       attempts: deliveries.attempts,
       createdAt: deliveries.createdAt,

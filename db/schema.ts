@@ -8,6 +8,7 @@ import {
   integer,
   jsonb,
   uniqueIndex,
+  type AnyPgColumn,
   pgTable,
   primaryKey,
   smallint,
@@ -22,6 +23,7 @@ import type {
   OldPartDisposition,
   ReservationStatus,
 } from '../domain/parts';
+import type { StaffChannel } from '../domain/staff';
 import type { Role } from '../domain/ticket';
 
 /**
@@ -129,6 +131,32 @@ export const engineers = pgTable(
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (table) => [check('engineers_capacity_positive', sql`${table.capacity} > 0`)],
+);
+
+/**
+ * The staff directory (domain/staff.ts): how a named person is reached and who their superior is,
+ * keyed by the actor id their API key names (an engineer's by its engineer id). Phone and e-mail are
+ * sealed like the customer's (field-cipher.ts).
+ */
+export const staff = pgTable(
+  'staff',
+  {
+    id: text('id').primaryKey(),
+    role: text('role').$type<Role>().notNull(),
+    name: text('name').notNull(),
+    phone: text('phone'),
+    email: text('email'),
+    /** The channel notices to this person go by: internal (system message), sms or email. */
+    notifyBy: text('notify_by').$type<StaffChannel>().notNull().default('internal'),
+    superiorId: text('superior_id').references((): AnyPgColumn => staff.id),
+    active: boolean('active').notNull().default(true),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (table) => [
+    check('staff_notify_by', sql`${table.notifyBy} in ('internal', 'sms', 'email')`),
+    check('staff_not_own_superior', sql`${table.superiorId} is null or ${table.superiorId} <> ${table.id}`),
+  ],
 );
 
 /**

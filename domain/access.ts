@@ -10,8 +10,11 @@ export type Permission =
   | 'ticket.read'
   | 'engineer.read'
   | 'engineer.manage'
+  | 'staff.read'
+  | 'staff.manage'
   | 'escalation.read'
   | 'plan.director'
+  | 'plan.meeting'
   | 'webhook.manage'
   | 'report.read'
   | 'part.read'
@@ -31,8 +34,13 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'ticket.read': ['client', 'agent', 'engineer', 'supervisor', 'qc', 'parts', 'manager', 'director', 'admin'],
   'engineer.read': ['agent', ...OPERATORS],
   'engineer.manage': ['supervisor', 'manager', 'admin'],
+  // Staff contact channels and superiors: whom escalations reach (seed 002).
+  'staff.read': OPERATORS,
+  'staff.manage': ['manager', 'admin'],
   'escalation.read': ['agent', 'qc', ...OPERATORS],
   'plan.director': ['director', 'admin'],
+  // The operations manager's meeting on a major complaint (seed 003: 售后运营经理).
+  'plan.meeting': ['manager', 'director', 'admin'],
   'webhook.manage': ['manager', 'admin'],
   'report.read': ['qc', ...OPERATORS],
   // The parts group (配件管理组) keeps the catalogue and the stock; the manager approves scrapping.
@@ -114,6 +122,13 @@ export function authorizeAction<A extends ActionName>(
     !can(actor.role, 'plan.director')
   ) {
     return `role ${actor.role} may not record the director's plan`;
+  }
+  if (
+    action === 'plan' &&
+    (input as ActionInput<'plan'> | undefined)?.kind === 'meeting' &&
+    !can(actor.role, 'plan.meeting')
+  ) {
+    return `role ${actor.role} may not record the manager's meeting plan`;
   }
   return null;
 }

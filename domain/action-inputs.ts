@@ -35,7 +35,7 @@ const part = () =>
     .strict();
 
 /** A classification changes at least one of these. */
-const CLASSIFIED_FIELDS = ['category', 'priority', 'serviceType'] as const;
+const CLASSIFIED_FIELDS = ['category', 'priority', 'serviceType', 'progressSms'] as const;
 
 const builders = {
   acknowledge: () => z.object({ note: text(2000).optional() }).strict(),
@@ -45,6 +45,8 @@ const builders = {
         category: z.enum(CATEGORIES).optional(),
         priority: z.enum(PRIORITIES).optional(),
         serviceType: z.enum(SERVICE_TYPES).optional(),
+        /** The customer's progress SMS for this ticket: false opts out, true opts back in. */
+        progressSms: z.boolean().optional(),
         reason: text(2000).optional(),
       })
       .strict()
@@ -59,9 +61,18 @@ const builders = {
         measures: text(5000),
         department: text(200),
         deadline: z.iso.datetime({ offset: true }).optional(),
+        /** Who carries the plan out (a staff id): told when its deadline passes. */
+        owner: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a staff id')
+          .optional(),
         customerConfirmed: z.boolean(),
-        /** `temporary`: a critical ticket's stop-gap plan; `director`: the plan a second complaint owes. */
-        kind: z.enum(['service', 'temporary', 'director']).default('service'),
+        /**
+         * `temporary`: a critical ticket's stop-gap plan; `director`: the plan a second complaint owes;
+         * `meeting`: the plan of the manager's meeting on a major complaint (seed 003), with its owner
+         * and deadline.
+         */
+        kind: z.enum(['service', 'temporary', 'director', 'meeting']).default('service'),
         /** False when the plan needs no engineer (advice given, remote fix by the agent). */
         dispatch: z.boolean().default(true),
         parts: z
@@ -79,7 +90,22 @@ const builders = {
             'the parts this plan needs: reservations and awaited parts beyond these quantities (all of a part not named) are released; absent, nothing changes',
           ),
       })
-      .strict(),
+      .strict()
+      .superRefine((input, context) => {
+        if (input.kind !== 'meeting') return;
+        for (const field of ['owner', 'deadline'] as const) {
+          if (input[field] === undefined) {
+            context.addIssue({ code: 'custom', path: [field], message: `a meeting plan names its ${field}` });
+          }
+        }
+      })
+      // What the refinement checks, in terms JSON Schema (and so the OpenAPI document) can state.
+      .meta({
+        anyOf: [
+          { properties: { kind: { not: { enum: ['meeting'] } } } },
+          { required: ['owner', 'deadline'] },
+        ],
+      }),
   assign: () =>
     z
       .object({

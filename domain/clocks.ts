@@ -1,6 +1,6 @@
 import { addBusinessMs, businessMsBetween } from './calendar';
 import { parseDuration, type SlaDuration } from './durations';
-import { deadlineAfter, partsClockDuration, type SlaPolicy } from './policy';
+import { deadlineAfter, firstResponseFor, partsClockDuration, type SlaPolicy } from './policy';
 import {
   ESCALATION_ROLES,
   type Actor,
@@ -12,6 +12,7 @@ import {
   type TicketChange,
   type TicketState,
 } from './ticket';
+import { holderOf } from './reach';
 import { appendEvent, appendNotification } from './timeline';
 
 /**
@@ -94,14 +95,20 @@ export const CLOCK_RULES: Readonly<Record<ClockName, ClockRule>> = {
     onDue: { kind: 'escalate', level: 2, reason: 'parts_approval_missed' },
     pausesOnHold: false,
   },
+  // A plan not carried out by its own deadline (seed 003: 明确责任人和处理期限).
+  planDeadline: {
+    label: 'plan deadline',
+    onDue: { kind: 'escalate', level: 1, reason: 'plan_deadline_missed' },
+    pausesOnHold: false,
+  },
 };
 
-/** The policy duration of a clock for this ticket now (plan and resolution depend on its priority). */
+/** The policy duration of a clock for this ticket now (first response, plan and resolution depend on its priority). */
 export function clockDuration(name: ClockName, state: TicketState, policy: SlaPolicy): SlaDuration {
   const priority = state.intake.priority;
   switch (name) {
     case 'firstResponse':
-      return policy.firstResponse;
+      return firstResponseFor(policy, priority);
     case 'plan':
       return policy.plan[priority];
     case 'criticalTemporaryPlan':
@@ -125,10 +132,38 @@ export function clockDuration(name: ClockName, state: TicketState, policy: SlaPo
     case 'partsWait':
     case 'partsApproval':
       return partsClockDuration(policy, name);
+    case 'planDeadline':
+      throw new Error('a plan deadline counts towards the plan’s own instant: start it with its dueAtMs');
   }
 }
 
+/** The wall duration from now to an instant a clock counts towards, in whole seconds. */
+function durationUntil(nowMs: number, dueAtMs: number): SlaDuration {
+  const seconds = Math.max(1, Math.ceil((dueAtMs - nowMs) / 1000));
+  return { kind: 'wall', text: `${seconds}s`, ms: seconds * 1000 };
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Clocks that escalate when they run out warn before they do; the others (reminders, windows) not. */
+export function clockWarns(name: ClockName): boolean {
+  return CLOCK_RULES[name].onDue.kind === 'escalate';
+}
+
+/**
+ * The instant `fraction` of a clock's length has passed, counted from its start in the clock's own
+ * measure (wall time, or working time on the calendar).
+ */
+export function warningInstant(
+  startMs: number,
+  dueMs: number,
+  duration: SlaDuration,
+  fraction: number,
+  policy: SlaPolicy,
+): number {
+  const length = elapsedOn(duration, startMs, dueMs, policy);
+  return extendOn(duration, startMs, Math.round(length * fraction), policy);
+}
 
 /**
  * Starts (or restarts, as the next cycle) a clock. `dueAtMs` overrides the policy duration for clocks
@@ -141,16 +176,23 @@ export function startClock(
   policy: SlaPolicy,
   dueAtMs?: number,
 ): ClockState {
-  const duration = clockDuration(name, state, policy);
+  const duration =
+    name === 'planDeadline' && dueAtMs !== undefined
+      ? durationUntil(nowMs, dueAtMs)
+      : clockDuration(name, state, policy);
+  const dueMs = dueAtMs ?? deadlineAfter(nowMs, duration, policy.calendar);
   const clock: ClockState = {
     cycle: (state.clocks[name]?.cycle ?? 0) + 1,
     duration: duration.text,
     startedAt: iso(nowMs),
-    dueAt: iso(dueAtMs ?? deadlineAfter(nowMs, duration, policy.calendar)),
+    dueAt: iso(dueMs),
     metAt: null,
     breachedAt: null,
     pausedAt: null,
   };
+  if (typeof policy.warnAt === 'number' && clockWarns(name)) {
+    clock.warnAt = iso(warningInstant(nowMs, dueMs, duration, policy.warnAt, policy));
+  }
   state.clocks[name] = clock;
   return clock;
 }
@@ -209,6 +251,11 @@ export function resumeClock(state: TicketState, name: ClockName, nowMs: number, 
   const pausedAtMs = Date.parse(clock.pausedAt);
   const remaining = elapsedOn(duration, pausedAtMs, Date.parse(clock.dueAt), policy);
   clock.dueAt = iso(extendOn(duration, nowMs, remaining, policy));
+  // A warning not yet sent keeps the time it had left too.
+  if (clock.warnAt !== undefined && clock.warnedAt === undefined) {
+    const toWarning = elapsedOn(duration, pausedAtMs, Date.parse(clock.warnAt), policy);
+    clock.warnAt = iso(extendOn(duration, nowMs, toWarning, policy));
+  }
   clock.pausedAt = null;
 }
 
@@ -230,7 +277,7 @@ export function resumeClocks(
  */
 export function reschedulePriorityClocks(state: TicketState, policy: SlaPolicy): string[] {
   const moved: string[] = [];
-  for (const name of ['plan', 'resolution'] as const) {
+  for (const name of ['firstResponse', 'plan', 'resolution'] as const) {
     const clock = state.clocks[name];
     if (!isRunning(clock)) continue;
     const oldDuration = durationOf(clock);
@@ -242,6 +289,11 @@ export function reschedulePriorityClocks(state: TicketState, policy: SlaPolicy):
     const plainNewDue = deadlineAfter(startMs, duration, policy.calendar);
     clock.duration = duration.text;
     clock.dueAt = iso(extendOn(duration, plainNewDue, heldMs, policy));
+    // A warning not yet sent moves with the deadline: the same fraction of the new length.
+    if (clock.warnAt !== undefined && clock.warnedAt === undefined && typeof policy.warnAt === 'number') {
+      const plainWarning = warningInstant(startMs, plainNewDue, duration, policy.warnAt, policy);
+      clock.warnAt = iso(extendOn(duration, plainWarning, heldMs, policy));
+    }
     moved.push(name);
   }
   return moved;
@@ -269,8 +321,31 @@ export function isOpenEscalation(escalation: EscalationState): boolean {
   return escalation.acknowledgedAt === null && escalation.supersededBy === null;
 }
 
-/** The nearest instant something is due: a running clock or an escalation step. */
-export function nextDeadline(state: TicketState): Deadline | undefined {
+/** Whether the workflow watches warnings before a breach (it does since the `clock-warnings` patch). */
+export interface DeadlineOptions {
+  readonly warnings: boolean;
+}
+
+/** A running clock whose warning is still to be sent, and when. */
+function pendingWarningMs(clock: ClockState): number | undefined {
+  if (!isRunning(clock) || clock.pausedAt !== null) return undefined;
+  if (clock.warnAt === undefined || clock.warnedAt !== undefined) return undefined;
+  return Date.parse(clock.warnAt);
+}
+
+/** Whether any running clock still owes its warning before a breach. */
+export function hasPendingWarning(state: TicketState): boolean {
+  return clockEntries(state).some(([, clock]) => pendingWarningMs(clock) !== undefined);
+}
+
+/**
+ * The nearest instant something is due: a running clock, its warning before a breach, or an
+ * escalation step.
+ */
+export function nextDeadline(
+  state: TicketState,
+  options: DeadlineOptions = { warnings: true },
+): Deadline | undefined {
   let next: Deadline | undefined;
   const consider = (dueAtMs: number, summary: string) => {
     if (!next || dueAtMs < next.dueAtMs) next = { dueAtMs, summary };
@@ -279,6 +354,8 @@ export function nextDeadline(state: TicketState): Deadline | undefined {
     if (isRunning(clock) && clock.pausedAt === null) {
       consider(Date.parse(clock.dueAt), `${CLOCK_RULES[name].label} ${clock.duration}`);
     }
+    const warningMs = options.warnings ? pendingWarningMs(clock) : undefined;
+    if (warningMs !== undefined) consider(warningMs, `${CLOCK_RULES[name].label} ${clock.duration} warning`);
   }
   for (const escalation of climbingEscalations(state)) {
     consider(
@@ -296,15 +373,40 @@ export function dueClocks(state: TicketState, nowMs: number): [ClockName, ClockS
     .sort(([, a], [, b]) => Date.parse(a.dueAt) - Date.parse(b.dueAt));
 }
 
+/**
+ * The clocks whose warning is due now, oldest first; a clock already past its deadline is left to
+ * escalate instead (a warning then would say nothing the escalation does not).
+ */
+export function dueWarnings(state: TicketState, nowMs: number): [ClockName, ClockState][] {
+  return clockEntries(state)
+    .filter(([, clock]) => {
+      const warningMs = pendingWarningMs(clock);
+      return warningMs !== undefined && warningMs <= nowMs && Date.parse(clock.dueAt) > nowMs;
+    })
+    .sort(([, a], [, b]) => Date.parse(a.warnAt ?? '') - Date.parse(b.warnAt ?? ''));
+}
+
 interface EscalationRequest {
   readonly id: string;
   readonly source: EscalationSource;
   readonly level: Exclude<EscalationLevel, 0>;
   readonly reason: string;
   readonly missedDeadline: string;
+  /** A climb keeps the person of the escalation it climbs from. */
+  readonly climbsFrom?: EscalationState;
 }
 
-/** Records one escalation (with its notice to the level's role) and starts its escalation step. */
+/** Whose work a missed clock was: a second complaint is about the service, held like resolution. */
+function responsibleFor(state: TicketState, source: EscalationSource): EscalationState['responsible'] {
+  const holder = holderOf(state, source === 'secondComplaint' ? 'resolution' : source);
+  return holder.personId === null ? undefined : { id: holder.personId, role: holder.role };
+}
+
+/**
+ * Records one escalation and starts its escalation step. The person responsible (seed 002: 责任人)
+ * is told at once; the level's notice goes to their superior of that level (the relay walks the
+ * staff directory), or the level's role when no person is known or no superior is on file.
+ */
 export function escalate(
   state: TicketState,
   request: EscalationRequest,
@@ -325,9 +427,22 @@ export function escalate(
     acknowledgedBy: null,
     supersededBy: null,
   };
+  const responsible = !state.namesPeople
+    ? undefined
+    : request.climbsFrom
+      ? request.climbsFrom.responsible
+      : responsibleFor(state, request.source);
+  if (responsible) escalation.responsible = responsible;
   state.escalations.push(escalation);
   state.escalationLevel = Math.max(state.escalationLevel, request.level) as EscalationLevel;
-  const { stepDueAt, acknowledgedAt, acknowledgedBy, supersededBy, ...record } = escalation;
+  const {
+    stepDueAt,
+    acknowledgedAt,
+    acknowledgedBy,
+    supersededBy,
+    responsible: _named,
+    ...record
+  } = escalation;
   change.escalations.push(record);
   appendEvent(state, change, 'escalated', nowMs, null, {
     escalationId: escalation.id,
@@ -336,13 +451,24 @@ export function escalate(
     reason: request.reason,
     missedDeadline: request.missedDeadline,
     ...(stepDueAt ? { climbsAt: stepDueAt } : {}),
+    ...(responsible ? { responsibleId: responsible.id } : {}),
   });
+  const data = { escalationId: escalation.id, level: request.level, reason: request.reason };
+  if (responsible && !request.climbsFrom) {
+    appendNotification(state, change, {
+      kind: 'escalation',
+      recipientRole: responsible.role,
+      channel: 'internal',
+      nowMs,
+      data: { ...data, personId: responsible.id },
+    });
+  }
   appendNotification(state, change, {
     kind: 'escalation',
     recipientRole: ESCALATION_ROLES[request.level],
     channel: 'internal',
     nowMs,
-    data: { escalationId: escalation.id, level: request.level, reason: request.reason },
+    data: { ...data, ...(responsible ? { superiorOf: responsible.id } : {}) },
   });
   return escalation;
 }
@@ -367,6 +493,7 @@ export function climbDueEscalations(
         level,
         reason: 'escalation_not_acknowledged',
         missedDeadline: escalation.stepDueAt ?? iso(nowMs),
+        climbsFrom: escalation,
       },
       nowMs,
       policy,

@@ -6,7 +6,7 @@ import { CATEGORIES, CHANNELS, LANGUAGES, MOODS, PRIORITIES, SERVICE_TYPES } fro
  * What an API client sends to open a ticket (SPEC section 1.1). Apart from the ticket's types so
  * workflow code, which never parses an intake, does not build this schema for every workflow.
  */
-const PHONE_PATTERN = /^\+?[0-9][0-9 -]{5,19}$/;
+export const PHONE_PATTERN = /^\+?[0-9][0-9 -]{5,19}$/;
 /** Trimmed text: at most `max` characters as sent, and not blank. */
 const text = (max: number) => z.string().max(max).trim().regex(NOT_BLANK, BLANK_MESSAGE);
 
@@ -54,5 +54,10 @@ export const ticketIntakeSchema = z
     externalRef: text(100).optional(),
     /** The language of the customer's messages (and the ticket's staff notices); zh-CN when absent. */
     language: z.enum(LANGUAGES).optional(),
+    /**
+     * Progress SMS to the customer (plan confirmed, engineer assigned, parts delayed, resolved);
+     * false opts this ticket out. Sent when absent.
+     */
+    progressSms: z.boolean().optional(),
   })
   .strict();

@@ -4,6 +4,7 @@ import {
   CLOCK_RULES,
   climbDueEscalations,
   dueClocks,
+  dueWarnings,
   escalate,
   isClockRunning,
   isOpenEscalation,
@@ -14,16 +15,19 @@ import {
   resumeClock,
   resumeClocks,
   startClock,
+  type DeadlineOptions,
 } from './clocks';
 import type { DispatchNeeds } from './dispatch';
 import { PARTS_REQUEST_STATUSES, type PartsEvent, type PlanReleaseEvent } from './parts';
 import type { SlaPolicy } from './policy';
 import { ACTION_NAMES, type ActionInput, type ActionName } from './action-inputs';
 import { qualityDecision, scoreBand } from './quality';
+import { holderOf, personData } from './reach';
 import {
   emptyChange,
   type Actor,
   type ClockName,
+  type ClockState,
   type TicketChange,
   type TicketIntake,
   type TicketState,
@@ -81,9 +85,15 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
       isClockRunning(state, 'directorPlan')
         ? undefined
         : 'after resolution only a director plan is recorded, while one is owed',
-    guard: (state, input) => {
+    guard: (state, input, nowMs) => {
+      if (state.planDeadlines && input.deadline !== undefined && Date.parse(input.deadline) <= nowMs) {
+        return 'deadline must be in the future';
+      }
       if (input.kind === 'director') {
         return isClockRunning(state, 'directorPlan') ? undefined : 'no director plan is owed';
+      }
+      if (input.kind === 'meeting' && !isMajorComplaint(state)) {
+        return 'a meeting plan is recorded for a major complaint (a critical complaint)';
       }
       if (!(WORK_STATUSES as readonly TicketStatus[]).includes(state.status)) {
         return `a ${input.kind} plan is recorded before the ticket is resolved`;
@@ -247,6 +257,10 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     updatedAt: createdAt,
     eventSeq: 0,
     notificationSeq: 0,
+    namesPeople: true,
+    planDeadlines: true,
+    majorComplaints: true,
+    tellsProgress: true,
   };
   startClock(state, 'firstResponse', request.createdAtMs, request.policy);
   startClock(state, 'resolution', request.createdAtMs, request.policy);
@@ -256,8 +270,12 @@ export function openTicket(request: OpenTicketRequest): TicketState {
   return state;
 }
 
-/** What opening a ticket records: its creation, and for a critical one the supervisor's notice. */
-export function recordOpening(state: TicketState): TicketChange {
+/**
+ * What opening a ticket records: its creation, and the supervisor's notice for a critical one and
+ * (seed 002: 客户标记“紧急”时,同步通知部门主管) an urgent one. `urgentNotice` is the workflow's
+ * `urgent-supervisor-notice` patch: an urgent ticket whose history predates it replays without.
+ */
+export function recordOpening(state: TicketState, options = { urgentNotice: true }): TicketChange {
   const change = emptyChange();
   const createdAtMs = Date.parse(state.createdAt);
   appendEvent(state, change, 'created', createdAtMs, state.createdBy, {
@@ -267,7 +285,55 @@ export function recordOpening(state: TicketState): TicketChange {
     ...(state.repeatOf ? { repeatOf: state.repeatOf } : {}),
   });
   if (state.intake.priority === 'critical') notifyCritical(state, change, createdAtMs);
+  if (isMajorComplaint(state)) notifyMajorComplaint(state, change, createdAtMs);
+  if (state.intake.priority === 'urgent' && options.urgentNotice) {
+    appendNotification(state, change, {
+      kind: 'urgent_ticket_created',
+      recipientRole: 'supervisor',
+      channel: 'internal',
+      nowMs: createdAtMs,
+      data: { priority: 'urgent' },
+    });
+  }
   return change;
+}
+
+/**
+ * The customer hears progress by SMS (seed 003: 及时与客户沟通,反馈处理进度) at each change that
+ * matters to them — unless the ticket opted out (`progressSms: false`). The visit booked is the
+ * appointment confirmation `schedule` sends anyway.
+ */
+export type ProgressStage = 'plan_confirmed' | 'engineer_assigned' | 'parts_delayed' | 'resolved';
+
+function tellProgress(state: TicketState, change: TicketChange, nowMs: number, stage: ProgressStage): void {
+  if (!state.tellsProgress || state.intake.progressSms === false) return;
+  appendNotification(state, change, {
+    kind: 'progress',
+    recipientRole: 'customer',
+    channel: 'sms',
+    nowMs,
+    data: { stage },
+  });
+}
+
+/** 重大投诉 (seed 003): a complaint of the highest priority, on a ticket that reports it. */
+function isMajorComplaint(state: TicketState): boolean {
+  return (
+    state.majorComplaints === true &&
+    state.intake.category === 'complaint' &&
+    state.intake.priority === 'critical'
+  );
+}
+
+/** A major complaint goes to the operations manager at once, who holds the complaint meeting. */
+function notifyMajorComplaint(state: TicketState, change: TicketChange, nowMs: number): void {
+  appendNotification(state, change, {
+    kind: 'major_complaint',
+    recipientRole: 'manager',
+    channel: 'internal',
+    nowMs,
+    data: { category: 'complaint', priority: 'critical' },
+  });
 }
 
 function notifyCritical(state: TicketState, change: TicketChange, nowMs: number): void {
@@ -298,7 +364,24 @@ const WORK_CLOCKS: readonly ClockName[] = [
   'resolution',
   'partsWait',
   'partsApproval',
+  'planDeadline',
 ];
+
+/**
+ * A plan's own deadline (seed 003: 处理期限) as a clock: it escalates if the plan is not carried out
+ * by then — the ticket resolved (or cancelled), a director's plan by the close. A plan without a
+ * deadline stops the one before.
+ */
+function planDeadlineClock(
+  state: TicketState,
+  input: ActionInput<'plan'>,
+  nowMs: number,
+  policy: SlaPolicy,
+): ClockState | undefined {
+  meetClock(state, 'planDeadline', nowMs);
+  if (input.deadline === undefined) return undefined;
+  return startClock(state, 'planDeadline', nowMs, policy, Date.parse(input.deadline));
+}
 
 function stopClocks(state: TicketState, names: readonly ClockName[], nowMs: number): void {
   for (const name of names) meetClock(state, name, nowMs);
@@ -381,6 +464,7 @@ type Apply<A extends ActionName> = (
 const APPLY: { readonly [A in ActionName]: Apply<A> } = {
   acknowledge(state, input, { nowMs, actor, policy }, change) {
     state.status = 'acknowledged';
+    state.acknowledgedBy = actor;
     meetClock(state, 'firstResponse', nowMs);
     const plan = startClock(state, 'plan', nowMs, policy);
     appendEvent(state, change, 'acknowledged', nowMs, actor, { ...input, planDueAt: plan.dueAt });
@@ -393,6 +477,7 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     });
   },
   classify(state, input, { nowMs, actor, policy }, change) {
+    const wasMajor = isMajorComplaint(state);
     const before = {
       category: state.intake.category,
       priority: state.intake.priority,
@@ -400,6 +485,7 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     };
     state.intake = {
       ...state.intake,
+      ...(input.progressSms === undefined ? {} : { progressSms: input.progressSms }),
       ...(input.category ? { category: input.category } : {}),
       ...(input.priority ? { priority: input.priority } : {}),
       ...(input.serviceType ? { serviceType: input.serviceType } : {}),
@@ -413,6 +499,7 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
         serviceType: state.intake.serviceType,
       },
       ...(input.reason ? { reason: input.reason } : {}),
+      ...(input.progressSms === undefined ? {} : { progressSms: input.progressSms }),
       movedClocks: Object.fromEntries(moved.map((name) => [name, state.clocks[name as ClockName]?.dueAt])),
     });
     const becameCritical = before.priority !== 'critical' && state.intake.priority === 'critical';
@@ -420,9 +507,12 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
       startClock(state, 'criticalTemporaryPlan', nowMs, policy);
       notifyCritical(state, change, nowMs);
     }
+    if (!wasMajor && isMajorComplaint(state)) notifyMajorComplaint(state, change, nowMs);
   },
-  plan(state, input, { nowMs, actor }, change) {
+  plan(state, input, { nowMs, actor, policy }, change) {
     state.plans.push({ at: new Date(nowMs).toISOString(), actor, input: { ...input } });
+    // The newest plan's deadline is the one that counts: a later plan replaces an earlier one's.
+    const planDeadline = state.planDeadlines ? planDeadlineClock(state, input, nowMs, policy) : undefined;
     if (input.kind === 'director') {
       meetClock(state, 'directorPlan', nowMs);
     } else {
@@ -433,7 +523,11 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
         state.dispatch.pending = input.dispatch;
       }
     }
-    appendEvent(state, change, 'planned', nowMs, actor, { ...input });
+    appendEvent(state, change, 'planned', nowMs, actor, {
+      ...input,
+      ...(planDeadline ? { deadlineDueAt: planDeadline.dueAt } : {}),
+    });
+    if (input.customerConfirmed) tellProgress(state, change, nowMs, 'plan_confirmed');
   },
   assign(state, input, { nowMs, actor, policy }, change) {
     if (state.assignee && state.assignee !== input.engineerId) {
@@ -455,6 +549,7 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
       engineerId: state.assignee,
       contactDueAt: contact.dueAt,
     });
+    tellProgress(state, change, nowMs, 'engineer_assigned');
   },
   decline(state, input, { nowMs, actor }, change) {
     meetClock(state, 'dispatchAccept', nowMs);
@@ -515,6 +610,7 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     const quality = qualityDecision(state, policy.qcSampleRate);
     state.quality = { ...quality, reviews: [] };
     appendEvent(state, change, 'resolved', nowMs, actor, { ...record, qualityCheck: quality.reason });
+    tellProgress(state, change, nowMs, 'resolved');
     if (quality.required) {
       state.status = 'quality_check';
     } else {
@@ -650,6 +746,8 @@ function closeTicket(
   state.status = 'closed';
   state.closure = { at: new Date(nowMs).toISOString(), reason };
   meetClock(state, 'callback', nowMs);
+  // A director's plan (recorded after resolution) is carried out by the close.
+  meetClock(state, 'planDeadline', nowMs);
   const window = startClock(state, 'reopenWindow', nowMs, policy);
   appendEvent(state, change, 'closed', nowMs, actor, {
     reason,
@@ -709,14 +807,15 @@ export function applyPartsEvent(
   const change = emptyChange();
   switch (event.kind) {
     case 'waiting': {
-      const clock = isClockRunning(state, 'partsWait')
-        ? state.clocks.partsWait
-        : startClock(state, 'partsWait', nowMs, policy);
+      // The customer hears of the delay once per wait, not for every shortfall reported in it.
+      const waitingAlready = isClockRunning(state, 'partsWait');
+      const clock = waitingAlready ? state.clocks.partsWait : startClock(state, 'partsWait', nowMs, policy);
       if (partsHoldResolution(state, policy)) pauseClock(state, 'resolution', nowMs);
       appendEvent(state, change, 'parts_waiting', nowMs, actor, {
         shortfalls: event.shortfalls,
         dueAt: clock?.dueAt,
       });
+      if (!waitingAlready) tellProgress(state, change, nowMs, 'parts_delayed');
       break;
     }
     case 'ready':
@@ -761,12 +860,19 @@ export function touch(state: TicketState, nowMs: number): void {
 }
 
 /**
- * Everything whose time has come: missed clocks escalate (once each), a silent engineer loses the
- * ticket to the next one, reminders go out, the reopen window archives, unacknowledged escalations
- * climb. Returns what it recorded; nothing when nothing was due.
+ * Everything whose time has come: warnings before a breach go to whoever holds the ticket (once per
+ * run of a clock), missed clocks escalate (once each), a silent engineer loses the ticket to the
+ * next one, reminders go out, the reopen window archives, unacknowledged escalations climb. Returns
+ * what it recorded; nothing when nothing was due.
  */
-export function fireDue(state: TicketState, nowMs: number, policy: SlaPolicy): TicketChange {
+export function fireDue(
+  state: TicketState,
+  nowMs: number,
+  policy: SlaPolicy,
+  options: DeadlineOptions = { warnings: true },
+): TicketChange {
   const change = emptyChange();
+  if (options.warnings) warnDue(state, nowMs, change);
   for (const [name, clock] of dueClocks(state, nowMs)) {
     const onDue = CLOCK_RULES[name].onDue;
     const now = new Date(nowMs).toISOString();
@@ -827,6 +933,27 @@ export function fireDue(state: TicketState, nowMs: number, policy: SlaPolicy): T
   climbDueEscalations(state, nowMs, policy, change);
   if (change.events.length > 0) touch(state, nowMs);
   return change;
+}
+
+/** 超时预警: each clock whose warning instant has come tells whoever holds its work, once. */
+function warnDue(state: TicketState, nowMs: number, change: TicketChange): void {
+  for (const [name, clock] of dueWarnings(state, nowMs)) {
+    clock.warnedAt = new Date(nowMs).toISOString();
+    const holder = holderOf(state, name);
+    appendEvent(state, change, 'sla_warning', nowMs, null, {
+      clock: name,
+      dueAt: clock.dueAt,
+      recipientRole: holder.role,
+      ...personData(holder),
+    });
+    appendNotification(state, change, {
+      kind: 'clock_warning',
+      recipientRole: holder.role,
+      channel: 'internal',
+      nowMs,
+      data: { clock: name, dueAt: clock.dueAt, ...personData(holder) },
+    });
+  }
 }
 
 /** The ticket waits for the workflow to find it an engineer. */

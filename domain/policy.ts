@@ -9,7 +9,11 @@ import { PRIORITIES, type Priority } from './ticket';
  */
 export interface SlaPolicy {
   readonly calendar: BusinessCalendar;
-  readonly firstResponse: SlaDuration;
+  /**
+   * One duration for every priority, or one per priority (the policy file accepts both). A ticket
+   * opened before per-priority first response carries the single form: `firstResponseFor` reads both.
+   */
+  readonly firstResponse: SlaDuration | Readonly<Record<Priority, SlaDuration>>;
   readonly escalationStep: SlaDuration;
   readonly plan: Readonly<Record<Priority, SlaDuration>>;
   readonly dispatchAccept: SlaDuration;
@@ -35,6 +39,12 @@ export interface SlaPolicy {
   readonly qcSampleRate: number;
   /** The summary report's KPI targets (`KPI_TARGETS` when absent: a ticket's older snapshot). */
   readonly targets?: KpiTargets;
+  /**
+   * The warning before a breach (超时预警): when this fraction of an escalating clock's length has
+   * passed, the person holding the ticket is told once. Null: no warnings. Absent in snapshots of
+   * tickets opened before warnings existed: none for them either.
+   */
+  readonly warnAt?: number | null;
 }
 
 /** The customer's own numbers (SPEC section 1), as the policy file would spell them. */
@@ -64,7 +74,14 @@ export const DEFAULT_POLICY_DOCUMENT = {
   warrantyMonths: 12,
   qcSampleRate: 0.3,
   targets: KPI_TARGETS,
+  warnAt: 0.8,
 } as const;
+
+/** The first-response duration for a priority, from either form of `firstResponse`. */
+export function firstResponseFor(policy: SlaPolicy, priority: Priority): SlaDuration {
+  const { firstResponse } = policy;
+  return 'kind' in firstResponse ? firstResponse : firstResponse[priority];
+}
 
 /** A parts clock's duration: the policy's, or the default for a policy from before parts. */
 export function partsClockDuration(policy: SlaPolicy, name: 'partsWait' | 'partsApproval'): SlaDuration {
@@ -83,8 +100,12 @@ export function deadlineAfter(startMs: number, duration: SlaDuration, calendar: 
 function policyDurations(policy: SlaPolicy): [string, SlaDuration][] {
   const byPriority = (field: 'plan' | 'resolution') =>
     PRIORITIES.map((priority): [string, SlaDuration] => [`${field}.${priority}`, policy[field][priority]]);
+  const firstResponse = PRIORITIES.map((priority): [string, SlaDuration] => [
+    `firstResponse.${priority}`,
+    firstResponseFor(policy, priority),
+  ]);
   return [
-    ['firstResponse', policy.firstResponse],
+    ...firstResponse,
     ['escalationStep', policy.escalationStep],
     ...byPriority('plan'),
     ['dispatchAccept', policy.dispatchAccept],

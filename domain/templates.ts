@@ -26,6 +26,65 @@ const LEVEL_ROLE: Record<Language, Record<number, string>> = {
   en: { 1: 'supervisor', 2: 'manager', 3: 'director' },
 };
 
+/** Clock names as staff read them (the policy field names are the API's). */
+const CLOCK_NAMES_READ: Record<Language, Record<string, string>> = {
+  'zh-CN': {
+    firstResponse: '首次响应',
+    plan: '处理方案',
+    criticalTemporaryPlan: '临时方案',
+    customerContact: '联系客户',
+    resolution: '解决时限',
+    callback: '回访',
+    complaintFollowUp: '投诉跟进',
+    directorPlan: '总监方案',
+    partsWait: '配件等待',
+    partsApproval: '配件审批',
+    planDeadline: '方案期限',
+  },
+  en: {
+    firstResponse: 'first response',
+    plan: 'plan',
+    criticalTemporaryPlan: 'temporary plan',
+    customerContact: 'customer contact',
+    resolution: 'resolution',
+    callback: 'callback',
+    complaintFollowUp: 'complaint follow-up',
+    directorPlan: 'director plan',
+    partsWait: 'parts wait',
+    partsApproval: 'parts approval',
+    planDeadline: 'plan',
+  },
+};
+
+const clockRead = (language: Language, clock: unknown) =>
+  CLOCK_NAMES_READ[language][String(clock)] ?? String(clock ?? '');
+
+/** The customer's progress SMS, by stage: no name, phone or address, only the ticket number. */
+const PROGRESS: Record<Language, Record<string, (number: string) => string>> = {
+  'zh-CN': {
+    plan_confirmed: (number) => `您好，您的服务单 ${number} 的处理方案已确认，我们将按方案为您处理。`,
+    engineer_assigned: (number) => `您好，服务单 ${number} 已安排工程师，工程师将尽快与您联系预约上门时间。`,
+    parts_delayed: (number) =>
+      `您好，服务单 ${number} 所需配件正在调配，处理时间可能延后，我们会及时告知进度。`,
+    resolved: (number) => `您好，服务单 ${number} 已处理完成，感谢您的耐心与支持。`,
+  },
+  en: {
+    plan_confirmed: (number) =>
+      `Hello, the plan for your service request ${number} is confirmed; we will proceed with it.`,
+    engineer_assigned: (number) =>
+      `Hello, an engineer has taken your service request ${number} and will contact you to book a visit.`,
+    parts_delayed: (number) =>
+      `Hello, the parts for your service request ${number} are on their way; it may take longer. We will keep you posted.`,
+    resolved: (number) => `Hello, your service request ${number} is resolved. Thank you for your patience.`,
+  },
+};
+
+const progressText = (language: Language, number: string, stage: unknown) =>
+  PROGRESS[language][String(stage)]?.(number) ??
+  (language === 'en'
+    ? `Hello, there is news on your service request ${number}.`
+    : `您好，您的服务单 ${number} 有新的处理进度。`);
+
 const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
   'zh-CN': {
     ticket_acknowledged: ({ number }) => ({
@@ -35,6 +94,18 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
     critical_ticket_created: ({ number }) => ({
       subject: `紧急服务单 ${number}`,
       body: `紧急服务单 ${number} 已创建，请立即跟进。`,
+    }),
+    progress: ({ number, data }) => ({
+      subject: `服务单 ${number} 处理进度`,
+      body: progressText('zh-CN', number, data.stage),
+    }),
+    major_complaint: ({ number }) => ({
+      subject: `重大投诉：服务单 ${number}`,
+      body: `服务单 ${number} 为重大投诉，请立即组织投诉处理会议，制定处理方案并明确责任人和处理期限。`,
+    }),
+    urgent_ticket_created: ({ number }) => ({
+      subject: `客户标记紧急：服务单 ${number}`,
+      body: `服务单 ${number} 被标记为紧急，已创建，请主管同步跟进。`,
     }),
     escalation: ({ number, data }) => ({
       subject: `服务单 ${number} 已升级至${LEVEL_ROLE['zh-CN'][Number(data.level)] ?? ''}`,
@@ -64,6 +135,10 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
       subject: `服务单 ${number} 客户投诉待回访`,
       body: `服务单 ${number} 收到客户不满意反馈，请在 ${local(data.dueAt)} 前完成回访并记录改进方案。`,
     }),
+    clock_warning: ({ number, local, data }) => ({
+      subject: `超时预警：服务单 ${number}`,
+      body: `服务单 ${number} 的${clockRead('zh-CN', data.clock)}将于 ${local(data.dueAt)} 超时，请及时处理。`,
+    }),
   },
   en: {
     ticket_acknowledged: ({ number }) => ({
@@ -73,6 +148,18 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
     critical_ticket_created: ({ number }) => ({
       subject: `Critical ticket ${number}`,
       body: `Critical ticket ${number} was opened. Please take it up now.`,
+    }),
+    progress: ({ number, data }) => ({
+      subject: `Progress on ${number}`,
+      body: progressText('en', number, data.stage),
+    }),
+    major_complaint: ({ number }) => ({
+      subject: `Major complaint ${number}`,
+      body: `Ticket ${number} is a major complaint. Please hold the complaint meeting and record its plan with an owner and a deadline.`,
+    }),
+    urgent_ticket_created: ({ number }) => ({
+      subject: `Urgent ticket ${number}`,
+      body: `Ticket ${number} was opened as urgent. Please follow it up.`,
     }),
     escalation: ({ number, data }) => ({
       subject: `Ticket ${number} escalated to the ${LEVEL_ROLE.en[Number(data.level)] ?? ''}`,
@@ -101,6 +188,10 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
     follow_up_due: ({ number, local, data }) => ({
       subject: `Complaint follow-up due on ${number}`,
       body: `The customer of ${number} is not satisfied. Record the follow-up and a second plan by ${local(data.dueAt)}.`,
+    }),
+    clock_warning: ({ number, local, data }) => ({
+      subject: `Deadline warning: ticket ${number}`,
+      body: `The ${clockRead('en', data.clock)} deadline of ticket ${number} is at ${local(data.dueAt)}. Please act before it passes.`,
     }),
   },
 };

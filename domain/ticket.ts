@@ -75,6 +75,7 @@ export const CLOCK_NAMES = [
   'reopenWindow',
   'partsWait',
   'partsApproval',
+  'planDeadline',
 ] as const;
 export type ClockName = (typeof CLOCK_NAMES)[number];
 
@@ -89,6 +90,13 @@ export interface ClockState {
   breachedAt: string | null;
   /** Set while the ticket is on hold and this clock pauses (the resolution clock). */
   pausedAt: string | null;
+  /**
+   * When the warning before a breach is due (policy `warnAt`), moved with the deadline; absent on
+   * clocks that do not warn, and on clocks started under a policy without warnings.
+   */
+  warnAt?: string;
+  /** When the warning went out: once per run of the clock. */
+  warnedAt?: string;
 }
 
 export interface Warranty {
@@ -123,6 +131,12 @@ export interface EscalationRecord {
 
 /** An escalation as the workflow tracks it: open until acknowledged, or superseded by the next level. */
 export interface EscalationState extends EscalationRecord {
+  /**
+   * The person whose work the missed clock was (the engineer the ticket is with, or who
+   * acknowledged it), told at once; each level's notice goes to their superior of that level. Absent
+   * when no one person held it (the role's inbox), and on escalations from before.
+   */
+  responsible?: { readonly id: string; readonly role: Role };
   /** When it climbs one level if nobody acknowledges it; null at the top of the chain. */
   stepDueAt: string | null;
   acknowledgedAt: string | null;
@@ -140,6 +154,9 @@ export interface EscalationUpdate {
 export const NOTIFICATION_KINDS = [
   'ticket_acknowledged',
   'critical_ticket_created',
+  'urgent_ticket_created',
+  'major_complaint',
+  'progress',
   'escalation',
   'sms_survey',
   'manual_dispatch_needed',
@@ -147,6 +164,7 @@ export const NOTIFICATION_KINDS = [
   'appointment_confirmed',
   'appointment_reminder',
   'follow_up_due',
+  'clock_warning',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -155,7 +173,10 @@ export interface NotificationRecord {
   key: string;
   ticketNumber: string;
   kind: NotificationKind;
-  /** A role's on-duty people, the customer, or (for a dispatch offer) the engineer in `data`. */
+  /**
+   * A role's on-duty people, the customer, the engineer in `data.engineerId` (a dispatch offer) or
+   * the person in `data.personId`, whose role this is (a warning to whoever holds the ticket).
+   */
   recipientRole: Role | 'customer';
   channel: 'internal' | 'sms' | 'email';
   at: string;
@@ -219,6 +240,29 @@ export interface TicketState {
   escalationLevel: EscalationLevel;
   escalations: EscalationState[];
   assignee: string | null;
+  /** Who acknowledged the ticket: the person it is with until an engineer holds it (absent before). */
+  acknowledgedBy?: Actor;
+  /**
+   * Escalations name the person responsible and reach their superiors (domain/reach.ts). Set by the
+   * workflow behind the `escalation-reach` patch, so a ticket whose history predates it replays
+   * (and continues) with the role notices it had; carried through continue-as-new.
+   */
+  namesPeople?: true;
+  /**
+   * A plan's own `deadline` is a clock (`planDeadline`). Set by the workflow behind the
+   * `plan-deadline-clock` patch: a ticket whose history predates it replays without the clock.
+   */
+  planDeadlines?: true;
+  /**
+   * A major complaint (a critical complaint, 重大投诉) goes to the manager at once. Set by the
+   * workflow behind the `major-complaint-notice` patch.
+   */
+  majorComplaints?: true;
+  /**
+   * The customer hears progress by SMS (seed 003: 及时与客户沟通,反馈处理进度). Set by the workflow
+   * behind the `customer-progress-sms` patch.
+   */
+  tellsProgress?: true;
   clocks: Partial<Record<ClockName, ClockState>>;
   plans: Recorded<Record<string, unknown>>[];
   dispatch: DispatchState;

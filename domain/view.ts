@@ -20,6 +20,10 @@ export interface SlaClockView {
   breachedAt: string | null;
   /** Set while the ticket is on hold and this clock waits. */
   pausedAt: string | null;
+  /** When the warning before a breach is (or was) due; null when this clock gives none. */
+  warnAt: string | null;
+  /** When that warning went out to whoever holds the ticket. */
+  warnedAt: string | null;
   remainingMs: number | null;
 }
 
@@ -78,6 +82,8 @@ export function ticketView(state: TicketState, nowMs: number): TicketView {
       breached: clock.breachedAt !== null || metLate || (running && nowMs > dueAtMs),
       breachedAt: clock.breachedAt,
       pausedAt: clock.pausedAt,
+      warnAt: clock.warnAt ?? null,
+      warnedAt: clock.warnedAt ?? null,
       remainingMs: running ? Math.max(0, dueAtMs - nowMs) : null,
     };
   }
@@ -147,7 +153,7 @@ export const FREE_TEXT_KEYS: readonly string[] = [
   'customerConfirmation',
 ];
 
-const STAFF_ID_KEYS: readonly string[] = ['engineerId'];
+const STAFF_ID_KEYS: readonly string[] = ['engineerId', 'personId', 'responsibleId', 'superiorOf'];
 
 /** An event's or input's data without free text, and with staff ids redacted. */
 export function redactStaffData<T extends Record<string, unknown>>(data: T): T {
@@ -178,6 +184,12 @@ export function externalView(view: TicketView, viewerId: string): TicketView {
     escalations: view.escalations.map((escalation) => ({
       ...escalation,
       acknowledgedBy: redactActorId(escalation.acknowledgedBy, viewerId),
+      ...(escalation.responsible && {
+        responsible: {
+          ...escalation.responsible,
+          id: redactActorId(escalation.responsible.id, viewerId) ?? '',
+        },
+      }),
     })),
     dispatch: { ...view.dispatch, declines: [] },
     plans: view.plans.map(recorded),

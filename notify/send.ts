@@ -2,7 +2,8 @@ import type { ClaimedDelivery } from '../db/delivery-store';
 import type { AttemptResult } from '../domain/delivery-rules';
 import { LOW_STOCK_NOTICE, type LowStockNotice } from '../domain/parts';
 import { renderLowStock, renderNotification, renderSubscriptionPaused } from '../domain/templates';
-import type { Language, NotificationRecord, TicketState } from '../domain/ticket';
+import { staffAddress, type StaffContact } from '../domain/staff';
+import type { Language, NotificationRecord, Role, TicketState } from '../domain/ticket';
 import type { NotificationProvider } from './providers';
 import { postWebhook, WebhookRefusedError, type WebhookTransport } from './webhook';
 
@@ -12,6 +13,13 @@ export interface SendContext {
   /** The business time zone local times in messages are written in. */
   readonly timeZone: string;
   readonly webhooks: WebhookTransport;
+  /** The staff directory: how a named person is reached, and their superior of a role. */
+  readonly staff: StaffDirectory;
+}
+
+export interface StaffDirectory {
+  contact(id: string): Promise<StaffContact | undefined>;
+  superiorWithRole(id: string, role: Role): Promise<StaffContact | undefined>;
 }
 
 /** Staff notices not about one ticket are written in the business's language. */
@@ -19,22 +27,41 @@ const STAFF_LANGUAGE: Language = 'zh-CN';
 
 class FinalError extends Error {}
 
-/** Who a notification goes to on its channel: the customer's phone or address, or the staff role. */
-function recipientOf(
+/**
+ * Who a notification goes to, and on which channel: the customer's phone or address; a named
+ * person (`personId`), or the superior of the role asked for above the person responsible
+ * (`superiorOf`), by the channel their staff record gives; else the role's inbox (an engineer's
+ * dispatch offer to the engineer).
+ */
+async function addressOf(
   notification: NonNullable<ClaimedDelivery['notification']>,
   channel: string,
   state: TicketState,
-) {
+  staff: StaffDirectory,
+): Promise<{ channel: string; recipient: string }> {
   if (notification.recipientRole !== 'customer') {
-    const engineerId = notification.data.engineerId;
-    return notification.recipientRole === 'engineer' && typeof engineerId === 'string'
-      ? `engineer:${engineerId}`
-      : `role:${notification.recipientRole}`;
+    const role = notification.recipientRole as Role;
+    const { engineerId, personId, superiorOf } = notification.data;
+    if (role === 'engineer' && typeof engineerId === 'string') {
+      return { channel, recipient: `engineer:${engineerId}` };
+    }
+    const person =
+      typeof personId === 'string'
+        ? await staff.contact(personId)
+        : typeof superiorOf === 'string'
+          ? await staff.superiorWithRole(superiorOf, role)
+          : undefined;
+    if (person) return staffAddress(person);
+    // Named but not on file: an engineer by their engineer id, other staff by their actor id.
+    if (typeof personId === 'string') {
+      return { channel, recipient: role === 'engineer' ? `engineer:${personId}` : `staff:${personId}` };
+    }
+    return { channel, recipient: `role:${role}` };
   }
   const customer = state.intake.customer;
   const address = channel === 'email' ? customer.email : customer.phone;
   if (!address) throw new FinalError(`the customer has no ${channel} address`);
-  return address;
+  return { channel, recipient: address };
 }
 
 function hostOf(url: string): string {
@@ -101,8 +128,7 @@ async function send(delivery: ClaimedDelivery, context: SendContext): Promise<At
   >;
   await context.provider.send({
     deliveryId: delivery.id,
-    channel: delivery.channel,
-    recipient: recipientOf(notification, delivery.channel, ticket),
+    ...(await addressOf(notification, delivery.channel, ticket, context.staff)),
     language,
     ...renderNotification(record, language, context.timeZone),
   });

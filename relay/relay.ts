@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Role } from '../domain/ticket';
 import { connectDatabase, type Database, type DatabaseHandle } from '../db/client';
 import type { EncryptionKey } from '../temporal/codec';
 import {
@@ -16,6 +17,7 @@ import {
   type AttemptResult,
   type DeliveryRules,
 } from '../domain/delivery-rules';
+import { staffContact, superiorWithRole } from '../db/staff-store';
 import type { WebhookTargetPolicy } from '../domain/webhook-target';
 import { developmentProvider, type NotificationProvider } from '../notify/providers';
 import { attemptDelivery } from '../notify/send';
@@ -83,6 +85,10 @@ export async function startDeliveryRelay(options: DeliveryRelayOptions): Promise
     provider: options.provider ?? developmentProvider(db),
     timeZone: options.timeZone,
     webhooks: { dispatcher, policy: settings.webhookTargets, timeoutMs: settings.webhookTimeoutMs },
+    staff: {
+      contact: (id: string) => staffContact(db, id),
+      superiorWithRole: (id: string, role: Role) => superiorWithRole(db, id, role),
+    },
   };
   let stopping = false;
   let notificationsInFlight = 0;

@@ -13,7 +13,7 @@ import {
 import { Mutex } from 'async-mutex';
 import type { TicketActivities } from '../activities';
 import { ticketSearchAttributes } from '../temporal/search-attributes';
-import { nextDeadline } from '../domain/clocks';
+import { hasPendingWarning, nextDeadline, type DeadlineOptions } from '../domain/clocks';
 import { assignRefusal } from '../domain/dispatch';
 import {
   ACTION_NAMES,
@@ -70,6 +70,31 @@ const SETTLES_PARTS = 'settles-parts';
 /** Since this patch a plan that names its parts releases the rest; no earlier plan named any. */
 const PLAN_RELEASES_PARTS = 'plan-releases-parts';
 
+/**
+ * Since this patch the loop also sleeps towards each clock's warning before a breach (policy
+ * `warnAt`) and sends it; a run that replays without the marker watches deadlines only.
+ */
+const CLOCK_WARNINGS = 'clock-warnings';
+
+/**
+ * Since this patch escalations name the person responsible and reach their superiors: the ticket's
+ * state says so (`namesPeople`). A history from before replays without it, and keeps the role
+ * notices it had, so its notification and event numbers go on as they were recorded.
+ */
+const ESCALATION_REACH = 'escalation-reach';
+
+/** Since this patch a plan's own deadline is a clock (`planDeadline`), and must lie ahead. */
+const PLAN_DEADLINE_CLOCK = 'plan-deadline-clock';
+
+/** Since this patch a major complaint (a critical complaint) notifies the manager at once. */
+const MAJOR_COMPLAINT_NOTICE = 'major-complaint-notice';
+
+/** Since this patch the customer hears progress by SMS (unless the ticket opted out). */
+const CUSTOMER_PROGRESS_SMS = 'customer-progress-sms';
+
+/** Since this patch an urgent ticket's opening notifies the supervisor, as a critical one's does. */
+const URGENT_SUPERVISOR_NOTICE = 'urgent-supervisor-notice';
+
 /** An actor's shape: an id and a role name; whether the role is one is `authorizeAction`'s to say. */
 function isActor(value: unknown): value is Actor {
   const actor = value as Partial<Record<keyof Actor, unknown>> | null | undefined;
@@ -94,6 +119,14 @@ function describe(state: TicketState): string {
 export async function ticketWorkflow(input: TicketWorkflowInput): Promise<TicketState> {
   const { policy } = input;
   const state = input.ticket;
+  if (patched(ESCALATION_REACH)) state.namesPeople = true;
+  else delete state.namesPeople;
+  if (patched(PLAN_DEADLINE_CLOCK)) state.planDeadlines = true;
+  else delete state.planDeadlines;
+  if (patched(MAJOR_COMPLAINT_NOTICE)) state.majorComplaints = true;
+  else delete state.majorComplaints;
+  if (patched(CUSTOMER_PROGRESS_SMS)) state.tellsProgress = true;
+  else delete state.tellsProgress;
 
   /**
    * One local activity at a time. Two running at once (an Update's write and the dispatch it
@@ -240,7 +273,11 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   // The opening is taken before any handler is set: an Update already waiting runs as soon as its
   // handler is, and must find (and bump) the opened version, not share it.
   const openingChange =
-    workflowInfo().continuedFromExecutionRunId === undefined ? recordOpening(state) : undefined;
+    workflowInfo().continuedFromExecutionRunId === undefined
+      ? recordOpening(state, {
+          urgentNotice: state.intake.priority === 'urgent' && patched(URGENT_SUPERVISOR_NOTICE),
+        })
+      : undefined;
   const opening = openingChange && { ticket: snapshot(state), change: openingChange };
 
   for (const action of ACTION_NAMES) {
@@ -304,7 +341,9 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     if (needsDispatch(state)) {
       await dispatch();
     } else {
-      const next = nextDeadline(state);
+      // Asked only once a warning is owed: histories from before warnings never reach the patch.
+      const deadlines = { warnings: hasPendingWarning(state) && patched(CLOCK_WARNINGS) };
+      const next = nextDeadline(state, deadlines);
       const seenVersion = state.version;
       const changed = () => state.version !== seenVersion || needsDispatch(state);
       if (!next) {
@@ -312,7 +351,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
       } else {
         const waitMs = next.dueAtMs - Date.now();
         const woken = waitMs > 0 && (await condition(changed, waitMs, { summary: next.summary }));
-        if (!woken) await fireDueDeadlines();
+        if (!woken) await fireDueDeadlines(deadlines);
       }
     }
     if (workflowInfo().continueAsNewSuggested) {
@@ -323,8 +362,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   await condition(allHandlersFinished);
   return state;
 
-  async function fireDueDeadlines(): Promise<void> {
-    const change = fireDue(state, Date.now(), policy);
+  async function fireDueDeadlines(deadlines: DeadlineOptions): Promise<void> {
+    const change = fireDue(state, Date.now(), policy, deadlines);
     if (change.events.length > 0) await persist(snapshot(state), change);
   }
 

@@ -60,6 +60,9 @@ const listQuery = z
   })
   .strict();
 
+/** A system inbox, not a phone or address. */
+const INBOX = /^(role|staff|engineer):/;
+
 /**
  * A page of a ticket's events or notifications. The default is larger than any ticket's timeline in
  * practice, so a client that reads one page (as before these were paged) still sees it all.
@@ -226,8 +229,10 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
             : null,
         items: visible.map(({ at: _at, ...row }) => ({
           ...row,
+          // A phone or address (the customer's, or a staff member's by their own channel) is
+          // masked; an inbox (`role:`, `staff:`, `engineer:`) is not personal data.
           recipient:
-            row.recipient && !clear && row.recipientRole === 'customer'
+            row.recipient && !clear && !INBOX.test(row.recipient)
               ? maskContact(row.recipient)
               : row.recipient,
           createdAt: new Date(row.createdAt).toISOString(),

@@ -210,6 +210,8 @@ describe('driving a ticket through its lifecycle', () => {
       'acknowledged',
       'notification',
       'resolved',
+      // The customer's progress SMS: resolved (seed 003).
+      'notification',
       'callback_due',
       'callback_recorded',
       'complaint_opened',

@@ -183,7 +183,9 @@ describe('the whole after-sales process through HTTP', () => {
           .map((event: { data: { kind: string } }) => event.data.kind);
         expect(kinds).toEqual([
           'ticket_acknowledged',
+          'progress',
           'dispatch_offer',
+          'progress',
           'appointment_confirmed',
           'appointment_reminder',
           'appointment_reminder',
@@ -212,15 +214,18 @@ describe('the whole after-sales process through HTTP', () => {
       'acknowledged',
       'notification',
       'planned',
+      'notification',
       'assigned',
       'notification',
       'accepted',
+      'notification',
       'scheduled',
       'notification',
       'notification',
       'notification',
       'service_started',
       'resolved',
+      'notification',
       'qc_reviewed',
       'callback_due',
       'callback_recorded',
@@ -251,10 +256,19 @@ describe('the whole after-sales process through HTTP', () => {
       ]),
     ).toEqual([
       ['ticket_acknowledged', 'sms', 'phone'],
+      ['progress', 'sms', 'phone'],
       ['dispatch_offer', 'internal', `engineer:${ENGINEERS.e1}`],
+      ['progress', 'sms', 'phone'],
       ['appointment_confirmed', 'sms', 'phone'],
       ['appointment_reminder', 'sms', 'phone'],
       ['appointment_reminder', 'internal', `engineer:${ENGINEERS.e1}`],
+      ['progress', 'sms', 'phone'],
+    ]);
+    // Progress SMS (seed 003) carry the ticket number only, in the ticket's language.
+    expect(sent.filter((item) => item.kind === 'progress').map((item) => item.body)).toEqual([
+      `Hello, the plan for your service request ${number} is confirmed; we will proceed with it.`,
+      `Hello, an engineer has taken your service request ${number} and will contact you to book a visit.`,
+      `Hello, your service request ${number} is resolved. Thank you for your patience.`,
     ]);
     expect(sent.every((item) => item.language === 'en')).toBe(true);
     expect(sent[0]?.body).toBe(`Hello, we have received your service request ${number} and are on it.`);

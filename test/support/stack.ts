@@ -14,10 +14,13 @@ import { createDataConverter } from '../../temporal/data-converter';
 export const ADMIN_KEY = 'test-admin-key-0001';
 export const AGENT_KEY = 'test-agent-key-0007';
 
-/** Writes a short SLA policy file, the same way an operator would configure one. */
+/**
+ * Writes a short SLA policy file, the same way an operator would configure one; without warnings
+ * before a breach unless the document names `warnAt` (as `policy()` in fixtures.ts).
+ */
 export function writePolicyFile(document: Record<string, unknown>): string {
   const file = path.join(tmpdir(), `aftercare-policy-${process.pid}-${Date.now()}.json`);
-  writeFileSync(file, JSON.stringify(document));
+  writeFileSync(file, JSON.stringify({ warnAt: null, ...document }));
   return file;
 }
 

@@ -44,6 +44,7 @@ describe("a client's view of a ticket", () => {
       acknowledgedAt: at,
       acknowledgedBy: 'sup-1',
       supersededBy: null,
+      responsible: { id: 'agent-9', role: 'agent' },
     },
   ];
 
@@ -51,6 +52,7 @@ describe("a client's view of a ticket", () => {
     const view = externalView(ticketView(state, Date.parse(at)), client.id);
     const text = JSON.stringify(view);
     for (const hidden of [
+      'agent-9',
       'agent-7',
       'eng-42',
       'eng-7',

@@ -144,6 +144,42 @@ describe('1.2 First response within 10 minutes', () => {
     expect(ticket.clocks.firstResponse?.dueAt).toBe(iso(T0 + 10 * MIN));
   });
 
+  it('takes the first-response time of the ticket’s priority when the policy gives one per priority', () => {
+    // Seed 002's table: normal 24 h, urgent 2 h, critical half an hour.
+    const perPriority = policy({ firstResponse: { normal: '24h', urgent: '2h', critical: '30m' } });
+    const urgent = open({ priority: 'urgent' }, { policy: perPriority });
+    expect(urgent.clocks.firstResponse).toMatchObject({ duration: '2h', dueAt: iso(T0 + 2 * HOUR) });
+    expect(fireDue(urgent, T0 + 2 * HOUR - 1, perPriority).escalations).toEqual([]);
+    expect(fireDue(urgent, T0 + 2 * HOUR, perPriority).escalations).toMatchObject([
+      { reason: 'first_response_missed', level: 1 },
+    ]);
+    expect(open({ priority: 'critical' }, { policy: perPriority }).clocks.firstResponse?.duration).toBe(
+      '30m',
+    );
+    // A reclassified ticket's running first-response clock moves to its new priority's length.
+    const normal = open({ priority: 'normal' }, { policy: perPriority });
+    act(normal, 'classify', { priority: 'critical' }, T0 + 5 * MIN, SUPERVISOR, perPriority);
+    expect(normal.clocks.firstResponse).toMatchObject({ duration: '30m', dueAt: iso(T0 + 30 * MIN) });
+  });
+
+  it('keeps one first-response time for every priority in a policy snapshot of the single form', () => {
+    expect(open({ priority: 'urgent' }).clocks.firstResponse?.duration).toBe('10m');
+    expect(open({ priority: 'critical' }).clocks.firstResponse?.dueAt).toBe(iso(T0 + 10 * MIN));
+  });
+
+  it('notifies the supervisor at creation for an urgent ticket too (seed 002), not for a normal one', () => {
+    expect(recordOpening(open({ priority: 'urgent' })).notifications).toMatchObject([
+      {
+        kind: 'urgent_ticket_created',
+        recipientRole: 'supervisor',
+        channel: 'internal',
+        data: { priority: 'urgent' },
+      },
+    ]);
+    expect(recordOpening(open({ priority: 'urgent' }), { urgentNotice: false }).notifications).toEqual([]);
+    expect(recordOpening(open()).notifications).toEqual([]);
+  });
+
   it('stops the clock when someone acknowledges in time', () => {
     const ticket = open();
     act(ticket, 'acknowledge', {}, T0 + 9 * MIN, AGENT);
@@ -171,6 +207,99 @@ describe('1.3 Analysis and plan', () => {
     expect(ticket.status).toBe('planned');
     expect(ticket.plans[0]?.input).toMatchObject({ ...plan, kind: 'service' });
     expect(needsDispatch(ticket)).toBe(true);
+  });
+
+  it('makes a plan’s own deadline a clock: escalates once if the plan is not carried out by then', () => {
+    const ticket = open();
+    act(ticket, 'acknowledge', {}, T0, AGENT);
+    const deadline = iso(T0 + DAY);
+    const planned = act(ticket, 'plan', { ...plan, deadline }, T0 + 10 * MIN);
+    expect(ticket.clocks.planDeadline).toMatchObject({
+      dueAt: deadline,
+      duration: `${(DAY - 10 * MIN) / 1000}s`,
+    });
+    expect(planned.events.find((event) => event.type === 'planned')?.data).toMatchObject({
+      deadlineDueAt: deadline,
+    });
+    expect(fireDue(ticket, T0 + DAY - 1, defaults).escalations).toEqual([]);
+    expect(fireDue(ticket, T0 + DAY, defaults).escalations).toMatchObject([
+      {
+        id: 'WO20261123-001:planDeadline:1',
+        clock: 'planDeadline',
+        level: 1,
+        reason: 'plan_deadline_missed',
+      },
+    ]);
+    expect(fireDue(ticket, T0 + DAY + MIN, defaults).escalations).toEqual([]);
+  });
+
+  it('stops a plan deadline when the ticket is resolved, or a later plan without one replaces it', () => {
+    const resolvedInTime = inService(open());
+    act(resolvedInTime, 'plan', { ...plan, deadline: iso(T0 + 5 * HOUR) }, T0 + 3 * HOUR + MIN);
+    act(resolvedInTime, 'resolve', serviceRecord, T0 + 4 * HOUR, ENGINEER);
+    expect(resolvedInTime.clocks.planDeadline?.metAt).toBe(iso(T0 + 4 * HOUR));
+    expect(fireDue(resolvedInTime, T0 + 5 * HOUR, defaults).escalations).toEqual([]);
+
+    const replaced = open();
+    act(replaced, 'acknowledge', {}, T0, AGENT);
+    act(replaced, 'plan', { ...plan, dispatch: false, deadline: iso(T0 + HOUR) }, T0 + MIN);
+    act(replaced, 'plan', { ...plan, dispatch: false }, T0 + 2 * MIN);
+    expect(fireDue(replaced, T0 + HOUR, defaults).escalations).toEqual([]);
+  });
+
+  it('refuses a plan deadline that has passed, and keeps no clock for a ticket from before', () => {
+    const ticket = open();
+    act(ticket, 'acknowledge', {}, T0, AGENT);
+    expect(() => act(ticket, 'plan', { ...plan, deadline: iso(T0) }, T0 + MIN)).toThrow(
+      'cannot plan this acknowledged ticket: deadline must be in the future',
+    );
+    const before = open();
+    delete before.planDeadlines;
+    act(before, 'acknowledge', {}, T0, AGENT);
+    act(before, 'plan', { ...plan, deadline: iso(T0 + HOUR) }, T0 + MIN);
+    expect(before.clocks.planDeadline).toBeUndefined();
+  });
+
+  it('sends a major complaint to the manager at once; the meeting’s plan names its owner, who hears of a missed deadline', () => {
+    const major = open({ category: 'complaint', priority: 'critical' });
+    expect(recordOpening(major).notifications.map((n) => [n.kind, n.recipientRole])).toEqual([
+      ['critical_ticket_created', 'supervisor'],
+      ['major_complaint', 'manager'],
+    ]);
+    act(major, 'acknowledge', {}, T0, AGENT);
+    const meeting = {
+      ...plan,
+      kind: 'meeting',
+      owner: 'sup-3',
+      deadline: iso(T0 + 12 * HOUR),
+      dispatch: false,
+    };
+    act(major, 'plan', meeting, T0 + 20 * MIN, MANAGER);
+    expect(major.status).toBe('planned');
+    expect(major.clocks.planDeadline?.dueAt).toBe(iso(T0 + 12 * HOUR));
+    const missed = fireDue(major, T0 + 12 * HOUR, defaults);
+    expect(missed.escalations).toMatchObject([{ clock: 'planDeadline', reason: 'plan_deadline_missed' }]);
+    expect(missed.notifications.map((n) => [n.recipientRole, n.data.personId ?? n.data.superiorOf])).toEqual([
+      ['supervisor', 'sup-3'],
+      ['supervisor', 'sup-3'],
+    ]);
+
+    // A complaint reclassified as critical becomes major then; a plain ticket takes no meeting plan.
+    const complaint = open({ category: 'complaint' });
+    const classified = act(complaint, 'classify', { priority: 'critical' }, T0 + MIN);
+    expect(classified.notifications.map((n) => n.kind)).toEqual([
+      'critical_ticket_created',
+      'major_complaint',
+    ]);
+    const plain = open({ priority: 'critical' });
+    act(plain, 'acknowledge', {}, T0, AGENT);
+    expect(() => act(plain, 'plan', meeting, T0 + MIN, MANAGER)).toThrow(
+      'a meeting plan is recorded for a major complaint (a critical complaint)',
+    );
+    expect(actionInputSchema('plan').safeParse({ ...plan, kind: 'meeting' }).error?.issues).toMatchObject([
+      { path: ['owner'], message: 'a meeting plan names its owner' },
+      { path: ['deadline'], message: 'a meeting plan names its deadline' },
+    ]);
   });
 
   it('needs no dispatch for a plan that says so (advice given by phone)', () => {
@@ -435,12 +564,13 @@ describe('1.9 Callback within 24 hours', () => {
     expect(ticket).toMatchObject({ status: 'closed', closure: { reason: 'customer_satisfied' } });
   });
 
-  it('sends the survey by SMS and escalates to the supervisor when the callback is missed', () => {
+  it('sends the survey by SMS and escalates to the agent who acknowledged and their supervisor when the callback is missed', () => {
     const ticket = resolved();
     const change = fireDue(ticket, T0 + 4 * HOUR + DAY, defaults);
     expect(change.escalations).toMatchObject([{ reason: 'callback_missed', level: 1 }]);
     expect(change.notifications).toMatchObject([
-      { kind: 'escalation', recipientRole: 'supervisor' },
+      { kind: 'escalation', recipientRole: 'agent', data: { personId: AGENT.id } },
+      { kind: 'escalation', recipientRole: 'supervisor', data: { superiorOf: AGENT.id } },
       { kind: 'sms_survey', recipientRole: 'customer', channel: 'sms' },
     ]);
   });
@@ -510,6 +640,46 @@ describe('1.11 Escalation chain', () => {
   });
 });
 
+describe('escalation reach: the person responsible and their superior (seed 002)', () => {
+  it('tells the engineer holding a missed resolution at once, and their supervisor at L1', () => {
+    const ticket = inService(open());
+    const change = fireDue(ticket, Date.parse('2026-11-30T02:00:00Z'), defaults);
+    expect(change.escalations).toMatchObject([{ reason: 'resolution_missed', level: 1 }]);
+    expect(ticket.escalations[0]?.responsible).toEqual({ id: 'eng-1', role: 'engineer' });
+    expect(change.notifications.map((n) => [n.kind, n.recipientRole, n.data])).toEqual([
+      ['escalation', 'engineer', expect.objectContaining({ personId: 'eng-1', level: 1 })],
+      ['escalation', 'supervisor', expect.objectContaining({ superiorOf: 'eng-1', level: 1 })],
+    ]);
+    expect(change.events.find((event) => event.type === 'escalated')?.data).toMatchObject({
+      responsibleId: 'eng-1',
+    });
+  });
+
+  it('keeps the person on each climb: the level’s notice goes to their superior of that level', () => {
+    const ticket = open();
+    act(ticket, 'acknowledge', {}, T0, AGENT);
+    fireDue(ticket, T0 + 2 * HOUR, defaults);
+    const climb = fireDue(ticket, T0 + 2 * HOUR + 30 * MIN, defaults);
+    expect(climb.escalations).toMatchObject([{ level: 2, reason: 'escalation_not_acknowledged' }]);
+    expect(climb.notifications.map((n) => [n.recipientRole, n.data.superiorOf, n.data.personId])).toEqual([
+      ['manager', AGENT.id, undefined],
+    ]);
+    expect(ticket.escalations.map((escalation) => escalation.responsible?.id)).toEqual([AGENT.id, AGENT.id]);
+  });
+
+  it('falls back to the role’s inbox when no one person holds the clock', () => {
+    const ticket = open();
+    const change = fireDue(ticket, T0 + 10 * MIN, defaults);
+    expect(ticket.escalations[0]?.responsible).toBeUndefined();
+    expect(change.notifications.map((n) => [n.recipientRole, n.data])).toEqual([
+      [
+        'supervisor',
+        { escalationId: 'WO20261123-001:firstResponse:1', level: 1, reason: 'first_response_missed' },
+      ],
+    ]);
+  });
+});
+
 describe('1.12 Hold', () => {
   it('pauses the resolution clock (not the first-response one) and resumes with the time left', () => {
     const ticket = open();
@@ -529,6 +699,127 @@ describe('1.12 Hold', () => {
     act(ticket, 'plan', { ...plan, dispatch: false }, T0 + 2 * MIN);
     act(ticket, 'hold', { reason: 'Waiting for the customer' }, T0 + 3 * MIN);
     expect(fireDue(ticket, Date.parse('2026-12-10T02:00:00Z'), defaults).escalations).toEqual([]);
+  });
+});
+
+describe('warnings before a breach (超时预警, policy warnAt)', () => {
+  const warning = policy({ qcSampleRate: 0, warnAt: 0.8 });
+  const warningsOf = (change: ReturnType<typeof fireDue>) =>
+    change.notifications.filter((notification) => notification.kind === 'clock_warning');
+
+  it('warns at 80 % of the first-response clock, once, to the agents’ inbox, then escalates at 100 %', () => {
+    const ticket = open({}, { policy: warning });
+    expect(ticket.clocks.firstResponse?.warnAt).toBe(iso(T0 + 8 * MIN));
+    expect(nextDeadline(ticket)).toMatchObject({
+      dueAtMs: T0 + 8 * MIN,
+      summary: 'first-response SLA 10m warning',
+    });
+    expect(fireDue(ticket, T0 + 8 * MIN - 1, warning).events).toEqual([]);
+    const warned = fireDue(ticket, T0 + 8 * MIN, warning);
+    expect(warned.events.map((event) => event.type)).toEqual(['sla_warning', 'notification']);
+    expect(warningsOf(warned)).toMatchObject([
+      {
+        recipientRole: 'agent',
+        channel: 'internal',
+        data: { clock: 'firstResponse', dueAt: iso(T0 + 10 * MIN) },
+      },
+    ]);
+    expect(warned.escalations).toEqual([]);
+    expect(ticket.clocks.firstResponse?.warnedAt).toBe(iso(T0 + 8 * MIN));
+    expect(nextDeadline(ticket)?.dueAtMs).toBe(T0 + 10 * MIN);
+    expect(fireDue(ticket, T0 + 9 * MIN, warning).events).toEqual([]);
+    const escalated = fireDue(ticket, T0 + 10 * MIN, warning);
+    expect(warningsOf(escalated)).toEqual([]);
+    expect(escalated.escalations).toMatchObject([{ reason: 'first_response_missed' }]);
+  });
+
+  it('sends none for a clock stopped before its warning', () => {
+    const ticket = open({}, { policy: warning });
+    act(ticket, 'acknowledge', {}, T0 + 7 * MIN, AGENT, warning);
+    expect(warningsOf(fireDue(ticket, T0 + 8 * MIN, warning))).toEqual([]);
+    expect(ticket.clocks.firstResponse?.warnedAt).toBeUndefined();
+  });
+
+  it('tells the person holding the ticket: the agent who acknowledged, then the assigned engineer', () => {
+    const ticket = open({}, { policy: warning });
+    act(ticket, 'acknowledge', {}, T0, AGENT, warning);
+    // The 2-hour plan warns at 96 minutes, to the agent who acknowledged.
+    expect(ticket.clocks.plan?.warnAt).toBe(iso(T0 + 96 * MIN));
+    expect(warningsOf(fireDue(ticket, T0 + 96 * MIN, warning))).toMatchObject([
+      { recipientRole: 'agent', data: { clock: 'plan', personId: AGENT.id } },
+    ]);
+    act(ticket, 'plan', plan, T0 + 100 * MIN, SUPERVISOR, warning);
+    applyDispatchResult(ticket, ++ticket.dispatch.attempt, 'eng-1', T0 + 101 * MIN, warning);
+    act(ticket, 'accept', {}, T0 + 102 * MIN, ENGINEER, warning);
+    // Customer contact (30 min from accepting) warns the engineer at 24 minutes.
+    expect(warningsOf(fireDue(ticket, T0 + 126 * MIN, warning))).toMatchObject([
+      { recipientRole: 'engineer', data: { clock: 'customerContact', personId: 'eng-1' } },
+    ]);
+  });
+
+  it('counts a business-day clock’s warning in working time and moves it with a hold', () => {
+    const ticket = open({}, { policy: warning });
+    // 5bd from Monday 10:00 is 45 working hours; 80 % is 36: Friday 10:00.
+    expect(ticket.clocks.resolution?.warnAt).toBe('2026-11-27T02:00:00.000Z');
+    act(ticket, 'acknowledge', {}, T0 + MIN, AGENT, warning);
+    act(
+      ticket,
+      'hold',
+      { reason: 'Customer travelling' },
+      Date.parse('2026-11-24T02:00:00Z'),
+      SUPERVISOR,
+      warning,
+    );
+    act(ticket, 'resume', {}, Date.parse('2026-11-26T02:00:00Z'), SUPERVISOR, warning);
+    // Two working days on hold: the warning moves from Friday to Tuesday, as the deadline does.
+    expect(ticket.clocks.resolution).toMatchObject({
+      dueAt: '2026-12-02T02:00:00.000Z',
+      warnAt: '2026-12-01T02:00:00.000Z',
+    });
+  });
+
+  it('warns again on the clock’s next run, and not at all when warnAt is null or before warnings', () => {
+    const ticket = resolved();
+    expect(ticket.clocks.callback?.warnAt).toBeUndefined();
+    const off = policy({ warnAt: null });
+    expect(open({}, { policy: off }).clocks.firstResponse?.warnAt).toBeUndefined();
+    // A snapshot from before warnings has no warnAt at all.
+    const { warnAt: _dropped, ...before } = warning;
+    expect(open({}, { policy: before }).clocks.firstResponse?.warnAt).toBeUndefined();
+
+    const again = open({}, { policy: warning });
+    act(again, 'acknowledge', {}, T0, AGENT, warning);
+    act(again, 'plan', { ...plan, dispatch: false }, T0 + MIN, SUPERVISOR, warning);
+    act(again, 'resolve', serviceRecord, T0 + 2 * MIN, ENGINEER, warning);
+    expect(warningsOf(fireDue(again, T0 + 2 * MIN + 0.8 * DAY, warning))).toHaveLength(1);
+    act(again, 'callback', unhappyCallback, T0 + DAY, AGENT, warning);
+    act(
+      again,
+      'follow-up',
+      { contactMade: true, cause: 'Rude engineer', improvementPlan: 'Retrained' },
+      T0 + DAY + MIN,
+      SUPERVISOR,
+      warning,
+    );
+    expect(again.clocks.callback).toMatchObject({ cycle: 2, warnAt: iso(T0 + 1.8 * DAY + MIN) });
+    expect(warningsOf(fireDue(again, T0 + 1.8 * DAY + MIN, warning))).toMatchObject([
+      { data: { clock: 'callback', personId: AGENT.id } },
+    ]);
+  });
+
+  it('moves a warning not yet sent with its deadline when the priority changes', () => {
+    const ticket = open({}, { policy: warning });
+    act(ticket, 'acknowledge', {}, T0, AGENT, warning);
+    expect(ticket.clocks.plan?.warnAt).toBe(iso(T0 + 96 * MIN));
+    act(ticket, 'classify', { priority: 'urgent' }, T0 + 5 * MIN, SUPERVISOR, warning);
+    // The urgent plan is 30 minutes from the same start: warned at 24.
+    expect(ticket.clocks.plan).toMatchObject({ dueAt: iso(T0 + 30 * MIN), warnAt: iso(T0 + 24 * MIN) });
+  });
+
+  it('leaves warnings to the workflow’s patch: without it, deadlines only', () => {
+    const ticket = open({}, { policy: warning });
+    expect(nextDeadline(ticket, { warnings: false })?.dueAtMs).toBe(T0 + 10 * MIN);
+    expect(fireDue(ticket, T0 + 8 * MIN, warning, { warnings: false }).events).toEqual([]);
   });
 });
 
@@ -640,6 +931,51 @@ describe('1.2, 1.5, 1.9, 1.10 notifications', () => {
     expect(complaint.notifications).toMatchObject([{ kind: 'follow_up_due', recipientRole: 'supervisor' }]);
   });
 
+  it('tells the customer progress by SMS: plan confirmed, engineer assigned, resolved (seed 003)', () => {
+    const ticket = open();
+    act(ticket, 'acknowledge', {}, T0, AGENT);
+    const progressOf = (change: ReturnType<typeof act>) =>
+      change.notifications
+        .filter((n) => n.kind === 'progress')
+        .map((n) => [n.recipientRole, n.channel, n.data.stage]);
+    expect(progressOf(act(ticket, 'plan', plan, T0 + MIN))).toEqual([['customer', 'sms', 'plan_confirmed']]);
+    applyDispatchResult(ticket, ++ticket.dispatch.attempt, 'eng-1', T0 + 2 * MIN, defaults);
+    expect(progressOf(act(ticket, 'accept', {}, T0 + 3 * MIN, ENGINEER))).toEqual([
+      ['customer', 'sms', 'engineer_assigned'],
+    ]);
+    act(ticket, 'schedule', { slotStart: iso(T0 + 3 * HOUR) }, T0 + 4 * MIN, ENGINEER);
+    act(ticket, 'start', { mode: 'onsite' }, T0 + 3 * HOUR, ENGINEER);
+    expect(progressOf(act(ticket, 'resolve', serviceRecord, T0 + 4 * HOUR, ENGINEER))).toEqual([
+      ['customer', 'sms', 'resolved'],
+    ]);
+    // A plan the customer has not confirmed says nothing yet.
+    const unconfirmed = open();
+    act(unconfirmed, 'acknowledge', {}, T0, AGENT);
+    expect(progressOf(act(unconfirmed, 'plan', { ...plan, customerConfirmed: false }, T0 + MIN))).toEqual([]);
+  });
+
+  it('sends no progress SMS on a ticket that opted out, at intake or later, and again once it opts back in', () => {
+    const optedOut = open({ progressSms: false });
+    act(optedOut, 'acknowledge', {}, T0, AGENT);
+    expect(act(optedOut, 'plan', plan, T0 + MIN).notifications).toEqual([]);
+    const later = open();
+    act(later, 'acknowledge', {}, T0, AGENT);
+    const classified = act(later, 'classify', { progressSms: false }, T0 + MIN);
+    expect(classified.events[0]?.data).toMatchObject({ progressSms: false });
+    expect(act(later, 'plan', { ...plan, dispatch: false }, T0 + 2 * MIN).notifications).toEqual([]);
+    act(later, 'classify', { progressSms: true }, T0 + 3 * MIN);
+    act(later, 'hold', { reason: 'Customer away' }, T0 + 4 * MIN);
+    act(later, 'resume', {}, T0 + 5 * MIN);
+    expect(act(later, 'resolve', serviceRecord, T0 + 6 * MIN).notifications.map((n) => n.kind)).toEqual([
+      'progress',
+    ]);
+    // Before the customer-progress-sms patch: none.
+    const before = open();
+    delete before.tellsProgress;
+    act(before, 'acknowledge', {}, T0, AGENT);
+    expect(act(before, 'plan', plan, T0 + MIN).notifications).toEqual([]);
+  });
+
   it.each(NOTIFICATION_KINDS)('renders %s in zh-CN and en without the customer’s personal data', (kind) => {
     const notification = {
       kind,
@@ -650,6 +986,8 @@ describe('1.2, 1.5, 1.9, 1.10 notifications', () => {
         slotStart: '2026-11-25T06:00:00.000Z',
         dueAt: '2026-11-25T07:00:00.000Z',
         acceptDueAt: '2026-11-25T07:00:00.000Z',
+        clock: 'resolution',
+        stage: 'resolved',
       },
     };
     const zh = renderNotification(notification, 'zh-CN', 'Asia/Shanghai');
@@ -661,5 +999,15 @@ describe('1.2, 1.5, 1.9, 1.10 notifications', () => {
     expect(zh.body).toMatch(/[\u4e00-\u9fff]/);
     expect(en.body).not.toMatch(/[\u4e00-\u9fff]/);
     if (kind.startsWith('appointment')) expect(en.body).toContain('2026-11-25 14:00');
+    if (kind === 'progress') {
+      expect(zh.body).toBe('您好，服务单 WO20261123-001 已处理完成，感谢您的耐心与支持。');
+      expect(en.body).toBe(
+        'Hello, your service request WO20261123-001 is resolved. Thank you for your patience.',
+      );
+    }
+    if (kind === 'clock_warning') {
+      expect(zh.body).toBe('服务单 WO20261123-001 的解决时限将于 2026-11-25 15:00 超时，请及时处理。');
+      expect(en.body).toContain('resolution deadline of ticket WO20261123-001 is at 2026-11-25 15:00');
+    }
   });
 });

@@ -132,7 +132,16 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('requires classify to name at least one of category, priority and serviceType, as the API does', async () => {
+  it('states that a meeting plan names its owner and deadline, as the API checks', () => {
+    const body = operation('post', '/v1/tickets/{number}/plan').requestBody as OpenAPIV3.RequestBodyObject;
+    const schema = body.content['application/json']?.schema as OpenAPIV3.SchemaObject;
+    expect(schema.anyOf).toEqual([
+      { properties: { kind: { not: { enum: ['meeting'] } } } },
+      { required: ['owner', 'deadline'] },
+    ]);
+  });
+
+  it('requires classify to name at least one of category, priority, serviceType and progressSms, as the API does', async () => {
     const body = operation('post', '/v1/tickets/{number}/classify')
       .requestBody as OpenAPIV3.RequestBodyObject;
     const schema = body.content['application/json']?.schema as OpenAPIV3.SchemaObject;
@@ -140,6 +149,7 @@ describe('the OpenAPI document', () => {
       { required: ['category'] },
       { required: ['priority'] },
       { required: ['serviceType'] },
+      { required: ['progressSms'] },
     ]);
     const refused = await app.inject({
       method: 'POST',
@@ -149,7 +159,9 @@ describe('the OpenAPI document', () => {
     });
     expect(refused.statusCode).toBe(400);
     expect(refused.headers['content-type']).toContain('application/problem+json');
-    expect(refused.json().detail).toBe('body: name at least one of category, priority, serviceType');
+    expect(refused.json().detail).toBe(
+      'body: name at least one of category, priority, serviceType, progressSms',
+    );
     // The workflow's update validator parses with the same schema.
     expect(actionInputSchema('classify').safeParse({}).success).toBe(false);
     expect(actionInputSchema('classify').safeParse({ serviceType: 'repair' }).success).toBe(true);

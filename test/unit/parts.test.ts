@@ -191,7 +191,14 @@ describe('the parts clocks', () => {
     expect(state.clocks.partsWait).toMatchObject({ duration: '2bd', dueAt: '2026-12-03T02:01:00.000Z' });
     expect(waiting.events).toMatchObject([
       { type: 'parts_waiting', data: { dueAt: '2026-12-03T02:01:00.000Z' } },
+      { type: 'notification', data: { kind: 'progress' } },
     ]);
+    // The customer hears of the delay by SMS (seed 003), once per wait.
+    expect(waiting.notifications).toMatchObject([
+      { kind: 'progress', recipientRole: 'customer', channel: 'sms', data: { stage: 'parts_delayed' } },
+    ]);
+    const again = applyPartsEvent(state, { kind: 'waiting', shortfalls: [] }, context);
+    expect(again.notifications).toEqual([]);
     applyPartsEvent(state, { kind: 'approval_requested', partNumbers: ['COMP-1'] }, context);
     expect(state.clocks.partsApproval).toMatchObject({ duration: '4bh', dueAt: '2026-12-01T06:01:00.000Z' });
   });

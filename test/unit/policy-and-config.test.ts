@@ -53,6 +53,35 @@ describe('SLA policy file', () => {
     expect(() => parsePolicy(document)).toThrow(message);
   });
 
+  it('takes firstResponse as one duration or one per priority, 10 minutes where none is given', () => {
+    const policy = parsePolicy({ firstResponse: { normal: '24h', urgent: '2h' } });
+    expect(policy.firstResponse).toEqual({
+      normal: { kind: 'wall', text: '24h', ms: 86_400_000 },
+      urgent: { kind: 'wall', text: '2h', ms: 7_200_000 },
+      critical: { kind: 'wall', text: '10m', ms: 600_000 },
+    });
+    expect(() => parsePolicy({ firstResponse: { urgent: '2 hours' } })).toThrow(
+      /firstResponse\.urgent: "2 hours" is not a duration/,
+    );
+    expect(() => parsePolicy({ firstResponse: { soon: '1h' } })).toThrow(
+      /firstResponse: Unrecognized key: "soon"/,
+    );
+    expect(() => parsePolicy({ firstResponse: 10 })).toThrow(
+      /firstResponse: must be a duration or one per priority/,
+    );
+  });
+
+  it('warns at 80 % of each clock by default; warnAt takes another fraction, or null for none', () => {
+    expect(parsePolicy({}).warnAt).toBe(0.8);
+    expect(parsePolicy({ warnAt: 0.5 }).warnAt).toBe(0.5);
+    expect(parsePolicy({ warnAt: null }).warnAt).toBeNull();
+    expect(() => parsePolicy({ warnAt: 1 })).toThrow(
+      /warnAt: must be below 1: the warning comes before the deadline/,
+    );
+    expect(() => parsePolicy({ warnAt: 0 })).toThrow(/warnAt: must be above 0/);
+    expect(() => parsePolicy({ warnAt: '80%' })).toThrow(/warnAt: must be a fraction of the clock’s length/);
+  });
+
   it('reports an unreadable or non-JSON file with its path', () => {
     const file = path.join(tmpdir(), `policy-${process.pid}.json`);
     writeFileSync(file, '{ not json');

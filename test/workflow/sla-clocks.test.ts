@@ -6,7 +6,9 @@ import { loadConfig } from '../../config';
 import { connectDatabase, type DatabaseHandle } from '../../db/client';
 import { listTicketNotifications } from '../../db/delivery-store';
 import { listTicketEscalations, listTicketEvents } from '../../db/ticket-store';
+import { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
+import { SHARED_WORKFLOW_MODULES, WORKFLOWS_PATH } from '../../worker/worker';
 import { openTicket } from '../../domain/lifecycle';
 import type { SlaPolicy } from '../../domain/policy';
 import { workflowIdOf, type TicketState } from '../../domain/ticket';
@@ -22,6 +24,7 @@ import {
   uniqueTicketNumber,
   unhappyCallback,
   TEST_PAYLOAD_KEYS,
+  testDataConverter,
 } from '../support/fixtures';
 import { runRelayFor } from '../support/relay';
 import { createTimeSkippingEnvironment, runTicketWorker, type RunningWorker } from '../support/temporal';
@@ -55,7 +58,10 @@ afterAll(async () => {
   await database?.close();
 });
 
-async function startTicket(priority: 'normal' | 'critical' = 'normal', slaPolicy: SlaPolicy = defaults) {
+async function startTicket(
+  priority: 'normal' | 'urgent' | 'critical' = 'normal',
+  slaPolicy: SlaPolicy = defaults,
+) {
   const number = uniqueTicketNumber();
   const ticket = openTicket({
     number,
@@ -165,6 +171,138 @@ describe('the core SLA clocks at their real lengths', () => {
     await escalationsOf(number, 1);
   });
 
+  it('an urgent ticket under a per-priority first response escalates exactly when its 2 hours pass, once', async () => {
+    // Seed 002's response times: normal 24 h, urgent 2 h, critical half an hour.
+    const perPriority = policy({
+      qcSampleRate: 0,
+      firstResponse: { normal: '24h', urgent: '2h', critical: '30m' },
+    });
+    const { number, handle, createdAtMs } = await startTicket('urgent', perPriority);
+    await env.sleep(2 * HOUR - SECOND);
+    expect((await stateOf(handle)).escalationLevel).toBe(0);
+    await escalationsOf(number, 0);
+
+    await env.sleep(2 * SECOND);
+    const state = await stateOf(handle);
+    const firedAfterMs = Date.parse(state.clocks.firstResponse?.breachedAt ?? '') - createdAtMs;
+    expect(firedAfterMs).toBeGreaterThanOrEqual(2 * HOUR);
+    expect(firedAfterMs).toBeLessThan(2 * HOUR + SECOND);
+    const [escalation] = await escalationsOf(number, 1);
+    expect(escalation).toMatchObject({ level: 1, reason: 'first_response_missed', clock: 'firstResponse' });
+    await handle.executeUpdate(actionUpdates['escalation-ack'], { args: [{ actor: SUPERVISOR, input: {} }] });
+    await env.sleep(3 * HOUR);
+    await escalationsOf(number, 1);
+  });
+
+  it('warns the agents once at 80 % of the first-response clock (8 minutes), then escalates at 10', async () => {
+    const warning = policy({ qcSampleRate: 0, warnAt: 0.8 });
+    const { number, handle, createdAtMs } = await startTicket('normal', warning);
+    const warningsOf = async () =>
+      (await listTicketNotifications(database.db, number)).filter((item) => item.kind === 'clock_warning');
+    await env.sleep(8 * MINUTE - SECOND);
+    expect((await stateOf(handle)).clocks.firstResponse?.warnedAt).toBeUndefined();
+    expect(await warningsOf()).toEqual([]);
+
+    await env.sleep(2 * SECOND);
+    const warnedAtMs = Date.parse((await stateOf(handle)).clocks.firstResponse?.warnedAt ?? '');
+    expect(warnedAtMs - createdAtMs).toBeGreaterThanOrEqual(8 * MINUTE);
+    expect(warnedAtMs - createdAtMs).toBeLessThan(8 * MINUTE + SECOND);
+    await vi.waitFor(async () =>
+      expect(await warningsOf()).toMatchObject([
+        { recipientRole: 'agent', channel: 'internal', status: 'delivered', recipient: 'role:agent' },
+      ]),
+    );
+    expect((await warningsOf())[0]?.body).toContain('首次响应');
+    await escalationsOf(number, 0);
+
+    await env.sleep(2 * MINUTE);
+    await escalationsOf(number, 1);
+    await env.sleep(30 * MINUTE);
+    expect(await warningsOf()).toHaveLength(1);
+    const types = (await listTicketEvents(database.db, number)).map((event) => event.type);
+    expect(types.filter((type) => type === 'sla_warning')).toHaveLength(1);
+    // The warning's timer and the patch marker replay: the history so far is deterministic.
+    await Worker.runReplayHistory(
+      {
+        workflowsPath: WORKFLOWS_PATH,
+        bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES },
+        dataConverter: testDataConverter,
+        replayName: 'first-response warning',
+      },
+      await handle.fetchHistory(),
+    );
+  });
+
+  it('a first-response clock met before its warning sends none', async () => {
+    const warning = policy({ qcSampleRate: 0, warnAt: 0.8 });
+    const { number, handle } = await startTicket('normal', warning);
+    await env.sleep(7 * MINUTE);
+    await handle.executeUpdate(actionUpdates.acknowledge, { args: [{ actor: AGENT, input: {} }] });
+    await env.sleep(4 * MINUTE);
+    const state = await stateOf(handle);
+    expect(state.clocks.firstResponse).toMatchObject({ warnAt: expect.any(String), breachedAt: null });
+    expect(state.clocks.firstResponse?.warnedAt).toBeUndefined();
+    const types = (await listTicketEvents(database.db, number)).map((event) => event.type);
+    expect(types).not.toContain('sla_warning');
+  });
+
+  it('an urgent ticket notifies the supervisor at creation, delivered to the inbox', async () => {
+    const { number } = await startTicket('urgent');
+    await vi.waitFor(async () => {
+      const notices = await listTicketNotifications(database.db, number);
+      expect(notices).toMatchObject([
+        {
+          kind: 'urgent_ticket_created',
+          recipientRole: 'supervisor',
+          status: 'delivered',
+          recipient: 'role:supervisor',
+        },
+      ]);
+      expect(notices[0]?.body).toContain('紧急');
+    });
+  });
+
+  it('a plan not carried out by its own 3-day deadline escalates exactly then, once', async () => {
+    const { number, handle } = await startTicket();
+    await handle.executeUpdate(actionUpdates.acknowledge, { args: [{ actor: SUPERVISOR, input: {} }] });
+    const deadlineMs = (await env.currentTimeMs()) + 72 * HOUR;
+    await handle.executeUpdate(actionUpdates.plan, {
+      args: [
+        {
+          actor: SUPERVISOR,
+          input: {
+            measures: 'Replace the compressor',
+            department: 'field-service',
+            deadline: new Date(deadlineMs).toISOString(),
+            customerConfirmed: true,
+            dispatch: false,
+          },
+        },
+      ],
+    });
+    await env.sleep(deadlineMs - (await env.currentTimeMs()) - SECOND);
+    const before = (await listTicketEscalations(database.db, number)).filter(
+      (row) => row.clock === 'planDeadline',
+    );
+    expect(before).toEqual([]);
+    await env.sleep(2 * SECOND);
+    const fired = await vi.waitFor(async () => {
+      const rows = (await listTicketEscalations(database.db, number)).filter(
+        (row) => row.clock === 'planDeadline',
+      );
+      expect(rows).toHaveLength(1);
+      return rows;
+    });
+    expect(fired[0]).toMatchObject({ level: 1, reason: 'plan_deadline_missed' });
+    expect(Date.parse(fired[0]?.firedAt ?? '') - deadlineMs).toBeLessThan(SECOND);
+    expect(Date.parse(fired[0]?.firedAt ?? '') - deadlineMs).toBeGreaterThanOrEqual(0);
+    await handle.executeUpdate(actionUpdates['escalation-ack'], { args: [{ actor: SUPERVISOR, input: {} }] });
+    await env.sleep(HOUR);
+    expect(
+      (await listTicketEscalations(database.db, number)).filter((row) => row.clock === 'planDeadline'),
+    ).toHaveLength(1);
+  });
+
   it('a business-day deadline runs across a weekend and a holiday, and fires exactly then', async () => {
     const local = (ms: number) => DateTime.fromMillis(ms, { zone: 'Asia/Shanghai' });
     // The second working day after today is a holiday; 5 business days always span a weekend.
@@ -217,7 +355,9 @@ describe('the core SLA clocks at their real lengths', () => {
       const kinds = (await listTicketEvents(database.db, number))
         .map((event) => event.data.kind)
         .filter(Boolean);
-      expect(kinds).toEqual(['ticket_acknowledged', 'escalation', 'sms_survey']);
+      // The escalation tells the supervisor who acknowledged, then the supervisors' inbox (no
+      // superior of sup-1 is on file).
+      expect(kinds).toEqual(['ticket_acknowledged', 'progress', 'escalation', 'escalation', 'sms_survey']);
     });
     // The survey went out by SMS to the customer's phone, in the ticket's language (zh-CN).
     await vi.waitFor(async () => {

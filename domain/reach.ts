@@ -1,0 +1,56 @@
+import type { ClockName, Role, TicketState } from './ticket';
+
+/**
+ * Who is told (seed 002: 提醒责任人及上级): the person a notice names when one is known, with a
+ * role's inbox as the fallback. Pure: the lifecycle names the person, the relay finds their channel.
+ */
+export interface Recipient {
+  readonly role: Role;
+  /** A staff member's id (an engineer's id for an engineer); null: the role's inbox. */
+  readonly personId: string | null;
+}
+
+/**
+ * Who holds a clock's work: `worker` is the engineer the ticket is with, else whoever acknowledged
+ * it; `acknowledger` only the latter; `role` no one person (a role's own duty). `role` is also the
+ * fallback when the person is not known (nobody acknowledged yet, a ticket opened before this
+ * was recorded).
+ */
+const HOLDERS: Readonly<
+  Record<ClockName, { readonly person: 'worker' | 'acknowledger' | null; readonly role: Role }>
+> = {
+  firstResponse: { person: null, role: 'agent' },
+  plan: { person: 'acknowledger', role: 'supervisor' },
+  criticalTemporaryPlan: { person: 'acknowledger', role: 'supervisor' },
+  dispatchAccept: { person: 'worker', role: 'supervisor' },
+  customerContact: { person: 'worker', role: 'supervisor' },
+  appointmentReminder: { person: 'worker', role: 'engineer' },
+  resolution: { person: 'worker', role: 'supervisor' },
+  callback: { person: 'acknowledger', role: 'agent' },
+  complaintFollowUp: { person: null, role: 'supervisor' },
+  directorPlan: { person: null, role: 'director' },
+  reopenWindow: { person: null, role: 'agent' },
+  partsWait: { person: 'worker', role: 'parts' },
+  partsApproval: { person: null, role: 'manager' },
+  planDeadline: { person: 'worker', role: 'supervisor' },
+};
+
+/** The person holding a clock's work now, or the role whose inbox stands in for them. */
+export function holderOf(state: TicketState, clock: ClockName): Recipient {
+  // A plan that names its owner (the manager's meeting plan) is theirs to carry out.
+  const owner = clock === 'planDeadline' ? state.plans.at(-1)?.input.owner : undefined;
+  if (typeof owner === 'string') return { role: 'supervisor', personId: owner };
+  const rule = HOLDERS[clock];
+  if (rule.person === 'worker' && state.assignee !== null) {
+    return { role: 'engineer', personId: state.assignee };
+  }
+  const acknowledged = rule.person === null ? undefined : state.acknowledgedBy;
+  return acknowledged
+    ? { role: acknowledged.role, personId: acknowledged.id }
+    : { role: rule.role, personId: null };
+}
+
+/** A recipient as notification data names it: the person's id when one is known. */
+export function personData(recipient: Recipient): { personId?: string } {
+  return recipient.personId === null ? {} : { personId: recipient.personId };
+}
