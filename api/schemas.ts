@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACTION_NAMES } from '../domain/lifecycle';
+import { PROOF_KINDS, RETURN_KINDS, RETURN_REASONS } from '../domain/returns';
 import { commaSeparatedPattern } from '../domain/text-rules';
 import { PROBLEM_MEDIA_TYPE } from './problem';
 import {
@@ -50,6 +51,35 @@ const slaClockSchema = z.object({
 });
 
 const actorSchema = z.object({ id: z.string(), role: z.enum(ROLES) });
+
+const returnCaseSchema = z
+  .object({
+    kind: z.enum(RETURN_KINDS),
+    returnReason: z.enum(RETURN_REASONS),
+    proofs: z.array(z.enum(PROOF_KINDS)),
+    eligibility: z.object({
+      eligible: z.boolean(),
+      windowDays: z.number().int(),
+      lastDay: z.string().nullable().describe('the last day of the window from the purchase date'),
+      missingProofs: z.array(z.enum(PROOF_KINDS)),
+      reasons: z.array(
+        z.enum(['no_purchase_date', 'purchase_after_request', 'window_passed', 'missing_proofs']),
+      ),
+    }),
+    exception: z.string().nullable().describe('why an ineligible request went to the manager anyway'),
+    requestedAt: z.string(),
+    requestedBy: z.object({ id: z.string(), role: z.enum(ROLES) }),
+    decision: z
+      .object({
+        outcome: z.enum(['approved', 'rejected', 'refused']),
+        at: z.string(),
+        actor: z.object({ id: z.string(), role: z.enum(ROLES) }).nullable(),
+        reason: z.string().optional(),
+      })
+      .nullable(),
+  })
+  .nullable()
+  .describe('a return or exchange request with its eligibility and decision; null until requested');
 
 const recordedSchema = z.object({
   at: instant,
@@ -117,6 +147,7 @@ export const ticketViewSchema = z.object({
   appointment: z.object({ slotStart: instant, slotEnd: instant.nullable(), bookedAt: instant }).nullable(),
   serviceRecords: z.array(recordedSchema),
   approval: recordedSchema.nullable(),
+  returnCase: returnCaseSchema,
   quality: z
     .object({
       required: z.boolean(),

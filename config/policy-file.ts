@@ -8,6 +8,7 @@ import {
   type WallDuration,
 } from '../domain/durations';
 import { DEFAULT_POLICY_DOCUMENT, type SlaPolicy } from '../domain/policy';
+import { PROOF_KINDS } from '../domain/returns';
 import { defaultStatutoryRegion, STATUTORY_REGIONS, withStatutoryDays } from './statutory-calendar';
 
 /**
@@ -96,6 +97,14 @@ export const policyFileSchema = z
     partsWait: duration.prefault(defaults.partsWait),
     partsApproval: duration.prefault(defaults.partsApproval),
     partsWaitPausesResolution: z.boolean().default(defaults.partsWaitPausesResolution),
+    returnWindowDays: z.number().int().min(0).max(365).default(defaults.returnWindowDays),
+    exchangeWindowDays: z.number().int().min(0).max(365).default(defaults.exchangeWindowDays),
+    returnProofs: z
+      .array(z.enum(PROOF_KINDS))
+      .max(PROOF_KINDS.length)
+      .refine((proofs) => new Set(proofs).size === proofs.length, 'lists a proof twice')
+      .default([...defaults.returnProofs]),
+    returnApproval: duration.prefault(defaults.returnApproval),
     warrantyMonths: z.number().int().min(0).max(240).default(defaults.warrantyMonths),
     qcSampleRate: z.number().min(0).max(1).default(defaults.qcSampleRate),
   })

@@ -1,5 +1,6 @@
 import type * as Zod from 'zod';
 import { OLD_PART_DISPOSITIONS } from './parts';
+import { PROOF_KINDS, RETURN_REASONS } from './returns';
 import { BLANK_MESSAGE, NOT_BLANK } from './text-rules';
 import { CATEGORIES, PRIORITIES, SERVICE_TYPES } from './ticket';
 
@@ -136,7 +137,23 @@ const builders = {
         improvementPlan: text(5000),
       })
       .strict(),
+  'request-return': () =>
+    z
+      .object({
+        returnReason: z.enum(RETURN_REASONS),
+        /** What the customer has shown; the policy says which are required. */
+        proofs: z
+          .array(z.enum(PROOF_KINDS))
+          .max(PROOF_KINDS.length)
+          .refine((proofs) => new Set(proofs).size === proofs.length, 'lists a proof twice')
+          .default([]),
+        /** Send an ineligible request to the manager anyway, saying why (else it is refused). */
+        exception: text(2000).optional(),
+        note: text(2000).optional(),
+      })
+      .strict(),
   approve: () => z.object({ note: text(2000).optional() }).strict(),
+  reject: () => z.object({ reason: text(2000) }).strict(),
   hold: () => z.object({ reason: text(2000) }).strict(),
   resume: () => z.object({ note: text(2000).optional() }).strict(),
   reopen: () => z.object({ reason: text(2000) }).strict(),

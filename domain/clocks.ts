@@ -1,6 +1,7 @@
 import { addBusinessMs, businessMsBetween } from './calendar';
 import { parseDuration, type SlaDuration } from './durations';
 import { deadlineAfter, partsClockDuration, type SlaPolicy } from './policy';
+import { returnRules } from './returns';
 import {
   ESCALATION_ROLES,
   type Actor,
@@ -94,6 +95,12 @@ export const CLOCK_RULES: Readonly<Record<ClockName, ClockRule>> = {
     onDue: { kind: 'escalate', level: 2, reason: 'parts_approval_missed' },
     pausesOnHold: false,
   },
+  // The manager decides a return or exchange: a missed decision is the manager's level too.
+  returnApproval: {
+    label: 'return approval',
+    onDue: { kind: 'escalate', level: 2, reason: 'return_approval_missed' },
+    pausesOnHold: false,
+  },
 };
 
 /** The policy duration of a clock for this ticket now (plan and resolution depend on its priority). */
@@ -125,6 +132,8 @@ export function clockDuration(name: ClockName, state: TicketState, policy: SlaPo
     case 'partsWait':
     case 'partsApproval':
       return partsClockDuration(policy, name);
+    case 'returnApproval':
+      return returnRules(policy).approval;
   }
 }
 

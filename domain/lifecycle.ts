@@ -21,6 +21,12 @@ import type { SlaPolicy } from './policy';
 import { ACTION_NAMES, type ActionInput, type ActionName } from './action-inputs';
 import { qualityDecision, scoreBand } from './quality';
 import {
+  decisionRefusal,
+  recordReturnDecision,
+  recordReturnRequest,
+  requestReturnRefusal,
+} from './return-actions';
+import {
   emptyChange,
   type Actor,
   type ClockName,
@@ -66,6 +72,9 @@ interface ActionRule<A extends ActionName> {
   /** A refusal that depends on the input (or the time); returns why, or undefined when allowed. */
   readonly guard?: (state: TicketState, input: ActionInput<A>, nowMs: number) => string | undefined;
 }
+
+/** Where a return or exchange is requested and decided: after acknowledgement, before service. */
+const BEFORE_APPROVAL = BEFORE_SERVICE.filter((status) => status !== 'new');
 
 const needsApproval = (state: TicketState) =>
   (state.intake.serviceType === 'return' || state.intake.serviceType === 'exchange') &&
@@ -115,11 +124,9 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
   'qc-review': { from: ['quality_check'] },
   callback: { from: ['resolved'] },
   'follow-up': { from: ['follow_up'] },
-  approve: {
-    from: BEFORE_SERVICE.filter((status) => status !== 'new'),
-    when: (state) =>
-      needsApproval(state) ? undefined : 'only a return or exchange waiting for approval can be approved',
-  },
+  'request-return': { from: BEFORE_APPROVAL, when: requestReturnRefusal },
+  approve: { from: BEFORE_APPROVAL, when: (state) => decisionRefusal(state, 'approve') },
+  reject: { from: BEFORE_APPROVAL, when: (state) => decisionRefusal(state, 'reject') },
   hold: { from: WORK_STATUSES },
   resume: { from: ['on_hold'] },
   reopen: {
@@ -235,6 +242,7 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     appointment: null,
     serviceRecords: [],
     approval: null,
+    returnCase: null,
     quality: null,
     hold: null,
     callbacks: [],
@@ -577,12 +585,23 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     appendEvent(state, change, 'follow_up_recorded', nowMs, actor, { ...input });
     startCallback(state, nowMs, policy, change, actor);
   },
-  approve(state, input, { nowMs, actor }, change) {
+  'request-return'(state, input, context, change) {
+    if (recordReturnRequest(state, input, context, change)) {
+      closeBeforeService(state, context, change, 'ineligible');
+    }
+  },
+  approve(state, input, context, change) {
+    const { nowMs, actor } = context;
     state.approval = { at: new Date(nowMs).toISOString(), actor, input: { ...input } };
     appendEvent(state, change, 'approved', nowMs, actor, {
       ...input,
       serviceType: state.intake.serviceType,
     });
+    recordReturnDecision(state, 'approved', undefined, context, change);
+  },
+  reject(state, input, context, change) {
+    recordReturnDecision(state, 'rejected', input.reason, context, change);
+    closeBeforeService(state, context, change, 'rejected');
   },
   hold(state, input, { nowMs, actor }, change) {
     state.hold = { since: new Date(nowMs).toISOString(), reason: input.reason, resumeTo: state.status };
@@ -636,6 +655,17 @@ function startCallback(
   state.status = 'resolved';
   const callback = startClock(state, 'callback', nowMs, policy);
   appendEvent(state, change, 'callback_due', nowMs, actor, { dueAt: callback.dueAt });
+}
+
+/** A return or exchange refused or rejected: the work that was planned will not happen. */
+function closeBeforeService(
+  state: TicketState,
+  { nowMs, actor, policy }: TransitionContext,
+  change: TicketChange,
+  reason: 'ineligible' | 'rejected',
+): void {
+  stopClocks(state, WORK_CLOCKS, nowMs);
+  closeTicket(state, nowMs, policy, change, actor, reason);
 }
 
 function closeTicket(

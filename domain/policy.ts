@@ -1,12 +1,13 @@
 import { addBusinessTime, localDate, type BusinessCalendar } from './calendar';
 import { parseDuration, type SlaDuration, type WallDuration } from './durations';
+import { DEFAULT_RETURN_RULES, returnRules, type ReturnPolicyFields } from './returns';
 import { PRIORITIES, type Priority } from './ticket';
 
 /**
  * The SLA policy after parsing (see config/policy-file.ts for the file format). Plain JSON, so a
  * ticket workflow carries the snapshot it was opened under through every continue-as-new.
  */
-export interface SlaPolicy {
+export interface SlaPolicy extends ReturnPolicyFields {
   readonly calendar: BusinessCalendar;
   readonly firstResponse: SlaDuration;
   readonly escalationStep: SlaDuration;
@@ -58,6 +59,7 @@ export const DEFAULT_POLICY_DOCUMENT = {
   partsWait: '2bd',
   partsApproval: '4bh',
   partsWaitPausesResolution: false,
+  ...DEFAULT_RETURN_RULES,
   warrantyMonths: 12,
   qcSampleRate: 0.3,
 } as const;
@@ -93,6 +95,7 @@ function policyDurations(policy: SlaPolicy): [string, SlaDuration][] {
     ['reopenWindow', policy.reopenWindow],
     ['partsWait', partsClockDuration(policy, 'partsWait')],
     ['partsApproval', partsClockDuration(policy, 'partsApproval')],
+    ['returnApproval', returnRules(policy).approval],
   ];
 }
 

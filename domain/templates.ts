@@ -26,6 +26,35 @@ const LEVEL_ROLE: Record<Language, Record<number, string>> = {
   en: { 1: 'supervisor', 2: 'manager', 3: 'director' },
 };
 
+const RETURN_KIND: Record<Language, Record<string, string>> = {
+  'zh-CN': { return: '退货', exchange: '换货' },
+  en: { return: 'return', exchange: 'exchange' },
+};
+
+const INELIGIBLE: Record<Language, Record<string, (lastDay: string) => string>> = {
+  'zh-CN': {
+    no_purchase_date: () => '缺少购买日期',
+    purchase_after_request: () => '购买日期晚于申请日期',
+    window_passed: (lastDay) => `已超过期限（最后一天：${lastDay}）`,
+    missing_proofs: () => '缺少所需凭证（购买凭证或原产品）',
+  },
+  en: {
+    no_purchase_date: () => 'no purchase date is known',
+    purchase_after_request: () => 'the purchase date is after the request',
+    window_passed: (lastDay) => `the window ended on ${lastDay}`,
+    missing_proofs: () => 'a required proof (purchase proof or the product) is missing',
+  },
+};
+
+/** The refusal's reasons (codes in the notification's data) in the customer's language. */
+function ineligibleText(language: Language, data: NotificationRecord['data']): string {
+  const reasons = Array.isArray(data.reasons) ? (data.reasons as unknown[]) : [];
+  return reasons
+    .map((reason) => INELIGIBLE[language][String(reason)]?.(String(data.lastDay)))
+    .filter((text) => text !== undefined)
+    .join(language === 'zh-CN' ? '；' : '; ');
+}
+
 const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
   'zh-CN': {
     ticket_acknowledged: ({ number }) => ({
@@ -64,6 +93,21 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
       subject: `服务单 ${number} 客户投诉待回访`,
       body: `服务单 ${number} 收到客户不满意反馈，请在 ${local(data.dueAt)} 前完成回访并记录改进方案。`,
     }),
+    return_approval_needed: ({ number, local, data }) => ({
+      subject: `服务单 ${number} ${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}待审批`,
+      body: `服务单 ${number} 的${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请${data.exception ? '（不符合条件，申请例外）' : ''}请在 ${local(data.dueAt)} 前审批。`,
+    }),
+    return_refused: ({ number, data }) => ({
+      subject: `服务单 ${number} ${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请未通过`,
+      body: `您好，服务单 ${number} 的${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请不符合条件：${ineligibleText('zh-CN', data)}。如有疑问请联系客服。`,
+    }),
+    return_decided: ({ number, data }) => ({
+      subject: `服务单 ${number} ${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请${data.outcome === 'approved' ? '已批准' : '未批准'}`,
+      body:
+        data.outcome === 'approved'
+          ? `您好，服务单 ${number} 的${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请已批准，我们将告知您后续步骤。`
+          : `您好，服务单 ${number} 的${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请未获批准，客服将与您联系说明原因。`,
+    }),
   },
   en: {
     ticket_acknowledged: ({ number }) => ({
@@ -101,6 +145,21 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
     follow_up_due: ({ number, local, data }) => ({
       subject: `Complaint follow-up due on ${number}`,
       body: `The customer of ${number} is not satisfied. Record the follow-up and a second plan by ${local(data.dueAt)}.`,
+    }),
+    return_approval_needed: ({ number, local, data }) => ({
+      subject: `${RETURN_KIND.en[String(data.kind)] ?? ''} on ${number} waits for approval`,
+      body: `The ${RETURN_KIND.en[String(data.kind)] ?? ''} request on ${number}${data.exception ? ' (not eligible: an exception is asked for)' : ''} needs your approve or reject by ${local(data.dueAt)}.`,
+    }),
+    return_refused: ({ number, data }) => ({
+      subject: `Your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} is not eligible`,
+      body: `Hello, your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} cannot be accepted: ${ineligibleText('en', data)}. Contact us with any question.`,
+    }),
+    return_decided: ({ number, data }) => ({
+      subject: `Your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} is ${data.outcome === 'approved' ? 'approved' : 'not approved'}`,
+      body:
+        data.outcome === 'approved'
+          ? `Hello, your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} is approved; we will tell you the next steps.`
+          : `Hello, your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} is not approved; our service desk will call you with the reason.`,
     }),
   },
 };

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ticketIntakeSchema } from './intake';
+import type { ReturnCase } from './returns';
 
 /** The vocabulary of a service ticket (SPEC section 1.1). */
 export const CHANNELS = ['phone', 'web', 'app', 'email', 'wechat', 'marketplace', 'other'] as const;
@@ -75,6 +76,7 @@ export const CLOCK_NAMES = [
   'reopenWindow',
   'partsWait',
   'partsApproval',
+  'returnApproval',
 ] as const;
 export type ClockName = (typeof CLOCK_NAMES)[number];
 
@@ -147,6 +149,9 @@ export const NOTIFICATION_KINDS = [
   'appointment_confirmed',
   'appointment_reminder',
   'follow_up_due',
+  'return_approval_needed',
+  'return_refused',
+  'return_decided',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -225,6 +230,11 @@ export interface TicketState {
   appointment: { slotStart: string; slotEnd: string | null; bookedAt: string } | null;
   serviceRecords: Recorded<Record<string, unknown>>[];
   approval: Recorded<Record<string, unknown>> | null;
+  /**
+   * The return or exchange request and its decision: null until requested; absent on a ticket opened
+   * before returns had eligibility (its approve needs no request, as then).
+   */
+  returnCase?: ReturnCase | null;
   quality: QualityState | null;
   hold: HoldState | null;
   callbacks: CallbackRecord[];

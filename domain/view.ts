@@ -1,5 +1,6 @@
 import { CLOCK_RULES, isOpenEscalation, isRunning, isSlaBreached, nextDeadline } from './clocks';
 import { allowedActions, type ActionName } from './lifecycle';
+import type { ReturnCase } from './returns';
 import type {
   ClockName,
   EscalationLevel,
@@ -43,6 +44,7 @@ export interface TicketView
     > {
   number: string;
   status: TicketStatus;
+  returnCase: ReturnCase | null;
   /** The CustomerId search attribute: find all of this customer's tickets in Temporal UI. */
   customerId: string;
   attachments: string[];
@@ -103,6 +105,7 @@ export function ticketView(state: TicketState, nowMs: number): TicketView {
     appointment: state.appointment,
     serviceRecords: state.serviceRecords,
     approval: state.approval,
+    returnCase: state.returnCase ?? null,
     quality: state.quality,
     hold: state.hold,
     callbacks: state.callbacks,
@@ -145,6 +148,7 @@ export const FREE_TEXT_KEYS: readonly string[] = [
   'cause',
   'improvementPlan',
   'customerConfirmation',
+  'exception',
 ];
 
 const STAFF_ID_KEYS: readonly string[] = ['engineerId'];
@@ -183,6 +187,16 @@ export function externalView(view: TicketView, viewerId: string): TicketView {
     plans: view.plans.map(recorded),
     serviceRecords: view.serviceRecords.map(recorded),
     approval: view.approval && recorded(view.approval),
+    returnCase: view.returnCase && {
+      ...view.returnCase,
+      exception: view.returnCase.exception && REDACTED,
+      requestedBy: actor(view.returnCase.requestedBy),
+      decision: view.returnCase.decision && {
+        ...view.returnCase.decision,
+        actor: view.returnCase.decision.actor && actor(view.returnCase.decision.actor),
+        ...(view.returnCase.decision.outcome === 'rejected' && { reason: REDACTED }),
+      },
+    },
     callbacks: view.callbacks.map(recorded),
     quality: view.quality && {
       ...view.quality,

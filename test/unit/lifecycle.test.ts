@@ -326,11 +326,16 @@ describe('1.6 Service', () => {
   });
 
   it('holds a return or exchange until a manager approves it', () => {
-    const ticket = open({ serviceType: 'exchange' });
+    const ticket = open({
+      serviceType: 'exchange',
+      product: { model: 'KFR-35GW/ABC123', serialNumber: 'SN9', purchaseDate: '2026-11-20' },
+    });
     act(ticket, 'acknowledge', {}, T0 + MIN, AGENT);
     expect(() => act(ticket, 'resolve', serviceRecord, T0 + 2 * MIN, AGENT)).toThrow(
       'a return or exchange needs a manager’s approve first',
     );
+    const request = { returnReason: 'quality_defect', proofs: ['purchase_proof', 'product'] };
+    act(ticket, 'request-return', request, T0 + 2 * MIN, AGENT);
     act(ticket, 'approve', { note: 'Exchange approved' }, T0 + 3 * MIN, MANAGER);
     expect(ticket.approval).toMatchObject({ actor: MANAGER });
     act(ticket, 'resolve', serviceRecord, T0 + 4 * MIN, AGENT);

@@ -1,0 +1,249 @@
+import { randomInt } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { deliveries } from '../../db/schema';
+import { startApi, type ApiStack } from '../support/stack';
+import { runWorkerFor } from '../support/temporal';
+
+/**
+ * Seed 003's return and exchange up to the manager's decision, through HTTP on the real stack
+ * (PostgreSQL, the Temporal dev server, the real worker), with a 3-second approval clock.
+ */
+const taskQueue = `returns-${process.pid}`;
+const tag = `${process.pid}-${randomInt(1e9)}`;
+const KEYS = {
+  agent: `returns-agent-${tag}`,
+  manager: `returns-manager-${tag}`,
+  admin: `returns-admin-${tag}`,
+  client: `returns-client-${tag}`,
+};
+type Who = keyof typeof KEYS;
+const DAY = 86_400_000;
+const BOTH = ['purchase_proof', 'product'];
+
+let stack: ApiStack;
+let stopWorker: () => Promise<void>;
+
+beforeAll(async () => {
+  stack = await startApi({
+    taskQueue,
+    policy: { returnApproval: '3s', escalationStep: '1h', qcSampleRate: 0 },
+    env: {
+      API_KEYS: [
+        `${KEYS.agent}:agent:agent-r`,
+        `${KEYS.manager}:manager:mgr-r`,
+        `${KEYS.admin}:admin:admin-r`,
+        `${KEYS.client}:client:shop-r`,
+      ].join(','),
+    },
+  });
+  stopWorker = await runWorkerFor(stack.config, stack.database.db);
+});
+
+afterAll(async () => {
+  await stopWorker?.();
+  await stack?.close();
+});
+
+function call(who: Who, method: 'GET' | 'POST', url: string, payload?: unknown, headers = {}) {
+  return stack.app.inject({
+    method,
+    url,
+    payload: payload as Record<string, unknown> | undefined,
+    headers: { authorization: `Bearer ${KEYS[who]}`, ...headers },
+  });
+}
+
+async function act(who: Who, number: string, action: string, payload: Record<string, unknown> = {}) {
+  const response = await call(who, 'POST', `/v1/tickets/${number}/${action}`, payload);
+  if (response.statusCode !== 200) throw new Error(`${action}: ${response.statusCode} ${response.body}`);
+  return response.json();
+}
+
+/** A day in the business time zone, `daysAgo` before today. */
+const daysAgo = (days: number) =>
+  new Date(Date.now() + 8 * 3_600_000 - days * DAY).toISOString().slice(0, 10);
+
+async function create(serviceType: 'return' | 'exchange', purchaseDate: string, who: Who = 'agent') {
+  const response = await call(who, 'POST', '/v1/tickets', {
+    channel: 'phone',
+    category: 'fault',
+    priority: 'normal',
+    serviceType,
+    customer: { name: '王五', phone: `137${randomInt(10_000_000, 99_999_999)}` },
+    product: { model: 'KFR-35GW', serialNumber: `SN-${randomInt(1e9)}`, purchaseDate },
+    description: 'Compressor noise from day one',
+  });
+  expect(response.statusCode).toBe(201);
+  const number: string = response.json().number;
+  await act('agent', number, 'acknowledge');
+  return number;
+}
+
+async function timeline(number: string) {
+  const events = (await call('admin', 'GET', `/v1/tickets/${number}/events`)).json().events as {
+    type: string;
+    data: Record<string, unknown>;
+  }[];
+  return events.map((event) =>
+    event.type === 'notification' ? `notification:${event.data.kind}` : event.type,
+  );
+}
+
+async function notifications(number: string) {
+  const items = (await call('admin', 'GET', `/v1/tickets/${number}/notifications`)).json().items as {
+    kind: string;
+    recipientRole: string;
+    channel: string;
+  }[];
+  return items.map((item) => [item.kind, item.recipientRole, item.channel]);
+}
+
+describe('a return or exchange up to the manager’s decision', () => {
+  it('an eligible return: requested with both proofs (once per Idempotency-Key), approved in time, customer told', async () => {
+    const number = await create('return', daysAgo(3));
+    const body = { returnReason: 'quality_defect', proofs: BOTH, note: 'Customer brought the box' };
+    const headers = { 'idempotency-key': `request-${number}` };
+    const first = await call('agent', 'POST', `/v1/tickets/${number}/request-return`, body, headers);
+    expect(first.statusCode).toBe(200);
+    const again = await call('agent', 'POST', `/v1/tickets/${number}/request-return`, body, headers);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    const requested = first.json();
+    expect(requested.returnCase).toMatchObject({
+      kind: 'return',
+      returnReason: 'quality_defect',
+      proofs: BOTH,
+      eligibility: { eligible: true, windowDays: 7, lastDay: expect.any(String), reasons: [] },
+      exception: null,
+      decision: null,
+    });
+    expect(requested.sla.returnApproval).toMatchObject({ duration: '3s', metAt: null });
+    expect(requested.allowedActions).toEqual(expect.arrayContaining(['approve', 'reject']));
+    expect((await call('agent', 'POST', `/v1/tickets/${number}/approve`, {})).statusCode).toBe(403);
+
+    const approved = await act('manager', number, 'approve', { note: 'Refund approved' });
+    expect(approved.returnCase.decision).toMatchObject({ outcome: 'approved', actor: { id: 'mgr-r' } });
+    expect(approved.sla.returnApproval.metAt).not.toBeNull();
+    expect(await timeline(number)).toEqual([
+      'created',
+      'acknowledged',
+      'notification:ticket_acknowledged',
+      'return_requested',
+      'notification:return_approval_needed',
+      'approved',
+      'notification:return_decided',
+    ]);
+    expect(await notifications(number)).toEqual([
+      ['ticket_acknowledged', 'customer', 'sms'],
+      ['return_approval_needed', 'manager', 'internal'],
+      ['return_decided', 'customer', 'sms'],
+    ]);
+  });
+
+  it('an exchange out of its 15-day window and without the product is refused with the reasons; the ticket closes and a webhook is queued', async () => {
+    const hook = await call('admin', 'POST', '/v1/webhooks', {
+      url: 'https://crm.example.com/aftercare',
+      eventTypes: ['return_refused'],
+      secret: 'a-secret-of-sixteen-chars',
+    });
+    expect(hook.statusCode).toBe(201);
+    const purchaseDate = daysAgo(20);
+    const number = await create('exchange', purchaseDate);
+    const refused = await act('agent', number, 'request-return', {
+      returnReason: 'not_as_described',
+      proofs: ['purchase_proof'],
+    });
+    expect(refused).toMatchObject({
+      status: 'closed',
+      closure: { reason: 'ineligible' },
+      returnCase: {
+        kind: 'exchange',
+        eligibility: {
+          eligible: false,
+          missingProofs: ['product'],
+          reasons: ['window_passed', 'missing_proofs'],
+        },
+        decision: { outcome: 'refused', actor: null },
+      },
+    });
+    const events = (await call('admin', 'GET', `/v1/tickets/${number}/events`)).json().events;
+    const lastDay = refused.returnCase.eligibility.lastDay;
+    expect(events.find((event: { type: string }) => event.type === 'return_refused').data).toEqual({
+      kind: 'exchange',
+      ineligible: [`the 15-day exchange window ended on ${lastDay}`, 'missing proof: product'],
+    });
+    expect(await timeline(number)).toEqual([
+      'created',
+      'acknowledged',
+      'notification:ticket_acknowledged',
+      'return_requested',
+      'return_refused',
+      'notification:return_refused',
+      'closed',
+    ]);
+    const decide = await call('manager', 'POST', `/v1/tickets/${number}/approve`, {});
+    expect(decide.statusCode).toBe(409);
+    expect(decide.json().allowedActions).toEqual(['reopen', 'note']);
+    const queued = await stack.database.db
+      .select({ subscriptionId: deliveries.subscriptionId })
+      .from(deliveries)
+      .where(and(eq(deliveries.ticketNumber, number), eq(deliveries.kind, 'webhook')));
+    expect(queued).toEqual([{ subscriptionId: hook.json().id }]);
+  });
+
+  it('an ineligible return sent as an exception is rejected by the manager with a reason the client does not see', async () => {
+    const number = await create('return', daysAgo(12), 'client');
+    const requested = await act('agent', number, 'request-return', {
+      returnReason: 'changed_mind',
+      proofs: BOTH,
+      exception: 'Long-standing customer, unopened box',
+    });
+    expect(requested).toMatchObject({
+      status: 'acknowledged',
+      returnCase: { eligibility: { eligible: false } },
+    });
+    const missingReason = await call('manager', 'POST', `/v1/tickets/${number}/reject`, {});
+    expect(missingReason.statusCode).toBe(400);
+    expect(missingReason.json().detail).toMatch(/reason/);
+    const rejected = await act('manager', number, 'reject', { reason: 'Opened and used for a week' });
+    expect(rejected).toMatchObject({
+      status: 'closed',
+      closure: { reason: 'rejected' },
+      returnCase: { decision: { outcome: 'rejected', reason: 'Opened and used for a week' } },
+    });
+    expect(await timeline(number)).toEqual([
+      'created',
+      'acknowledged',
+      'notification:ticket_acknowledged',
+      'return_requested',
+      'notification:return_approval_needed',
+      'return_rejected',
+      'notification:return_decided',
+      'closed',
+    ]);
+    const asClient = (await call('client', 'GET', `/v1/tickets/${number}`)).json();
+    expect(asClient.returnCase).toMatchObject({
+      exception: '***',
+      decision: { outcome: 'rejected', reason: '***', actor: { id: '***' } },
+    });
+  });
+
+  it('a request nobody decides escalates to the manager level when the approval clock passes', async () => {
+    const number = await create('return', daysAgo(1));
+    await act('agent', number, 'request-return', { returnReason: 'damaged_on_arrival', proofs: BOTH });
+    const escalated = await vi.waitFor(
+      async () => {
+        const ticket = (await call('admin', 'GET', `/v1/tickets/${number}`)).json();
+        const rows = ticket.escalations.filter((row: { clock: string }) => row.clock === 'returnApproval');
+        if (rows.length === 0) throw new Error('not escalated yet');
+        return ticket;
+      },
+      { timeout: 20_000, interval: 200 },
+    );
+    expect(escalated.escalations).toMatchObject([
+      { clock: 'returnApproval', level: 2, reason: 'return_approval_missed', open: true },
+    ]);
+    expect(escalated.sla.returnApproval.breachedAt).not.toBeNull();
+    expect(await notifications(number)).toContainEqual(['escalation', 'manager', 'internal']);
+  });
+});
