@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { ACTION_NAMES } from '../domain/lifecycle';
-import { PROOF_KINDS, RETURN_KINDS, RETURN_REASONS } from '../domain/returns';
+import {
+  INSPECTION_RESULTS,
+  PAYMENT_METHODS,
+  PROOF_KINDS,
+  RETURN_KINDS,
+  RETURN_REASONS,
+} from '../domain/returns';
 import { commaSeparatedPattern } from '../domain/text-rules';
 import { PROBLEM_MEDIA_TYPE } from './problem';
 import {
@@ -77,6 +83,40 @@ const returnCaseSchema = z
         reason: z.string().optional(),
       })
       .nullable(),
+    shipment: z
+      .object({ carrier: z.string(), trackingNumber: z.string(), at: z.string() })
+      .nullable()
+      .optional()
+      .describe('an approved return on its way back'),
+    receipt: z
+      .object({
+        signedBy: z.string(),
+        at: z.string(),
+        actor: z.object({ id: z.string(), role: z.enum(ROLES) }),
+      })
+      .nullable()
+      .optional(),
+    inspections: z
+      .array(
+        z.object({
+          appearance: z.enum(INSPECTION_RESULTS),
+          function: z.enum(INSPECTION_RESULTS),
+          passed: z.boolean(),
+          at: z.string(),
+          actor: z.object({ id: z.string(), role: z.enum(ROLES) }),
+        }),
+      )
+      .optional(),
+    refund: z
+      .object({
+        amountFen: z.number().int().describe('integer fen'),
+        method: z.enum(PAYMENT_METHODS).describe('the original payment method'),
+        reference: z.string(),
+        at: z.string(),
+        actor: z.object({ id: z.string(), role: z.enum(ROLES) }),
+      })
+      .nullable()
+      .optional(),
   })
   .nullable()
   .describe('a return or exchange request with its eligibility and decision; null until requested');

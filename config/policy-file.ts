@@ -105,6 +105,8 @@ export const policyFileSchema = z
       .refine((proofs) => new Set(proofs).size === proofs.length, 'lists a proof twice')
       .default([...defaults.returnProofs]),
     returnApproval: duration.prefault(defaults.returnApproval),
+    returnShipBack: duration.prefault(defaults.returnShipBack),
+    refund: duration.prefault(defaults.refund),
     warrantyMonths: z.number().int().min(0).max(240).default(defaults.warrantyMonths),
     qcSampleRate: z.number().min(0).max(1).default(defaults.qcSampleRate),
   })

@@ -28,7 +28,18 @@ const OPERATORS: readonly Role[] = ['supervisor', 'manager', 'director', 'admin'
 export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'ticket.create': ['client', 'agent', 'supervisor', 'manager', 'admin'],
   // The parts group reads the tickets parts are requested for, with the customer's data masked.
-  'ticket.read': ['client', 'agent', 'engineer', 'supervisor', 'qc', 'parts', 'manager', 'director', 'admin'],
+  'ticket.read': [
+    'client',
+    'agent',
+    'engineer',
+    'supervisor',
+    'qc',
+    'parts',
+    'finance',
+    'manager',
+    'director',
+    'admin',
+  ],
   'engineer.read': ['agent', ...OPERATORS],
   'engineer.manage': ['supervisor', 'manager', 'admin'],
   'escalation.read': ['agent', 'qc', ...OPERATORS],
@@ -58,6 +69,13 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'request-return': ['agent', ...OPERATORS],
   approve: ['manager', 'director', 'admin'],
   reject: ['manager', 'director', 'admin'],
+  // The customer's app may say it shipped; logistics (the parts group's warehouse) signs for it;
+  // the service group inspects; finance refunds (seed 003).
+  'ship-back': ['client', 'agent', ...OPERATORS],
+  'receive-return': ['agent', 'parts', ...OPERATORS],
+  'inspect-return': ['agent', 'qc', ...OPERATORS],
+  refund: ['finance', 'manager', 'admin'],
+  'settle-return': ['agent', ...OPERATORS],
   hold: ['agent', 'engineer', ...OPERATORS],
   resume: ['agent', 'engineer', ...OPERATORS],
   reopen: ['agent', ...OPERATORS],

@@ -1,6 +1,6 @@
 import type * as Zod from 'zod';
 import { OLD_PART_DISPOSITIONS } from './parts';
-import { PROOF_KINDS, RETURN_REASONS } from './returns';
+import { INSPECTION_RESULTS, PAYMENT_METHODS, PROOF_KINDS, RETURN_REASONS } from './returns';
 import { BLANK_MESSAGE, NOT_BLANK } from './text-rules';
 import { CATEGORIES, PRIORITIES, SERVICE_TYPES } from './ticket';
 
@@ -154,6 +154,41 @@ const builders = {
       .strict(),
   approve: () => z.object({ note: text(2000).optional() }).strict(),
   reject: () => z.object({ reason: text(2000) }).strict(),
+  'ship-back': () => z.object({ carrier: text(100), trackingNumber: text(100) }).strict(),
+  'receive-return': () =>
+    z
+      .object({
+        /** Who signed for the parcel at the warehouse (a staff name or id, not the customer's). */
+        signedBy: text(100),
+        note: text(2000).optional(),
+      })
+      .strict(),
+  'inspect-return': () =>
+    z
+      .object({
+        appearance: z.enum(INSPECTION_RESULTS),
+        function: z.enum(INSPECTION_RESULTS),
+        note: text(2000).optional(),
+      })
+      .strict(),
+  refund: () =>
+    z
+      .object({
+        /** Integer minor units (fen): ¥1,299.00 is 129900. */
+        amountFen: z.number().int().min(1).max(100_000_000),
+        /** The way the customer paid for the product: the refund goes back the same way. */
+        method: z.enum(PAYMENT_METHODS),
+        reference: text(100),
+      })
+      .strict(),
+  'settle-return': () =>
+    z
+      .object({
+        /** What was agreed after a failed inspection: refund after all, or send the product back. */
+        outcome: z.enum(['refund', 'returned_to_customer']),
+        note: text(2000),
+      })
+      .strict(),
   hold: () => z.object({ reason: text(2000) }).strict(),
   resume: () => z.object({ note: text(2000).optional() }).strict(),
   reopen: () => z.object({ reason: text(2000) }).strict(),

@@ -30,7 +30,11 @@ export type DueAction =
     }
   | { readonly kind: 'redispatch' }
   | { readonly kind: 'remind' }
-  | { readonly kind: 'archive' };
+  | { readonly kind: 'archive' }
+  /** Half the customer's ship-back window has passed without a shipment: remind the customer. */
+  | { readonly kind: 'remindShipBack' }
+  /** The ship-back window passed without the product: the return is cancelled. */
+  | { readonly kind: 'lapseReturn' };
 
 interface ClockRule {
   /** The name of the durable timer in Temporal UI, before its duration: "first-response SLA 10m". */
@@ -101,6 +105,14 @@ export const CLOCK_RULES: Readonly<Record<ClockName, ClockRule>> = {
     onDue: { kind: 'escalate', level: 2, reason: 'return_approval_missed' },
     pausesOnHold: false,
   },
+  shipBack: { label: 'ship-back window', onDue: { kind: 'lapseReturn' }, pausesOnHold: false },
+  shipBackReminder: { label: 'ship-back reminder', onDue: { kind: 'remindShipBack' }, pausesOnHold: false },
+  // Finance refunds; a refund not made in time goes to the manager.
+  refund: {
+    label: 'refund',
+    onDue: { kind: 'escalate', level: 2, reason: 'refund_missed' },
+    pausesOnHold: false,
+  },
 };
 
 /** The policy duration of a clock for this ticket now (plan and resolution depend on its priority). */
@@ -134,6 +146,11 @@ export function clockDuration(name: ClockName, state: TicketState, policy: SlaPo
       return partsClockDuration(policy, name);
     case 'returnApproval':
       return returnRules(policy).approval;
+    case 'shipBack':
+    case 'shipBackReminder':
+      return returnRules(policy).shipBack;
+    case 'refund':
+      return returnRules(policy).refund;
   }
 }
 

@@ -22,9 +22,18 @@ import { ACTION_NAMES, type ActionInput, type ActionName } from './action-inputs
 import { qualityDecision, scoreBand } from './quality';
 import {
   decisionRefusal,
+  isReturnToShipBack,
+  lapseReturn,
+  recordInspection,
+  recordReceipt,
+  recordRefund,
   recordReturnDecision,
   recordReturnRequest,
+  recordSettlement,
+  recordShipment,
+  remindShipBack,
   requestReturnRefusal,
+  startShipBack,
 } from './return-actions';
 import {
   emptyChange,
@@ -54,7 +63,9 @@ export {
 /** Statuses in which the work is still ahead: a priority change or a hold still matters. */
 const WORK_STATUSES = ['acknowledged', 'planned', 'assigned', 'accepted', 'scheduled', 'in_service'] as const;
 const BEFORE_SERVICE = ['new', 'acknowledged', 'planned', 'assigned', 'accepted', 'scheduled'] as const;
-const OPEN_STATUSES: readonly TicketStatus[] = [
+/** An approved return on its way back, at inspection, at finance, or in negotiation. */
+const RETURN_STATUSES = ['returning', 'inspecting', 'refunding', 'negotiating'] as const;
+const SERVICE_OPEN_STATUSES: readonly TicketStatus[] = [
   'new',
   ...WORK_STATUSES,
   'on_hold',
@@ -62,6 +73,7 @@ const OPEN_STATUSES: readonly TicketStatus[] = [
   'resolved',
   'follow_up',
 ];
+const OPEN_STATUSES: readonly TicketStatus[] = [...SERVICE_OPEN_STATUSES, ...RETURN_STATUSES];
 /** Statuses in which an engineer holds the ticket's work: what dispatch counts as open load. */
 const ENGINEER_BUSY: readonly TicketStatus[] = ['assigned', 'accepted', 'scheduled', 'in_service'];
 
@@ -82,7 +94,7 @@ const needsApproval = (state: TicketState) =>
 
 const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
   acknowledge: { from: ['new'] },
-  classify: { from: OPEN_STATUSES },
+  classify: { from: SERVICE_OPEN_STATUSES },
   plan: {
     from: [...WORK_STATUSES, 'resolved', 'follow_up'],
     when: (state) =>
@@ -127,6 +139,14 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
   'request-return': { from: BEFORE_APPROVAL, when: requestReturnRefusal },
   approve: { from: BEFORE_APPROVAL, when: (state) => decisionRefusal(state, 'approve') },
   reject: { from: BEFORE_APPROVAL, when: (state) => decisionRefusal(state, 'reject') },
+  'ship-back': {
+    from: ['returning'],
+    when: (state) => (state.returnCase?.shipment ? 'the shipment is already recorded' : undefined),
+  },
+  'receive-return': { from: ['returning'] },
+  'inspect-return': { from: ['inspecting'] },
+  refund: { from: ['refunding'] },
+  'settle-return': { from: ['negotiating'] },
   hold: { from: WORK_STATUSES },
   resume: { from: ['on_hold'] },
   reopen: {
@@ -134,7 +154,7 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
     when: (state) => (isClockRunning(state, 'reopenWindow') ? undefined : 'the reopen window has passed'),
   },
   cancel: {
-    from: [...BEFORE_SERVICE, 'on_hold'],
+    from: [...BEFORE_SERVICE, 'on_hold', 'returning'],
     when: (state) =>
       state.status === 'on_hold' && state.hold?.resumeTo === 'in_service'
         ? 'service has started; a ticket can be cancelled only before'
@@ -597,11 +617,36 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
       ...input,
       serviceType: state.intake.serviceType,
     });
-    recordReturnDecision(state, 'approved', undefined, context, change);
+    if (!isReturnToShipBack(state)) {
+      recordReturnDecision(state, 'approved', undefined, context, change);
+      return;
+    }
+    // A return is not serviced: the product comes back, is inspected and refunded.
+    stopClocks(state, WORK_CLOCKS, nowMs);
+    const shipBackBy = startShipBack(state, context, change);
+    recordReturnDecision(state, 'approved', undefined, context, change, { shipBackBy });
   },
   reject(state, input, context, change) {
     recordReturnDecision(state, 'rejected', input.reason, context, change);
     closeBeforeService(state, context, change, 'rejected');
+  },
+  'ship-back'(state, input, context, change) {
+    recordShipment(state, input, context, change);
+  },
+  'receive-return'(state, input, context, change) {
+    recordReceipt(state, input, context, change);
+  },
+  'inspect-return'(state, input, context, change) {
+    recordInspection(state, input, context, change);
+  },
+  refund(state, input, context, change) {
+    recordRefund(state, input, context, change);
+    closeTicket(state, context.nowMs, context.policy, change, context.actor, 'refunded');
+  },
+  'settle-return'(state, input, context, change) {
+    if (recordSettlement(state, input, context, change)) {
+      closeTicket(state, context.nowMs, context.policy, change, context.actor, 'returned_to_customer');
+    }
   },
   hold(state, input, { nowMs, actor }, change) {
     state.hold = { since: new Date(nowMs).toISOString(), reason: input.reason, resumeTo: state.status };
@@ -829,6 +874,14 @@ export function fireDue(state: TicketState, nowMs: number, policy: SlaPolicy): T
             data: { slotStart: state.appointment?.slotStart, engineerId: state.assignee },
           });
         }
+        break;
+      case 'remindShipBack':
+        clock.metAt = now;
+        remindShipBack(state, nowMs, change);
+        break;
+      case 'lapseReturn':
+        clock.breachedAt = now;
+        lapseReturn(state, nowMs, change);
         break;
       case 'archive':
         clock.metAt = now;

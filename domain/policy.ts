@@ -96,6 +96,8 @@ function policyDurations(policy: SlaPolicy): [string, SlaDuration][] {
     ['partsWait', partsClockDuration(policy, 'partsWait')],
     ['partsApproval', partsClockDuration(policy, 'partsApproval')],
     ['returnApproval', returnRules(policy).approval],
+    ['returnShipBack', returnRules(policy).shipBack],
+    ['refund', returnRules(policy).refund],
   ];
 }
 

@@ -122,13 +122,14 @@ export function recordReturnRequest(
   return false;
 }
 
-/** The manager's decision: the approval clock stops and the customer is told. */
+/** The manager's decision: the approval clock stops and the customer is told (with `told`). */
 export function recordReturnDecision(
   state: TicketState,
   outcome: 'approved' | 'rejected',
   reason: string | undefined,
   { nowMs, actor }: ReturnContext,
   change: TicketChange,
+  told: Record<string, unknown> = {},
 ): void {
   const returnCase = state.returnCase;
   if (!returnCase) return;
@@ -142,6 +143,190 @@ export function recordReturnDecision(
     recipientRole: 'customer',
     channel: 'sms',
     nowMs,
-    data: { kind: returnCase.kind, outcome },
+    data: { kind: returnCase.kind, outcome, ...told },
   });
+}
+
+/** A return request (on a ticket opened with return requests) whose approval brings the product back. */
+export function isReturnToShipBack(state: TicketState): boolean {
+  return state.returnCase?.kind === 'return' && isAwaitingDecision(state.returnCase);
+}
+
+/**
+ * The customer's ship-back window starts, with its reminder at half the window. Returns when the
+ * product is due, for the customer's notice.
+ */
+export function startShipBack(
+  state: TicketState,
+  { nowMs, actor, policy }: ReturnContext,
+  change: TicketChange,
+): string {
+  const returnCase = state.returnCase as ReturnCase;
+  state.status = 'returning';
+  returnCase.shipment = null;
+  returnCase.receipt = null;
+  returnCase.inspections = [];
+  returnCase.refund = null;
+  const window = startClock(state, 'shipBack', nowMs, policy);
+  const halfMs = nowMs + Math.floor((Date.parse(window.dueAt) - nowMs) / 2);
+  const reminder = startClock(state, 'shipBackReminder', nowMs, policy, halfMs);
+  appendEvent(state, change, 'ship_back_due', nowMs, actor, {
+    dueAt: window.dueAt,
+    reminderAt: reminder.dueAt,
+  });
+  return window.dueAt;
+}
+
+function stopShipBack(state: TicketState, nowMs: number): void {
+  meetClock(state, 'shipBack', nowMs);
+  meetClock(state, 'shipBackReminder', nowMs);
+}
+
+export function recordShipment(
+  state: TicketState,
+  input: ActionInput<'ship-back'>,
+  { nowMs, actor }: ReturnContext,
+  change: TicketChange,
+): void {
+  const returnCase = state.returnCase as ReturnCase;
+  returnCase.shipment = { ...input, at: iso(nowMs) };
+  stopShipBack(state, nowMs);
+  appendEvent(state, change, 'return_shipped', nowMs, actor, { ...input });
+}
+
+/** Logistics signed for the product: it waits for inspection. */
+export function recordReceipt(
+  state: TicketState,
+  input: ActionInput<'receive-return'>,
+  { nowMs, actor }: ReturnContext,
+  change: TicketChange,
+): void {
+  const returnCase = state.returnCase as ReturnCase;
+  state.status = 'inspecting';
+  returnCase.receipt = { signedBy: input.signedBy, at: iso(nowMs), actor };
+  stopShipBack(state, nowMs);
+  appendEvent(state, change, 'return_received', nowMs, actor, { ...input });
+  appendNotification(state, change, {
+    kind: 'return_received',
+    recipientRole: 'customer',
+    channel: 'sms',
+    nowMs,
+    data: {},
+  });
+}
+
+/** Finance owes the refund: its clock starts. */
+function startRefund(state: TicketState, { nowMs, policy }: ReturnContext): string {
+  state.status = 'refunding';
+  return startClock(state, 'refund', nowMs, policy).dueAt;
+}
+
+function notifyFinance(state: TicketState, nowMs: number, dueAt: string, change: TicketChange): void {
+  appendNotification(state, change, {
+    kind: 'refund_due',
+    recipientRole: 'finance',
+    channel: 'internal',
+    nowMs,
+    data: { dueAt },
+  });
+}
+
+/** Appearance and function both pass: refund; either fails: negotiate with the customer. */
+export function recordInspection(
+  state: TicketState,
+  input: ActionInput<'inspect-return'>,
+  context: ReturnContext,
+  change: TicketChange,
+): void {
+  const { nowMs, actor } = context;
+  const returnCase = state.returnCase as ReturnCase;
+  const passed = input.appearance === 'pass' && input.function === 'pass';
+  returnCase.inspections = [
+    ...(returnCase.inspections ?? []),
+    { appearance: input.appearance, function: input.function, passed, at: iso(nowMs), actor },
+  ];
+  if (passed) {
+    const refundDueAt = startRefund(state, context);
+    appendEvent(state, change, 'return_inspected', nowMs, actor, { ...input, passed, refundDueAt });
+    notifyFinance(state, nowMs, refundDueAt, change);
+    return;
+  }
+  state.status = 'negotiating';
+  appendEvent(state, change, 'return_inspected', nowMs, actor, { ...input, passed });
+  appendNotification(state, change, {
+    kind: 'return_inspection_failed',
+    recipientRole: 'customer',
+    channel: 'sms',
+    nowMs,
+    data: { appearance: input.appearance, function: input.function },
+  });
+}
+
+/** Finance refunded through the original payment method; the caller closes the ticket. */
+export function recordRefund(
+  state: TicketState,
+  input: ActionInput<'refund'>,
+  { nowMs, actor }: ReturnContext,
+  change: TicketChange,
+): void {
+  const returnCase = state.returnCase as ReturnCase;
+  returnCase.refund = { ...input, at: iso(nowMs), actor };
+  meetClock(state, 'refund', nowMs);
+  appendEvent(state, change, 'refunded', nowMs, actor, { ...input });
+  appendNotification(state, change, {
+    kind: 'refund_issued',
+    recipientRole: 'customer',
+    channel: 'sms',
+    nowMs,
+    data: { amountFen: input.amountFen, method: input.method },
+  });
+}
+
+/**
+ * What was agreed after a failed inspection. Returns true when the ticket is done (the product goes
+ * back to the customer: the caller closes it); a refund after all goes to finance.
+ */
+export function recordSettlement(
+  state: TicketState,
+  input: ActionInput<'settle-return'>,
+  context: ReturnContext,
+  change: TicketChange,
+): boolean {
+  if (input.outcome !== 'refund') {
+    appendEvent(state, change, 'return_settled', context.nowMs, context.actor, { ...input });
+    return true;
+  }
+  const refundDueAt = startRefund(state, context);
+  appendEvent(state, change, 'return_settled', context.nowMs, context.actor, { ...input, refundDueAt });
+  notifyFinance(state, context.nowMs, refundDueAt, change);
+  return false;
+}
+
+/** Half the ship-back window passed: the customer is reminded. */
+export function remindShipBack(state: TicketState, nowMs: number, change: TicketChange): void {
+  appendNotification(state, change, {
+    kind: 'ship_back_reminder',
+    recipientRole: 'customer',
+    channel: 'sms',
+    nowMs,
+    data: { dueAt: state.clocks.shipBack?.dueAt },
+  });
+}
+
+/** The window passed without the product: the return is cancelled and the customer told. */
+export function lapseReturn(state: TicketState, nowMs: number, change: TicketChange): void {
+  const missedDeadline = state.clocks.shipBack?.dueAt;
+  state.status = 'cancelled';
+  for (const clock of Object.values(state.clocks)) {
+    if (clock && clock.metAt === null && clock.breachedAt === null) clock.metAt = iso(nowMs);
+  }
+  appendEvent(state, change, 'return_lapsed', nowMs, null, { missedDeadline });
+  appendNotification(state, change, {
+    kind: 'return_lapsed',
+    recipientRole: 'customer',
+    channel: 'sms',
+    nowMs,
+    data: { missedDeadline },
+  });
+  appendEvent(state, change, 'cancelled', nowMs, null, { reason: 'ship_back_window_lapsed' });
 }

@@ -35,6 +35,10 @@ export interface ReturnRules {
   readonly requiredProofs: readonly ProofKind[];
   /** How long the manager has to approve or reject a request. */
   readonly approval: SlaDuration;
+  /** How long the customer has to ship an approved return back; reminded at half, cancelled after. */
+  readonly shipBack: SlaDuration;
+  /** How long finance has to refund a return that passed inspection. */
+  readonly refund: SlaDuration;
 }
 
 /** The mainland China consumer rule: 7 days to return, 15 to exchange, from the purchase date. */
@@ -43,6 +47,8 @@ export const DEFAULT_RETURN_RULES = {
   exchangeWindowDays: 15,
   returnProofs: ['purchase_proof', 'product'] as ProofKind[],
   returnApproval: '1bd',
+  returnShipBack: '7d',
+  refund: '3bd',
 } as const;
 
 /** The fields a policy carries for returns; absent in a snapshot taken before returns existed. */
@@ -51,18 +57,29 @@ export interface ReturnPolicyFields {
   readonly exchangeWindowDays?: number;
   readonly returnProofs?: readonly ProofKind[];
   readonly returnApproval?: SlaDuration;
+  readonly returnShipBack?: SlaDuration;
+  readonly refund?: SlaDuration;
+}
+
+function durationOr(
+  duration: SlaDuration | undefined,
+  field: keyof typeof DEFAULT_RETURN_RULES,
+): SlaDuration {
+  const parsed = duration ?? parseDuration(String(DEFAULT_RETURN_RULES[field]));
+  if (!parsed) throw new Error(`the default ${field} duration does not parse`);
+  return parsed;
 }
 
 export function returnRules(policy: ReturnPolicyFields): ReturnRules {
-  const approval = policy.returnApproval ?? parseDuration(DEFAULT_RETURN_RULES.returnApproval);
-  if (!approval) throw new Error('the default returnApproval duration does not parse');
   return {
     windowDays: {
       return: policy.returnWindowDays ?? DEFAULT_RETURN_RULES.returnWindowDays,
       exchange: policy.exchangeWindowDays ?? DEFAULT_RETURN_RULES.exchangeWindowDays,
     },
     requiredProofs: policy.returnProofs ?? DEFAULT_RETURN_RULES.returnProofs,
-    approval,
+    approval: durationOr(policy.returnApproval, 'returnApproval'),
+    shipBack: durationOr(policy.returnShipBack, 'returnShipBack'),
+    refund: durationOr(policy.refund, 'refund'),
   };
 }
 
@@ -124,6 +141,42 @@ export interface ReturnDecision {
   reason?: string;
 }
 
+/** How the refund goes back: the way the customer paid for the product (seed 003). */
+export const PAYMENT_METHODS = ['wechat_pay', 'alipay', 'bank_card', 'cash', 'bank_transfer'] as const;
+export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+
+/** What inspection looks at (seed 003: appearance and function); both must pass for a refund. */
+export const INSPECTION_RESULTS = ['pass', 'fail'] as const;
+
+export interface ReturnShipment {
+  carrier: string;
+  trackingNumber: string;
+  at: string;
+}
+
+export interface ReturnReceipt {
+  signedBy: string;
+  at: string;
+  actor: Actor;
+}
+
+export interface ReturnInspection {
+  appearance: 'pass' | 'fail';
+  function: 'pass' | 'fail';
+  passed: boolean;
+  at: string;
+  actor: Actor;
+}
+
+export interface Refund {
+  /** Integer minor units (fen), never a float. */
+  amountFen: number;
+  method: PaymentMethod;
+  reference: string;
+  at: string;
+  actor: Actor;
+}
+
 /** A return or exchange request on a ticket of that service type. */
 export interface ReturnCase {
   kind: ReturnKind;
@@ -135,6 +188,11 @@ export interface ReturnCase {
   requestedAt: string;
   requestedBy: Actor;
   decision: ReturnDecision | null;
+  /** After an approved return (absent before): the way back, the receipt, inspection, refund. */
+  shipment?: ReturnShipment | null;
+  receipt?: ReturnReceipt | null;
+  inspections?: ReturnInspection[];
+  refund?: Refund | null;
 }
 
 /** A request waiting for the manager's approve or reject. */

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { formatYuan } from './money';
 import type { LowStockNotice } from './parts';
 import type { Language, NotificationKind, NotificationRecord } from './ticket';
 
@@ -101,12 +102,36 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
       subject: `服务单 ${number} ${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请未通过`,
       body: `您好，服务单 ${number} 的${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请不符合条件：${ineligibleText('zh-CN', data)}。如有疑问请联系客服。`,
     }),
-    return_decided: ({ number, data }) => ({
+    return_decided: ({ number, local, data }) => ({
       subject: `服务单 ${number} ${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请${data.outcome === 'approved' ? '已批准' : '未批准'}`,
       body:
         data.outcome === 'approved'
-          ? `您好，服务单 ${number} 的${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请已批准，我们将告知您后续步骤。`
+          ? `您好，服务单 ${number} 的${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请已批准${data.shipBackBy ? `，请在 ${local(data.shipBackBy)} 前将商品寄回` : '，我们将告知您后续步骤'}。`
           : `您好，服务单 ${number} 的${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请未获批准，客服将与您联系说明原因。`,
+    }),
+    ship_back_reminder: ({ number, local, data }) => ({
+      subject: `服务单 ${number} 退货寄回提醒`,
+      body: `提醒：请在 ${local(data.dueAt)} 前将服务单 ${number} 的退货商品寄回，逾期退货申请将自动取消。`,
+    }),
+    return_lapsed: ({ number }) => ({
+      subject: `服务单 ${number} 退货已取消`,
+      body: `您好，服务单 ${number} 的退货商品未在期限内寄回，退货申请已取消。`,
+    }),
+    return_received: ({ number }) => ({
+      subject: `服务单 ${number} 退货已签收`,
+      body: `您好，我们已签收服务单 ${number} 的退货商品，检验后将为您办理退款。`,
+    }),
+    return_inspection_failed: ({ number }) => ({
+      subject: `服务单 ${number} 退货检验未通过`,
+      body: `您好，服务单 ${number} 的退货商品检验未通过（外观或功能），客服将与您协商处理。`,
+    }),
+    refund_due: ({ number, local, data }) => ({
+      subject: `服务单 ${number} 待退款`,
+      body: `服务单 ${number} 的退货已检验合格，请在 ${local(data.dueAt)} 前按原支付方式退款。`,
+    }),
+    refund_issued: ({ number, data }) => ({
+      subject: `服务单 ${number} 已退款`,
+      body: `您好，服务单 ${number} 已按原支付方式退款 ${formatYuan(Number(data.amountFen))}。`,
     }),
   },
   en: {
@@ -154,12 +179,36 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
       subject: `Your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} is not eligible`,
       body: `Hello, your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} cannot be accepted: ${ineligibleText('en', data)}. Contact us with any question.`,
     }),
-    return_decided: ({ number, data }) => ({
+    return_decided: ({ number, local, data }) => ({
       subject: `Your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} is ${data.outcome === 'approved' ? 'approved' : 'not approved'}`,
       body:
         data.outcome === 'approved'
-          ? `Hello, your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} is approved; we will tell you the next steps.`
+          ? `Hello, your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} is approved; ${data.shipBackBy ? `please ship the product back by ${local(data.shipBackBy)}` : 'we will tell you the next steps'}.`
           : `Hello, your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} is not approved; our service desk will call you with the reason.`,
+    }),
+    ship_back_reminder: ({ number, local, data }) => ({
+      subject: `Reminder: ship back the return ${number}`,
+      body: `Reminder: please ship the product of return ${number} back by ${local(data.dueAt)}, or the return is cancelled.`,
+    }),
+    return_lapsed: ({ number }) => ({
+      subject: `Return ${number} cancelled`,
+      body: `Hello, the product of return ${number} did not arrive in time; the return is cancelled.`,
+    }),
+    return_received: ({ number }) => ({
+      subject: `Return ${number} received`,
+      body: `Hello, we signed for the product of return ${number}; after inspection we refund it.`,
+    }),
+    return_inspection_failed: ({ number }) => ({
+      subject: `Return ${number} did not pass inspection`,
+      body: `Hello, the product of return ${number} did not pass inspection (appearance or function); our service desk will call you to agree what follows.`,
+    }),
+    refund_due: ({ number, local, data }) => ({
+      subject: `Refund due on ${number}`,
+      body: `The return ${number} passed inspection. Refund it through the original payment method by ${local(data.dueAt)}.`,
+    }),
+    refund_issued: ({ number, data }) => ({
+      subject: `Refund for ${number}`,
+      body: `Hello, ${formatYuan(Number(data.amountFen))} for ${number} was refunded through your original payment method.`,
     }),
   },
 };

@@ -12,7 +12,8 @@ export const LANGUAGES = ['zh-CN', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
 /**
  * new → acknowledged → planned → assigned → accepted → scheduled → in_service → (quality_check) →
- * resolved → (follow_up → resolved) → closed; on_hold pauses the work, cancelled ends it early.
+ * resolved → (follow_up → resolved) → closed; on_hold pauses the work, cancelled ends it early. An
+ * approved return instead goes returning → inspecting → refunding (or negotiating) → closed.
  */
 export const TICKET_STATUSES = [
   'new',
@@ -26,6 +27,10 @@ export const TICKET_STATUSES = [
   'quality_check',
   'resolved',
   'follow_up',
+  'returning',
+  'inspecting',
+  'refunding',
+  'negotiating',
   'closed',
   'cancelled',
 ] as const;
@@ -36,6 +41,7 @@ export const ROLES = [
   'supervisor',
   'qc',
   'parts',
+  'finance',
   'manager',
   'director',
   'admin',
@@ -77,6 +83,9 @@ export const CLOCK_NAMES = [
   'partsWait',
   'partsApproval',
   'returnApproval',
+  'shipBack',
+  'shipBackReminder',
+  'refund',
 ] as const;
 export type ClockName = (typeof CLOCK_NAMES)[number];
 
@@ -152,6 +161,12 @@ export const NOTIFICATION_KINDS = [
   'return_approval_needed',
   'return_refused',
   'return_decided',
+  'ship_back_reminder',
+  'return_lapsed',
+  'return_received',
+  'return_inspection_failed',
+  'refund_due',
+  'refund_issued',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 

@@ -191,6 +191,22 @@ export function externalView(view: TicketView, viewerId: string): TicketView {
       ...view.returnCase,
       exception: view.returnCase.exception && REDACTED,
       requestedBy: actor(view.returnCase.requestedBy),
+      ...(view.returnCase.receipt && {
+        receipt: {
+          ...view.returnCase.receipt,
+          signedBy: REDACTED,
+          actor: actor(view.returnCase.receipt.actor),
+        },
+      }),
+      ...(view.returnCase.inspections && {
+        inspections: view.returnCase.inspections.map((inspection) => ({
+          ...inspection,
+          actor: actor(inspection.actor),
+        })),
+      }),
+      ...(view.returnCase.refund && {
+        refund: { ...view.returnCase.refund, actor: actor(view.returnCase.refund.actor) },
+      }),
       decision: view.returnCase.decision && {
         ...view.returnCase.decision,
         actor: view.returnCase.decision.actor && actor(view.returnCase.decision.actor),

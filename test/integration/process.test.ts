@@ -450,8 +450,11 @@ describe('the whole after-sales process through HTTP', () => {
       returnReason: 'changed_mind',
       proofs: ['purchase_proof', 'product'],
     });
-    await act('manager', number, 'approve', { note: 'Refund approved' });
-    expect((await act('agent', number, 'resolve', serviceRecord)).status).toBe('resolved');
+    // An approved return is not serviced: the product comes back first (see returns.test.ts).
+    expect((await act('manager', number, 'approve', { note: 'Refund approved' })).status).toBe('returning');
+    expect((await call('agent', 'POST', `/v1/tickets/${number}/resolve`, serviceRecord)).statusCode).toBe(
+      409,
+    );
   });
 
   it('a priority change moves the running plan and resolution deadlines at once', async () => {

@@ -7,7 +7,8 @@ import { runWorkerFor } from '../support/temporal';
 
 /**
  * Seed 003's return and exchange up to the manager's decision, through HTTP on the real stack
- * (PostgreSQL, the Temporal dev server, the real worker), with a 3-second approval clock.
+ * (PostgreSQL, the Temporal dev server, the real worker), with a 3-second approval clock and a
+ * 6-second ship-back window.
  */
 const taskQueue = `returns-${process.pid}`;
 const tag = `${process.pid}-${randomInt(1e9)}`;
@@ -16,6 +17,7 @@ const KEYS = {
   manager: `returns-manager-${tag}`,
   admin: `returns-admin-${tag}`,
   client: `returns-client-${tag}`,
+  finance: `returns-finance-${tag}`,
 };
 type Who = keyof typeof KEYS;
 const DAY = 86_400_000;
@@ -27,13 +29,20 @@ let stopWorker: () => Promise<void>;
 beforeAll(async () => {
   stack = await startApi({
     taskQueue,
-    policy: { returnApproval: '3s', escalationStep: '1h', qcSampleRate: 0 },
+    policy: {
+      returnApproval: '3s',
+      returnShipBack: '6s',
+      refund: '1h',
+      escalationStep: '1h',
+      qcSampleRate: 0,
+    },
     env: {
       API_KEYS: [
         `${KEYS.agent}:agent:agent-r`,
         `${KEYS.manager}:manager:mgr-r`,
         `${KEYS.admin}:admin:admin-r`,
         `${KEYS.client}:client:shop-r`,
+        `${KEYS.finance}:finance:fin-r`,
       ].join(','),
     },
   });
@@ -124,6 +133,7 @@ describe('a return or exchange up to the manager’s decision', () => {
     const approved = await act('manager', number, 'approve', { note: 'Refund approved' });
     expect(approved.returnCase.decision).toMatchObject({ outcome: 'approved', actor: { id: 'mgr-r' } });
     expect(approved.sla.returnApproval.metAt).not.toBeNull();
+    expect(approved.status).toBe('returning');
     expect(await timeline(number)).toEqual([
       'created',
       'acknowledged',
@@ -131,6 +141,7 @@ describe('a return or exchange up to the manager’s decision', () => {
       'return_requested',
       'notification:return_approval_needed',
       'approved',
+      'ship_back_due',
       'notification:return_decided',
     ]);
     expect(await notifications(number)).toEqual([
@@ -139,7 +150,6 @@ describe('a return or exchange up to the manager’s decision', () => {
       ['return_decided', 'customer', 'sms'],
     ]);
   });
-
   it('an exchange out of its 15-day window and without the product is refused with the reasons; the ticket closes and a webhook is queued', async () => {
     const hook = await call('admin', 'POST', '/v1/webhooks', {
       url: 'https://crm.example.com/aftercare',
@@ -245,5 +255,133 @@ describe('a return or exchange up to the manager’s decision', () => {
     ]);
     expect(escalated.sla.returnApproval.breachedAt).not.toBeNull();
     expect(await notifications(number)).toContainEqual(['escalation', 'manager', 'internal']);
+  });
+});
+
+describe('a return after approval: ship-back, receipt, inspection, refund', () => {
+  async function approvedReturn(who: Who = 'agent') {
+    const number = await create('return', daysAgo(2), who);
+    await act('agent', number, 'request-return', { returnReason: 'quality_defect', proofs: BOTH });
+    const approved = await act('manager', number, 'approve', {});
+    expect(approved.sla.shipBack).toMatchObject({ duration: '6s', metAt: null });
+    return number;
+  }
+
+  it('from request to refund: the customer ships it, logistics signs, inspection passes, finance refunds', async () => {
+    const number = await approvedReturn('client');
+    const shipped = await act('client', number, 'ship-back', {
+      carrier: 'SF Express',
+      trackingNumber: 'SF1234567890',
+    });
+    expect(shipped.returnCase.shipment).toMatchObject({
+      carrier: 'SF Express',
+      trackingNumber: 'SF1234567890',
+    });
+    expect(shipped.sla.shipBack.metAt).not.toBeNull();
+    const early = await call('finance', 'POST', `/v1/tickets/${number}/refund`, {
+      amountFen: 129_900,
+      method: 'wechat_pay',
+      reference: 'WX-1',
+    });
+    expect(early.statusCode).toBe(409);
+    expect(early.json().allowedActions).toEqual(['receive-return', 'cancel', 'note']);
+    expect((await act('agent', number, 'receive-return', { signedBy: 'warehouse-3' })).status).toBe(
+      'inspecting',
+    );
+    const inspected = await act('agent', number, 'inspect-return', { appearance: 'pass', function: 'pass' });
+    expect(inspected).toMatchObject({
+      status: 'refunding',
+      sla: { refund: { duration: '1h', metAt: null } },
+    });
+    const refundBody = { amountFen: 129_900, method: 'wechat_pay', reference: 'WX-1' };
+    expect((await call('agent', 'POST', `/v1/tickets/${number}/refund`, refundBody)).statusCode).toBe(403);
+    const fractional = await call('finance', 'POST', `/v1/tickets/${number}/refund`, {
+      ...refundBody,
+      amountFen: 12.5,
+    });
+    expect(fractional.statusCode).toBe(400);
+    expect(fractional.json().detail).toMatch(/amountFen/);
+    const refunded = await act('finance', number, 'refund', refundBody);
+    expect(refunded).toMatchObject({
+      status: 'closed',
+      closure: { reason: 'refunded' },
+      returnCase: {
+        refund: { amountFen: 129_900, method: 'wechat_pay', reference: 'WX-1', actor: { id: 'fin-r' } },
+      },
+    });
+    expect(await timeline(number)).toEqual([
+      'created',
+      'acknowledged',
+      'notification:ticket_acknowledged',
+      'return_requested',
+      'notification:return_approval_needed',
+      'approved',
+      'ship_back_due',
+      'notification:return_decided',
+      'return_shipped',
+      'return_received',
+      'notification:return_received',
+      'return_inspected',
+      'notification:refund_due',
+      'refunded',
+      'notification:refund_issued',
+      'closed',
+    ]);
+    expect(await notifications(number)).toContainEqual(['refund_due', 'finance', 'internal']);
+    const asClient = (await call('client', 'GET', `/v1/tickets/${number}`)).json();
+    expect(asClient.returnCase).toMatchObject({
+      receipt: { signedBy: '***', actor: { id: '***' } },
+      refund: { amountFen: 129_900, method: 'wechat_pay', actor: { id: '***' } },
+    });
+  });
+
+  it('a return whose ship-back window lapses: reminded at half, cancelled after, its workflow ended', async () => {
+    const number = await approvedReturn();
+    const cancelled = await vi.waitFor(
+      async () => {
+        const ticket = (await call('admin', 'GET', `/v1/tickets/${number}`)).json();
+        if (ticket.status !== 'cancelled') throw new Error(`still ${ticket.status}`);
+        return ticket;
+      },
+      { timeout: 20_000, interval: 200 },
+    );
+    expect(cancelled.allowedActions).toEqual([]);
+    expect(cancelled.sla.shipBack.breachedAt).not.toBeNull();
+    expect(await timeline(number)).toEqual([
+      'created',
+      'acknowledged',
+      'notification:ticket_acknowledged',
+      'return_requested',
+      'notification:return_approval_needed',
+      'approved',
+      'ship_back_due',
+      'notification:return_decided',
+      'notification:ship_back_reminder',
+      'return_lapsed',
+      'notification:return_lapsed',
+      'cancelled',
+    ]);
+    const handle = stack.temporal.workflow.getHandle(`ticket-${number}`);
+    await vi.waitFor(async () => expect((await handle.describe()).status.name).toBe('COMPLETED'));
+  });
+
+  it('a failed inspection goes to negotiation, settled by sending the product back', async () => {
+    const number = await approvedReturn();
+    await act('agent', number, 'receive-return', { signedBy: 'warehouse-3' });
+    const failed = await act('agent', number, 'inspect-return', { appearance: 'fail', function: 'pass' });
+    expect(failed).toMatchObject({ status: 'negotiating', allowedActions: ['settle-return', 'note'] });
+    const settled = await act('agent', number, 'settle-return', {
+      outcome: 'returned_to_customer',
+      note: 'Deep scratches; customer takes it back',
+    });
+    expect(settled).toMatchObject({ status: 'closed', closure: { reason: 'returned_to_customer' } });
+    expect((await timeline(number)).slice(-6)).toEqual([
+      'return_received',
+      'notification:return_received',
+      'return_inspected',
+      'notification:return_inspection_failed',
+      'return_settled',
+      'closed',
+    ]);
   });
 });

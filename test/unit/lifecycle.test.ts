@@ -655,6 +655,7 @@ describe('1.2, 1.5, 1.9, 1.10 notifications', () => {
         slotStart: '2026-11-25T06:00:00.000Z',
         dueAt: '2026-11-25T07:00:00.000Z',
         acceptDueAt: '2026-11-25T07:00:00.000Z',
+        amountFen: 129_900,
       },
     };
     const zh = renderNotification(notification, 'zh-CN', 'Asia/Shanghai');

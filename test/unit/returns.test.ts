@@ -11,6 +11,7 @@ import {
   type ActionInput,
   type ActionName,
 } from '../../domain/lifecycle';
+import { formatYuan } from '../../domain/money';
 import type { SlaPolicy } from '../../domain/policy';
 import {
   assessEligibility,
@@ -29,6 +30,7 @@ import { AGENT, intake, policy, TEST_CUSTOMER_ID } from '../support/fixtures';
  */
 const T0 = Date.parse('2026-11-23T02:00:00Z');
 const MIN = 60_000;
+const iso = (ms: number) => new Date(ms).toISOString();
 const HOUR = 60 * MIN;
 const defaults = policy({ qcSampleRate: 0 });
 const MANAGER: Actor = { id: 'mgr-1', role: 'manager' };
@@ -257,5 +259,132 @@ describe('a return request and the manager’s decision', () => {
     expect(allowedActions(ticket)).not.toContain('request-return');
     const change = act(ticket, 'approve', {}, T0 + 2 * MIN, MANAGER);
     expect(change.events.map((event) => event.type)).toEqual(['approved']);
+  });
+});
+
+describe('an approved return: ship-back, receipt, inspection, refund', () => {
+  const FINANCE: Actor = { id: 'fin-1', role: 'finance' };
+  const DAY = 24 * HOUR;
+
+  function approvedReturn(): TicketState {
+    const ticket = acknowledged();
+    act(ticket, 'request-return', request, T0 + 2 * MIN);
+    act(ticket, 'approve', {}, T0 + HOUR, MANAGER);
+    return ticket;
+  }
+
+  it('approve starts the 7-day ship-back window with a reminder at half, stops the service clocks', () => {
+    const ticket = acknowledged();
+    act(ticket, 'request-return', request, T0 + 2 * MIN);
+    const change = act(ticket, 'approve', {}, T0 + HOUR, MANAGER);
+    expect(ticket.status).toBe('returning');
+    expect(ticket.clocks.shipBack).toMatchObject({ duration: '7d', dueAt: iso(T0 + HOUR + 7 * DAY) });
+    expect(ticket.clocks.shipBackReminder?.dueAt).toBe(iso(T0 + HOUR + 3.5 * DAY));
+    expect(ticket.clocks.resolution?.metAt).toBe(iso(T0 + HOUR));
+    expect(ticket.clocks.plan?.metAt).toBe(iso(T0 + HOUR));
+    expect(change.events.map((event) => event.type)).toEqual(['approved', 'ship_back_due', 'notification']);
+    expect(change.notifications[0]?.data).toEqual({
+      kind: 'return',
+      outcome: 'approved',
+      shipBackBy: iso(T0 + HOUR + 7 * DAY),
+    });
+    expect(allowedActions(ticket)).toEqual(['ship-back', 'receive-return', 'cancel', 'note']);
+  });
+
+  it('the customer is reminded at half the window, and the return is cancelled when it passes', () => {
+    const ticket = approvedReturn();
+    const reminded = fireDue(ticket, T0 + HOUR + 3.5 * DAY, defaults);
+    expect(reminded.notifications).toMatchObject([
+      { kind: 'ship_back_reminder', recipientRole: 'customer', data: { dueAt: iso(T0 + HOUR + 7 * DAY) } },
+    ]);
+    expect(fireDue(ticket, T0 + HOUR + 5 * DAY, defaults).notifications).toEqual([]);
+    const lapsed = fireDue(ticket, T0 + HOUR + 7 * DAY, defaults);
+    expect(ticket.status).toBe('cancelled');
+    expect(lapsed.events.map((event) => [event.type, event.data])).toEqual([
+      ['return_lapsed', { missedDeadline: iso(T0 + HOUR + 7 * DAY) }],
+      ['notification', expect.objectContaining({ kind: 'return_lapsed' })],
+      ['cancelled', { reason: 'ship_back_window_lapsed' }],
+    ]);
+    expect(lapsed.escalations).toEqual([]);
+    expect(nextDeadline(ticket)).toBeUndefined();
+  });
+
+  it('shipped, signed for, inspected and refunded within 3 business days: closed as refunded', () => {
+    const ticket = approvedReturn();
+    act(ticket, 'ship-back', { carrier: 'SF Express', trackingNumber: 'SF1' }, T0 + DAY);
+    expect(ticket.clocks.shipBack?.metAt).toBe(iso(T0 + DAY));
+    expect(ticket.clocks.shipBackReminder?.metAt).toBe(iso(T0 + DAY));
+    expect(allowedActions(ticket)).not.toContain('ship-back');
+    act(ticket, 'receive-return', { signedBy: 'warehouse-3' }, T0 + 2 * DAY);
+    expect(ticket.status).toBe('inspecting');
+    const inspected = act(
+      ticket,
+      'inspect-return',
+      { appearance: 'pass', function: 'pass' },
+      T0 + 2 * DAY + HOUR,
+    );
+    expect(ticket.status).toBe('refunding');
+    expect(ticket.clocks.refund).toMatchObject({ duration: '3bd', dueAt: '2026-11-30T03:00:00.000Z' });
+    expect(inspected.notifications).toMatchObject([{ kind: 'refund_due', recipientRole: 'finance' }]);
+    act(ticket, 'refund', { amountFen: 129_900, method: 'alipay', reference: 'R1' }, T0 + 3 * DAY, FINANCE);
+    expect(ticket.status).toBe('closed');
+    expect(ticket.closure?.reason).toBe('refunded');
+    expect(ticket.returnCase?.refund).toMatchObject({
+      amountFen: 129_900,
+      method: 'alipay',
+      reference: 'R1',
+    });
+    expect(ticket.clocks.refund?.metAt).toBe(iso(T0 + 3 * DAY));
+  });
+
+  it('a refund not made in 3 business days escalates to the manager once', () => {
+    const ticket = approvedReturn();
+    act(ticket, 'receive-return', { signedBy: 'warehouse-3' }, T0 + 2 * DAY);
+    act(ticket, 'inspect-return', { appearance: 'pass', function: 'pass' }, T0 + 2 * DAY + HOUR);
+    const due = Date.parse('2026-11-30T03:00:00Z');
+    const refundEscalations = (nowMs: number) =>
+      fireDue(ticket, nowMs, defaults).escalations.filter((row) => row.reason === 'refund_missed');
+    expect(refundEscalations(due - 1_000)).toEqual([]);
+    expect(refundEscalations(due)).toMatchObject([{ level: 2, reason: 'refund_missed' }]);
+    expect(refundEscalations(due + HOUR)).toEqual([]);
+  });
+
+  it('a failed inspection goes to negotiation: refund after all, or the product goes back', () => {
+    const ticket = approvedReturn();
+    act(ticket, 'receive-return', { signedBy: 'warehouse-3' }, T0 + 2 * DAY);
+    const failed = act(
+      ticket,
+      'inspect-return',
+      { appearance: 'fail', function: 'pass' },
+      T0 + 2 * DAY + HOUR,
+    );
+    expect(ticket.status).toBe('negotiating');
+    expect(failed.notifications).toMatchObject([
+      { kind: 'return_inspection_failed', recipientRole: 'customer' },
+    ]);
+    const settled = structuredClone(ticket);
+    act(settled, 'settle-return', { outcome: 'returned_to_customer', note: 'Scratched' }, T0 + 3 * DAY);
+    expect(settled).toMatchObject({ status: 'closed', closure: { reason: 'returned_to_customer' } });
+    act(ticket, 'settle-return', { outcome: 'refund', note: 'Agreed a partial refund' }, T0 + 3 * DAY);
+    expect(ticket.status).toBe('refunding');
+    expect(ticket.clocks.refund?.metAt).toBeNull();
+  });
+
+  it('an exchange, once approved, keeps the service path', () => {
+    const ticket = acknowledged();
+    ticket.intake = { ...ticket.intake, serviceType: 'exchange' };
+    act(ticket, 'request-return', request, T0 + 2 * MIN);
+    act(ticket, 'approve', {}, T0 + HOUR, MANAGER);
+    expect(ticket.status).toBe('acknowledged');
+    expect(ticket.clocks.shipBack).toBeUndefined();
+  });
+});
+
+describe('money in fen', () => {
+  it('formats integer fen as yuan for people, never through a float sum', () => {
+    expect(formatYuan(129_900)).toBe('¥1,299.00');
+    expect(formatYuan(5)).toBe('¥0.05');
+    expect(formatYuan(0)).toBe('¥0.00');
+    expect(formatYuan(-1_050)).toBe('-¥10.50');
   });
 });

@@ -1,6 +1,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from '../../db/client';
+import { notifications } from '../../db/schema';
 import { listTicketEscalations } from '../../db/ticket-store';
 import { parseDuration } from '../../domain/durations';
 import { openTicket } from '../../domain/lifecycle';
@@ -21,7 +23,8 @@ import { createTimeSkippingEnvironment, runTicketWorker, type RunningWorker } fr
 /**
  * The return clocks at their real default lengths on Temporal's time-skipping test server, with the
  * real activities writing to PostgreSQL: the manager's decision on a return or exchange request
- * (1 business day).
+ * (1 business day), the customer's ship-back window (7 days, reminded at half) and finance's refund
+ * (3 business days).
  */
 const SECOND = 1_000;
 const DAY = 86_400 * SECOND;
@@ -114,5 +117,81 @@ describe('the return clocks at their real lengths', () => {
     expect(approved.clocks.returnApproval?.metAt).not.toBeNull();
     await env.sleep(7 * DAY);
     expect(await approvalEscalations(number)).toEqual([]);
+  });
+});
+
+describe('an approved return’s clocks at their real lengths', () => {
+  async function approvedReturn() {
+    const requested = await requestedReturn();
+    const state = await requested.handle.executeUpdate(actionUpdates.approve, {
+      args: [{ actor: MANAGER, input: {} }],
+    });
+    return { ...requested, state };
+  }
+
+  async function customerNotices(number: string) {
+    const rows = await database.db
+      .select({ kind: notifications.kind })
+      .from(notifications)
+      .where(eq(notifications.ticketNumber, number));
+    return rows.map((row) => row.kind);
+  }
+
+  it('the 7-day ship-back window reminds the customer at 3.5 days and cancels the return at 7', async () => {
+    const { number, handle, state } = await approvedReturn();
+    const startMs = Date.parse(state.clocks.shipBack?.startedAt ?? '');
+    expect(state.clocks.shipBack).toMatchObject({
+      duration: '7d',
+      dueAt: new Date(startMs + 7 * DAY).toISOString(),
+    });
+    expect(state.clocks.shipBackReminder?.dueAt).toBe(new Date(startMs + 3.5 * DAY).toISOString());
+
+    await env.sleep(startMs + 3.5 * DAY - (await env.currentTimeMs()) - SECOND);
+    expect(await customerNotices(number)).not.toContain('ship_back_reminder');
+    await env.sleep(2 * SECOND);
+    await vi.waitFor(async () => expect(await customerNotices(number)).toContain('ship_back_reminder'));
+    expect((await handle.query(ticketStateQuery)).status).toBe('returning');
+
+    await env.sleep(startMs + 7 * DAY - (await env.currentTimeMs()) - SECOND);
+    expect((await handle.query(ticketStateQuery)).status).toBe('returning');
+    await env.sleep(2 * SECOND);
+    const ended = await handle.result();
+    expect(ended).toMatchObject({ status: 'cancelled' });
+    expect(
+      (await customerNotices(number)).filter(
+        (kind) => kind.startsWith('ship_back') || kind === 'return_lapsed',
+      ),
+    ).toEqual(['ship_back_reminder', 'return_lapsed']);
+  });
+
+  it('a refund finance does not make in 3 business days escalates to the manager once', async () => {
+    const { number, handle } = await approvedReturn();
+    await handle.executeUpdate(actionUpdates['receive-return'], {
+      args: [{ actor: AGENT, input: { signedBy: 'wh-1' } }],
+    });
+    const inspected = await handle.executeUpdate(actionUpdates['inspect-return'], {
+      args: [{ actor: AGENT, input: { appearance: 'pass', function: 'pass' } }],
+    });
+    const threeBusinessDays = parseDuration('3bd');
+    if (!threeBusinessDays) throw new Error('3bd does not parse');
+    const dueMs = deadlineAfter(
+      Date.parse(inspected.clocks.refund?.startedAt ?? ''),
+      threeBusinessDays,
+      defaults.calendar,
+    );
+    expect(inspected.clocks.refund).toMatchObject({ duration: '3bd', dueAt: new Date(dueMs).toISOString() });
+
+    const refundEscalations = async () =>
+      (await listTicketEscalations(database.db, number)).filter((row) => row.reason === 'refund_missed');
+    await env.sleep(dueMs - (await env.currentTimeMs()) - SECOND);
+    expect(await refundEscalations()).toEqual([]);
+    await env.sleep(2 * SECOND);
+    await vi.waitFor(async () =>
+      expect((await refundEscalations()).map((row) => [row.level, Date.parse(row.missedDeadline)])).toEqual([
+        [2, dueMs],
+      ]),
+    );
+    await env.sleep(7 * DAY);
+    expect(await refundEscalations()).toHaveLength(1);
   });
 });
