@@ -3,6 +3,12 @@ import type { Database } from '../db/client';
 import { findEngineerLoad, reserveEngineer } from '../db/engineer-store';
 import { settleReservations, type Settlement } from '../db/parts-store';
 import { applyRetention } from '../db/retention-store';
+import {
+  bookReturnedUnit,
+  issueReplacement,
+  type ReplacementIssue,
+  type ReturnedUnit,
+} from '../db/returns-store';
 import { saveTicketChange } from '../db/ticket-store';
 import type { DispatchNeeds, EngineerLoad } from '../domain/dispatch';
 import type { TicketChange, TicketState } from '../domain/ticket';
@@ -83,6 +89,25 @@ export function createActivities({ db }: ActivityDependencies) {
         // Used parts the ticket had not reserved: they came from elsewhere, not from stock.
         usedWithoutReservation: unreserved,
       });
+    },
+
+    /** An exchange's replacement leaves stock from the ticket's reservation; how many were issued. */
+    async issueExchangeReplacement(issue: ReplacementIssue): Promise<number> {
+      const issued = await issueReplacement(db, issue);
+      log.info('exchange replacement issued', { ticketNumber: issue.ticketNumber, key: issue.key, issued });
+      return issued;
+    },
+
+    /** An exchange's unit taken back is booked into stock; why it cannot be, or null. */
+    async bookExchangedUnit(unit: ReturnedUnit): Promise<string | null> {
+      const refusal = await bookReturnedUnit(db, unit);
+      log.info('exchanged unit booked', {
+        ticketNumber: unit.ticketNumber,
+        key: unit.key,
+        disposition: unit.disposition,
+        booked: refusal === null,
+      });
+      return refusal;
     },
 
     /** The retention run: anonymises old finished tickets, deletes expired claims and old deliveries. */

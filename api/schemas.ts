@@ -6,6 +6,7 @@ import {
   PROOF_KINDS,
   RETURN_KINDS,
   RETURN_REASONS,
+  UNIT_DISPOSITIONS,
 } from '../domain/returns';
 import { commaSeparatedPattern } from '../domain/text-rules';
 import { PROBLEM_MEDIA_TYPE } from './problem';
@@ -112,6 +113,29 @@ const returnCaseSchema = z
         amountFen: z.number().int().describe('integer fen'),
         method: z.enum(PAYMENT_METHODS).describe('the original payment method'),
         reference: z.string(),
+        at: z.string(),
+        actor: z.object({ id: z.string(), role: z.enum(ROLES) }),
+      })
+      .nullable()
+      .optional(),
+    replacements: z
+      .array(
+        z.object({
+          round: z.number().int(),
+          partNumber: z.string(),
+          carrier: z.string(),
+          trackingNumber: z.string(),
+          shippedAt: z.string(),
+          accepted: z.boolean().nullable(),
+        }),
+      )
+      .optional()
+      .describe('an approved exchange’s replacements, one per round'),
+    returnedUnit: z
+      .object({
+        partNumber: z.string(),
+        locationId: z.string(),
+        disposition: z.enum(UNIT_DISPOSITIONS),
         at: z.string(),
         actor: z.object({ id: z.string(), role: z.enum(ROLES) }),
       })

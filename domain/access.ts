@@ -76,6 +76,11 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'inspect-return': ['agent', 'qc', ...OPERATORS],
   refund: ['finance', 'manager', 'admin'],
   'settle-return': ['agent', ...OPERATORS],
+  // The parts group ships the replacement and books the unit taken back; the customer (or its app)
+  // accepts the replacement.
+  'ship-replacement': ['parts', ...OPERATORS],
+  'confirm-replacement': ['client', 'agent', ...OPERATORS],
+  'receive-unit': ['parts', ...OPERATORS],
   hold: ['agent', 'engineer', ...OPERATORS],
   resume: ['agent', 'engineer', ...OPERATORS],
   reopen: ['agent', ...OPERATORS],

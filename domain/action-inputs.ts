@@ -1,6 +1,12 @@
 import type * as Zod from 'zod';
-import { OLD_PART_DISPOSITIONS } from './parts';
-import { INSPECTION_RESULTS, PAYMENT_METHODS, PROOF_KINDS, RETURN_REASONS } from './returns';
+import { LOCATION_ID_PATTERN, OLD_PART_DISPOSITIONS, PART_NUMBER_PATTERN } from './parts';
+import {
+  INSPECTION_RESULTS,
+  PAYMENT_METHODS,
+  PROOF_KINDS,
+  RETURN_REASONS,
+  UNIT_DISPOSITIONS,
+} from './returns';
 import { BLANK_MESSAGE, NOT_BLANK } from './text-rules';
 import { CATEGORIES, PRIORITIES, SERVICE_TYPES } from './ticket';
 
@@ -179,6 +185,25 @@ const builders = {
         /** The way the customer paid for the product: the refund goes back the same way. */
         method: z.enum(PAYMENT_METHODS),
         reference: text(100),
+      })
+      .strict(),
+  'ship-replacement': () =>
+    z
+      .object({
+        /** The replacement's part number in the catalogue, reserved for the ticket by `parts-request`. */
+        partNumber: z.string().regex(PART_NUMBER_PATTERN, 'must be a part number (letters, digits, . _ -)'),
+        carrier: text(100),
+        trackingNumber: text(100),
+      })
+      .strict(),
+  'confirm-replacement': () => z.object({ accepted: z.boolean(), note: text(2000).optional() }).strict(),
+  'receive-unit': () =>
+    z
+      .object({
+        partNumber: z.string().regex(PART_NUMBER_PATTERN, 'must be a part number (letters, digits, . _ -)'),
+        locationId: z.string().regex(LOCATION_ID_PATTERN, 'must be a stock location id'),
+        disposition: z.enum(UNIT_DISPOSITIONS),
+        note: text(2000).optional(),
       })
       .strict(),
   'settle-return': () =>

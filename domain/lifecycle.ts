@@ -22,10 +22,14 @@ import { ACTION_NAMES, type ActionInput, type ActionName } from './action-inputs
 import { qualityDecision, scoreBand } from './quality';
 import {
   decisionRefusal,
+  isExchangeToReplace,
   isReturnToShipBack,
   lapseReturn,
   recordInspection,
   recordReceipt,
+  recordReplacementAnswer,
+  recordReplacementShipped,
+  recordReturnedUnit,
   recordRefund,
   recordReturnDecision,
   recordReturnRequest,
@@ -33,6 +37,7 @@ import {
   recordShipment,
   remindShipBack,
   requestReturnRefusal,
+  startExchange,
   startShipBack,
 } from './return-actions';
 import {
@@ -64,7 +69,15 @@ export {
 const WORK_STATUSES = ['acknowledged', 'planned', 'assigned', 'accepted', 'scheduled', 'in_service'] as const;
 const BEFORE_SERVICE = ['new', 'acknowledged', 'planned', 'assigned', 'accepted', 'scheduled'] as const;
 /** An approved return on its way back, at inspection, at finance, or in negotiation. */
-const RETURN_STATUSES = ['returning', 'inspecting', 'refunding', 'negotiating'] as const;
+const RETURN_STATUSES = [
+  'returning',
+  'inspecting',
+  'refunding',
+  'negotiating',
+  'exchanging',
+  'replacement_shipped',
+  'awaiting_unit',
+] as const;
 const SERVICE_OPEN_STATUSES: readonly TicketStatus[] = [
   'new',
   ...WORK_STATUSES,
@@ -147,6 +160,12 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
   'inspect-return': { from: ['inspecting'] },
   refund: { from: ['refunding'] },
   'settle-return': { from: ['negotiating'] },
+  'ship-replacement': { from: ['exchanging'] },
+  'confirm-replacement': { from: ['replacement_shipped'] },
+  'receive-unit': {
+    from: ['exchanging', 'replacement_shipped', 'awaiting_unit'],
+    when: (state) => (state.returnCase?.returnedUnit ? 'the unit taken back is already booked' : undefined),
+  },
   hold: { from: WORK_STATUSES },
   resume: { from: ['on_hold'] },
   reopen: {
@@ -154,7 +173,7 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
     when: (state) => (isClockRunning(state, 'reopenWindow') ? undefined : 'the reopen window has passed'),
   },
   cancel: {
-    from: [...BEFORE_SERVICE, 'on_hold', 'returning'],
+    from: [...BEFORE_SERVICE, 'on_hold', 'returning', 'exchanging'],
     when: (state) =>
       state.status === 'on_hold' && state.hold?.resumeTo === 'in_service'
         ? 'service has started; a ticket can be cancelled only before'
@@ -617,6 +636,13 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
       ...input,
       serviceType: state.intake.serviceType,
     });
+    if (isExchangeToReplace(state)) {
+      // An exchange is not serviced either: the parts group sends a replacement from stock.
+      stopClocks(state, WORK_CLOCKS, nowMs);
+      recordReturnDecision(state, 'approved', undefined, context, change);
+      startExchange(state, context, change);
+      return;
+    }
     if (!isReturnToShipBack(state)) {
       recordReturnDecision(state, 'approved', undefined, context, change);
       return;
@@ -642,6 +668,19 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
   refund(state, input, context, change) {
     recordRefund(state, input, context, change);
     closeTicket(state, context.nowMs, context.policy, change, context.actor, 'refunded');
+  },
+  'ship-replacement'(state, input, context, change) {
+    recordReplacementShipped(state, input, context, change);
+  },
+  'confirm-replacement'(state, input, context, change) {
+    if (recordReplacementAnswer(state, input, context, change)) {
+      closeTicket(state, context.nowMs, context.policy, change, context.actor, 'exchanged');
+    }
+  },
+  'receive-unit'(state, input, context, change) {
+    if (recordReturnedUnit(state, input, context, change)) {
+      closeTicket(state, context.nowMs, context.policy, change, context.actor, 'exchanged');
+    }
   },
   'settle-return'(state, input, context, change) {
     if (recordSettlement(state, input, context, change)) {

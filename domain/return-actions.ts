@@ -330,3 +330,95 @@ export function lapseReturn(state: TicketState, nowMs: number, change: TicketCha
   });
   appendEvent(state, change, 'cancelled', nowMs, null, { reason: 'ship_back_window_lapsed' });
 }
+
+/** An exchange request whose approval sends a replacement (and takes the unit back). */
+export function isExchangeToReplace(state: TicketState): boolean {
+  return state.returnCase?.kind === 'exchange' && isAwaitingDecision(state.returnCase);
+}
+
+function askForReplacement(state: TicketState, nowMs: number, round: number, change: TicketChange): void {
+  appendNotification(state, change, {
+    kind: 'replacement_needed',
+    recipientRole: 'parts',
+    channel: 'internal',
+    nowMs,
+    data: { round },
+  });
+}
+
+/** The parts group is told to reserve and ship a replacement; the unit is to be taken back. */
+export function startExchange(state: TicketState, { nowMs }: ReturnContext, change: TicketChange): void {
+  const returnCase = state.returnCase as ReturnCase;
+  state.status = 'exchanging';
+  returnCase.replacements = [];
+  returnCase.returnedUnit = null;
+  askForReplacement(state, nowMs, 1, change);
+}
+
+/** The round a replacement shipped now belongs to. */
+export function nextReplacementRound(state: TicketState): number {
+  return (state.returnCase?.replacements?.length ?? 0) + 1;
+}
+
+export function recordReplacementShipped(
+  state: TicketState,
+  input: ActionInput<'ship-replacement'>,
+  { nowMs, actor }: ReturnContext,
+  change: TicketChange,
+): void {
+  const returnCase = state.returnCase as ReturnCase;
+  const round = nextReplacementRound(state);
+  returnCase.replacements = [
+    ...(returnCase.replacements ?? []),
+    { round, ...input, shippedAt: iso(nowMs), accepted: null },
+  ];
+  state.status = 'replacement_shipped';
+  // The replacement was in stock after all: no more waiting for it.
+  meetClock(state, 'partsWait', nowMs);
+  appendEvent(state, change, 'replacement_shipped', nowMs, actor, { round, ...input });
+  appendNotification(state, change, {
+    kind: 'replacement_shipped',
+    recipientRole: 'customer',
+    channel: 'sms',
+    nowMs,
+    data: { carrier: input.carrier, trackingNumber: input.trackingNumber },
+  });
+}
+
+/**
+ * The customer's answer. Accepted: done once the unit is back (returns true: the caller closes the
+ * ticket); refused: a new round, the parts group told.
+ */
+export function recordReplacementAnswer(
+  state: TicketState,
+  input: ActionInput<'confirm-replacement'>,
+  { nowMs, actor }: ReturnContext,
+  change: TicketChange,
+): boolean {
+  const returnCase = state.returnCase as ReturnCase;
+  const current = returnCase.replacements?.at(-1);
+  if (current) current.accepted = input.accepted;
+  appendEvent(state, change, 'replacement_confirmed', nowMs, actor, { round: current?.round, ...input });
+  if (!input.accepted) {
+    state.status = 'exchanging';
+    askForReplacement(state, nowMs, nextReplacementRound(state), change);
+    return false;
+  }
+  if (returnCase.returnedUnit) return true;
+  state.status = 'awaiting_unit';
+  return false;
+}
+
+/** The unit taken back is booked into stock; returns true when that completes the exchange. */
+export function recordReturnedUnit(
+  state: TicketState,
+  input: ActionInput<'receive-unit'>,
+  { nowMs, actor }: ReturnContext,
+  change: TicketChange,
+): boolean {
+  const returnCase = state.returnCase as ReturnCase;
+  const { note, ...unit } = input;
+  returnCase.returnedUnit = { ...unit, at: iso(nowMs), actor };
+  appendEvent(state, change, 'unit_received', nowMs, actor, { ...unit, ...(note ? { note } : {}) });
+  return state.status === 'awaiting_unit';
+}

@@ -177,6 +177,29 @@ export interface Refund {
   actor: Actor;
 }
 
+/** What becomes of the unit an exchange takes back (seed 003: booked into stock). */
+export const UNIT_DISPOSITIONS = ['restock', 'refurbish', 'scrap'] as const;
+export type UnitDisposition = (typeof UNIT_DISPOSITIONS)[number];
+
+/** One replacement sent to the customer; a refused one starts the next round. */
+export interface Replacement {
+  round: number;
+  partNumber: string;
+  carrier: string;
+  trackingNumber: string;
+  shippedAt: string;
+  /** The customer's answer: null until given. */
+  accepted: boolean | null;
+}
+
+export interface ReturnedUnit {
+  partNumber: string;
+  locationId: string;
+  disposition: UnitDisposition;
+  at: string;
+  actor: Actor;
+}
+
 /** A return or exchange request on a ticket of that service type. */
 export interface ReturnCase {
   kind: ReturnKind;
@@ -193,6 +216,9 @@ export interface ReturnCase {
   receipt?: ReturnReceipt | null;
   inspections?: ReturnInspection[];
   refund?: Refund | null;
+  /** After an approved exchange (absent before): the replacements sent and the unit taken back. */
+  replacements?: Replacement[];
+  returnedUnit?: ReturnedUnit | null;
 }
 
 /** A request waiting for the manager's approve or reject. */

@@ -133,6 +133,14 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
       subject: `服务单 ${number} 已退款`,
       body: `您好，服务单 ${number} 已按原支付方式退款 ${formatYuan(Number(data.amountFen))}。`,
     }),
+    replacement_needed: ({ number, data }) => ({
+      subject: `服务单 ${number} 待发换货产品`,
+      body: `服务单 ${number} 的换货已批准（第 ${String(data.round)} 轮），请从库存预留并发出换货产品。`,
+    }),
+    replacement_shipped: ({ number, data }) => ({
+      subject: `服务单 ${number} 换货产品已发出`,
+      body: `您好，服务单 ${number} 的换货产品已由 ${String(data.carrier)} 发出，运单号 ${String(data.trackingNumber)}。`,
+    }),
   },
   en: {
     ticket_acknowledged: ({ number }) => ({
@@ -209,6 +217,14 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
     refund_issued: ({ number, data }) => ({
       subject: `Refund for ${number}`,
       body: `Hello, ${formatYuan(Number(data.amountFen))} for ${number} was refunded through your original payment method.`,
+    }),
+    replacement_needed: ({ number, data }) => ({
+      subject: `Replacement due on ${number}`,
+      body: `The exchange ${number} is approved (round ${String(data.round)}). Reserve a replacement from stock and ship it.`,
+    }),
+    replacement_shipped: ({ number, data }) => ({
+      subject: `Your replacement for ${number} is on its way`,
+      body: `Hello, the replacement for ${number} was shipped by ${String(data.carrier)}, tracking number ${String(data.trackingNumber)}.`,
     }),
   },
 };

@@ -13,7 +13,8 @@ export type Language = (typeof LANGUAGES)[number];
 /**
  * new → acknowledged → planned → assigned → accepted → scheduled → in_service → (quality_check) →
  * resolved → (follow_up → resolved) → closed; on_hold pauses the work, cancelled ends it early. An
- * approved return instead goes returning → inspecting → refunding (or negotiating) → closed.
+ * approved return instead goes returning → inspecting → refunding (or negotiating) → closed; an
+ * approved exchange exchanging → replacement_shipped → (awaiting_unit) → closed.
  */
 export const TICKET_STATUSES = [
   'new',
@@ -31,6 +32,9 @@ export const TICKET_STATUSES = [
   'inspecting',
   'refunding',
   'negotiating',
+  'exchanging',
+  'replacement_shipped',
+  'awaiting_unit',
   'closed',
   'cancelled',
 ] as const;
@@ -167,6 +171,8 @@ export const NOTIFICATION_KINDS = [
   'return_inspection_failed',
   'refund_due',
   'refund_issued',
+  'replacement_needed',
+  'replacement_shipped',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 

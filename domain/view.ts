@@ -204,6 +204,9 @@ export function externalView(view: TicketView, viewerId: string): TicketView {
           actor: actor(inspection.actor),
         })),
       }),
+      ...(view.returnCase.returnedUnit && {
+        returnedUnit: { ...view.returnCase.returnedUnit, actor: actor(view.returnCase.returnedUnit.actor) },
+      }),
       ...(view.returnCase.refund && {
         refund: { ...view.returnCase.refund, actor: actor(view.returnCase.refund.actor) },
       }),

@@ -34,6 +34,7 @@ import {
 } from '../domain/lifecycle';
 import { authorizeAction } from '../domain/access';
 import { PARTS_EVENT_KINDS, type OldPartDisposition } from '../domain/parts';
+import { nextReplacementRound } from '../domain/return-actions';
 import { isFinished, type Actor, type TicketChange, type TicketState } from '../domain/ticket';
 import {
   actionUpdates,
@@ -60,13 +61,21 @@ const ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;
-const { recordTicketChange, findEngineer, engineerLoad, settleTicketParts } =
-  proxyLocalActivities<TicketActivities>(ACTIVITY_OPTIONS);
+const {
+  recordTicketChange,
+  findEngineer,
+  engineerLoad,
+  settleTicketParts,
+  issueExchangeReplacement,
+  bookExchangedUnit,
+} = proxyLocalActivities<TicketActivities>(ACTIVITY_OPTIONS);
 
 /** Since this patch a manual assign checks its engineer; tickets whose assigns ran before replay without. */
 const ASSIGN_CHECKS_ENGINEER = 'assign-checks-engineer';
 /** Since this patch resolve and cancel settle the ticket's reserved parts; earlier ones replay without. */
 const SETTLES_PARTS = 'settles-parts';
+/** Since this patch an exchange's stock moves (replacement out, unit in) before its action applies. */
+const EXCHANGE_MOVES_STOCK = 'exchange-moves-stock';
 
 /** An actor's shape: an id and a role name; whether the role is one is `authorizeAction`'s to say. */
 function isActor(value: unknown): value is Actor {
@@ -173,6 +182,57 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   }
 
   /**
+   * An exchange's stock moves before its action applies, so a refusal writes nothing on the ticket:
+   * the replacement leaves stock from the ticket's reservation (none reserved: refused, 409), the
+   * unit taken back comes in (an unknown part or location: refused, 422). Each is keyed by its step,
+   * so a retried activity moves nothing twice. Updates validated meanwhile apply first.
+   */
+  async function moveExchangeStock(
+    action: 'ship-replacement' | 'receive-unit',
+    input: ActionInput<'ship-replacement'> | ActionInput<'receive-unit'>,
+    actor: Actor,
+  ): Promise<void> {
+    if (action === 'ship-replacement') {
+      const round = nextReplacementRound(state);
+      const issue = {
+        ticketNumber: state.number,
+        partNumber: input.partNumber,
+        key: `exchange:${state.number}:replacement:${round}`,
+        actorId: actor.id,
+      };
+      const issued = await io.runExclusive(() =>
+        issueExchangeReplacement.executeWithOptions(
+          { ...ACTIVITY_OPTIONS, summary: `issue replacement ${input.partNumber}` },
+          [issue],
+        ),
+      );
+      if (issued === 0) {
+        throw ApplicationFailure.nonRetryable(
+          `no ${input.partNumber} is reserved for this ticket: reserve the replacement with parts-request first (a shortage starts the partsWait clock)`,
+          FAILURE_ILLEGAL_TRANSITION,
+        );
+      }
+    } else {
+      const { partNumber, locationId, disposition } = input as ActionInput<'receive-unit'>;
+      const unit = {
+        ticketNumber: state.number,
+        partNumber,
+        locationId,
+        disposition,
+        key: `exchange:${state.number}:unit`,
+        actorId: actor.id,
+      };
+      const refusal = await io.runExclusive(() =>
+        bookExchangedUnit.executeWithOptions({ ...ACTIVITY_OPTIONS, summary: `book unit ${disposition}` }, [
+          unit,
+        ]),
+      );
+      if (refusal) throw ApplicationFailure.nonRetryable(refusal, FAILURE_INVALID_INPUT);
+    }
+    assertLegal(action, input);
+  }
+
+  /**
    * After a resolve, what the service record used is issued from the ticket's reservations and the
    * rest released; after a cancel, all of it is released. The key names this step (the ticket's
    * version the action made), so a retried activity settles nothing twice.
@@ -220,6 +280,13 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         const parsedInput = actionInputSchema(action).parse(request.input);
         if (action === 'assign' && patched(ASSIGN_CHECKS_ENGINEER)) {
           await checkAssignee(parsedInput as ActionInput<'assign'>);
+        }
+        if ((action === 'ship-replacement' || action === 'receive-unit') && patched(EXCHANGE_MOVES_STOCK)) {
+          await moveExchangeStock(
+            action,
+            parsedInput as ActionInput<'ship-replacement'> | ActionInput<'receive-unit'>,
+            request.actor,
+          );
         }
         const change = applyAction(state, action, parsedInput, {
           nowMs: Date.now(),

@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import { upsertLocation } from '../../db/parts-store';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { deliveries } from '../../db/schema';
+import { deliveries, stockMovements } from '../../db/schema';
 import { startApi, type ApiStack } from '../support/stack';
 import { runWorkerFor } from '../support/temporal';
 
@@ -18,7 +19,10 @@ const KEYS = {
   admin: `returns-admin-${tag}`,
   client: `returns-client-${tag}`,
   finance: `returns-finance-${tag}`,
+  parts: `returns-parts-${tag}`,
 };
+const WAREHOUSE = `wh-${tag}`;
+const REFURB = `refurb-${tag}`;
 type Who = keyof typeof KEYS;
 const DAY = 86_400_000;
 const BOTH = ['purchase_proof', 'product'];
@@ -43,10 +47,13 @@ beforeAll(async () => {
         `${KEYS.admin}:admin:admin-r`,
         `${KEYS.client}:client:shop-r`,
         `${KEYS.finance}:finance:fin-r`,
+        `${KEYS.parts}:parts:parts-r`,
       ].join(','),
     },
   });
   stopWorker = await runWorkerFor(stack.config, stack.database.db);
+  await upsertLocation(stack.database.db, { id: WAREHOUSE, kind: 'warehouse', name: '中心仓' });
+  await upsertLocation(stack.database.db, { id: REFURB, kind: 'warehouse', name: '翻新区' });
 });
 
 afterAll(async () => {
@@ -382,6 +389,177 @@ describe('a return after approval: ship-back, receipt, inspection, refund', () =
       'notification:return_inspection_failed',
       'return_settled',
       'closed',
+    ]);
+  });
+});
+
+/** A product in the catalogue with `onHand` units received into the warehouse. */
+async function productInStock(onHand: number): Promise<string> {
+  const partNumber = `KFR-${randomInt(1e9)}`;
+  const created = await call('parts', 'POST', '/v1/parts', {
+    partNumber,
+    name: '空调整机',
+    specification: 'KFR-35GW',
+    productLines: ['air-conditioner'],
+    unitCost: 150_000,
+    unitPrice: 299_900,
+  });
+  expect(created.statusCode).toBe(201);
+  if (onHand > 0) {
+    const receipt = await call('parts', 'POST', '/v1/stock/receipts', {
+      partNumber,
+      locationId: WAREHOUSE,
+      accepted: onHand,
+      reference: 'PO-EX',
+    });
+    expect(receipt.statusCode).toBe(201);
+  }
+  return partNumber;
+}
+
+/** Each location's on hand and reserved, checked against the ledger's applied rows. */
+async function stockOf(partNumber: string) {
+  const rows = await stack.database.db.execute<{
+    location_id: string;
+    on_hand: number;
+    reserved: number;
+    ledger: number;
+  }>(sql`
+    select l.location_id, l.on_hand, l.reserved,
+           (select coalesce(sum(m.quantity), 0)::int from stock_movements m
+            where m.part_number = l.part_number and m.location_id = l.location_id and m.status = 'applied') as ledger
+    from stock_levels l where l.part_number = ${partNumber} order by l.location_id`);
+  for (const row of rows) expect(row.on_hand, `${row.location_id} on hand = ledger`).toBe(row.ledger);
+  return Object.fromEntries(
+    rows.map((row) => [row.location_id, { onHand: row.on_hand, reserved: row.reserved }]),
+  );
+}
+
+async function ticketMovements(number: string) {
+  const rows = await stack.database.db
+    .select({
+      kind: stockMovements.kind,
+      locationId: stockMovements.locationId,
+      quantity: stockMovements.quantity,
+      reason: stockMovements.reason,
+    })
+    .from(stockMovements)
+    .where(eq(stockMovements.ticketNumber, number))
+    .orderBy(stockMovements.id);
+  return rows.map((row) => [row.kind, row.locationId, row.quantity, row.reason]);
+}
+
+describe('an exchange after approval: replacement from stock, acceptance, the unit back in stock', () => {
+  async function approvedExchange() {
+    const number = await create('exchange', daysAgo(10), 'client');
+    await act('agent', number, 'request-return', { returnReason: 'quality_defect', proofs: BOTH });
+    const approved = await act('manager', number, 'approve', {});
+    expect(approved.status).toBe('exchanging');
+    return number;
+  }
+
+  it('from request to the customer’s acceptance: the replacement leaves stock, the returned unit comes back', async () => {
+    const partNumber = await productInStock(3);
+    const number = await approvedExchange();
+    const ship = { partNumber, carrier: 'SF Express', trackingNumber: 'SF555' };
+    const unreserved = await call('parts', 'POST', `/v1/tickets/${number}/ship-replacement`, ship);
+    expect(unreserved.statusCode).toBe(409);
+    expect(unreserved.json().detail).toContain('reserve the replacement with parts-request first');
+    expect(await ticketMovements(number)).toEqual([]);
+
+    const reserved = await call('parts', 'POST', `/v1/tickets/${number}/parts-request`, {
+      lines: [{ partNumber, quantity: 1 }],
+    });
+    expect(reserved.statusCode).toBe(201);
+    expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 3, reserved: 1 } });
+    const shipped = await act('parts', number, 'ship-replacement', ship);
+    expect(shipped).toMatchObject({
+      status: 'replacement_shipped',
+      returnCase: { replacements: [{ round: 1, ...ship, accepted: null }] },
+    });
+    expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 2, reserved: 0 } });
+
+    expect((await act('client', number, 'confirm-replacement', { accepted: true })).status).toBe(
+      'awaiting_unit',
+    );
+    const unknown = await call('parts', 'POST', `/v1/tickets/${number}/receive-unit`, {
+      partNumber,
+      locationId: 'nowhere',
+      disposition: 'refurbish',
+    });
+    expect(unknown.statusCode).toBe(422);
+    expect(unknown.json().detail).toBe('no stock location nowhere');
+    const closed = await act('parts', number, 'receive-unit', {
+      partNumber,
+      locationId: REFURB,
+      disposition: 'refurbish',
+    });
+    expect(closed).toMatchObject({
+      status: 'closed',
+      closure: { reason: 'exchanged' },
+      returnCase: { returnedUnit: { partNumber, locationId: REFURB, disposition: 'refurbish' } },
+    });
+    expect(await stockOf(partNumber)).toEqual({
+      [REFURB]: { onHand: 1, reserved: 0 },
+      [WAREHOUSE]: { onHand: 2, reserved: 0 },
+    });
+    expect(await ticketMovements(number)).toEqual([
+      ['issue', WAREHOUSE, -1, null],
+      ['receipt', REFURB, 1, 'customer unit: refurbish'],
+    ]);
+    expect(await timeline(number)).toEqual([
+      'created',
+      'acknowledged',
+      'notification:ticket_acknowledged',
+      'return_requested',
+      'notification:return_approval_needed',
+      'approved',
+      'notification:return_decided',
+      'notification:replacement_needed',
+      'replacement_shipped',
+      'notification:replacement_shipped',
+      'replacement_confirmed',
+      'unit_received',
+      'closed',
+    ]);
+  });
+
+  it('waits for stock on its parts clock, then a refused replacement starts a new round; a scrapped unit leaves on hand unchanged', async () => {
+    const partNumber = await productInStock(0);
+    const number = await approvedExchange();
+    const short = await call('parts', 'POST', `/v1/tickets/${number}/parts-request`, {
+      lines: [{ partNumber, quantity: 1 }],
+    });
+    expect(short.json().shortfalls).toMatchObject([{ partNumber, quantity: 1 }]);
+    const waiting = (await call('admin', 'GET', `/v1/tickets/${number}`)).json();
+    expect(waiting.sla.partsWait).toMatchObject({ metAt: null });
+
+    await call('parts', 'POST', '/v1/stock/receipts', {
+      partNumber,
+      locationId: WAREHOUSE,
+      accepted: 2,
+      reference: 'PO-2',
+    });
+    await call('parts', 'POST', `/v1/tickets/${number}/parts-request`, {
+      lines: [{ partNumber, quantity: 1 }],
+    });
+    await act('parts', number, 'ship-replacement', { partNumber, carrier: 'EMS', trackingNumber: 'E1' });
+    await act('parts', number, 'receive-unit', { partNumber, locationId: WAREHOUSE, disposition: 'scrap' });
+    const refused = await act('client', number, 'confirm-replacement', { accepted: false, note: 'Dented' });
+    expect(refused.status).toBe('exchanging');
+    expect(refused.sla.partsWait.metAt).not.toBeNull();
+    await call('parts', 'POST', `/v1/tickets/${number}/parts-request`, {
+      lines: [{ partNumber, quantity: 1 }],
+    });
+    await act('parts', number, 'ship-replacement', { partNumber, carrier: 'EMS', trackingNumber: 'E2' });
+    const accepted = await act('client', number, 'confirm-replacement', { accepted: true });
+    expect(accepted).toMatchObject({ status: 'closed', closure: { reason: 'exchanged' } });
+    expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 0, reserved: 0 } });
+    expect(await ticketMovements(number)).toEqual([
+      ['issue', WAREHOUSE, -1, null],
+      ['receipt', WAREHOUSE, 1, 'customer unit: scrap'],
+      ['scrap', WAREHOUSE, -1, 'customer unit: scrap'],
+      ['issue', WAREHOUSE, -1, null],
     ]);
   });
 });

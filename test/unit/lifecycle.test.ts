@@ -338,8 +338,9 @@ describe('1.6 Service', () => {
     act(ticket, 'request-return', request, T0 + 2 * MIN, AGENT);
     act(ticket, 'approve', { note: 'Exchange approved' }, T0 + 3 * MIN, MANAGER);
     expect(ticket.approval).toMatchObject({ actor: MANAGER });
-    act(ticket, 'resolve', serviceRecord, T0 + 4 * MIN, AGENT);
-    expect(ticket.status).toBe('resolved');
+    // An approved exchange is not serviced: a replacement is sent (see returns.test.ts).
+    expect(ticket.status).toBe('exchanging');
+    expect(() => act(ticket, 'resolve', serviceRecord, T0 + 4 * MIN, AGENT)).toThrow(IllegalTransitionError);
     expect(() => act(open(), 'approve', {}, T0, MANAGER)).toThrow(IllegalTransitionError);
   });
 });
@@ -656,6 +657,9 @@ describe('1.2, 1.5, 1.9, 1.10 notifications', () => {
         dueAt: '2026-11-25T07:00:00.000Z',
         acceptDueAt: '2026-11-25T07:00:00.000Z',
         amountFen: 129_900,
+        round: 1,
+        carrier: 'SF Express',
+        trackingNumber: 'SF1234567890',
       },
     };
     const zh = renderNotification(notification, 'zh-CN', 'Asia/Shanghai');

@@ -370,13 +370,18 @@ describe('an approved return: ship-back, receipt, inspection, refund', () => {
     expect(ticket.clocks.refund?.metAt).toBeNull();
   });
 
-  it('an exchange, once approved, keeps the service path', () => {
+  it('an approved exchange asks the parts group for a replacement instead of a service', () => {
     const ticket = acknowledged();
     ticket.intake = { ...ticket.intake, serviceType: 'exchange' };
     act(ticket, 'request-return', request, T0 + 2 * MIN);
-    act(ticket, 'approve', {}, T0 + HOUR, MANAGER);
-    expect(ticket.status).toBe('acknowledged');
+    const change = act(ticket, 'approve', {}, T0 + HOUR, MANAGER);
+    expect(ticket.status).toBe('exchanging');
     expect(ticket.clocks.shipBack).toBeUndefined();
+    expect(ticket.clocks.resolution?.metAt).toBe(iso(T0 + HOUR));
+    expect(change.notifications.map((row) => [row.kind, row.recipientRole, row.data])).toEqual([
+      ['return_decided', 'customer', { kind: 'exchange', outcome: 'approved' }],
+      ['replacement_needed', 'parts', { round: 1 }],
+    ]);
   });
 });
 
@@ -386,5 +391,70 @@ describe('money in fen', () => {
     expect(formatYuan(5)).toBe('¥0.05');
     expect(formatYuan(0)).toBe('¥0.00');
     expect(formatYuan(-1_050)).toBe('-¥10.50');
+  });
+});
+
+describe('an approved exchange: replacement, acceptance, the unit taken back', () => {
+  const PARTS: Actor = { id: 'parts-1', role: 'parts' };
+  const ship = { partNumber: 'KFR-35GW', carrier: 'SF Express', trackingNumber: 'SF9' };
+  const unit = { partNumber: 'KFR-35GW', locationId: 'wh-main', disposition: 'refurbish' };
+
+  function approvedExchange(): TicketState {
+    const ticket = open({ serviceType: 'exchange', ...bought('2026-11-20') });
+    act(ticket, 'acknowledge', {}, T0 + MIN);
+    act(ticket, 'request-return', request, T0 + 2 * MIN);
+    act(ticket, 'approve', {}, T0 + HOUR, MANAGER);
+    return ticket;
+  }
+
+  it('ships the replacement (the parts wait met), the customer accepts, the unit comes back: closed as exchanged', () => {
+    const ticket = approvedExchange();
+    expect([...allowedActions(ticket)].sort()).toEqual([
+      'cancel',
+      'note',
+      'receive-unit',
+      'ship-replacement',
+    ]);
+    const shipped = act(ticket, 'ship-replacement', ship, T0 + 2 * HOUR, PARTS);
+    expect(ticket.status).toBe('replacement_shipped');
+    expect(shipped.notifications).toMatchObject([
+      {
+        kind: 'replacement_shipped',
+        recipientRole: 'customer',
+        data: { carrier: 'SF Express', trackingNumber: 'SF9' },
+      },
+    ]);
+    act(ticket, 'confirm-replacement', { accepted: true }, T0 + 3 * HOUR);
+    expect(ticket.status).toBe('awaiting_unit');
+    const booked = act(ticket, 'receive-unit', unit, T0 + 4 * HOUR, PARTS);
+    expect(ticket).toMatchObject({ status: 'closed', closure: { reason: 'exchanged' } });
+    expect(booked.events.map((event) => event.type)).toEqual(['unit_received', 'closed']);
+    expect(ticket.returnCase?.replacements).toEqual([
+      { round: 1, ...ship, shippedAt: iso(T0 + 2 * HOUR), accepted: true },
+    ]);
+    expect(ticket.returnCase?.returnedUnit).toMatchObject({ disposition: 'refurbish', actor: PARTS });
+  });
+
+  it('a refused replacement starts a new round; the unit may come back first', () => {
+    const ticket = approvedExchange();
+    act(ticket, 'receive-unit', { ...unit, disposition: 'scrap' }, T0 + 90 * MIN, PARTS);
+    expect(ticket.status).toBe('exchanging');
+    expect(allowedActions(ticket)).not.toContain('receive-unit');
+    act(ticket, 'ship-replacement', ship, T0 + 2 * HOUR, PARTS);
+    const refused = act(
+      ticket,
+      'confirm-replacement',
+      { accepted: false, note: 'Dented box' },
+      T0 + 3 * HOUR,
+    );
+    expect(ticket.status).toBe('exchanging');
+    expect(refused.notifications).toMatchObject([{ kind: 'replacement_needed', data: { round: 2 } }]);
+    act(ticket, 'ship-replacement', { ...ship, trackingNumber: 'SF10' }, T0 + 4 * HOUR, PARTS);
+    act(ticket, 'confirm-replacement', { accepted: true }, T0 + 5 * HOUR);
+    expect(ticket).toMatchObject({ status: 'closed', closure: { reason: 'exchanged' } });
+    expect(ticket.returnCase?.replacements?.map((row) => [row.round, row.accepted])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
   });
 });
