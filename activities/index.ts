@@ -3,6 +3,7 @@ import type { Database } from '../db/client';
 import { findEngineerLoad, reserveEngineer } from '../db/engineer-store';
 import { settleReservations, type Settlement } from '../db/parts-store';
 import { applyRetention } from '../db/retention-store';
+import { catalogPrices, type PartPrices } from '../db/money-store';
 import {
   bookReturnedUnit,
   issueReplacement,
@@ -89,6 +90,11 @@ export function createActivities({ db }: ActivityDependencies) {
         // Used parts the ticket had not reserved: they came from elsewhere, not from stock.
         usedWithoutReservation: unreserved,
       });
+    },
+
+    /** A quote's catalogue unit prices (fen), and the part numbers the catalogue does not have. */
+    async quotePrices(partNumbers: string[]): Promise<PartPrices> {
+      return catalogPrices(db, partNumbers);
     },
 
     /** An exchange's replacement leaves stock from the ticket's reservation; how many were issued. */

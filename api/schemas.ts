@@ -212,6 +212,29 @@ export const ticketViewSchema = z.object({
   serviceRecords: z.array(recordedSchema),
   approval: recordedSchema.nullable(),
   returnCase: returnCaseSchema,
+  quote: z
+    .object({
+      round: z.number().int(),
+      lines: z.array(
+        z.object({
+          kind: z.enum(['part', 'labor', 'visit']),
+          partNumber: z.string().optional(),
+          quantity: z.number().int(),
+          unitPriceFen: z.number().int(),
+          amountFen: z.number().int(),
+        }),
+      ),
+      totalFen: z.number().int().describe('integer fen'),
+      status: z.enum(['pending', 'accepted', 'declined', 'expired']),
+      sentAt: z.string(),
+      expiresAt: z.string(),
+      decidedAt: z.string().nullable(),
+      resumeTo: z.string(),
+    })
+    .nullable()
+    .describe(
+      'the last quote from the price list (out of warranty, consented before work); null until one is sent',
+    ),
   quality: z
     .object({
       required: z.boolean(),

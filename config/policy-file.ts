@@ -8,7 +8,11 @@ import {
   type WallDuration,
 } from '../domain/durations';
 import { DEFAULT_POLICY_DOCUMENT, type SlaPolicy } from '../domain/policy';
+import { PRICED_SERVICE_TYPES, type PricedServiceType } from '../domain/money';
 import { PROOF_KINDS } from '../domain/returns';
+
+/** An amount of money in the policy: integer fen (¥50.00 is 5000), at most ¥1,000,000. */
+const fen = z.number().int('must be whole fen (integer minor units)').min(0).max(100_000_000);
 import { defaultStatutoryRegion, STATUTORY_REGIONS, withStatutoryDays } from './statutory-calendar';
 
 /**
@@ -106,6 +110,26 @@ export const policyFileSchema = z
       .default([...defaults.returnProofs]),
     returnApproval: duration.prefault(defaults.returnApproval),
     returnShipBack: duration.prefault(defaults.returnShipBack),
+    serviceFees: z
+      .object(
+        Object.fromEntries(
+          PRICED_SERVICE_TYPES.map((type) => [
+            type,
+            z
+              .object({ laborFen: fen, visitFen: fen })
+              .strict()
+              .default({ ...defaults.serviceFees[type] }),
+          ]),
+        ) as Record<
+          PricedServiceType,
+          z.ZodDefault<z.ZodObject<{ laborFen: typeof fen; visitFen: typeof fen }>>
+        >,
+      )
+      .strict()
+      .prefault({}),
+    quoteExpiry: duration.prefault(defaults.quoteExpiry),
+    quoteBeforeWork: z.boolean().default(defaults.quoteBeforeWork),
+    warrantyCoversFees: z.boolean().default(defaults.warrantyCoversFees),
     refund: duration.prefault(defaults.refund),
     warrantyMonths: z.number().int().min(0).max(240).default(defaults.warrantyMonths),
     qcSampleRate: z.number().min(0).max(1).default(defaults.qcSampleRate),

@@ -81,6 +81,9 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'ship-replacement': ['parts', ...OPERATORS],
   'confirm-replacement': ['client', 'agent', ...OPERATORS],
   'receive-unit': ['parts', ...OPERATORS],
+  // The engineer (or the desk) quotes from the price list; the customer (or its app) consents.
+  quote: ['agent', 'engineer', ...OPERATORS],
+  consent: ['client', 'agent', ...OPERATORS],
   hold: ['agent', 'engineer', ...OPERATORS],
   resume: ['agent', 'engineer', ...OPERATORS],
   reopen: ['agent', ...OPERATORS],

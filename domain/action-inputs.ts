@@ -206,6 +206,27 @@ const builders = {
         note: text(2000).optional(),
       })
       .strict(),
+  quote: () =>
+    z
+      .object({
+        /** The parts the work needs, priced from the catalogue; labour and visit come from the policy. */
+        parts: z
+          .array(
+            z
+              .object({
+                partNumber: z
+                  .string()
+                  .regex(PART_NUMBER_PATTERN, 'must be a part number (letters, digits, . _ -)'),
+                quantity: z.number().int().min(1).max(1000),
+              })
+              .strict(),
+          )
+          .max(50)
+          .default([]),
+        note: text(2000).optional(),
+      })
+      .strict(),
+  consent: () => z.object({ accepted: z.boolean(), note: text(2000).optional() }).strict(),
   'settle-return': () =>
     z
       .object({

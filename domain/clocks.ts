@@ -1,6 +1,6 @@
 import { addBusinessMs, businessMsBetween } from './calendar';
 import { parseDuration, type SlaDuration } from './durations';
-import { deadlineAfter, partsClockDuration, type SlaPolicy } from './policy';
+import { deadlineAfter, partsClockDuration, quoteExpiryDuration, type SlaPolicy } from './policy';
 import { returnRules } from './returns';
 import {
   ESCALATION_ROLES,
@@ -34,7 +34,9 @@ export type DueAction =
   /** Half the customer's ship-back window has passed without a shipment: remind the customer. */
   | { readonly kind: 'remindShipBack' }
   /** The ship-back window passed without the product: the return is cancelled. */
-  | { readonly kind: 'lapseReturn' };
+  | { readonly kind: 'lapseReturn' }
+  /** The customer did not answer the quote: the ticket closes as declined, nothing charged. */
+  | { readonly kind: 'expireQuote' };
 
 interface ClockRule {
   /** The name of the durable timer in Temporal UI, before its duration: "first-response SLA 10m". */
@@ -108,6 +110,7 @@ export const CLOCK_RULES: Readonly<Record<ClockName, ClockRule>> = {
   shipBack: { label: 'ship-back window', onDue: { kind: 'lapseReturn' }, pausesOnHold: false },
   shipBackReminder: { label: 'ship-back reminder', onDue: { kind: 'remindShipBack' }, pausesOnHold: false },
   // Finance refunds; a refund not made in time goes to the manager.
+  quoteExpiry: { label: 'quote expiry', onDue: { kind: 'expireQuote' }, pausesOnHold: false },
   refund: {
     label: 'refund',
     onDue: { kind: 'escalate', level: 2, reason: 'refund_missed' },
@@ -151,6 +154,8 @@ export function clockDuration(name: ClockName, state: TicketState, policy: SlaPo
       return returnRules(policy).shipBack;
     case 'refund':
       return returnRules(policy).refund;
+    case 'quoteExpiry':
+      return quoteExpiryDuration(policy);
   }
 }
 

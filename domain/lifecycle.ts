@@ -20,6 +20,7 @@ import { PARTS_REQUEST_STATUSES, type PartsEvent } from './parts';
 import type { SlaPolicy } from './policy';
 import { ACTION_NAMES, type ActionInput, type ActionName } from './action-inputs';
 import { qualityDecision, scoreBand } from './quality';
+import { expireQuote, needsConsent, quoteRefusal, recordConsent, recordQuote } from './quote-actions';
 import {
   decisionRefusal,
   isExchangeToReplace,
@@ -86,7 +87,11 @@ const SERVICE_OPEN_STATUSES: readonly TicketStatus[] = [
   'resolved',
   'follow_up',
 ];
-const OPEN_STATUSES: readonly TicketStatus[] = [...SERVICE_OPEN_STATUSES, ...RETURN_STATUSES];
+const OPEN_STATUSES: readonly TicketStatus[] = [
+  ...SERVICE_OPEN_STATUSES,
+  'awaiting_consent',
+  ...RETURN_STATUSES,
+];
 /** Statuses in which an engineer holds the ticket's work: what dispatch counts as open load. */
 const ENGINEER_BUSY: readonly TicketStatus[] = ['assigned', 'accepted', 'scheduled', 'in_service'];
 
@@ -104,6 +109,14 @@ const BEFORE_APPROVAL = BEFORE_SERVICE.filter((status) => status !== 'new');
 const needsApproval = (state: TicketState) =>
   (state.intake.serviceType === 'return' || state.intake.serviceType === 'exchange') &&
   state.approval === null;
+
+/** Why service cannot start or finish yet: a manager's approval, or the customer's consent. */
+const serviceWaits = (state: TicketState) =>
+  needsApproval(state)
+    ? 'a return or exchange needs a manager’s approve first'
+    : needsConsent(state)
+      ? 'out of warranty: the customer consents to a quote first'
+      : undefined;
 
 const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
   acknowledge: { from: ['new'] },
@@ -136,16 +149,10 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
     guard: (_state, input, nowMs) =>
       Date.parse(input.slotStart) > nowMs ? undefined : 'slotStart must be in the future',
   },
-  start: {
-    from: ['accepted', 'scheduled'],
-    when: (state) =>
-      needsApproval(state) ? 'a return or exchange needs a manager’s approve first' : undefined,
-  },
-  resolve: {
-    from: ['acknowledged', 'planned', 'in_service'],
-    when: (state) =>
-      needsApproval(state) ? 'a return or exchange needs a manager’s approve first' : undefined,
-  },
+  start: { from: ['accepted', 'scheduled'], when: serviceWaits },
+  resolve: { from: ['acknowledged', 'planned', 'in_service'], when: serviceWaits },
+  quote: { from: WORK_STATUSES, when: quoteRefusal },
+  consent: { from: ['awaiting_consent'] },
   'qc-review': { from: ['quality_check'] },
   callback: { from: ['resolved'] },
   'follow-up': { from: ['follow_up'] },
@@ -173,7 +180,7 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
     when: (state) => (isClockRunning(state, 'reopenWindow') ? undefined : 'the reopen window has passed'),
   },
   cancel: {
-    from: [...BEFORE_SERVICE, 'on_hold', 'returning', 'exchanging'],
+    from: [...BEFORE_SERVICE, 'on_hold', 'returning', 'exchanging', 'awaiting_consent'],
     when: (state) =>
       state.status === 'on_hold' && state.hold?.resumeTo === 'in_service'
         ? 'service has started; a ticket can be cancelled only before'
@@ -245,6 +252,8 @@ export interface TransitionContext {
   readonly nowMs: number;
   readonly actor: Actor;
   readonly policy: SlaPolicy;
+  /** A quote's catalogue unit prices (fen) by part number, read by the workflow before it applies. */
+  readonly prices?: Readonly<Record<string, number>>;
 }
 
 interface OpenTicketRequest {
@@ -282,6 +291,8 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     serviceRecords: [],
     approval: null,
     returnCase: null,
+    quote: null,
+    quoteBeforeWork: request.policy.quoteBeforeWork === true,
     quality: null,
     hold: null,
     callbacks: [],
@@ -549,7 +560,12 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
       charged: free ? 0 : part.quantity * part.unitPrice,
     }));
     const partsCost = parts.reduce((sum, part) => sum + part.quantity * part.unitPrice, 0);
-    const charged = parts.reduce((sum, part) => sum + part.charged, 0) + input.fees.labor + input.fees.visit;
+    // Under warranty labour and the visit are free too when the policy says so (an older policy: charged).
+    const feesFree = free && policy.warrantyCoversFees === true;
+    const fees = feesFree ? 0 : input.fees.labor + input.fees.visit;
+    const charged = parts.reduce((sum, part) => sum + part.charged, 0) + fees;
+    // The quote the customer consented to (seed 004), in fen, beside what the record charges.
+    const accepted = state.quote?.status === 'accepted' ? state.quote : undefined;
     const record = {
       ...input,
       parts,
@@ -557,6 +573,8 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
       partsCost,
       visitCost: input.fees.visit,
       charged,
+      ...(feesFree ? { feesFreeUnderWarranty: true } : {}),
+      ...(accepted ? { quoteRound: accepted.round, quotedFen: accepted.totalFen } : {}),
     };
     state.serviceRecords.push({ at: new Date(nowMs).toISOString(), actor, input: record });
     const quality = qualityDecision(state, policy.qcSampleRate);
@@ -669,6 +687,14 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     recordRefund(state, input, context, change);
     closeTicket(state, context.nowMs, context.policy, change, context.actor, 'refunded');
   },
+  quote(state, input, context, change) {
+    recordQuote(state, input, context, change);
+  },
+  consent(state, input, context, change) {
+    if (recordConsent(state, input, context, change)) {
+      closeBeforeService(state, context, change, 'declined');
+    }
+  },
   'ship-replacement'(state, input, context, change) {
     recordReplacementShipped(state, input, context, change);
   },
@@ -746,7 +772,7 @@ function closeBeforeService(
   state: TicketState,
   { nowMs, actor, policy }: TransitionContext,
   change: TicketChange,
-  reason: 'ineligible' | 'rejected',
+  reason: 'ineligible' | 'rejected' | 'declined',
 ): void {
   stopClocks(state, WORK_CLOCKS, nowMs);
   closeTicket(state, nowMs, policy, change, actor, reason);
@@ -757,7 +783,7 @@ function closeTicket(
   nowMs: number,
   policy: SlaPolicy,
   change: TicketChange,
-  actor: Actor,
+  actor: Actor | null,
   reason: string,
   note?: string,
 ): void {
@@ -921,6 +947,12 @@ export function fireDue(state: TicketState, nowMs: number, policy: SlaPolicy): T
       case 'lapseReturn':
         clock.breachedAt = now;
         lapseReturn(state, nowMs, change);
+        break;
+      case 'expireQuote':
+        clock.breachedAt = now;
+        expireQuote(state, nowMs, change);
+        stopClocks(state, WORK_CLOCKS, nowMs);
+        closeTicket(state, nowMs, policy, change, null, 'declined');
         break;
       case 'archive':
         clock.metAt = now;

@@ -1,3 +1,5 @@
+import type { SlaDuration } from './durations';
+
 /**
  * Money is integer minor units (fen) everywhere: amounts are added and compared as integers and
  * only formatted for people.
@@ -7,4 +9,81 @@ export function formatYuan(fen: number): string {
   const abs = Math.abs(Math.trunc(fen));
   const yuan = Math.floor(abs / 100).toLocaleString('en-US');
   return `${sign}¥${yuan}.${String(abs % 100).padStart(2, '0')}`;
+}
+
+/** What a service costs by type (seed 004: 公司统一价目表), in fen; parts are priced by the catalogue. */
+export interface ServiceFee {
+  readonly laborFen: number;
+  readonly visitFen: number;
+}
+
+/** Service types that are priced (returns and exchanges are not). */
+export const PRICED_SERVICE_TYPES = ['repair', 'installation', 'remote_support'] as const;
+export type PricedServiceType = (typeof PRICED_SERVICE_TYPES)[number];
+
+export const DEFAULT_MONEY_RULES = {
+  serviceFees: {
+    repair: { laborFen: 8_000, visitFen: 5_000 },
+    installation: { laborFen: 10_000, visitFen: 0 },
+    remote_support: { laborFen: 3_000, visitFen: 0 },
+  } as Record<PricedServiceType, ServiceFee>,
+  quoteExpiry: '48h',
+  quoteBeforeWork: true,
+  warrantyCoversFees: true,
+} as const;
+
+export interface QuoteLine {
+  kind: 'part' | 'labor' | 'visit';
+  partNumber?: string;
+  quantity: number;
+  unitPriceFen: number;
+  amountFen: number;
+}
+
+export interface PriceRequest {
+  readonly serviceType: string | undefined;
+  readonly parts: readonly { partNumber: string; quantity: number }[];
+  /** Catalogue unit prices in fen by part number; every part of the request is in it. */
+  readonly prices: Readonly<Record<string, number>>;
+  readonly fees: Readonly<Record<PricedServiceType, ServiceFee>>;
+}
+
+/** The quote's lines from the price list: parts at catalogue price, then labour and the visit. */
+export function priceQuote(request: PriceRequest): { lines: QuoteLine[]; totalFen: number } {
+  const lines: QuoteLine[] = request.parts.map(({ partNumber, quantity }) => {
+    const unitPriceFen = request.prices[partNumber] ?? 0;
+    return { kind: 'part', partNumber, quantity, unitPriceFen, amountFen: unitPriceFen * quantity };
+  });
+  const fee = (PRICED_SERVICE_TYPES as readonly string[]).includes(request.serviceType ?? 'repair')
+    ? request.fees[(request.serviceType ?? 'repair') as PricedServiceType]
+    : undefined;
+  for (const kind of ['labor', 'visit'] as const) {
+    const amountFen = kind === 'labor' ? (fee?.laborFen ?? 0) : (fee?.visitFen ?? 0);
+    if (amountFen > 0) lines.push({ kind, quantity: 1, unitPriceFen: amountFen, amountFen });
+  }
+  return { lines, totalFen: lines.reduce((sum, line) => sum + line.amountFen, 0) };
+}
+
+export type QuoteStatus = 'pending' | 'accepted' | 'declined' | 'expired';
+
+export interface Quote {
+  round: number;
+  lines: QuoteLine[];
+  totalFen: number;
+  status: QuoteStatus;
+  sentAt: string;
+  expiresAt: string;
+  decidedAt: string | null;
+  /** Where the work goes on once the customer consents. */
+  resumeTo: string;
+}
+
+/** The fields a policy carries for money; absent in a snapshot taken before quotes existed. */
+export interface MoneyPolicyFields {
+  readonly serviceFees?: Readonly<Record<PricedServiceType, ServiceFee>>;
+  readonly quoteExpiry?: SlaDuration;
+  /** Out of warranty, service waits for the customer's consent to a quote (absent: it does not). */
+  readonly quoteBeforeWork?: boolean;
+  /** Under warranty labour and the visit are free too (absent: they are charged, as before). */
+  readonly warrantyCoversFees?: boolean;
 }

@@ -1,5 +1,6 @@
 import { addBusinessTime, localDate, type BusinessCalendar } from './calendar';
 import { parseDuration, type SlaDuration, type WallDuration } from './durations';
+import { DEFAULT_MONEY_RULES, type MoneyPolicyFields } from './money';
 import { DEFAULT_RETURN_RULES, returnRules, type ReturnPolicyFields } from './returns';
 import { PRIORITIES, type Priority } from './ticket';
 
@@ -7,7 +8,7 @@ import { PRIORITIES, type Priority } from './ticket';
  * The SLA policy after parsing (see config/policy-file.ts for the file format). Plain JSON, so a
  * ticket workflow carries the snapshot it was opened under through every continue-as-new.
  */
-export interface SlaPolicy extends ReturnPolicyFields {
+export interface SlaPolicy extends ReturnPolicyFields, MoneyPolicyFields {
   readonly calendar: BusinessCalendar;
   readonly firstResponse: SlaDuration;
   readonly escalationStep: SlaDuration;
@@ -60,6 +61,7 @@ export const DEFAULT_POLICY_DOCUMENT = {
   partsApproval: '4bh',
   partsWaitPausesResolution: false,
   ...DEFAULT_RETURN_RULES,
+  ...DEFAULT_MONEY_RULES,
   warrantyMonths: 12,
   qcSampleRate: 0.3,
 } as const;
@@ -68,6 +70,13 @@ export const DEFAULT_POLICY_DOCUMENT = {
 export function partsClockDuration(policy: SlaPolicy, name: 'partsWait' | 'partsApproval'): SlaDuration {
   const duration = policy[name] ?? parseDuration(DEFAULT_POLICY_DOCUMENT[name]);
   if (!duration) throw new Error(`the default ${name} duration does not parse`);
+  return duration;
+}
+
+/** How long a quote waits for the customer's consent: the policy's, or the default for an older one. */
+export function quoteExpiryDuration(policy: SlaPolicy): SlaDuration {
+  const duration = policy.quoteExpiry ?? parseDuration(DEFAULT_MONEY_RULES.quoteExpiry);
+  if (!duration) throw new Error('the default quoteExpiry duration does not parse');
   return duration;
 }
 
@@ -98,6 +107,7 @@ function policyDurations(policy: SlaPolicy): [string, SlaDuration][] {
     ['returnApproval', returnRules(policy).approval],
     ['returnShipBack', returnRules(policy).shipBack],
     ['refund', returnRules(policy).refund],
+    ['quoteExpiry', quoteExpiryDuration(policy)],
   ];
 }
 

@@ -137,6 +137,10 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
       subject: `服务单 ${number} 待发换货产品`,
       body: `服务单 ${number} 的换货已批准（第 ${String(data.round)} 轮），请从库存预留并发出换货产品。`,
     }),
+    quote_sent: ({ number, local, data }) => ({
+      subject: `服务单 ${number} 维修报价`,
+      body: `您好，服务单 ${number} 已过保修期，维修报价 ${formatYuan(Number(data.totalFen))}（配件、人工、上门费），请在 ${local(data.expiresAt)} 前确认，确认后开始维修；逾期视为放弃，不收取费用。`,
+    }),
     replacement_shipped: ({ number, data }) => ({
       subject: `服务单 ${number} 换货产品已发出`,
       body: `您好，服务单 ${number} 的换货产品已由 ${String(data.carrier)} 发出，运单号 ${String(data.trackingNumber)}。`,
@@ -221,6 +225,10 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
     replacement_needed: ({ number, data }) => ({
       subject: `Replacement due on ${number}`,
       body: `The exchange ${number} is approved (round ${String(data.round)}). Reserve a replacement from stock and ship it.`,
+    }),
+    quote_sent: ({ number, local, data }) => ({
+      subject: `Quote for ${number}`,
+      body: `Hello, ${number} is out of warranty. The repair costs ${formatYuan(Number(data.totalFen))} (parts, labour, visit). Please consent by ${local(data.expiresAt)} and we start; without an answer nothing is done or charged.`,
     }),
     replacement_shipped: ({ number, data }) => ({
       subject: `Your replacement for ${number} is on its way`,

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ticketIntakeSchema } from './intake';
+import type { Quote } from './money';
 import type { ReturnCase } from './returns';
 
 /** The vocabulary of a service ticket (SPEC section 1.1). */
@@ -35,6 +36,7 @@ export const TICKET_STATUSES = [
   'exchanging',
   'replacement_shipped',
   'awaiting_unit',
+  'awaiting_consent',
   'closed',
   'cancelled',
 ] as const;
@@ -90,6 +92,7 @@ export const CLOCK_NAMES = [
   'shipBack',
   'shipBackReminder',
   'refund',
+  'quoteExpiry',
 ] as const;
 export type ClockName = (typeof CLOCK_NAMES)[number];
 
@@ -173,6 +176,7 @@ export const NOTIFICATION_KINDS = [
   'refund_issued',
   'replacement_needed',
   'replacement_shipped',
+  'quote_sent',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -256,6 +260,13 @@ export interface TicketState {
    * before returns had eligibility (its approve needs no request, as then).
    */
   returnCase?: ReturnCase | null;
+  /**
+   * The last quote (seed 004: out of warranty, priced from the price list, consented before work):
+   * null until one is sent; absent on a ticket opened before quotes (nor is its work held for one).
+   */
+  quote?: Quote | null;
+  /** The policy holds out-of-warranty work until the customer consents to a quote. */
+  quoteBeforeWork?: boolean;
   quality: QualityState | null;
   hold: HoldState | null;
   callbacks: CallbackRecord[];

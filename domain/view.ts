@@ -1,5 +1,6 @@
 import { CLOCK_RULES, isOpenEscalation, isRunning, isSlaBreached, nextDeadline } from './clocks';
 import { allowedActions, type ActionName } from './lifecycle';
+import type { Quote } from './money';
 import type { ReturnCase } from './returns';
 import type {
   ClockName,
@@ -45,6 +46,7 @@ export interface TicketView
   number: string;
   status: TicketStatus;
   returnCase: ReturnCase | null;
+  quote: Quote | null;
   /** The CustomerId search attribute: find all of this customer's tickets in Temporal UI. */
   customerId: string;
   attachments: string[];
@@ -106,6 +108,7 @@ export function ticketView(state: TicketState, nowMs: number): TicketView {
     serviceRecords: state.serviceRecords,
     approval: state.approval,
     returnCase: state.returnCase ?? null,
+    quote: state.quote ?? null,
     quality: state.quality,
     hold: state.hold,
     callbacks: state.callbacks,

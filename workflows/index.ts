@@ -68,6 +68,7 @@ const {
   settleTicketParts,
   issueExchangeReplacement,
   bookExchangedUnit,
+  quotePrices,
 } = proxyLocalActivities<TicketActivities>(ACTIVITY_OPTIONS);
 
 /** Since this patch a manual assign checks its engineer; tickets whose assigns ran before replay without. */
@@ -76,6 +77,8 @@ const ASSIGN_CHECKS_ENGINEER = 'assign-checks-engineer';
 const SETTLES_PARTS = 'settles-parts';
 /** Since this patch an exchange's stock moves (replacement out, unit in) before its action applies. */
 const EXCHANGE_MOVES_STOCK = 'exchange-moves-stock';
+/** Since this patch a quote reads its parts' prices from the catalogue before it applies. */
+const QUOTE_READS_PRICES = 'quote-reads-prices';
 
 /** An actor's shape: an id and a role name; whether the role is one is `authorizeAction`'s to say. */
 function isActor(value: unknown): value is Actor {
@@ -233,6 +236,26 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   }
 
   /**
+   * A quote's parts are priced from the catalogue (I/O, so before the quote applies); a part the
+   * catalogue does not have refuses the quote (422) with nothing written.
+   */
+  async function priceQuotedParts(input: ActionInput<'quote'>): Promise<Record<string, number>> {
+    const partNumbers = [...new Set(input.parts.map((part) => part.partNumber))].sort();
+    if (partNumbers.length === 0) return {};
+    const { prices, unknown } = await io.runExclusive(() =>
+      quotePrices.executeWithOptions({ ...ACTIVITY_OPTIONS, summary: 'price the quote' }, [partNumbers]),
+    );
+    if (unknown.length > 0) {
+      throw ApplicationFailure.nonRetryable(
+        `parts.partNumber: not in the catalogue: ${unknown.join(', ')}`,
+        FAILURE_INVALID_INPUT,
+      );
+    }
+    assertLegal('quote', input);
+    return prices;
+  }
+
+  /**
    * After a resolve, what the service record used is issued from the ticket's reservations and the
    * rest released; after a cancel, all of it is released. The key names this step (the ticket's
    * version the action made), so a retried activity settles nothing twice.
@@ -288,10 +311,15 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
             request.actor,
           );
         }
+        const prices =
+          action === 'quote' && patched(QUOTE_READS_PRICES)
+            ? await priceQuotedParts(parsedInput as ActionInput<'quote'>)
+            : undefined;
         const change = applyAction(state, action, parsedInput, {
           nowMs: Date.now(),
           actor: request.actor,
           policy,
+          ...(prices ? { prices } : {}),
         });
         const persisted = snapshot(state);
         await persist(persisted, change);

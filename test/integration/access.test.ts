@@ -126,6 +126,8 @@ const ACTION_BODIES: Record<ActionName, Record<string, unknown>> = {
   'ship-replacement': { partNumber: 'KFR-35GW', carrier: 'SF Express', trackingNumber: 'SF1' },
   'confirm-replacement': { accepted: true },
   'receive-unit': { partNumber: 'KFR-35GW', locationId: 'wh-main', disposition: 'restock' },
+  quote: { parts: [] },
+  consent: { accepted: true },
   hold: { reason: 'Customer away' },
   resume: {},
   reopen: { reason: 'Broken again' },

@@ -198,7 +198,8 @@ describe('the whole after-sales process through HTTP', () => {
       quality: { required: true, reason: 'complaint' },
     });
     expect(resolved.serviceRecords[0].input).toMatchObject({
-      charged: 50,
+      charged: 0,
+      feesFreeUnderWarranty: true,
       parts: [{ freeUnderWarranty: true }],
     });
     expect((await call('admin', 'GET', `/v1/engineers/${ENGINEERS.e1}`)).json().openLoad).toBe(0);

@@ -7,9 +7,9 @@ import { startApi, type ApiStack } from '../support/stack';
 import { runWorkerFor } from '../support/temporal';
 
 /**
- * Seed 003's return and exchange up to the manager's decision, through HTTP on the real stack
+ * Seed 003's return and exchange, and seed 004's quote, through HTTP on the real stack
  * (PostgreSQL, the Temporal dev server, the real worker), with a 3-second approval clock and a
- * 6-second ship-back window.
+ * 6-second ship-back window and a 4-second quote expiry.
  */
 const taskQueue = `returns-${process.pid}`;
 const tag = `${process.pid}-${randomInt(1e9)}`;
@@ -34,6 +34,7 @@ beforeAll(async () => {
   stack = await startApi({
     taskQueue,
     policy: {
+      quoteExpiry: '4s',
       returnApproval: '3s',
       returnShipBack: '6s',
       refund: '1h',
@@ -560,6 +561,109 @@ describe('an exchange after approval: replacement from stock, acceptance, the un
       ['receipt', WAREHOUSE, 1, 'customer unit: scrap'],
       ['scrap', WAREHOUSE, -1, 'customer unit: scrap'],
       ['issue', WAREHOUSE, -1, null],
+    ]);
+  });
+});
+
+describe('an out-of-warranty repair: quoted from the price list, consented or expired', () => {
+  async function outOfWarranty() {
+    const response = await call('client', 'POST', '/v1/tickets', {
+      channel: 'app',
+      category: 'fault',
+      priority: 'normal',
+      serviceType: 'repair',
+      customer: { name: '赵六', phone: `136${randomInt(10_000_000, 99_999_999)}`, email: 'zhao@example.com' },
+      product: { model: 'KFR-35GW', serialNumber: `SN-${randomInt(1e9)}`, purchaseDate: '2020-05-01' },
+      description: 'Fan capacitor bulging',
+    });
+    expect(response.statusCode).toBe(201);
+    const number: string = response.json().number;
+    await act('agent', number, 'acknowledge');
+    return number;
+  }
+
+  it('quoted, consented, then serviced: the quote in fen from the catalogue and the repair fees', async () => {
+    const partNumber = await productInStock(0);
+    const number = await outOfWarranty();
+    const early = await call('agent', 'POST', `/v1/tickets/${number}/resolve`, {
+      diagnosis: 'Capacitor',
+      fix: 'Replaced',
+      functionalTest: 'passed',
+    });
+    expect(early.statusCode).toBe(409);
+    expect(early.json().detail).toContain('out of warranty: the customer consents to a quote first');
+    const unknown = await call('agent', 'POST', `/v1/tickets/${number}/quote`, {
+      parts: [{ partNumber: 'NO-SUCH-PART', quantity: 1 }],
+    });
+    expect(unknown.statusCode).toBe(422);
+    expect(unknown.json().detail).toBe('parts.partNumber: not in the catalogue: NO-SUCH-PART');
+    const quoted = await act('agent', number, 'quote', { parts: [{ partNumber, quantity: 1 }] });
+    expect(quoted).toMatchObject({
+      status: 'awaiting_consent',
+      allowedActions: ['consent', 'cancel', 'note'],
+      quote: {
+        round: 1,
+        totalFen: 299_900 + 8_000 + 5_000,
+        status: 'pending',
+        lines: [
+          { kind: 'part', partNumber, quantity: 1, unitPriceFen: 299_900, amountFen: 299_900 },
+          { kind: 'labor', amountFen: 8_000 },
+          { kind: 'visit', amountFen: 5_000 },
+        ],
+      },
+      sla: { quoteExpiry: { duration: '4s', metAt: null } },
+    });
+    const consented = await act('client', number, 'consent', { accepted: true });
+    expect(consented).toMatchObject({ status: 'acknowledged', quote: { status: 'accepted' } });
+    const resolved = await act('agent', number, 'resolve', {
+      diagnosis: 'Capacitor bulging',
+      fix: 'Replaced the capacitor',
+      functionalTest: 'passed',
+    });
+    expect(resolved.serviceRecords[0].input).toMatchObject({ quoteRound: 1, quotedFen: 312_900 });
+    expect((await timeline(number)).slice(0, 8)).toEqual([
+      'created',
+      'acknowledged',
+      'notification:ticket_acknowledged',
+      'quoted',
+      'notification:quote_sent',
+      'notification:quote_sent',
+      'quote_accepted',
+      'resolved',
+    ]);
+    expect(await notifications(number)).toEqual(
+      expect.arrayContaining([
+        ['quote_sent', 'customer', 'sms'],
+        ['quote_sent', 'customer', 'email'],
+      ]),
+    );
+  });
+
+  it('a quote that expires: the ticket closes as declined, nothing charged', async () => {
+    const number = await outOfWarranty();
+    await act('agent', number, 'quote', {});
+    const closed = await vi.waitFor(
+      async () => {
+        const ticket = (await call('admin', 'GET', `/v1/tickets/${number}`)).json();
+        if (ticket.status !== 'closed') throw new Error(`still ${ticket.status}`);
+        return ticket;
+      },
+      { timeout: 20_000, interval: 200 },
+    );
+    expect(closed).toMatchObject({
+      closure: { reason: 'declined' },
+      quote: { status: 'expired', totalFen: 13_000 },
+      serviceRecords: [],
+    });
+    expect(await timeline(number)).toEqual([
+      'created',
+      'acknowledged',
+      'notification:ticket_acknowledged',
+      'quoted',
+      'notification:quote_sent',
+      'notification:quote_sent',
+      'quote_expired',
+      'closed',
     ]);
   });
 });

@@ -45,10 +45,11 @@ describe('authorizeAction', () => {
     }
   });
 
-  it('refuses a client every lifecycle action but a return’s ship-back and an exchange’s answer, even on the ticket it created', () => {
+  it('refuses a client every lifecycle action but a return’s ship-back and the customer’s answers (replacement, quote), even on the ticket it created', () => {
     expect(ACTION_NAMES.filter((action) => can('client', action))).toEqual([
       'ship-back',
       'confirm-replacement',
+      'consent',
     ]);
     const client: Actor = { id: 'shop-app', role: 'client' };
     expect(authorizeAction(assignedTicket(), 'resolve', undefined, client)).toBe(

@@ -2,7 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from '../../db/client';
-import { notifications } from '../../db/schema';
+import { notifications, ticketEvents } from '../../db/schema';
 import { listTicketEscalations } from '../../db/ticket-store';
 import { parseDuration } from '../../domain/durations';
 import { openTicket } from '../../domain/lifecycle';
@@ -24,7 +24,7 @@ import { createTimeSkippingEnvironment, runTicketWorker, type RunningWorker } fr
  * The return clocks at their real default lengths on Temporal's time-skipping test server, with the
  * real activities writing to PostgreSQL: the manager's decision on a return or exchange request
  * (1 business day), the customer's ship-back window (7 days, reminded at half) and finance's refund
- * (3 business days).
+ * (3 business days); and the customer's time to consent to a quote (48 hours).
  */
 const SECOND = 1_000;
 const DAY = 86_400 * SECOND;
@@ -193,5 +193,51 @@ describe('an approved return’s clocks at their real lengths', () => {
     );
     await env.sleep(7 * DAY);
     expect(await refundEscalations()).toHaveLength(1);
+  });
+});
+
+describe('the quote clock at its real length', () => {
+  it('a quote unanswered for 48 hours expires once and closes the ticket as declined', async () => {
+    const number = uniqueTicketNumber();
+    const ticket = openTicket({
+      number,
+      intake: intake({
+        product: { model: 'KFR-35GW/ABC123', serialNumber: `SN-${number}`, purchaseDate: '2020-01-01' },
+      }),
+      customerId: TEST_CUSTOMER_ID,
+      repeatOf: null,
+      createdBy: AGENT,
+      createdAtMs: await env.currentTimeMs(),
+      policy: defaults,
+    });
+    const handle = await env.client.workflow.start(ticketWorkflow, {
+      workflowId: workflowIdOf(number),
+      taskQueue,
+      args: [{ ticket, policy: defaults }],
+    });
+    await handle.executeUpdate(actionUpdates.acknowledge, { args: [{ actor: AGENT, input: {} }] });
+    const quoted = await handle.executeUpdate(actionUpdates.quote, { args: [{ actor: AGENT, input: {} }] });
+    const dueMs = Date.parse(quoted.clocks.quoteExpiry?.startedAt ?? '') + 2 * DAY;
+    expect(quoted.clocks.quoteExpiry).toMatchObject({
+      duration: '48h',
+      dueAt: new Date(dueMs).toISOString(),
+    });
+
+    await env.sleep(dueMs - (await env.currentTimeMs()) - SECOND);
+    expect((await handle.query(ticketStateQuery)).status).toBe('awaiting_consent');
+    await env.sleep(2 * SECOND);
+    await vi.waitFor(async () =>
+      expect(await handle.query(ticketStateQuery)).toMatchObject({
+        status: 'closed',
+        closure: { reason: 'declined' },
+        quote: { status: 'expired' },
+      }),
+    );
+    await env.sleep(7 * DAY);
+    const events = await database.db
+      .select({ type: ticketEvents.type })
+      .from(ticketEvents)
+      .where(eq(ticketEvents.ticketNumber, number));
+    expect(events.filter((event) => event.type === 'quote_expired')).toHaveLength(1);
   });
 });
