@@ -235,6 +235,20 @@ export const ticketViewSchema = z.object({
     .describe(
       'the last quote from the price list (out of warranty, consented before work); null until one is sent',
     ),
+  payment: z
+    .object({
+      amountFen: z.number().int().describe('integer fen'),
+      method: z.enum(PAYMENT_METHODS),
+      reference: z.string(),
+      at: z.string(),
+      actorId: z.string(),
+    })
+    .nullable()
+    .describe('the payment of the consented quote'),
+  invoice: z
+    .object({ invoiceNumber: z.string(), at: z.string() })
+    .nullable()
+    .describe('the e-invoice sent to the customer’s e-mail'),
   quality: z
     .object({
       required: z.boolean(),

@@ -84,6 +84,9 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   // The engineer (or the desk) quotes from the price list; the customer (or its app) consents.
   quote: ['agent', 'engineer', ...OPERATORS],
   consent: ['client', 'agent', ...OPERATORS],
+  // The engineer takes the payment on site; finance (or the desk) sends the e-invoice.
+  'record-payment': ['engineer', 'finance', 'agent', ...OPERATORS],
+  'send-invoice': ['finance', 'agent', ...OPERATORS],
   hold: ['agent', 'engineer', ...OPERATORS],
   resume: ['agent', 'engineer', ...OPERATORS],
   reopen: ['agent', ...OPERATORS],

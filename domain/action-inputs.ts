@@ -227,6 +227,16 @@ const builders = {
       })
       .strict(),
   consent: () => z.object({ accepted: z.boolean(), note: text(2000).optional() }).strict(),
+  'record-payment': () =>
+    z
+      .object({
+        /** Integer fen: the consented quote's total. */
+        amountFen: z.number().int().min(1).max(100_000_000),
+        method: z.enum(PAYMENT_METHODS),
+        reference: text(100),
+      })
+      .strict(),
+  'send-invoice': () => z.object({ invoiceNumber: text(100) }).strict(),
   'settle-return': () =>
     z
       .object({

@@ -20,7 +20,18 @@ import { PARTS_REQUEST_STATUSES, type PartsEvent } from './parts';
 import type { SlaPolicy } from './policy';
 import { ACTION_NAMES, type ActionInput, type ActionName } from './action-inputs';
 import { qualityDecision, scoreBand } from './quality';
-import { expireQuote, needsConsent, quoteRefusal, recordConsent, recordQuote } from './quote-actions';
+import {
+  expireQuote,
+  invoiceRefusal,
+  needsConsent,
+  paymentAmountRefusal,
+  paymentRefusal,
+  quoteRefusal,
+  recordConsent,
+  recordInvoice,
+  recordPayment,
+  recordQuote,
+} from './quote-actions';
 import {
   decisionRefusal,
   isExchangeToReplace,
@@ -103,6 +114,9 @@ interface ActionRule<A extends ActionName> {
   readonly guard?: (state: TicketState, input: ActionInput<A>, nowMs: number) => string | undefined;
 }
 
+/** After the work: where it is paid and invoiced. */
+const PAYABLE_STATUSES: readonly TicketStatus[] = ['quality_check', 'resolved', 'follow_up', 'closed'];
+
 /** Where a return or exchange is requested and decided: after acknowledgement, before service. */
 const BEFORE_APPROVAL = BEFORE_SERVICE.filter((status) => status !== 'new');
 
@@ -153,6 +167,12 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
   resolve: { from: ['acknowledged', 'planned', 'in_service'], when: serviceWaits },
   quote: { from: WORK_STATUSES, when: quoteRefusal },
   consent: { from: ['awaiting_consent'] },
+  'record-payment': {
+    from: PAYABLE_STATUSES,
+    when: paymentRefusal,
+    guard: (state, input) => paymentAmountRefusal(state, input),
+  },
+  'send-invoice': { from: PAYABLE_STATUSES, when: invoiceRefusal },
   'qc-review': { from: ['quality_check'] },
   callback: { from: ['resolved'] },
   'follow-up': { from: ['follow_up'] },
@@ -292,6 +312,8 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     approval: null,
     returnCase: null,
     quote: null,
+    payment: null,
+    invoice: null,
     quoteBeforeWork: request.policy.quoteBeforeWork === true,
     quality: null,
     hold: null,
@@ -694,6 +716,12 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     if (recordConsent(state, input, context, change)) {
       closeBeforeService(state, context, change, 'declined');
     }
+  },
+  'record-payment'(state, input, context, change) {
+    recordPayment(state, input, context, change);
+  },
+  'send-invoice'(state, input, context, change) {
+    recordInvoice(state, input, context, change);
   },
   'ship-replacement'(state, input, context, change) {
     recordReplacementShipped(state, input, context, change);

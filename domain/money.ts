@@ -1,4 +1,5 @@
 import type { SlaDuration } from './durations';
+import type { PaymentMethod } from './returns';
 
 /**
  * Money is integer minor units (fen) everywhere: amounts are added and compared as integers and
@@ -76,6 +77,20 @@ export interface Quote {
   decidedAt: string | null;
   /** Where the work goes on once the customer consents. */
   resumeTo: string;
+}
+
+/** What the customer paid for a consented quote (seed 004: 扫码支付、刷卡), and its e-invoice. */
+export interface Payment {
+  amountFen: number;
+  method: PaymentMethod;
+  reference: string;
+  at: string;
+  actorId: string;
+}
+
+export interface Invoice {
+  invoiceNumber: string;
+  at: string;
 }
 
 /** The fields a policy carries for money; absent in a snapshot taken before quotes existed. */

@@ -1,6 +1,6 @@
 import type { ActionInput } from './action-inputs';
 import { meetClock, pauseClocks, resumeClocks, startClock } from './clocks';
-import { DEFAULT_MONEY_RULES, priceQuote, type Quote } from './money';
+import { DEFAULT_MONEY_RULES, formatYuan, priceQuote, type Quote } from './money';
 import type { SlaPolicy } from './policy';
 import type { Actor, TicketChange, TicketState, TicketStatus } from './ticket';
 import { appendEvent, appendNotification } from './timeline';
@@ -106,6 +106,67 @@ export function recordConsent(
     resumeClocks(state, nowMs, policy);
   }
   return !input.accepted;
+}
+
+/** Why a payment cannot be recorded now (before the amount is checked), or undefined. */
+export function paymentRefusal(state: TicketState): string | undefined {
+  if (state.payment === undefined) return 'this ticket was opened before payments';
+  if (state.payment !== null) return 'the payment is already recorded';
+  return state.quote?.status === 'accepted' && state.serviceRecords.length > 0
+    ? undefined
+    : 'a payment is recorded for a consented quote once the work is done';
+}
+
+/** The amount must be the consented quote's total. */
+export function paymentAmountRefusal(
+  state: TicketState,
+  input: ActionInput<'record-payment'>,
+): string | undefined {
+  const total = state.quote?.totalFen ?? 0;
+  return input.amountFen === total
+    ? undefined
+    : `amountFen must be the consented quote's total, ${total} (${formatYuan(total)})`;
+}
+
+export function recordPayment(
+  state: TicketState,
+  input: ActionInput<'record-payment'>,
+  { nowMs, actor }: QuoteContext,
+  change: TicketChange,
+): void {
+  state.payment = { ...input, at: iso(nowMs), actorId: actor.id };
+  appendEvent(state, change, 'payment_recorded', nowMs, actor, { ...input });
+  appendNotification(state, change, {
+    kind: 'payment_received',
+    recipientRole: 'customer',
+    channel: 'sms',
+    nowMs,
+    data: { amountFen: input.amountFen, method: input.method },
+  });
+}
+
+/** Why the invoice cannot go now, or undefined: it follows the payment, to the customer's e-mail. */
+export function invoiceRefusal(state: TicketState): string | undefined {
+  if (!state.payment) return 'the invoice follows the payment: record-payment first';
+  if (state.invoice) return 'the invoice is already sent';
+  return state.intake.customer.email ? undefined : 'the customer has no e-mail address for the invoice';
+}
+
+export function recordInvoice(
+  state: TicketState,
+  input: ActionInput<'send-invoice'>,
+  { nowMs, actor }: QuoteContext,
+  change: TicketChange,
+): void {
+  state.invoice = { invoiceNumber: input.invoiceNumber, at: iso(nowMs) };
+  appendEvent(state, change, 'invoice_sent', nowMs, actor, { ...input });
+  appendNotification(state, change, {
+    kind: 'invoice_sent',
+    recipientRole: 'customer',
+    channel: 'email',
+    nowMs,
+    data: { invoiceNumber: input.invoiceNumber, amountFen: state.payment?.amountFen },
+  });
 }
 
 /** The quote expired unanswered: recorded; the caller closes the ticket as declined. */

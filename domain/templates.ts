@@ -141,6 +141,14 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
       subject: `服务单 ${number} 维修报价`,
       body: `您好，服务单 ${number} 已过保修期，维修报价 ${formatYuan(Number(data.totalFen))}（配件、人工、上门费），请在 ${local(data.expiresAt)} 前确认，确认后开始维修；逾期视为放弃，不收取费用。`,
     }),
+    payment_received: ({ number, data }) => ({
+      subject: `服务单 ${number} 已收款`,
+      body: `您好，已收到服务单 ${number} 的维修费用 ${formatYuan(Number(data.amountFen))}，电子发票将发送至您的邮箱。`,
+    }),
+    invoice_sent: ({ number, data }) => ({
+      subject: `服务单 ${number} 电子发票`,
+      body: `您好，服务单 ${number} 的电子发票（发票号 ${String(data.invoiceNumber)}，金额 ${formatYuan(Number(data.amountFen))}）已开具，请查收。`,
+    }),
     replacement_shipped: ({ number, data }) => ({
       subject: `服务单 ${number} 换货产品已发出`,
       body: `您好，服务单 ${number} 的换货产品已由 ${String(data.carrier)} 发出，运单号 ${String(data.trackingNumber)}。`,
@@ -229,6 +237,14 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
     quote_sent: ({ number, local, data }) => ({
       subject: `Quote for ${number}`,
       body: `Hello, ${number} is out of warranty. The repair costs ${formatYuan(Number(data.totalFen))} (parts, labour, visit). Please consent by ${local(data.expiresAt)} and we start; without an answer nothing is done or charged.`,
+    }),
+    payment_received: ({ number, data }) => ({
+      subject: `Payment received for ${number}`,
+      body: `Hello, we received ${formatYuan(Number(data.amountFen))} for ${number}; the e-invoice follows by e-mail.`,
+    }),
+    invoice_sent: ({ number, data }) => ({
+      subject: `E-invoice for ${number}`,
+      body: `Hello, the e-invoice for ${number} (number ${String(data.invoiceNumber)}, ${formatYuan(Number(data.amountFen))}) is issued.`,
     }),
     replacement_shipped: ({ number, data }) => ({
       subject: `Your replacement for ${number} is on its way`,

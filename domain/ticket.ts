@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { ticketIntakeSchema } from './intake';
-import type { Quote } from './money';
+import type { Invoice, Payment, Quote } from './money';
 import type { ReturnCase } from './returns';
 
 /** The vocabulary of a service ticket (SPEC section 1.1). */
@@ -177,6 +177,8 @@ export const NOTIFICATION_KINDS = [
   'replacement_needed',
   'replacement_shipped',
   'quote_sent',
+  'payment_received',
+  'invoice_sent',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -267,6 +269,9 @@ export interface TicketState {
   quote?: Quote | null;
   /** The policy holds out-of-warranty work until the customer consents to a quote. */
   quoteBeforeWork?: boolean;
+  /** The payment of the consented quote and its e-invoice: null until recorded (absent: before quotes). */
+  payment?: Payment | null;
+  invoice?: Invoice | null;
   quality: QualityState | null;
   hold: HoldState | null;
   callbacks: CallbackRecord[];

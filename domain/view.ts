@@ -1,6 +1,6 @@
 import { CLOCK_RULES, isOpenEscalation, isRunning, isSlaBreached, nextDeadline } from './clocks';
 import { allowedActions, type ActionName } from './lifecycle';
-import type { Quote } from './money';
+import type { Invoice, Payment, Quote } from './money';
 import type { ReturnCase } from './returns';
 import type {
   ClockName,
@@ -47,6 +47,8 @@ export interface TicketView
   status: TicketStatus;
   returnCase: ReturnCase | null;
   quote: Quote | null;
+  payment: Payment | null;
+  invoice: Invoice | null;
   /** The CustomerId search attribute: find all of this customer's tickets in Temporal UI. */
   customerId: string;
   attachments: string[];
@@ -109,6 +111,8 @@ export function ticketView(state: TicketState, nowMs: number): TicketView {
     approval: state.approval,
     returnCase: state.returnCase ?? null,
     quote: state.quote ?? null,
+    payment: state.payment ?? null,
+    invoice: state.invoice ?? null,
     quality: state.quality,
     hold: state.hold,
     callbacks: state.callbacks,

@@ -128,6 +128,8 @@ const ACTION_BODIES: Record<ActionName, Record<string, unknown>> = {
   'receive-unit': { partNumber: 'KFR-35GW', locationId: 'wh-main', disposition: 'restock' },
   quote: { parts: [] },
   consent: { accepted: true },
+  'record-payment': { amountFen: 18_000, method: 'wechat_pay', reference: 'WX-9' },
+  'send-invoice': { invoiceNumber: 'INV-1' },
   hold: { reason: 'Customer away' },
   resume: {},
   reopen: { reason: 'Broken again' },

@@ -582,7 +582,7 @@ describe('an out-of-warranty repair: quoted from the price list, consented or ex
     return number;
   }
 
-  it('quoted, consented, then serviced: the quote in fen from the catalogue and the repair fees', async () => {
+  it('quoted, consented, serviced, paid and invoiced by e-mail: the quote in fen from the catalogue and the repair fees', async () => {
     const partNumber = await productInStock(0);
     const number = await outOfWarranty();
     const early = await call('agent', 'POST', `/v1/tickets/${number}/resolve`, {
@@ -621,7 +621,25 @@ describe('an out-of-warranty repair: quoted from the price list, consented or ex
       functionalTest: 'passed',
     });
     expect(resolved.serviceRecords[0].input).toMatchObject({ quoteRound: 1, quotedFen: 312_900 });
-    expect((await timeline(number)).slice(0, 8)).toEqual([
+    const wrongAmount = await call('finance', 'POST', `/v1/tickets/${number}/record-payment`, {
+      amountFen: 300_000,
+      method: 'wechat_pay',
+      reference: 'WX-P1',
+    });
+    expect(wrongAmount.statusCode).toBe(409);
+    expect(wrongAmount.json().detail).toContain(
+      "amountFen must be the consented quote's total, 312900 (¥3,129.00)",
+    );
+    const paid = await act('finance', number, 'record-payment', {
+      amountFen: 312_900,
+      method: 'wechat_pay',
+      reference: 'WX-P1',
+    });
+    expect(paid.payment).toMatchObject({ amountFen: 312_900, method: 'wechat_pay', reference: 'WX-P1' });
+    const invoiced = await act('finance', number, 'send-invoice', { invoiceNumber: 'INV-2026-000123' });
+    expect(invoiced.invoice).toMatchObject({ invoiceNumber: 'INV-2026-000123' });
+    const events = await timeline(number);
+    expect(events.slice(0, 8)).toEqual([
       'created',
       'acknowledged',
       'notification:ticket_acknowledged',
@@ -631,10 +649,18 @@ describe('an out-of-warranty repair: quoted from the price list, consented or ex
       'quote_accepted',
       'resolved',
     ]);
+    expect(events.slice(-4)).toEqual([
+      'payment_recorded',
+      'notification:payment_received',
+      'invoice_sent',
+      'notification:invoice_sent',
+    ]);
     expect(await notifications(number)).toEqual(
       expect.arrayContaining([
         ['quote_sent', 'customer', 'sms'],
         ['quote_sent', 'customer', 'email'],
+        ['payment_received', 'customer', 'sms'],
+        ['invoice_sent', 'customer', 'email'],
       ]),
     );
   });

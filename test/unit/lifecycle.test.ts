@@ -690,6 +690,7 @@ describe('1.2, 1.5, 1.9, 1.10 notifications', () => {
         carrier: 'SF Express',
         trackingNumber: 'SF1234567890',
         totalFen: 18_000,
+        invoiceNumber: 'INV-2026-0001',
         expiresAt: '2026-11-27T02:00:00.000Z',
       },
     };

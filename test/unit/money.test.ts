@@ -175,3 +175,73 @@ describe('a quote out of warranty and the customer’s consent', () => {
     expect(allowedActions(older)).toContain('resolve');
   });
 });
+
+describe('payment and the e-invoice of a consented quote', () => {
+  const FINANCE: Actor = { id: 'fin-1', role: 'finance' };
+  const record = { diagnosis: 'Capacitor', fix: 'Replaced', functionalTest: 'passed' };
+
+  function paidWork(email?: string): TicketState {
+    const ticket = outOfWarranty(email ? { customer: { name: '张三', phone: '13812345678', email } } : {});
+    act(ticket, 'quote', { parts: [{ partNumber: 'C123', quantity: 1 }] }, T0 + HOUR, ENGINEER, {
+      C123: 5_000,
+    });
+    act(ticket, 'consent', { accepted: true }, T0 + 2 * HOUR, CLIENT);
+    expect(allowedActions(ticket)).not.toContain('record-payment');
+    act(ticket, 'resolve', record, T0 + 3 * HOUR, ENGINEER);
+    return ticket;
+  }
+
+  it('records the consented total (method, reference), then sends the invoice number by e-mail', () => {
+    const ticket = paidWork('z@example.com');
+    expect(() =>
+      act(
+        ticket,
+        'record-payment',
+        { amountFen: 17_999, method: 'alipay', reference: 'A1' },
+        T0 + 4 * HOUR,
+        FINANCE,
+      ),
+    ).toThrow("amountFen must be the consented quote's total, 18000 (¥180.00)");
+    expect(allowedActions(ticket)).not.toContain('send-invoice');
+    const paid = act(
+      ticket,
+      'record-payment',
+      { amountFen: 18_000, method: 'alipay', reference: 'A1' },
+      T0 + 4 * HOUR,
+      ENGINEER,
+    );
+    expect(ticket.payment).toEqual({
+      amountFen: 18_000,
+      method: 'alipay',
+      reference: 'A1',
+      at: iso(T0 + 4 * HOUR),
+      actorId: 'eng-1',
+    });
+    expect(paid.notifications).toMatchObject([{ kind: 'payment_received', channel: 'sms' }]);
+    expect(allowedActions(ticket)).not.toContain('record-payment');
+    const invoiced = act(ticket, 'send-invoice', { invoiceNumber: 'INV-2026-0001' }, T0 + 5 * HOUR, FINANCE);
+    expect(invoiced.notifications).toMatchObject([
+      {
+        kind: 'invoice_sent',
+        recipientRole: 'customer',
+        channel: 'email',
+        data: { invoiceNumber: 'INV-2026-0001', amountFen: 18_000 },
+      },
+    ]);
+    expect(allowedActions(ticket)).not.toContain('send-invoice');
+  });
+
+  it('refuses the invoice without the customer’s e-mail address', () => {
+    const ticket = paidWork();
+    act(
+      ticket,
+      'record-payment',
+      { amountFen: 18_000, method: 'cash', reference: 'R-1' },
+      T0 + 4 * HOUR,
+      ENGINEER,
+    );
+    expect(() => act(ticket, 'send-invoice', { invoiceNumber: 'INV-2' }, T0 + 5 * HOUR, FINANCE)).toThrow(
+      'the customer has no e-mail address for the invoice',
+    );
+  });
+});
