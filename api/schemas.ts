@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACTION_NAMES } from '../domain/lifecycle';
+import { REMEDY_KINDS } from '../domain/money';
 import {
   INSPECTION_RESULTS,
   PAYMENT_METHODS,
@@ -249,6 +250,23 @@ export const ticketViewSchema = z.object({
     .object({ invoiceNumber: z.string(), at: z.string() })
     .nullable()
     .describe('the e-invoice sent to the customer’s e-mail'),
+  remedies: z
+    .array(
+      z.object({
+        id: z.number().int(),
+        kind: z.enum(REMEDY_KINDS),
+        valueFen: z.number().int().describe('what it costs the company, integer fen'),
+        partNumber: z.string().optional(),
+        months: z.number().int().optional(),
+        status: z.enum(['awaiting_approval', 'granted', 'rejected']),
+        offeredAt: z.string(),
+        offeredBy: z.string(),
+        decidedAt: z.string().nullable(),
+        decidedBy: z.string().nullable(),
+        reason: z.string().optional(),
+      }),
+    )
+    .describe('remedies offered on a complaint’s follow-up'),
   quality: z
     .object({
       required: z.boolean(),

@@ -130,6 +130,8 @@ export const policyFileSchema = z
     quoteExpiry: duration.prefault(defaults.quoteExpiry),
     quoteBeforeWork: z.boolean().default(defaults.quoteBeforeWork),
     warrantyCoversFees: z.boolean().default(defaults.warrantyCoversFees),
+    remedyApprovalFen: fen.default(defaults.remedyApprovalFen),
+    remedyApproval: duration.prefault(defaults.remedyApproval),
     refund: duration.prefault(defaults.refund),
     warrantyMonths: z.number().int().min(0).max(240).default(defaults.warrantyMonths),
     qcSampleRate: z.number().min(0).max(1).default(defaults.qcSampleRate),

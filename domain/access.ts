@@ -87,6 +87,9 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   // The engineer takes the payment on site; finance (or the desk) sends the e-invoice.
   'record-payment': ['engineer', 'finance', 'agent', ...OPERATORS],
   'send-invoice': ['finance', 'agent', ...OPERATORS],
+  // The after-sales supervisor offers a remedy on a follow-up; above the policy's value a manager decides.
+  'offer-remedy': OPERATORS,
+  'decide-remedy': ['manager', 'director', 'admin'],
   hold: ['agent', 'engineer', ...OPERATORS],
   resume: ['agent', 'engineer', ...OPERATORS],
   reopen: ['agent', ...OPERATORS],

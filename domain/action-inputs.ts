@@ -1,4 +1,5 @@
 import type * as Zod from 'zod';
+import { REMEDY_KINDS } from './money';
 import { LOCATION_ID_PATTERN, OLD_PART_DISPOSITIONS, PART_NUMBER_PATTERN } from './parts';
 import {
   INSPECTION_RESULTS,
@@ -237,6 +238,30 @@ const builders = {
       })
       .strict(),
   'send-invoice': () => z.object({ invoiceNumber: text(100) }).strict(),
+  'offer-remedy': () =>
+    z
+      .object({
+        kind: z.enum(REMEDY_KINDS),
+        /** What it costs the company, in integer fen (a voucher's face value, a gifted part's price). */
+        valueFen: z.number().int().min(0).max(100_000_000),
+        partNumber: z
+          .string()
+          .regex(PART_NUMBER_PATTERN, 'must be a part number (letters, digits, . _ -)')
+          .optional()
+          .describe('the gifted part (gifted_part only)'),
+        months: z.number().int().min(1).max(60).optional().describe('the extension (extended_warranty only)'),
+        note: text(2000).optional(),
+      })
+      .strict()
+      .refine((input) => (input.kind === 'gifted_part') === (input.partNumber !== undefined), {
+        message: 'partNumber names the gifted part: required for gifted_part, and only for it',
+        path: ['partNumber'],
+      })
+      .refine((input) => (input.kind === 'extended_warranty') === (input.months !== undefined), {
+        message: 'months is required for extended_warranty, and only for it',
+        path: ['months'],
+      }),
+  'decide-remedy': () => z.object({ approved: z.boolean(), reason: text(2000).optional() }).strict(),
   'settle-return': () =>
     z
       .object({

@@ -1,6 +1,12 @@
 import { addBusinessMs, businessMsBetween } from './calendar';
 import { parseDuration, type SlaDuration } from './durations';
-import { deadlineAfter, partsClockDuration, quoteExpiryDuration, type SlaPolicy } from './policy';
+import {
+  deadlineAfter,
+  partsClockDuration,
+  quoteExpiryDuration,
+  remedyApprovalDuration,
+  type SlaPolicy,
+} from './policy';
 import { returnRules } from './returns';
 import {
   ESCALATION_ROLES,
@@ -111,6 +117,12 @@ export const CLOCK_RULES: Readonly<Record<ClockName, ClockRule>> = {
   shipBackReminder: { label: 'ship-back reminder', onDue: { kind: 'remindShipBack' }, pausesOnHold: false },
   // Finance refunds; a refund not made in time goes to the manager.
   quoteExpiry: { label: 'quote expiry', onDue: { kind: 'expireQuote' }, pausesOnHold: false },
+  // A manager decides a remedy above the policy's value: a missed decision is the manager's level.
+  remedyApproval: {
+    label: 'remedy approval',
+    onDue: { kind: 'escalate', level: 2, reason: 'remedy_approval_missed' },
+    pausesOnHold: false,
+  },
   refund: {
     label: 'refund',
     onDue: { kind: 'escalate', level: 2, reason: 'refund_missed' },
@@ -156,6 +168,8 @@ export function clockDuration(name: ClockName, state: TicketState, policy: SlaPo
       return returnRules(policy).refund;
     case 'quoteExpiry':
       return quoteExpiryDuration(policy);
+    case 'remedyApproval':
+      return remedyApprovalDuration(policy);
   }
 }
 

@@ -21,6 +21,12 @@ import type { SlaPolicy } from './policy';
 import { ACTION_NAMES, type ActionInput, type ActionName } from './action-inputs';
 import { qualityDecision, scoreBand } from './quality';
 import {
+  decideRemedyRefusal,
+  offerRemedyRefusal,
+  recordRemedyDecision,
+  recordRemedyOffer,
+} from './remedy-actions';
+import {
   expireQuote,
   invoiceRefusal,
   needsConsent,
@@ -173,6 +179,8 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
     guard: (state, input) => paymentAmountRefusal(state, input),
   },
   'send-invoice': { from: PAYABLE_STATUSES, when: invoiceRefusal },
+  'offer-remedy': { from: ['follow_up'], when: offerRemedyRefusal },
+  'decide-remedy': { from: ['follow_up', 'resolved', 'closed'], when: decideRemedyRefusal },
   'qc-review': { from: ['quality_check'] },
   callback: { from: ['resolved'] },
   'follow-up': { from: ['follow_up'] },
@@ -314,6 +322,7 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     quote: null,
     payment: null,
     invoice: null,
+    remedies: [],
     quoteBeforeWork: request.policy.quoteBeforeWork === true,
     quality: null,
     hold: null,
@@ -722,6 +731,12 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
   },
   'send-invoice'(state, input, context, change) {
     recordInvoice(state, input, context, change);
+  },
+  'offer-remedy'(state, input, context, change) {
+    recordRemedyOffer(state, input, context, change);
+  },
+  'decide-remedy'(state, input, context, change) {
+    recordRemedyDecision(state, input, context, change);
   },
   'ship-replacement'(state, input, context, change) {
     recordReplacementShipped(state, input, context, change);

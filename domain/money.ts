@@ -31,7 +31,33 @@ export const DEFAULT_MONEY_RULES = {
   quoteExpiry: '48h',
   quoteBeforeWork: true,
   warrantyCoversFees: true,
+  remedyApprovalFen: 10_000,
+  remedyApproval: '1bd',
 } as const;
+
+/** What a dissatisfied customer may be offered (seed 004: a voucher, a free re-check; seed 000: more). */
+export const REMEDY_KINDS = ['voucher', 'free_recheck', 'gifted_part', 'extended_warranty'] as const;
+export type RemedyKind = (typeof REMEDY_KINDS)[number];
+
+export interface Remedy {
+  id: number;
+  kind: RemedyKind;
+  /** What it costs the company, in fen: a voucher's face value, a part's price, the extension's worth. */
+  valueFen: number;
+  partNumber?: string;
+  months?: number;
+  status: 'awaiting_approval' | 'granted' | 'rejected';
+  offeredAt: string;
+  offeredBy: string;
+  decidedAt: string | null;
+  decidedBy: string | null;
+  reason?: string;
+}
+
+/** Above the policy's value a remedy waits for a manager (equal or below: granted at once). */
+export function remedyNeedsApproval(valueFen: number, thresholdFen: number): boolean {
+  return valueFen > thresholdFen;
+}
 
 export interface QuoteLine {
   kind: 'part' | 'labor' | 'visit';
@@ -101,4 +127,7 @@ export interface MoneyPolicyFields {
   readonly quoteBeforeWork?: boolean;
   /** Under warranty labour and the visit are free too (absent: they are charged, as before). */
   readonly warrantyCoversFees?: boolean;
+  /** A remedy worth more than this (fen) waits for a manager's approval, within `remedyApproval`. */
+  readonly remedyApprovalFen?: number;
+  readonly remedyApproval?: SlaDuration;
 }

@@ -80,6 +80,13 @@ export function quoteExpiryDuration(policy: SlaPolicy): SlaDuration {
   return duration;
 }
 
+/** How long a manager has to decide a remedy above the policy's value (the default for an older policy). */
+export function remedyApprovalDuration(policy: SlaPolicy): SlaDuration {
+  const duration = policy.remedyApproval ?? parseDuration(DEFAULT_MONEY_RULES.remedyApproval);
+  if (!duration) throw new Error('the default remedyApproval duration does not parse');
+  return duration;
+}
+
 /** The instant a clock started at `startMs` is due, on the wall clock or the business calendar. */
 export function deadlineAfter(startMs: number, duration: SlaDuration, calendar: BusinessCalendar): number {
   if (duration.kind === 'wall') return startMs + duration.ms;
@@ -108,6 +115,7 @@ function policyDurations(policy: SlaPolicy): [string, SlaDuration][] {
     ['returnShipBack', returnRules(policy).shipBack],
     ['refund', returnRules(policy).refund],
     ['quoteExpiry', quoteExpiryDuration(policy)],
+    ['remedyApproval', remedyApprovalDuration(policy)],
   ];
 }
 

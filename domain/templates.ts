@@ -32,6 +32,21 @@ const RETURN_KIND: Record<Language, Record<string, string>> = {
   en: { return: 'return', exchange: 'exchange' },
 };
 
+const REMEDY: Record<Language, Record<string, string>> = {
+  'zh-CN': {
+    voucher: '代金券',
+    free_recheck: '免费上门复查',
+    gifted_part: '赠送配件',
+    extended_warranty: '延长保修',
+  },
+  en: {
+    voucher: 'a voucher',
+    free_recheck: 'a free re-check',
+    gifted_part: 'a gifted part',
+    extended_warranty: 'extended warranty',
+  },
+};
+
 const INELIGIBLE: Record<Language, Record<string, (lastDay: string) => string>> = {
   'zh-CN': {
     no_purchase_date: () => '缺少购买日期',
@@ -149,6 +164,14 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
       subject: `服务单 ${number} 电子发票`,
       body: `您好，服务单 ${number} 的电子发票（发票号 ${String(data.invoiceNumber)}，金额 ${formatYuan(Number(data.amountFen))}）已开具，请查收。`,
     }),
+    remedy_granted: ({ number, data }) => ({
+      subject: `服务单 ${number} 补偿方案`,
+      body: `您好，针对服务单 ${number} 给您带来的不便，我们为您提供：${REMEDY['zh-CN'][String(data.kind)] ?? ''}${data.months ? `（${String(data.months)} 个月）` : ''}。`,
+    }),
+    remedy_approval_needed: ({ number, local, data }) => ({
+      subject: `服务单 ${number} 补偿待审批`,
+      body: `服务单 ${number} 的补偿（${REMEDY['zh-CN'][String(data.kind)] ?? ''}，${formatYuan(Number(data.valueFen))}）超过 ${formatYuan(Number(data.thresholdFen))}，请在 ${local(data.dueAt)} 前审批。`,
+    }),
     replacement_shipped: ({ number, data }) => ({
       subject: `服务单 ${number} 换货产品已发出`,
       body: `您好，服务单 ${number} 的换货产品已由 ${String(data.carrier)} 发出，运单号 ${String(data.trackingNumber)}。`,
@@ -245,6 +268,14 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
     invoice_sent: ({ number, data }) => ({
       subject: `E-invoice for ${number}`,
       body: `Hello, the e-invoice for ${number} (number ${String(data.invoiceNumber)}, ${formatYuan(Number(data.amountFen))}) is issued.`,
+    }),
+    remedy_granted: ({ number, data }) => ({
+      subject: `A remedy for ${number}`,
+      body: `Hello, for the trouble with ${number} we offer you: ${REMEDY.en[String(data.kind)] ?? ''}${data.months ? ` (${String(data.months)} months)` : ''}.`,
+    }),
+    remedy_approval_needed: ({ number, local, data }) => ({
+      subject: `Remedy on ${number} waits for approval`,
+      body: `The remedy on ${number} (${REMEDY.en[String(data.kind)] ?? ''}, ${formatYuan(Number(data.valueFen))}) is above ${formatYuan(Number(data.thresholdFen))}. Please decide by ${local(data.dueAt)}.`,
     }),
     replacement_shipped: ({ number, data }) => ({
       subject: `Your replacement for ${number} is on its way`,

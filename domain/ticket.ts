@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { ticketIntakeSchema } from './intake';
-import type { Invoice, Payment, Quote } from './money';
+import type { Invoice, Payment, Quote, Remedy } from './money';
 import type { ReturnCase } from './returns';
 
 /** The vocabulary of a service ticket (SPEC section 1.1). */
@@ -93,6 +93,7 @@ export const CLOCK_NAMES = [
   'shipBackReminder',
   'refund',
   'quoteExpiry',
+  'remedyApproval',
 ] as const;
 export type ClockName = (typeof CLOCK_NAMES)[number];
 
@@ -179,6 +180,8 @@ export const NOTIFICATION_KINDS = [
   'quote_sent',
   'payment_received',
   'invoice_sent',
+  'remedy_granted',
+  'remedy_approval_needed',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -272,6 +275,8 @@ export interface TicketState {
   /** The payment of the consented quote and its e-invoice: null until recorded (absent: before quotes). */
   payment?: Payment | null;
   invoice?: Invoice | null;
+  /** Remedies offered on a follow-up (absent on a ticket opened before remedies). */
+  remedies?: Remedy[];
   quality: QualityState | null;
   hold: HoldState | null;
   callbacks: CallbackRecord[];

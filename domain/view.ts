@@ -1,6 +1,6 @@
 import { CLOCK_RULES, isOpenEscalation, isRunning, isSlaBreached, nextDeadline } from './clocks';
 import { allowedActions, type ActionName } from './lifecycle';
-import type { Invoice, Payment, Quote } from './money';
+import type { Invoice, Payment, Quote, Remedy } from './money';
 import type { ReturnCase } from './returns';
 import type {
   ClockName,
@@ -49,6 +49,7 @@ export interface TicketView
   quote: Quote | null;
   payment: Payment | null;
   invoice: Invoice | null;
+  remedies: Remedy[];
   /** The CustomerId search attribute: find all of this customer's tickets in Temporal UI. */
   customerId: string;
   attachments: string[];
@@ -113,6 +114,7 @@ export function ticketView(state: TicketState, nowMs: number): TicketView {
     quote: state.quote ?? null,
     payment: state.payment ?? null,
     invoice: state.invoice ?? null,
+    remedies: state.remedies ?? [],
     quality: state.quality,
     hold: state.hold,
     callbacks: state.callbacks,
@@ -232,5 +234,11 @@ export function externalView(view: TicketView, viewerId: string): TicketView {
       })),
     },
     hold: view.hold && { ...view.hold, reason: REDACTED },
+    remedies: view.remedies.map((remedy) => ({
+      ...remedy,
+      offeredBy: REDACTED,
+      decidedBy: remedy.decidedBy && REDACTED,
+      ...(remedy.reason ? { reason: REDACTED } : {}),
+    })),
   };
 }

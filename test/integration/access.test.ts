@@ -130,6 +130,8 @@ const ACTION_BODIES: Record<ActionName, Record<string, unknown>> = {
   consent: { accepted: true },
   'record-payment': { amountFen: 18_000, method: 'wechat_pay', reference: 'WX-9' },
   'send-invoice': { invoiceNumber: 'INV-1' },
+  'offer-remedy': { kind: 'voucher', valueFen: 5_000 },
+  'decide-remedy': { approved: true },
   hold: { reason: 'Customer away' },
   resume: {},
   reopen: { reason: 'Broken again' },

@@ -693,3 +693,52 @@ describe('an out-of-warranty repair: quoted from the price list, consented or ex
     ]);
   });
 });
+
+describe('a remedy on a complaint’s follow-up', () => {
+  it('a remedy above the policy’s value needs a manager’s approval, then the customer is told', async () => {
+    const number = await create('return', daysAgo(1));
+    // A repair in warranty: resolved at the desk, then a 2-star callback opens the follow-up.
+    await act('admin', number, 'classify', { serviceType: 'repair' });
+    await act('agent', number, 'resolve', {
+      diagnosis: 'Noise',
+      fix: 'Tightened the fan',
+      functionalTest: 'passed',
+    });
+    const scores = {
+      responsiveness: 2,
+      professionalism: 2,
+      attitude: 2,
+      resolution: 2,
+      overall: 2,
+      recommend: 2,
+    };
+    expect((await act('agent', number, 'callback', { channel: 'phone', scores })).status).toBe('follow_up');
+
+    const remedy = {
+      kind: 'gifted_part',
+      valueFen: 25_000,
+      partNumber: 'FILTER-1',
+      note: 'Sorry for the noise',
+    };
+    expect((await call('agent', 'POST', `/v1/tickets/${number}/offer-remedy`, remedy)).statusCode).toBe(403);
+    const offered = await act('admin', number, 'offer-remedy', remedy);
+    expect(offered.remedies).toMatchObject([{ id: 1, kind: 'gifted_part', status: 'awaiting_approval' }]);
+    expect(offered.sla.remedyApproval).toMatchObject({ duration: '1bd', metAt: null });
+    const decided = await act('manager', number, 'decide-remedy', { approved: true });
+    expect(decided.remedies).toMatchObject([{ status: 'granted', decidedBy: 'mgr-r' }]);
+    expect(decided.sla.remedyApproval.metAt).not.toBeNull();
+    expect((await timeline(number)).slice(-5)).toEqual([
+      'remedy_offered',
+      'notification:remedy_approval_needed',
+      'remedy_decided',
+      'remedy_granted',
+      'notification:remedy_granted',
+    ]);
+    expect(await notifications(number)).toEqual(
+      expect.arrayContaining([
+        ['remedy_approval_needed', 'manager', 'internal'],
+        ['remedy_granted', 'customer', 'sms'],
+      ]),
+    );
+  });
+});

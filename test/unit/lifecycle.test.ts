@@ -691,6 +691,9 @@ describe('1.2, 1.5, 1.9, 1.10 notifications', () => {
         trackingNumber: 'SF1234567890',
         totalFen: 18_000,
         invoiceNumber: 'INV-2026-0001',
+        kind: 'voucher',
+        valueFen: 5_000,
+        thresholdFen: 10_000,
         expiresAt: '2026-11-27T02:00:00.000Z',
       },
     };

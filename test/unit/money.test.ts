@@ -245,3 +245,97 @@ describe('payment and the e-invoice of a consented quote', () => {
     );
   });
 });
+
+describe('remedies on a complaint’s follow-up', () => {
+  const SUPERVISOR: Actor = { id: 'sup-1', role: 'supervisor' };
+  const MANAGER: Actor = { id: 'mgr-1', role: 'manager' };
+
+  /** An in-warranty repair resolved and called back with a 2-star score: a follow-up is owed. */
+  function complaint(): TicketState {
+    const ticket = outOfWarranty({
+      product: { model: 'KFR-35GW/ABC123', serialNumber: 'SN4', purchaseDate: '2026-06-01' },
+    });
+    act(ticket, 'resolve', { diagnosis: 'x', fix: 'y', functionalTest: 'passed' }, T0 + HOUR, ENGINEER);
+    const scores = {
+      responsiveness: 2,
+      professionalism: 2,
+      attitude: 2,
+      resolution: 2,
+      overall: 2,
+      recommend: 2,
+    };
+    act(ticket, 'callback', { channel: 'phone', scores }, T0 + 2 * HOUR, AGENT);
+    expect(ticket.status).toBe('follow_up');
+    return ticket;
+  }
+
+  it('a ¥50 voucher (at most the policy’s ¥100) is granted at once and the customer told', () => {
+    const ticket = complaint();
+    const change = act(
+      ticket,
+      'offer-remedy',
+      { kind: 'voucher', valueFen: 5_000 },
+      T0 + 3 * HOUR,
+      SUPERVISOR,
+    );
+    expect(ticket.remedies).toMatchObject([{ id: 1, kind: 'voucher', valueFen: 5_000, status: 'granted' }]);
+    expect(change.events.map((event) => event.type)).toEqual([
+      'remedy_offered',
+      'remedy_granted',
+      'notification',
+    ]);
+    expect(change.notifications).toMatchObject([{ kind: 'remedy_granted', recipientRole: 'customer' }]);
+    expect(ticket.clocks.remedyApproval).toBeUndefined();
+  });
+
+  it('above the policy’s value a manager approves within 1 business day; an extension moves the warranty’s end', () => {
+    const ticket = complaint();
+    const offered = act(
+      ticket,
+      'offer-remedy',
+      { kind: 'extended_warranty', valueFen: 20_000, months: 6 },
+      T0 + 3 * HOUR,
+      SUPERVISOR,
+    );
+    expect(offered.notifications).toMatchObject([
+      { kind: 'remedy_approval_needed', recipientRole: 'manager', data: { thresholdFen: 10_000 } },
+    ]);
+    expect(ticket.clocks.remedyApproval).toMatchObject({
+      duration: '1bd',
+      dueAt: iso(T0 + 3 * HOUR + 24 * HOUR),
+    });
+    expect(allowedActions(ticket)).not.toContain('offer-remedy');
+    act(ticket, 'decide-remedy', { approved: true }, T0 + 4 * HOUR, MANAGER);
+    expect(ticket.remedies?.[0]).toMatchObject({ status: 'granted', decidedBy: 'mgr-1' });
+    expect(ticket.warranty.expiresOn).toBe('2027-12-01');
+    expect(ticket.clocks.remedyApproval?.metAt).toBe(iso(T0 + 4 * HOUR));
+  });
+
+  it('a manager may reject it; one nobody decides escalates to the manager level when its clock passes', () => {
+    const ticket = complaint();
+    act(
+      ticket,
+      'offer-remedy',
+      { kind: 'gifted_part', valueFen: 30_000, partNumber: 'C123' },
+      T0 + 3 * HOUR,
+      SUPERVISOR,
+    );
+    const missed = fireDue(ticket, T0 + 27 * HOUR, defaults).escalations.filter(
+      (row) => row.reason === 'remedy_approval_missed',
+    );
+    expect(missed).toMatchObject([{ level: 2, clock: 'remedyApproval' }]);
+    act(ticket, 'decide-remedy', { approved: false, reason: 'A voucher is enough' }, T0 + 28 * HOUR, MANAGER);
+    expect(ticket.remedies?.[0]).toMatchObject({ status: 'rejected', reason: 'A voucher is enough' });
+  });
+
+  it('names what each kind needs', () => {
+    const schema = actionInputSchema('offer-remedy');
+    expect(schema.safeParse({ kind: 'gifted_part', valueFen: 100 }).error?.issues[0]?.message).toBe(
+      'partNumber names the gifted part: required for gifted_part, and only for it',
+    );
+    expect(schema.safeParse({ kind: 'voucher', valueFen: 100, months: 3 }).error?.issues[0]?.message).toBe(
+      'months is required for extended_warranty, and only for it',
+    );
+    expect(schema.safeParse({ kind: 'voucher', valueFen: 12.5 }).success).toBe(false);
+  });
+});

@@ -24,7 +24,8 @@ import { createTimeSkippingEnvironment, runTicketWorker, type RunningWorker } fr
  * The return clocks at their real default lengths on Temporal's time-skipping test server, with the
  * real activities writing to PostgreSQL: the manager's decision on a return or exchange request
  * (1 business day), the customer's ship-back window (7 days, reminded at half) and finance's refund
- * (3 business days); and the customer's time to consent to a quote (48 hours).
+ * (3 business days); the customer's time to consent to a quote (48 hours); a manager's decision on
+ * a remedy above the policy's value (1 business day).
  */
 const SECOND = 1_000;
 const DAY = 86_400 * SECOND;
@@ -239,5 +240,70 @@ describe('the quote clock at its real length', () => {
       .from(ticketEvents)
       .where(eq(ticketEvents.ticketNumber, number));
     expect(events.filter((event) => event.type === 'quote_expired')).toHaveLength(1);
+  });
+});
+
+describe('the remedy approval clock at its real length', () => {
+  it('a remedy above the policy’s value nobody decides escalates to the manager level once, at 1 business day', async () => {
+    const number = uniqueTicketNumber();
+    const nowMs = await env.currentTimeMs();
+    // Bought a month ago (by the test server's clock, which the other tests moved on): in warranty.
+    const purchaseDate = new Date(nowMs - 30 * DAY).toISOString().slice(0, 10);
+    const ticket = openTicket({
+      number,
+      intake: intake({ product: { model: 'KFR-35GW/ABC123', serialNumber: `SN-${number}`, purchaseDate } }),
+      customerId: TEST_CUSTOMER_ID,
+      repeatOf: null,
+      createdBy: AGENT,
+      createdAtMs: nowMs,
+      policy: defaults,
+    });
+    const handle = await env.client.workflow.start(ticketWorkflow, {
+      workflowId: workflowIdOf(number),
+      taskQueue,
+      args: [{ ticket, policy: defaults }],
+    });
+    const update = <A extends 'acknowledge' | 'resolve' | 'callback' | 'offer-remedy'>(
+      action: A,
+      input: unknown,
+    ) => handle.executeUpdate(actionUpdates[action], { args: [{ actor: MANAGER, input: input as never }] });
+    await update('acknowledge', {});
+    await update('resolve', { diagnosis: 'x', fix: 'y', functionalTest: 'passed' });
+    const scores = {
+      responsiveness: 2,
+      professionalism: 2,
+      attitude: 2,
+      resolution: 2,
+      overall: 2,
+      recommend: 2,
+    };
+    await update('callback', { channel: 'phone', scores });
+    const offered = await update('offer-remedy', { kind: 'voucher', valueFen: 20_000 });
+    const oneBusinessDay = parseDuration('1bd');
+    if (!oneBusinessDay) throw new Error('1bd does not parse');
+    const dueMs = deadlineAfter(
+      Date.parse(offered.clocks.remedyApproval?.startedAt ?? ''),
+      oneBusinessDay,
+      defaults.calendar,
+    );
+    expect(offered.clocks.remedyApproval).toMatchObject({
+      duration: '1bd',
+      dueAt: new Date(dueMs).toISOString(),
+    });
+
+    const missed = async () =>
+      (await listTicketEscalations(database.db, number)).filter(
+        (row) => row.reason === 'remedy_approval_missed',
+      );
+    await env.sleep(dueMs - (await env.currentTimeMs()) - SECOND);
+    expect(await missed()).toEqual([]);
+    await env.sleep(2 * SECOND);
+    await vi.waitFor(async () =>
+      expect((await missed()).map((row) => [row.level, Date.parse(row.missedDeadline)])).toEqual([
+        [2, dueMs],
+      ]),
+    );
+    await env.sleep(7 * DAY);
+    expect(await missed()).toHaveLength(1);
   });
 });
