@@ -22,6 +22,8 @@ const KEYS = {
   parts: `returns-parts-${tag}`,
 };
 const WAREHOUSE = `wh-${tag}`;
+/** This file's own product model, so the report's figures by model are this file's. */
+const MODEL = `KFR-R-${tag}`;
 const REFURB = `refurb-${tag}`;
 type Who = keyof typeof KEYS;
 const DAY = 86_400_000;
@@ -88,7 +90,7 @@ async function create(serviceType: 'return' | 'exchange', purchaseDate: string, 
     priority: 'normal',
     serviceType,
     customer: { name: '王五', phone: `137${randomInt(10_000_000, 99_999_999)}` },
-    product: { model: 'KFR-35GW', serialNumber: `SN-${randomInt(1e9)}`, purchaseDate },
+    product: { model: MODEL, serialNumber: `SN-${randomInt(1e9)}`, purchaseDate },
     description: 'Compressor noise from day one',
   });
   expect(response.statusCode).toBe(201);
@@ -740,5 +742,78 @@ describe('a remedy on a complaint’s follow-up', () => {
         ['remedy_granted', 'customer', 'sms'],
       ]),
     );
+  });
+});
+
+describe('the returns report', () => {
+  it('counts this file’s requests by kind, reason and model, and its refunds, revenue, remedies and quotes', async () => {
+    const response = await call('admin', 'GET', `/v1/reports/returns?from=${daysAgo(1)}&to=${daysAgo(0)}`);
+    expect(response.statusCode).toBe(200);
+    const report = response.json();
+    const mine = report.requests.filter((row: { model: string }) => row.model === MODEL);
+    expect(mine).toEqual(
+      expect.arrayContaining([
+        {
+          kind: 'return',
+          returnReason: 'quality_defect',
+          model: MODEL,
+          requested: 4,
+          approved: 4,
+          refused: 0,
+          rejected: 0,
+        },
+        {
+          kind: 'exchange',
+          returnReason: 'quality_defect',
+          model: MODEL,
+          requested: 2,
+          approved: 2,
+          refused: 0,
+          rejected: 0,
+        },
+        {
+          kind: 'exchange',
+          returnReason: 'not_as_described',
+          model: MODEL,
+          requested: 1,
+          approved: 0,
+          refused: 1,
+          rejected: 0,
+        },
+        {
+          kind: 'return',
+          returnReason: 'changed_mind',
+          model: MODEL,
+          requested: 1,
+          approved: 0,
+          refused: 0,
+          rejected: 1,
+        },
+        {
+          kind: 'return',
+          returnReason: 'damaged_on_arrival',
+          model: MODEL,
+          requested: 1,
+          approved: 0,
+          refused: 0,
+          rejected: 0,
+        },
+      ]),
+    );
+    expect(report.refunds.count).toBeGreaterThanOrEqual(1);
+    expect(report.refunds.totalFen).toBeGreaterThanOrEqual(129_900);
+    expect(report.refunds.averageHours).toBeGreaterThanOrEqual(0);
+    expect(report.outOfWarrantyRevenue.totalFen).toBeGreaterThanOrEqual(312_900);
+    expect(report.remedies).toEqual(
+      expect.arrayContaining([
+        { kind: 'gifted_part', granted: expect.any(Number), costFen: expect.any(Number) },
+      ]),
+    );
+    expect(report.quotes.accepted).toBeGreaterThanOrEqual(1);
+    expect(report.quotes.expired).toBeGreaterThanOrEqual(1);
+    expect(report.quotes.acceptanceRate).toBeGreaterThan(0);
+    expect(report.quotes.acceptanceRate).toBeLessThan(1);
+    const forbidden = await call('client', 'GET', `/v1/reports/returns?from=${daysAgo(0)}&to=${daysAgo(0)}`);
+    expect(forbidden.statusCode).toBe(403);
   });
 });
