@@ -9,6 +9,13 @@ import {
   type Settlement,
 } from '../db/parts-store';
 import { applyRetention } from '../db/retention-store';
+import { catalogPrices, type PartPrices } from '../db/money-store';
+import {
+  bookReturnedUnit,
+  issueReplacement,
+  type ReplacementIssue,
+  type ReturnedUnit,
+} from '../db/returns-store';
 import { saveTicketChange } from '../db/ticket-store';
 import type { DispatchNeeds, EngineerLoad } from '../domain/dispatch';
 import type { TicketChange, TicketState } from '../domain/ticket';
@@ -104,6 +111,30 @@ export function createActivities({ db }: ActivityDependencies) {
         withdrawn: answer.withdrawn,
       });
       return answer;
+    },
+
+    /** A quote's catalogue unit prices (fen), and the part numbers the catalogue does not have. */
+    async quotePrices(partNumbers: string[]): Promise<PartPrices> {
+      return catalogPrices(db, partNumbers);
+    },
+
+    /** An exchange's replacement leaves stock from the ticket's reservation; how many were issued. */
+    async issueExchangeReplacement(issue: ReplacementIssue): Promise<number> {
+      const issued = await issueReplacement(db, issue);
+      log.info('exchange replacement issued', { ticketNumber: issue.ticketNumber, key: issue.key, issued });
+      return issued;
+    },
+
+    /** An exchange's unit taken back is booked into stock; why it cannot be, or null. */
+    async bookExchangedUnit(unit: ReturnedUnit): Promise<string | null> {
+      const refusal = await bookReturnedUnit(db, unit);
+      log.info('exchanged unit booked', {
+        ticketNumber: unit.ticketNumber,
+        key: unit.key,
+        disposition: unit.disposition,
+        booked: refusal === null,
+      });
+      return refusal;
     },
 
     /** The retention run: anonymises old finished tickets, deletes expired claims and old deliveries. */

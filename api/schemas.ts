@@ -1,5 +1,14 @@
 import { z } from 'zod';
 import { ACTION_NAMES } from '../domain/lifecycle';
+import { REMEDY_KINDS } from '../domain/money';
+import {
+  INSPECTION_RESULTS,
+  PAYMENT_METHODS,
+  PROOF_KINDS,
+  RETURN_KINDS,
+  RETURN_REASONS,
+  UNIT_DISPOSITIONS,
+} from '../domain/returns';
 import { commaSeparatedPattern } from '../domain/text-rules';
 import { PROBLEM_MEDIA_TYPE } from './problem';
 import {
@@ -56,6 +65,92 @@ const slaClockSchema = z.object({
 });
 
 const actorSchema = z.object({ id: z.string(), role: z.enum(ROLES) });
+
+const returnCaseSchema = z
+  .object({
+    kind: z.enum(RETURN_KINDS),
+    returnReason: z.enum(RETURN_REASONS),
+    proofs: z.array(z.enum(PROOF_KINDS)),
+    eligibility: z.object({
+      eligible: z.boolean(),
+      windowDays: z.number().int(),
+      lastDay: z.string().nullable().describe('the last day of the window from the purchase date'),
+      missingProofs: z.array(z.enum(PROOF_KINDS)),
+      reasons: z.array(
+        z.enum(['no_purchase_date', 'purchase_after_request', 'window_passed', 'missing_proofs']),
+      ),
+    }),
+    exception: z.string().nullable().describe('why an ineligible request went to the manager anyway'),
+    requestedAt: z.string(),
+    requestedBy: z.object({ id: z.string(), role: z.enum(ROLES) }),
+    decision: z
+      .object({
+        outcome: z.enum(['approved', 'rejected', 'refused']),
+        at: z.string(),
+        actor: z.object({ id: z.string(), role: z.enum(ROLES) }).nullable(),
+        reason: z.string().optional(),
+      })
+      .nullable(),
+    shipment: z
+      .object({ carrier: z.string(), trackingNumber: z.string(), at: z.string() })
+      .nullable()
+      .optional()
+      .describe('an approved return on its way back'),
+    receipt: z
+      .object({
+        signedBy: z.string(),
+        at: z.string(),
+        actor: z.object({ id: z.string(), role: z.enum(ROLES) }),
+      })
+      .nullable()
+      .optional(),
+    inspections: z
+      .array(
+        z.object({
+          appearance: z.enum(INSPECTION_RESULTS),
+          function: z.enum(INSPECTION_RESULTS),
+          passed: z.boolean(),
+          at: z.string(),
+          actor: z.object({ id: z.string(), role: z.enum(ROLES) }),
+        }),
+      )
+      .optional(),
+    refund: z
+      .object({
+        amountFen: z.number().int().describe('integer fen'),
+        method: z.enum(PAYMENT_METHODS).describe('the original payment method'),
+        reference: z.string(),
+        at: z.string(),
+        actor: z.object({ id: z.string(), role: z.enum(ROLES) }),
+      })
+      .nullable()
+      .optional(),
+    replacements: z
+      .array(
+        z.object({
+          round: z.number().int(),
+          partNumber: z.string(),
+          carrier: z.string(),
+          trackingNumber: z.string(),
+          shippedAt: z.string(),
+          accepted: z.boolean().nullable(),
+        }),
+      )
+      .optional()
+      .describe('an approved exchange’s replacements, one per round'),
+    returnedUnit: z
+      .object({
+        partNumber: z.string(),
+        locationId: z.string(),
+        disposition: z.enum(UNIT_DISPOSITIONS),
+        at: z.string(),
+        actor: z.object({ id: z.string(), role: z.enum(ROLES) }),
+      })
+      .nullable()
+      .optional(),
+  })
+  .nullable()
+  .describe('a return or exchange request with its eligibility and decision; null until requested');
 
 const recordedSchema = z.object({
   at: instant,
@@ -133,6 +228,61 @@ export const ticketViewSchema = z.object({
   appointment: z.object({ slotStart: instant, slotEnd: instant.nullable(), bookedAt: instant }).nullable(),
   serviceRecords: z.array(recordedSchema),
   approval: recordedSchema.nullable(),
+  returnCase: returnCaseSchema,
+  quote: z
+    .object({
+      round: z.number().int(),
+      lines: z.array(
+        z.object({
+          kind: z.enum(['part', 'labor', 'visit']),
+          partNumber: z.string().optional(),
+          quantity: z.number().int(),
+          unitPriceFen: z.number().int(),
+          amountFen: z.number().int(),
+        }),
+      ),
+      totalFen: z.number().int().describe('integer fen'),
+      status: z.enum(['pending', 'accepted', 'declined', 'expired']),
+      sentAt: z.string(),
+      expiresAt: z.string(),
+      decidedAt: z.string().nullable(),
+      resumeTo: z.string(),
+    })
+    .nullable()
+    .describe(
+      'the last quote from the price list (out of warranty, consented before work); null until one is sent',
+    ),
+  payment: z
+    .object({
+      amountFen: z.number().int().describe('integer fen'),
+      method: z.enum(PAYMENT_METHODS),
+      reference: z.string(),
+      at: z.string(),
+      actorId: z.string(),
+    })
+    .nullable()
+    .describe('the payment of the consented quote'),
+  invoice: z
+    .object({ invoiceNumber: z.string(), at: z.string() })
+    .nullable()
+    .describe('the e-invoice sent to the customer’s e-mail'),
+  remedies: z
+    .array(
+      z.object({
+        id: z.number().int(),
+        kind: z.enum(REMEDY_KINDS),
+        valueFen: z.number().int().describe('what it costs the company, integer fen'),
+        partNumber: z.string().optional(),
+        months: z.number().int().optional(),
+        status: z.enum(['awaiting_approval', 'granted', 'rejected']),
+        offeredAt: z.string(),
+        offeredBy: z.string(),
+        decidedAt: z.string().nullable(),
+        decidedBy: z.string().nullable(),
+        reason: z.string().optional(),
+      }),
+    )
+    .describe('remedies offered on a complaint’s follow-up'),
   quality: z
     .object({
       required: z.boolean(),

@@ -9,6 +9,11 @@ import {
 } from '../domain/durations';
 import { KPI_NAMES, type KpiName } from '../domain/kpi';
 import { DEFAULT_POLICY_DOCUMENT, type SlaPolicy } from '../domain/policy';
+import { PRICED_SERVICE_TYPES, type PricedServiceType } from '../domain/money';
+import { PROOF_KINDS } from '../domain/returns';
+
+/** An amount of money in the policy: integer fen (¥50.00 is 5000), at most ¥1,000,000. */
+const fen = z.number().int('must be whole fen (integer minor units)').min(0).max(100_000_000);
 import { defaultStatutoryRegion, STATUTORY_REGIONS, withStatutoryDays } from './statutory-calendar';
 
 /**
@@ -129,6 +134,38 @@ export const policyFileSchema = z
     partsWait: duration.prefault(defaults.partsWait),
     partsApproval: duration.prefault(defaults.partsApproval),
     partsWaitPausesResolution: z.boolean().default(defaults.partsWaitPausesResolution),
+    returnWindowDays: z.number().int().min(0).max(365).default(defaults.returnWindowDays),
+    exchangeWindowDays: z.number().int().min(0).max(365).default(defaults.exchangeWindowDays),
+    returnProofs: z
+      .array(z.enum(PROOF_KINDS))
+      .max(PROOF_KINDS.length)
+      .refine((proofs) => new Set(proofs).size === proofs.length, 'lists a proof twice')
+      .default([...defaults.returnProofs]),
+    returnApproval: duration.prefault(defaults.returnApproval),
+    returnShipBack: duration.prefault(defaults.returnShipBack),
+    serviceFees: z
+      .object(
+        Object.fromEntries(
+          PRICED_SERVICE_TYPES.map((type) => [
+            type,
+            z
+              .object({ laborFen: fen, visitFen: fen })
+              .strict()
+              .default({ ...defaults.serviceFees[type] }),
+          ]),
+        ) as Record<
+          PricedServiceType,
+          z.ZodDefault<z.ZodObject<{ laborFen: typeof fen; visitFen: typeof fen }>>
+        >,
+      )
+      .strict()
+      .prefault({}),
+    quoteExpiry: duration.prefault(defaults.quoteExpiry),
+    quoteBeforeWork: z.boolean().default(defaults.quoteBeforeWork),
+    warrantyCoversFees: z.boolean().default(defaults.warrantyCoversFees),
+    remedyApprovalFen: fen.default(defaults.remedyApprovalFen),
+    remedyApproval: duration.prefault(defaults.remedyApproval),
+    refund: duration.prefault(defaults.refund),
     warrantyMonths: z.number().int().min(0).max(240).default(defaults.warrantyMonths),
     qcSampleRate: z.number().min(0).max(1).default(defaults.qcSampleRate),
     targets: targetsSchema,

@@ -31,7 +31,18 @@ const OPERATORS: readonly Role[] = ['supervisor', 'manager', 'director', 'admin'
 export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'ticket.create': ['client', 'agent', 'supervisor', 'manager', 'admin'],
   // The parts group reads the tickets parts are requested for, with the customer's data masked.
-  'ticket.read': ['client', 'agent', 'engineer', 'supervisor', 'qc', 'parts', 'manager', 'director', 'admin'],
+  'ticket.read': [
+    'client',
+    'agent',
+    'engineer',
+    'supervisor',
+    'qc',
+    'parts',
+    'finance',
+    'manager',
+    'director',
+    'admin',
+  ],
   'engineer.read': ['agent', ...OPERATORS],
   'engineer.manage': ['supervisor', 'manager', 'admin'],
   // Staff contact channels and superiors: whom escalations reach (seed 002).
@@ -63,7 +74,30 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'qc-review': ['qc', ...OPERATORS],
   callback: ['agent', ...OPERATORS],
   'follow-up': OPERATORS,
+  'request-return': ['agent', ...OPERATORS],
   approve: ['manager', 'director', 'admin'],
+  reject: ['manager', 'director', 'admin'],
+  // The customer's app may say it shipped; logistics (the parts group's warehouse) signs for it;
+  // the service group inspects; finance refunds (seed 003).
+  'ship-back': ['client', 'agent', ...OPERATORS],
+  'receive-return': ['agent', 'parts', ...OPERATORS],
+  'inspect-return': ['agent', 'qc', ...OPERATORS],
+  refund: ['finance', 'manager', 'admin'],
+  'settle-return': ['agent', ...OPERATORS],
+  // The parts group ships the replacement and books the unit taken back; the customer (or its app)
+  // accepts the replacement.
+  'ship-replacement': ['parts', ...OPERATORS],
+  'confirm-replacement': ['client', 'agent', ...OPERATORS],
+  'receive-unit': ['parts', ...OPERATORS],
+  // The engineer (or the desk) quotes from the price list; the customer (or its app) consents.
+  quote: ['agent', 'engineer', ...OPERATORS],
+  consent: ['client', 'agent', ...OPERATORS],
+  // The engineer takes the payment on site; finance (or the desk) sends the e-invoice.
+  'record-payment': ['engineer', 'finance', 'agent', ...OPERATORS],
+  'send-invoice': ['finance', 'agent', ...OPERATORS],
+  // The after-sales supervisor offers a remedy on a follow-up; above the policy's value a manager decides.
+  'offer-remedy': OPERATORS,
+  'decide-remedy': ['manager', 'director', 'admin'],
   hold: ['agent', 'engineer', ...OPERATORS],
   resume: ['agent', 'engineer', ...OPERATORS],
   reopen: ['agent', ...OPERATORS],

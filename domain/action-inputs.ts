@@ -1,5 +1,13 @@
 import type * as Zod from 'zod';
-import { OLD_PART_DISPOSITIONS, PART_NUMBER_PATTERN } from './parts';
+import { REMEDY_KINDS } from './money';
+import { LOCATION_ID_PATTERN, OLD_PART_DISPOSITIONS, PART_NUMBER_PATTERN } from './parts';
+import {
+  INSPECTION_RESULTS,
+  PAYMENT_METHODS,
+  PROOF_KINDS,
+  RETURN_REASONS,
+  UNIT_DISPOSITIONS,
+} from './returns';
 import { BLANK_MESSAGE, NOT_BLANK } from './text-rules';
 import { CATEGORIES, PRIORITIES, SERVICE_TYPES } from './ticket';
 
@@ -176,7 +184,132 @@ const builders = {
         improvementPlan: text(5000),
       })
       .strict(),
+  'request-return': () =>
+    z
+      .object({
+        returnReason: z.enum(RETURN_REASONS),
+        /** What the customer has shown; the policy says which are required. */
+        proofs: z
+          .array(z.enum(PROOF_KINDS))
+          .max(PROOF_KINDS.length)
+          .refine((proofs) => new Set(proofs).size === proofs.length, 'lists a proof twice')
+          .default([]),
+        /** Send an ineligible request to the manager anyway, saying why (else it is refused). */
+        exception: text(2000).optional(),
+        note: text(2000).optional(),
+      })
+      .strict(),
   approve: () => z.object({ note: text(2000).optional() }).strict(),
+  reject: () => z.object({ reason: text(2000) }).strict(),
+  'ship-back': () => z.object({ carrier: text(100), trackingNumber: text(100) }).strict(),
+  'receive-return': () =>
+    z
+      .object({
+        /** Who signed for the parcel at the warehouse (a staff name or id, not the customer's). */
+        signedBy: text(100),
+        note: text(2000).optional(),
+      })
+      .strict(),
+  'inspect-return': () =>
+    z
+      .object({
+        appearance: z.enum(INSPECTION_RESULTS),
+        function: z.enum(INSPECTION_RESULTS),
+        note: text(2000).optional(),
+      })
+      .strict(),
+  refund: () =>
+    z
+      .object({
+        /** Integer minor units (fen): ¥1,299.00 is 129900. */
+        amountFen: z.number().int().min(1).max(100_000_000),
+        /** The way the customer paid for the product: the refund goes back the same way. */
+        method: z.enum(PAYMENT_METHODS),
+        reference: text(100),
+      })
+      .strict(),
+  'ship-replacement': () =>
+    z
+      .object({
+        /** The replacement's part number in the catalogue, reserved for the ticket by `parts-request`. */
+        partNumber: z.string().regex(PART_NUMBER_PATTERN, 'must be a part number (letters, digits, . _ -)'),
+        carrier: text(100),
+        trackingNumber: text(100),
+      })
+      .strict(),
+  'confirm-replacement': () => z.object({ accepted: z.boolean(), note: text(2000).optional() }).strict(),
+  'receive-unit': () =>
+    z
+      .object({
+        partNumber: z.string().regex(PART_NUMBER_PATTERN, 'must be a part number (letters, digits, . _ -)'),
+        locationId: z.string().regex(LOCATION_ID_PATTERN, 'must be a stock location id'),
+        disposition: z.enum(UNIT_DISPOSITIONS),
+        note: text(2000).optional(),
+      })
+      .strict(),
+  quote: () =>
+    z
+      .object({
+        /** The parts the work needs, priced from the catalogue; labour and visit come from the policy. */
+        parts: z
+          .array(
+            z
+              .object({
+                partNumber: z
+                  .string()
+                  .regex(PART_NUMBER_PATTERN, 'must be a part number (letters, digits, . _ -)'),
+                quantity: z.number().int().min(1).max(1000),
+              })
+              .strict(),
+          )
+          .max(50)
+          .default([]),
+        note: text(2000).optional(),
+      })
+      .strict(),
+  consent: () => z.object({ accepted: z.boolean(), note: text(2000).optional() }).strict(),
+  'record-payment': () =>
+    z
+      .object({
+        /** Integer fen: the consented quote's total. */
+        amountFen: z.number().int().min(1).max(100_000_000),
+        method: z.enum(PAYMENT_METHODS),
+        reference: text(100),
+      })
+      .strict(),
+  'send-invoice': () => z.object({ invoiceNumber: text(100) }).strict(),
+  'offer-remedy': () =>
+    z
+      .object({
+        kind: z.enum(REMEDY_KINDS),
+        /** What it costs the company, in integer fen (a voucher's face value, a gifted part's price). */
+        valueFen: z.number().int().min(0).max(100_000_000),
+        partNumber: z
+          .string()
+          .regex(PART_NUMBER_PATTERN, 'must be a part number (letters, digits, . _ -)')
+          .optional()
+          .describe('the gifted part (gifted_part only)'),
+        months: z.number().int().min(1).max(60).optional().describe('the extension (extended_warranty only)'),
+        note: text(2000).optional(),
+      })
+      .strict()
+      .refine((input) => (input.kind === 'gifted_part') === (input.partNumber !== undefined), {
+        message: 'partNumber names the gifted part: required for gifted_part, and only for it',
+        path: ['partNumber'],
+      })
+      .refine((input) => (input.kind === 'extended_warranty') === (input.months !== undefined), {
+        message: 'months is required for extended_warranty, and only for it',
+        path: ['months'],
+      }),
+  'decide-remedy': () => z.object({ approved: z.boolean(), reason: text(2000).optional() }).strict(),
+  'settle-return': () =>
+    z
+      .object({
+        /** What was agreed after a failed inspection: refund after all, or send the product back. */
+        outcome: z.enum(['refund', 'returned_to_customer']),
+        note: text(2000),
+      })
+      .strict(),
   hold: () => z.object({ reason: text(2000) }).strict(),
   resume: () => z.object({ note: text(2000).optional() }).strict(),
   reopen: () => z.object({ reason: text(2000) }).strict(),

@@ -1,6 +1,14 @@
 import { addBusinessMs, businessMsBetween } from './calendar';
 import { parseDuration, type SlaDuration } from './durations';
-import { deadlineAfter, firstResponseFor, partsClockDuration, type SlaPolicy } from './policy';
+import {
+  deadlineAfter,
+  firstResponseFor,
+  partsClockDuration,
+  quoteExpiryDuration,
+  remedyApprovalDuration,
+  type SlaPolicy,
+} from './policy';
+import { returnRules } from './returns';
 import {
   ESCALATION_ROLES,
   type Actor,
@@ -30,7 +38,13 @@ export type DueAction =
     }
   | { readonly kind: 'redispatch' }
   | { readonly kind: 'remind' }
-  | { readonly kind: 'archive' };
+  | { readonly kind: 'archive' }
+  /** Half the customer's ship-back window has passed without a shipment: remind the customer. */
+  | { readonly kind: 'remindShipBack' }
+  /** The ship-back window passed without the product: the return is cancelled. */
+  | { readonly kind: 'lapseReturn' }
+  /** The customer did not answer the quote: the ticket closes as declined, nothing charged. */
+  | { readonly kind: 'expireQuote' };
 
 interface ClockRule {
   /** The name of the durable timer in Temporal UI, before its duration: "first-response SLA 10m". */
@@ -101,6 +115,27 @@ export const CLOCK_RULES: Readonly<Record<ClockName, ClockRule>> = {
     onDue: { kind: 'escalate', level: 1, reason: 'plan_deadline_missed' },
     pausesOnHold: false,
   },
+  // The manager decides a return or exchange: a missed decision is the manager's level too.
+  returnApproval: {
+    label: 'return approval',
+    onDue: { kind: 'escalate', level: 2, reason: 'return_approval_missed' },
+    pausesOnHold: false,
+  },
+  shipBack: { label: 'ship-back window', onDue: { kind: 'lapseReturn' }, pausesOnHold: false },
+  shipBackReminder: { label: 'ship-back reminder', onDue: { kind: 'remindShipBack' }, pausesOnHold: false },
+  // Finance refunds; a refund not made in time goes to the manager.
+  quoteExpiry: { label: 'quote expiry', onDue: { kind: 'expireQuote' }, pausesOnHold: false },
+  // A manager decides a remedy above the policy's value: a missed decision is the manager's level.
+  remedyApproval: {
+    label: 'remedy approval',
+    onDue: { kind: 'escalate', level: 2, reason: 'remedy_approval_missed' },
+    pausesOnHold: false,
+  },
+  refund: {
+    label: 'refund',
+    onDue: { kind: 'escalate', level: 2, reason: 'refund_missed' },
+    pausesOnHold: false,
+  },
 };
 
 /** The policy duration of a clock for this ticket now (first response, plan and resolution depend on its priority). */
@@ -134,6 +169,17 @@ export function clockDuration(name: ClockName, state: TicketState, policy: SlaPo
       return partsClockDuration(policy, name);
     case 'planDeadline':
       throw new Error('a plan deadline counts towards the plan’s own instant: start it with its dueAtMs');
+    case 'returnApproval':
+      return returnRules(policy).approval;
+    case 'shipBack':
+    case 'shipBackReminder':
+      return returnRules(policy).shipBack;
+    case 'refund':
+      return returnRules(policy).refund;
+    case 'quoteExpiry':
+      return quoteExpiryDuration(policy);
+    case 'remedyApproval':
+      return remedyApprovalDuration(policy);
   }
 }
 

@@ -24,6 +24,44 @@ import { ACTION_NAMES, type ActionInput, type ActionName } from './action-inputs
 import { qualityDecision, scoreBand } from './quality';
 import { holderOf, personData } from './reach';
 import {
+  decideRemedyRefusal,
+  offerRemedyRefusal,
+  recordRemedyDecision,
+  recordRemedyOffer,
+} from './remedy-actions';
+import {
+  expireQuote,
+  invoiceRefusal,
+  needsConsent,
+  paymentAmountRefusal,
+  paymentRefusal,
+  quoteRefusal,
+  recordConsent,
+  recordInvoice,
+  recordPayment,
+  recordQuote,
+} from './quote-actions';
+import {
+  decisionRefusal,
+  isExchangeToReplace,
+  isReturnToShipBack,
+  lapseReturn,
+  recordInspection,
+  recordReceipt,
+  recordReplacementAnswer,
+  recordReplacementShipped,
+  recordReturnedUnit,
+  recordRefund,
+  recordReturnDecision,
+  recordReturnRequest,
+  recordSettlement,
+  recordShipment,
+  remindShipBack,
+  requestReturnRefusal,
+  startExchange,
+  startShipBack,
+} from './return-actions';
+import {
   emptyChange,
   type Actor,
   type ClockName,
@@ -52,13 +90,28 @@ export {
 /** Statuses in which the work is still ahead: a priority change or a hold still matters. */
 const WORK_STATUSES = ['acknowledged', 'planned', 'assigned', 'accepted', 'scheduled', 'in_service'] as const;
 const BEFORE_SERVICE = ['new', 'acknowledged', 'planned', 'assigned', 'accepted', 'scheduled'] as const;
-const OPEN_STATUSES: readonly TicketStatus[] = [
+/** An approved return on its way back, at inspection, at finance, or in negotiation. */
+const RETURN_STATUSES = [
+  'returning',
+  'inspecting',
+  'refunding',
+  'negotiating',
+  'exchanging',
+  'replacement_shipped',
+  'awaiting_unit',
+] as const;
+const SERVICE_OPEN_STATUSES: readonly TicketStatus[] = [
   'new',
   ...WORK_STATUSES,
   'on_hold',
   'quality_check',
   'resolved',
   'follow_up',
+];
+const OPEN_STATUSES: readonly TicketStatus[] = [
+  ...SERVICE_OPEN_STATUSES,
+  'awaiting_consent',
+  ...RETURN_STATUSES,
 ];
 /** Statuses in which an engineer holds the ticket's work: what dispatch counts as open load. */
 const ENGINEER_BUSY: readonly TicketStatus[] = ['assigned', 'accepted', 'scheduled', 'in_service'];
@@ -71,13 +124,27 @@ interface ActionRule<A extends ActionName> {
   readonly guard?: (state: TicketState, input: ActionInput<A>, nowMs: number) => string | undefined;
 }
 
+/** After the work: where it is paid and invoiced. */
+const PAYABLE_STATUSES: readonly TicketStatus[] = ['quality_check', 'resolved', 'follow_up', 'closed'];
+
+/** Where a return or exchange is requested and decided: after acknowledgement, before service. */
+const BEFORE_APPROVAL = BEFORE_SERVICE.filter((status) => status !== 'new');
+
 const needsApproval = (state: TicketState) =>
   (state.intake.serviceType === 'return' || state.intake.serviceType === 'exchange') &&
   state.approval === null;
 
+/** Why service cannot start or finish yet: a manager's approval, or the customer's consent. */
+const serviceWaits = (state: TicketState) =>
+  needsApproval(state)
+    ? 'a return or exchange needs a manager’s approve first'
+    : needsConsent(state)
+      ? 'out of warranty: the customer consents to a quote first'
+      : undefined;
+
 const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
   acknowledge: { from: ['new'] },
-  classify: { from: OPEN_STATUSES },
+  classify: { from: SERVICE_OPEN_STATUSES },
   plan: {
     from: [...WORK_STATUSES, 'resolved', 'follow_up'],
     when: (state) =>
@@ -112,23 +179,37 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
     guard: (_state, input, nowMs) =>
       Date.parse(input.slotStart) > nowMs ? undefined : 'slotStart must be in the future',
   },
-  start: {
-    from: ['accepted', 'scheduled'],
-    when: (state) =>
-      needsApproval(state) ? 'a return or exchange needs a manager’s approve first' : undefined,
+  start: { from: ['accepted', 'scheduled'], when: serviceWaits },
+  resolve: { from: ['acknowledged', 'planned', 'in_service'], when: serviceWaits },
+  quote: { from: WORK_STATUSES, when: quoteRefusal },
+  consent: { from: ['awaiting_consent'] },
+  'record-payment': {
+    from: PAYABLE_STATUSES,
+    when: paymentRefusal,
+    guard: (state, input) => paymentAmountRefusal(state, input),
   },
-  resolve: {
-    from: ['acknowledged', 'planned', 'in_service'],
-    when: (state) =>
-      needsApproval(state) ? 'a return or exchange needs a manager’s approve first' : undefined,
-  },
+  'send-invoice': { from: PAYABLE_STATUSES, when: invoiceRefusal },
+  'offer-remedy': { from: ['follow_up'], when: offerRemedyRefusal },
+  'decide-remedy': { from: ['follow_up', 'resolved', 'closed'], when: decideRemedyRefusal },
   'qc-review': { from: ['quality_check'] },
   callback: { from: ['resolved'] },
   'follow-up': { from: ['follow_up'] },
-  approve: {
-    from: BEFORE_SERVICE.filter((status) => status !== 'new'),
-    when: (state) =>
-      needsApproval(state) ? undefined : 'only a return or exchange waiting for approval can be approved',
+  'request-return': { from: BEFORE_APPROVAL, when: requestReturnRefusal },
+  approve: { from: BEFORE_APPROVAL, when: (state) => decisionRefusal(state, 'approve') },
+  reject: { from: BEFORE_APPROVAL, when: (state) => decisionRefusal(state, 'reject') },
+  'ship-back': {
+    from: ['returning'],
+    when: (state) => (state.returnCase?.shipment ? 'the shipment is already recorded' : undefined),
+  },
+  'receive-return': { from: ['returning'] },
+  'inspect-return': { from: ['inspecting'] },
+  refund: { from: ['refunding'] },
+  'settle-return': { from: ['negotiating'] },
+  'ship-replacement': { from: ['exchanging'] },
+  'confirm-replacement': { from: ['replacement_shipped'] },
+  'receive-unit': {
+    from: ['exchanging', 'replacement_shipped', 'awaiting_unit'],
+    when: (state) => (state.returnCase?.returnedUnit ? 'the unit taken back is already booked' : undefined),
   },
   hold: { from: WORK_STATUSES },
   resume: { from: ['on_hold'] },
@@ -137,7 +218,7 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
     when: (state) => (isClockRunning(state, 'reopenWindow') ? undefined : 'the reopen window has passed'),
   },
   cancel: {
-    from: [...BEFORE_SERVICE, 'on_hold'],
+    from: [...BEFORE_SERVICE, 'on_hold', 'returning', 'exchanging', 'awaiting_consent'],
     when: (state) =>
       state.status === 'on_hold' && state.hold?.resumeTo === 'in_service'
         ? 'service has started; a ticket can be cancelled only before'
@@ -209,6 +290,8 @@ export interface TransitionContext {
   readonly nowMs: number;
   readonly actor: Actor;
   readonly policy: SlaPolicy;
+  /** A quote's catalogue unit prices (fen) by part number, read by the workflow before it applies. */
+  readonly prices?: Readonly<Record<string, number>>;
 }
 
 interface OpenTicketRequest {
@@ -245,6 +328,12 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     appointment: null,
     serviceRecords: [],
     approval: null,
+    returnCase: null,
+    quote: null,
+    payment: null,
+    invoice: null,
+    remedies: [],
+    quoteBeforeWork: request.policy.quoteBeforeWork === true,
     quality: null,
     hold: null,
     callbacks: [],
@@ -597,7 +686,12 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
       charged: free ? 0 : part.quantity * part.unitPrice,
     }));
     const partsCost = parts.reduce((sum, part) => sum + part.quantity * part.unitPrice, 0);
-    const charged = parts.reduce((sum, part) => sum + part.charged, 0) + input.fees.labor + input.fees.visit;
+    // Under warranty labour and the visit are free too when the policy says so (an older policy: charged).
+    const feesFree = free && policy.warrantyCoversFees === true;
+    const fees = feesFree ? 0 : input.fees.labor + input.fees.visit;
+    const charged = parts.reduce((sum, part) => sum + part.charged, 0) + fees;
+    // The quote the customer consented to (seed 004), in fen, beside what the record charges.
+    const accepted = state.quote?.status === 'accepted' ? state.quote : undefined;
     const record = {
       ...input,
       parts,
@@ -605,6 +699,8 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
       partsCost,
       visitCost: input.fees.visit,
       charged,
+      ...(feesFree ? { feesFreeUnderWarranty: true } : {}),
+      ...(accepted ? { quoteRound: accepted.round, quotedFen: accepted.totalFen } : {}),
     };
     state.serviceRecords.push({ at: new Date(nowMs).toISOString(), actor, input: record });
     const quality = qualityDecision(state, policy.qcSampleRate);
@@ -673,12 +769,88 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     appendEvent(state, change, 'follow_up_recorded', nowMs, actor, { ...input });
     startCallback(state, nowMs, policy, change, actor);
   },
-  approve(state, input, { nowMs, actor }, change) {
+  'request-return'(state, input, context, change) {
+    if (recordReturnRequest(state, input, context, change)) {
+      closeBeforeService(state, context, change, 'ineligible');
+    }
+  },
+  approve(state, input, context, change) {
+    const { nowMs, actor } = context;
     state.approval = { at: new Date(nowMs).toISOString(), actor, input: { ...input } };
     appendEvent(state, change, 'approved', nowMs, actor, {
       ...input,
       serviceType: state.intake.serviceType,
     });
+    if (isExchangeToReplace(state)) {
+      // An exchange is not serviced either: the parts group sends a replacement from stock.
+      stopClocks(state, WORK_CLOCKS, nowMs);
+      recordReturnDecision(state, 'approved', undefined, context, change);
+      startExchange(state, context, change);
+      return;
+    }
+    if (!isReturnToShipBack(state)) {
+      recordReturnDecision(state, 'approved', undefined, context, change);
+      return;
+    }
+    // A return is not serviced: the product comes back, is inspected and refunded.
+    stopClocks(state, WORK_CLOCKS, nowMs);
+    const shipBackBy = startShipBack(state, context, change);
+    recordReturnDecision(state, 'approved', undefined, context, change, { shipBackBy });
+  },
+  reject(state, input, context, change) {
+    recordReturnDecision(state, 'rejected', input.reason, context, change);
+    closeBeforeService(state, context, change, 'rejected');
+  },
+  'ship-back'(state, input, context, change) {
+    recordShipment(state, input, context, change);
+  },
+  'receive-return'(state, input, context, change) {
+    recordReceipt(state, input, context, change);
+  },
+  'inspect-return'(state, input, context, change) {
+    recordInspection(state, input, context, change);
+  },
+  refund(state, input, context, change) {
+    recordRefund(state, input, context, change);
+    closeTicket(state, context.nowMs, context.policy, change, context.actor, 'refunded');
+  },
+  quote(state, input, context, change) {
+    recordQuote(state, input, context, change);
+  },
+  consent(state, input, context, change) {
+    if (recordConsent(state, input, context, change)) {
+      closeBeforeService(state, context, change, 'declined');
+    }
+  },
+  'record-payment'(state, input, context, change) {
+    recordPayment(state, input, context, change);
+  },
+  'send-invoice'(state, input, context, change) {
+    recordInvoice(state, input, context, change);
+  },
+  'offer-remedy'(state, input, context, change) {
+    recordRemedyOffer(state, input, context, change);
+  },
+  'decide-remedy'(state, input, context, change) {
+    recordRemedyDecision(state, input, context, change);
+  },
+  'ship-replacement'(state, input, context, change) {
+    recordReplacementShipped(state, input, context, change);
+  },
+  'confirm-replacement'(state, input, context, change) {
+    if (recordReplacementAnswer(state, input, context, change)) {
+      closeTicket(state, context.nowMs, context.policy, change, context.actor, 'exchanged');
+    }
+  },
+  'receive-unit'(state, input, context, change) {
+    if (recordReturnedUnit(state, input, context, change)) {
+      closeTicket(state, context.nowMs, context.policy, change, context.actor, 'exchanged');
+    }
+  },
+  'settle-return'(state, input, context, change) {
+    if (recordSettlement(state, input, context, change)) {
+      closeTicket(state, context.nowMs, context.policy, change, context.actor, 'returned_to_customer');
+    }
   },
   hold(state, input, { nowMs, actor }, change) {
     state.hold = { since: new Date(nowMs).toISOString(), reason: input.reason, resumeTo: state.status };
@@ -734,12 +906,23 @@ function startCallback(
   appendEvent(state, change, 'callback_due', nowMs, actor, { dueAt: callback.dueAt });
 }
 
+/** A return or exchange refused or rejected: the work that was planned will not happen. */
+function closeBeforeService(
+  state: TicketState,
+  { nowMs, actor, policy }: TransitionContext,
+  change: TicketChange,
+  reason: 'ineligible' | 'rejected' | 'declined',
+): void {
+  stopClocks(state, WORK_CLOCKS, nowMs);
+  closeTicket(state, nowMs, policy, change, actor, reason);
+}
+
 function closeTicket(
   state: TicketState,
   nowMs: number,
   policy: SlaPolicy,
   change: TicketChange,
-  actor: Actor,
+  actor: Actor | null,
   reason: string,
   note?: string,
 ): void {
@@ -922,6 +1105,20 @@ export function fireDue(
             data: { slotStart: state.appointment?.slotStart, engineerId: state.assignee },
           });
         }
+        break;
+      case 'remindShipBack':
+        clock.metAt = now;
+        remindShipBack(state, nowMs, change);
+        break;
+      case 'lapseReturn':
+        clock.breachedAt = now;
+        lapseReturn(state, nowMs, change);
+        break;
+      case 'expireQuote':
+        clock.breachedAt = now;
+        expireQuote(state, nowMs, change);
+        stopClocks(state, WORK_CLOCKS, nowMs);
+        closeTicket(state, nowMs, policy, change, null, 'declined');
         break;
       case 'archive':
         clock.metAt = now;

@@ -50,6 +50,8 @@ export const PARTS_REQUEST_STATUSES: readonly TicketStatus[] = [
   'scheduled',
   'in_service',
   'on_hold',
+  // An approved exchange reserves its replacement (the product) like a repair reserves parts.
+  'exchanging',
 ];
 
 /** Part numbers and location ids appear in URLs: letters, digits, ".", "_", "-". */

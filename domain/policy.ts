@@ -1,13 +1,15 @@
 import { addBusinessTime, localDate, type BusinessCalendar } from './calendar';
 import { parseDuration, type SlaDuration, type WallDuration } from './durations';
 import { KPI_TARGETS, type KpiTargets } from './kpi';
+import { DEFAULT_MONEY_RULES, type MoneyPolicyFields } from './money';
+import { DEFAULT_RETURN_RULES, returnRules, type ReturnPolicyFields } from './returns';
 import { PRIORITIES, type Priority } from './ticket';
 
 /**
  * The SLA policy after parsing (see config/policy-file.ts for the file format). Plain JSON, so a
  * ticket workflow carries the snapshot it was opened under through every continue-as-new.
  */
-export interface SlaPolicy {
+export interface SlaPolicy extends ReturnPolicyFields, MoneyPolicyFields {
   readonly calendar: BusinessCalendar;
   /**
    * One duration for every priority, or one per priority (the policy file accepts both). A ticket
@@ -71,6 +73,8 @@ export const DEFAULT_POLICY_DOCUMENT = {
   partsWait: '2bd',
   partsApproval: '4bh',
   partsWaitPausesResolution: false,
+  ...DEFAULT_RETURN_RULES,
+  ...DEFAULT_MONEY_RULES,
   warrantyMonths: 12,
   qcSampleRate: 0.3,
   targets: KPI_TARGETS,
@@ -87,6 +91,20 @@ export function firstResponseFor(policy: SlaPolicy, priority: Priority): SlaDura
 export function partsClockDuration(policy: SlaPolicy, name: 'partsWait' | 'partsApproval'): SlaDuration {
   const duration = policy[name] ?? parseDuration(DEFAULT_POLICY_DOCUMENT[name]);
   if (!duration) throw new Error(`the default ${name} duration does not parse`);
+  return duration;
+}
+
+/** How long a quote waits for the customer's consent: the policy's, or the default for an older one. */
+export function quoteExpiryDuration(policy: SlaPolicy): SlaDuration {
+  const duration = policy.quoteExpiry ?? parseDuration(DEFAULT_MONEY_RULES.quoteExpiry);
+  if (!duration) throw new Error('the default quoteExpiry duration does not parse');
+  return duration;
+}
+
+/** How long a manager has to decide a remedy above the policy's value (the default for an older policy). */
+export function remedyApprovalDuration(policy: SlaPolicy): SlaDuration {
+  const duration = policy.remedyApproval ?? parseDuration(DEFAULT_MONEY_RULES.remedyApproval);
+  if (!duration) throw new Error('the default remedyApproval duration does not parse');
   return duration;
 }
 
@@ -118,6 +136,11 @@ function policyDurations(policy: SlaPolicy): [string, SlaDuration][] {
     ['reopenWindow', policy.reopenWindow],
     ['partsWait', partsClockDuration(policy, 'partsWait')],
     ['partsApproval', partsClockDuration(policy, 'partsApproval')],
+    ['returnApproval', returnRules(policy).approval],
+    ['returnShipBack', returnRules(policy).shipBack],
+    ['refund', returnRules(policy).refund],
+    ['quoteExpiry', quoteExpiryDuration(policy)],
+    ['remedyApproval', remedyApprovalDuration(policy)],
   ];
 }
 

@@ -33,6 +33,13 @@ const HOLDERS: Readonly<
   partsWait: { person: 'worker', role: 'parts' },
   partsApproval: { person: null, role: 'manager' },
   planDeadline: { person: 'worker', role: 'supervisor' },
+  returnApproval: { person: null, role: 'manager' },
+  // The customer's to meet: its notices go to the customer; the desk holds the ticket meanwhile.
+  shipBack: { person: null, role: 'agent' },
+  shipBackReminder: { person: null, role: 'agent' },
+  refund: { person: null, role: 'finance' },
+  quoteExpiry: { person: 'worker', role: 'agent' },
+  remedyApproval: { person: null, role: 'manager' },
 };
 
 /** The person holding a clock's work now, or the role whose inbox stands in for them. */

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { formatYuan } from './money';
 import type { LowStockNotice } from './parts';
 import type { Language, NotificationKind, NotificationRecord } from './ticket';
 
@@ -84,6 +85,49 @@ const progressText = (language: Language, number: string, stage: unknown) =>
   (language === 'en'
     ? `Hello, there is news on your service request ${number}.`
     : `您好，您的服务单 ${number} 有新的处理进度。`);
+const RETURN_KIND: Record<Language, Record<string, string>> = {
+  'zh-CN': { return: '退货', exchange: '换货' },
+  en: { return: 'return', exchange: 'exchange' },
+};
+
+const REMEDY: Record<Language, Record<string, string>> = {
+  'zh-CN': {
+    voucher: '代金券',
+    free_recheck: '免费上门复查',
+    gifted_part: '赠送配件',
+    extended_warranty: '延长保修',
+  },
+  en: {
+    voucher: 'a voucher',
+    free_recheck: 'a free re-check',
+    gifted_part: 'a gifted part',
+    extended_warranty: 'extended warranty',
+  },
+};
+
+const INELIGIBLE: Record<Language, Record<string, (lastDay: string) => string>> = {
+  'zh-CN': {
+    no_purchase_date: () => '缺少购买日期',
+    purchase_after_request: () => '购买日期晚于申请日期',
+    window_passed: (lastDay) => `已超过期限（最后一天：${lastDay}）`,
+    missing_proofs: () => '缺少所需凭证（购买凭证或原产品）',
+  },
+  en: {
+    no_purchase_date: () => 'no purchase date is known',
+    purchase_after_request: () => 'the purchase date is after the request',
+    window_passed: (lastDay) => `the window ended on ${lastDay}`,
+    missing_proofs: () => 'a required proof (purchase proof or the product) is missing',
+  },
+};
+
+/** The refusal's reasons (codes in the notification's data) in the customer's language. */
+function ineligibleText(language: Language, data: NotificationRecord['data']): string {
+  const reasons = Array.isArray(data.reasons) ? (data.reasons as unknown[]) : [];
+  return reasons
+    .map((reason) => INELIGIBLE[language][String(reason)]?.(String(data.lastDay)))
+    .filter((text) => text !== undefined)
+    .join(language === 'zh-CN' ? '；' : '; ');
+}
 
 const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
   'zh-CN': {
@@ -139,6 +183,73 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
       subject: `超时预警：服务单 ${number}`,
       body: `服务单 ${number} 的${clockRead('zh-CN', data.clock)}将于 ${local(data.dueAt)} 超时，请及时处理。`,
     }),
+    return_approval_needed: ({ number, local, data }) => ({
+      subject: `服务单 ${number} ${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}待审批`,
+      body: `服务单 ${number} 的${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请${data.exception ? '（不符合条件，申请例外）' : ''}请在 ${local(data.dueAt)} 前审批。`,
+    }),
+    return_refused: ({ number, data }) => ({
+      subject: `服务单 ${number} ${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请未通过`,
+      body: `您好，服务单 ${number} 的${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请不符合条件：${ineligibleText('zh-CN', data)}。如有疑问请联系客服。`,
+    }),
+    return_decided: ({ number, local, data }) => ({
+      subject: `服务单 ${number} ${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请${data.outcome === 'approved' ? '已批准' : '未批准'}`,
+      body:
+        data.outcome === 'approved'
+          ? `您好，服务单 ${number} 的${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请已批准${data.shipBackBy ? `，请在 ${local(data.shipBackBy)} 前将商品寄回` : '，我们将告知您后续步骤'}。`
+          : `您好，服务单 ${number} 的${RETURN_KIND['zh-CN'][String(data.kind)] ?? ''}申请未获批准，客服将与您联系说明原因。`,
+    }),
+    ship_back_reminder: ({ number, local, data }) => ({
+      subject: `服务单 ${number} 退货寄回提醒`,
+      body: `提醒：请在 ${local(data.dueAt)} 前将服务单 ${number} 的退货商品寄回，逾期退货申请将自动取消。`,
+    }),
+    return_lapsed: ({ number }) => ({
+      subject: `服务单 ${number} 退货已取消`,
+      body: `您好，服务单 ${number} 的退货商品未在期限内寄回，退货申请已取消。`,
+    }),
+    return_received: ({ number }) => ({
+      subject: `服务单 ${number} 退货已签收`,
+      body: `您好，我们已签收服务单 ${number} 的退货商品，检验后将为您办理退款。`,
+    }),
+    return_inspection_failed: ({ number }) => ({
+      subject: `服务单 ${number} 退货检验未通过`,
+      body: `您好，服务单 ${number} 的退货商品检验未通过（外观或功能），客服将与您协商处理。`,
+    }),
+    refund_due: ({ number, local, data }) => ({
+      subject: `服务单 ${number} 待退款`,
+      body: `服务单 ${number} 的退货已检验合格，请在 ${local(data.dueAt)} 前按原支付方式退款。`,
+    }),
+    refund_issued: ({ number, data }) => ({
+      subject: `服务单 ${number} 已退款`,
+      body: `您好，服务单 ${number} 已按原支付方式退款 ${formatYuan(Number(data.amountFen))}。`,
+    }),
+    replacement_needed: ({ number, data }) => ({
+      subject: `服务单 ${number} 待发换货产品`,
+      body: `服务单 ${number} 的换货已批准（第 ${String(data.round)} 轮），请从库存预留并发出换货产品。`,
+    }),
+    quote_sent: ({ number, local, data }) => ({
+      subject: `服务单 ${number} 维修报价`,
+      body: `您好，服务单 ${number} 已过保修期，维修报价 ${formatYuan(Number(data.totalFen))}（配件、人工、上门费），请在 ${local(data.expiresAt)} 前确认，确认后开始维修；逾期视为放弃，不收取费用。`,
+    }),
+    payment_received: ({ number, data }) => ({
+      subject: `服务单 ${number} 已收款`,
+      body: `您好，已收到服务单 ${number} 的维修费用 ${formatYuan(Number(data.amountFen))}，电子发票将发送至您的邮箱。`,
+    }),
+    invoice_sent: ({ number, data }) => ({
+      subject: `服务单 ${number} 电子发票`,
+      body: `您好，服务单 ${number} 的电子发票（发票号 ${String(data.invoiceNumber)}，金额 ${formatYuan(Number(data.amountFen))}）已开具，请查收。`,
+    }),
+    remedy_granted: ({ number, data }) => ({
+      subject: `服务单 ${number} 补偿方案`,
+      body: `您好，针对服务单 ${number} 给您带来的不便，我们为您提供：${REMEDY['zh-CN'][String(data.kind)] ?? ''}${data.months ? `（${String(data.months)} 个月）` : ''}。`,
+    }),
+    remedy_approval_needed: ({ number, local, data }) => ({
+      subject: `服务单 ${number} 补偿待审批`,
+      body: `服务单 ${number} 的补偿（${REMEDY['zh-CN'][String(data.kind)] ?? ''}，${formatYuan(Number(data.valueFen))}）超过 ${formatYuan(Number(data.thresholdFen))}，请在 ${local(data.dueAt)} 前审批。`,
+    }),
+    replacement_shipped: ({ number, data }) => ({
+      subject: `服务单 ${number} 换货产品已发出`,
+      body: `您好，服务单 ${number} 的换货产品已由 ${String(data.carrier)} 发出，运单号 ${String(data.trackingNumber)}。`,
+    }),
   },
   en: {
     ticket_acknowledged: ({ number }) => ({
@@ -192,6 +303,73 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
     clock_warning: ({ number, local, data }) => ({
       subject: `Deadline warning: ticket ${number}`,
       body: `The ${clockRead('en', data.clock)} deadline of ticket ${number} is at ${local(data.dueAt)}. Please act before it passes.`,
+    }),
+    return_approval_needed: ({ number, local, data }) => ({
+      subject: `${RETURN_KIND.en[String(data.kind)] ?? ''} on ${number} waits for approval`,
+      body: `The ${RETURN_KIND.en[String(data.kind)] ?? ''} request on ${number}${data.exception ? ' (not eligible: an exception is asked for)' : ''} needs your approve or reject by ${local(data.dueAt)}.`,
+    }),
+    return_refused: ({ number, data }) => ({
+      subject: `Your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} is not eligible`,
+      body: `Hello, your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} cannot be accepted: ${ineligibleText('en', data)}. Contact us with any question.`,
+    }),
+    return_decided: ({ number, local, data }) => ({
+      subject: `Your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} is ${data.outcome === 'approved' ? 'approved' : 'not approved'}`,
+      body:
+        data.outcome === 'approved'
+          ? `Hello, your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} is approved; ${data.shipBackBy ? `please ship the product back by ${local(data.shipBackBy)}` : 'we will tell you the next steps'}.`
+          : `Hello, your ${RETURN_KIND.en[String(data.kind)] ?? ''} request ${number} is not approved; our service desk will call you with the reason.`,
+    }),
+    ship_back_reminder: ({ number, local, data }) => ({
+      subject: `Reminder: ship back the return ${number}`,
+      body: `Reminder: please ship the product of return ${number} back by ${local(data.dueAt)}, or the return is cancelled.`,
+    }),
+    return_lapsed: ({ number }) => ({
+      subject: `Return ${number} cancelled`,
+      body: `Hello, the product of return ${number} did not arrive in time; the return is cancelled.`,
+    }),
+    return_received: ({ number }) => ({
+      subject: `Return ${number} received`,
+      body: `Hello, we signed for the product of return ${number}; after inspection we refund it.`,
+    }),
+    return_inspection_failed: ({ number }) => ({
+      subject: `Return ${number} did not pass inspection`,
+      body: `Hello, the product of return ${number} did not pass inspection (appearance or function); our service desk will call you to agree what follows.`,
+    }),
+    refund_due: ({ number, local, data }) => ({
+      subject: `Refund due on ${number}`,
+      body: `The return ${number} passed inspection. Refund it through the original payment method by ${local(data.dueAt)}.`,
+    }),
+    refund_issued: ({ number, data }) => ({
+      subject: `Refund for ${number}`,
+      body: `Hello, ${formatYuan(Number(data.amountFen))} for ${number} was refunded through your original payment method.`,
+    }),
+    replacement_needed: ({ number, data }) => ({
+      subject: `Replacement due on ${number}`,
+      body: `The exchange ${number} is approved (round ${String(data.round)}). Reserve a replacement from stock and ship it.`,
+    }),
+    quote_sent: ({ number, local, data }) => ({
+      subject: `Quote for ${number}`,
+      body: `Hello, ${number} is out of warranty. The repair costs ${formatYuan(Number(data.totalFen))} (parts, labour, visit). Please consent by ${local(data.expiresAt)} and we start; without an answer nothing is done or charged.`,
+    }),
+    payment_received: ({ number, data }) => ({
+      subject: `Payment received for ${number}`,
+      body: `Hello, we received ${formatYuan(Number(data.amountFen))} for ${number}; the e-invoice follows by e-mail.`,
+    }),
+    invoice_sent: ({ number, data }) => ({
+      subject: `E-invoice for ${number}`,
+      body: `Hello, the e-invoice for ${number} (number ${String(data.invoiceNumber)}, ${formatYuan(Number(data.amountFen))}) is issued.`,
+    }),
+    remedy_granted: ({ number, data }) => ({
+      subject: `A remedy for ${number}`,
+      body: `Hello, for the trouble with ${number} we offer you: ${REMEDY.en[String(data.kind)] ?? ''}${data.months ? ` (${String(data.months)} months)` : ''}.`,
+    }),
+    remedy_approval_needed: ({ number, local, data }) => ({
+      subject: `Remedy on ${number} waits for approval`,
+      body: `The remedy on ${number} (${REMEDY.en[String(data.kind)] ?? ''}, ${formatYuan(Number(data.valueFen))}) is above ${formatYuan(Number(data.thresholdFen))}. Please decide by ${local(data.dueAt)}.`,
+    }),
+    replacement_shipped: ({ number, data }) => ({
+      subject: `Your replacement for ${number} is on its way`,
+      body: `Hello, the replacement for ${number} was shipped by ${String(data.carrier)}, tracking number ${String(data.trackingNumber)}.`,
     }),
   },
 };

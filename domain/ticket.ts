@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import type { ticketIntakeSchema } from './intake';
+import type { Invoice, Payment, Quote, Remedy } from './money';
+import type { ReturnCase } from './returns';
 
 /** The vocabulary of a service ticket (SPEC section 1.1). */
 export const CHANNELS = ['phone', 'web', 'app', 'email', 'wechat', 'marketplace', 'other'] as const;
@@ -11,7 +13,9 @@ export const LANGUAGES = ['zh-CN', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
 /**
  * new → acknowledged → planned → assigned → accepted → scheduled → in_service → (quality_check) →
- * resolved → (follow_up → resolved) → closed; on_hold pauses the work, cancelled ends it early.
+ * resolved → (follow_up → resolved) → closed; on_hold pauses the work, cancelled ends it early. An
+ * approved return instead goes returning → inspecting → refunding (or negotiating) → closed; an
+ * approved exchange exchanging → replacement_shipped → (awaiting_unit) → closed.
  */
 export const TICKET_STATUSES = [
   'new',
@@ -25,6 +29,14 @@ export const TICKET_STATUSES = [
   'quality_check',
   'resolved',
   'follow_up',
+  'returning',
+  'inspecting',
+  'refunding',
+  'negotiating',
+  'exchanging',
+  'replacement_shipped',
+  'awaiting_unit',
+  'awaiting_consent',
   'closed',
   'cancelled',
 ] as const;
@@ -35,6 +47,7 @@ export const ROLES = [
   'supervisor',
   'qc',
   'parts',
+  'finance',
   'manager',
   'director',
   'admin',
@@ -76,6 +89,12 @@ export const CLOCK_NAMES = [
   'partsWait',
   'partsApproval',
   'planDeadline',
+  'returnApproval',
+  'shipBack',
+  'shipBackReminder',
+  'refund',
+  'quoteExpiry',
+  'remedyApproval',
 ] as const;
 export type ClockName = (typeof CLOCK_NAMES)[number];
 
@@ -165,6 +184,22 @@ export const NOTIFICATION_KINDS = [
   'appointment_reminder',
   'follow_up_due',
   'clock_warning',
+  'return_approval_needed',
+  'return_refused',
+  'return_decided',
+  'ship_back_reminder',
+  'return_lapsed',
+  'return_received',
+  'return_inspection_failed',
+  'refund_due',
+  'refund_issued',
+  'replacement_needed',
+  'replacement_shipped',
+  'quote_sent',
+  'payment_received',
+  'invoice_sent',
+  'remedy_granted',
+  'remedy_approval_needed',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -269,6 +304,23 @@ export interface TicketState {
   appointment: { slotStart: string; slotEnd: string | null; bookedAt: string } | null;
   serviceRecords: Recorded<Record<string, unknown>>[];
   approval: Recorded<Record<string, unknown>> | null;
+  /**
+   * The return or exchange request and its decision: null until requested; absent on a ticket opened
+   * before returns had eligibility (its approve needs no request, as then).
+   */
+  returnCase?: ReturnCase | null;
+  /**
+   * The last quote (seed 004: out of warranty, priced from the price list, consented before work):
+   * null until one is sent; absent on a ticket opened before quotes (nor is its work held for one).
+   */
+  quote?: Quote | null;
+  /** The policy holds out-of-warranty work until the customer consents to a quote. */
+  quoteBeforeWork?: boolean;
+  /** The payment of the consented quote and its e-invoice: null until recorded (absent: before quotes). */
+  payment?: Payment | null;
+  invoice?: Invoice | null;
+  /** Remedies offered on a follow-up (absent on a ticket opened before remedies). */
+  remedies?: Remedy[];
   quality: QualityState | null;
   hold: HoldState | null;
   callbacks: CallbackRecord[];

@@ -1,5 +1,7 @@
 import { CLOCK_RULES, isOpenEscalation, isRunning, isSlaBreached, nextDeadline } from './clocks';
 import { allowedActions, type ActionName } from './lifecycle';
+import type { Invoice, Payment, Quote, Remedy } from './money';
+import type { ReturnCase } from './returns';
 import type {
   ClockName,
   EscalationLevel,
@@ -47,6 +49,11 @@ export interface TicketView
     > {
   number: string;
   status: TicketStatus;
+  returnCase: ReturnCase | null;
+  quote: Quote | null;
+  payment: Payment | null;
+  invoice: Invoice | null;
+  remedies: Remedy[];
   /** The CustomerId search attribute: find all of this customer's tickets in Temporal UI. */
   customerId: string;
   attachments: string[];
@@ -109,6 +116,11 @@ export function ticketView(state: TicketState, nowMs: number): TicketView {
     appointment: state.appointment,
     serviceRecords: state.serviceRecords,
     approval: state.approval,
+    returnCase: state.returnCase ?? null,
+    quote: state.quote ?? null,
+    payment: state.payment ?? null,
+    invoice: state.invoice ?? null,
+    remedies: state.remedies ?? [],
     quality: state.quality,
     hold: state.hold,
     callbacks: state.callbacks,
@@ -151,6 +163,7 @@ export const FREE_TEXT_KEYS: readonly string[] = [
   'cause',
   'improvementPlan',
   'customerConfirmation',
+  'exception',
 ];
 
 const STAFF_ID_KEYS: readonly string[] = ['engineerId', 'personId', 'responsibleId', 'superiorOf'];
@@ -195,6 +208,35 @@ export function externalView(view: TicketView, viewerId: string): TicketView {
     plans: view.plans.map(recorded),
     serviceRecords: view.serviceRecords.map(recorded),
     approval: view.approval && recorded(view.approval),
+    returnCase: view.returnCase && {
+      ...view.returnCase,
+      exception: view.returnCase.exception && REDACTED,
+      requestedBy: actor(view.returnCase.requestedBy),
+      ...(view.returnCase.receipt && {
+        receipt: {
+          ...view.returnCase.receipt,
+          signedBy: REDACTED,
+          actor: actor(view.returnCase.receipt.actor),
+        },
+      }),
+      ...(view.returnCase.inspections && {
+        inspections: view.returnCase.inspections.map((inspection) => ({
+          ...inspection,
+          actor: actor(inspection.actor),
+        })),
+      }),
+      ...(view.returnCase.returnedUnit && {
+        returnedUnit: { ...view.returnCase.returnedUnit, actor: actor(view.returnCase.returnedUnit.actor) },
+      }),
+      ...(view.returnCase.refund && {
+        refund: { ...view.returnCase.refund, actor: actor(view.returnCase.refund.actor) },
+      }),
+      decision: view.returnCase.decision && {
+        ...view.returnCase.decision,
+        actor: view.returnCase.decision.actor && actor(view.returnCase.decision.actor),
+        ...(view.returnCase.decision.outcome === 'rejected' && { reason: REDACTED }),
+      },
+    },
     callbacks: view.callbacks.map(recorded),
     quality: view.quality && {
       ...view.quality,
@@ -204,5 +246,11 @@ export function externalView(view: TicketView, viewerId: string): TicketView {
       })),
     },
     hold: view.hold && { ...view.hold, reason: REDACTED },
+    remedies: view.remedies.map((remedy) => ({
+      ...remedy,
+      offeredBy: REDACTED,
+      decidedBy: remedy.decidedBy && REDACTED,
+      ...(remedy.reason ? { reason: REDACTED } : {}),
+    })),
   };
 }

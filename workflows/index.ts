@@ -34,6 +34,7 @@ import {
 } from '../domain/lifecycle';
 import { authorizeAction } from '../domain/access';
 import { PARTS_EVENT_KINDS, type OldPartDisposition } from '../domain/parts';
+import { nextReplacementRound } from '../domain/return-actions';
 import { isFinished, type Actor, type TicketChange, type TicketState } from '../domain/ticket';
 import {
   actionUpdates,
@@ -60,8 +61,16 @@ const ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;
-const { recordTicketChange, findEngineer, engineerLoad, settleTicketParts, releaseUnplannedParts } =
-  proxyLocalActivities<TicketActivities>(ACTIVITY_OPTIONS);
+const {
+  recordTicketChange,
+  findEngineer,
+  engineerLoad,
+  settleTicketParts,
+  releaseUnplannedParts,
+  issueExchangeReplacement,
+  bookExchangedUnit,
+  quotePrices,
+} = proxyLocalActivities<TicketActivities>(ACTIVITY_OPTIONS);
 
 /** Since this patch a manual assign checks its engineer; tickets whose assigns ran before replay without. */
 const ASSIGN_CHECKS_ENGINEER = 'assign-checks-engineer';
@@ -94,6 +103,10 @@ const CUSTOMER_PROGRESS_SMS = 'customer-progress-sms';
 
 /** Since this patch an urgent ticket's opening notifies the supervisor, as a critical one's does. */
 const URGENT_SUPERVISOR_NOTICE = 'urgent-supervisor-notice';
+/** Since this patch an exchange's stock moves (replacement out, unit in) before its action applies. */
+const EXCHANGE_MOVES_STOCK = 'exchange-moves-stock';
+/** Since this patch a quote reads its parts' prices from the catalogue before it applies. */
+const QUOTE_READS_PRICES = 'quote-reads-prices';
 
 /** An actor's shape: an id and a role name; whether the role is one is `authorizeAction`'s to say. */
 function isActor(value: unknown): value is Actor {
@@ -208,6 +221,77 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   }
 
   /**
+   * An exchange's stock moves before its action applies, so a refusal writes nothing on the ticket:
+   * the replacement leaves stock from the ticket's reservation (none reserved: refused, 409), the
+   * unit taken back comes in (an unknown part or location: refused, 422). Each is keyed by its step,
+   * so a retried activity moves nothing twice. Updates validated meanwhile apply first.
+   */
+  async function moveExchangeStock(
+    action: 'ship-replacement' | 'receive-unit',
+    input: ActionInput<'ship-replacement'> | ActionInput<'receive-unit'>,
+    actor: Actor,
+  ): Promise<void> {
+    if (action === 'ship-replacement') {
+      const round = nextReplacementRound(state);
+      const issue = {
+        ticketNumber: state.number,
+        partNumber: input.partNumber,
+        key: `exchange:${state.number}:replacement:${round}`,
+        actorId: actor.id,
+      };
+      const issued = await io.runExclusive(() =>
+        issueExchangeReplacement.executeWithOptions(
+          { ...ACTIVITY_OPTIONS, summary: `issue replacement ${input.partNumber}` },
+          [issue],
+        ),
+      );
+      if (issued === 0) {
+        throw ApplicationFailure.nonRetryable(
+          `no ${input.partNumber} is reserved for this ticket: reserve the replacement with parts-request first (a shortage starts the partsWait clock)`,
+          FAILURE_ILLEGAL_TRANSITION,
+        );
+      }
+    } else {
+      const { partNumber, locationId, disposition } = input as ActionInput<'receive-unit'>;
+      const unit = {
+        ticketNumber: state.number,
+        partNumber,
+        locationId,
+        disposition,
+        key: `exchange:${state.number}:unit`,
+        actorId: actor.id,
+      };
+      const refusal = await io.runExclusive(() =>
+        bookExchangedUnit.executeWithOptions({ ...ACTIVITY_OPTIONS, summary: `book unit ${disposition}` }, [
+          unit,
+        ]),
+      );
+      if (refusal) throw ApplicationFailure.nonRetryable(refusal, FAILURE_INVALID_INPUT);
+    }
+    assertLegal(action, input);
+  }
+
+  /**
+   * A quote's parts are priced from the catalogue (I/O, so before the quote applies); a part the
+   * catalogue does not have refuses the quote (422) with nothing written.
+   */
+  async function priceQuotedParts(input: ActionInput<'quote'>): Promise<Record<string, number>> {
+    const partNumbers = [...new Set(input.parts.map((part) => part.partNumber))].sort();
+    if (partNumbers.length === 0) return {};
+    const { prices, unknown } = await io.runExclusive(() =>
+      quotePrices.executeWithOptions({ ...ACTIVITY_OPTIONS, summary: 'price the quote' }, [partNumbers]),
+    );
+    if (unknown.length > 0) {
+      throw ApplicationFailure.nonRetryable(
+        `parts.partNumber: not in the catalogue: ${unknown.join(', ')}`,
+        FAILURE_INVALID_INPUT,
+      );
+    }
+    assertLegal('quote', input);
+    return prices;
+  }
+
+  /**
    * After a resolve, what the service record used is issued from the ticket's reservations and the
    * rest released; after a cancel, all of it is released. The key names this step (the ticket's
    * version the action made), so a retried activity settles nothing twice.
@@ -288,10 +372,22 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         if (action === 'assign' && patched(ASSIGN_CHECKS_ENGINEER)) {
           await checkAssignee(parsedInput as ActionInput<'assign'>);
         }
+        if ((action === 'ship-replacement' || action === 'receive-unit') && patched(EXCHANGE_MOVES_STOCK)) {
+          await moveExchangeStock(
+            action,
+            parsedInput as ActionInput<'ship-replacement'> | ActionInput<'receive-unit'>,
+            request.actor,
+          );
+        }
+        const prices =
+          action === 'quote' && patched(QUOTE_READS_PRICES)
+            ? await priceQuotedParts(parsedInput as ActionInput<'quote'>)
+            : undefined;
         const change = applyAction(state, action, parsedInput, {
           nowMs: Date.now(),
           actor: request.actor,
           policy,
+          ...(prices ? { prices } : {}),
         });
         const persisted = snapshot(state);
         await persist(persisted, change);

@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
+import { returnsReport } from '../../db/money-store';
 import { partsReport } from '../../db/parts-store';
 import {
   CSAT_DIMENSIONS,
@@ -159,6 +160,46 @@ const summarySchema = z.object({
     .describe('the figures of `GET /v1/reports/parts` for the same period: parts issued in it'),
 });
 
+const returnsReportSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  requests: z
+    .array(
+      z.object({
+        kind: z.string(),
+        returnReason: z.string(),
+        model: z.string().nullable(),
+        requested: z.number().int(),
+        approved: z.number().int(),
+        refused: z.number().int(),
+        rejected: z.number().int(),
+      }),
+    )
+    .describe('return and exchange requests made in the period, by kind, reason and product model'),
+  refunds: z
+    .object({
+      count: z.number().int(),
+      totalFen: z.number().int(),
+      averageHours: z.number().nullable(),
+      maxHours: z.number().nullable(),
+    })
+    .describe('refunds made in the period, and the hours from the manager’s approval to the refund'),
+  outOfWarrantyRevenue: z
+    .object({ payments: z.number().int(), totalFen: z.number().int() })
+    .describe('payments of consented quotes recorded in the period'),
+  remedies: z
+    .array(z.object({ kind: z.string(), granted: z.number().int(), costFen: z.number().int() }))
+    .describe('remedies granted in the period at their cost'),
+  quotes: z
+    .object({
+      accepted: z.number().int(),
+      declined: z.number().int(),
+      expired: z.number().int(),
+      acceptanceRate: z.number().nullable().describe('accepted ÷ answered; null when none was answered'),
+    })
+    .describe('quotes answered in the period'),
+});
+
 const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;
 
 /**
@@ -291,5 +332,21 @@ export const reportRoutes: FastifyPluginAsyncZod<{
     },
     async (request, reply) =>
       report(request.query, asText(reply), (period) => partsReport(db, period, { timeoutMs })),
+  );
+
+  app.get(
+    '/reports/returns',
+    {
+      onRequest: authorize('report.read'),
+      schema: {
+        tags: ['reports'],
+        summary:
+          'Returns, exchanges and money in a period: requests by reason and model, refund time, out-of-warranty revenue, remedy cost, quote acceptance rate',
+        querystring: periodQuery.omit({ format: true }),
+        response: { 200: returnsReportSchema, ...problems(400, 401, 403, 429, 503) },
+      },
+    },
+    async (request, reply) =>
+      report(request.query, asText(reply), (period) => returnsReport(db, period, { timeoutMs })),
   );
 };

@@ -115,7 +115,23 @@ const ACTION_BODIES: Record<ActionName, Record<string, unknown>> = {
   'qc-review': { score: 90 },
   callback: satisfiedCallback,
   'follow-up': { contactMade: true, cause: 'x', improvementPlan: 'y' },
+  'request-return': { returnReason: 'quality_defect', proofs: ['purchase_proof', 'product'] },
   approve: {},
+  reject: { reason: 'Used beyond inspection' },
+  'ship-back': { carrier: 'SF Express', trackingNumber: 'SF1234567890' },
+  'receive-return': { signedBy: 'warehouse-3' },
+  'inspect-return': { appearance: 'pass', function: 'pass' },
+  refund: { amountFen: 129_900, method: 'wechat_pay', reference: 'WX-REF-1' },
+  'settle-return': { outcome: 'refund', note: 'Agreed a refund after all' },
+  'ship-replacement': { partNumber: 'KFR-35GW', carrier: 'SF Express', trackingNumber: 'SF1' },
+  'confirm-replacement': { accepted: true },
+  'receive-unit': { partNumber: 'KFR-35GW', locationId: 'wh-main', disposition: 'restock' },
+  quote: { parts: [] },
+  consent: { accepted: true },
+  'record-payment': { amountFen: 18_000, method: 'wechat_pay', reference: 'WX-9' },
+  'send-invoice': { invoiceNumber: 'INV-1' },
+  'offer-remedy': { kind: 'voucher', valueFen: 5_000 },
+  'decide-remedy': { approved: true },
   hold: { reason: 'Customer away' },
   resume: {},
   reopen: { reason: 'Broken again' },
@@ -170,10 +186,11 @@ describe('the role table, cell by cell', () => {
     // A refused role changes nothing, so those cells share one ticket; the others get a fresh one.
     const number = can(role, action as Permission) ? await newTicket() : (shared ??= await newTicket());
     const response = await call(role, 'POST', `/v1/tickets/${number}/${action}`, ACTION_BODIES[action]);
-    // A role that may act but not see the ticket (an engineer it is not assigned to) gets 404.
+    // A role that may act but not see the ticket (an engineer it is not assigned to, a client that
+    // did not create it) gets 404.
     const expected = !can(role, action as Permission)
       ? 403
-      : role === 'engineer'
+      : role === 'engineer' || role === 'client'
         ? 404
         : LEGAL_ON_NEW.includes(action)
           ? 200

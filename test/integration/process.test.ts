@@ -200,7 +200,8 @@ describe('the whole after-sales process through HTTP', () => {
       quality: { required: true, reason: 'complaint' },
     });
     expect(resolved.serviceRecords[0].input).toMatchObject({
-      charged: 50,
+      charged: 0,
+      feesFreeUnderWarranty: true,
       parts: [{ freeUnderWarranty: true }],
     });
     expect((await call('admin', 'GET', `/v1/engineers/${ENGINEERS.e1}`)).json().openLoad).toBe(0);
@@ -445,7 +446,11 @@ describe('the whole after-sales process through HTTP', () => {
   });
 
   it('refuses a return before a manager approves it, writing nothing', async () => {
-    const number = await create({ serviceType: 'return' });
+    const purchaseDate = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const number = await create({
+      serviceType: 'return',
+      product: { model: 'KFR-35GW', line: LINE, serialNumber: `SN-${randomInt(1e9)}`, purchaseDate },
+    });
     await act('agent', number, 'acknowledge');
     const before = await counts(number);
     const refused = await call('agent', 'POST', `/v1/tickets/${number}/resolve`, serviceRecord);
@@ -453,11 +458,18 @@ describe('the whole after-sales process through HTTP', () => {
     expect(refused.json().detail).toBe(
       'cannot resolve this acknowledged ticket: a return or exchange needs a manager’s approve first',
     );
-    expect(refused.json().allowedActions).toContain('approve');
+    expect(refused.json().allowedActions).toContain('request-return');
     expect(await counts(number)).toEqual(before);
     expect((await call('agent', 'POST', `/v1/tickets/${number}/approve`, {})).statusCode).toBe(403);
-    await act('manager', number, 'approve', { note: 'Refund approved' });
-    expect((await act('agent', number, 'resolve', serviceRecord)).status).toBe('resolved');
+    await act('agent', number, 'request-return', {
+      returnReason: 'changed_mind',
+      proofs: ['purchase_proof', 'product'],
+    });
+    // An approved return is not serviced: the product comes back first (see returns.test.ts).
+    expect((await act('manager', number, 'approve', { note: 'Refund approved' })).status).toBe('returning');
+    expect((await call('agent', 'POST', `/v1/tickets/${number}/resolve`, serviceRecord)).statusCode).toBe(
+      409,
+    );
   });
 
   it('a priority change moves the running plan and resolution deadlines at once', async () => {

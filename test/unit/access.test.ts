@@ -37,14 +37,20 @@ describe('authorizeAction', () => {
     const ticket = assignedTicket();
     for (const role of ROLES.filter((role) => role !== 'engineer')) {
       for (const action of ACTION_NAMES) {
+        const allowed = role === 'client' ? 'a client acts only on the tickets it created' : null;
         expect(authorizeAction(ticket, action, undefined, { id: `${role}-1`, role })).toBe(
-          can(role, action) ? null : `role ${role} may not ${action} tickets`,
+          can(role, action) ? allowed : `role ${role} may not ${action} tickets`,
         );
       }
     }
   });
 
-  it('refuses a client every lifecycle action, even on the ticket it created', () => {
+  it('refuses a client every lifecycle action but a return’s ship-back and the customer’s answers (replacement, quote), even on the ticket it created', () => {
+    expect(ACTION_NAMES.filter((action) => can('client', action))).toEqual([
+      'ship-back',
+      'confirm-replacement',
+      'consent',
+    ]);
     const client: Actor = { id: 'shop-app', role: 'client' };
     expect(authorizeAction(assignedTicket(), 'resolve', undefined, client)).toBe(
       'role client may not resolve tickets',

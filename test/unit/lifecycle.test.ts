@@ -431,7 +431,7 @@ describe('1.5 Appointment', () => {
 });
 
 describe('1.6 Service', () => {
-  it('records diagnosis, cause, fix, parts (free under warranty), fees, test and confirmation', () => {
+  it('records diagnosis, cause, fix, parts and fees (free under warranty), test and confirmation', () => {
     const ticket = resolved();
     const record = ticket.serviceRecords[0]?.input;
     expect(record).toMatchObject({
@@ -442,28 +442,63 @@ describe('1.6 Service', () => {
       parts: [{ partNumber: 'FM-220', freeUnderWarranty: true, charged: 0 }],
       partsCost: 180,
       visitCost: 50,
-      charged: 50,
+      charged: 0,
+      feesFreeUnderWarranty: true,
       engineerId: 'eng-1',
     });
   });
 
-  it('charges parts out of warranty', () => {
-    const ticket = resolved({
+  it('charges the visit under warranty when the policy says so, or the policy is older than the rule', () => {
+    const { warrantyCoversFees: _absent, ...olderPolicy } = defaults;
+    for (const slaPolicy of [policy({ qcSampleRate: 0, warrantyCoversFees: false }), olderPolicy]) {
+      const ticket = inService(open({}, { policy: slaPolicy }), slaPolicy);
+      act(ticket, 'resolve', serviceRecord, T0 + 4 * HOUR, ENGINEER, slaPolicy);
+      expect(ticket.serviceRecords[0]?.input).toMatchObject({ charged: 50 });
+    }
+  });
+
+  it('charges parts out of warranty, once the customer consented to the quote', () => {
+    const ticket = open({
       product: { model: 'KFR-35GW/ABC123', serialNumber: 'SN9', purchaseDate: '2020-01-01' },
     });
-    expect(ticket.serviceRecords[0]?.input).toMatchObject({ charged: 230 });
+    act(ticket, 'acknowledge', {}, T0 + MIN, AGENT);
+    expect(() => act(ticket, 'resolve', serviceRecord, T0 + 2 * MIN, AGENT)).toThrow(
+      'out of warranty: the customer consents to a quote first',
+    );
+    applyAction(
+      ticket,
+      'quote',
+      actionInputSchema('quote').parse({ parts: [{ partNumber: 'FM-220', quantity: 1 }] }),
+      {
+        nowMs: T0 + 2 * MIN,
+        actor: AGENT,
+        policy: defaults,
+        prices: { 'FM-220': 18_000 },
+      },
+    );
+    act(ticket, 'consent', { accepted: true }, T0 + 3 * MIN, AGENT);
+    expect(ticket.status).toBe('acknowledged');
+    inService(ticket);
+    act(ticket, 'resolve', serviceRecord, T0 + 4 * HOUR, ENGINEER);
+    expect(ticket.serviceRecords[0]?.input).toMatchObject({ charged: 230, quoteRound: 1, quotedFen: 31_000 });
   });
 
   it('holds a return or exchange until a manager approves it', () => {
-    const ticket = open({ serviceType: 'exchange' });
+    const ticket = open({
+      serviceType: 'exchange',
+      product: { model: 'KFR-35GW/ABC123', serialNumber: 'SN9', purchaseDate: '2026-11-20' },
+    });
     act(ticket, 'acknowledge', {}, T0 + MIN, AGENT);
     expect(() => act(ticket, 'resolve', serviceRecord, T0 + 2 * MIN, AGENT)).toThrow(
       'a return or exchange needs a manager’s approve first',
     );
+    const request = { returnReason: 'quality_defect', proofs: ['purchase_proof', 'product'] };
+    act(ticket, 'request-return', request, T0 + 2 * MIN, AGENT);
     act(ticket, 'approve', { note: 'Exchange approved' }, T0 + 3 * MIN, MANAGER);
     expect(ticket.approval).toMatchObject({ actor: MANAGER });
-    act(ticket, 'resolve', serviceRecord, T0 + 4 * MIN, AGENT);
-    expect(ticket.status).toBe('resolved');
+    // An approved exchange is not serviced: a replacement is sent (see returns.test.ts).
+    expect(ticket.status).toBe('exchanging');
+    expect(() => act(ticket, 'resolve', serviceRecord, T0 + 4 * MIN, AGENT)).toThrow(IllegalTransitionError);
     expect(() => act(open(), 'approve', {}, T0, MANAGER)).toThrow(IllegalTransitionError);
   });
 });
@@ -988,6 +1023,16 @@ describe('1.2, 1.5, 1.9, 1.10 notifications', () => {
         acceptDueAt: '2026-11-25T07:00:00.000Z',
         clock: 'resolution',
         stage: 'resolved',
+        amountFen: 129_900,
+        round: 1,
+        carrier: 'SF Express',
+        trackingNumber: 'SF1234567890',
+        totalFen: 18_000,
+        invoiceNumber: 'INV-2026-0001',
+        kind: 'voucher',
+        valueFen: 5_000,
+        thresholdFen: 10_000,
+        expiresAt: '2026-11-27T02:00:00.000Z',
       },
     };
     const zh = renderNotification(notification, 'zh-CN', 'Asia/Shanghai');

@@ -1,0 +1,309 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { connectDatabase, type DatabaseHandle } from '../../db/client';
+import { notifications, ticketEvents } from '../../db/schema';
+import { listTicketEscalations } from '../../db/ticket-store';
+import { parseDuration } from '../../domain/durations';
+import { openTicket } from '../../domain/lifecycle';
+import { deadlineAfter } from '../../domain/policy';
+import { workflowIdOf, type Actor } from '../../domain/ticket';
+import { ticketWorkflow } from '../../workflows';
+import { actionUpdates, ticketStateQuery } from '../../workflows/messages';
+import {
+  AGENT,
+  intake,
+  policy,
+  TEST_CUSTOMER_ID,
+  TEST_PAYLOAD_KEYS,
+  uniqueTicketNumber,
+} from '../support/fixtures';
+import { createTimeSkippingEnvironment, runTicketWorker, type RunningWorker } from '../support/temporal';
+
+/**
+ * The return clocks at their real default lengths on Temporal's time-skipping test server, with the
+ * real activities writing to PostgreSQL: the manager's decision on a return or exchange request
+ * (1 business day), the customer's ship-back window (7 days, reminded at half) and finance's refund
+ * (3 business days); the customer's time to consent to a quote (48 hours); a manager's decision on
+ * a remedy above the policy's value (1 business day).
+ */
+const SECOND = 1_000;
+const DAY = 86_400 * SECOND;
+const MANAGER: Actor = { id: 'mgr-1', role: 'manager' };
+const defaults = policy({ qcSampleRate: 0 });
+const taskQueue = `return-clocks-${process.pid}`;
+let env: TestWorkflowEnvironment;
+let database: DatabaseHandle;
+let worker: RunningWorker;
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnvironment();
+  database = connectDatabase(inject('databaseUrl'), { max: 4, payloadKeys: TEST_PAYLOAD_KEYS });
+  worker = await runTicketWorker(env, taskQueue, database.db);
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await env?.teardown();
+  await database?.close();
+});
+
+/** An acknowledged return of a product bought two days ago, requested with both proofs. */
+async function requestedReturn() {
+  const number = uniqueTicketNumber();
+  const nowMs = await env.currentTimeMs();
+  const purchaseDate = new Date(nowMs - 2 * DAY).toISOString().slice(0, 10);
+  const ticket = openTicket({
+    number,
+    intake: intake({
+      serviceType: 'return',
+      product: { model: 'KFR-35GW/ABC123', serialNumber: `SN-${number}`, purchaseDate },
+    }),
+    customerId: TEST_CUSTOMER_ID,
+    repeatOf: null,
+    createdBy: AGENT,
+    createdAtMs: nowMs,
+    policy: defaults,
+  });
+  const handle = await env.client.workflow.start(ticketWorkflow, {
+    workflowId: workflowIdOf(number),
+    taskQueue,
+    args: [{ ticket, policy: defaults }],
+  });
+  await handle.executeUpdate(actionUpdates.acknowledge, { args: [{ actor: AGENT, input: {} }] });
+  const state = await handle.executeUpdate(actionUpdates['request-return'], {
+    args: [
+      { actor: AGENT, input: { returnReason: 'quality_defect', proofs: ['purchase_proof', 'product'] } },
+    ],
+  });
+  return { number, handle, state };
+}
+
+async function approvalEscalations(number: string) {
+  return (await listTicketEscalations(database.db, number)).filter((row) => row.clock === 'returnApproval');
+}
+
+describe('the return clocks at their real lengths', () => {
+  it('a return request nobody decides escalates to the manager level once, when 1 business day passes', async () => {
+    const { number, handle, state } = await requestedReturn();
+    const clock = state.clocks.returnApproval;
+    const oneBusinessDay = parseDuration('1bd');
+    if (!oneBusinessDay) throw new Error('1bd does not parse');
+    const dueMs = deadlineAfter(Date.parse(clock?.startedAt ?? ''), oneBusinessDay, defaults.calendar);
+    expect(clock).toMatchObject({ duration: '1bd', dueAt: new Date(dueMs).toISOString(), metAt: null });
+
+    await env.sleep(dueMs - (await env.currentTimeMs()) - SECOND);
+    expect(await approvalEscalations(number)).toEqual([]);
+    await env.sleep(2 * SECOND);
+    await vi.waitFor(async () => {
+      const rows = await approvalEscalations(number);
+      expect(rows.map((row) => [row.level, row.reason, Date.parse(row.missedDeadline)])).toEqual([
+        [2, 'return_approval_missed', dueMs],
+      ]);
+    });
+    // Only once: a week later the same clock has not escalated again.
+    await env.sleep(7 * DAY);
+    expect(
+      (await approvalEscalations(number)).filter((row) => row.reason === 'return_approval_missed'),
+    ).toHaveLength(1);
+    expect((await handle.query(ticketStateQuery)).clocks.returnApproval?.breachedAt).not.toBeNull();
+  });
+
+  it('a decision in time stops the clock: nothing escalates', async () => {
+    const { number, handle } = await requestedReturn();
+    await env.sleep(60 * SECOND);
+    const approved = await handle.executeUpdate(actionUpdates.approve, {
+      args: [{ actor: MANAGER, input: { note: 'Refund approved' } }],
+    });
+    expect(approved.clocks.returnApproval?.metAt).not.toBeNull();
+    await env.sleep(7 * DAY);
+    expect(await approvalEscalations(number)).toEqual([]);
+  });
+});
+
+describe('an approved return’s clocks at their real lengths', () => {
+  async function approvedReturn() {
+    const requested = await requestedReturn();
+    const state = await requested.handle.executeUpdate(actionUpdates.approve, {
+      args: [{ actor: MANAGER, input: {} }],
+    });
+    return { ...requested, state };
+  }
+
+  async function customerNotices(number: string) {
+    const rows = await database.db
+      .select({ kind: notifications.kind })
+      .from(notifications)
+      .where(eq(notifications.ticketNumber, number));
+    return rows.map((row) => row.kind);
+  }
+
+  it('the 7-day ship-back window reminds the customer at 3.5 days and cancels the return at 7', async () => {
+    const { number, handle, state } = await approvedReturn();
+    const startMs = Date.parse(state.clocks.shipBack?.startedAt ?? '');
+    expect(state.clocks.shipBack).toMatchObject({
+      duration: '7d',
+      dueAt: new Date(startMs + 7 * DAY).toISOString(),
+    });
+    expect(state.clocks.shipBackReminder?.dueAt).toBe(new Date(startMs + 3.5 * DAY).toISOString());
+
+    await env.sleep(startMs + 3.5 * DAY - (await env.currentTimeMs()) - SECOND);
+    expect(await customerNotices(number)).not.toContain('ship_back_reminder');
+    await env.sleep(2 * SECOND);
+    await vi.waitFor(async () => expect(await customerNotices(number)).toContain('ship_back_reminder'));
+    expect((await handle.query(ticketStateQuery)).status).toBe('returning');
+
+    await env.sleep(startMs + 7 * DAY - (await env.currentTimeMs()) - SECOND);
+    expect((await handle.query(ticketStateQuery)).status).toBe('returning');
+    await env.sleep(2 * SECOND);
+    const ended = await handle.result();
+    expect(ended).toMatchObject({ status: 'cancelled' });
+    expect(
+      (await customerNotices(number)).filter(
+        (kind) => kind.startsWith('ship_back') || kind === 'return_lapsed',
+      ),
+    ).toEqual(['ship_back_reminder', 'return_lapsed']);
+  });
+
+  it('a refund finance does not make in 3 business days escalates to the manager once', async () => {
+    const { number, handle } = await approvedReturn();
+    await handle.executeUpdate(actionUpdates['receive-return'], {
+      args: [{ actor: AGENT, input: { signedBy: 'wh-1' } }],
+    });
+    const inspected = await handle.executeUpdate(actionUpdates['inspect-return'], {
+      args: [{ actor: AGENT, input: { appearance: 'pass', function: 'pass' } }],
+    });
+    const threeBusinessDays = parseDuration('3bd');
+    if (!threeBusinessDays) throw new Error('3bd does not parse');
+    const dueMs = deadlineAfter(
+      Date.parse(inspected.clocks.refund?.startedAt ?? ''),
+      threeBusinessDays,
+      defaults.calendar,
+    );
+    expect(inspected.clocks.refund).toMatchObject({ duration: '3bd', dueAt: new Date(dueMs).toISOString() });
+
+    const refundEscalations = async () =>
+      (await listTicketEscalations(database.db, number)).filter((row) => row.reason === 'refund_missed');
+    await env.sleep(dueMs - (await env.currentTimeMs()) - SECOND);
+    expect(await refundEscalations()).toEqual([]);
+    await env.sleep(2 * SECOND);
+    await vi.waitFor(async () =>
+      expect((await refundEscalations()).map((row) => [row.level, Date.parse(row.missedDeadline)])).toEqual([
+        [2, dueMs],
+      ]),
+    );
+    await env.sleep(7 * DAY);
+    expect(await refundEscalations()).toHaveLength(1);
+  });
+});
+
+describe('the quote clock at its real length', () => {
+  it('a quote unanswered for 48 hours expires once and closes the ticket as declined', async () => {
+    const number = uniqueTicketNumber();
+    const ticket = openTicket({
+      number,
+      intake: intake({
+        product: { model: 'KFR-35GW/ABC123', serialNumber: `SN-${number}`, purchaseDate: '2020-01-01' },
+      }),
+      customerId: TEST_CUSTOMER_ID,
+      repeatOf: null,
+      createdBy: AGENT,
+      createdAtMs: await env.currentTimeMs(),
+      policy: defaults,
+    });
+    const handle = await env.client.workflow.start(ticketWorkflow, {
+      workflowId: workflowIdOf(number),
+      taskQueue,
+      args: [{ ticket, policy: defaults }],
+    });
+    await handle.executeUpdate(actionUpdates.acknowledge, { args: [{ actor: AGENT, input: {} }] });
+    const quoted = await handle.executeUpdate(actionUpdates.quote, { args: [{ actor: AGENT, input: {} }] });
+    const dueMs = Date.parse(quoted.clocks.quoteExpiry?.startedAt ?? '') + 2 * DAY;
+    expect(quoted.clocks.quoteExpiry).toMatchObject({
+      duration: '48h',
+      dueAt: new Date(dueMs).toISOString(),
+    });
+
+    await env.sleep(dueMs - (await env.currentTimeMs()) - SECOND);
+    expect((await handle.query(ticketStateQuery)).status).toBe('awaiting_consent');
+    await env.sleep(2 * SECOND);
+    await vi.waitFor(async () =>
+      expect(await handle.query(ticketStateQuery)).toMatchObject({
+        status: 'closed',
+        closure: { reason: 'declined' },
+        quote: { status: 'expired' },
+      }),
+    );
+    await env.sleep(7 * DAY);
+    const events = await database.db
+      .select({ type: ticketEvents.type })
+      .from(ticketEvents)
+      .where(eq(ticketEvents.ticketNumber, number));
+    expect(events.filter((event) => event.type === 'quote_expired')).toHaveLength(1);
+  });
+});
+
+describe('the remedy approval clock at its real length', () => {
+  it('a remedy above the policy’s value nobody decides escalates to the manager level once, at 1 business day', async () => {
+    const number = uniqueTicketNumber();
+    const nowMs = await env.currentTimeMs();
+    // Bought a month ago (by the test server's clock, which the other tests moved on): in warranty.
+    const purchaseDate = new Date(nowMs - 30 * DAY).toISOString().slice(0, 10);
+    const ticket = openTicket({
+      number,
+      intake: intake({ product: { model: 'KFR-35GW/ABC123', serialNumber: `SN-${number}`, purchaseDate } }),
+      customerId: TEST_CUSTOMER_ID,
+      repeatOf: null,
+      createdBy: AGENT,
+      createdAtMs: nowMs,
+      policy: defaults,
+    });
+    const handle = await env.client.workflow.start(ticketWorkflow, {
+      workflowId: workflowIdOf(number),
+      taskQueue,
+      args: [{ ticket, policy: defaults }],
+    });
+    const update = <A extends 'acknowledge' | 'resolve' | 'callback' | 'offer-remedy'>(
+      action: A,
+      input: unknown,
+    ) => handle.executeUpdate(actionUpdates[action], { args: [{ actor: MANAGER, input: input as never }] });
+    await update('acknowledge', {});
+    await update('resolve', { diagnosis: 'x', fix: 'y', functionalTest: 'passed' });
+    const scores = {
+      responsiveness: 2,
+      professionalism: 2,
+      attitude: 2,
+      resolution: 2,
+      overall: 2,
+      recommend: 2,
+    };
+    await update('callback', { channel: 'phone', scores });
+    const offered = await update('offer-remedy', { kind: 'voucher', valueFen: 20_000 });
+    const oneBusinessDay = parseDuration('1bd');
+    if (!oneBusinessDay) throw new Error('1bd does not parse');
+    const dueMs = deadlineAfter(
+      Date.parse(offered.clocks.remedyApproval?.startedAt ?? ''),
+      oneBusinessDay,
+      defaults.calendar,
+    );
+    expect(offered.clocks.remedyApproval).toMatchObject({
+      duration: '1bd',
+      dueAt: new Date(dueMs).toISOString(),
+    });
+
+    const missed = async () =>
+      (await listTicketEscalations(database.db, number)).filter(
+        (row) => row.reason === 'remedy_approval_missed',
+      );
+    await env.sleep(dueMs - (await env.currentTimeMs()) - SECOND);
+    expect(await missed()).toEqual([]);
+    await env.sleep(2 * SECOND);
+    await vi.waitFor(async () =>
+      expect((await missed()).map((row) => [row.level, Date.parse(row.missedDeadline)])).toEqual([
+        [2, dueMs],
+      ]),
+    );
+    await env.sleep(7 * DAY);
+    expect(await missed()).toHaveLength(1);
+  });
+});
