@@ -136,7 +136,8 @@ describe('personal data in Temporal history', () => {
       expect.arrayContaining([
         JSON.stringify(`${ticketNumber} · complaint · urgent`),
         JSON.stringify('first-response SLA 2s'),
-        JSON.stringify('record created'),
+        // An urgent ticket's opening also notifies the supervisor.
+        JSON.stringify('record created, notification'),
       ]),
     );
   });
