@@ -30,19 +30,8 @@ const OPERATORS: readonly Role[] = ['supervisor', 'manager', 'director', 'admin'
 
 export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'ticket.create': ['client', 'agent', 'supervisor', 'manager', 'admin'],
-  // The parts group reads the tickets parts are requested for, with the customer's data masked.
-  'ticket.read': [
-    'client',
-    'agent',
-    'engineer',
-    'supervisor',
-    'qc',
-    'parts',
-    'finance',
-    'manager',
-    'director',
-    'admin',
-  ],
+  // Every role reads tickets: the parts group those parts are requested for, with the customer's data masked.
+  'ticket.read': ROLES,
   'engineer.read': ['agent', ...OPERATORS],
   'engineer.manage': ['supervisor', 'manager', 'admin'],
   // Staff contact channels and superiors: whom escalations reach (seed 002).
