@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { applyMigrations } from '../db/migrate';
-import { startEmbeddedPostgres } from '../dev/embedded-postgres';
+import { randomPostgresPort, startEmbeddedPostgres } from '../dev/embedded-postgres';
 import { newClusterPasswords, randomServerPort, startClusterOn } from '../dev/temporal-cluster';
 import { startTemporalDevServer } from '../dev/temporal-dev-server';
 import { PROJECT_ROOT } from '../temporal/binaries';
@@ -75,7 +75,7 @@ export async function startServices(
   if (!databaseUrl) {
     const postgres = await startEmbeddedPostgres({
       dataDir: path.join(scratch, 'postgres'),
-      port: 20_000 + Math.floor(Math.random() * 20_000),
+      port: randomPostgresPort(),
       flags: postgresFlags(postgresFsync),
       ...(passwords && { superuser: { user: 'postgres', password: passwords.postgres_password } }),
     });

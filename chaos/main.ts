@@ -9,7 +9,7 @@ import { connectDatabase } from '../db/client';
 import { applyMigrations } from '../db/migrate';
 import { escalations, ticketEvents } from '../db/schema';
 import { findTicket } from '../db/ticket-store';
-import { startEmbeddedPostgres, type RunningPostgres } from '../dev/embedded-postgres';
+import { randomPostgresPort, startEmbeddedPostgres, type RunningPostgres } from '../dev/embedded-postgres';
 import { newClusterPasswords, randomServerPort, startClusterOn } from '../dev/temporal-cluster';
 import { startTemporalDevServer } from '../dev/temporal-dev-server';
 import { workflowIdOf } from '../domain/ticket';
@@ -49,7 +49,7 @@ const POLICY = {
   qcSampleRate: 0,
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const randomPort = () => 20_000 + Math.floor(Math.random() * 20_000);
+
 const say = (line: string) => process.stdout.write(`[chaos] ${line}\n`);
 
 type Group = 'idle' | 'acknowledged' | 'closed' | 'cancelled';
@@ -78,9 +78,10 @@ const DELIVERY_WAIT_MS = 90_000;
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'aftercare-chaos-'));
   chmodSync(scratch, 0o755);
-  const pgPort = randomPort();
+  const pgPort = randomPostgresPort();
   const temporalPort = randomServerPort();
-  const apiPort = 30_000 + Math.floor(Math.random() * 10_000);
+  // Below the ephemeral range too, apart from PostgreSQL's and Temporal's (membership ports from 19700).
+  const apiPort = 15_000 + Math.floor(Math.random() * 4_000);
   const passwords = CLUSTER ? newClusterPasswords() : undefined;
   const startPostgres = () =>
     startEmbeddedPostgres({

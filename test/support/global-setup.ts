@@ -4,7 +4,7 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { applyMigrations } from '../../db/migrate';
-import { startEmbeddedPostgres } from '../../dev/embedded-postgres';
+import { randomPostgresPort, startEmbeddedPostgres } from '../../dev/embedded-postgres';
 import { startTemporalDevServer } from '../../dev/temporal-dev-server';
 import { resolveTemporalBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from '../../temporal/binaries';
 import { SHARED_WORKFLOW_MODULES, WORKFLOWS_PATH } from '../../worker/worker';
@@ -20,8 +20,6 @@ declare module 'vitest' {
   }
 }
 
-const freePort = () => 20_000 + Math.floor(Math.random() * 20_000);
-
 /**
  * The real parts every integration test talks to: an embedded PostgreSQL (fresh folder, migrated),
  * the Temporal dev server, the path of the time-skipping test server for workflow tests, and the
@@ -35,7 +33,7 @@ export default async function setup(project: TestProject) {
   chmodSync(scratch, 0o755);
   const log = (line: string) => process.stderr.write(`[test setup] ${line}\n`);
   const [postgres, temporal, testServer, bundle] = await Promise.all([
-    startEmbeddedPostgres({ dataDir: path.join(scratch, 'postgres'), port: freePort() }),
+    startEmbeddedPostgres({ dataDir: path.join(scratch, 'postgres'), port: randomPostgresPort() }),
     startTemporalDevServer({ log }),
     resolveTemporalBinary(TEMPORAL_TEST_SERVER, { allowSdkDownload: true, log }),
     bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH ?? '', preloadModules: SHARED_WORKFLOW_MODULES }),
