@@ -38,7 +38,10 @@ describe('the payload codec', () => {
     await expect(new AesGcmPayloadCodec([newKey]).decode([sealed!])).rejects.toThrow(
       new PayloadDecryptionError('no payload encryption key with id "k2025" is configured'),
     );
-    const tampered = { ...sealed!, data: Buffer.from(sealed!.data!).fill(7, 20, 21) };
+    // One byte flipped (filling it with a fixed value left it unchanged when it already held that value: 1 in 256).
+    const flipped = Buffer.from(sealed!.data!);
+    flipped[20] = flipped[20]! ^ 0xff;
+    const tampered = { ...sealed!, data: flipped };
     await expect(new AesGcmPayloadCodec([oldKey]).decode([tampered])).rejects.toThrow(
       /failed authentication/,
     );
