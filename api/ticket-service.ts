@@ -166,7 +166,7 @@ export function createTicketService({
   async function sendUpdate<Ret, Args extends [unknown]>(
     number: string,
     update: UpdateDefinition<Ret, Args>,
-    arg: Args[0],
+    args: Args,
     updateId: string = randomUUID(),
   ): Promise<Ret> {
     const deadline = Date.now() + actionTimeoutMs;
@@ -179,7 +179,7 @@ export function createTicketService({
         temporal.connection.withDeadline(deadline, async () => {
           for (let attempt = 1; ; attempt += 1) {
             try {
-              return await handle.executeUpdate(update, { args: [arg] as unknown as Args, updateId });
+              return await handle.executeUpdate(update, { args, updateId });
             } catch (error) {
               const unprocessed = error instanceof WorkflowUpdateFailedError && isUnprocessed(error.cause);
               if (!unprocessed || attempt === UNPROCESSED_UPDATE_ATTEMPTS) throw error;
@@ -209,7 +209,7 @@ export function createTicketService({
   ): Promise<TicketState> {
     try {
       const update: ActionUpdate<A> = actionUpdates[action];
-      return await sendUpdate(number, update, request, updateId);
+      return await sendUpdate(number, update, [request], updateId);
     } catch (error) {
       if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
         throw new Problem(
@@ -274,7 +274,7 @@ export function createTicketService({
      */
     async recordPartsEvent(number: string, event: PartsEvent, actor: Actor, updateId: string): Promise<void> {
       try {
-        await sendUpdate(number, partsUpdate, { actor, event }, updateId);
+        await sendUpdate(number, partsUpdate, [{ actor, event }], updateId);
       } catch (error) {
         if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
           throw new Problem(
