@@ -756,7 +756,8 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
           response: { 200: movementView, ...problems(400, 401, 403, 404, 409, 413, 415, 429, 503) },
         },
         preValidation: async (request) => {
-          request.body ??= {};
+          // JSON `null` is a body, and not an object: it is refused like any other.
+          if (request.body === undefined) request.body = {};
         },
       },
       async (request) => {

@@ -260,7 +260,8 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
         },
         // An action without fields may be sent with no body at all.
         preValidation: async (request) => {
-          request.body ??= {};
+          // JSON `null` is a body, and not an object: it is refused like any other.
+          if (request.body === undefined) request.body = {};
         },
       },
       async (request, reply) => {

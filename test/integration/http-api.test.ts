@@ -377,6 +377,25 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
     expect((await getTicket(number)).status).toBe('acknowledged');
   });
 
+  it('an action may omit its body, but JSON null is a 400 (Schemathesis found it accepted)', async () => {
+    const { number } = (await createTicket()).json();
+    const refused = await stack.app.inject({
+      method: 'POST',
+      url: `/v1/tickets/${number}/acknowledge`,
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: 'null',
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().detail).toMatch(/^body/);
+    expect(await eventTypes(number)).toEqual(['created']);
+    const omitted = await stack.app.inject({
+      method: 'POST',
+      url: `/v1/tickets/${number}/acknowledge`,
+      headers: auth,
+    });
+    expect(omitted.statusCode).toBe(200);
+  });
+
   it('no key or a wrong key is 401', async () => {
     const none = await stack.app.inject({ method: 'GET', url: '/v1/tickets/WO20000101-001' });
     expect(none.statusCode).toBe(401);
