@@ -204,10 +204,17 @@ describe('a return or exchange up to the manager’s decision', () => {
     const decide = await call('manager', 'POST', `/v1/tickets/${number}/approve`, {});
     expect(decide.statusCode).toBe(409);
     expect(decide.json().allowedActions).toEqual(['reopen', 'note']);
+    // Other test files' `["*"]` subscriptions share this database: count this subscription's deliveries.
     const queued = await stack.database.db
       .select({ subscriptionId: deliveries.subscriptionId })
       .from(deliveries)
-      .where(and(eq(deliveries.ticketNumber, number), eq(deliveries.kind, 'webhook')));
+      .where(
+        and(
+          eq(deliveries.ticketNumber, number),
+          eq(deliveries.kind, 'webhook'),
+          eq(deliveries.subscriptionId, hook.json().id),
+        ),
+      );
     expect(queued).toEqual([{ subscriptionId: hook.json().id }]);
   });
 

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../api/app';
 import { ConfigError, isLoopbackHost, loadConfig } from '../../config';
 import { createLogger, prettyTransport } from '../../logger';
+import { untilNotShedding } from '../support/stack';
 
 /**
  * RATE_LIMIT_PER_MINUTE, CORS_ORIGINS, the metrics addresses and cache, and the report limits, as the
@@ -120,6 +121,7 @@ describe('TRUST_PROXY', () => {
       temporal: {} as never,
       logger: pino({ level: 'silent' }),
     });
+    await untilNotShedding(app);
     try {
       const statuses = [];
       for (const header of forwardedFor) {
@@ -168,6 +170,7 @@ describe('rate limit before authentication', () => {
       temporal: {} as never,
       logger: pino({ level: 'silent' }),
     });
+    await untilNotShedding(app);
     try {
       const statuses = [];
       for (let guess = 0; guess < 5; guess += 1) {

@@ -8,6 +8,7 @@ import { instantFilter } from '../../api/instant-filter';
 import { loadConfig } from '../../config';
 import { actionInputSchema } from '../../domain/action-inputs';
 import { NOT_BLANK } from '../../domain/text-rules';
+import { untilNotShedding } from '../support/stack';
 
 /**
  * What API clients generate SDKs from, checked without a running stack (`npm run conformance` runs
@@ -24,6 +25,7 @@ beforeAll(async () => {
     temporal: {} as never,
     logger: pino({ level: 'silent' }),
   });
+  await untilNotShedding(app);
   document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
 });
 
