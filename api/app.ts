@@ -20,7 +20,7 @@ import {
   refuseNulCharacters,
 } from './plugins/hardening';
 import { metricsPlugin } from './plugins/metrics';
-import { frameworkProblem, registerProblemHandlers } from './problem';
+import { frameworkProblem, Problem, registerProblemHandlers } from './problem';
 import { calendarRoutes } from './routes/calendar';
 import { CODEC_COOKIE, codecRoutes } from './routes/codec';
 import { engineerRoutes } from './routes/engineers';
@@ -60,6 +60,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
   }).withTypeProvider<ZodTypeProvider>();
   // JSON only — every other body is a 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
+  refusePrototypeKeysClearly(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
@@ -69,6 +70,7 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
   const knownKey = createKeyResolver(config.apiKeys);
   await app.register(hardeningPlugin, {
     rateLimitPerMinute: config.rateLimitPerMinute,
+    maxEventLoopDelay: config.maxEventLoopDelayMs,
     isApiKey: (token) => knownKey(token) !== undefined,
   });
   await app.register(metricsPlugin, {
@@ -160,4 +162,40 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
 export async function listen(app: FastifyInstance, config: AppConfig): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   if (app.metricsServer && config.apiMetricsAddress) await app.metricsServer.listen(config.apiMetricsAddress);
+}
+
+/**
+ * Fastify's JSON parser refuses `__proto__` keys (and `constructor.prototype`) as prototype
+ * poisoning, with the detail "Body is not valid JSON", which misleads when the JSON is valid. The
+ * same parser and refusal, with a detail that names the key.
+ */
+function refusePrototypeKeysClearly(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    parseJson(request, text, (error, value) => {
+      if (error && isPlainJson(text)) {
+        done(
+          new Problem(
+            400,
+            'Bad Request',
+            'body: a key named "__proto__", or "constructor" holding "prototype", is not accepted',
+          ),
+          undefined,
+        );
+        return;
+      }
+      done(error, value);
+    });
+  });
+}
+
+function isPlainJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

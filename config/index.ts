@@ -178,6 +178,7 @@ export const envSchema = z.object({
   CODEC_CORS_ORIGINS: z.string().default('http://localhost:8233,http://localhost:8080'),
   CODEC_SESSION_TTL: wallDuration('8h'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1000),
   ACTION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   CORS_ORIGINS: z
     .string()
@@ -274,6 +275,8 @@ export interface AppConfig {
   readonly codecSessionTtlMs: number;
   /** Requests per minute one API key (or, without a key, one client IP) may make. */
   readonly rateLimitPerMinute: number;
+  /** Event-loop delay above which the API sheds load (503 with Retry-After); 0 never sheds. */
+  readonly maxEventLoopDelayMs: number;
   /** Browser origins allowed to call `/v1`; empty: no CORS headers. */
   readonly corsOrigins: readonly string[];
   /** Where the worker serves its Temporal SDK metrics (`ip:port`); undefined when `off`. */
@@ -526,6 +529,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, nowMs = Date
       .filter(Boolean),
     codecSessionTtlMs: env.CODEC_SESSION_TTL,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
     actionTimeoutMs: env.ACTION_TIMEOUT_SECONDS * 1000,
     corsOrigins: env.CORS_ORIGINS.split(',')
       .map((origin) => origin.trim())

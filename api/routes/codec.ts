@@ -33,7 +33,8 @@ const payloadsBody = z.object({
       // Strict: a Temporal payload is its metadata and data, and a list of them stays small.
       z
         .object({
-          metadata: z.record(z.string(), z.string()).optional(),
+          // JSON bodies refuse a `__proto__` key (prototype poisoning): the document says so.
+          metadata: z.record(z.string().regex(/^(?!__proto__$)/u), z.string()).optional(),
           data: z.string().optional(),
         })
         .strict(),

@@ -317,6 +317,26 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
     expect(await rowCounts()).toEqual(before);
   });
 
+  it('a __proto__ key is refused with a detail that names it, not as invalid JSON', async () => {
+    const before = await rowCounts();
+    for (const [url, payload] of [
+      ['/v1/tickets', '{"channel":"phone","__proto__":{"admin":true}}'],
+      ['/codec/decode', '{"payloads":[{"metadata":{"__proto__":"eA=="},"data":""}]}'],
+    ]) {
+      const response = await stack.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload,
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().detail).toBe(
+        'body: a key named "__proto__", or "constructor" holding "prototype", is not accepted',
+      );
+    }
+    expect(await rowCounts()).toEqual(before);
+  });
+
   it('a body that is not JSON', async () => {
     const response = await stack.app.inject({
       method: 'POST',

@@ -3,7 +3,6 @@ import { describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../api/app';
 import { ConfigError, isLoopbackHost, loadConfig } from '../../config';
 import { createLogger, prettyTransport } from '../../logger';
-import { untilNotShedding } from '../support/stack';
 
 /**
  * RATE_LIMIT_PER_MINUTE, CORS_ORIGINS, the metrics addresses and cache, and the report limits, as the
@@ -114,14 +113,13 @@ describe('TRUST_PROXY', () => {
    * GET /openapi.json needs no key, PostgreSQL or Temporal, and is rate limited by client IP.
    */
   async function statusesFor(env: Record<string, string>, forwardedFor: readonly string[]) {
-    const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '1', ...env });
+    const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '1', MAX_EVENT_LOOP_DELAY_MS: '0', ...env });
     const app = await buildApp({
       config,
       db: {} as never,
       temporal: {} as never,
       logger: pino({ level: 'silent' }),
     });
-    await untilNotShedding(app);
     try {
       const statuses = [];
       for (const header of forwardedFor) {
@@ -163,14 +161,13 @@ describe('TRUST_PROXY', () => {
 
 describe('rate limit before authentication', () => {
   it('counts guessed keys against the client IP: the guesses past the limit are 429, not 401', async () => {
-    const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '3' });
+    const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '3', MAX_EVENT_LOOP_DELAY_MS: '0' });
     const app = await buildApp({
       config,
       db: {} as never,
       temporal: {} as never,
       logger: pino({ level: 'silent' }),
     });
-    await untilNotShedding(app);
     try {
       const statuses = [];
       for (let guess = 0; guess < 5; guess += 1) {
@@ -185,6 +182,39 @@ describe('rate limit before authentication', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('MAX_EVENT_LOOP_DELAY_MS', () => {
+  /** Whether the API, its event loop blocked for 1.2 s, sheds load within the next 1.5 s. */
+  async function shedsAfterABlock(limit: string): Promise<boolean> {
+    const app = await buildApp({
+      config: loadConfig({ MAX_EVENT_LOOP_DELAY_MS: limit }),
+      db: {} as never,
+      temporal: {} as never,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      await app.ready();
+      const blockedUntil = Date.now() + 1200;
+      while (Date.now() < blockedUntil);
+      for (const watchUntil = Date.now() + 1500; Date.now() < watchUntil;) {
+        if (app.isUnderPressure()) return true;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return false;
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('defaults to 1000 ms', () => {
+    expect(loadConfig({}).maxEventLoopDelayMs).toBe(1000);
+  });
+
+  it('past it the API sheds load; 0 never sheds', async () => {
+    expect(await shedsAfterABlock('20')).toBe(true);
+    expect(await shedsAfterABlock('0')).toBe(false);
   });
 });
 
