@@ -38,6 +38,20 @@ export const idempotencyHeaders = z.object({
     .describe('a repeat with the same key and body returns the first answer; another body is 422'),
 });
 
+/**
+ * A whole number in a query string or path. `z.coerce.number()` read an empty value as 0
+ * (`?escalationLevel=` listed level 0; Schemathesis found it): only a numeral becomes a number, and
+ * anything else is refused as not an integer. The document still says integer.
+ */
+export const wholeNumber = (min: number, max: number) =>
+  z
+    .preprocess(
+      (value) => (typeof value === 'string' && NUMERAL.test(value) ? Number(value) : value),
+      z.number({ error: 'must be an integer' }).int({ error: 'must be an integer' }).min(min).max(max),
+    )
+    .meta({ type: 'integer', minimum: min, maximum: max });
+const NUMERAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+
 /** A comma-separated list of allowed values in a query string: `status=new,acknowledged`. */
 export const csv = <T extends string>(values: readonly [T, ...T[]]) =>
   z

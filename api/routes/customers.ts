@@ -6,7 +6,7 @@ import { CUSTOMER_ID_PATTERN, customerFileAccess } from '../../domain/customer-f
 import { authorize } from '../authorize';
 import { positionCursor } from '../cursor';
 import { Problem } from '../problem';
-import { problems, ticketPageSchema } from '../schemas';
+import { problems, ticketPageSchema, wholeNumber } from '../schemas';
 import { present } from './tickets';
 
 const customerParams = z.object({
@@ -15,9 +15,7 @@ const customerParams = z.object({
     .regex(CUSTOMER_ID_PATTERN, 'must be a customer id: "c_" and 32 hex digits (a ticket\'s customerId)'),
 });
 
-const pageQuery = z
-  .object({ limit: z.coerce.number().int().min(1).max(100).default(20), cursor: positionCursor.query })
-  .strict();
+const pageQuery = z.object({ limit: wholeNumber(1, 100).default(20), cursor: positionCursor.query }).strict();
 
 /** `GET /v1/customers/{customerId}/tickets`: the customer file, as each role may see it. */
 export const customerRoutes: FastifyPluginAsyncZod<{ readonly db: Database }> = async (app, { db }) => {

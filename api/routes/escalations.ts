@@ -5,7 +5,7 @@ import { listEscalations } from '../../db/escalation-store';
 import { authorize } from '../authorize';
 import { positionCursor } from '../cursor';
 import { instantFilter } from '../instant-filter';
-import { problems } from '../schemas';
+import { problems, wholeNumber } from '../schemas';
 
 const boolean = z
   .enum(['true', 'false'])
@@ -15,12 +15,12 @@ const boolean = z
 const listQuery = z
   .object({
     ticket: z.string().min(1).max(40).optional(),
-    level: z.coerce.number().int().min(1).max(3).optional(),
+    level: wholeNumber(1, 3).optional(),
     reason: z.string().min(1).max(100).optional(),
     open: boolean.describe('true: not acknowledged and not climbed on; false: the others'),
     firedFrom: instantFilter().optional().describe('fired at or after this instant'),
     firedTo: instantFilter().optional().describe('fired before this instant'),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
+    limit: wholeNumber(1, 100).default(20),
     cursor: positionCursor.query,
   })
   .strict();

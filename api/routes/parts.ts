@@ -47,7 +47,7 @@ import { authorize } from '../authorize';
 import { sequenceCursor } from '../cursor';
 import { instantFilter } from '../instant-filter';
 import { Problem } from '../problem';
-import { csv, idempotencyHeaders, problems } from '../schemas';
+import { csv, idempotencyHeaders, problems, wholeNumber } from '../schemas';
 import type { TicketService } from '../ticket-service';
 
 const label = z.string().max(100).trim().regex(NOT_BLANK, BLANK_MESSAGE);
@@ -227,7 +227,7 @@ const movementQuery = z
     ticket: z.string().min(1).max(40).optional(),
     from: instantFilter().optional(),
     to: instantFilter().optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(200),
+    limit: wholeNumber(1, 500).default(200),
     cursor: sequenceCursor.query,
   })
   .strict();
@@ -290,7 +290,7 @@ const partsRequestView = z.object({
 
 const ticketParams = z.object({ number: z.string().min(1).max(40) });
 
-const movementParams = z.object({ id: z.coerce.number().int().min(1).max(2_147_483_647) });
+const movementParams = z.object({ id: wholeNumber(1, 2_147_483_647) });
 
 const sha256 = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
@@ -851,7 +851,7 @@ export const partRoutes: FastifyPluginAsyncZod<PartRoutesOptions> = async (app, 
             decision === 'approve'
               ? 'Approve a valuable or limited part for a ticket: it may be issued at resolve'
               : 'Refuse a valuable or limited part for a ticket: its stock is available again',
-          params: ticketParams.extend({ id: z.coerce.number().int().min(1).max(2_147_483_647) }),
+          params: ticketParams.extend({ id: wholeNumber(1, 2_147_483_647) }),
           response: { 200: reservationView, ...problems(400, 401, 403, 404, 409, 429, 503) },
         },
       },

@@ -29,6 +29,7 @@ import {
   ticketPageSchema,
   ticketViewSchema,
   timelineSchema,
+  wholeNumber,
 } from '../schemas';
 import type { TicketAnswer, TicketService } from '../ticket-service';
 
@@ -41,7 +42,7 @@ const listQuery = z
     category: csv(CATEGORIES),
     channel: csv(CHANNELS),
     assignee: z.string().min(1).max(100).optional(),
-    escalationLevel: z.coerce.number().int().min(0).max(3).optional(),
+    escalationLevel: wholeNumber(0, 3).optional(),
     breached: z
       .enum(['true', 'false'])
       .transform((value) => value === 'true')
@@ -55,7 +56,7 @@ const listQuery = z
       .regex(NOT_BLANK, BLANK_MESSAGE)
       .optional()
       .describe('text search on number, model and serial number'),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
+    limit: wholeNumber(1, 100).default(20),
     cursor: positionCursor.query,
   })
   .strict();
@@ -68,7 +69,7 @@ const INBOX = /^(role|staff|engineer):/;
  * practice, so a client that reads one page (as before these were paged) still sees it all.
  */
 const subResourcePage = <C extends z.ZodType>(cursor: C) =>
-  z.object({ limit: z.coerce.number().int().min(1).max(500).default(200), cursor }).strict();
+  z.object({ limit: wholeNumber(1, 500).default(200), cursor }).strict();
 
 /**
  * The ticket as this actor may see it: customer data masked for roles that may not see it, and what

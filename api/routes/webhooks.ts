@@ -9,7 +9,7 @@ import { createSubscription, OVER_CAP, updateSubscription, type Subscription } f
 import { webhookUrlRefusal, type WebhookTargetPolicy } from '../../domain/webhook-target';
 import { authorize } from '../authorize';
 import { Problem } from '../problem';
-import { problemResponse, problems } from '../schemas';
+import { problemResponse, problems, wholeNumber } from '../schemas';
 
 const instant = z.string().describe('ISO 8601 instant');
 
@@ -193,7 +193,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{
         tags: ['webhooks'],
         summary: 'A subscription’s deliveries, newest first, with every attempt',
         params: idParams,
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }).strict(),
+        querystring: z.object({ limit: wholeNumber(1, 200).default(50) }).strict(),
         response: {
           200: z.object({ items: z.array(deliveryView) }),
           ...problems(400, 401, 403, 404, 429, 503),

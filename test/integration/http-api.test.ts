@@ -503,6 +503,20 @@ describe('a ticket’s events and notifications, page by page', () => {
       expect(forged.json().detail).toBe('querystring.cursor: is not a cursor this API returned');
     }
   });
+
+  it('an empty or fractional number in a query is a 400, not 0 (Schemathesis found ?escalationLevel= listed level 0)', async () => {
+    for (const [query, field] of [
+      ['escalationLevel=', 'escalationLevel'],
+      ['escalationLevel=%20', 'escalationLevel'],
+      ['limit=', 'limit'],
+      ['limit=2.5', 'limit'],
+    ]) {
+      const response = await get(`/v1/tickets?${query}`);
+      expect(response.statusCode, query).toBe(400);
+      expect(response.json().detail).toBe(`querystring.${field}: must be an integer`);
+    }
+    expect((await get('/v1/tickets?escalationLevel=0&limit=1')).statusCode).toBe(200);
+  });
 });
 
 describe('operations endpoints', () => {
