@@ -66,11 +66,20 @@ export function reportCsv(report: SummaryReport): string {
     ['callbacks', 'owed', report.callbacks.owed],
     ['callbacks', 'within24h', report.callbacks.within24h],
     ['callbacks', 'within24hPercent', report.callbacks.within24hPercent],
-    ...Object.entries(report.complaints).map(([metric, value]): [string, string, unknown] => [
-      'complaints',
+    ...Object.entries(report.complaints)
+      .filter(([metric]) => metric !== 'handlingCost')
+      .map(([metric, value]): [string, string, unknown] => ['complaints', metric, value]),
+    ...Object.entries(report.complaints.handlingCost).map(([metric, value]): [string, string, unknown] => [
+      'complaintHandlingCost',
       metric,
       value,
     ]),
+    ...Object.entries(report.complaintAnalysis).flatMap(([taxonomy, counts]) =>
+      counts.flatMap((row): [string, string, unknown][] => [
+        [taxonomy, row.key, row.count],
+        [`${taxonomy}SharePercent`, row.key, row.sharePercent],
+      ]),
+    ),
     ...Object.entries(report.visits).map(([metric, value]): [string, string, unknown] => [
       'visits',
       metric,
@@ -83,6 +92,17 @@ export function reportCsv(report: SummaryReport): string {
       band,
       n,
     ]),
+    ...Object.entries(report.qualityChecks.aspects).flatMap(
+      ([aspect, figures]): [string, string, unknown][] => [
+        ['qualityChecksAspectReviews', aspect, figures.reviews],
+        ['qualityChecksAspectAverage', aspect, figures.average],
+        ...Object.entries(figures.byBand).map(([band, n]): [string, string, unknown] => [
+          'qualityChecksAspectByBand',
+          `${aspect}.${band}`,
+          n,
+        ]),
+      ],
+    ),
     ...Object.entries(report.timeouts).flatMap(([clock, figures]): [string, string, unknown][] => [
       ['timeoutRuns', clock, figures.runs],
       ['timeouts', clock, figures.timeouts],
@@ -94,8 +114,8 @@ export function reportCsv(report: SummaryReport): string {
       ['repairShareByModelPercent', row.model, row.sharePercent],
     ]),
     ...report.topProblems.flatMap((problem): [string, string, unknown][] => [
-      ['topProblems', problem.cause, problem.count],
-      ['topProblemsSharePercent', problem.cause, problem.sharePercent],
+      ['topProblems', problem.problem, problem.count],
+      ['topProblemsSharePercent', problem.problem, problem.sharePercent],
     ]),
     ...report.targets.flatMap((kpi): [string, string, unknown][] => [
       ['kpi', kpi.kpi, kpi.value],
@@ -223,7 +243,7 @@ export function reportSvg(report: SummaryReport): string {
     }),
     `<text x="20" y="${targetsTop + 40 + report.targets.length * 22}" font-size="13">${escapeXml(
       `Top problems: ${
-        report.topProblems.map((problem) => `${problem.cause} (${problem.sharePercent} %)`).join(', ') ||
+        report.topProblems.map((problem) => `${problem.label} (${problem.sharePercent} %)`).join(', ') ||
         'none'
       }`,
     )}</text>`,

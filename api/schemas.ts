@@ -1,5 +1,12 @@
 import { z } from 'zod';
 import { ACTION_NAMES } from '../domain/lifecycle';
+import {
+  COMPLAINT_TYPES,
+  HANDLING_COST_ITEMS,
+  LIABILITIES,
+  PROBLEM_TYPES,
+  QC_ASPECTS,
+} from '../domain/complaint-analysis';
 import { REMEDY_KINDS } from '../domain/money';
 import {
   INSPECTION_RESULTS,
@@ -297,6 +304,34 @@ export const ticketViewSchema = z.object({
       }),
     )
     .describe('remedies offered on a complaint’s follow-up'),
+  analysis: z
+    .object({
+      complaintType: z.enum(COMPLAINT_TYPES).optional(),
+      problemType: z.enum(PROBLEM_TYPES).optional(),
+      liability: z.enum(LIABILITIES).optional(),
+    })
+    .describe('complaint sub-type, problem type (Q/S/P) and liability, as classified'),
+  rectification: z
+    .object({
+      responsible: z.object({ id: z.string(), role: z.enum(ROLES) }),
+      dueAt: instant,
+      orderedAt: instant,
+      doneAt: instant.nullable(),
+      note: z.string().optional(),
+    })
+    .nullable()
+    .describe('the last failed QC review’s rectification (its clock is `sla.rectification`)'),
+  handlingCosts: z
+    .array(
+      z.object({
+        at: instant,
+        actorId: z.string(),
+        items: z.array(z.object({ kind: z.enum(HANDLING_COST_ITEMS), amountFen: z.number().int() })),
+        totalFen: z.number().int().describe('integer fen'),
+        note: z.string().optional(),
+      }),
+    )
+    .describe('what handling the complaint cost, one entry per `record-handling-cost`'),
   quality: z
     .object({
       required: z.boolean(),
@@ -307,6 +342,14 @@ export const ticketViewSchema = z.object({
           actor: actorSchema,
           score: z.number(),
           band: z.enum(['excellent', 'pass', 'fail']),
+          aspects: z
+            .object(Object.fromEntries(QC_ASPECTS.map((aspect) => [aspect, z.number().int()])))
+            .optional()
+            .describe(
+              'seed 000’s aspects (服务规范性, 处理有效性, 客户沟通), each 0–100; score is their mean',
+            ),
+          responsible: z.object({ id: z.string(), role: z.enum(ROLES) }).optional(),
+          rectifyBy: z.string().optional(),
           comment: z.string().optional(),
         }),
       ),

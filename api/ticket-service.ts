@@ -17,7 +17,8 @@ import {
   recordIdempotentCompletion,
   saveTicketChange,
 } from '../db/ticket-store';
-import { findEngineerLoad } from '../db/engineer-store';
+import { findEngineer, findEngineerLoad } from '../db/engineer-store';
+import { findStaff } from '../db/staff-store';
 import { authorizeAction, isInScope, ticketScope } from '../domain/access';
 import { localDate } from '../domain/calendar';
 import { assignRefusal, type AssignRefusal } from '../domain/dispatch';
@@ -262,6 +263,26 @@ export function createTicketService({
         overCapacity === true,
       );
       if (refusal) throw assignProblem(refusal);
+    }
+    const responsible = action === 'qc-review' ? (input as ActionInput<'qc-review'>).responsible : undefined;
+    if (responsible) await checkResponsible(responsible);
+  }
+
+  /**
+   * A failed review's responsible person is on file with that role: a staff member (the staff
+   * directory, whose superiors an escalation reaches) or, as `engineer`, an engineer.
+   */
+  async function checkResponsible({ id, role }: { id: string; role: string }): Promise<void> {
+    const onFile =
+      role === 'engineer'
+        ? (await findEngineer(db, id)) !== undefined
+        : (await findStaff(db, id))?.role === role;
+    if (!onFile) {
+      throw new Problem(
+        422,
+        'Unknown person',
+        `responsible: no ${role} ${id} on file (${role === 'engineer' ? 'GET /v1/engineers' : 'GET /v1/staff'})`,
+      );
     }
   }
 

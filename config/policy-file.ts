@@ -165,6 +165,7 @@ export const policyFileSchema = z
     warrantyCoversFees: z.boolean().default(defaults.warrantyCoversFees),
     remedyApprovalFen: fen.default(defaults.remedyApprovalFen),
     remedyApproval: duration.prefault(defaults.remedyApproval),
+    rectification: duration.prefault(defaults.rectification),
     refund: duration.prefault(defaults.refund),
     warrantyMonths: z.number().int().min(0).max(240).default(defaults.warrantyMonths),
     qcSampleRate: z.number().min(0).max(1).default(defaults.qcSampleRate),

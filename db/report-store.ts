@@ -1,5 +1,14 @@
 import { sql, type SQL } from 'drizzle-orm';
+import {
+  COMPLAINT_TYPE_LABELS,
+  DISSATISFACTION_LABELS,
+  LIABILITY_LABELS,
+  PROBLEM_TYPE_LABELS,
+  QC_ASPECTS,
+  SATISFACTION_LABELS,
+} from '../domain/complaint-analysis';
 import { againstTargets, type KpiAgainstTarget, type KpiTargets } from '../domain/kpi';
+import { scoreBand } from '../domain/quality';
 import { CLOCK_NAMES } from '../domain/ticket';
 import type { Database } from './client';
 import { buildPartsReport, type PartsReport } from './parts-store';
@@ -18,6 +27,14 @@ export const CSAT_DIMENSIONS = [
   'overall',
   'recommend',
 ] as const;
+
+/** One value of a taxonomy: how often, and its share of everything that has a value recorded. */
+export interface TaxonomyCount {
+  key: string;
+  label: string;
+  count: number;
+  sharePercent: number;
+}
 
 export interface SummaryReport {
   period: { from: string; to: string; timeZone: string };
@@ -44,6 +61,21 @@ export interface SummaryReport {
     followUpsInTime: number;
     followUpCompliancePercent: number | null;
     repeatRatePercent: number | null;
+    /** 投诉处理成本, integer fen: recorded items plus remedies granted, over the complaints. */
+    handlingCost: {
+      complaints: number;
+      recordedFen: number;
+      remediesFen: number;
+      totalFen: number;
+      averageFenPerComplaint: number | null;
+    };
+  };
+  complaintAnalysis: {
+    complaintTypes: TaxonomyCount[];
+    problemTypes: TaxonomyCount[];
+    liabilities: TaxonomyCount[];
+    dissatisfaction: TaxonomyCount[];
+    satisfaction: TaxonomyCount[];
   };
   visits: {
     booked: number;
@@ -51,10 +83,16 @@ export interface SummaryReport {
     onTimeArrivalPercent: number | null;
     averageSecondsOnSite: number | null;
   };
-  qualityChecks: { reviews: number; passRatePercent: number | null; byBand: Record<string, number> };
+  qualityChecks: {
+    reviews: number;
+    passRatePercent: number | null;
+    byBand: Record<string, number>;
+    /** Per aspect of seed 000 (reviews that scored the aspects): its mean and its reviews per band. */
+    aspects: Record<string, { reviews: number; average: number | null; byBand: Record<string, number> }>;
+  };
   timeouts: Record<string, { runs: number; timeouts: number; ratePercent: number | null }>;
   repairsByModel: { model: string; repairs: number; repeatRepairs: number; sharePercent: number }[];
-  topProblems: { cause: string; count: number; sharePercent: number }[];
+  topProblems: { problem: string; label: string; count: number; sharePercent: number }[];
   targets: KpiAgainstTarget[];
   completionRatePercent: number | null;
   firstTimeFixRatePercent: number | null;
@@ -284,11 +322,50 @@ async function buildReport(
       and jsonb_array_length(t.state->'serviceRecords') > 0
     group by 1 order by 2 desc, 1 asc limit ${SUMMARY_TOP_MODELS}
   `);
-  const problems = await rows<{ cause: string; n: number; records: number }>(sql`
-    select cause, n, records from (
-      select e.data->>'rootCause' as cause, count(*)::int as n, (sum(count(*)) over ())::int as records
-      from ${events} e where e.type = 'resolved' group by 1
-    ) c where cause is not null order by n desc, cause asc limit ${SUMMARY_TOP_PROBLEMS}
+  // A taxonomy's counts, most frequent first: each value's share of all that have one recorded.
+  const taxonomy = async (
+    values: SQL,
+    labels: Readonly<Record<string, string>>,
+  ): Promise<TaxonomyCount[]> => {
+    const counted = await rows<{ key: string; n: number }>(sql`
+      select v.key, count(*)::int as n from (${values}) v where v.key is not null
+      group by 1 order by 2 desc, 1 asc`);
+    const recorded = counted.reduce((total, row) => total + row.n, 0);
+    return counted.map((row) => ({
+      key: row.key,
+      label: labels[row.key] ?? row.key,
+      count: row.n,
+      sharePercent: percent(row.n, recorded) ?? 0,
+    }));
+  };
+  // As the period's tickets are classified, and as their customers answered the callbacks.
+  const classified = (field: string) => sql`select t.state->'analysis'->>${field} as key
+    from tickets t where ${inPeriod} and t.status <> 'cancelled'`;
+  const answered = (field: string) => sql`select cb->'input'->>${field} as key
+    from tickets t, jsonb_array_elements(t.state->'callbacks') cb where ${inPeriod}`;
+  const complaintAnalysis = {
+    complaintTypes: await taxonomy(classified('complaintType'), COMPLAINT_TYPE_LABELS),
+    problemTypes: await taxonomy(classified('problemType'), PROBLEM_TYPE_LABELS),
+    liabilities: await taxonomy(classified('liability'), LIABILITY_LABELS),
+    dissatisfaction: await taxonomy(answered('dissatisfaction'), DISSATISFACTION_LABELS),
+    satisfaction: await taxonomy(answered('satisfaction'), SATISFACTION_LABELS),
+  };
+  const aspectScores = await rows<{ aspect: string; score: number; n: number }>(sql`
+    select a.key as aspect, a.value::int as score, count(*)::int as n
+    from ${events} e, jsonb_each_text(e.data->'aspects') a where e.type = 'qc_reviewed'
+    group by 1, 2 order by 1, 2
+  `);
+  // A complaint: a ticket opened as one, or with a dissatisfied callback. Its cost is what was
+  // recorded for handling it and the remedies granted on it, at their cost.
+  const [cost] = await rows<{ complaints: number; recorded: unknown; remedies: unknown }>(sql`
+    select count(*)::int as complaints,
+      coalesce(sum((select sum((c->>'totalFen')::bigint)
+        from jsonb_array_elements(coalesce(t.state->'handlingCosts', '[]'::jsonb)) c)), 0) as recorded,
+      coalesce(sum((select sum((r->>'valueFen')::bigint)
+        from jsonb_array_elements(coalesce(t.state->'remedies', '[]'::jsonb)) r
+        where r->>'status' = 'granted')), 0) as remedies
+    from tickets t where ${inPeriod} and t.status <> 'cancelled'
+      and (t.category = 'complaint' or (t.state->>'complaints')::int > 0)
   `);
   const v = service ?? {};
   const timeouts = Object.fromEntries(
@@ -315,6 +392,7 @@ async function buildReport(
     followUpsInTime: Number(v.fu_in_time ?? 0),
     followUpCompliancePercent: percent(v.fu_in_time, v.fu_owed),
     repeatRatePercent: percent(v.repeat_complaints, v.complained),
+    handlingCost: handlingCost(cost),
   };
   const visits = {
     booked: Number(v.booked ?? 0),
@@ -370,7 +448,9 @@ async function buildReport(
         reviews,
       ),
       byBand: Object.fromEntries(bands.map((row) => [row.band, row.n])),
+      aspects: aspectFigures(aspectScores),
     },
+    complaintAnalysis,
     timeouts,
     repairsByModel: models.map((row) => ({
       model: row.model,
@@ -378,10 +458,11 @@ async function buildReport(
       repeatRepairs: row.repeats,
       sharePercent: percent(row.repairs, row.all_repairs) ?? 0,
     })),
-    topProblems: problems.map((row) => ({
-      cause: row.cause,
-      count: row.n,
-      sharePercent: percent(row.n, row.records) ?? 0,
+    topProblems: complaintAnalysis.complaintTypes.slice(0, SUMMARY_TOP_PROBLEMS).map((row) => ({
+      problem: row.key,
+      label: row.label,
+      count: row.count,
+      sharePercent: row.sharePercent,
     })),
     targets: againstTargets(
       {
@@ -393,4 +474,37 @@ async function buildReport(
       targets,
     ),
   };
+}
+
+/** The complaints' handling cost in integer fen; the average rounded to the fen. */
+function handlingCost(
+  row: { complaints: number; recorded: unknown; remedies: unknown } | undefined,
+): SummaryReport['complaints']['handlingCost'] {
+  const complaints = Number(row?.complaints ?? 0);
+  const recordedFen = Number(row?.recorded ?? 0);
+  const remediesFen = Number(row?.remedies ?? 0);
+  const totalFen = recordedFen + remediesFen;
+  return {
+    complaints,
+    recordedFen,
+    remediesFen,
+    totalFen,
+    averageFenPerComplaint: complaints > 0 ? Math.round(totalFen / complaints) : null,
+  };
+}
+
+/** Each QC aspect's reviews, mean score (one decimal) and reviews per band, from score counts. */
+function aspectFigures(
+  scores: readonly { aspect: string; score: number; n: number }[],
+): SummaryReport['qualityChecks']['aspects'] {
+  return Object.fromEntries(
+    QC_ASPECTS.map((aspect) => {
+      const mine = scores.filter((row) => row.aspect === aspect);
+      const reviews = mine.reduce((total, row) => total + row.n, 0);
+      const sum = mine.reduce((total, row) => total + row.score * row.n, 0);
+      const byBand: Record<string, number> = {};
+      for (const row of mine) byBand[scoreBand(row.score)] = (byBand[scoreBand(row.score)] ?? 0) + row.n;
+      return [aspect, { reviews, average: reviews > 0 ? num(sum / reviews, 1) : null, byBand }];
+    }),
+  );
 }

@@ -61,6 +61,9 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   start: ['engineer', ...OPERATORS],
   resolve: ['agent', 'engineer', ...OPERATORS],
   'qc-review': ['qc', ...OPERATORS],
+  // QC verifies a failed review's rectification (seed 000: 质量检查专员); finance and operators cost complaints.
+  'record-rectification': ['qc', ...OPERATORS],
+  'record-handling-cost': ['finance', ...OPERATORS],
   callback: ['agent', ...OPERATORS],
   'follow-up': OPERATORS,
   'request-return': ['agent', ...OPERATORS],

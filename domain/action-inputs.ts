@@ -8,8 +8,17 @@ import {
   RETURN_REASONS,
   UNIT_DISPOSITIONS,
 } from './returns';
+import {
+  COMPLAINT_TYPES,
+  DISSATISFACTION_CATEGORIES,
+  HANDLING_COST_ITEMS,
+  LIABILITIES,
+  PROBLEM_TYPES,
+  QC_ASPECTS,
+  SATISFACTION_LEVELS,
+} from './complaint-analysis';
 import { BLANK_MESSAGE, NOT_BLANK } from './text-rules';
-import { CATEGORIES, PRIORITIES, SERVICE_TYPES } from './ticket';
+import { CATEGORIES, PRIORITIES, ROLES, SERVICE_TYPES } from './ticket';
 
 /**
  * What each lifecycle action takes (SPEC section 3). Each schema is built the first time it is
@@ -43,7 +52,19 @@ const part = () =>
     .strict();
 
 /** A classification changes at least one of these. */
-const CLASSIFIED_FIELDS = ['category', 'priority', 'serviceType', 'progressSms'] as const;
+const CLASSIFIED_FIELDS = [
+  'category',
+  'priority',
+  'serviceType',
+  'progressSms',
+  'complaintType',
+  'problemType',
+  'liability',
+] as const;
+
+/** A staff id (the staff directory's) or an engineer's id. */
+const personId = () => z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a staff or engineer id');
+const qcAspectScore = () => z.number().int().min(0).max(100);
 
 const builders = {
   acknowledge: () => z.object({ note: text(2000).optional() }).strict(),
@@ -55,6 +76,12 @@ const builders = {
         serviceType: z.enum(SERVICE_TYPES).optional(),
         /** The customer's progress SMS for this ticket: false opts out, true opts back in. */
         progressSms: z.boolean().optional(),
+        /** The complaint or fault sub-type (seed 000: 零部件损坏, 服务态度差, 处理不及时, 重复故障 …). */
+        complaintType: z.enum(COMPLAINT_TYPES).optional(),
+        /** Seed 002's problem type: quality (Q 质量), service (S 服务), product (P 产品). */
+        problemType: z.enum(PROBLEM_TYPES).optional(),
+        /** Who is liable (seed 000: 产品质量, 客户使用, 运输损坏 …). */
+        liability: z.enum(LIABILITIES).optional(),
         reason: text(2000).optional(),
       })
       .strict()
@@ -157,7 +184,59 @@ const builders = {
       })
       .strict(),
   'qc-review': () =>
-    z.object({ score: z.number().int().min(0).max(100), comment: text(2000).optional() }).strict(),
+    z
+      .object({
+        score: z
+          .number()
+          .int()
+          .min(0)
+          .max(100)
+          .optional()
+          .describe('one overall score, when aspects are not'),
+        /** Seed 000's three aspects, each 0–100: the review's score is their mean, rounded. */
+        aspects: z
+          .object(
+            Object.fromEntries(QC_ASPECTS.map((aspect) => [aspect, qcAspectScore()])) as Record<
+              (typeof QC_ASPECTS)[number],
+              ReturnType<typeof qcAspectScore>
+            >,
+          )
+          .strict()
+          .optional(),
+        /** A failed review: who rectifies (a staff member or an engineer, with their role). */
+        responsible: z
+          .object({ id: personId(), role: z.enum(ROLES).exclude(['client']) })
+          .strict()
+          .optional(),
+        /** A failed review: the rectification deadline (absent: the policy's `rectification` from now). */
+        rectifyBy: z.iso.datetime({ offset: true }).optional(),
+        comment: text(2000).optional(),
+      })
+      .strict()
+      .refine((input) => (input.score === undefined) !== (input.aspects === undefined), {
+        message: 'send score or aspects (compliance, effectiveness, communication), not both',
+      })
+      // What the refinement checks, in terms JSON Schema (and so the OpenAPI document) can state.
+      .meta({ oneOf: [{ required: ['score'] }, { required: ['aspects'] }] }),
+  'record-rectification': () => z.object({ note: text(2000) }).strict(),
+  'record-handling-cost': () =>
+    z
+      .object({
+        /** What handling the complaint cost, item by item, each in integer fen (¥120.50 is 12050). */
+        items: z
+          .array(
+            z
+              .object({
+                kind: z.enum(HANDLING_COST_ITEMS),
+                amountFen: z.number().int().min(0).max(100_000_000),
+              })
+              .strict(),
+          )
+          .min(1)
+          .max(20),
+        note: text(2000).optional(),
+      })
+      .strict(),
   callback: () =>
     z
       .object({
@@ -172,7 +251,10 @@ const builders = {
             recommend: score(),
           })
           .strict(),
-        satisfaction: z.enum(['satisfied', 'average', 'dissatisfied']).optional(),
+        /** Seed 000's four levels: 非常满意, 满意, 一般, 不满意. */
+        satisfaction: z.enum(SATISFACTION_LEVELS).optional(),
+        /** Required when a score is 3 or less (seed 004: 响应慢, 专业不足, 态度差, 费用争议, 其他). */
+        dissatisfaction: z.enum(DISSATISFACTION_CATEGORIES).optional(),
         comment: z.string().max(2000).trim().optional(),
       })
       .strict(),

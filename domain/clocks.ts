@@ -5,6 +5,7 @@ import {
   firstResponseFor,
   partsClockDuration,
   quoteExpiryDuration,
+  rectificationDuration,
   remedyApprovalDuration,
   type SlaPolicy,
 } from './policy';
@@ -131,6 +132,12 @@ export const CLOCK_RULES: Readonly<Record<ClockName, ClockRule>> = {
     onDue: { kind: 'escalate', level: 2, reason: 'remedy_approval_missed' },
     pausesOnHold: false,
   },
+  // A failed QC review's rectification not done by its deadline (seed 000: 限期整改) goes to the supervisor.
+  rectification: {
+    label: 'rectification',
+    onDue: { kind: 'escalate', level: 1, reason: 'rectification_missed' },
+    pausesOnHold: false,
+  },
   refund: {
     label: 'refund',
     onDue: { kind: 'escalate', level: 2, reason: 'refund_missed' },
@@ -180,6 +187,8 @@ export function clockDuration(name: ClockName, state: TicketState, policy: SlaPo
       return quoteExpiryDuration(policy);
     case 'remedyApproval':
       return remedyApprovalDuration(policy);
+    case 'rectification':
+      return rectificationDuration(policy);
   }
 }
 
@@ -213,7 +222,8 @@ export function warningInstant(
 
 /**
  * Starts (or restarts, as the next cycle) a clock. `dueAtMs` overrides the policy duration for clocks
- * that count towards an instant rather than from one: the appointment reminder.
+ * that count towards an instant rather than from one: the appointment reminder, a plan's deadline, a
+ * rectification deadline the review set.
  */
 export function startClock(
   state: TicketState,
@@ -223,7 +233,7 @@ export function startClock(
   dueAtMs?: number,
 ): ClockState {
   const duration =
-    name === 'planDeadline' && dueAtMs !== undefined
+    (name === 'planDeadline' || name === 'rectification') && dueAtMs !== undefined
       ? durationUntil(nowMs, dueAtMs)
       : clockDuration(name, state, policy);
   const dueMs = dueAtMs ?? deadlineAfter(nowMs, duration, policy.calendar);

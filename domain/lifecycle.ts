@@ -17,6 +17,17 @@ import {
   startClock,
   type DeadlineOptions,
 } from './clocks';
+import {
+  classifyAnalysis,
+  dissatisfactionRefusal,
+  handlingCostRefusal,
+  orderRectification,
+  rectificationOrderRefusal,
+  rectifiedRefusal,
+  recordHandlingCost,
+  recordRectification,
+  reviewScore,
+} from './complaint-analysis';
 import type { DispatchNeeds } from './dispatch';
 import { PARTS_REQUEST_STATUSES, type PartsEvent, type PlanReleaseEvent } from './parts';
 import type { SlaPolicy } from './policy';
@@ -191,8 +202,16 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
   'send-invoice': { from: PAYABLE_STATUSES, when: invoiceRefusal },
   'offer-remedy': { from: ['follow_up'], when: offerRemedyRefusal },
   'decide-remedy': { from: ['follow_up', 'resolved', 'closed'], when: decideRemedyRefusal },
-  'qc-review': { from: ['quality_check'] },
-  callback: { from: ['resolved'] },
+  'qc-review': {
+    from: ['quality_check'],
+    guard: (state, input, nowMs) => rectificationOrderRefusal(state, input, nowMs),
+  },
+  'record-rectification': { from: [...OPEN_STATUSES, 'closed'], when: rectifiedRefusal },
+  'record-handling-cost': { from: [...OPEN_STATUSES, 'closed'], when: handlingCostRefusal },
+  callback: {
+    from: ['resolved'],
+    guard: (state, input) => (state.analysesComplaints ? dissatisfactionRefusal(input) : undefined),
+  },
   'follow-up': { from: ['follow_up'] },
   'request-return': { from: BEFORE_APPROVAL, when: requestReturnRefusal },
   approve: { from: BEFORE_APPROVAL, when: (state) => decisionRefusal(state, 'approve') },
@@ -350,6 +369,7 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     planDeadlines: true,
     majorComplaints: true,
     tellsProgress: true,
+    analysesComplaints: true,
   };
   startClock(state, 'firstResponse', request.createdAtMs, request.policy);
   startClock(state, 'resolution', request.createdAtMs, request.policy);
@@ -579,6 +599,7 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
       ...(input.priority ? { priority: input.priority } : {}),
       ...(input.serviceType ? { serviceType: input.serviceType } : {}),
     };
+    const analysis = classifyAnalysis(state, input);
     const moved = before.priority === state.intake.priority ? [] : reschedulePriorityClocks(state, policy);
     appendEvent(state, change, 'classified', nowMs, actor, {
       from: before,
@@ -589,6 +610,7 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
       },
       ...(input.reason ? { reason: input.reason } : {}),
       ...(input.progressSms === undefined ? {} : { progressSms: input.progressSms }),
+      ...(analysis ? { analysis } : {}),
       movedClocks: Object.fromEntries(moved.map((name) => [name, state.clocks[name as ClockName]?.dueAt])),
     });
     const becameCritical = before.priority !== 'critical' && state.intake.priority === 'critical';
@@ -714,11 +736,13 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     }
   },
   'qc-review'(state, input, { nowMs, actor, policy }, change) {
-    const band = scoreBand(input.score);
-    state.quality?.reviews.push({ at: new Date(nowMs).toISOString(), actor, band, ...input });
-    appendEvent(state, change, 'qc_reviewed', nowMs, actor, { ...input, band });
+    const score = reviewScore(input);
+    const band = scoreBand(score);
+    state.quality?.reviews.push({ at: new Date(nowMs).toISOString(), actor, band, ...input, score });
+    appendEvent(state, change, 'qc_reviewed', nowMs, actor, { ...input, score, band });
     if (band === 'fail') {
-      sendBackForService(state, nowMs, policy, change, actor, 'qc_failed', { score: input.score });
+      sendBackForService(state, nowMs, policy, change, actor, 'qc_failed', { score });
+      orderRectification(state, input, { nowMs, actor, policy }, change);
     } else {
       startCallback(state, nowMs, policy, change, actor);
     }
@@ -881,6 +905,12 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
   },
   close(state, input, { nowMs, actor, policy }, change) {
     closeTicket(state, nowMs, policy, change, actor, input.reason, input.note);
+  },
+  'record-rectification'(state, input, context, change) {
+    recordRectification(state, input, context, change);
+  },
+  'record-handling-cost'(state, input, context, change) {
+    recordHandlingCost(state, input, context, change);
   },
   'escalation-ack'(state, input, { nowMs, actor }, change) {
     const acknowledged = acknowledgeEscalations(state, input.escalationId, actor, nowMs, change);

@@ -47,6 +47,11 @@ export interface SlaPolicy extends ReturnPolicyFields, MoneyPolicyFields {
    * tickets opened before warnings existed: none for them either.
    */
   readonly warnAt?: number | null;
+  /**
+   * How long the person responsible has to rectify what a failed QC review found (seed 000: 限期整改),
+   * when the review sets no deadline of its own. Absent in snapshots from before: the default.
+   */
+  readonly rectification?: SlaDuration;
 }
 
 /** The customer's own numbers (SPEC section 1), as the policy file would spell them. */
@@ -79,6 +84,8 @@ export const DEFAULT_POLICY_DOCUMENT = {
   qcSampleRate: 0.3,
   targets: KPI_TARGETS,
   warnAt: 0.8,
+  // Seed 000 sets no figure for 限期整改: seed 002's five working days for an ordinary problem.
+  rectification: '5bd',
 } as const;
 
 /** The first-response duration for a priority, from either form of `firstResponse`. */
@@ -105,6 +112,13 @@ export function quoteExpiryDuration(policy: SlaPolicy): SlaDuration {
 export function remedyApprovalDuration(policy: SlaPolicy): SlaDuration {
   const duration = policy.remedyApproval ?? parseDuration(DEFAULT_MONEY_RULES.remedyApproval);
   if (!duration) throw new Error('the default remedyApproval duration does not parse');
+  return duration;
+}
+
+/** How long a rectification may take when its review sets no deadline (the default for an older policy). */
+export function rectificationDuration(policy: SlaPolicy): SlaDuration {
+  const duration = policy.rectification ?? parseDuration(DEFAULT_POLICY_DOCUMENT.rectification);
+  if (!duration) throw new Error('the default rectification duration does not parse');
   return duration;
 }
 
@@ -141,6 +155,7 @@ function policyDurations(policy: SlaPolicy): [string, SlaDuration][] {
     ['refund', returnRules(policy).refund],
     ['quoteExpiry', quoteExpiryDuration(policy)],
     ['remedyApproval', remedyApprovalDuration(policy)],
+    ['rectification', rectificationDuration(policy)],
   ];
 }
 

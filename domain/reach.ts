@@ -40,6 +40,8 @@ const HOLDERS: Readonly<
   refund: { person: null, role: 'finance' },
   quoteExpiry: { person: 'worker', role: 'agent' },
   remedyApproval: { person: null, role: 'manager' },
+  // The person the failed review named holds it (`holderOf`); the supervisor's inbox stands in.
+  rectification: { person: null, role: 'supervisor' },
 };
 
 /** The person holding a clock's work now, or the role whose inbox stands in for them. */
@@ -47,6 +49,9 @@ export function holderOf(state: TicketState, clock: ClockName): Recipient {
   // A plan that names its owner (the manager's meeting plan) is theirs to carry out.
   const owner = clock === 'planDeadline' ? state.plans.at(-1)?.input.owner : undefined;
   if (typeof owner === 'string') return { role: 'supervisor', personId: owner };
+  // A rectification is the person's the failed review named.
+  const rectifier = clock === 'rectification' ? state.rectification?.responsible : undefined;
+  if (rectifier) return { role: rectifier.role, personId: rectifier.id };
   const rule = HOLDERS[clock];
   if (rule.person === 'worker' && state.assignee !== null) {
     return { role: 'engineer', personId: state.assignee };

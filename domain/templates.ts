@@ -41,6 +41,7 @@ const CLOCK_NAMES_READ: Record<Language, Record<string, string>> = {
     partsWait: '配件等待',
     partsApproval: '配件审批',
     planDeadline: '方案期限',
+    rectification: '限期整改',
   },
   en: {
     firstResponse: 'first response',
@@ -54,6 +55,7 @@ const CLOCK_NAMES_READ: Record<Language, Record<string, string>> = {
     partsWait: 'parts wait',
     partsApproval: 'parts approval',
     planDeadline: 'plan',
+    rectification: 'rectification',
   },
 };
 

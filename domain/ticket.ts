@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { HandlingCost, QcAspect, Rectification, TicketAnalysis } from './complaint-analysis';
 import type { ticketIntakeSchema } from './intake';
 import type { Invoice, Payment, Quote, Remedy } from './money';
 import type { ReturnCase } from './returns';
@@ -95,6 +96,7 @@ export const CLOCK_NAMES = [
   'refund',
   'quoteExpiry',
   'remedyApproval',
+  'rectification',
 ] as const;
 export type ClockName = (typeof CLOCK_NAMES)[number];
 
@@ -257,6 +259,11 @@ export interface QualityState {
     actor: Actor;
     score: number;
     band: 'excellent' | 'pass' | 'fail';
+    /** Seed 000's three aspects, each 0–100; `score` is their mean (absent: one score was given). */
+    aspects?: Record<QcAspect, number>;
+    /** A failed review's person responsible for the rectification, and its deadline. */
+    responsible?: { id: string; role: Role };
+    rectifyBy?: string;
     comment?: string;
   }[];
 }
@@ -298,6 +305,18 @@ export interface TicketState {
    * behind the `customer-progress-sms` patch.
    */
   tellsProgress?: true;
+  /**
+   * A callback scoring 3 or less names its dissatisfaction category, and a failed QC review names
+   * the person responsible for a rectification (a clock). Set by the workflow behind the
+   * `complaint-analysis` patch: a ticket whose history predates it replays without either rule.
+   */
+  analysesComplaints?: true;
+  /** Complaint sub-type, problem type (Q/S/P) and liability, as classified (absent: none yet). */
+  analysis?: TicketAnalysis;
+  /** The last failed review's rectification: absent until one is ordered. */
+  rectification?: Rectification;
+  /** What handling the complaint cost, one entry per `record-handling-cost`. */
+  handlingCosts?: HandlingCost[];
   clocks: Partial<Record<ClockName, ClockState>>;
   plans: Recorded<Record<string, unknown>>[];
   dispatch: DispatchState;

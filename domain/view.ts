@@ -1,3 +1,4 @@
+import type { HandlingCost, Rectification, TicketAnalysis } from './complaint-analysis';
 import { CLOCK_RULES, isOpenEscalation, isRunning, isSlaBreached, nextDeadline } from './clocks';
 import { allowedActions, type ActionName } from './lifecycle';
 import type { Invoice, Payment, Quote, Remedy } from './money';
@@ -54,6 +55,10 @@ export interface TicketView
   payment: Payment | null;
   invoice: Invoice | null;
   remedies: Remedy[];
+  /** Complaint sub-type, problem type and liability as classified: `{}` until any is. */
+  analysis: TicketAnalysis;
+  rectification: Rectification | null;
+  handlingCosts: HandlingCost[];
   /** The CustomerId search attribute: find all of this customer's tickets in Temporal UI. */
   customerId: string;
   attachments: string[];
@@ -121,6 +126,9 @@ export function ticketView(state: TicketState, nowMs: number): TicketView {
     payment: state.payment ?? null,
     invoice: state.invoice ?? null,
     remedies: state.remedies ?? [],
+    analysis: state.analysis ?? {},
+    rectification: state.rectification ?? null,
+    handlingCosts: state.handlingCosts ?? [],
     quality: state.quality,
     hold: state.hold,
     callbacks: state.callbacks,
@@ -243,8 +251,15 @@ export function externalView(view: TicketView, viewerId: string): TicketView {
       reviews: view.quality.reviews.map(({ comment: _comment, ...review }) => ({
         ...review,
         actor: actor(review.actor),
+        ...(review.responsible && { responsible: actor(review.responsible) }),
       })),
     },
+    rectification: view.rectification && {
+      ...view.rectification,
+      responsible: actor(view.rectification.responsible),
+      ...(view.rectification.note !== undefined && { note: REDACTED }),
+    },
+    handlingCosts: view.handlingCosts.map(({ note: _note, ...cost }) => ({ ...cost, actorId: REDACTED })),
     hold: view.hold && { ...view.hold, reason: REDACTED },
     remedies: view.remedies.map((remedy) => ({
       ...remedy,

@@ -101,6 +101,12 @@ const MAJOR_COMPLAINT_NOTICE = 'major-complaint-notice';
 /** Since this patch the customer hears progress by SMS (unless the ticket opted out). */
 const CUSTOMER_PROGRESS_SMS = 'customer-progress-sms';
 
+/**
+ * Since this patch a callback scoring 3 or less names its dissatisfaction category and a failed QC
+ * review names the person responsible for a rectification, whose deadline is a clock.
+ */
+const COMPLAINT_ANALYSIS = 'complaint-analysis';
+
 /** Since this patch an urgent ticket's opening notifies the supervisor, as a critical one's does. */
 const URGENT_SUPERVISOR_NOTICE = 'urgent-supervisor-notice';
 /** Since this patch an exchange's stock moves (replacement out, unit in) before its action applies. */
@@ -140,6 +146,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   else delete state.majorComplaints;
   if (patched(CUSTOMER_PROGRESS_SMS)) state.tellsProgress = true;
   else delete state.tellsProgress;
+  if (patched(COMPLAINT_ANALYSIS)) state.analysesComplaints = true;
+  else delete state.analysesComplaints;
 
   /**
    * One local activity at a time. Two running at once (an Update's write and the dispatch it

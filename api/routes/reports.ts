@@ -27,6 +27,9 @@ const asText = (reply: unknown) => reply as FastifyReply;
 
 const counts = z.record(z.string(), z.number().int());
 const maybe = z.number().nullable();
+const taxonomyCounts = z.array(
+  z.object({ key: z.string(), label: z.string(), count: z.number().int(), sharePercent: z.number() }),
+);
 
 const periodQuery = z
   .object({
@@ -112,7 +115,29 @@ const summarySchema = z.object({
     followUpsInTime: z.number().int(),
     followUpCompliancePercent: maybe,
     repeatRatePercent: maybe,
+    handlingCost: z
+      .object({
+        complaints: z.number().int(),
+        recordedFen: z.number().int(),
+        remediesFen: z.number().int(),
+        totalFen: z.number().int(),
+        averageFenPerComplaint: z.number().int().nullable(),
+      })
+      .describe(
+        '投诉处理成本, integer fen: the handling costs recorded on the complaints plus the remedies granted on them, and that total ÷ complaints',
+      ),
   }),
+  complaintAnalysis: z
+    .object({
+      complaintTypes: taxonomyCounts,
+      problemTypes: taxonomyCounts,
+      liabilities: taxonomyCounts,
+      dissatisfaction: taxonomyCounts,
+      satisfaction: taxonomyCounts,
+    })
+    .describe(
+      'tickets by complaint sub-type, problem type and liability as classified; callbacks by dissatisfaction category and satisfaction level; each value’s share of those with one recorded',
+    ),
   visits: z
     .object({
       booked: z.number().int(),
@@ -121,7 +146,14 @@ const summarySchema = z.object({
       averageSecondsOnSite: maybe,
     })
     .describe('on-site visits: started by the end of the booked slot (its start without an end)'),
-  qualityChecks: z.object({ reviews: z.number().int(), passRatePercent: maybe, byBand: counts }),
+  qualityChecks: z.object({
+    reviews: z.number().int(),
+    passRatePercent: maybe,
+    byBand: counts,
+    aspects: z
+      .record(z.string(), z.object({ reviews: z.number().int(), average: maybe, byBand: counts }))
+      .describe('per aspect (compliance, effectiveness, communication) of the reviews that scored them'),
+  }),
   timeouts: z
     .record(z.string(), z.object({ runs: z.number().int(), timeouts: z.number().int(), ratePercent: maybe }))
     .describe('per clock: how often it started and how often it ran out'),
@@ -137,9 +169,18 @@ const summarySchema = z.object({
     .max(SUMMARY_TOP_MODELS)
     .describe(`the ${SUMMARY_TOP_MODELS} models repaired most, each one's share of the period's repairs`),
   topProblems: z
-    .array(z.object({ cause: z.string(), count: z.number().int(), sharePercent: z.number() }))
+    .array(
+      z.object({
+        problem: z.string(),
+        label: z.string(),
+        count: z.number().int(),
+        sharePercent: z.number(),
+      }),
+    )
     .max(SUMMARY_TOP_PROBLEMS)
-    .describe("the most frequent root causes, each one's share of the service records"),
+    .describe(
+      "the most frequent complaint sub-types (问题 Top 3), each one's share of the tickets classified with one",
+    ),
   targets: z
     .array(
       z.object({

@@ -113,6 +113,8 @@ const ACTION_BODIES: Record<ActionName, Record<string, unknown>> = {
   start: { mode: 'onsite' },
   resolve: serviceRecord,
   'qc-review': { score: 90 },
+  'record-rectification': { note: 'Retrained on the checklist' },
+  'record-handling-cost': { items: [{ kind: 'revisit', amountFen: 8_000 }] },
   callback: satisfiedCallback,
   'follow-up': { contactMade: true, cause: 'x', improvementPlan: 'y' },
   'request-return': { returnReason: 'quality_defect', proofs: ['purchase_proof', 'product'] },

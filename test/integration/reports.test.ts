@@ -49,6 +49,11 @@ const followUp = { contactMade: true, cause: 'Rude engineer', improvementPlan: '
 let stack: ApiStack;
 
 const plan = { measures: 'Fix it', department: 'service', customerConfirmed: true };
+const QUALITY_FAULT = {
+  complaintType: 'component_damaged',
+  problemType: 'quality',
+  liability: 'product_quality',
+} as const;
 
 class Seed {
   constructor(readonly state: TicketState) {}
@@ -115,6 +120,7 @@ beforeAll(async () => {
   // A: phone fault, acknowledged after 5 min, on site 2 h after creation, fixed once, happy customer.
   const a = await Seed.open('WO20010305-001', T0, { channel: 'phone' });
   await a.act('acknowledge', {}, T0 + 5 * MIN);
+  await a.act('classify', QUALITY_FAULT, T0 + 5 * MIN);
   await a.act('plan', plan, T0 + 6 * MIN);
   await a.dispatchTo('eng-report', T0 + 7 * MIN);
   await a.act('accept', {}, T0 + 8 * MIN);
@@ -131,26 +137,60 @@ beforeAll(async () => {
   await b.due(T0 + 10 * MIN);
   await b.act('escalation-ack', {}, T0 + 15 * MIN);
   await b.act('acknowledge', {}, T0 + 20 * MIN);
+  await b.act(
+    'classify',
+    { complaintType: 'poor_attitude', problemType: 'service', liability: 'service' },
+    T0 + 20 * MIN,
+  );
   await b.act('plan', { ...plan, dispatch: false }, T0 + 21 * MIN);
   await b.act('resolve', { ...serviceRecord, parts: [], fees: { visit: 0 } }, T0 + 60 * MIN);
-  await b.act('qc-review', { score: 60 }, T0 + 70 * MIN);
+  await b.act(
+    'qc-review',
+    {
+      aspects: { compliance: 60, effectiveness: 50, communication: 70 }, // 60
+      responsible: { id: 'eng-report', role: 'engineer' },
+    },
+    T0 + 70 * MIN,
+  );
   await b.act('plan', { ...plan, dispatch: false }, T0 + 80 * MIN);
   await b.act(
     'resolve',
     { ...serviceRecord, rootCause: 'Loose wire', parts: [], fees: { visit: 30 } },
     T0 + 4 * HOUR,
   );
-  await b.act('qc-review', { score: 90 }, T0 + 4.5 * HOUR);
-  await b.act('callback', unhappyCallback, T0 + 5 * HOUR); // 4,4,2,4,3,3
+  await b.act(
+    'qc-review',
+    { aspects: { compliance: 95, effectiveness: 88, communication: 87 } }, // 90
+    T0 + 4.5 * HOUR,
+  );
+  await b.act('callback', { ...unhappyCallback, satisfaction: 'dissatisfied' }, T0 + 5 * HOUR); // 4,4,2,4,3,3
+  // Handling B's complaint: a revisit ¥80 and staff time ¥40.50 recorded, a ¥50 voucher granted.
+  await b.act(
+    'record-handling-cost',
+    {
+      items: [
+        { kind: 'revisit', amountFen: 8_000 },
+        { kind: 'staff_time', amountFen: 4_050 },
+      ],
+    },
+    T0 + 5 * HOUR,
+  );
+  await b.act('offer-remedy', { kind: 'voucher', valueFen: 5_000 }, T0 + 5 * HOUR);
   // C: app consultation, acknowledged after 2 min, resolved 8 days later (past its 5 business days).
   const c = await Seed.open('WO20010305-003', T0, { channel: 'app', category: 'consultation' });
   await c.act('acknowledge', {}, T0 + 2 * MIN);
+  await c.act(
+    'classify',
+    { complaintType: 'component_damaged', problemType: 'product', liability: 'customer_use' },
+    T0 + 2 * MIN,
+  );
   await c.act('plan', { ...plan, dispatch: false }, T0 + 3 * MIN);
   await c.act('resolve', noRoot, T0 + 8 * DAY);
-  await c.act('callback', satisfiedCallback, T0 + 8 * DAY + HOUR);
+  await c.act('callback', { ...satisfiedCallback, satisfaction: 'very_satisfied' }, T0 + 8 * DAY + HOUR);
   // D: critical phone fault nobody acknowledged (escalated at 10 min), cancelled at 30 min.
   const d = await Seed.open('WO20010305-004', T0, { channel: 'phone', priority: 'critical' });
   await d.due(T0 + 10 * MIN);
+  await d.act('classify', { complaintType: 'slow_handling' }, T0 + 20 * MIN); // cancelled: not counted
   await d.act('cancel', { reason: 'Duplicate' }, T0 + 30 * MIN);
   // E: wechat repeat fault opened 00:30 Monday local (Sunday 16:30 UTC), acknowledged after 8 min.
   const eAt = Date.parse('2001-03-04T16:30:00Z');
@@ -334,10 +374,51 @@ describe('the summary report', () => {
         followUpsInTime: 0,
         followUpCompliancePercent: 0,
         repeatRatePercent: 100,
+        // B, the one complaint: 8000 + 4050 recorded and its 5000 voucher.
+        handlingCost: {
+          complaints: 1,
+          recordedFen: 12_050,
+          remediesFen: 5_000,
+          totalFen: 17_050,
+          averageFenPerComplaint: 17_050,
+        },
+      },
+      // Classified A, B, C (D's classification does not count: cancelled); callbacks A, B, C.
+      complaintAnalysis: {
+        complaintTypes: [
+          { key: 'component_damaged', label: '零部件损坏', count: 2, sharePercent: 66.7 }, // A, C
+          { key: 'poor_attitude', label: '服务态度差', count: 1, sharePercent: 33.3 }, // B
+        ],
+        problemTypes: [
+          { key: 'product', label: 'P 产品', count: 1, sharePercent: 33.3 },
+          { key: 'quality', label: 'Q 质量', count: 1, sharePercent: 33.3 },
+          { key: 'service', label: 'S 服务', count: 1, sharePercent: 33.3 },
+        ],
+        liabilities: [
+          { key: 'customer_use', label: '客户使用', count: 1, sharePercent: 33.3 },
+          { key: 'product_quality', label: '产品质量', count: 1, sharePercent: 33.3 },
+          { key: 'service', label: '服务过失', count: 1, sharePercent: 33.3 },
+        ],
+        dissatisfaction: [{ key: 'poor_attitude', label: '态度差', count: 1, sharePercent: 100 }], // B
+        satisfaction: [
+          { key: 'dissatisfied', label: '不满意', count: 1, sharePercent: 33.3 }, // B
+          { key: 'satisfied', label: '满意', count: 1, sharePercent: 33.3 }, // A
+          { key: 'very_satisfied', label: '非常满意', count: 1, sharePercent: 33.3 }, // C
+        ],
       },
       // A: booked for 12:00, started 12:00, resolved 12:30.
       visits: { booked: 1, onTime: 1, onTimeArrivalPercent: 100, averageSecondsOnSite: 1800 },
-      qualityChecks: { reviews: 2, passRatePercent: 50, byBand: { excellent: 1, fail: 1 } }, // B: 60, 90
+      // B: 60 (aspects 60, 50, 70), then 90 (95, 88, 87).
+      qualityChecks: {
+        reviews: 2,
+        passRatePercent: 50,
+        byBand: { excellent: 1, fail: 1 },
+        aspects: {
+          compliance: { reviews: 2, average: 77.5, byBand: { fail: 1, excellent: 1 } },
+          effectiveness: { reviews: 2, average: 69, byBand: { fail: 1, pass: 1 } },
+          communication: { reviews: 2, average: 78.5, byBand: { pass: 2 } },
+        },
+      },
       // Runs per clock over A–E (D's too); first response ran out on B and D. C's resolution was
       // late, but no breach was fired for it in this seed.
       timeouts: {
@@ -349,12 +430,13 @@ describe('the summary report', () => {
         customerContact: { runs: 1, timeouts: 0, ratePercent: 0 },
         callback: { runs: 3, timeouts: 0, ratePercent: 0 },
         complaintFollowUp: { runs: 1, timeouts: 0, ratePercent: 0 },
+        rectification: { runs: 1, timeouts: 0, ratePercent: 0 }, // B's failed review
       },
       repairsByModel: [{ model: 'KFR-35GW/ABC123', repairs: 3, repeatRepairs: 1, sharePercent: 100 }],
-      // Of 4 service records (A, B twice, C without a cause).
+      // The complaint sub-types of the 3 classified tickets (A, B, C).
       topProblems: [
-        { cause: 'Worn bearing', count: 2, sharePercent: 50 },
-        { cause: 'Loose wire', count: 1, sharePercent: 25 },
+        { problem: 'component_damaged', label: '零部件损坏', count: 2, sharePercent: 66.7 },
+        { problem: 'poor_attitude', label: '服务态度差', count: 1, sharePercent: 33.3 },
       ],
       targets: [
         { kpi: 'firstTimeFixRatePercent', value: 66.7, target: 90, met: false },
@@ -409,7 +491,12 @@ describe('the summary report', () => {
         'qualityChecksByBand,fail,1',
         'timeoutRatePercent,firstResponse,40',
         'repairShareByModelPercent,KFR-35GW/ABC123,100',
-        'topProblemsSharePercent,Worn bearing,50',
+        'topProblemsSharePercent,component_damaged,66.7',
+        'complaintHandlingCost,averageFenPerComplaint,17050',
+        'complaintTypes,poor_attitude,1',
+        'satisfactionSharePercent,very_satisfied,33.3',
+        'qualityChecksAspectAverage,effectiveness,69',
+        'qualityChecksAspectByBand,communication.pass,2',
         'kpi,onTimeArrivalPercent,100',
         'kpiTarget,onTimeArrivalPercent,80',
         'kpiMet,firstTimeFixRatePercent,false',
@@ -433,7 +520,7 @@ describe('the summary report', () => {
       'Top: RPT-COMP (KFR-35GW/ABC123) × 3, RPT-FAN (KFR-35GW/ABC123) × 3',
       'First-time fix: 66.7 % (target ≥ 90 %) ✗ below target',
       'On-time arrival: 100 % (target ≥ 80 %) ✓',
-      'Top problems: Worn bearing (50 %), Loose wire (25 %)',
+      'Top problems: 零部件损坏 (66.7 %), 服务态度差 (33.3 %)',
     ]) {
       expect(response.body).toContain(figure);
     }
@@ -476,10 +563,7 @@ describe('the summary report', () => {
         { model: 'MODEL-G', repairs: 2, repeatRepairs: 0, sharePercent: 66.7 },
         { model: 'MODEL-H', repairs: 1, repeatRepairs: 0, sharePercent: 33.3 },
       ],
-      topProblems: [
-        { cause: 'Worn bearing', count: 2, sharePercent: 66.7 },
-        { cause: 'Loose wire', count: 1, sharePercent: 33.3 },
-      ],
+      topProblems: [], // none of G, H, I was classified
       targets: [
         { kpi: 'firstTimeFixRatePercent', value: 100, target: 90, met: true },
         { kpi: 'callbackWithin24hPercent', value: 60, target: 90, met: false },

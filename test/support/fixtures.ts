@@ -50,6 +50,7 @@ export const satisfiedCallback = {
 export const unhappyCallback = {
   channel: 'phone' as const,
   scores: { responsiveness: 4, professionalism: 4, attitude: 2, resolution: 4, overall: 3, recommend: 3 },
+  dissatisfaction: 'poor_attitude' as const,
   comment: 'The engineer was rude',
 };
 

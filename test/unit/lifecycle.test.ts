@@ -580,7 +580,13 @@ describe('1.8 Quality check', () => {
   it('sends a failed review back for re-service; a passed one on to the callback', () => {
     const ticket = resolved({ category: 'complaint' });
     expect(ticket.status).toBe('quality_check');
-    act(ticket, 'qc-review', { score: 55, comment: 'Noise remains' }, T0 + 5 * HOUR, QC);
+    act(
+      ticket,
+      'qc-review',
+      { score: 55, comment: 'Noise remains', responsible: { id: 'eng-1', role: 'engineer' } },
+      T0 + 5 * HOUR,
+      QC,
+    );
     expect(ticket).toMatchObject({ status: 'acknowledged', reservices: 1, assignee: null });
     expect(ticket.clocks.resolution).toMatchObject({ cycle: 2, metAt: null });
     inService(ticket);

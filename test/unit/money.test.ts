@@ -264,7 +264,13 @@ describe('remedies on a complaint’s follow-up', () => {
       overall: 2,
       recommend: 2,
     };
-    act(ticket, 'callback', { channel: 'phone', scores }, T0 + 2 * HOUR, AGENT);
+    act(
+      ticket,
+      'callback',
+      { channel: 'phone', scores, dissatisfaction: 'slow_response' },
+      T0 + 2 * HOUR,
+      AGENT,
+    );
     expect(ticket.status).toBe('follow_up');
     return ticket;
   }

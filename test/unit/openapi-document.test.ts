@@ -142,7 +142,7 @@ describe('the OpenAPI document', () => {
     ]);
   });
 
-  it('requires classify to name at least one of category, priority, serviceType and progressSms, as the API does', async () => {
+  it('requires classify to name at least one of category, priority, serviceType, progressSms and the taxonomies, as the API does', async () => {
     const body = operation('post', '/v1/tickets/{number}/classify')
       .requestBody as OpenAPIV3.RequestBodyObject;
     const schema = body.content['application/json']?.schema as OpenAPIV3.SchemaObject;
@@ -151,6 +151,9 @@ describe('the OpenAPI document', () => {
       { required: ['priority'] },
       { required: ['serviceType'] },
       { required: ['progressSms'] },
+      { required: ['complaintType'] },
+      { required: ['problemType'] },
+      { required: ['liability'] },
     ]);
     const refused = await app.inject({
       method: 'POST',
@@ -161,7 +164,7 @@ describe('the OpenAPI document', () => {
     expect(refused.statusCode).toBe(400);
     expect(refused.headers['content-type']).toContain('application/problem+json');
     expect(refused.json().detail).toBe(
-      'body: name at least one of category, priority, serviceType, progressSms',
+      'body: name at least one of category, priority, serviceType, progressSms, complaintType, problemType, liability',
     );
     // The workflow's update validator parses with the same schema.
     expect(actionInputSchema('classify').safeParse({}).success).toBe(false);
