@@ -69,6 +69,7 @@ const {
   releaseUnplannedParts,
   issueExchangeReplacement,
   bookExchangedUnit,
+  restockRefusedReplacement,
   quotePrices,
 } = proxyLocalActivities<TicketActivities>(ACTIVITY_OPTIONS);
 
@@ -105,6 +106,8 @@ const CUSTOMER_PROGRESS_SMS = 'customer-progress-sms';
 const URGENT_SUPERVISOR_NOTICE = 'urgent-supervisor-notice';
 /** Since this patch an exchange's stock moves (replacement out, unit in) before its action applies. */
 const EXCHANGE_MOVES_STOCK = 'exchange-moves-stock';
+/** Since this patch a replacement the customer refuses is booked back into stock after the answer applies. */
+const EXCHANGE_RESTOCKS_REFUSED = 'exchange-restocks-refused';
 /** Since this patch a quote reads its parts' prices from the catalogue before it applies. */
 const QUOTE_READS_PRICES = 'quote-reads-prices';
 
@@ -272,6 +275,22 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   }
 
   /**
+   * The replacement of `round` the customer refused goes back into stock where it was issued from.
+   * Its key names the round, so a retried activity (or a worker that died before it reported)
+   * books it once; a replacement shipped before stock moved for exchanges left no issue: nothing.
+   */
+  async function restockRefused(round: number, actor: Actor): Promise<void> {
+    const issueKey = `exchange:${state.number}:replacement:${round}`;
+    const refused = { ticketNumber: state.number, issueKey, key: `${issueKey}:refused`, actorId: actor.id };
+    await io.runExclusive(() =>
+      restockRefusedReplacement.executeWithOptions(
+        { ...ACTIVITY_OPTIONS, summary: `restock refused replacement ${round}` },
+        [refused],
+      ),
+    );
+  }
+
+  /**
    * A quote's parts are priced from the catalogue (I/O, so before the quote applies); a part the
    * catalogue does not have refuses the quote (422) with nothing written.
    */
@@ -383,6 +402,10 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
           action === 'quote' && patched(QUOTE_READS_PRICES)
             ? await priceQuotedParts(parsedInput as ActionInput<'quote'>)
             : undefined;
+        const refusedRound =
+          action === 'confirm-replacement' && !(parsedInput as ActionInput<'confirm-replacement'>).accepted
+            ? state.returnCase?.replacements?.at(-1)?.round
+            : undefined;
         const change = applyAction(state, action, parsedInput, {
           nowMs: Date.now(),
           actor: request.actor,
@@ -391,6 +414,9 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         });
         const persisted = snapshot(state);
         await persist(persisted, change);
+        if (refusedRound !== undefined && patched(EXCHANGE_RESTOCKS_REFUSED)) {
+          await restockRefused(refusedRound, request.actor);
+        }
         if ((action === 'resolve' || action === 'cancel') && patched(SETTLES_PARTS)) {
           await settleParts(action, parsedInput, request.actor, persisted.version);
         }
