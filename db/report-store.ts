@@ -63,7 +63,7 @@ export interface SummaryReport {
   csatTrend: { date: string; overall: number }[];
   escalations: { total: number; byLevel: Record<string, number>; byReason: Record<string, number> };
   topCauses: { cause: string; count: number }[];
-  costs: { averagePartsCost: number | null; averageVisitCost: number | null };
+  costs: { averagePartsCostFen: number | null; averageVisitCostFen: number | null };
   /** The parts report's figures for the period (`GET /v1/reports/parts`), its top parts cut to five. */
   parts: Pick<PartsReport, 'issued' | 'averagePartsCostPerTicket' | 'stockOuts' | 'topConsumed'>;
 }
@@ -139,10 +139,11 @@ async function buildReport(
       select t.number,
         jsonb_array_length(t.state->'serviceRecords') as records,
         (t.state->>'reservices')::int as reservices,
-        (select coalesce(sum((e.data->>'partsCost')::numeric), 0) from ticket_events e
-          where e.ticket_number = t.number and e.type = 'resolved') as parts_cost,
-        (select coalesce(sum((e.data->>'visitCost')::numeric), 0) from ticket_events e
-          where e.ticket_number = t.number and e.type = 'resolved') as visit_cost
+        -- In fen; a service record from before fen everywhere carried yuan (partsCost, visitCost).
+        (select coalesce(sum(coalesce((e.data->>'partsCostFen')::numeric, (e.data->>'partsCost')::numeric * 100)), 0)
+          from ticket_events e where e.ticket_number = t.number and e.type = 'resolved') as parts_cost,
+        (select coalesce(sum(coalesce((e.data->>'visitCostFen')::numeric, (e.data->>'visitCost')::numeric * 100)), 0)
+          from ticket_events e where e.ticket_number = t.number and e.type = 'resolved') as visit_cost
       from tickets t where ${inPeriod} and jsonb_array_length(t.state->'serviceRecords') > 0
     )
     select
@@ -359,7 +360,7 @@ async function buildReport(
       byReason: sum('reason'),
     },
     topCauses: causes.map((row) => ({ cause: row.cause, count: row.n })),
-    costs: { averagePartsCost: num(f.parts_avg, 2), averageVisitCost: num(f.visit_avg, 2) },
+    costs: { averagePartsCostFen: num(f.parts_avg, 0), averageVisitCostFen: num(f.visit_avg, 0) },
     callbacks,
     complaints,
     visits,

@@ -32,6 +32,7 @@ import {
   type ActionInput,
   type ActionName,
 } from '../domain/lifecycle';
+import { upgradeLegacyResolve } from '../domain/action-inputs';
 import { authorizeAction } from '../domain/access';
 import { PARTS_EVENT_KINDS, type OldPartDisposition } from '../domain/parts';
 import { nextReplacementRound } from '../domain/return-actions';
@@ -387,7 +388,10 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     setHandler(
       actionUpdates[action],
       async (request: ActionRequest<ActionName>) => {
-        const parsedInput = actionInputSchema(action).parse(request.input);
+        // A resolve of a history recorded before fen everywhere replays as the same record in fen.
+        const parsedInput = actionInputSchema(action).parse(
+          action === 'resolve' ? upgradeLegacyResolve(request.input) : request.input,
+        );
         if (action === 'assign' && patched(ASSIGN_CHECKS_ENGINEER)) {
           await checkAssignee(parsedInput as ActionInput<'assign'>);
         }

@@ -100,7 +100,12 @@ const summarySchema = z.object({
   csatTrend: z.array(z.object({ date: z.string(), overall: z.number() })),
   escalations: z.object({ total: z.number().int(), byLevel: counts, byReason: counts }),
   topCauses: z.array(z.object({ cause: z.string(), count: z.number().int() })),
-  costs: z.object({ averagePartsCost: maybe, averageVisitCost: maybe }),
+  costs: z
+    .object({
+      averagePartsCostFen: z.number().int().nullable(),
+      averageVisitCostFen: z.number().int().nullable(),
+    })
+    .describe('per serviced ticket, from the prices in its service records, in integer fen'),
   callbacks: z
     .object({ owed: z.number().int(), within24h: z.number().int(), within24hPercent: maybe })
     .describe('callbacks owed (recorded, or 24 h past due) and those recorded within 24 h'),

@@ -132,12 +132,12 @@ beforeAll(async () => {
   await b.act('escalation-ack', {}, T0 + 15 * MIN);
   await b.act('acknowledge', {}, T0 + 20 * MIN);
   await b.act('plan', { ...plan, dispatch: false }, T0 + 21 * MIN);
-  await b.act('resolve', { ...serviceRecord, parts: [], fees: { visit: 0 } }, T0 + 60 * MIN);
+  await b.act('resolve', { ...serviceRecord, parts: [], fees: { visitFen: 0 } }, T0 + 60 * MIN);
   await b.act('qc-review', { score: 60 }, T0 + 70 * MIN);
   await b.act('plan', { ...plan, dispatch: false }, T0 + 80 * MIN);
   await b.act(
     'resolve',
-    { ...serviceRecord, rootCause: 'Loose wire', parts: [], fees: { visit: 30 } },
+    { ...serviceRecord, rootCause: 'Loose wire', parts: [], fees: { visitFen: 3_000 } },
     T0 + 4 * HOUR,
   );
   await b.act('qc-review', { score: 90 }, T0 + 4.5 * HOUR);
@@ -320,7 +320,7 @@ describe('the summary report', () => {
         { cause: 'Loose wire', count: 1 },
       ],
       // Serviced A, B, C: parts 180 + 0 + 0 = 180 → 60; visits 50 + 30 + 0 = 80 → 26.67.
-      costs: { averagePartsCost: 60, averageVisitCost: 26.67 },
+      costs: { averagePartsCostFen: 6_000, averageVisitCostFen: 2_667 },
       // Owed when resolved (A), after QC (B) and when resolved (C); each made within the hour.
       callbacks: { owed: 3, within24h: 3, within24hPercent: 100 },
       // B opened as a complaint (answered at 20 min) and complained again on its callback (never
@@ -390,7 +390,7 @@ describe('the summary report', () => {
         'csat,attitude,4',
         'escalationsByReason,first_response_missed,2',
         'topCauses,Worn bearing,2',
-        'costs,averageVisitCost,26.67',
+        'costs,averageVisitCostFen,2667',
         'parts,issuedQuantity,6',
         'parts,issuedValue,12750',
         'parts,ticketsIssuedParts,2',

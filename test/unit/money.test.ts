@@ -9,6 +9,7 @@ import {
   type ActionInput,
   type ActionName,
 } from '../../domain/lifecycle';
+import { upgradeLegacyResolve } from '../../domain/action-inputs';
 import { priceQuote } from '../../domain/money';
 import type { Actor, TicketIntake, TicketState } from '../../domain/ticket';
 import { AGENT, intake, policy, TEST_CUSTOMER_ID } from '../support/fixtures';
@@ -337,5 +338,40 @@ describe('remedies on a complaint’s follow-up', () => {
       'months is required for extended_warranty, and only for it',
     );
     expect(schema.safeParse({ kind: 'voucher', valueFen: 12.5 }).success).toBe(false);
+  });
+});
+
+describe('a service record’s money is integer fen', () => {
+  const record = {
+    diagnosis: 'Fan',
+    fix: 'Replaced',
+    functionalTest: 'passed',
+    parts: [{ partNumber: 'FM-220', quantity: 1, unitPriceFen: 18_000 }],
+    fees: { laborFen: 8_000, visitFen: 5_000 },
+  };
+
+  it('takes unitPriceFen and laborFen/visitFen as whole fen, and refuses fractions and the old yuan names', () => {
+    expect(actionInputSchema('resolve').parse(record)).toMatchObject(record);
+    const fraction = actionInputSchema('resolve').safeParse({
+      ...record,
+      parts: [{ partNumber: 'FM-220', quantity: 1, unitPriceFen: 180.5 }],
+    });
+    expect(fraction.error?.issues[0]?.path).toEqual(['parts', 0, 'unitPriceFen']);
+    const yuan = actionInputSchema('resolve').safeParse({ ...record, fees: { labor: 80, visit: 50 } });
+    expect(yuan.error?.issues[0]).toMatchObject({ path: ['fees'], code: 'unrecognized_keys' });
+  });
+
+  it('reads a resolve recorded in yuan (a replayed history) as the same record in fen', () => {
+    const legacy = {
+      ...record,
+      parts: [{ partNumber: 'FM-220', quantity: 2, unitPrice: 180.5, oldPartSerial: 'X' }],
+      fees: { labor: 0, visit: 50 },
+    };
+    expect(actionInputSchema('resolve').parse(upgradeLegacyResolve(legacy))).toMatchObject({
+      parts: [{ partNumber: 'FM-220', quantity: 2, unitPriceFen: 18_050, oldPartSerial: 'X' }],
+      fees: { laborFen: 0, visitFen: 5_000 },
+    });
+    expect(upgradeLegacyResolve(record)).toEqual(record);
+    expect(upgradeLegacyResolve(null)).toBeNull();
   });
 });

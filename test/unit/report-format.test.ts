@@ -25,7 +25,7 @@ function report(overrides: Partial<SummaryReport> = {}): SummaryReport {
     csatTrend: [],
     escalations: { total: 0, byLevel: {}, byReason: {} },
     topCauses: [],
-    costs: { averagePartsCost: null, averageVisitCost: null },
+    costs: { averagePartsCostFen: null, averageVisitCostFen: null },
     callbacks: { owed: 0, within24h: 0, within24hPercent: null },
     complaints: {
       responses: 0,
