@@ -116,6 +116,31 @@ export function reportCsv(report: SummaryReport): string {
       `${part.partNumber} (${part.model})`,
       part.quantity,
     ]),
+    ...report.returns.requests.flatMap((row): [string, string, unknown][] => {
+      const key = `${row.kind} ${row.returnReason} (${row.model ?? 'no model'})`;
+      return [
+        ['returnRequests', key, row.requested],
+        ['returnsApproved', key, row.approved],
+        ['returnsRefused', key, row.refused],
+        ['returnsRejected', key, row.rejected],
+      ];
+    }),
+    ...Object.entries(report.returns.refunds).map(([metric, value]): [string, string, unknown] => [
+      'refunds',
+      metric,
+      value,
+    ]),
+    ['outOfWarrantyRevenue', 'payments', report.returns.outOfWarrantyRevenue.payments],
+    ['outOfWarrantyRevenue', 'totalFen', report.returns.outOfWarrantyRevenue.totalFen],
+    ...report.returns.remedies.flatMap((row): [string, string, unknown][] => [
+      ['remediesGranted', row.kind, row.granted],
+      ['remedyCostFen', row.kind, row.costFen],
+    ]),
+    ...Object.entries(report.returns.quotes).map(([metric, value]): [string, string, unknown] => [
+      'quotes',
+      metric,
+      value,
+    ]),
   ];
   return ['section,metric,value', ...rows.map((row) => row.map(csvField).join(','))].join('\r\n') + '\r\n';
 }

@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { againstTargets, type KpiAgainstTarget, type KpiTargets } from '../domain/kpi';
 import { CLOCK_NAMES } from '../domain/ticket';
 import type { Database } from './client';
+import { buildReturnsReport, type ReturnsReport } from './money-store';
 import { buildPartsReport, type PartsReport } from './parts-store';
 import { runReport, type ReportQuery } from './report-run';
 
@@ -66,6 +67,8 @@ export interface SummaryReport {
   costs: { averagePartsCostFen: number | null; averageVisitCostFen: number | null };
   /** The parts report's figures for the period (`GET /v1/reports/parts`), its top parts cut to five. */
   parts: Pick<PartsReport, 'issued' | 'averagePartsCostPerTicket' | 'stockOuts' | 'topConsumed'>;
+  /** The returns report's figures for the period (`GET /v1/reports/returns`). */
+  returns: Omit<ReturnsReport, 'from' | 'to'>;
 }
 
 /** How many of the parts report's top consumed parts the summary shows. */
@@ -82,8 +85,8 @@ const percent = (part: unknown, whole: unknown): number | null =>
   Number(whole) > 0 ? Number(((Number(part) / Number(whole)) * 100).toFixed(1)) : null;
 
 /**
- * The KPIs of SPEC 1.14 for the tickets created in the period, and the parts report's figures for
- * the same period, in one snapshot and one time budget.
+ * The KPIs of SPEC 1.14 for the tickets created in the period, and the parts and returns reports'
+ * figures for the same period, in one snapshot and one time budget.
  */
 export async function summaryReport(
   db: Database,
@@ -93,6 +96,7 @@ export async function summaryReport(
   return runReport(db, timeoutMs, async (rows) => {
     const kpis = await buildReport(rows, period, targets);
     const parts = await buildPartsReport(rows, period);
+    const { from: _from, to: _to, ...returns } = await buildReturnsReport(rows, period);
     return {
       ...kpis,
       parts: {
@@ -101,6 +105,7 @@ export async function summaryReport(
         stockOuts: parts.stockOuts,
         topConsumed: parts.topConsumed.slice(0, SUMMARY_TOP_PARTS),
       },
+      returns,
     };
   });
 }
@@ -109,7 +114,7 @@ async function buildReport(
   rows: ReportQuery,
   period: { from: string; to: string; fromInstant: string; toInstant: string; timeZone: string },
   targets: KpiTargets,
-): Promise<Omit<SummaryReport, 'parts'>> {
+): Promise<Omit<SummaryReport, 'parts' | 'returns'>> {
   const inPeriod = sql`t.created_at >= ${period.fromInstant}::timestamptz and t.created_at < ${period.toInstant}::timestamptz`;
   const grouped = async (column: SQL) =>
     Object.fromEntries(

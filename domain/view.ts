@@ -51,6 +51,8 @@ export interface TicketView
   status: TicketStatus;
   returnCase: ReturnCase | null;
   quote: Quote | null;
+  /** Every quote round, oldest first (the last is `quote`); the consented one is `accepted`. */
+  quotes: Quote[];
   payment: Payment | null;
   invoice: Invoice | null;
   remedies: Remedy[];
@@ -118,6 +120,7 @@ export function ticketView(state: TicketState, nowMs: number): TicketView {
     approval: state.approval,
     returnCase: state.returnCase ?? null,
     quote: state.quote ?? null,
+    quotes: [...(state.earlierQuotes ?? []), ...(state.quote ? [state.quote] : [])],
     payment: state.payment ?? null,
     invoice: state.invoice ?? null,
     remedies: state.remedies ?? [],

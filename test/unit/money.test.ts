@@ -11,6 +11,7 @@ import {
 } from '../../domain/lifecycle';
 import { upgradeLegacyResolve } from '../../domain/action-inputs';
 import { priceQuote } from '../../domain/money';
+import { ticketView } from '../../domain/view';
 import type { Actor, TicketIntake, TicketState } from '../../domain/ticket';
 import { AGENT, intake, policy, TEST_CUSTOMER_ID } from '../support/fixtures';
 
@@ -129,6 +130,26 @@ describe('a quote out of warranty and the customer’s consent', () => {
     expect(ticket).toMatchObject({ status: 'acknowledged', quote: { status: 'accepted' } });
     expect(ticket.clocks.quoteExpiry?.metAt).toBe(iso(T0 + 2 * HOUR));
     expect(ticket.clocks.resolution).toMatchObject({ pausedAt: null, metAt: null });
+  });
+
+  it('keeps every round: a re-quote after consent is round 2, round 1 stays accepted in the view', () => {
+    const ticket = outOfWarranty();
+    quoted(ticket);
+    act(ticket, 'consent', { accepted: true }, T0 + 2 * HOUR, CLIENT);
+    act(ticket, 'quote', { parts: [{ partNumber: 'C123', quantity: 2 }] }, T0 + 3 * HOUR, ENGINEER, {
+      C123: 5_000,
+    });
+    act(ticket, 'consent', { accepted: false }, T0 + 4 * HOUR, CLIENT);
+    expect(ticket.quote).toMatchObject({ round: 2, totalFen: 23_000, status: 'declined' });
+    const rounds = ticketView(ticket, T0 + 4 * HOUR).quotes.map((quote) => [
+      quote.round,
+      quote.totalFen,
+      quote.status,
+    ]);
+    expect(rounds).toEqual([
+      [1, 18_000, 'accepted'],
+      [2, 23_000, 'declined'],
+    ]);
   });
 
   it('declined: the ticket closes as declined, nothing charged', () => {
