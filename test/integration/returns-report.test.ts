@@ -1,4 +1,6 @@
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ticketEvents } from '../../db/schema';
 import { saveTicketChange } from '../../db/ticket-store';
 import {
   actionInputSchema,
@@ -248,5 +250,25 @@ describe('the returns and money figures against a hand-computed month', () => {
       remedies: [],
       quotes: { accepted: 0, declined: 0, expired: 0, acceptanceRate: null },
     });
+  });
+});
+
+describe('the summary’s service costs in fen', () => {
+  it('averages the service records in fen, a record written in yuan before fen everywhere counted ×100', async () => {
+    const jan = Date.parse('2003-01-06T10:00:00+08:00');
+    const fen = await Seed.open('WO20030106-001', jan, {});
+    await fen.act('resolve', serviceRecord, jan + HOUR); // 18,000 fen of parts, a 5,000 fen visit
+    const yuan = await Seed.open('WO20030106-002', jan, {});
+    await yuan.act('resolve', { ...serviceRecord, fees: { visitFen: 3_000 } }, jan + HOUR);
+    // What the yuan-era record wrote: ¥100 of parts, a ¥10 visit.
+    await stack.database.db
+      .update(ticketEvents)
+      .set({
+        data: sql`(${ticketEvents.data} - 'partsCostFen' - 'visitCostFen') || '{"partsCost":100,"visitCost":10}'::jsonb`,
+      })
+      .where(and(eq(ticketEvents.ticketNumber, 'WO20030106-002'), eq(ticketEvents.type, 'resolved')));
+    const summary = (await get('/v1/reports/summary?from=2003-01-01&to=2003-01-31')).json();
+    // Parts (18,000 + 10,000) / 2, visits (5,000 + 1,000) / 2.
+    expect(summary.costs).toEqual({ averagePartsCostFen: 14_000, averageVisitCostFen: 3_000 });
   });
 });
