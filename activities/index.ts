@@ -13,6 +13,8 @@ import { catalogPrices, type PartPrices } from '../db/money-store';
 import {
   bookReturnedUnit,
   issueReplacement,
+  returnRefusedReplacement,
+  type RefusedReplacement,
   type ReplacementIssue,
   type ReturnedUnit,
 } from '../db/returns-store';
@@ -123,6 +125,17 @@ export function createActivities({ db }: ActivityDependencies) {
       const issued = await issueReplacement(db, issue);
       log.info('exchange replacement issued', { ticketNumber: issue.ticketNumber, key: issue.key, issued });
       return issued;
+    },
+
+    /** A replacement the customer refused is booked back into stock; how many units came back. */
+    async restockRefusedReplacement(refused: RefusedReplacement): Promise<number> {
+      const returned = await returnRefusedReplacement(db, refused);
+      log.info('refused replacement restocked', {
+        ticketNumber: refused.ticketNumber,
+        key: refused.key,
+        returned,
+      });
+      return returned;
     },
 
     /** An exchange's unit taken back is booked into stock; why it cannot be, or null. */

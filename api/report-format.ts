@@ -122,8 +122,8 @@ export function reportCsv(report: SummaryReport): string {
       ['kpiTarget', kpi.kpi, kpi.target],
       ['kpiMet', kpi.kpi, kpi.met],
     ]),
-    ['costs', 'averagePartsCost', report.costs.averagePartsCost],
-    ['costs', 'averageVisitCost', report.costs.averageVisitCost],
+    ['costs', 'averagePartsCostFen', report.costs.averagePartsCostFen],
+    ['costs', 'averageVisitCostFen', report.costs.averageVisitCostFen],
     ['parts', 'issuedQuantity', report.parts.issued.quantity],
     ['parts', 'issuedValue', report.parts.issued.value],
     ['parts', 'ticketsIssuedParts', report.parts.issued.tickets],
@@ -135,6 +135,31 @@ export function reportCsv(report: SummaryReport): string {
       'partsTopConsumed',
       `${part.partNumber} (${part.model})`,
       part.quantity,
+    ]),
+    ...report.returns.requests.flatMap((row): [string, string, unknown][] => {
+      const key = `${row.kind} ${row.returnReason} (${row.model ?? 'no model'})`;
+      return [
+        ['returnRequests', key, row.requested],
+        ['returnsApproved', key, row.approved],
+        ['returnsRefused', key, row.refused],
+        ['returnsRejected', key, row.rejected],
+      ];
+    }),
+    ...Object.entries(report.returns.refunds).map(([metric, value]): [string, string, unknown] => [
+      'refunds',
+      metric,
+      value,
+    ]),
+    ['outOfWarrantyRevenue', 'payments', report.returns.outOfWarrantyRevenue.payments],
+    ['outOfWarrantyRevenue', 'totalFen', report.returns.outOfWarrantyRevenue.totalFen],
+    ...report.returns.remedies.flatMap((row): [string, string, unknown][] => [
+      ['remediesGranted', row.kind, row.granted],
+      ['remedyCostFen', row.kind, row.costFen],
+    ]),
+    ...Object.entries(report.returns.quotes).map(([metric, value]): [string, string, unknown] => [
+      'quotes',
+      metric,
+      value,
     ]),
   ];
   return ['section,metric,value', ...rows.map((row) => row.map(csvField).join(','))].join('\r\n') + '\r\n';

@@ -87,6 +87,25 @@ const slaClockSchema = z.object({
 
 const actorSchema = z.object({ id: z.string(), role: z.enum(ROLES) });
 
+const quoteSchema = z.object({
+  round: z.number().int(),
+  lines: z.array(
+    z.object({
+      kind: z.enum(['part', 'labor', 'visit']),
+      partNumber: z.string().optional(),
+      quantity: z.number().int(),
+      unitPriceFen: z.number().int(),
+      amountFen: z.number().int(),
+    }),
+  ),
+  totalFen: z.number().int().describe('integer fen'),
+  status: z.enum(['pending', 'accepted', 'declined', 'expired']),
+  sentAt: z.string(),
+  expiresAt: z.string(),
+  decidedAt: z.string().nullable(),
+  resumeTo: z.string(),
+});
+
 const returnCaseSchema = z
   .object({
     kind: z.enum(RETURN_KINDS),
@@ -250,29 +269,14 @@ export const ticketViewSchema = z.object({
   serviceRecords: z.array(recordedSchema),
   approval: recordedSchema.nullable(),
   returnCase: returnCaseSchema,
-  quote: z
-    .object({
-      round: z.number().int(),
-      lines: z.array(
-        z.object({
-          kind: z.enum(['part', 'labor', 'visit']),
-          partNumber: z.string().optional(),
-          quantity: z.number().int(),
-          unitPriceFen: z.number().int(),
-          amountFen: z.number().int(),
-        }),
-      ),
-      totalFen: z.number().int().describe('integer fen'),
-      status: z.enum(['pending', 'accepted', 'declined', 'expired']),
-      sentAt: z.string(),
-      expiresAt: z.string(),
-      decidedAt: z.string().nullable(),
-      resumeTo: z.string(),
-    })
+  quote: quoteSchema
     .nullable()
     .describe(
       'the last quote from the price list (out of warranty, consented before work); null until one is sent',
     ),
+  quotes: z
+    .array(quoteSchema)
+    .describe('every quote round, oldest first (the last is `quote`); the consented one has status accepted'),
   payment: z
     .object({
       amountFen: z.number().int().describe('integer fen'),

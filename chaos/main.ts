@@ -227,7 +227,7 @@ async function main(): Promise<void> {
       diagnosis: 'Capacitor',
       fix: 'Replaced it',
       functionalTest: 'passed',
-      parts: [{ partNumber: PART, quantity: 1, unitPrice: 2, oldPartDisposition: 'recycled' }],
+      parts: [{ partNumber: PART, quantity: 1, unitPriceFen: 200, oldPartDisposition: 'recycled' }],
     });
     const scores = {
       responsiveness: 5,

@@ -39,7 +39,7 @@ export interface ReturnsReport {
   outOfWarrantyRevenue: { payments: number; totalFen: number };
   /** Remedies granted in the period, by kind, at their cost to the company. */
   remedies: { kind: string; granted: number; costFen: number }[];
-  /** Quotes answered in the period (each ticket's last quote). */
+  /** Quote rounds answered (or expired) in the period, every round of a ticket counted. */
   quotes: { accepted: number; declined: number; expired: number; acceptanceRate: number | null };
 }
 
@@ -60,7 +60,7 @@ export async function returnsReport(
 
 const hours = (value: unknown) => (value === null ? null : Math.round(Number(value) * 100) / 100);
 
-async function buildReturnsReport(rows: ReportQuery, period: Period): Promise<ReturnsReport> {
+export async function buildReturnsReport(rows: ReportQuery, period: Period): Promise<ReturnsReport> {
   const inPeriod = (instant: SQL) =>
     sql`(${instant})::timestamptz >= ${period.fromInstant}::timestamptz and (${instant})::timestamptz < ${period.toInstant}::timestamptz`;
   const requests = await rows<{
@@ -105,13 +105,16 @@ async function buildReturnsReport(rows: ReportQuery, period: Period): Promise<Re
                                               then t.state->'remedies' else '[]'::jsonb end) r
     where r->>'status' = 'granted' and ${inPeriod(sql`coalesce(r->>'decidedAt', r->>'offeredAt')`)}
     group by 1 order by 1`);
+  // Every round counts: the earlier rounds and the last quote, each where it was decided.
   const [quotes] = await rows<{ accepted: number; declined: number; expired: number }>(sql`
-    select count(*) filter (where t.state->'quote'->>'status' = 'accepted')::int as accepted,
-           count(*) filter (where t.state->'quote'->>'status' = 'declined')::int as declined,
-           count(*) filter (where t.state->'quote'->>'status' = 'expired')::int as expired
-    from tickets t
-    where jsonb_typeof(t.state->'quote') = 'object' and t.state->'quote'->>'decidedAt' is not null
-      and ${inPeriod(sql`t.state->'quote'->>'decidedAt'`)}`);
+    select count(*) filter (where q->>'status' = 'accepted')::int as accepted,
+           count(*) filter (where q->>'status' = 'declined')::int as declined,
+           count(*) filter (where q->>'status' = 'expired')::int as expired
+    from tickets t, jsonb_array_elements(
+      case when jsonb_typeof(t.state->'earlierQuotes') = 'array' then t.state->'earlierQuotes' else '[]'::jsonb end
+      || case when jsonb_typeof(t.state->'quote') = 'object' then jsonb_build_array(t.state->'quote')
+              else '[]'::jsonb end) q
+    where q->>'decidedAt' is not null and ${inPeriod(sql`q->>'decidedAt'`)}`);
   const answered = (quotes?.accepted ?? 0) + (quotes?.declined ?? 0) + (quotes?.expired ?? 0);
   return {
     from: period.from,

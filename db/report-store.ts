@@ -11,6 +11,7 @@ import { againstTargets, type KpiAgainstTarget, type KpiTargets } from '../domai
 import { scoreBand } from '../domain/quality';
 import { CLOCK_NAMES } from '../domain/ticket';
 import type { Database } from './client';
+import { buildReturnsReport, type ReturnsReport } from './money-store';
 import { buildPartsReport, type PartsReport } from './parts-store';
 import { runReport, type ReportQuery } from './report-run';
 
@@ -101,9 +102,11 @@ export interface SummaryReport {
   csatTrend: { date: string; overall: number }[];
   escalations: { total: number; byLevel: Record<string, number>; byReason: Record<string, number> };
   topCauses: { cause: string; count: number }[];
-  costs: { averagePartsCost: number | null; averageVisitCost: number | null };
+  costs: { averagePartsCostFen: number | null; averageVisitCostFen: number | null };
   /** The parts report's figures for the period (`GET /v1/reports/parts`), its top parts cut to five. */
   parts: Pick<PartsReport, 'issued' | 'averagePartsCostPerTicket' | 'stockOuts' | 'topConsumed'>;
+  /** The returns report's figures for the period (`GET /v1/reports/returns`). */
+  returns: Omit<ReturnsReport, 'from' | 'to'>;
 }
 
 /** How many of the parts report's top consumed parts the summary shows. */
@@ -120,8 +123,8 @@ const percent = (part: unknown, whole: unknown): number | null =>
   Number(whole) > 0 ? Number(((Number(part) / Number(whole)) * 100).toFixed(1)) : null;
 
 /**
- * The KPIs of SPEC 1.14 for the tickets created in the period, and the parts report's figures for
- * the same period, in one snapshot and one time budget.
+ * The KPIs of SPEC 1.14 for the tickets created in the period, and the parts and returns reports'
+ * figures for the same period, in one snapshot and one time budget.
  */
 export async function summaryReport(
   db: Database,
@@ -131,6 +134,7 @@ export async function summaryReport(
   return runReport(db, timeoutMs, async (rows) => {
     const kpis = await buildReport(rows, period, targets);
     const parts = await buildPartsReport(rows, period);
+    const { from: _from, to: _to, ...returns } = await buildReturnsReport(rows, period);
     return {
       ...kpis,
       parts: {
@@ -139,6 +143,7 @@ export async function summaryReport(
         stockOuts: parts.stockOuts,
         topConsumed: parts.topConsumed.slice(0, SUMMARY_TOP_PARTS),
       },
+      returns,
     };
   });
 }
@@ -147,7 +152,7 @@ async function buildReport(
   rows: ReportQuery,
   period: { from: string; to: string; fromInstant: string; toInstant: string; timeZone: string },
   targets: KpiTargets,
-): Promise<Omit<SummaryReport, 'parts'>> {
+): Promise<Omit<SummaryReport, 'parts' | 'returns'>> {
   const inPeriod = sql`t.created_at >= ${period.fromInstant}::timestamptz and t.created_at < ${period.toInstant}::timestamptz`;
   const grouped = async (column: SQL) =>
     Object.fromEntries(
@@ -177,10 +182,11 @@ async function buildReport(
       select t.number,
         jsonb_array_length(t.state->'serviceRecords') as records,
         (t.state->>'reservices')::int as reservices,
-        (select coalesce(sum((e.data->>'partsCost')::numeric), 0) from ticket_events e
-          where e.ticket_number = t.number and e.type = 'resolved') as parts_cost,
-        (select coalesce(sum((e.data->>'visitCost')::numeric), 0) from ticket_events e
-          where e.ticket_number = t.number and e.type = 'resolved') as visit_cost
+        -- In fen; a service record from before fen everywhere carried yuan (partsCost, visitCost).
+        (select coalesce(sum(coalesce((e.data->>'partsCostFen')::numeric, (e.data->>'partsCost')::numeric * 100)), 0)
+          from ticket_events e where e.ticket_number = t.number and e.type = 'resolved') as parts_cost,
+        (select coalesce(sum(coalesce((e.data->>'visitCostFen')::numeric, (e.data->>'visitCost')::numeric * 100)), 0)
+          from ticket_events e where e.ticket_number = t.number and e.type = 'resolved') as visit_cost
       from tickets t where ${inPeriod} and jsonb_array_length(t.state->'serviceRecords') > 0
     )
     select
@@ -437,7 +443,7 @@ async function buildReport(
       byReason: sum('reason'),
     },
     topCauses: causes.map((row) => ({ cause: row.cause, count: row.n })),
-    costs: { averagePartsCost: num(f.parts_avg, 2), averageVisitCost: num(f.visit_avg, 2) },
+    costs: { averagePartsCostFen: num(f.parts_avg, 0), averageVisitCostFen: num(f.visit_avg, 0) },
     callbacks,
     complaints,
     visits,

@@ -98,3 +98,66 @@ export async function bookReturnedUnit(db: Database, unit: ReturnedUnit): Promis
     return null;
   });
 }
+
+export interface RefusedReplacement {
+  readonly ticketNumber: string;
+  /** The key the replacement was issued under (`issueReplacement`). */
+  readonly issueKey: string;
+  /** This step's key: the return movements' operation id. */
+  readonly key: string;
+  readonly actorId: string;
+}
+
+/**
+ * A replacement the customer refused comes back into stock where it was issued from: one
+ * `customer_return` movement per issue row, at the issue's value, and on hand up by as much, in one
+ * transaction. The part is locked before the key is looked up, so a retried or concurrent step
+ * finds the first one's rows and writes nothing; returns how many units came back (0 when the
+ * replacement left no issue in the ledger).
+ */
+export async function returnRefusedReplacement(db: Database, refused: RefusedReplacement): Promise<number> {
+  return db.transaction(async (tx) => {
+    const issued = await tx
+      .select()
+      .from(stockMovements)
+      .where(and(eq(stockMovements.operationId, refused.issueKey), eq(stockMovements.kind, 'issue')))
+      .orderBy(stockMovements.id);
+    for (const partNumber of [...new Set(issued.map((row) => row.partNumber))].sort()) {
+      await tx
+        .select({ partNumber: parts.partNumber })
+        .from(parts)
+        .where(eq(parts.partNumber, partNumber))
+        .for('update');
+    }
+    const [earlier] = await tx
+      .select({ returned: sql<number>`coalesce(sum(${stockMovements.quantity}), 0)::int` })
+      .from(stockMovements)
+      .where(eq(stockMovements.operationId, refused.key));
+    if ((earlier?.returned ?? 0) > 0) return earlier?.returned ?? 0;
+    let returned = 0;
+    for (const row of issued) {
+      const quantity = -row.quantity;
+      returned += quantity;
+      await tx.insert(stockMovements).values({
+        operationId: refused.key,
+        kind: 'customer_return',
+        status: 'applied',
+        partNumber: row.partNumber,
+        locationId: row.locationId,
+        quantity,
+        value: row.value,
+        ticketNumber: refused.ticketNumber,
+        reason: 'refused replacement',
+        actorId: refused.actorId,
+      });
+      await tx
+        .insert(stockLevels)
+        .values({ partNumber: row.partNumber, locationId: row.locationId, onHand: quantity })
+        .onConflictDoUpdate({
+          target: [stockLevels.partNumber, stockLevels.locationId],
+          set: { onHand: sql`${stockLevels.onHand} + ${quantity}` },
+        });
+    }
+    return returned;
+  });
+}

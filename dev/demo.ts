@@ -56,8 +56,8 @@ const SERVICE_RECORD = {
   diagnosis: 'Outdoor fan motor seized',
   rootCause: 'Worn bearing',
   fix: 'Replaced the fan motor',
-  parts: [{ partNumber: 'FM-220', quantity: 1, unitPrice: 180 }],
-  fees: { labor: 0, visit: 50 },
+  parts: [{ partNumber: 'FM-220', quantity: 1, unitPriceFen: 18_000 }],
+  fees: { laborFen: 0, visitFen: 5_000 },
   functionalTest: 'passed',
   customerConfirmation: { signatureRef: 'demo-signature' },
 };

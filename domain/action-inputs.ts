@@ -37,7 +37,8 @@ const z = new Proxy({} as typeof Zod.z, {
 const score = () => z.number().int().min(1).max(5);
 /** Trimmed text: at most `max` characters as sent, and not blank. */
 const text = (max: number) => z.string().max(max).trim().regex(NOT_BLANK, BLANK_MESSAGE);
-const money = () => z.number().min(0).max(1_000_000);
+/** Money is integer fen (分) everywhere: ¥180.00 is 18000. */
+const fen = () => z.number().int().min(0).max(100_000_000);
 
 const part = () =>
   z
@@ -45,7 +46,7 @@ const part = () =>
       partNumber: text(100),
       oldPartSerial: text(100).optional(),
       quantity: z.number().int().min(1).max(1000),
-      unitPrice: money(),
+      unitPriceFen: fen().describe('integer fen (分): ¥180.00 is 18000'),
       /** What became of the part this one replaced (shown to the customer first, seed 004). */
       oldPartDisposition: z.enum(OLD_PART_DISPOSITIONS).optional(),
     })
@@ -173,7 +174,7 @@ const builders = {
         fix: text(5000),
         parts: z.array(part()).max(50).default([]),
         fees: z
-          .object({ labor: money().default(0), visit: money().default(0) })
+          .object({ laborFen: fen().default(0), visitFen: fen().default(0) })
           .strict()
           .prefault({}),
         functionalTest: z.enum(['passed', 'failed', 'not_applicable']),
@@ -407,6 +408,38 @@ const builders = {
     z.object({ escalationId: text(200).optional(), note: text(2000).optional() }).strict(),
   note: () => z.object({ text: text(5000) }).strict(),
 } as const;
+
+/**
+ * A resolve recorded before money was fen everywhere carried yuan (`parts[].unitPrice`,
+ * `fees.labor`, `fees.visit`); the workflow replaying such a history reads it as the same record in
+ * fen. Anything else is returned as it is (the API takes fen only, and refuses the old names).
+ */
+export function upgradeLegacyResolve(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null) return input;
+  const record = input as { parts?: unknown; fees?: unknown };
+  const toFen = (yuan: unknown) => (typeof yuan === 'number' ? Math.round(yuan * 100) : yuan);
+  const parts = Array.isArray(record.parts)
+    ? record.parts.map((part: unknown) => {
+        if (typeof part !== 'object' || part === null || !('unitPrice' in part)) return part;
+        const { unitPrice, ...rest } = part as { unitPrice: unknown };
+        return { ...rest, unitPriceFen: toFen(unitPrice) };
+      })
+    : record.parts;
+  const fees = record.fees as { labor?: unknown; visit?: unknown } | undefined;
+  const legacyFees = typeof fees === 'object' && fees !== null && ('labor' in fees || 'visit' in fees);
+  return {
+    ...record,
+    ...(parts === undefined ? {} : { parts }),
+    ...(legacyFees
+      ? {
+          fees: {
+            ...(fees.labor === undefined ? {} : { laborFen: toFen(fees.labor) }),
+            ...(fees.visit === undefined ? {} : { visitFen: toFen(fees.visit) }),
+          },
+        }
+      : {}),
+  };
+}
 
 export type ActionName = keyof typeof builders;
 type SchemaOf<A extends ActionName> = ReturnType<(typeof builders)[A]>;

@@ -702,25 +702,26 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
   resolve(state, input, { nowMs, actor, policy }, change) {
     stopClocks(state, WORK_CLOCKS, nowMs);
     const free = state.warranty.status === 'in_warranty';
+    // Money is integer fen, as in quotes and payments.
     const parts = input.parts.map((part) => ({
       ...part,
       freeUnderWarranty: free,
-      charged: free ? 0 : part.quantity * part.unitPrice,
+      chargedFen: free ? 0 : part.quantity * part.unitPriceFen,
     }));
-    const partsCost = parts.reduce((sum, part) => sum + part.quantity * part.unitPrice, 0);
+    const partsCostFen = parts.reduce((sum, part) => sum + part.quantity * part.unitPriceFen, 0);
     // Under warranty labour and the visit are free too when the policy says so (an older policy: charged).
     const feesFree = free && policy.warrantyCoversFees === true;
-    const fees = feesFree ? 0 : input.fees.labor + input.fees.visit;
-    const charged = parts.reduce((sum, part) => sum + part.charged, 0) + fees;
-    // The quote the customer consented to (seed 004), in fen, beside what the record charges.
+    const feesFen = feesFree ? 0 : input.fees.laborFen + input.fees.visitFen;
+    const chargedFen = parts.reduce((sum, part) => sum + part.chargedFen, 0) + feesFen;
+    // The quote the customer consented to (seed 004) beside what the record charges.
     const accepted = state.quote?.status === 'accepted' ? state.quote : undefined;
     const record = {
       ...input,
       parts,
       engineerId: state.assignee,
-      partsCost,
-      visitCost: input.fees.visit,
-      charged,
+      partsCostFen,
+      visitCostFen: input.fees.visitFen,
+      chargedFen,
       ...(feesFree ? { feesFreeUnderWarranty: true } : {}),
       ...(accepted ? { quoteRound: accepted.round, quotedFen: accepted.totalFen } : {}),
     };

@@ -11,7 +11,9 @@ export type LocationKind = (typeof LOCATION_KINDS)[number];
 
 /**
  * What a ledger row records. A receipt brings in what was inspected; what failed inspection leaves
- * again as a supplier return. A transfer is a pair of rows; an issue takes a ticket's used parts out.
+ * again as a supplier return. A transfer is a pair of rows; an issue takes a ticket's used parts out,
+ * and a customer return brings back what a ticket issued and the customer sent back (an exchange's
+ * refused replacement).
  */
 export const MOVEMENT_KINDS = [
   'receipt',
@@ -21,6 +23,7 @@ export const MOVEMENT_KINDS = [
   'adjustment',
   'scrap',
   'issue',
+  'customer_return',
 ] as const;
 export type MovementKind = (typeof MOVEMENT_KINDS)[number];
 

@@ -52,6 +52,8 @@ export function recordQuote(
     fees: policy.serviceFees ?? DEFAULT_MONEY_RULES.serviceFees,
   });
   const clock = startClock(state, 'quoteExpiry', nowMs, policy);
+  // A new round keeps the one before (decided: a quote is re-sent only after an answer).
+  if (state.quote) state.earlierQuotes = [...(state.earlierQuotes ?? []), state.quote];
   const quote: Quote = {
     round: (state.quote?.round ?? 0) + 1,
     lines,

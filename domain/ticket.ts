@@ -333,6 +333,8 @@ export interface TicketState {
    * null until one is sent; absent on a ticket opened before quotes (nor is its work held for one).
    */
   quote?: Quote | null;
+  /** The rounds before the last quote, oldest first, each as it was decided (absent: none yet). */
+  earlierQuotes?: Quote[];
   /** The policy holds out-of-warranty work until the customer consents to a quote. */
   quoteBeforeWork?: boolean;
   /** The payment of the consented quote and its e-invoice: null until recorded (absent: before quotes). */

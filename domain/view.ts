@@ -52,6 +52,8 @@ export interface TicketView
   status: TicketStatus;
   returnCase: ReturnCase | null;
   quote: Quote | null;
+  /** Every quote round, oldest first (the last is `quote`); the consented one is `accepted`. */
+  quotes: Quote[];
   payment: Payment | null;
   invoice: Invoice | null;
   remedies: Remedy[];
@@ -123,6 +125,7 @@ export function ticketView(state: TicketState, nowMs: number): TicketView {
     approval: state.approval,
     returnCase: state.returnCase ?? null,
     quote: state.quote ?? null,
+    quotes: [...(state.earlierQuotes ?? []), ...(state.quote ? [state.quote] : [])],
     payment: state.payment ?? null,
     invoice: state.invoice ?? null,
     remedies: state.remedies ?? [],

@@ -32,6 +32,7 @@ import {
   type ActionInput,
   type ActionName,
 } from '../domain/lifecycle';
+import { upgradeLegacyResolve } from '../domain/action-inputs';
 import { authorizeAction } from '../domain/access';
 import { PARTS_EVENT_KINDS, type OldPartDisposition } from '../domain/parts';
 import { nextReplacementRound } from '../domain/return-actions';
@@ -69,6 +70,7 @@ const {
   releaseUnplannedParts,
   issueExchangeReplacement,
   bookExchangedUnit,
+  restockRefusedReplacement,
   quotePrices,
 } = proxyLocalActivities<TicketActivities>(ACTIVITY_OPTIONS);
 
@@ -111,6 +113,8 @@ const COMPLAINT_ANALYSIS = 'complaint-analysis';
 const URGENT_SUPERVISOR_NOTICE = 'urgent-supervisor-notice';
 /** Since this patch an exchange's stock moves (replacement out, unit in) before its action applies. */
 const EXCHANGE_MOVES_STOCK = 'exchange-moves-stock';
+/** Since this patch a replacement the customer refuses is booked back into stock after the answer applies. */
+const EXCHANGE_RESTOCKS_REFUSED = 'exchange-restocks-refused';
 /** Since this patch a quote reads its parts' prices from the catalogue before it applies. */
 const QUOTE_READS_PRICES = 'quote-reads-prices';
 
@@ -280,6 +284,22 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   }
 
   /**
+   * The replacement of `round` the customer refused goes back into stock where it was issued from.
+   * Its key names the round, so a retried activity (or a worker that died before it reported)
+   * books it once; a replacement shipped before stock moved for exchanges left no issue: nothing.
+   */
+  async function restockRefused(round: number, actor: Actor): Promise<void> {
+    const issueKey = `exchange:${state.number}:replacement:${round}`;
+    const refused = { ticketNumber: state.number, issueKey, key: `${issueKey}:refused`, actorId: actor.id };
+    await io.runExclusive(() =>
+      restockRefusedReplacement.executeWithOptions(
+        { ...ACTIVITY_OPTIONS, summary: `restock refused replacement ${round}` },
+        [refused],
+      ),
+    );
+  }
+
+  /**
    * A quote's parts are priced from the catalogue (I/O, so before the quote applies); a part the
    * catalogue does not have refuses the quote (422) with nothing written.
    */
@@ -376,7 +396,10 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     setHandler(
       actionUpdates[action],
       async (request: ActionRequest<ActionName>) => {
-        const parsedInput = actionInputSchema(action).parse(request.input);
+        // A resolve of a history recorded before fen everywhere replays as the same record in fen.
+        const parsedInput = actionInputSchema(action).parse(
+          action === 'resolve' ? upgradeLegacyResolve(request.input) : request.input,
+        );
         if (action === 'assign' && patched(ASSIGN_CHECKS_ENGINEER)) {
           await checkAssignee(parsedInput as ActionInput<'assign'>);
         }
@@ -391,6 +414,10 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
           action === 'quote' && patched(QUOTE_READS_PRICES)
             ? await priceQuotedParts(parsedInput as ActionInput<'quote'>)
             : undefined;
+        const refusedRound =
+          action === 'confirm-replacement' && !(parsedInput as ActionInput<'confirm-replacement'>).accepted
+            ? state.returnCase?.replacements?.at(-1)?.round
+            : undefined;
         const change = applyAction(state, action, parsedInput, {
           nowMs: Date.now(),
           actor: request.actor,
@@ -399,6 +426,9 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         });
         const persisted = snapshot(state);
         await persist(persisted, change);
+        if (refusedRound !== undefined && patched(EXCHANGE_RESTOCKS_REFUSED)) {
+          await restockRefused(refusedRound, request.actor);
+        }
         if ((action === 'resolve' || action === 'cancel') && patched(SETTLES_PARTS)) {
           await settleParts(action, parsedInput, request.actor, persisted.version);
         }

@@ -78,6 +78,46 @@ const partsReportSchema = z.object({
   ),
 });
 
+const returnsReportSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  requests: z
+    .array(
+      z.object({
+        kind: z.string(),
+        returnReason: z.string(),
+        model: z.string().nullable(),
+        requested: z.number().int(),
+        approved: z.number().int(),
+        refused: z.number().int(),
+        rejected: z.number().int(),
+      }),
+    )
+    .describe('return and exchange requests made in the period, by kind, reason and product model'),
+  refunds: z
+    .object({
+      count: z.number().int(),
+      totalFen: z.number().int(),
+      averageHours: z.number().nullable(),
+      maxHours: z.number().nullable(),
+    })
+    .describe('refunds made in the period, and the hours from the manager’s approval to the refund'),
+  outOfWarrantyRevenue: z
+    .object({ payments: z.number().int(), totalFen: z.number().int() })
+    .describe('payments of consented quotes recorded in the period'),
+  remedies: z
+    .array(z.object({ kind: z.string(), granted: z.number().int(), costFen: z.number().int() }))
+    .describe('remedies granted in the period at their cost'),
+  quotes: z
+    .object({
+      accepted: z.number().int(),
+      declined: z.number().int(),
+      expired: z.number().int(),
+      acceptanceRate: z.number().nullable().describe('accepted ÷ answered; null when none was answered'),
+    })
+    .describe('quotes answered in the period'),
+});
+
 const summarySchema = z.object({
   period: z.object({ from: z.string(), to: z.string(), timeZone: z.string() }),
   tickets: z.object({
@@ -103,7 +143,12 @@ const summarySchema = z.object({
   csatTrend: z.array(z.object({ date: z.string(), overall: z.number() })),
   escalations: z.object({ total: z.number().int(), byLevel: counts, byReason: counts }),
   topCauses: z.array(z.object({ cause: z.string(), count: z.number().int() })),
-  costs: z.object({ averagePartsCost: maybe, averageVisitCost: maybe }),
+  costs: z
+    .object({
+      averagePartsCostFen: z.number().int().nullable(),
+      averageVisitCostFen: z.number().int().nullable(),
+    })
+    .describe('per serviced ticket, from the prices in its service records, in integer fen'),
   callbacks: z
     .object({ owed: z.number().int(), within24h: z.number().int(), within24hPercent: maybe })
     .describe('callbacks owed (recorded, or 24 h past due) and those recorded within 24 h'),
@@ -199,46 +244,11 @@ const summarySchema = z.object({
         .describe(`the ${SUMMARY_TOP_PARTS} parts issued most, by model`),
     })
     .describe('the figures of `GET /v1/reports/parts` for the same period: parts issued in it'),
-});
-
-const returnsReportSchema = z.object({
-  from: z.string(),
-  to: z.string(),
-  requests: z
-    .array(
-      z.object({
-        kind: z.string(),
-        returnReason: z.string(),
-        model: z.string().nullable(),
-        requested: z.number().int(),
-        approved: z.number().int(),
-        refused: z.number().int(),
-        rejected: z.number().int(),
-      }),
-    )
-    .describe('return and exchange requests made in the period, by kind, reason and product model'),
-  refunds: z
-    .object({
-      count: z.number().int(),
-      totalFen: z.number().int(),
-      averageHours: z.number().nullable(),
-      maxHours: z.number().nullable(),
-    })
-    .describe('refunds made in the period, and the hours from the manager’s approval to the refund'),
-  outOfWarrantyRevenue: z
-    .object({ payments: z.number().int(), totalFen: z.number().int() })
-    .describe('payments of consented quotes recorded in the period'),
-  remedies: z
-    .array(z.object({ kind: z.string(), granted: z.number().int(), costFen: z.number().int() }))
-    .describe('remedies granted in the period at their cost'),
-  quotes: z
-    .object({
-      accepted: z.number().int(),
-      declined: z.number().int(),
-      expired: z.number().int(),
-      acceptanceRate: z.number().nullable().describe('accepted ÷ answered; null when none was answered'),
-    })
-    .describe('quotes answered in the period'),
+  returns: returnsReportSchema
+    .omit({ from: true, to: true })
+    .describe(
+      'the figures of `GET /v1/reports/returns` for the same period: returns and exchanges by reason and model, refund time, out-of-warranty revenue, remedy cost, quote acceptance',
+    ),
 });
 
 const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;

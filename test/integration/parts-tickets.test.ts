@@ -223,7 +223,7 @@ describe('parts for tickets', () => {
 
     const resolved = await act('engineer', number, 'resolve', {
       ...serviceRecord,
-      parts: [{ partNumber: capacitor, quantity: 2, unitPrice: 50, oldPartDisposition: 'recycled' }],
+      parts: [{ partNumber: capacitor, quantity: 2, unitPriceFen: 5_000, oldPartDisposition: 'recycled' }],
     });
     expect(resolved.status).toBe('resolved');
     expect(resolved.sla.partsWait.metAt).not.toBeNull();
@@ -515,7 +515,12 @@ describe('parts for tickets', () => {
     await act('engineer', number, 'resolve', {
       ...serviceRecord,
       parts: [
-        { partNumber: compressor, quantity: 2, unitPrice: 1_500, oldPartDisposition: 'returned_to_supplier' },
+        {
+          partNumber: compressor,
+          quantity: 2,
+          unitPriceFen: 150_000,
+          oldPartDisposition: 'returned_to_supplier',
+        },
       ],
     });
     const settled = (await call('engineer', 'GET', `/v1/tickets/${number}/parts`)).json().items;
@@ -587,7 +592,7 @@ describe('the parts report', () => {
     expect(requested.json().shortfalls).toMatchObject([{ partNumber, quantity: 1 }]);
     await act('engineer', number, 'resolve', {
       ...serviceRecord,
-      parts: [{ partNumber, quantity: 3, unitPrice: 50, oldPartDisposition: 'given_to_customer' }],
+      parts: [{ partNumber, quantity: 3, unitPriceFen: 5_000, oldPartDisposition: 'given_to_customer' }],
     });
     const after = await report();
     expect(after.issued.quantity - before.issued.quantity).toBe(3);

@@ -649,8 +649,13 @@ describe('the parts process end to end (issue 21)', () => {
     await act(FLOW_KEY, number, 'resolve', {
       ...serviceRecord,
       parts: [
-        { partNumber: compressor, quantity: 1, unitPrice: 1_500, oldPartDisposition: 'returned_to_supplier' },
-        { partNumber: capacitor, quantity: 1, unitPrice: 50, oldPartDisposition: 'given_to_customer' },
+        {
+          partNumber: compressor,
+          quantity: 1,
+          unitPriceFen: 150_000,
+          oldPartDisposition: 'returned_to_supplier',
+        },
+        { partNumber: capacitor, quantity: 1, unitPriceFen: 5_000, oldPartDisposition: 'given_to_customer' },
       ],
     });
     const issued = (await call('GET', `/v1/stock/movements?ticket=${number}`)).json().items;

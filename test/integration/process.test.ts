@@ -200,7 +200,7 @@ describe('the whole after-sales process through HTTP', () => {
       quality: { required: true, reason: 'complaint' },
     });
     expect(resolved.serviceRecords[0].input).toMatchObject({
-      charged: 0,
+      chargedFen: 0,
       feesFreeUnderWarranty: true,
       parts: [{ freeUnderWarranty: true }],
     });

@@ -143,7 +143,7 @@ beforeAll(async () => {
     T0 + 20 * MIN,
   );
   await b.act('plan', { ...plan, dispatch: false }, T0 + 21 * MIN);
-  await b.act('resolve', { ...serviceRecord, parts: [], fees: { visit: 0 } }, T0 + 60 * MIN);
+  await b.act('resolve', { ...serviceRecord, parts: [], fees: { visitFen: 0 } }, T0 + 60 * MIN);
   await b.act(
     'qc-review',
     {
@@ -155,7 +155,7 @@ beforeAll(async () => {
   await b.act('plan', { ...plan, dispatch: false }, T0 + 80 * MIN);
   await b.act(
     'resolve',
-    { ...serviceRecord, rootCause: 'Loose wire', parts: [], fees: { visit: 30 } },
+    { ...serviceRecord, rootCause: 'Loose wire', parts: [], fees: { visitFen: 3_000 } },
     T0 + 4 * HOUR,
   );
   await b.act(
@@ -360,7 +360,7 @@ describe('the summary report', () => {
         { cause: 'Loose wire', count: 1 },
       ],
       // Serviced A, B, C: parts 180 + 0 + 0 = 180 → 60; visits 50 + 30 + 0 = 80 → 26.67.
-      costs: { averagePartsCost: 60, averageVisitCost: 26.67 },
+      costs: { averagePartsCostFen: 6_000, averageVisitCostFen: 2_667 },
       // Owed when resolved (A), after QC (B) and when resolved (C); each made within the hour.
       callbacks: { owed: 3, within24h: 3, within24hPercent: 100 },
       // B opened as a complaint (answered at 20 min) and complained again on its callback (never
@@ -472,7 +472,7 @@ describe('the summary report', () => {
         'csat,attitude,4',
         'escalationsByReason,first_response_missed,2',
         'topCauses,Worn bearing,2',
-        'costs,averageVisitCost,26.67',
+        'costs,averageVisitCostFen,2667',
         'parts,issuedQuantity,6',
         'parts,issuedValue,12750',
         'parts,ticketsIssuedParts,2',

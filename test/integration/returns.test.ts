@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { upsertLocation } from '../../db/parts-store';
+import { returnRefusedReplacement } from '../../db/returns-store';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deliveries, stockMovements } from '../../db/schema';
 import { startApi, type ApiStack } from '../support/stack';
@@ -534,7 +535,7 @@ describe('an exchange after approval: replacement from stock, acceptance, the un
     ]);
   });
 
-  it('waits for stock on its parts clock, then a refused replacement starts a new round; a scrapped unit leaves on hand unchanged', async () => {
+  it('waits for stock on its parts clock, then a refused replacement comes back into stock once and a new round starts; a scrapped unit leaves on hand unchanged', async () => {
     const partNumber = await productInStock(0);
     const number = await approvedExchange();
     const short = await call('parts', 'POST', `/v1/tickets/${number}/parts-request`, {
@@ -555,20 +556,32 @@ describe('an exchange after approval: replacement from stock, acceptance, the un
     });
     await act('parts', number, 'ship-replacement', { partNumber, carrier: 'EMS', trackingNumber: 'E1' });
     await act('parts', number, 'receive-unit', { partNumber, locationId: WAREHOUSE, disposition: 'scrap' });
+    expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 1, reserved: 0 } });
     const refused = await act('client', number, 'confirm-replacement', { accepted: false, note: 'Dented' });
     expect(refused.status).toBe('exchanging');
     expect(refused.sla.partsWait.metAt).not.toBeNull();
+    // The refused replacement is back where it left from, once: a retried step books nothing again.
+    expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 2, reserved: 0 } });
+    const again = await returnRefusedReplacement(stack.database.db, {
+      ticketNumber: number,
+      issueKey: `exchange:${number}:replacement:1`,
+      key: `exchange:${number}:replacement:1:refused`,
+      actorId: 'retry',
+    });
+    expect(again).toBe(1);
+    expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 2, reserved: 0 } });
     await call('parts', 'POST', `/v1/tickets/${number}/parts-request`, {
       lines: [{ partNumber, quantity: 1 }],
     });
     await act('parts', number, 'ship-replacement', { partNumber, carrier: 'EMS', trackingNumber: 'E2' });
     const accepted = await act('client', number, 'confirm-replacement', { accepted: true });
     expect(accepted).toMatchObject({ status: 'closed', closure: { reason: 'exchanged' } });
-    expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 0, reserved: 0 } });
+    expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 1, reserved: 0 } });
     expect(await ticketMovements(number)).toEqual([
       ['issue', WAREHOUSE, -1, null],
       ['receipt', WAREHOUSE, 1, 'customer unit: scrap'],
       ['scrap', WAREHOUSE, -1, 'customer unit: scrap'],
+      ['customer_return', WAREHOUSE, 1, 'refused replacement'],
       ['issue', WAREHOUSE, -1, null],
     ]);
   });

@@ -59,8 +59,8 @@ export const serviceRecord = {
   diagnosis: 'Outdoor fan motor seized',
   rootCause: 'Worn bearing',
   fix: 'Replaced the fan motor',
-  parts: [{ partNumber: 'FM-220', oldPartSerial: 'FM220-0042', quantity: 1, unitPrice: 180 }],
-  fees: { labor: 0, visit: 50 },
+  parts: [{ partNumber: 'FM-220', oldPartSerial: 'FM220-0042', quantity: 1, unitPriceFen: 18_000 }],
+  fees: { laborFen: 0, visitFen: 5_000 },
   functionalTest: 'passed' as const,
   customerConfirmation: { signatureRef: 'sig-0001' },
 };

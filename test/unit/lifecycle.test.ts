@@ -439,10 +439,10 @@ describe('1.6 Service', () => {
       rootCause: 'Worn bearing',
       functionalTest: 'passed',
       customerConfirmation: { signatureRef: 'sig-0001' },
-      parts: [{ partNumber: 'FM-220', freeUnderWarranty: true, charged: 0 }],
-      partsCost: 180,
-      visitCost: 50,
-      charged: 0,
+      parts: [{ partNumber: 'FM-220', unitPriceFen: 18_000, freeUnderWarranty: true, chargedFen: 0 }],
+      partsCostFen: 18_000,
+      visitCostFen: 5_000,
+      chargedFen: 0,
       feesFreeUnderWarranty: true,
       engineerId: 'eng-1',
     });
@@ -453,7 +453,7 @@ describe('1.6 Service', () => {
     for (const slaPolicy of [policy({ qcSampleRate: 0, warrantyCoversFees: false }), olderPolicy]) {
       const ticket = inService(open({}, { policy: slaPolicy }), slaPolicy);
       act(ticket, 'resolve', serviceRecord, T0 + 4 * HOUR, ENGINEER, slaPolicy);
-      expect(ticket.serviceRecords[0]?.input).toMatchObject({ charged: 50 });
+      expect(ticket.serviceRecords[0]?.input).toMatchObject({ chargedFen: 5_000 });
     }
   });
 
@@ -480,7 +480,12 @@ describe('1.6 Service', () => {
     expect(ticket.status).toBe('acknowledged');
     inService(ticket);
     act(ticket, 'resolve', serviceRecord, T0 + 4 * HOUR, ENGINEER);
-    expect(ticket.serviceRecords[0]?.input).toMatchObject({ charged: 230, quoteRound: 1, quotedFen: 31_000 });
+    expect(ticket.serviceRecords[0]?.input).toMatchObject({
+      parts: [{ chargedFen: 18_000 }],
+      chargedFen: 23_000,
+      quoteRound: 1,
+      quotedFen: 31_000,
+    });
   });
 
   it('holds a return or exchange until a manager approves it', () => {

@@ -9,7 +9,9 @@ import {
   type ActionInput,
   type ActionName,
 } from '../../domain/lifecycle';
+import { upgradeLegacyResolve } from '../../domain/action-inputs';
 import { priceQuote } from '../../domain/money';
+import { ticketView } from '../../domain/view';
 import type { Actor, TicketIntake, TicketState } from '../../domain/ticket';
 import { AGENT, intake, policy, TEST_CUSTOMER_ID } from '../support/fixtures';
 
@@ -128,6 +130,26 @@ describe('a quote out of warranty and the customer’s consent', () => {
     expect(ticket).toMatchObject({ status: 'acknowledged', quote: { status: 'accepted' } });
     expect(ticket.clocks.quoteExpiry?.metAt).toBe(iso(T0 + 2 * HOUR));
     expect(ticket.clocks.resolution).toMatchObject({ pausedAt: null, metAt: null });
+  });
+
+  it('keeps every round: a re-quote after consent is round 2, round 1 stays accepted in the view', () => {
+    const ticket = outOfWarranty();
+    quoted(ticket);
+    act(ticket, 'consent', { accepted: true }, T0 + 2 * HOUR, CLIENT);
+    act(ticket, 'quote', { parts: [{ partNumber: 'C123', quantity: 2 }] }, T0 + 3 * HOUR, ENGINEER, {
+      C123: 5_000,
+    });
+    act(ticket, 'consent', { accepted: false }, T0 + 4 * HOUR, CLIENT);
+    expect(ticket.quote).toMatchObject({ round: 2, totalFen: 23_000, status: 'declined' });
+    const rounds = ticketView(ticket, T0 + 4 * HOUR).quotes.map((quote) => [
+      quote.round,
+      quote.totalFen,
+      quote.status,
+    ]);
+    expect(rounds).toEqual([
+      [1, 18_000, 'accepted'],
+      [2, 23_000, 'declined'],
+    ]);
   });
 
   it('declined: the ticket closes as declined, nothing charged', () => {
@@ -343,5 +365,40 @@ describe('remedies on a complaint’s follow-up', () => {
       'months is required for extended_warranty, and only for it',
     );
     expect(schema.safeParse({ kind: 'voucher', valueFen: 12.5 }).success).toBe(false);
+  });
+});
+
+describe('a service record’s money is integer fen', () => {
+  const record = {
+    diagnosis: 'Fan',
+    fix: 'Replaced',
+    functionalTest: 'passed',
+    parts: [{ partNumber: 'FM-220', quantity: 1, unitPriceFen: 18_000 }],
+    fees: { laborFen: 8_000, visitFen: 5_000 },
+  };
+
+  it('takes unitPriceFen and laborFen/visitFen as whole fen, and refuses fractions and the old yuan names', () => {
+    expect(actionInputSchema('resolve').parse(record)).toMatchObject(record);
+    const fraction = actionInputSchema('resolve').safeParse({
+      ...record,
+      parts: [{ partNumber: 'FM-220', quantity: 1, unitPriceFen: 180.5 }],
+    });
+    expect(fraction.error?.issues[0]?.path).toEqual(['parts', 0, 'unitPriceFen']);
+    const yuan = actionInputSchema('resolve').safeParse({ ...record, fees: { labor: 80, visit: 50 } });
+    expect(yuan.error?.issues[0]).toMatchObject({ path: ['fees'], code: 'unrecognized_keys' });
+  });
+
+  it('reads a resolve recorded in yuan (a replayed history) as the same record in fen', () => {
+    const legacy = {
+      ...record,
+      parts: [{ partNumber: 'FM-220', quantity: 2, unitPrice: 180.5, oldPartSerial: 'X' }],
+      fees: { labor: 0, visit: 50 },
+    };
+    expect(actionInputSchema('resolve').parse(upgradeLegacyResolve(legacy))).toMatchObject({
+      parts: [{ partNumber: 'FM-220', quantity: 2, unitPriceFen: 18_050, oldPartSerial: 'X' }],
+      fees: { laborFen: 0, visitFen: 5_000 },
+    });
+    expect(upgradeLegacyResolve(record)).toEqual(record);
+    expect(upgradeLegacyResolve(null)).toBeNull();
   });
 });

@@ -25,7 +25,7 @@ function report(overrides: Partial<SummaryReport> = {}): SummaryReport {
     csatTrend: [],
     escalations: { total: 0, byLevel: {}, byReason: {} },
     topCauses: [],
-    costs: { averagePartsCost: null, averageVisitCost: null },
+    costs: { averagePartsCostFen: null, averageVisitCostFen: null },
     callbacks: { owed: 0, within24h: 0, within24hPercent: null },
     complaints: {
       responses: 0,
@@ -61,6 +61,13 @@ function report(overrides: Partial<SummaryReport> = {}): SummaryReport {
       averagePartsCostPerTicket: null,
       stockOuts: { tickets: 0, ticketsRequestingParts: 0, sharePercent: null },
       topConsumed: [],
+    },
+    returns: {
+      requests: [],
+      refunds: { count: 0, totalFen: 0, averageHours: null, maxHours: null },
+      outOfWarrantyRevenue: { payments: 0, totalFen: 0 },
+      remedies: [],
+      quotes: { accepted: 0, declined: 0, expired: 0, acceptanceRate: null },
     },
     ...overrides,
   };
@@ -111,6 +118,41 @@ describe('report CSV', () => {
     );
     expect(rowsOf(csv)).toEqual(
       expect.arrayContaining([`partsTopConsumed,'@SUM(A1) (=cmd()),2`, 'parts,issuedValue,600']),
+    );
+  });
+
+  it('writes the returns figures: requests by kind, reason and model, refunds, revenue, remedies, quotes', () => {
+    const csv = reportCsv(
+      report({
+        returns: {
+          requests: [
+            {
+              kind: 'exchange',
+              returnReason: 'quality_defect',
+              model: 'KFR-1',
+              requested: 2,
+              approved: 1,
+              refused: 1,
+              rejected: 0,
+            },
+          ],
+          refunds: { count: 1, totalFen: 129_900, averageHours: 26.5, maxHours: 26.5 },
+          outOfWarrantyRevenue: { payments: 2, totalFen: 41_000 },
+          remedies: [{ kind: 'voucher', granted: 1, costFen: 5_000 }],
+          quotes: { accepted: 2, declined: 1, expired: 1, acceptanceRate: 0.5 },
+        },
+      }),
+    );
+    expect(rowsOf(csv)).toEqual(
+      expect.arrayContaining([
+        'returnRequests,exchange quality_defect (KFR-1),2',
+        'returnsRefused,exchange quality_defect (KFR-1),1',
+        'refunds,averageHours,26.5',
+        'refunds,totalFen,129900',
+        'outOfWarrantyRevenue,totalFen,41000',
+        'remedyCostFen,voucher,5000',
+        'quotes,acceptanceRate,0.5',
+      ]),
     );
   });
 

@@ -9,7 +9,7 @@ import { openTicket } from '../../domain/lifecycle';
 import { deadlineAfter } from '../../domain/policy';
 import { workflowIdOf, type Actor } from '../../domain/ticket';
 import { ticketWorkflow } from '../../workflows';
-import { actionUpdates, ticketStateQuery } from '../../workflows/messages';
+import { actionUpdates, partsUpdate, ticketStateQuery } from '../../workflows/messages';
 import {
   AGENT,
   intake,
@@ -24,8 +24,9 @@ import { createTimeSkippingEnvironment, runTicketWorker, type RunningWorker } fr
  * The return clocks at their real default lengths on Temporal's time-skipping test server, with the
  * real activities writing to PostgreSQL: the manager's decision on a return or exchange request
  * (1 business day), the customer's ship-back window (7 days, reminded at half) and finance's refund
- * (3 business days); the customer's time to consent to a quote (48 hours); a manager's decision on
- * a remedy above the policy's value (1 business day).
+ * (3 business days); an approved exchange waiting for its replacement (the parts wait, 2 business
+ * days); the customer's time to consent to a quote (48 hours); a manager's decision on a remedy
+ * above the policy's value (1 business day).
  */
 const SECOND = 1_000;
 const DAY = 86_400 * SECOND;
@@ -48,15 +49,15 @@ afterAll(async () => {
   await database?.close();
 });
 
-/** An acknowledged return of a product bought two days ago, requested with both proofs. */
-async function requestedReturn() {
+/** An acknowledged return (or exchange) of a product bought two days ago, requested with both proofs. */
+async function requestedReturn(serviceType: 'return' | 'exchange' = 'return') {
   const number = uniqueTicketNumber();
   const nowMs = await env.currentTimeMs();
   const purchaseDate = new Date(nowMs - 2 * DAY).toISOString().slice(0, 10);
   const ticket = openTicket({
     number,
     intake: intake({
-      serviceType: 'return',
+      serviceType,
       product: { model: 'KFR-35GW/ABC123', serialNumber: `SN-${number}`, purchaseDate },
     }),
     customerId: TEST_CUSTOMER_ID,
@@ -194,6 +195,44 @@ describe('an approved return’s clocks at their real lengths', () => {
     );
     await env.sleep(7 * DAY);
     expect(await refundEscalations()).toHaveLength(1);
+  });
+});
+
+describe('an approved exchange’s parts wait at its real length', () => {
+  it('a replacement out of stock starts the 2-business-day parts wait, which escalates to the supervisor once', async () => {
+    const { number, handle } = await requestedReturn('exchange');
+    const approved = await handle.executeUpdate(actionUpdates.approve, {
+      args: [{ actor: MANAGER, input: {} }],
+    });
+    expect(approved.status).toBe('exchanging');
+    // What parts-request tells the workflow when the replacement is short.
+    const waiting = await handle.executeUpdate(partsUpdate, {
+      args: [
+        { actor: AGENT, event: { kind: 'waiting', shortfalls: [{ partNumber: 'KFR-35GW', quantity: 1 }] } },
+      ],
+    });
+    const twoBusinessDays = parseDuration('2bd');
+    if (!twoBusinessDays) throw new Error('2bd does not parse');
+    const dueMs = deadlineAfter(
+      Date.parse(waiting.clocks.partsWait?.startedAt ?? ''),
+      twoBusinessDays,
+      defaults.calendar,
+    );
+    expect(waiting.clocks.partsWait).toMatchObject({ duration: '2bd', dueAt: new Date(dueMs).toISOString() });
+
+    const partsEscalations = async () =>
+      (await listTicketEscalations(database.db, number)).filter((row) => row.clock === 'partsWait');
+    await env.sleep(dueMs - (await env.currentTimeMs()) - SECOND);
+    expect(await partsEscalations()).toEqual([]);
+    await env.sleep(2 * SECOND);
+    await vi.waitFor(async () =>
+      expect(
+        (await partsEscalations()).map((row) => [row.level, row.reason, Date.parse(row.missedDeadline)]),
+      ).toEqual([[1, 'parts_wait_missed', dueMs]]),
+    );
+    await env.sleep(7 * DAY);
+    expect((await partsEscalations()).filter((row) => row.reason === 'parts_wait_missed')).toHaveLength(1);
+    expect((await handle.query(ticketStateQuery)).status).toBe('exchanging');
   });
 });
 
