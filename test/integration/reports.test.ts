@@ -334,6 +334,14 @@ describe('the summary report', () => {
       // Resolved in time A and B (second cycle); C after 8 days: 2 / 3. Creation to the last
       // resolution: A 150 min, B 4 h, C 8 days: (9000 + 14400 + 691200) / 3 = 238200 s.
       resolution: { compliancePercent: 66.7, averageSeconds: 238_200 },
+      // No return, exchange, quote, payment or refund in this set; B's ¥50 voucher is its one remedy.
+      returns: {
+        requests: [],
+        refunds: { count: 0, totalFen: 0, averageHours: null, maxHours: null },
+        outOfWarrantyRevenue: { payments: 0, totalFen: 0 },
+        remedies: [{ kind: 'voucher', granted: 1, costFen: 5_000 }],
+        quotes: { accepted: 0, declined: 0, expired: 0, acceptanceRate: null },
+      },
       averageSecondsToOnSite: 7200, // only A went on site, 2 h after creation
       completionRatePercent: 75, // A, B, C of the 4 not cancelled
       firstTimeFixRatePercent: 66.7, // A and C fixed once; B needed a second service

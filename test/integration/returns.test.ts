@@ -734,7 +734,15 @@ describe('a remedy on a complaint’s follow-up', () => {
       overall: 2,
       recommend: 2,
     };
-    expect((await act('agent', number, 'callback', { channel: 'phone', scores })).status).toBe('follow_up');
+    expect(
+      (
+        await act('agent', number, 'callback', {
+          channel: 'phone',
+          scores,
+          dissatisfaction: 'lacks_expertise',
+        })
+      ).status,
+    ).toBe('follow_up');
 
     const remedy = {
       kind: 'gifted_part',

@@ -316,7 +316,7 @@ describe('the remedy approval clock at its real length', () => {
       overall: 2,
       recommend: 2,
     };
-    await update('callback', { channel: 'phone', scores });
+    await update('callback', { channel: 'phone', scores, dissatisfaction: 'other' });
     const offered = await update('offer-remedy', { kind: 'voucher', valueFen: 20_000 });
     const oneBusinessDay = parseDuration('1bd');
     if (!oneBusinessDay) throw new Error('1bd does not parse');
