@@ -29,7 +29,8 @@ beforeAll(async () => {
       taskQueue,
       policy: { firstResponse: '2s' },
       // Counters read again after 1 s, so the tests below see their own tickets soon.
-      env: { CORS_ORIGINS: ALLOWED_ORIGIN, METRICS_CACHE: '1s' },
+      // Load shedding as deployed (the other test stacks turn it off).
+      env: { CORS_ORIGINS: ALLOWED_ORIGIN, METRICS_CACHE: '1s', MAX_EVENT_LOOP_DELAY_MS: '1000' },
     }),
     startApi({
       taskQueue: `${taskQueue}-limited`,

@@ -61,6 +61,10 @@ export async function startApi(options: {
       API_KEYS: `${ADMIN_KEY}:admin:ops-1,${AGENT_KEY}:agent:agent-7`,
       // Test receivers listen on 127.0.0.1.
       WEBHOOK_ALLOW_LOOPBACK: 'true',
+      // Two test files, Temporal and PostgreSQL share 2 cores: a file's process may wait over a second
+      // for a core, which load shedding reads as its own overload and answers 503. Shedding has its
+      // own tests (hardening, hardening-config); here it is off unless a test sets it.
+      MAX_EVENT_LOOP_DELAY_MS: '0',
       ...options.env,
     },
     options.startedAtMs,
