@@ -7,6 +7,7 @@ import {
   type SlaDuration,
   type WallDuration,
 } from '../domain/durations';
+import { MAX_DISPATCH_DISTANCE_KM } from '../domain/dispatch';
 import { KPI_NAMES, type KpiName } from '../domain/kpi';
 import { DEFAULT_POLICY_DOCUMENT, type SlaPolicy } from '../domain/policy';
 import { PRICED_SERVICE_TYPES, type PricedServiceType } from '../domain/money';
@@ -175,6 +176,19 @@ export const policyFileSchema = z
       .lt(1, 'must be below 1: the warning comes before the deadline')
       .nullable()
       .default(defaults.warnAt),
+    dispatch: z
+      .object({
+        radiusKm: z
+          .number('must be a distance in kilometres (e.g. 5)')
+          .min(0, 'must be 0 or more kilometres')
+          .max(
+            MAX_DISPATCH_DISTANCE_KM,
+            `must be at most ${MAX_DISPATCH_DISTANCE_KM} km (the farthest dispatch sends anyone)`,
+          )
+          .default(defaults.dispatch.radiusKm),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .transform(({ timeZone, calendar: { statutory, ...calendar }, ...clocks }) => ({

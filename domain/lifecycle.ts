@@ -19,7 +19,7 @@ import {
 } from './clocks';
 import type { DispatchNeeds } from './dispatch';
 import { PARTS_REQUEST_STATUSES, type PartsEvent, type PlanReleaseEvent } from './parts';
-import type { SlaPolicy } from './policy';
+import { dispatchRadiusKm, type SlaPolicy } from './policy';
 import { ACTION_NAMES, type ActionInput, type ActionName } from './action-inputs';
 import { qualityDecision, scoreBand } from './quality';
 import { holderOf, personData } from './reach';
@@ -1158,11 +1158,12 @@ export function needsDispatch(state: TicketState): boolean {
   return state.status === 'planned' && state.dispatch.pending;
 }
 
-export function dispatchNeeds(state: TicketState): DispatchNeeds {
+export function dispatchNeeds(state: TicketState, policy: SlaPolicy): DispatchNeeds {
   return {
     productLine: state.intake.product?.line,
     region: state.intake.customer.region,
     location: state.intake.customer.location,
+    preferWithinKm: dispatchRadiusKm(policy),
   };
 }
 

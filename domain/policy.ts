@@ -1,4 +1,5 @@
 import { addBusinessTime, localDate, type BusinessCalendar } from './calendar';
+import { DEFAULT_DISPATCH_RADIUS_KM } from './dispatch';
 import { parseDuration, type SlaDuration, type WallDuration } from './durations';
 import { KPI_TARGETS, type KpiTargets } from './kpi';
 import { DEFAULT_MONEY_RULES, type MoneyPolicyFields } from './money';
@@ -47,6 +48,11 @@ export interface SlaPolicy extends ReturnPolicyFields, MoneyPolicyFields {
    * tickets opened before warnings existed: none for them either.
    */
   readonly warnAt?: number | null;
+  /**
+   * Automatic dispatch: engineers within `radiusKm` of a located ticket come first (seed 004).
+   * Absent in snapshots of tickets opened before it: the default radius.
+   */
+  readonly dispatch?: { readonly radiusKm: number };
 }
 
 /** The customer's own numbers (SPEC section 1), as the policy file would spell them. */
@@ -79,7 +85,13 @@ export const DEFAULT_POLICY_DOCUMENT = {
   qcSampleRate: 0.3,
   targets: KPI_TARGETS,
   warnAt: 0.8,
+  dispatch: { radiusKm: DEFAULT_DISPATCH_RADIUS_KM },
 } as const;
+
+/** The radius within which dispatch prefers an engineer: the policy's, or the default for an older one. */
+export function dispatchRadiusKm(policy: SlaPolicy): number {
+  return policy.dispatch?.radiusKm ?? DEFAULT_DISPATCH_RADIUS_KM;
+}
 
 /** The first-response duration for a priority, from either form of `firstResponse`. */
 export function firstResponseFor(policy: SlaPolicy, priority: Priority): SlaDuration {

@@ -470,7 +470,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     const search = {
       ticketNumber: state.number,
       attempt,
-      needs: dispatchNeeds(state),
+      needs: dispatchNeeds(state, policy),
       exclude: excludedEngineers(state),
     };
     const engineerId = await io.runExclusive(() =>

@@ -5,6 +5,7 @@ import {
   allowedActions,
   applyAction,
   applyDispatchResult,
+  dispatchNeeds,
   fireDue,
   holdsEngineer,
   IllegalTransitionError,
@@ -319,6 +320,15 @@ describe('1.4 Dispatch', () => {
     act(ticket, 'plan', plan, T0 + 2 * MIN);
     return ticket;
   }
+
+  it("searches with the ticket's product line, place and the policy's dispatch radius (5 km unless set)", () => {
+    const location = { latitude: 31.2304, longitude: 121.4737 };
+    const ticket = open({ customer: { name: '张三', phone: '13812345678', region: 'xuhui', location } });
+    expect(dispatchNeeds(ticket, defaults)).toMatchObject({ region: 'xuhui', location, preferWithinKm: 5 });
+    expect(dispatchNeeds(ticket, policy({ dispatch: { radiusKm: 2 } })).preferWithinKm).toBe(2);
+    const { dispatch: _dispatch, ...olderSnapshot } = defaults;
+    expect(dispatchNeeds(ticket, olderSnapshot).preferWithinKm).toBe(5);
+  });
 
   it('offers the ticket to the engineer found and gives them 15 minutes to accept', () => {
     const ticket = planned();
