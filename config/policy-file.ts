@@ -9,7 +9,7 @@ import {
 } from '../domain/durations';
 import { MAX_DISPATCH_DISTANCE_KM } from '../domain/dispatch';
 import { KPI_NAMES, type KpiName } from '../domain/kpi';
-import { DEFAULT_POLICY_DOCUMENT, type SlaPolicy } from '../domain/policy';
+import { AGENT_SCOPES, DEFAULT_POLICY_DOCUMENT, type SlaPolicy } from '../domain/policy';
 import { PRICED_SERVICE_TYPES, type PricedServiceType } from '../domain/money';
 import { PROOF_KINDS } from '../domain/returns';
 
@@ -189,6 +189,9 @@ export const policyFileSchema = z
       })
       .strict()
       .prefault({}),
+    agentScope: z
+      .enum(AGENT_SCOPES, 'must be "all" (agents act on every ticket) or "own" (only their own)')
+      .default(defaults.agentScope),
   })
   .strict()
   .transform(({ timeZone, calendar: { statutory, ...calendar }, ...clocks }) => ({

@@ -334,6 +334,7 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     invoice: null,
     remedies: [],
     quoteBeforeWork: request.policy.quoteBeforeWork === true,
+    ...(request.policy.agentScope === 'own' ? { agentScope: 'own' as const } : {}),
     quality: null,
     hold: null,
     callbacks: [],

@@ -53,7 +53,15 @@ export interface SlaPolicy extends ReturnPolicyFields, MoneyPolicyFields {
    * Absent in snapshots of tickets opened before it: the default radius.
    */
   readonly dispatch?: { readonly radiusKm: number };
+  /**
+   * Whose tickets an agent acts on: `all` (the default), or `own` — only those it acknowledged or is
+   * assigned (seed 002). Copied onto each ticket at opening (`TicketState.agentScope`).
+   */
+  readonly agentScope?: AgentScope;
 }
+
+export const AGENT_SCOPES = ['all', 'own'] as const;
+export type AgentScope = (typeof AGENT_SCOPES)[number];
 
 /** The customer's own numbers (SPEC section 1), as the policy file would spell them. */
 export const DEFAULT_POLICY_DOCUMENT = {
@@ -86,6 +94,7 @@ export const DEFAULT_POLICY_DOCUMENT = {
   targets: KPI_TARGETS,
   warnAt: 0.8,
   dispatch: { radiusKm: DEFAULT_DISPATCH_RADIUS_KM },
+  agentScope: 'all',
 } as const;
 
 /** The radius within which dispatch prefers an engineer: the policy's, or the default for an older one. */

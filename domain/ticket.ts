@@ -298,6 +298,11 @@ export interface TicketState {
    * behind the `customer-progress-sms` patch.
    */
   tellsProgress?: true;
+  /**
+   * Opened under the policy's `agentScope: "own"` (seed 002: 客服仅可查看/编辑负责工单): an agent acts
+   * on it only once it acknowledged it or while it is assigned to it (domain/access.ts). Absent: any agent.
+   */
+  agentScope?: 'own';
   clocks: Partial<Record<ClockName, ClockState>>;
   plans: Recorded<Record<string, unknown>>[];
   dispatch: DispatchState;

@@ -71,6 +71,12 @@ describe('SLA policy file', () => {
     );
   });
 
+  it('agents act on every ticket by default; agentScope "own" limits them to their own, anything else names the field', () => {
+    expect(parsePolicy({}).agentScope).toBe('all');
+    expect(parsePolicy({ agentScope: 'own' }).agentScope).toBe('own');
+    expect(() => parsePolicy({ agentScope: 'mine' })).toThrow(/agentScope: must be "all" .* or "own"/);
+  });
+
   it('dispatch prefers engineers within 5 km by default; dispatch.radiusKm takes another, up to 50 km', () => {
     expect(parsePolicy({}).dispatch).toEqual({ radiusKm: 5 });
     expect(parsePolicy({ dispatch: { radiusKm: 2.5 } }).dispatch).toEqual({ radiusKm: 2.5 });
