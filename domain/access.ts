@@ -24,6 +24,7 @@ export type Permission =
   | 'stock.approve'
   | 'parts.request'
   | 'report.parts'
+  | 'report.monthly'
   | ActionName;
 
 const OPERATORS: readonly Role[] = ['supervisor', 'manager', 'director', 'admin'];
@@ -51,6 +52,8 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'stock.approve': ['manager', 'admin'],
   'parts.request': ['agent', 'engineer', 'parts', ...OPERATORS],
   'report.parts': ['qc', 'parts', ...OPERATORS],
+  // Producing (or backfilling) a month's report: the managers it goes to, the director above them.
+  'report.monthly': ['manager', 'director', 'admin'],
   acknowledge: ['agent', ...OPERATORS],
   classify: ['agent', ...OPERATORS],
   plan: ['agent', ...OPERATORS],

@@ -49,6 +49,7 @@ import {
   type TicketWorkflowInput,
 } from './messages';
 
+export { monthlyReportWorkflow } from './monthly-report';
 export { retentionWorkflow } from './retention';
 
 /**

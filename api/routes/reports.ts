@@ -75,7 +75,7 @@ const partsReportSchema = z.object({
   ),
 });
 
-const summarySchema = z.object({
+export const summarySchema = z.object({
   period: z.object({ from: z.string(), to: z.string(), timeZone: z.string() }),
   tickets: z.object({
     total: z.number().int(),
