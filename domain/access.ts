@@ -62,6 +62,7 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   decline: ['engineer', ...OPERATORS],
   schedule: ['agent', 'engineer', ...OPERATORS],
   start: ['engineer', ...OPERATORS],
+  'go-onsite': ['engineer', 'agent', ...OPERATORS],
   resolve: ['agent', 'engineer', ...OPERATORS],
   'qc-review': ['qc', ...OPERATORS],
   callback: ['agent', ...OPERATORS],

@@ -179,7 +179,21 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
     guard: (_state, input, nowMs) =>
       Date.parse(input.slotStart) > nowMs ? undefined : 'slotStart must be in the future',
   },
-  start: { from: ['accepted', 'scheduled'], when: serviceWaits },
+  start: {
+    from: ['accepted', 'scheduled'],
+    when: serviceWaits,
+    guard: (state, input) =>
+      state.onsiteSince !== undefined && input.mode === 'remote'
+        ? 'the remote service failed and the ticket was converted to an on-site visit: start it onsite'
+        : undefined,
+  },
+  'go-onsite': {
+    from: ['in_service'],
+    when: (state) =>
+      state.serviceMode === 'remote'
+        ? undefined
+        : 'only a service that started remotely converts to an on-site visit',
+  },
   resolve: { from: ['acknowledged', 'planned', 'in_service'], when: serviceWaits },
   quote: { from: WORK_STATUSES, when: quoteRefusal },
   consent: { from: ['awaiting_consent'] },
@@ -675,8 +689,26 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
   },
   start(state, input, { nowMs, actor }, change) {
     state.status = 'in_service';
+    state.serviceMode = input.mode;
     stopClocks(state, ['customerContact', 'appointmentReminder'], nowMs);
     appendEvent(state, change, 'service_started', nowMs, actor, { ...input, engineerId: state.assignee });
+  },
+  /**
+   * The remote service failed (seed 004: 若远程无法解决,需明确告知客户“需转为上门服务”,并重新预约时间):
+   * the same ticket, the same engineer, back to booking a visit within the policy's customerContact
+   * clock, then the on-site path (schedule, its reminder, start onsite); the resolution clock runs on.
+   */
+  'go-onsite'(state, input, { nowMs, actor, policy }, change) {
+    state.status = 'accepted';
+    delete state.serviceMode;
+    state.onsiteSince = new Date(nowMs).toISOString();
+    state.appointment = null;
+    const contact = startClock(state, 'customerContact', nowMs, policy);
+    appendEvent(state, change, 'converted_onsite', nowMs, actor, {
+      ...input,
+      engineerId: state.assignee,
+      contactDueAt: contact.dueAt,
+    });
   },
   resolve(state, input, { nowMs, actor, policy }, change) {
     stopClocks(state, WORK_CLOCKS, nowMs);

@@ -303,6 +303,10 @@ export interface TicketState {
    * on it only once it acknowledged it or while it is assigned to it (domain/access.ts). Absent: any agent.
    */
   agentScope?: 'own';
+  /** How the service in progress started (`start`'s mode); absent before it started, or before this field. */
+  serviceMode?: 'onsite' | 'remote';
+  /** When a failed remote service was converted to an on-site visit (`go-onsite`): it starts on site. */
+  onsiteSince?: string;
   clocks: Partial<Record<ClockName, ClockState>>;
   plans: Recorded<Record<string, unknown>>[];
   dispatch: DispatchState;
