@@ -5,6 +5,7 @@ import {
   MONTHLY_REPORT_OVERDUE,
   MONTHLY_REPORT_READY,
   MONTHLY_REPORT_RECIPIENT,
+  MONTHLY_REPORT_WEBHOOK_EVENT,
   monthlyReportLinks,
   monthPeriod,
   type MonthlyReportOverdueNotice,
@@ -92,6 +93,13 @@ export async function produceMonthlyReport(
       role: MONTHLY_REPORT_RECIPIENT,
       data,
     });
+    // One webhook delivery per active subscription that names the event (the relay sends it).
+    await tx.execute(sql`
+      insert into deliveries (id, ticket_number, version, kind, channel, subscription_id)
+      select 'wh:' || s.id || ':monthly-report:' || ${request.month}, null, 0, 'webhook', 'webhook', s.id
+      from webhook_subscriptions s
+      where s.active and s.event_types ? ${MONTHLY_REPORT_WEBHOOK_EVENT}
+      on conflict do nothing`);
     return true;
   });
 }

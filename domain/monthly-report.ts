@@ -82,6 +82,19 @@ export function monthlyReportLinks(month: string) {
   return { json, csv: `${json}?format=csv`, svg: `${json}?format=svg` };
 }
 
+/**
+ * The webhook event a subscription names to receive each month's report (`eventTypes` listing
+ * `monthly_report_ready`; not `*`, which stays the tickets' timeline events). Its delivery id says
+ * which month: `wh:<subscription>:monthly-report:<month>`.
+ */
+export const MONTHLY_REPORT_WEBHOOK_EVENT = MONTHLY_REPORT_READY;
+
+/** The month a monthly report webhook delivery is about, or undefined for any other delivery. */
+export function monthOfWebhookDelivery(deliveryId: string): string | undefined {
+  const month = /^wh:[^:]+:monthly-report:(.+)$/.exec(deliveryId)?.[1];
+  return month !== undefined && MONTH_PATTERN.test(month) ? month : undefined;
+}
+
 /** What the managers' notice says (the notification's data). */
 export interface MonthlyReportReadyNotice {
   readonly month: string;

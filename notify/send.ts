@@ -4,6 +4,9 @@ import { LOW_STOCK_NOTICE, type LowStockNotice } from '../domain/parts';
 import {
   MONTHLY_REPORT_OVERDUE,
   MONTHLY_REPORT_READY,
+  MONTHLY_REPORT_WEBHOOK_EVENT,
+  monthlyReportLinks,
+  monthOfWebhookDelivery,
   type MonthlyReportOverdueNotice,
   type MonthlyReportReadyNotice,
 } from '../domain/monthly-report';
@@ -99,6 +102,32 @@ function renderStaffNotice(
   }
 }
 
+/** The one webhook about no ticket: a month's report is ready (`monthly_report_ready`). */
+async function sendMonthlyReportWebhook(
+  delivery: ClaimedDelivery,
+  context: SendContext,
+): Promise<AttemptResult> {
+  const month = monthOfWebhookDelivery(delivery.id);
+  const { subscription } = delivery;
+  if (!subscription || !month) throw new FinalError(`delivery ${delivery.id} lost its ticket`);
+  const body = JSON.stringify({
+    deliveryId: delivery.id,
+    type: MONTHLY_REPORT_WEBHOOK_EVENT,
+    report: { month, links: monthlyReportLinks(month) },
+  });
+  const statusCode = await postWebhook(
+    {
+      url: subscription.url,
+      secret: subscription.secret,
+      deliveryId: delivery.id,
+      eventType: MONTHLY_REPORT_WEBHOOK_EVENT,
+      body,
+    },
+    context.webhooks,
+  );
+  return { statusCode };
+}
+
 async function send(delivery: ClaimedDelivery, context: SendContext): Promise<AttemptResult> {
   const { ticket, notification, subscription, event } = delivery;
   if (delivery.kind === 'notice') {
@@ -131,6 +160,7 @@ async function send(delivery: ClaimedDelivery, context: SendContext): Promise<At
     });
     return { sent: true };
   }
+  if (!ticket && delivery.kind === 'webhook') return sendMonthlyReportWebhook(delivery, context);
   if (!ticket) throw new FinalError(`delivery ${delivery.id} lost its ticket`);
   if (delivery.kind === 'webhook') {
     if (!subscription || !event) throw new FinalError(`delivery ${delivery.id} lost its event`);

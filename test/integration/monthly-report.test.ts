@@ -1,4 +1,6 @@
 import { randomInt } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { sql } from 'drizzle-orm';
@@ -10,6 +12,7 @@ import { KPI_TARGETS } from '../../domain/kpi';
 import { monthPeriod } from '../../domain/monthly-report';
 import { connectNativeConnection } from '../../temporal/connection';
 import { MONTHLY_REPORT_SCHEDULE_ID } from '../../temporal/monthly-report';
+import { DELIVERY_HEADER, EVENT_HEADER } from '../../notify/webhook';
 import { createTicketWorker } from '../../worker/worker';
 import { testDataConverter } from '../support/fixtures';
 import { createOwnDatabase, runRelayFor } from '../support/relay';
@@ -35,12 +38,32 @@ let client: Client;
 let worker: Worker;
 let running: Promise<void>;
 let stopRelay: () => Promise<void>;
+let receiver: Server;
+let receiverUrl: string;
+const received: { deliveryId: string; event: string; body: Record<string, unknown> }[] = [];
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /** The month `back` months before this one, in the business time zone. */
 const monthsAgo = (back: number) =>
   DateTime.now().setZone(TIME_ZONE).minus({ months: back }).toFormat('yyyy-MM');
 
 beforeAll(async () => {
+  receiver = createServer(async (request, response) => {
+    const body = await readBody(request);
+    received.push({
+      deliveryId: String(request.headers[DELIVERY_HEADER]),
+      event: String(request.headers[EVENT_HEADER]),
+      body: JSON.parse(body) as Record<string, unknown>,
+    });
+    response.writeHead(204).end();
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
   const [databaseUrl, namespace] = await Promise.all([
     createOwnDatabase('monthly_report'),
     createOwnNamespace('monthly-report'),
@@ -77,10 +100,12 @@ afterAll(async () => {
   await running;
   await connection?.close();
   await stack?.close();
+  receiver?.closeAllConnections();
+  await new Promise((resolve) => receiver?.close(resolve));
 });
 
-function call(who: keyof typeof KEYS, method: 'GET' | 'POST', url: string) {
-  return stack.app.inject({ method, url, headers: { authorization: `Bearer ${KEYS[who]}` } });
+function call(who: keyof typeof KEYS, method: 'GET' | 'POST', url: string, payload?: object) {
+  return stack.app.inject({ method, url, payload, headers: { authorization: `Bearer ${KEYS[who]}` } });
 }
 
 /** The month's stored report, once its run has produced it and the relay has delivered its notice. */
@@ -151,6 +176,12 @@ describe('the monthly report Schedule', () => {
 describe('POST /v1/reports/monthly/{month}', () => {
   it("produces a past month's report once and delivers it to the managers with links to JSON, CSV and SVG", async () => {
     const month = monthsAgo(2);
+    const subscribed = await call('manager', 'POST', '/v1/webhooks', {
+      url: receiverUrl,
+      eventTypes: ['monthly_report_ready'],
+      secret: 'monthly-report-secret-0001',
+    });
+    expect(subscribed.statusCode).toBe(201);
     const started = await call('manager', 'POST', `/v1/reports/monthly/${month}`);
     expect(started.statusCode).toBe(202);
     expect(started.json()).toMatchObject({
@@ -180,12 +211,25 @@ describe('POST /v1/reports/monthly/{month}', () => {
     for (const link of Object.values(stored.links as Record<string, string>))
       expect(message?.body).toContain(link);
 
+    // Subscribers to monthly_report_ready hear of it too.
+    await vi.waitFor(() => expect(received).toHaveLength(1), { timeout: 15_000, interval: 100 });
+    expect(received[0]).toEqual({
+      deliveryId: `wh:${subscribed.json().id}:monthly-report:${month}`,
+      event: 'monthly_report_ready',
+      body: {
+        deliveryId: `wh:${subscribed.json().id}:monthly-report:${month}`,
+        type: 'monthly_report_ready',
+        report: { month, links: stored.links },
+      },
+    });
+
     // Again, once its run is done: nothing new.
     await client.workflow.getHandle(`monthly-report-${month}`).result();
     const again = await call('manager', 'POST', `/v1/reports/monthly/${month}`);
     expect(again.statusCode).toBe(202);
     expect(again.json()).toMatchObject({ month, started: false });
     expect(await countsOf(month)).toEqual({ reports: 1, notices: 1 });
+    expect(received).toHaveLength(1);
   });
 
   it('refuses a month that is not one, or not over yet, naming params.month; a month not produced is 404', async () => {

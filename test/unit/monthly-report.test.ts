@@ -4,6 +4,7 @@ import {
   monthlyReportDueAtMs,
   monthlyReportLinks,
   monthOf,
+  monthOfWebhookDelivery,
   monthPeriod,
   nominalTimeOf,
   previousMonth,
@@ -92,5 +93,17 @@ describe('what the managers and the director read', () => {
     );
     const missing = renderMonthlyReportOverdue({ month: '2026-11', dueAt, produced: false }, 'en', SHANGHAI);
     expect(missing.body).toContain('was not produced by 2026-12-05');
+  });
+});
+
+describe('the monthly_report_ready webhook', () => {
+  it("reads its month from the delivery id, and nothing from a ticket event's", () => {
+    expect(monthOfWebhookDelivery('wh:0b9e7c1a-6f3e-4f4b-9d55-3d1c2f6a7b80:monthly-report:2026-11')).toBe(
+      '2026-11',
+    );
+    expect(
+      monthOfWebhookDelivery('wh:0b9e7c1a-6f3e-4f4b-9d55-3d1c2f6a7b80:WO20261203-001:4'),
+    ).toBeUndefined();
+    expect(monthOfWebhookDelivery('wh:x:monthly-report:2026-13')).toBeUndefined();
   });
 });
