@@ -6,6 +6,7 @@ import type { Database } from '../../db/client';
 import { findMonthlyReport } from '../../db/monthly-report-store';
 import type { KpiTargets } from '../../domain/kpi';
 import {
+  EARLIEST_MONTH,
   monthlyReportDueAtMs,
   monthlyReportLinks,
   monthOf,
@@ -72,6 +73,9 @@ export const monthlyReportRoutes: FastifyPluginAsyncZod<{
     },
     async (request, reply) => {
       const { month } = request.params;
+      if (month < EARLIEST_MONTH) {
+        throw new Problem(400, 'Invalid request', `params.month: reports start with ${EARLIEST_MONTH}`);
+      }
       if (month >= monthOf(Date.now(), timeZone)) {
         throw new Problem(
           400,

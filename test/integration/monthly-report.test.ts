@@ -236,6 +236,9 @@ describe('POST /v1/reports/monthly/{month}', () => {
     const bad = await call('manager', 'POST', '/v1/reports/monthly/2026-13');
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('params.month');
+    const ancient = await call('manager', 'POST', '/v1/reports/monthly/0000-01');
+    expect(ancient.statusCode).toBe(400);
+    expect(ancient.json().detail).toBe('params.month: reports start with 2000-01');
     const current = await call('manager', 'POST', `/v1/reports/monthly/${monthsAgo(0)}`);
     expect(current.statusCode).toBe(400);
     expect(current.json().detail).toBe(
