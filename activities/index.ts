@@ -9,6 +9,11 @@ import {
   type Settlement,
 } from '../db/parts-store';
 import { applyRetention } from '../db/retention-store';
+import {
+  escalateMonthlyReport,
+  monthlyReportDelivered,
+  produceMonthlyReport,
+} from '../db/monthly-report-store';
 import { catalogPrices, type PartPrices } from '../db/money-store';
 import {
   bookReturnedUnit,
@@ -21,6 +26,8 @@ import {
 import { saveTicketChange } from '../db/ticket-store';
 import type { DispatchNeeds, EngineerLoad } from '../domain/dispatch';
 import type { TicketChange, TicketState } from '../domain/ticket';
+import type { KpiTargets } from '../domain/kpi';
+import type { MonthlyReportOverdueNotice } from '../domain/monthly-report';
 import type { RetentionCounts, RetentionInput } from '../domain/retention';
 
 export interface ActivityDependencies {
@@ -36,6 +43,15 @@ export interface EngineerLoadInput {
   readonly engineerId: string;
   readonly ticketNumber: string;
 }
+
+export interface ProduceMonthlyReportInput {
+  readonly month: string;
+  readonly timeZone: string;
+  readonly targets: KpiTargets;
+}
+
+/** A month's report is the heaviest read there is: it gets longer than an API request's budget. */
+const MONTHLY_REPORT_TIMEOUT_MS = 5 * 60_000;
 
 export interface FindEngineerInput {
   readonly ticketNumber: string;
@@ -148,6 +164,24 @@ export function createActivities({ db }: ActivityDependencies) {
         booked: refusal === null,
       });
       return refusal;
+    },
+
+    /** The month's report, produced and queued to the managers once per month (a repeat is a no-op). */
+    async produceMonthlyReport(input: ProduceMonthlyReportInput): Promise<boolean> {
+      const produced = await produceMonthlyReport(db, { ...input, timeoutMs: MONTHLY_REPORT_TIMEOUT_MS });
+      log.info('monthly report', { month: input.month, producedNow: produced });
+      return produced;
+    },
+
+    async monthlyReportDelivered(month: string): Promise<boolean> {
+      return monthlyReportDelivered(db, month);
+    },
+
+    /** The director's notice that the month's report missed the 5th, once per month. */
+    async escalateMonthlyReport(notice: Omit<MonthlyReportOverdueNotice, 'produced'>): Promise<boolean> {
+      const escalated = await escalateMonthlyReport(db, notice);
+      log.info('monthly report overdue', { month: notice.month, escalatedNow: escalated });
+      return escalated;
     },
 
     /** The retention run: anonymises old finished tickets, deletes expired claims and old deliveries. */

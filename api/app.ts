@@ -28,6 +28,7 @@ import { staffRoutes } from './routes/staff';
 import { escalationRoutes } from './routes/escalations';
 import { healthRoutes } from './routes/health';
 import { partRoutes } from './routes/parts';
+import { monthlyReportRoutes } from './routes/monthly-reports';
 import { reportRoutes } from './routes/reports';
 import { customerRoutes } from './routes/customers';
 import { KPI_TARGETS } from '../domain/kpi';
@@ -139,6 +140,13 @@ export async function buildApp({ config, db, temporal, logger }: AppDependencies
         timeZone: config.policy.calendar.timeZone,
         targets: config.policy.targets ?? KPI_TARGETS,
         ...config.reports,
+      });
+      await v1.register(monthlyReportRoutes, {
+        db,
+        temporal,
+        taskQueue: config.temporal.taskQueue,
+        timeZone: config.policy.calendar.timeZone,
+        targets: config.policy.targets ?? KPI_TARGETS,
       });
       await v1.register(calendarRoutes, { calendar: config.policy.calendar });
       await v1.register(partRoutes, { db, tickets, approvalThresholdFen: config.partsApprovalThresholdFen });

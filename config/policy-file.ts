@@ -7,8 +7,9 @@ import {
   type SlaDuration,
   type WallDuration,
 } from '../domain/durations';
+import { MAX_DISPATCH_DISTANCE_KM } from '../domain/dispatch';
 import { KPI_NAMES, type KpiName } from '../domain/kpi';
-import { DEFAULT_POLICY_DOCUMENT, type SlaPolicy } from '../domain/policy';
+import { AGENT_SCOPES, DEFAULT_POLICY_DOCUMENT, type SlaPolicy } from '../domain/policy';
 import { PRICED_SERVICE_TYPES, type PricedServiceType } from '../domain/money';
 import { PROOF_KINDS } from '../domain/returns';
 
@@ -176,6 +177,22 @@ export const policyFileSchema = z
       .lt(1, 'must be below 1: the warning comes before the deadline')
       .nullable()
       .default(defaults.warnAt),
+    dispatch: z
+      .object({
+        radiusKm: z
+          .number('must be a distance in kilometres (e.g. 5)')
+          .min(0, 'must be 0 or more kilometres')
+          .max(
+            MAX_DISPATCH_DISTANCE_KM,
+            `must be at most ${MAX_DISPATCH_DISTANCE_KM} km (the farthest dispatch sends anyone)`,
+          )
+          .default(defaults.dispatch.radiusKm),
+      })
+      .strict()
+      .prefault({}),
+    agentScope: z
+      .enum(AGENT_SCOPES, 'must be "all" (agents act on every ticket) or "own" (only their own)')
+      .default(defaults.agentScope),
   })
   .strict()
   .transform(({ timeZone, calendar: { statutory, ...calendar }, ...clocks }) => ({

@@ -554,3 +554,21 @@ export const partShortfalls = pgTable(
     ),
   ],
 );
+
+/**
+ * One row per month's report (seed 004: 每月5日前完成上月数据统计), written once by the monthly
+ * report workflow however often that month is run (the Schedule, a backfill, the admin endpoint):
+ * the summary report of the month as it was produced, and when it was escalated for being late.
+ */
+export const monthlyReports = pgTable('monthly_reports', {
+  /** `YYYY-MM` in the business time zone. */
+  month: text('month').primaryKey(),
+  periodFrom: text('period_from').notNull(),
+  periodTo: text('period_to').notNull(),
+  timeZone: text('time_zone').notNull(),
+  /** The summary report (`GET /v1/reports/summary` of the month) as produced. */
+  report: jsonb('report').$type<Record<string, unknown>>().notNull(),
+  producedAt: instant('produced_at').notNull().defaultNow(),
+  /** When the director was told the report was not delivered by the 5th; null when it was not late. */
+  escalatedAt: instant('escalated_at'),
+});

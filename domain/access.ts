@@ -24,6 +24,7 @@ export type Permission =
   | 'stock.approve'
   | 'parts.request'
   | 'report.parts'
+  | 'report.monthly'
   | ActionName;
 
 const OPERATORS: readonly Role[] = ['supervisor', 'manager', 'director', 'admin'];
@@ -51,6 +52,8 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'stock.approve': ['manager', 'admin'],
   'parts.request': ['agent', 'engineer', 'parts', ...OPERATORS],
   'report.parts': ['qc', 'parts', ...OPERATORS],
+  // Producing (or backfilling) a month's report: the managers it goes to, the director above them.
+  'report.monthly': ['manager', 'director', 'admin'],
   acknowledge: ['agent', ...OPERATORS],
   classify: ['agent', ...OPERATORS],
   plan: ['agent', ...OPERATORS],
@@ -59,6 +62,7 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   decline: ['engineer', ...OPERATORS],
   schedule: ['agent', 'engineer', ...OPERATORS],
   start: ['engineer', ...OPERATORS],
+  'go-onsite': ['engineer', 'agent', ...OPERATORS],
   resolve: ['agent', 'engineer', ...OPERATORS],
   'qc-review': ['qc', ...OPERATORS],
   // QC verifies a failed review's rectification (seed 000: 质量检查专员); finance and operators cost complaints.
@@ -124,9 +128,24 @@ const OUT_OF_SCOPE: Record<Exclude<TicketScope['kind'], 'all'>, string> = {
   assignee: 'an engineer acts only on the tickets assigned to it',
 };
 
+/** The rule `agentScope: "own"` names in its refusals. */
+export const AGENT_OWN_TICKETS_ONLY =
+  'agentScope "own": an agent acts only on the tickets it acknowledged or is assigned';
+
+/**
+ * Under `agentScope: "own"` an agent acts on a ticket it acknowledged or is assigned; a ticket nobody
+ * acknowledged yet it may only acknowledge (taking it as its own).
+ */
+function agentMayAct(state: TicketState, action: ActionName, actor: Actor): boolean {
+  if (state.agentScope !== 'own' || actor.role !== 'agent') return true;
+  if (state.acknowledgedBy === undefined) return action === 'acknowledge';
+  return state.acknowledgedBy.id === actor.id || state.assignee === actor.id;
+}
+
 /**
  * Why the actor may not take this action on the ticket as it stands, or null when it may: the role
- * table, the actor's scope (an engineer acts on its own tickets only) and the director's plan. One
+ * table, the actor's scope (an engineer acts on its own tickets only; an agent too under the ticket's
+ * `agentScope: "own"`) and the director's plan. One
  * rule for both doors: the API asks it of the PostgreSQL projection before it sends the Update, and
  * the ticket's workflow asks it of its own state in the Update's validator, so a direct Temporal call
  * obeys the same table and an engineer who lost the ticket a moment ago is refused even while the
@@ -142,6 +161,7 @@ export function authorizeAction<A extends ActionName>(
   if (!can(actor.role, action)) return `role ${actor.role} may not ${action} tickets`;
   const scope = ticketScope(actor);
   if (scope.kind !== 'all' && !isInScope(state, scope)) return OUT_OF_SCOPE[scope.kind];
+  if (!agentMayAct(state, action, actor)) return AGENT_OWN_TICKETS_ONLY;
   if (
     action === 'plan' &&
     (input as ActionInput<'plan'> | undefined)?.kind === 'director' &&

@@ -166,6 +166,8 @@ const builders = {
         path: ['slotEnd'],
       }),
   start: () => z.object({ mode: z.enum(['onsite', 'remote']), note: text(2000).optional() }).strict(),
+  /** A remote service that could not fix it becomes an on-site visit on the same ticket (seed 004). */
+  'go-onsite': () => z.object({ reason: text(2000) }).strict(),
   resolve: () =>
     z
       .object({

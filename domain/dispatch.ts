@@ -11,6 +11,11 @@ export interface DispatchNeeds {
   readonly productLine?: string;
   readonly region?: string;
   readonly location?: GeoPoint;
+  /**
+   * Engineers this close to the ticket's location come first, whatever their load (seed 004:
+   * 位置优先, within 5 km); the policy's `dispatch.radiusKm`. Absent: no one is preferred for nearness.
+   */
+  readonly preferWithinKm?: number;
 }
 
 export interface EngineerCandidate {
@@ -24,6 +29,9 @@ export interface EngineerCandidate {
   /** Tickets the engineer holds now (assigned, accepted, scheduled, in service). */
   readonly openLoad: number;
 }
+
+/** Seed 004's radius (优先派单至客户地址5公里范围内的工程师): the policy's default `dispatch.radiusKm`. */
+export const DEFAULT_DISPATCH_RADIUS_KM = 5;
 
 /** How far an engineer travels to a ticket that names a location rather than a region they serve. */
 export const MAX_DISPATCH_DISTANCE_KM = 50;
@@ -57,10 +65,17 @@ function serves(needs: DispatchNeeds, candidate: EngineerCandidate): boolean {
   return distanceTo(needs, candidate) <= MAX_DISPATCH_DISTANCE_KM;
 }
 
+/** 0 for an engineer within the preferred radius of a located ticket, 1 for everyone else. */
+function nearnessTier(needs: DispatchNeeds, distance: number): number {
+  return needs.preferWithinKm !== undefined && distance <= needs.preferWithinKm ? 0 : 1;
+}
+
 /**
  * The engineer to offer the ticket to: active, not excluded (declined or silent before), skilled for
- * the product line, below capacity, serving the region or near enough; fewest open tickets first,
- * then nearest, then by id. Undefined when nobody matches: manual dispatch.
+ * the product line, below capacity, serving the region or near enough. Among those, anyone within
+ * `preferWithinKm` of a located ticket comes before anyone farther (distance before load: both are
+ * under capacity), then fewest open tickets, then nearest, then by id. An engineer without
+ * coordinates is never within the radius. Undefined when nobody matches: manual dispatch.
  */
 export function chooseEngineer(
   needs: DispatchNeeds,
@@ -76,9 +91,13 @@ export function chooseEngineer(
         candidate.openLoad < candidate.capacity &&
         serves(needs, candidate),
     )
-    .map((candidate) => ({ candidate, distance: distanceTo(needs, candidate) }))
+    .map((candidate) => {
+      const distance = distanceTo(needs, candidate);
+      return { candidate, distance, tier: nearnessTier(needs, distance) };
+    })
     .sort(
       (a, b) =>
+        a.tier - b.tier ||
         a.candidate.openLoad - b.candidate.openLoad ||
         a.distance - b.distance ||
         (a.candidate.id < b.candidate.id ? -1 : a.candidate.id > b.candidate.id ? 1 : 0),

@@ -30,7 +30,7 @@ import {
 } from './complaint-analysis';
 import type { DispatchNeeds } from './dispatch';
 import { PARTS_REQUEST_STATUSES, type PartsEvent, type PlanReleaseEvent } from './parts';
-import type { SlaPolicy } from './policy';
+import { dispatchRadiusKm, type SlaPolicy } from './policy';
 import { ACTION_NAMES, type ActionInput, type ActionName } from './action-inputs';
 import { qualityDecision, scoreBand } from './quality';
 import { holderOf, personData } from './reach';
@@ -190,7 +190,21 @@ const RULES: { readonly [A in ActionName]: ActionRule<A> } = {
     guard: (_state, input, nowMs) =>
       Date.parse(input.slotStart) > nowMs ? undefined : 'slotStart must be in the future',
   },
-  start: { from: ['accepted', 'scheduled'], when: serviceWaits },
+  start: {
+    from: ['accepted', 'scheduled'],
+    when: serviceWaits,
+    guard: (state, input) =>
+      state.onsiteSince !== undefined && input.mode === 'remote'
+        ? 'the remote service failed and the ticket was converted to an on-site visit: start it onsite'
+        : undefined,
+  },
+  'go-onsite': {
+    from: ['in_service'],
+    when: (state) =>
+      state.serviceMode === 'remote'
+        ? undefined
+        : 'only a service that started remotely converts to an on-site visit',
+  },
   resolve: { from: ['acknowledged', 'planned', 'in_service'], when: serviceWaits },
   quote: { from: WORK_STATUSES, when: quoteRefusal },
   consent: { from: ['awaiting_consent'] },
@@ -353,6 +367,7 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     invoice: null,
     remedies: [],
     quoteBeforeWork: request.policy.quoteBeforeWork === true,
+    ...(request.policy.agentScope === 'own' ? { agentScope: 'own' as const } : {}),
     quality: null,
     hold: null,
     callbacks: [],
@@ -696,8 +711,26 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
   },
   start(state, input, { nowMs, actor }, change) {
     state.status = 'in_service';
+    state.serviceMode = input.mode;
     stopClocks(state, ['customerContact', 'appointmentReminder'], nowMs);
     appendEvent(state, change, 'service_started', nowMs, actor, { ...input, engineerId: state.assignee });
+  },
+  /**
+   * The remote service failed (seed 004: 若远程无法解决,需明确告知客户“需转为上门服务”,并重新预约时间):
+   * the same ticket, the same engineer, back to booking a visit within the policy's customerContact
+   * clock, then the on-site path (schedule, its reminder, start onsite); the resolution clock runs on.
+   */
+  'go-onsite'(state, input, { nowMs, actor, policy }, change) {
+    state.status = 'accepted';
+    delete state.serviceMode;
+    state.onsiteSince = new Date(nowMs).toISOString();
+    state.appointment = null;
+    const contact = startClock(state, 'customerContact', nowMs, policy);
+    appendEvent(state, change, 'converted_onsite', nowMs, actor, {
+      ...input,
+      engineerId: state.assignee,
+      contactDueAt: contact.dueAt,
+    });
   },
   resolve(state, input, { nowMs, actor, policy }, change) {
     stopClocks(state, WORK_CLOCKS, nowMs);
@@ -1189,11 +1222,12 @@ export function needsDispatch(state: TicketState): boolean {
   return state.status === 'planned' && state.dispatch.pending;
 }
 
-export function dispatchNeeds(state: TicketState): DispatchNeeds {
+export function dispatchNeeds(state: TicketState, policy: SlaPolicy): DispatchNeeds {
   return {
     productLine: state.intake.product?.line,
     region: state.intake.customer.region,
     location: state.intake.customer.location,
+    preferWithinKm: dispatchRadiusKm(policy),
   };
 }
 

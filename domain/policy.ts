@@ -1,4 +1,5 @@
 import { addBusinessTime, localDate, type BusinessCalendar } from './calendar';
+import { DEFAULT_DISPATCH_RADIUS_KM } from './dispatch';
 import { parseDuration, type SlaDuration, type WallDuration } from './durations';
 import { KPI_TARGETS, type KpiTargets } from './kpi';
 import { DEFAULT_MONEY_RULES, type MoneyPolicyFields } from './money';
@@ -52,7 +53,20 @@ export interface SlaPolicy extends ReturnPolicyFields, MoneyPolicyFields {
    * when the review sets no deadline of its own. Absent in snapshots from before: the default.
    */
   readonly rectification?: SlaDuration;
+  /**
+   * Automatic dispatch: engineers within `radiusKm` of a located ticket come first (seed 004).
+   * Absent in snapshots of tickets opened before it: the default radius.
+   */
+  readonly dispatch?: { readonly radiusKm: number };
+  /**
+   * Whose tickets an agent acts on: `all` (the default), or `own` — only those it acknowledged or is
+   * assigned (seed 002). Copied onto each ticket at opening (`TicketState.agentScope`).
+   */
+  readonly agentScope?: AgentScope;
 }
+
+export const AGENT_SCOPES = ['all', 'own'] as const;
+export type AgentScope = (typeof AGENT_SCOPES)[number];
 
 /** The customer's own numbers (SPEC section 1), as the policy file would spell them. */
 export const DEFAULT_POLICY_DOCUMENT = {
@@ -86,7 +100,14 @@ export const DEFAULT_POLICY_DOCUMENT = {
   warnAt: 0.8,
   // Seed 000 sets no figure for 限期整改: seed 002's five working days for an ordinary problem.
   rectification: '5bd',
+  dispatch: { radiusKm: DEFAULT_DISPATCH_RADIUS_KM },
+  agentScope: 'all',
 } as const;
+
+/** The radius within which dispatch prefers an engineer: the policy's, or the default for an older one. */
+export function dispatchRadiusKm(policy: SlaPolicy): number {
+  return policy.dispatch?.radiusKm ?? DEFAULT_DISPATCH_RADIUS_KM;
+}
 
 /** The first-response duration for a priority, from either form of `firstResponse`. */
 export function firstResponseFor(policy: SlaPolicy, priority: Priority): SlaDuration {

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { formatYuan } from './money';
+import type { MonthlyReportOverdueNotice, MonthlyReportReadyNotice } from './monthly-report';
 import type { LowStockNotice } from './parts';
 import type { Language, NotificationKind, NotificationRecord } from './ticket';
 
@@ -424,5 +425,48 @@ export function renderLowStock(notice: LowStockNotice, language: Language): Rend
     : {
         subject: `配件 ${partNumber} 低于安全库存`,
         body: `配件 ${partNumber}（${name}）可用库存 ${available}，低于安全库存 ${safetyStock}，请及时采购或调货。`,
+      };
+}
+
+/** The managers' notice that last month's report is ready, with where to read it. */
+export function renderMonthlyReportReady(
+  notice: MonthlyReportReadyNotice,
+  language: Language,
+): RenderedMessage {
+  const { month, links } = notice;
+  return language === 'en'
+    ? {
+        subject: `After-sales report for ${month}`,
+        body: `The after-sales report for ${month} is ready: ${links.json} (CSV ${links.csv}, chart ${links.svg}).`,
+      }
+    : {
+        subject: `${month} 售后数据统计分析表`,
+        body: `${month} 售后数据统计分析表已生成：${links.json}（CSV ${links.csv}，图表 ${links.svg}）。`,
+      };
+}
+
+/** The director's notice that a month's report was not delivered by the 5th. */
+export function renderMonthlyReportOverdue(
+  notice: MonthlyReportOverdueNotice,
+  language: Language,
+  timeZone: string,
+): RenderedMessage {
+  const due = DateTime.fromISO(notice.dueAt, { zone: timeZone }).minus({ days: 1 }).toISODate();
+  const what =
+    language === 'en'
+      ? notice.produced
+        ? 'was produced but not delivered'
+        : 'was not produced'
+      : notice.produced
+        ? '已生成但未送达'
+        : '未能生成';
+  return language === 'en'
+    ? {
+        subject: `After-sales report for ${notice.month} overdue`,
+        body: `The after-sales report for ${notice.month} ${what} by ${due}. Please follow up with the after-sales managers.`,
+      }
+    : {
+        subject: `${notice.month} 售后数据统计逾期`,
+        body: `${notice.month} 售后数据统计分析表${what}（应于 ${due} 前完成），请督促售后经理处理。`,
       };
 }

@@ -317,6 +317,15 @@ export interface TicketState {
   rectification?: Rectification;
   /** What handling the complaint cost, one entry per `record-handling-cost`. */
   handlingCosts?: HandlingCost[];
+  /**
+   * Opened under the policy's `agentScope: "own"` (seed 002: 客服仅可查看/编辑负责工单): an agent acts
+   * on it only once it acknowledged it or while it is assigned to it (domain/access.ts). Absent: any agent.
+   */
+  agentScope?: 'own';
+  /** How the service in progress started (`start`'s mode); absent before it started, or before this field. */
+  serviceMode?: 'onsite' | 'remote';
+  /** When a failed remote service was converted to an on-site visit (`go-onsite`): it starts on site. */
+  onsiteSince?: string;
   clocks: Partial<Record<ClockName, ClockState>>;
   plans: Recorded<Record<string, unknown>>[];
   dispatch: DispatchState;

@@ -1,7 +1,23 @@
 import type { ClaimedDelivery } from '../db/delivery-store';
 import type { AttemptResult } from '../domain/delivery-rules';
 import { LOW_STOCK_NOTICE, type LowStockNotice } from '../domain/parts';
-import { renderLowStock, renderNotification, renderSubscriptionPaused } from '../domain/templates';
+import {
+  MONTHLY_REPORT_OVERDUE,
+  MONTHLY_REPORT_READY,
+  MONTHLY_REPORT_WEBHOOK_EVENT,
+  monthlyReportLinks,
+  monthOfWebhookDelivery,
+  type MonthlyReportOverdueNotice,
+  type MonthlyReportReadyNotice,
+} from '../domain/monthly-report';
+import {
+  renderLowStock,
+  renderMonthlyReportOverdue,
+  renderMonthlyReportReady,
+  renderNotification,
+  renderSubscriptionPaused,
+  type RenderedMessage,
+} from '../domain/templates';
 import { staffAddress, type StaffContact } from '../domain/staff';
 import type { Language, NotificationRecord, Role, TicketState } from '../domain/ticket';
 import type { NotificationProvider } from './providers';
@@ -68,6 +84,50 @@ function hostOf(url: string): string {
   return URL.canParse(url) ? new URL(url).host : 'an invalid URL';
 }
 
+/** A notice to a role's inbox that is about no ticket (low stock, the monthly report), or undefined. */
+function renderStaffNotice(
+  notification: NonNullable<ClaimedDelivery['notification']>,
+  timeZone: string,
+): RenderedMessage | undefined {
+  const data = notification.data as unknown;
+  switch (notification.kind) {
+    case LOW_STOCK_NOTICE:
+      return renderLowStock(data as LowStockNotice, STAFF_LANGUAGE);
+    case MONTHLY_REPORT_READY:
+      return renderMonthlyReportReady(data as MonthlyReportReadyNotice, STAFF_LANGUAGE);
+    case MONTHLY_REPORT_OVERDUE:
+      return renderMonthlyReportOverdue(data as MonthlyReportOverdueNotice, STAFF_LANGUAGE, timeZone);
+    default:
+      return undefined;
+  }
+}
+
+/** The one webhook about no ticket: a month's report is ready (`monthly_report_ready`). */
+async function sendMonthlyReportWebhook(
+  delivery: ClaimedDelivery,
+  context: SendContext,
+): Promise<AttemptResult> {
+  const month = monthOfWebhookDelivery(delivery.id);
+  const { subscription } = delivery;
+  if (!subscription || !month) throw new FinalError(`delivery ${delivery.id} lost its ticket`);
+  const body = JSON.stringify({
+    deliveryId: delivery.id,
+    type: MONTHLY_REPORT_WEBHOOK_EVENT,
+    report: { month, links: monthlyReportLinks(month) },
+  });
+  const statusCode = await postWebhook(
+    {
+      url: subscription.url,
+      secret: subscription.secret,
+      deliveryId: delivery.id,
+      eventType: MONTHLY_REPORT_WEBHOOK_EVENT,
+      body,
+    },
+    context.webhooks,
+  );
+  return { statusCode };
+}
+
 async function send(delivery: ClaimedDelivery, context: SendContext): Promise<AttemptResult> {
   const { ticket, notification, subscription, event } = delivery;
   if (delivery.kind === 'notice') {
@@ -89,16 +149,18 @@ async function send(delivery: ClaimedDelivery, context: SendContext): Promise<At
     });
     return { sent: true };
   }
-  if (!ticket && notification?.kind === LOW_STOCK_NOTICE) {
+  const staffNotice = !ticket && notification ? renderStaffNotice(notification, context.timeZone) : undefined;
+  if (notification && staffNotice) {
     await context.provider.send({
       deliveryId: delivery.id,
       channel: delivery.channel,
       recipient: `role:${notification.recipientRole}`,
       language: STAFF_LANGUAGE,
-      ...renderLowStock(notification.data as unknown as LowStockNotice, STAFF_LANGUAGE),
+      ...staffNotice,
     });
     return { sent: true };
   }
+  if (!ticket && delivery.kind === 'webhook') return sendMonthlyReportWebhook(delivery, context);
   if (!ticket) throw new FinalError(`delivery ${delivery.id} lost its ticket`);
   if (delivery.kind === 'webhook') {
     if (!subscription || !event) throw new FinalError(`delivery ${delivery.id} lost its event`);

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import { loadConfig, requireDatabaseUrl } from '../config';
 import { connectDatabase } from '../db/client';
+import { KPI_TARGETS } from '../domain/kpi';
 import { createLogger } from '../logger';
 import { connectNativeConnection } from '../temporal/connection';
 import { createDataConverter } from '../temporal/data-converter';
@@ -22,6 +23,10 @@ async function main(): Promise<void> {
     tuning: config.worker,
     dependencies: { db: database.db },
     retention: { settings: config.retention, timeZone: config.policy.calendar.timeZone },
+    monthlyReport: {
+      timeZone: config.policy.calendar.timeZone,
+      targets: config.policy.targets ?? KPI_TARGETS,
+    },
   });
   logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker running');
   const running = worker.run();

@@ -5,6 +5,8 @@ import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities';
 import type { RetentionSettings, WorkerTuning } from '../config';
+import type { KpiTargets } from '../domain/kpi';
+import { ensureMonthlyReportSchedule } from '../temporal/monthly-report';
 import { ensureRetentionSchedule } from '../temporal/retention';
 
 /** The workflow entry the SDK bundles in development and tests (TypeScript source). */
@@ -34,6 +36,8 @@ export interface TicketWorkerOptions {
   readonly workflowBundlePath?: string;
   /** When given, the retention Schedule is created (or updated) to these settings before the worker starts. */
   readonly retention?: { readonly settings: RetentionSettings; readonly timeZone: string };
+  /** When given, the monthly report Schedule is created (or updated) before the worker starts. */
+  readonly monthlyReport?: { readonly timeZone: string; readonly targets: KpiTargets };
 }
 
 /** Only the settings given: an explicit undefined would replace the SDK's default. */
@@ -50,20 +54,30 @@ function tuningOptions(tuning: Partial<WorkerTuning> = {}) {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }
 
-/** The worker that runs ticket workflows, the retention workflow and their activities. */
+/** The worker that runs ticket workflows, the retention and monthly report workflows and their activities. */
 export async function createTicketWorker(options: TicketWorkerOptions): Promise<Worker> {
-  if (options.retention) {
+  if (options.retention || options.monthlyReport) {
     const client = new Client({
       connection: options.connection,
       namespace: options.namespace,
       dataConverter: options.dataConverter,
     });
-    await ensureRetentionSchedule(
-      client,
-      options.taskQueue,
-      options.retention.settings,
-      options.retention.timeZone,
-    );
+    if (options.retention) {
+      await ensureRetentionSchedule(
+        client,
+        options.taskQueue,
+        options.retention.settings,
+        options.retention.timeZone,
+      );
+    }
+    if (options.monthlyReport) {
+      await ensureMonthlyReportSchedule(
+        client,
+        options.taskQueue,
+        options.monthlyReport.timeZone,
+        options.monthlyReport.targets,
+      );
+    }
   }
   return Worker.create({
     connection: options.connection,

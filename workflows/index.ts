@@ -50,6 +50,7 @@ import {
   type TicketWorkflowInput,
 } from './messages';
 
+export { monthlyReportWorkflow } from './monthly-report';
 export { retentionWorkflow } from './retention';
 
 /**
@@ -508,7 +509,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     const search = {
       ticketNumber: state.number,
       attempt,
-      needs: dispatchNeeds(state),
+      needs: dispatchNeeds(state, policy),
       exclude: excludedEngineers(state),
     };
     const engineerId = await io.runExclusive(() =>

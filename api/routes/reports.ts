@@ -118,7 +118,7 @@ const returnsReportSchema = z.object({
     .describe('quotes answered in the period'),
 });
 
-const summarySchema = z.object({
+export const summarySchema = z.object({
   period: z.object({ from: z.string(), to: z.string(), timeZone: z.string() }),
   tickets: z.object({
     total: z.number().int(),

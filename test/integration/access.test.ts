@@ -111,6 +111,7 @@ const ACTION_BODIES: Record<ActionName, Record<string, unknown>> = {
   decline: { reason: 'Too far' },
   schedule: { slotStart: '2099-01-01T09:00:00+08:00' },
   start: { mode: 'onsite' },
+  'go-onsite': { reason: 'The remote reset did not help' },
   resolve: serviceRecord,
   'qc-review': { score: 90 },
   'record-rectification': { note: 'Retrained on the checklist' },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { authorizeAction, can } from '../../domain/access';
+import { AGENT_OWN_TICKETS_ONLY, authorizeAction, can } from '../../domain/access';
 import { ACTION_NAMES, applyAction, openTicket, type ActionInput } from '../../domain/lifecycle';
+import type { SlaPolicy } from '../../domain/policy';
 import { ROLES, type Actor, type Role, type TicketState } from '../../domain/ticket';
 import { AGENT, intake, policy, SUPERVISOR, TEST_CUSTOMER_ID } from '../support/fixtures';
 
@@ -105,5 +106,69 @@ describe('authorizeAction', () => {
     expect(
       authorizeAction(assignedTicket(), 'note', undefined, { id: 'x', role: 'constructor' as Role }),
     ).toBe(why);
+  });
+});
+
+describe('agentScope "own" (seed 002: 客服仅可查看/编辑负责工单)', () => {
+  const ownPolicy = policy({ qcSampleRate: 0, agentScope: 'own' });
+  const OTHER_AGENT: Actor = { id: 'agent-8', role: 'agent' };
+  const context = (actor: Actor) => ({ nowMs: T0, actor, policy: ownPolicy });
+
+  function openedUnder(slaPolicy: SlaPolicy): TicketState {
+    return openTicket({
+      number: 'WO20261123-002',
+      intake: intake(),
+      customerId: TEST_CUSTOMER_ID,
+      repeatOf: null,
+      createdBy: AGENT,
+      createdAtMs: T0,
+      policy: slaPolicy,
+    });
+  }
+
+  it('is copied onto tickets opened under it, and only those', () => {
+    expect(openedUnder(ownPolicy).agentScope).toBe('own');
+    expect(openedUnder(defaults).agentScope).toBeUndefined();
+  });
+
+  it('lets any agent take a ticket nobody acknowledged yet, but do nothing else to it', () => {
+    const ticket = openedUnder(ownPolicy);
+    expect(authorizeAction(ticket, 'acknowledge', {}, OTHER_AGENT)).toBeNull();
+    expect(authorizeAction(ticket, 'note', undefined, OTHER_AGENT)).toBe(AGENT_OWN_TICKETS_ONLY);
+    expect(authorizeAction(ticket, 'cancel', undefined, OTHER_AGENT)).toBe(AGENT_OWN_TICKETS_ONLY);
+  });
+
+  it('lets the agent who acknowledged the ticket act on it, and refuses every other agent, naming the rule', () => {
+    const ticket = openedUnder(ownPolicy);
+    applyAction(ticket, 'acknowledge', {}, context(AGENT));
+    expect(authorizeAction(ticket, 'plan', { ...plan, kind: 'service', dispatch: false }, AGENT)).toBeNull();
+    expect(authorizeAction(ticket, 'note', undefined, OTHER_AGENT)).toBe(
+      'agentScope "own": an agent acts only on the tickets it acknowledged or is assigned',
+    );
+    expect(authorizeAction(ticket, 'cancel', undefined, OTHER_AGENT)).toBe(AGENT_OWN_TICKETS_ONLY);
+  });
+
+  it('lets an agent the ticket is assigned to act on it', () => {
+    const ticket = openedUnder(ownPolicy);
+    applyAction(ticket, 'acknowledge', {}, context(AGENT));
+    applyAction(ticket, 'plan', { ...plan, kind: 'service', dispatch: false }, context(SUPERVISOR));
+    applyAction(ticket, 'assign', { engineerId: OTHER_AGENT.id }, context(SUPERVISOR));
+    expect(authorizeAction(ticket, 'note', undefined, OTHER_AGENT)).toBeNull();
+  });
+
+  it('binds agents only: supervisors, managers and the role table itself are as before', () => {
+    const ticket = openedUnder(ownPolicy);
+    applyAction(ticket, 'acknowledge', {}, context(AGENT));
+    expect(authorizeAction(ticket, 'cancel', undefined, SUPERVISOR)).toBeNull();
+    expect(authorizeAction(ticket, 'note', undefined, { id: 'qc-1', role: 'qc' })).toBeNull();
+    expect(authorizeAction(ticket, 'assign', undefined, OTHER_AGENT)).toBe(
+      'role agent may not assign tickets',
+    );
+  });
+
+  it('is off by default: any agent acts on any ticket', () => {
+    const ticket = openedUnder(defaults);
+    applyAction(ticket, 'acknowledge', {}, { nowMs: T0, actor: AGENT, policy: defaults });
+    expect(authorizeAction(ticket, 'note', undefined, OTHER_AGENT)).toBeNull();
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   assignRefusal,
   chooseEngineer,
+  DEFAULT_DISPATCH_RADIUS_KM,
   distanceKm,
   MAX_DISPATCH_DISTANCE_KM,
   type EngineerCandidate,
@@ -99,7 +100,7 @@ describe('automatic dispatch', () => {
     expect(pick({ productLine: 'air-conditioner' }, [anywhere], [])).toBe('a');
   });
 
-  it('prefers the engineer with the fewest open tickets, even a farther one', () => {
+  it('prefers the engineer with the fewest open tickets, even a farther one, when no radius is set', () => {
     const located = { ...needs, location: SHANGHAI };
     const busyNearby = engineer('a', { openLoad: 2, ...SHANGHAI });
     const idleFarther = engineer('b', { openLoad: 1, ...PUDONG });
@@ -118,6 +119,78 @@ describe('automatic dispatch', () => {
   it('breaks a remaining tie by id, whatever order the candidates come in', () => {
     expect(pick(needs, [engineer('b'), engineer('a'), engineer('c')], [])).toBe('a');
     expect(pick(needs, [engineer('c'), engineer('b'), engineer('a')], [])).toBe('a');
+  });
+});
+
+describe(`dispatch prefers engineers within the policy's radius (seed 004: ${DEFAULT_DISPATCH_RADIUS_KM} km)`, () => {
+  const nearby = { ...needs, location: SHANGHAI, preferWithinKm: DEFAULT_DISPATCH_RADIUS_KM };
+  // 0.04° north is 4.45 km away, 0.05° is 5.56 km; Pudong is 6.8 km from downtown.
+  const within = northOfShanghai(0.04);
+  const beyond = northOfShanghai(0.05);
+
+  it('puts distance before load: a busier engineer within the radius beats an idle one beyond it', () => {
+    const busyWithin = engineer('a', { openLoad: 2, ...within });
+    const idleBeyond = engineer('b', { openLoad: 0, ...beyond });
+    expect(pick(nearby, [busyWithin, idleBeyond], [])).toBe('a');
+    expect(
+      pick(
+        nearby,
+        [engineer('a', { openLoad: 2, ...SHANGHAI }), engineer('b', { openLoad: 1, ...PUDONG })],
+        [],
+      ),
+    ).toBe('a');
+  });
+
+  it('counts an engineer exactly on the radius as within it', () => {
+    const onTheEdge = { ...nearby, preferWithinKm: distanceKm(SHANGHAI, within) };
+    expect(pick(onTheEdge, [engineer('a', { openLoad: 2, ...within }), engineer('b', beyond)], [])).toBe('a');
+  });
+
+  it('still never offers a ticket beyond capacity, however near', () => {
+    const fullWithin = engineer('a', { openLoad: 3, capacity: 3, ...SHANGHAI });
+    expect(pick(nearby, [fullWithin, engineer('b', { openLoad: 2, ...beyond })], [])).toBe('b');
+  });
+
+  it('between engineers both within the radius, fewest open tickets first, then nearest, then id', () => {
+    const busierNearest = engineer('a', { openLoad: 1, ...SHANGHAI });
+    const idleFarther = engineer('b', { openLoad: 0, ...within });
+    expect(pick(nearby, [busierNearest, idleFarther], [])).toBe('b');
+    expect(pick(nearby, [engineer('c', within), engineer('d', SHANGHAI)], [])).toBe('d');
+    expect(pick(nearby, [engineer('f', within), engineer('e', within)], [])).toBe('e');
+  });
+
+  it('between engineers both beyond the radius, load decides as before', () => {
+    const busyBeyond = engineer('a', { openLoad: 2, ...beyond });
+    const idlePudong = engineer('b', { openLoad: 1, ...PUDONG });
+    expect(pick(nearby, [busyBeyond, idlePudong], [])).toBe('b');
+  });
+
+  it('never counts an engineer without a location as within the radius', () => {
+    const unlocated = engineer('a', { openLoad: 0 });
+    const busyWithin = engineer('b', { openLoad: 2, ...within });
+    expect(pick(nearby, [unlocated, busyWithin], [])).toBe('b');
+    expect(pick(nearby, [unlocated, engineer('c', { openLoad: 1, ...beyond })], [])).toBe('a');
+  });
+
+  it('prefers nobody for nearness when the ticket names no location', () => {
+    const { location: _location, ...regionOnly } = nearby;
+    expect(
+      pick(regionOnly, [engineer('a', { openLoad: 2, ...SHANGHAI }), engineer('b', { openLoad: 1 })], []),
+    ).toBe('b');
+  });
+
+  it('a radius of 0 km prefers only an engineer at the very spot', () => {
+    const zero = { ...nearby, preferWithinKm: 0 };
+    expect(
+      pick(
+        zero,
+        [engineer('a', { openLoad: 2, ...SHANGHAI }), engineer('b', { openLoad: 1, ...within })],
+        [],
+      ),
+    ).toBe('a');
+    expect(
+      pick(zero, [engineer('a', { openLoad: 2, ...within }), engineer('b', { openLoad: 1, ...beyond })], []),
+    ).toBe('b');
   });
 });
 

@@ -5,6 +5,7 @@ import {
   allowedActions,
   applyAction,
   applyDispatchResult,
+  dispatchNeeds,
   fireDue,
   holdsEngineer,
   IllegalTransitionError,
@@ -320,6 +321,15 @@ describe('1.4 Dispatch', () => {
     return ticket;
   }
 
+  it("searches with the ticket's product line, place and the policy's dispatch radius (5 km unless set)", () => {
+    const location = { latitude: 31.2304, longitude: 121.4737 };
+    const ticket = open({ customer: { name: '张三', phone: '13812345678', region: 'xuhui', location } });
+    expect(dispatchNeeds(ticket, defaults)).toMatchObject({ region: 'xuhui', location, preferWithinKm: 5 });
+    expect(dispatchNeeds(ticket, policy({ dispatch: { radiusKm: 2 } })).preferWithinKm).toBe(2);
+    const { dispatch: _dispatch, ...olderSnapshot } = defaults;
+    expect(dispatchNeeds(ticket, olderSnapshot).preferWithinKm).toBe(5);
+  });
+
   it('offers the ticket to the engineer found and gives them 15 minutes to accept', () => {
     const ticket = planned();
     const change = applyDispatchResult(ticket, ++ticket.dispatch.attempt, 'eng-1', T0 + 3 * MIN, defaults);
@@ -505,6 +515,71 @@ describe('1.6 Service', () => {
     expect(ticket.status).toBe('exchanging');
     expect(() => act(ticket, 'resolve', serviceRecord, T0 + 4 * MIN, AGENT)).toThrow(IllegalTransitionError);
     expect(() => act(open(), 'approve', {}, T0, MANAGER)).toThrow(IllegalTransitionError);
+  });
+});
+
+describe('a remote service that fails becomes an on-site visit on the same ticket (seed 004)', () => {
+  function remoteService(): TicketState {
+    const ticket = open();
+    act(ticket, 'acknowledge', {}, T0 + MIN, AGENT);
+    act(ticket, 'plan', plan, T0 + 2 * MIN);
+    applyDispatchResult(ticket, ++ticket.dispatch.attempt, 'eng-1', T0 + 3 * MIN, defaults);
+    act(ticket, 'accept', {}, T0 + 4 * MIN, ENGINEER);
+    act(ticket, 'start', { mode: 'remote' }, T0 + 5 * MIN, ENGINEER);
+    return ticket;
+  }
+
+  it('goes back to booking a visit: same number and engineer, customer contact owed within 30 minutes, resolution clock running on', () => {
+    const ticket = remoteService();
+    const resolutionDue = ticket.clocks.resolution?.dueAt;
+    const change = act(ticket, 'go-onsite', { reason: 'Video reset did not help' }, T0 + 20 * MIN, ENGINEER);
+    expect(ticket).toMatchObject({
+      number: 'WO20261123-001',
+      status: 'accepted',
+      assignee: 'eng-1',
+      appointment: null,
+      onsiteSince: iso(T0 + 20 * MIN),
+    });
+    expect(ticket.clocks.customerContact).toMatchObject({ dueAt: iso(T0 + 50 * MIN), metAt: null });
+    expect(ticket.clocks.resolution).toMatchObject({ dueAt: resolutionDue, metAt: null });
+    expect(change.events).toMatchObject([
+      {
+        type: 'converted_onsite',
+        data: { reason: 'Video reset did not help', engineerId: 'eng-1', contactDueAt: iso(T0 + 50 * MIN) },
+      },
+    ]);
+    expect(fireDue(ticket, T0 + 50 * MIN, defaults).escalations).toMatchObject([
+      { reason: 'customer_contact_missed', level: 1 },
+    ]);
+  });
+
+  it('continues on site: a booked visit, its reminder, then service started onsite (remote refused)', () => {
+    const ticket = remoteService();
+    act(ticket, 'go-onsite', { reason: 'Needs a new capacitor' }, T0 + 20 * MIN, ENGINEER);
+    act(ticket, 'schedule', { slotStart: iso(T0 + 5 * HOUR) }, T0 + 30 * MIN, ENGINEER);
+    expect(ticket.clocks.appointmentReminder?.dueAt).toBe(iso(T0 + 4 * HOUR));
+    expect(() => act(ticket, 'start', { mode: 'remote' }, T0 + 5 * HOUR, ENGINEER)).toThrow(
+      'the remote service failed and the ticket was converted to an on-site visit: start it onsite',
+    );
+    act(ticket, 'start', { mode: 'onsite' }, T0 + 5 * HOUR, ENGINEER);
+    expect(ticket.status).toBe('in_service');
+    expect(allowedActions(ticket)).not.toContain('go-onsite');
+  });
+
+  it('is refused for a service that started on site, and before service, naming what is allowed', () => {
+    const onsite = open();
+    act(onsite, 'acknowledge', {}, T0 + MIN, AGENT);
+    act(onsite, 'plan', plan, T0 + 2 * MIN);
+    applyDispatchResult(onsite, ++onsite.dispatch.attempt, 'eng-1', T0 + 3 * MIN, defaults);
+    act(onsite, 'accept', {}, T0 + 4 * MIN, ENGINEER);
+    expect(() => act(onsite, 'go-onsite', { reason: 'x' }, T0 + 5 * MIN, ENGINEER)).toThrow(
+      'cannot go-onsite a ticket that is accepted; allowed now:',
+    );
+    act(onsite, 'start', { mode: 'onsite' }, T0 + 5 * MIN, ENGINEER);
+    expect(() => act(onsite, 'go-onsite', { reason: 'x' }, T0 + 6 * MIN, ENGINEER)).toThrow(
+      'cannot go-onsite this in_service ticket: only a service that started remotely converts to an on-site visit',
+    );
+    expect(allowedActions(remoteService())).toContain('go-onsite');
   });
 });
 

@@ -71,6 +71,27 @@ describe('SLA policy file', () => {
     );
   });
 
+  it('agents act on every ticket by default; agentScope "own" limits them to their own, anything else names the field', () => {
+    expect(parsePolicy({}).agentScope).toBe('all');
+    expect(parsePolicy({ agentScope: 'own' }).agentScope).toBe('own');
+    expect(() => parsePolicy({ agentScope: 'mine' })).toThrow(/agentScope: must be "all" .* or "own"/);
+  });
+
+  it('dispatch prefers engineers within 5 km by default; dispatch.radiusKm takes another, up to 50 km', () => {
+    expect(parsePolicy({}).dispatch).toEqual({ radiusKm: 5 });
+    expect(parsePolicy({ dispatch: { radiusKm: 2.5 } }).dispatch).toEqual({ radiusKm: 2.5 });
+    expect(() => parsePolicy({ dispatch: { radiusKm: -1 } })).toThrow(
+      /dispatch\.radiusKm: must be 0 or more/,
+    );
+    expect(() => parsePolicy({ dispatch: { radiusKm: 51 } })).toThrow(
+      /dispatch\.radiusKm: must be at most 50 km/,
+    );
+    expect(() => parsePolicy({ dispatch: { radiusKm: '5km' } })).toThrow(
+      /dispatch\.radiusKm: must be a distance/,
+    );
+    expect(() => parsePolicy({ dispatch: { radius: 5 } })).toThrow(/dispatch/);
+  });
+
   it('warns at 80 % of each clock by default; warnAt takes another fraction, or null for none', () => {
     expect(parsePolicy({}).warnAt).toBe(0.8);
     expect(parsePolicy({ warnAt: 0.5 }).warnAt).toBe(0.5);
