@@ -13,6 +13,8 @@ export const MONTH_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 /** The first month a report may be asked for: PostgreSQL's instants and the business began long after year 0. */
 export const EARLIEST_MONTH = '2000-01';
+/** A month from EARLIEST_MONTH on: `MONTH_PATTERN` with a year of 2000 or later. */
+export const REPORTABLE_MONTH = /^[2-9]\d{3}-(0[1-9]|1[0-2])$/;
 
 /** The day of the following month by whose end the report must be delivered. */
 export const MONTHLY_REPORT_DUE_DAY = 5;

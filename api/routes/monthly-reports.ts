@@ -10,7 +10,7 @@ import {
   monthlyReportDueAtMs,
   monthlyReportLinks,
   monthOf,
-  MONTH_PATTERN,
+  REPORTABLE_MONTH,
 } from '../../domain/monthly-report';
 import type { monthlyReportWorkflow } from '../../workflows';
 import { authorize } from '../authorize';
@@ -20,7 +20,12 @@ import { problems } from '../schemas';
 import { summarySchema } from './reports';
 
 const monthParams = z.object({
-  month: z.string().regex(MONTH_PATTERN, 'must be a month "YYYY-MM"').describe('in the business time zone'),
+  // Reports start with 2000-01 (year 0 would make a run retry forever); the pattern says so, so a client
+  // that follows the document never sends an earlier month.
+  month: z
+    .string()
+    .regex(REPORTABLE_MONTH, `must be a month "YYYY-MM" from ${EARLIEST_MONTH}`)
+    .describe('in the business time zone'),
 });
 
 const linksSchema = z
@@ -68,18 +73,16 @@ export const monthlyReportRoutes: FastifyPluginAsyncZod<{
         tags: ['reports'],
         summary: "Produce a past month's report and deliver it to the managers (idempotent by month)",
         params: monthParams,
-        response: { 202: runSchema, ...problems(400, 401, 403, 429, 503) },
+        response: { 202: runSchema, ...problems(400, 401, 403, 409, 429, 503) },
       },
     },
     async (request, reply) => {
       const { month } = request.params;
-      if (month < EARLIEST_MONTH) {
-        throw new Problem(400, 'Invalid request', `params.month: reports start with ${EARLIEST_MONTH}`);
-      }
+      // A well-formed month that is not over yet: the request is right, the month is not ready (409).
       if (month >= monthOf(Date.now(), timeZone)) {
         throw new Problem(
-          400,
-          'Invalid request',
+          409,
+          'Conflict',
           `params.month: ${month} is not over yet in ${timeZone}; only a past month can be reported`,
         );
       }

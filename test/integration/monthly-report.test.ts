@@ -232,15 +232,15 @@ describe('POST /v1/reports/monthly/{month}', () => {
     expect(received).toHaveLength(1);
   });
 
-  it('refuses a month that is not one, or not over yet, naming params.month; a month not produced is 404', async () => {
+  it('refuses a month that is not one (400) or not over yet (409), naming params.month; a month not produced is 404', async () => {
     const bad = await call('manager', 'POST', '/v1/reports/monthly/2026-13');
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('params.month');
     const ancient = await call('manager', 'POST', '/v1/reports/monthly/0000-01');
     expect(ancient.statusCode).toBe(400);
-    expect(ancient.json().detail).toBe('params.month: reports start with 2000-01');
+    expect(ancient.json().detail).toBe('params.month: must be a month "YYYY-MM" from 2000-01');
     const current = await call('manager', 'POST', `/v1/reports/monthly/${monthsAgo(0)}`);
-    expect(current.statusCode).toBe(400);
+    expect(current.statusCode).toBe(409);
     expect(current.json().detail).toBe(
       `params.month: ${monthsAgo(0)} is not over yet in ${TIME_ZONE}; only a past month can be reported`,
     );
