@@ -595,11 +595,16 @@ describe('the parts report', () => {
       parts: [{ partNumber, quantity: 3, unitPriceFen: 5_000, oldPartDisposition: 'given_to_customer' }],
     });
     const after = await report();
-    expect(after.issued.quantity - before.issued.quantity).toBe(3);
-    expect(after.issued.value - before.issued.value).toBe(9_000);
-    expect(after.issued.tickets - before.issued.tickets).toBe(1);
-    expect(after.stockOuts.tickets - before.stockOuts.tickets).toBe(1);
-    expect(after.stockOuts.ticketsRequestingParts - before.stockOuts.ticketsRequestingParts).toBe(1);
+    // Today's figures are the whole database's: a test file running beside this one (two at a time) may
+    // issue parts between the two reads, so the totals grew by at least this ticket's share; this
+    // ticket's own model and part are exact.
+    expect(after.issued.quantity - before.issued.quantity).toBeGreaterThanOrEqual(3);
+    expect(after.issued.value - before.issued.value).toBeGreaterThanOrEqual(9_000);
+    expect(after.issued.tickets - before.issued.tickets).toBeGreaterThanOrEqual(1);
+    expect(after.stockOuts.tickets - before.stockOuts.tickets).toBeGreaterThanOrEqual(1);
+    expect(
+      after.stockOuts.ticketsRequestingParts - before.stockOuts.ticketsRequestingParts,
+    ).toBeGreaterThanOrEqual(1);
     expect(after.topConsumed).toContainEqual({ model, partNumber, quantity: 3, value: 9_000 });
     expect(after.averagePartsCostPerTicket).toBe(Math.round(after.issued.value / after.issued.tickets));
     expect(after.turnover).toBe(Number((after.issued.value / after.stockNow.value).toFixed(2)));
