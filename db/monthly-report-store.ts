@@ -81,7 +81,7 @@ export async function produceMonthlyReport(
         periodFrom: period.from,
         periodTo: period.to,
         timeZone: request.timeZone,
-        report: report as unknown as Record<string, unknown>,
+        report,
       })
       .onConflictDoNothing()
       .returning({ month: monthlyReports.month });
@@ -152,7 +152,7 @@ export async function findMonthlyReport(
   return {
     month: report.month,
     period: { from: report.periodFrom, to: report.periodTo, timeZone: report.timeZone },
-    report: report.report as unknown as SummaryReport,
+    report: report.report,
     producedAt: new Date(report.producedAt).toISOString(),
     escalatedAt: report.escalatedAt === null ? null : new Date(report.escalatedAt).toISOString(),
     deliveredAt: row.deliveredAt === null ? null : new Date(row.deliveredAt).toISOString(),

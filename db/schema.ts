@@ -24,6 +24,7 @@ import type {
   ReservationStatus,
 } from '../domain/parts';
 import type { StaffChannel } from '../domain/staff';
+import type { SummaryReport } from './report-store';
 import type { Role } from '../domain/ticket';
 
 /**
@@ -567,7 +568,7 @@ export const monthlyReports = pgTable('monthly_reports', {
   periodTo: text('period_to').notNull(),
   timeZone: text('time_zone').notNull(),
   /** The summary report (`GET /v1/reports/summary` of the month) as produced. */
-  report: jsonb('report').$type<Record<string, unknown>>().notNull(),
+  report: jsonb('report').$type<SummaryReport>().notNull(),
   producedAt: instant('produced_at').notNull().defaultNow(),
   /** When the director was told the report was not delivered by the 5th; null when it was not late. */
   escalatedAt: instant('escalated_at'),

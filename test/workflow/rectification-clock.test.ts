@@ -4,7 +4,7 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from '../../db/client';
 import { listTicketEscalations, listTicketEvents } from '../../db/ticket-store';
-import { openTicket } from '../../domain/lifecycle';
+import { openTicket, type ActionName, type ActionPayload } from '../../domain/lifecycle';
 import { workflowIdOf, type Actor, type TicketState } from '../../domain/ticket';
 import { ticketWorkflow } from '../../workflows';
 import { actionUpdates, ticketStateQuery } from '../../workflows/messages';
@@ -90,14 +90,8 @@ describe('the rectification clock at its real length', () => {
       taskQueue,
       args: [{ ticket, policy: slaPolicy }],
     });
-    const update = (
-      action: 'acknowledge' | 'resolve' | 'qc-review' | 'escalation-ack',
-      input: object,
-      actor: Actor,
-    ) =>
-      handle.executeUpdate(actionUpdates[action] as unknown as typeof actionUpdates.note, {
-        args: [{ actor, input: input as { text: string } }],
-      });
+    const update = <A extends ActionName>(action: A, input: ActionPayload<A>, actor: Actor) =>
+      handle.executeUpdate(actionUpdates[action], { args: [{ actor, input }] });
     await update('acknowledge', {}, SUPERVISOR);
     await update('resolve', serviceRecord, SUPERVISOR);
     const reviewedAtMs = await env.currentTimeMs();
