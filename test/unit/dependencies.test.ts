@@ -4,19 +4,19 @@ import { describe, expect, it } from 'vitest';
 
 const root = path.join(__dirname, '..', '..');
 
-/** docs/deploy.md's production dependency table: `| \`name\` | version |` rows under its heading. */
+/** The README's production dependencies: `` `name` version `` pairs under its heading. */
 function documentedDependencies(): Record<string, string> {
-  const deploy = readFileSync(path.join(root, 'docs', 'deploy.md'), 'utf8');
-  const start = deploy.indexOf('\n### Production dependencies\n');
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n## Dependencies\n');
   expect(start).toBeGreaterThanOrEqual(0);
-  const next = deploy.slice(start + 1).search(/\n#{1,3} /);
-  const section = deploy.slice(start, next === -1 ? undefined : start + 1 + next);
-  const rows = [...section.matchAll(/^\| `([^`]+)` +\| ([^ |]+) +\|$/gm)];
-  return Object.fromEntries(rows.map((row) => [row[1], row[2]]));
+  const next = readme.slice(start + 1).search(/\n#{1,2} /);
+  const section = readme.slice(start, next === -1 ? undefined : start + 1 + next);
+  const pairs = [...section.matchAll(/`([^`]+)`\s+(\d+\.\d+\.\d+)\b/g)];
+  return Object.fromEntries(pairs.map((pair) => [pair[1], pair[2]]));
 }
 
 describe('production dependencies', () => {
-  it('are listed in docs/deploy.md with the exact versions package.json pins', () => {
+  it('are listed in the README with the exact versions package.json pins', () => {
     const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
     };

@@ -3,13 +3,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The README is the front door and `docs/` holds the rest: the README stays under 16,000 bytes,
+ * The README is the front door and `docs/` holds the rest: the README stays under 15,000 bytes,
  * every relative link in README.md and docs/*.md reaches a file that exists, and every `#anchor`
  * names a heading of the file it points into (GitHub's heading ids), so a moved or renamed section
  * cannot leave a dead link behind.
  */
 const ROOT = path.join(__dirname, '..', '..');
-const README_LIMIT = 16_000;
+const README_LIMIT = 15_000;
 const markdownFiles = [
   'README.md',
   ...readdirSync(path.join(ROOT, 'docs'))
