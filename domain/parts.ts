@@ -1,4 +1,4 @@
-import type { TicketStatus } from './ticket';
+import type { TicketState, TicketStatus } from './ticket';
 
 /**
  * Spare parts: the rules of the stock ledger, free of I/O. The ledger of movements is the source of
@@ -42,6 +42,17 @@ export type OldPartDisposition = (typeof OLD_PART_DISPOSITIONS)[number];
  */
 export const RESERVATION_STATUSES = ['awaiting_approval', 'reserved', 'issued', 'released'] as const;
 export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
+
+/**
+ * A change that ends a ticket's work without a resolve — a declined or expired quote, a refused or
+ * rejected return or exchange, a lapsed ship-back — must let go of what the ticket holds, as a
+ * cancel does. A ticket resolved before (it has a service record) settled its parts then; a cancel
+ * settles its own.
+ */
+export function endsWithoutSettlement(statusBefore: TicketStatus, state: TicketState): boolean {
+  const ended = (status: TicketStatus) => status === 'closed' || status === 'cancelled';
+  return !ended(statusBefore) && ended(state.status) && state.serviceRecords.length === 0;
+}
 
 /** A ticket takes parts until it is resolved: then what was used is issued and the rest released. */
 export const PARTS_REQUEST_STATUSES: readonly TicketStatus[] = [

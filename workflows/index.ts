@@ -34,7 +34,7 @@ import {
 } from '../domain/lifecycle';
 import { upgradeLegacyResolve } from '../domain/action-inputs';
 import { authorizeAction } from '../domain/access';
-import { PARTS_EVENT_KINDS, type OldPartDisposition } from '../domain/parts';
+import { endsWithoutSettlement, PARTS_EVENT_KINDS, type OldPartDisposition } from '../domain/parts';
 import { nextReplacementRound } from '../domain/return-actions';
 import { isFinished, type Actor, type TicketChange, type TicketState } from '../domain/ticket';
 import {
@@ -118,6 +118,12 @@ const EXCHANGE_MOVES_STOCK = 'exchange-moves-stock';
 const EXCHANGE_RESTOCKS_REFUSED = 'exchange-restocks-refused';
 /** Since this patch a quote reads its parts' prices from the catalogue before it applies. */
 const QUOTE_READS_PRICES = 'quote-reads-prices';
+/**
+ * Since this patch a ticket whose work ends without a resolve or cancel (a declined or expired quote,
+ * a refused, rejected or lapsed return or exchange) releases the parts it holds; before, they stayed
+ * reserved.
+ */
+const CLOSING_RELEASES_PARTS = 'closing-releases-parts';
 
 /** An actor's shape: an id and a role name; whether the role is one is `authorizeAction`'s to say. */
 function isActor(value: unknown): value is Actor {
@@ -328,7 +334,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   async function settleParts(
     action: 'resolve' | 'cancel',
     input: unknown,
-    actor: Actor,
+    actorId: string,
     version: number,
   ): Promise<void> {
     const used: Record<string, number> = {};
@@ -346,7 +352,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
       used,
       dispositions,
       key: `parts:${state.number}:v${version}`,
-      actorId: actor.id,
+      actorId,
     } as const;
     await io.runExclusive(() =>
       settleTicketParts.executeWithOptions({ ...ACTIVITY_OPTIONS, summary: `${outcome} reserved parts` }, [
@@ -419,6 +425,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
           action === 'confirm-replacement' && !(parsedInput as ActionInput<'confirm-replacement'>).accepted
             ? state.returnCase?.replacements?.at(-1)?.round
             : undefined;
+        const statusBefore = state.status;
         const change = applyAction(state, action, parsedInput, {
           nowMs: Date.now(),
           actor: request.actor,
@@ -427,11 +434,18 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         });
         const persisted = snapshot(state);
         await persist(persisted, change);
+        if (
+          action !== 'cancel' &&
+          endsWithoutSettlement(statusBefore, state) &&
+          patched(CLOSING_RELEASES_PARTS)
+        ) {
+          await settleParts('cancel', parsedInput, request.actor.id, persisted.version);
+        }
         if (refusedRound !== undefined && patched(EXCHANGE_RESTOCKS_REFUSED)) {
           await restockRefused(refusedRound, request.actor);
         }
         if ((action === 'resolve' || action === 'cancel') && patched(SETTLES_PARTS)) {
-          await settleParts(action, parsedInput, request.actor, persisted.version);
+          await settleParts(action, parsedInput, request.actor.id, persisted.version);
         }
         const planned = action === 'plan' ? (parsedInput as ActionInput<'plan'>).parts : undefined;
         if (planned !== undefined && patched(PLAN_RELEASES_PARTS)) {
@@ -498,8 +512,15 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   return state;
 
   async function fireDueDeadlines(deadlines: DeadlineOptions): Promise<void> {
+    const statusBefore = state.status;
     const change = fireDue(state, Date.now(), policy, deadlines);
-    if (change.events.length > 0) await persist(snapshot(state), change);
+    if (change.events.length === 0) return;
+    const persisted = snapshot(state);
+    await persist(persisted, change);
+    if (endsWithoutSettlement(statusBefore, state) && patched(CLOSING_RELEASES_PARTS)) {
+      // Nobody acted: the ticket's own clock ended it.
+      await settleParts('cancel', undefined, 'workflow', persisted.version);
+    }
   }
 
   /** Automatic dispatch: the activity picks and reserves an engineer; the lifecycle decides what it means. */

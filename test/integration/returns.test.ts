@@ -714,6 +714,43 @@ describe('an out-of-warranty repair: quoted from the price list, consented or ex
       'closed',
     ]);
   });
+
+  const reservationsOf = async (number: string) =>
+    (await call('admin', 'GET', `/v1/tickets/${number}/parts`)).json().items;
+  async function reservedFor(number: string, partNumber: string, quantity: number) {
+    const requested = await call('agent', 'POST', `/v1/tickets/${number}/parts-request`, {
+      lines: [{ partNumber, quantity }],
+    });
+    expect(requested.statusCode).toBe(201);
+    expect(requested.json().reservations).toMatchObject([{ locationId: WAREHOUSE, quantity }]);
+  }
+
+  it('parts the ticket holds go back to stock when the customer declines, and when the quote expires', async () => {
+    const partNumber = await productInStock(5);
+    const declined = await outOfWarranty();
+    const expired = await outOfWarranty();
+    await reservedFor(declined, partNumber, 2);
+    await reservedFor(expired, partNumber, 1);
+    expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 5, reserved: 3 } });
+
+    await act('agent', declined, 'quote', {});
+    await act('agent', expired, 'quote', {});
+    const answer = await act('client', declined, 'consent', { accepted: false });
+    expect(answer).toMatchObject({ status: 'closed', closure: { reason: 'declined' } });
+    expect(await reservationsOf(declined)).toMatchObject([{ status: 'released', issuedQuantity: 0 }]);
+    expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 5, reserved: 1 } });
+
+    // The expiry is the ticket's own clock: its workflow releases what it held after closing it.
+    await vi.waitFor(
+      async () => {
+        expect(await reservationsOf(expired)).toMatchObject([{ status: 'released', issuedQuantity: 0 }]);
+      },
+      { timeout: 20_000, interval: 200 },
+    );
+    const ticket = (await call('admin', 'GET', `/v1/tickets/${expired}`)).json();
+    expect(ticket).toMatchObject({ status: 'closed', closure: { reason: 'declined' } });
+    expect(await stockOf(partNumber)).toEqual({ [WAREHOUSE]: { onHand: 5, reserved: 0 } });
+  });
 });
 
 describe('a remedy on a complaint’s follow-up', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { can, maySeePersonalData, stockScope } from '../../domain/access';
 import {
   allocate,
+  endsWithoutSettlement,
   lowStockTransition,
   movementValue,
   nearestFirst,
@@ -274,6 +275,38 @@ describe('the parts clocks', () => {
       partsWait: { text: '1bd' },
       partsApproval: { text: '2h' },
     });
+  });
+});
+
+describe('a ticket ending without a resolve or cancel', () => {
+  const T0 = Date.parse('2026-12-01T02:00:00Z');
+  const ticket = () =>
+    openTicket({
+      number: 'WO20261201-002',
+      intake: intake(),
+      customerId: 'c_test',
+      repeatOf: null,
+      createdBy: AGENT,
+      createdAtMs: T0,
+      policy: policy(),
+    });
+
+  it('lets go of its parts when a change closes or cancels it before any service record', () => {
+    const state = ticket();
+    expect(endsWithoutSettlement('new', state)).toBe(false);
+    state.status = 'closed';
+    expect(endsWithoutSettlement('awaiting_consent', state)).toBe(true);
+    state.status = 'cancelled';
+    expect(endsWithoutSettlement('returning', state)).toBe(true);
+  });
+
+  it('leaves it to the resolve that settled them, and to a change that did not end the work now', () => {
+    const state = ticket();
+    state.status = 'closed';
+    expect(endsWithoutSettlement('closed', state)).toBe(false);
+    state.serviceRecords.push({ at: new Date(T0).toISOString(), actor: SUPERVISOR, input: {} });
+    state.status = 'closed';
+    expect(endsWithoutSettlement('resolved', state)).toBe(false);
   });
 });
 
