@@ -281,6 +281,11 @@ const builders = {
           .default([]),
         /** Send an ineligible request to the manager anyway, saying why (else it is refused). */
         exception: text(2000).optional(),
+        /**
+         * How the customer paid for the product (from the purchase proof): a refund goes back the
+         * same way and no other.
+         */
+        paidWith: z.enum(PAYMENT_METHODS).optional(),
         note: text(2000).optional(),
       })
       .strict(),
@@ -308,7 +313,7 @@ const builders = {
       .object({
         /** Integer minor units (fen): ¥1,299.00 is 129900. */
         amountFen: z.number().int().min(1).max(100_000_000),
-        /** The way the customer paid for the product: the refund goes back the same way. */
+        /** The way the customer paid for the product (`paidWith` when the request named it). */
         method: z.enum(PAYMENT_METHODS),
         reference: text(100),
       })

@@ -84,6 +84,7 @@ export function recordReturnRequest(
     exception: eligibility.eligible ? null : (input.exception ?? null),
     requestedAt: iso(nowMs),
     requestedBy: actor,
+    ...(input.paidWith ? { paidWith: input.paidWith } : {}),
     decision: refused
       ? { outcome: 'refused', at: iso(nowMs), actor: null, reason: reasons.join('; ') }
       : null,
@@ -263,6 +264,14 @@ export function recordInspection(
 }
 
 /** Finance refunded through the original payment method; the caller closes the ticket. */
+/** Seed 003: finance refunds through the original payment method, when the request recorded it. */
+export function refundMethodRefusal(state: TicketState, input: ActionInput<'refund'>): string | undefined {
+  const paidWith = state.returnCase?.paidWith;
+  return paidWith === undefined || input.method === paidWith
+    ? undefined
+    : `method must be the original payment method, ${paidWith}: the refund goes back the way the customer paid`;
+}
+
 export function recordRefund(
   state: TicketState,
   input: ActionInput<'refund'>,

@@ -210,6 +210,8 @@ export interface ReturnCase {
   exception: string | null;
   requestedAt: string;
   requestedBy: Actor;
+  /** How the customer paid for the product, when the request said: the refund's only method. */
+  paidWith?: PaymentMethod;
   decision: ReturnDecision | null;
   /** After an approved return (absent before): the way back, the receipt, inspection, refund. */
   shipment?: ReturnShipment | null;

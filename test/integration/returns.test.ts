@@ -277,16 +277,20 @@ describe('a return or exchange up to the manager’s decision', () => {
 });
 
 describe('a return after approval: ship-back, receipt, inspection, refund', () => {
-  async function approvedReturn(who: Who = 'agent') {
+  async function approvedReturn(who: Who = 'agent', request: Record<string, unknown> = {}) {
     const number = await create('return', daysAgo(2), who);
-    await act('agent', number, 'request-return', { returnReason: 'quality_defect', proofs: BOTH });
+    await act('agent', number, 'request-return', {
+      returnReason: 'quality_defect',
+      proofs: BOTH,
+      ...request,
+    });
     const approved = await act('manager', number, 'approve', {});
     expect(approved.sla.shipBack).toMatchObject({ duration: '6s', metAt: null });
     return number;
   }
 
   it('from request to refund: the customer ships it, logistics signs, inspection passes, finance refunds', async () => {
-    const number = await approvedReturn('client');
+    const number = await approvedReturn('client', { paidWith: 'wechat_pay' });
     const shipped = await act('client', number, 'ship-back', {
       carrier: 'SF Express',
       trackingNumber: 'SF1234567890',
@@ -319,6 +323,13 @@ describe('a return after approval: ship-back, receipt, inspection, refund', () =
     });
     expect(fractional.statusCode).toBe(400);
     expect(fractional.json().detail).toMatch(/amountFen/);
+    // Seed 003: through the original payment method, which the request recorded.
+    const otherWay = await call('finance', 'POST', `/v1/tickets/${number}/refund`, {
+      ...refundBody,
+      method: 'alipay',
+    });
+    expect(otherWay.statusCode).toBe(409);
+    expect(otherWay.json().detail).toContain('method must be the original payment method, wechat_pay');
     const refunded = await act('finance', number, 'refund', refundBody);
     expect(refunded).toMatchObject({
       status: 'closed',

@@ -337,6 +337,22 @@ describe('an approved return: ship-back, receipt, inspection, refund', () => {
     expect(ticket.clocks.refund?.metAt).toBe(iso(T0 + 3 * DAY));
   });
 
+  it('refunds only through the original payment method, when the request recorded it', () => {
+    const ticket = acknowledged();
+    act(ticket, 'request-return', { ...request, paidWith: 'bank_card' }, T0 + 2 * MIN);
+    expect(ticket.returnCase?.paidWith).toBe('bank_card');
+    act(ticket, 'approve', {}, T0 + HOUR, MANAGER);
+    act(ticket, 'receive-return', { signedBy: 'warehouse-3' }, T0 + DAY);
+    act(ticket, 'inspect-return', { appearance: 'pass', function: 'pass' }, T0 + DAY + HOUR);
+    const otherWay = { amountFen: 129_900, method: 'alipay', reference: 'R1' } as const;
+    expect(() => act(ticket, 'refund', otherWay, T0 + 2 * DAY, FINANCE)).toThrow(
+      'method must be the original payment method, bank_card',
+    );
+    expect(ticket.status).toBe('refunding');
+    act(ticket, 'refund', { ...otherWay, method: 'bank_card' }, T0 + 2 * DAY, FINANCE);
+    expect(ticket.returnCase?.refund).toMatchObject({ method: 'bank_card' });
+  });
+
   it('a refund not made in 3 business days escalates to the manager once', () => {
     const ticket = approvedReturn();
     act(ticket, 'receive-return', { signedBy: 'warehouse-3' }, T0 + 2 * DAY);
