@@ -128,6 +128,9 @@ export function reportCsv(report: SummaryReport): string {
     ['parts', 'issuedValue', report.parts.issued.value],
     ['parts', 'ticketsIssuedParts', report.parts.issued.tickets],
     ['parts', 'averagePartsCostPerTicket', report.parts.averagePartsCostPerTicket],
+    ['parts', 'stockOnHand', report.parts.stockNow.onHand],
+    ['parts', 'stockValue', report.parts.stockNow.value],
+    ['parts', 'turnover', report.parts.turnover],
     ['partsStockOuts', 'tickets', report.parts.stockOuts.tickets],
     ['partsStockOuts', 'ticketsRequestingParts', report.parts.stockOuts.ticketsRequestingParts],
     ['partsStockOuts', 'sharePercent', report.parts.stockOuts.sharePercent],
@@ -254,6 +257,9 @@ export function reportSvg(report: SummaryReport): string {
         parts.topConsumed.map((part) => `${part.partNumber} (${part.model}) × ${part.quantity}`).join(', ') ||
         'none'
       }`,
+    )}</text>`,
+    `<text x="20" y="${partsTop + 84}" font-size="13">${escapeXml(
+      `Turnover ${parts.turnover ?? 'n/a'} (issued at cost over the stock now, ${yuan(parts.stockNow.value)})`,
     )}</text>`,
   ].join('');
   const targetsTop = 690;

@@ -104,7 +104,10 @@ export interface SummaryReport {
   topCauses: { cause: string; count: number }[];
   costs: { averagePartsCostFen: number | null; averageVisitCostFen: number | null };
   /** The parts report's figures for the period (`GET /v1/reports/parts`), its top parts cut to five. */
-  parts: Pick<PartsReport, 'issued' | 'averagePartsCostPerTicket' | 'stockOuts' | 'topConsumed'>;
+  parts: Pick<
+    PartsReport,
+    'issued' | 'averagePartsCostPerTicket' | 'stockNow' | 'turnover' | 'stockOuts' | 'topConsumed'
+  >;
   /** The returns report's figures for the period (`GET /v1/reports/returns`). */
   returns: Omit<ReturnsReport, 'from' | 'to'>;
 }
@@ -140,6 +143,8 @@ export async function summaryReport(
       parts: {
         issued: parts.issued,
         averagePartsCostPerTicket: parts.averagePartsCostPerTicket,
+        stockNow: parts.stockNow,
+        turnover: parts.turnover,
         stockOuts: parts.stockOuts,
         topConsumed: parts.topConsumed.slice(0, SUMMARY_TOP_PARTS),
       },

@@ -237,7 +237,7 @@ export const summarySchema = z.object({
     )
     .describe("each targeted figure beside its target (the SLA policy file's `targets`)"),
   parts: partsReportSchema
-    .pick({ issued: true, averagePartsCostPerTicket: true, stockOuts: true })
+    .pick({ issued: true, averagePartsCostPerTicket: true, stockNow: true, turnover: true, stockOuts: true })
     .extend({
       topConsumed: partsReportSchema.shape.topConsumed
         .max(SUMMARY_TOP_PARTS)

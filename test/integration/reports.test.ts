@@ -456,6 +456,9 @@ describe('the summary report', () => {
       parts: {
         issued: { quantity: 6, value: 12_750, tickets: 2 },
         averagePartsCostPerTicket: 6_375,
+        // The stock now is every part's (other files' too): its turnover is checked by formula below.
+        stockNow: { onHand: expect.any(Number), value: expect.any(Number) },
+        turnover: expect.any(Number),
         stockOuts: { tickets: 1, ticketsRequestingParts: 2, sharePercent: 50 },
         topConsumed: [
           { model: 'KFR-35GW/ABC123', partNumber: 'RPT-COMP', quantity: 3, value: 9_000 },
@@ -463,6 +466,10 @@ describe('the summary report', () => {
         ],
       },
     });
+    // Seed 003's 配件库存周转率: what was issued at cost over the stock's value at cost now.
+    const { parts } = response.json();
+    expect(parts.stockNow.value).toBeGreaterThan(0);
+    expect(parts.turnover).toBe(Number((12_750 / parts.stockNow.value).toFixed(2)));
   });
 
   it('answers CSV with one figure a row', async () => {
@@ -485,6 +492,7 @@ describe('the summary report', () => {
         'parts,issuedValue,12750',
         'parts,ticketsIssuedParts,2',
         'parts,averagePartsCostPerTicket,6375',
+        expect.stringMatching(/^parts,turnover,\d+(\.\d+)?$/),
         'partsStockOuts,tickets,1',
         'partsStockOuts,ticketsRequestingParts,2',
         'partsStockOuts,sharePercent,50',
@@ -589,6 +597,8 @@ describe('the summary report', () => {
     expect(body.parts).toEqual({
       issued: { quantity: 0, value: 0, tickets: 0 },
       averagePartsCostPerTicket: null,
+      stockNow: { onHand: expect.any(Number), value: expect.any(Number) },
+      turnover: body.parts.stockNow.value > 0 ? 0 : null,
       stockOuts: { tickets: 0, ticketsRequestingParts: 0, sharePercent: null },
       topConsumed: [],
     });

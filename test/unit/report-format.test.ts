@@ -59,6 +59,8 @@ function report(overrides: Partial<SummaryReport> = {}): SummaryReport {
     parts: {
       issued: { quantity: 0, value: 0, tickets: 0 },
       averagePartsCostPerTicket: null,
+      stockNow: { onHand: 0, value: 0 },
+      turnover: null,
       stockOuts: { tickets: 0, ticketsRequestingParts: 0, sharePercent: null },
       topConsumed: [],
     },
@@ -111,13 +113,20 @@ describe('report CSV', () => {
         parts: {
           issued: { quantity: 2, value: 600, tickets: 1 },
           averagePartsCostPerTicket: 600,
+          stockNow: { onHand: 8, value: 2_400 },
+          turnover: 0.25,
           stockOuts: { tickets: 0, ticketsRequestingParts: 1, sharePercent: 0 },
           topConsumed: [{ model: '=cmd()', partNumber: '@SUM(A1)', quantity: 2, value: 600 }],
         },
       }),
     );
     expect(rowsOf(csv)).toEqual(
-      expect.arrayContaining([`partsTopConsumed,'@SUM(A1) (=cmd()),2`, 'parts,issuedValue,600']),
+      expect.arrayContaining([
+        `partsTopConsumed,'@SUM(A1) (=cmd()),2`,
+        'parts,issuedValue,600',
+        'parts,stockValue,2400',
+        'parts,turnover,0.25',
+      ]),
     );
   });
 
