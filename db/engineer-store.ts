@@ -126,7 +126,7 @@ type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
  * Serialises dispatch, automatic and manual alike, so two tickets cannot both take an engineer's
  * last free place.
  */
-const DISPATCH_LOCK = 0x0d15_9a7c;
+export const DISPATCH_LOCK = 0x0d15_9a7c;
 
 /**
  * Picks an engineer for a ticket's dispatch attempt and reserves the place, in one transaction. The
