@@ -1,11 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import type { TransactionSql } from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DISPATCH_LOCK } from '../../db/engineer-store';
 import { ticketAssignments } from '../../db/schema';
+import { createDataConverter } from '../../temporal/data-converter';
 import { ROLES, workflowIdOf, type Actor, type Role, type TicketState } from '../../domain/ticket';
 import type { ActionName, ActionPayload } from '../../domain/lifecycle';
 import type { ticketWorkflow } from '../../workflows';
@@ -457,5 +459,13 @@ describe('a manual assign refused after it reserved its engineer', () => {
       await projection.lock.catch(() => undefined);
     }
     expect(await openLoadOf(engineerId)).toBe(0);
+    // The reservation, the refusal and the release replay as they ran.
+    await Worker.runReplayHistory(
+      {
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+        dataConverter: createDataConverter(stack.config.payloadKeys),
+      },
+      await handle.fetchHistory(),
+    );
   }, 90_000);
 });
