@@ -240,7 +240,8 @@ export async function reserveManualAssignment(
  * Gives back a place `reserveManualAssignment` took for an assign that was then refused: the row
  * says again what the ticket's state says (its assignee, holding the place or not), as its next
  * projection write would. Only while the row still names the reserved engineer (compare-and-set),
- * so a repeat, or a row another write has taken since, changes nothing. Whether it changed the row.
+ * so a repeat, or a row another write has taken since, changes nothing. Whether the row was still
+ * the reservation's (and so was set).
  */
 export async function releaseManualAssignment(
   db: Database,
