@@ -1,6 +1,11 @@
 import { log } from '@temporalio/activity';
 import type { Database } from '../db/client';
-import { findEngineerLoad, reserveEngineer } from '../db/engineer-store';
+import {
+  findEngineerLoad,
+  releaseManualAssignment,
+  reserveEngineer,
+  reserveManualAssignment,
+} from '../db/engineer-store';
 import {
   releaseUnplanned,
   settleReservations,
@@ -24,7 +29,7 @@ import {
   type ReturnedUnit,
 } from '../db/returns-store';
 import { saveTicketChange } from '../db/ticket-store';
-import type { DispatchNeeds, EngineerLoad } from '../domain/dispatch';
+import type { AssignRefusal, DispatchNeeds, EngineerLoad } from '../domain/dispatch';
 import type { TicketChange, TicketState } from '../domain/ticket';
 import type { KpiTargets } from '../domain/kpi';
 import type { MonthlyReportOverdueNotice } from '../domain/monthly-report';
@@ -42,6 +47,20 @@ export interface RecordTicketChangeInput {
 export interface EngineerLoadInput {
   readonly engineerId: string;
   readonly ticketNumber: string;
+}
+
+export interface ReserveAssigneeInput {
+  readonly ticketNumber: string;
+  readonly engineerId: string;
+  readonly overCapacity: boolean;
+  readonly attempt: number;
+}
+
+export interface ReleaseAssigneeInput {
+  readonly ticketNumber: string;
+  readonly engineerId: string;
+  readonly assignee: string | null;
+  readonly holds: boolean;
 }
 
 export interface ProduceMonthlyReportInput {
@@ -94,9 +113,38 @@ export function createActivities({ db }: ActivityDependencies) {
       return engineerId;
     },
 
-    /** A manual assignment's engineer: active, capacity, and its load apart from this ticket; null if none. */
+    /**
+     * A manual assignment's engineer: active, capacity, and its load apart from this ticket; null if
+     * none. Only assigns that ran before the workflow reserved their place (patch
+     * 'assign-reserves-engineer') replay through it.
+     */
     async engineerLoad({ engineerId, ticketNumber }: EngineerLoadInput): Promise<EngineerLoad | null> {
       return (await findEngineerLoad(db, engineerId, ticketNumber)) ?? null;
+    },
+
+    /**
+     * A manual assign's engineer checked and its place reserved under the dispatch lock: null when
+     * reserved, else why not. A retry checks again and writes the same.
+     */
+    async reserveAssignee(input: ReserveAssigneeInput): Promise<AssignRefusal | null> {
+      const refusal = await reserveManualAssignment(db, { ...input, assignedAt: new Date().toISOString() });
+      log.info('manual assign reserved', {
+        ticketNumber: input.ticketNumber,
+        engineerId: input.engineerId,
+        reserved: refusal === null,
+        overCapacity: input.overCapacity,
+      });
+      return refusal;
+    },
+
+    /** The place a refused manual assign reserved, given back to what the ticket's state says. */
+    async releaseAssignee(input: ReleaseAssigneeInput): Promise<void> {
+      const released = await releaseManualAssignment(db, input);
+      log.info('manual assign reservation released', {
+        ticketNumber: input.ticketNumber,
+        engineerId: input.engineerId,
+        released,
+      });
     },
 
     /**

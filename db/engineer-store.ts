@@ -1,5 +1,11 @@
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
-import { chooseEngineer, type DispatchNeeds, type EngineerLoad } from '../domain/dispatch';
+import {
+  assignRefusal,
+  chooseEngineer,
+  type AssignRefusal,
+  type DispatchNeeds,
+  type EngineerLoad,
+} from '../domain/dispatch';
 import type { Database } from './client';
 import { engineers, ticketAssignments } from './schema';
 
@@ -103,7 +109,7 @@ export async function findEngineer(db: Database, id: string): Promise<EngineerRe
  * load it holds apart from this ticket. Undefined when there is no such engineer.
  */
 export async function findEngineerLoad(
-  db: Database,
+  db: Database | Transaction,
   engineerId: string,
   ticketNumber: string,
 ): Promise<EngineerLoad | undefined> {
@@ -114,8 +120,13 @@ export async function findEngineerLoad(
   return row;
 }
 
-/** Serialises dispatch, so two tickets cannot both take an engineer's last free place. */
-const DISPATCH_LOCK = 0x0d15_9a7c;
+type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/**
+ * Serialises dispatch, automatic and manual alike, so two tickets cannot both take an engineer's
+ * last free place.
+ */
+export const DISPATCH_LOCK = 0x0d15_9a7c;
 
 /**
  * Picks an engineer for a ticket's dispatch attempt and reserves the place, in one transaction. The
@@ -180,4 +191,79 @@ export async function reserveEngineer(
       });
     return chosen.id;
   });
+}
+
+export interface ManualAssignment {
+  readonly ticketNumber: string;
+  readonly engineerId: string;
+  /** The assigner knowingly overloads the engineer (`overCapacity: true`). */
+  readonly overCapacity: boolean;
+  /** The ticket's dispatch attempt, for a ticket that never had a place: what its projection writes. */
+  readonly attempt: number;
+  readonly assignedAt: string;
+}
+
+/**
+ * A manual assign's check and its place, in one transaction under the dispatch lock: the engineer
+ * must pass `assignRefusal` (counting what it holds apart from this ticket), and then the ticket's
+ * place is this engineer's at once, so a second assign to it — of another ticket, or automatic
+ * dispatch — counts it. Null when reserved, else why not (nothing written). A repeat (a retried
+ * activity) answers alike and writes the same.
+ */
+export async function reserveManualAssignment(
+  db: Database,
+  request: ManualAssignment,
+): Promise<AssignRefusal | null> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${DISPATCH_LOCK})`);
+    const engineer = await findEngineerLoad(tx, request.engineerId, request.ticketNumber);
+    const refusal = assignRefusal(request.engineerId, engineer, request.overCapacity);
+    if (refusal) return refusal;
+    await tx
+      .insert(ticketAssignments)
+      .values({
+        ticketNumber: request.ticketNumber,
+        engineerId: request.engineerId,
+        attempt: request.attempt,
+        active: true,
+        assignedAt: request.assignedAt,
+      })
+      .onConflictDoUpdate({
+        target: ticketAssignments.ticketNumber,
+        set: { engineerId: request.engineerId, active: true },
+      });
+    return null;
+  });
+}
+
+/**
+ * Gives back a place `reserveManualAssignment` took for an assign that was then refused: the row
+ * says again what the ticket's state says (its assignee, holding the place or not), as its next
+ * projection write would. Only while the row still names the reserved engineer (compare-and-set),
+ * so a repeat, or a row another write has taken since, changes nothing. Whether the row was still
+ * the reservation's (and so was set).
+ */
+export async function releaseManualAssignment(
+  db: Database,
+  release: {
+    ticketNumber: string;
+    /** The engineer the refused assign reserved. */
+    engineerId: string;
+    /** Whom the ticket's state names, and whether it holds the place (`holdsEngineer`). */
+    assignee: string | null;
+    holds: boolean;
+  },
+): Promise<boolean> {
+  const rows = await db
+    .update(ticketAssignments)
+    .set({ engineerId: release.assignee ?? release.engineerId, active: release.holds })
+    .where(
+      and(
+        eq(ticketAssignments.ticketNumber, release.ticketNumber),
+        eq(ticketAssignments.engineerId, release.engineerId),
+        eq(ticketAssignments.active, true),
+      ),
+    )
+    .returning({ ticketNumber: ticketAssignments.ticketNumber });
+  return rows.length > 0;
 }

@@ -14,7 +14,7 @@ import { Mutex } from 'async-mutex';
 import type { TicketActivities } from '../activities';
 import { ticketSearchAttributes } from '../temporal/search-attributes';
 import { hasPendingWarning, nextDeadline, type DeadlineOptions } from '../domain/clocks';
-import { assignRefusal } from '../domain/dispatch';
+import { assignRefusal, type AssignRefusal } from '../domain/dispatch';
 import {
   ACTION_NAMES,
   actionInputSchema,
@@ -25,6 +25,7 @@ import {
   dispatchNeeds,
   excludedEngineers,
   fireDue,
+  holdsEngineer,
   IllegalTransitionError,
   needsDispatch,
   partsEventRefusal,
@@ -67,6 +68,8 @@ const {
   recordTicketChange,
   findEngineer,
   engineerLoad,
+  reserveAssignee,
+  releaseAssignee,
   settleTicketParts,
   releaseUnplannedParts,
   issueExchangeReplacement,
@@ -77,6 +80,11 @@ const {
 
 /** Since this patch a manual assign checks its engineer; tickets whose assigns ran before replay without. */
 const ASSIGN_CHECKS_ENGINEER = 'assign-checks-engineer';
+/**
+ * Since this patch a manual assign's check also reserves the engineer's place, under the dispatch
+ * lock; assigns recorded between the two patches replay with the check alone.
+ */
+const ASSIGN_RESERVES_ENGINEER = 'assign-reserves-engineer';
 /** Since this patch resolve and cancel settle the ticket's reserved parts; earlier ones replay without. */
 const SETTLES_PARTS = 'settles-parts';
 /** Since this patch a plan that names its parts releases the rest; no earlier plan named any. */
@@ -165,7 +173,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
    * triggers) finish in separate workflow tasks when live but in one on replay, so what follows
    * them would be ordered differently: nondeterminism. The lifecycle itself is applied at once,
    * in the order the Updates were validated; only the I/O waits its turn. (A manual assign is the
-   * exception: it applies after its engineer check, see `checkAssignee`.)
+   * exception: it applies after its engineer's place is reserved, see `reserveAssignment`.)
    */
   const io = new Mutex();
 
@@ -216,10 +224,22 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     }
   }
 
+  /** A manual assign's engineer refused: unknown or inactive (422), or at capacity (409). */
+  function refuseAssign(refusal: AssignRefusal | null): void {
+    if (refusal?.kind === 'unknownEngineer') {
+      throw ApplicationFailure.nonRetryable(refusal.message, FAILURE_INVALID_INPUT);
+    }
+    if (refusal) {
+      const { openLoad, capacity } = refusal;
+      throw ApplicationFailure.nonRetryable(refusal.message, FAILURE_AT_CAPACITY, { openLoad, capacity });
+    }
+  }
+
   /**
    * A manual assign's engineer must be active and below its capacity unless the input overrides it
    * (`assignRefusal`, the API's rule too). Only I/O can tell, so the handler asks before it applies;
    * Updates validated meanwhile apply first, and the assign is refused if one of them made it illegal.
+   * Assigns recorded before `reserveAssignment` replay through this read alone.
    */
   async function checkAssignee(input: ActionInput<'assign'>): Promise<void> {
     const { engineerId } = input;
@@ -228,15 +248,48 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         { engineerId, ticketNumber: state.number },
       ]),
     );
-    const refusal = assignRefusal(engineerId, engineer, input.overCapacity === true);
-    if (refusal?.kind === 'unknownEngineer') {
-      throw ApplicationFailure.nonRetryable(refusal.message, FAILURE_INVALID_INPUT);
-    }
-    if (refusal) {
-      const { openLoad, capacity } = refusal;
-      throw ApplicationFailure.nonRetryable(refusal.message, FAILURE_AT_CAPACITY, { openLoad, capacity });
-    }
+    refuseAssign(assignRefusal(engineerId, engineer, input.overCapacity === true));
     assertLegal('assign', input);
+  }
+
+  /**
+   * A manual assign's check takes the engineer's place at once (in the transaction, under the lock
+   * automatic dispatch takes), so two assigns of two tickets sent together cannot both take its last
+   * place: the second counts the first. Updates validated meanwhile apply first; if one made the
+   * assign illegal, the place goes back to what the ticket's state says before the refusal, within
+   * the same turn at the ticket's I/O, so nothing of the ticket's writes can come between.
+   */
+  async function reserveAssignment(input: ActionInput<'assign'>): Promise<void> {
+    const { engineerId } = input;
+    await io.runExclusive(async () => {
+      const reservation = {
+        ticketNumber: state.number,
+        engineerId,
+        overCapacity: input.overCapacity === true,
+        attempt: state.dispatch.attempt,
+      };
+      refuseAssign(
+        await reserveAssignee.executeWithOptions(
+          { ...ACTIVITY_OPTIONS, summary: `reserve engineer ${engineerId}` },
+          [reservation],
+        ),
+      );
+      try {
+        assertLegal('assign', input);
+      } catch (error) {
+        const release = {
+          ticketNumber: state.number,
+          engineerId,
+          assignee: state.assignee,
+          holds: holdsEngineer(state),
+        };
+        await releaseAssignee.executeWithOptions(
+          { ...ACTIVITY_OPTIONS, summary: `release engineer ${engineerId}` },
+          [release],
+        );
+        throw error;
+      }
+    });
   }
 
   /**
@@ -407,8 +460,10 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         const parsedInput = actionInputSchema(action).parse(
           action === 'resolve' ? upgradeLegacyResolve(request.input) : request.input,
         );
-        if (action === 'assign' && patched(ASSIGN_CHECKS_ENGINEER)) {
-          await checkAssignee(parsedInput as ActionInput<'assign'>);
+        if (action === 'assign') {
+          const input = parsedInput as ActionInput<'assign'>;
+          if (patched(ASSIGN_RESERVES_ENGINEER)) await reserveAssignment(input);
+          else if (patched(ASSIGN_CHECKS_ENGINEER)) await checkAssignee(input);
         }
         if ((action === 'ship-replacement' || action === 'receive-unit') && patched(EXCHANGE_MOVES_STOCK)) {
           await moveExchangeStock(

@@ -1,7 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { eq } from 'drizzle-orm';
+import type { TransactionSql } from 'postgres';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DISPATCH_LOCK } from '../../db/engineer-store';
+import { ticketAssignments } from '../../db/schema';
+import { createDataConverter } from '../../temporal/data-converter';
 import { ROLES, workflowIdOf, type Actor, type Role, type TicketState } from '../../domain/ticket';
 import type { ActionName, ActionPayload } from '../../domain/lifecycle';
 import type { ticketWorkflow } from '../../workflows';
@@ -134,20 +140,26 @@ async function refusal(update: Promise<TicketState>): Promise<{ type?: string; m
   return { type: (failure as ApplicationFailure).type ?? undefined, message: (failure as Error).message };
 }
 
-/** Holds the ticket's projection row until `release`: the workflow's writes wait, reads do not. */
-async function lockProjection(number: string): Promise<{ release: () => void; lock: Promise<unknown> }> {
+/** Holds the locks `take` takes, in a transaction of its own, until `release`. */
+async function hold(
+  take: (tx: TransactionSql) => Promise<unknown>,
+): Promise<{ release: () => void; lock: Promise<unknown> }> {
   let release = () => {};
   const released = new Promise<void>((resolve) => (release = resolve));
   let locked = () => {};
   const isLocked = new Promise<void>((resolve) => (locked = resolve));
   const lock = stack.database.db.$client.begin(async (tx) => {
-    await tx`select 1 from tickets where number = ${number} for update`;
+    await take(tx);
     locked();
     await released;
   });
   await isLocked;
   return { release, lock };
 }
+
+/** Holds the ticket's projection row until `release`: the workflow's writes wait, reads do not. */
+const lockProjection = (number: string) =>
+  hold((tx) => tx`select 1 from tickets where number = ${number} for update`);
 
 /** The ticket's version in its workflow and in the PostgreSQL projection. */
 async function versions(number: string): Promise<{ workflow: number; projection: number }> {
@@ -309,6 +321,56 @@ describe('a manual assign to an engineer at capacity', () => {
   }, 60_000);
 });
 
+/** An engineer of the test's product line and region, with `capacity` places. */
+async function engineerWith(id: string, capacity: number): Promise<void> {
+  const created = await call('admin', 'POST', '/v1/engineers', {
+    id,
+    name: `Engineer ${id}`,
+    skills: [LINE],
+    regions: [REGION],
+    capacity,
+  });
+  expect(created.statusCode).toBe(201);
+}
+
+const openLoadOf = async (engineerId: string): Promise<number> =>
+  (await call('admin', 'GET', `/v1/engineers/${engineerId}`)).json().openLoad;
+
+describe('manual assigns of several tickets to one engineer at the same moment', () => {
+  it('through the API: exactly its free places are taken, the others are 409 at capacity', async () => {
+    // Rounds of capacity N and N + 1 tickets, so a check that only reads the load meets the race.
+    for (const capacity of [1, 2, 3]) {
+      const engineerId = `race-${capacity}-${tag}`;
+      await engineerWith(engineerId, capacity);
+      const numbers = await Promise.all(Array.from({ length: capacity + 1 }, () => plannedTicket()));
+      const answers = await Promise.all(
+        numbers.map((number) => call('supervisor', 'POST', `/v1/tickets/${number}/assign`, { engineerId })),
+      );
+      const codes = answers.map((answer) => answer.statusCode).sort();
+      expect(codes).toEqual([...Array.from({ length: capacity }, () => 200), 409]);
+      const refused = answers.find((answer) => answer.statusCode === 409);
+      expect(refused?.json()).toMatchObject({ title: 'Engineer at capacity', openLoad: capacity, capacity });
+      expect(await openLoadOf(engineerId)).toBe(capacity);
+    }
+  }, 120_000);
+
+  it('straight to Temporal: one takes the last place, the other is refused at capacity', async () => {
+    const engineerId = `race-direct-${tag}`;
+    await engineerWith(engineerId, 1);
+    const numbers = await Promise.all([plannedTicket(), plannedTicket()]);
+    const settled = await Promise.allSettled(
+      numbers.map((number) => direct(number, 'assign', { engineerId }, ACTORS.supervisor)),
+    );
+    expect(settled.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const rejected = settled.find((outcome) => outcome.status === 'rejected');
+    expect(await refusal(Promise.reject(rejected?.reason))).toEqual({
+      type: FAILURE_AT_CAPACITY,
+      message: `engineer ${engineerId} already holds 1 open tickets, its capacity is 1; send "overCapacity": true to assign it anyway`,
+    });
+    expect(await openLoadOf(engineerId)).toBe(1);
+  }, 60_000);
+});
+
 describe('a manual assign whose ticket moves on while its engineer is checked', () => {
   it('is refused as an illegal transition, and the ticket goes on', async () => {
     const number = await plannedTicket();
@@ -345,5 +407,65 @@ describe('a manual assign whose ticket moves on while its engineer is checked', 
     expect((await handle.result()).assignee).toBeNull();
     const events = (await call('admin', 'GET', `/v1/tickets/${number}/events`)).json().events;
     expect(events.map((event: { type: string }) => event.type)).not.toContain('assigned');
+  }, 90_000);
+});
+
+describe('a manual assign refused after it reserved its engineer', () => {
+  it('gives the place back before the refusal answers, not only with the next write', async () => {
+    const engineerId = `given-back-${tag}`;
+    await engineerWith(engineerId, 1);
+    const number = await plannedTicket();
+    const handle = handleOf(number);
+    const accepted = { waitForStage: WorkflowUpdateStage.ACCEPTED } as const;
+    // The ticket's row is held against writes but not against the place's reference to it, so the
+    // cancel's write waits; the dispatch lock makes the assign's reservation wait until the cancel
+    // has applied.
+    const projection = await hold(
+      (tx) => tx`select 1 from tickets where number = ${number} for no key update`,
+    );
+    try {
+      const dispatch = await hold((tx) => tx`select pg_advisory_xact_lock(${DISPATCH_LOCK})`);
+      const start = async () => {
+        const assign = await handle.startUpdate(actionUpdates.assign, {
+          args: [{ actor: ACTORS.supervisor, input: { engineerId } }],
+          ...accepted,
+        });
+        const cancel = await handle.startUpdate(actionUpdates.cancel, {
+          args: [{ actor: ACTORS.agent, input: { reason: 'Customer fixed it' } }],
+          ...accepted,
+        });
+        return { assign, cancel };
+      };
+      const { assign, cancel } = await start().finally(async () => {
+        dispatch.release();
+        await dispatch.lock;
+      });
+      expect(await refusal(assign.result())).toEqual({
+        type: FAILURE_ILLEGAL_TRANSITION,
+        message: 'cannot assign a ticket that is cancelled; allowed now: none',
+      });
+      // The cancel's write still waits on the row: only the release freed the place.
+      const [place] = await stack.database.db
+        .select({ engineerId: ticketAssignments.engineerId, active: ticketAssignments.active })
+        .from(ticketAssignments)
+        .where(eq(ticketAssignments.ticketNumber, number));
+      expect(place).toEqual({ engineerId, active: false });
+      expect(await openLoadOf(engineerId)).toBe(0);
+      projection.release();
+      await projection.lock;
+      expect((await cancel.result()).status).toBe('cancelled');
+    } finally {
+      projection.release();
+      await projection.lock.catch(() => undefined);
+    }
+    expect(await openLoadOf(engineerId)).toBe(0);
+    // The reservation, the refusal and the release replay as they ran.
+    await Worker.runReplayHistory(
+      {
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+        dataConverter: createDataConverter(stack.config.payloadKeys),
+      },
+      await handle.fetchHistory(),
+    );
   }, 90_000);
 });

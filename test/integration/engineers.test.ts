@@ -1,7 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reserveEngineer, upsertEngineer, type EngineerInput } from '../../db/engineer-store';
+import {
+  releaseManualAssignment,
+  reserveEngineer,
+  reserveManualAssignment,
+  upsertEngineer,
+  type EngineerInput,
+} from '../../db/engineer-store';
 import { escalations, ticketAssignments, tickets } from '../../db/schema';
 import type { DispatchNeeds } from '../../domain/dispatch';
 import { uniqueTicketNumber } from '../support/fixtures';
@@ -281,6 +287,105 @@ describe('dispatch reservation', () => {
     expect(chosen.filter((id) => id === null)).toHaveLength(14);
     expect(await openLoadOf(`x-${tag}`)).toBe(3);
     expect(await openLoadOf(`y-${tag}`)).toBe(3);
+  });
+});
+
+const assignManually = (ticketNumber: string, engineerId: string, overCapacity = false) =>
+  reserveManualAssignment(stack.database.db, {
+    ticketNumber,
+    engineerId,
+    overCapacity,
+    attempt: 0,
+    assignedAt: new Date().toISOString(),
+  });
+
+const assignmentOf = async (ticketNumber: string) =>
+  (
+    await stack.database.db
+      .select({ engineerId: ticketAssignments.engineerId, active: ticketAssignments.active })
+      .from(ticketAssignments)
+      .where(sql`${ticketAssignments.ticketNumber} = ${ticketNumber}`)
+  )[0];
+
+describe('manual assign reservation', () => {
+  it('gives 8 tickets assigned at once to an engineer of capacity 2 exactly its 2 places', async () => {
+    const id = `manual-${tag}`;
+    await engineersFor(`manual-line-${tag}`, { [id]: { capacity: 2 } });
+    const numbers = await Promise.all(Array.from({ length: 8 }, () => ticketRow()));
+    const answers = await Promise.all(numbers.map((number) => assignManually(number, id)));
+    expect(answers.filter((answer) => answer === null)).toHaveLength(2);
+    expect(answers.filter((answer) => answer !== null)).toEqual(
+      Array.from({ length: 6 }, () =>
+        expect.objectContaining({ kind: 'atCapacity', openLoad: 2, capacity: 2 }),
+      ),
+    );
+    expect(await openLoadOf(id)).toBe(2);
+  });
+
+  it('counts the places automatic dispatch reserved, and dispatch counts its places', async () => {
+    const line = `shared-line-${tag}`;
+    const id = `shared-${tag}`;
+    await engineersFor(line, { [id]: { capacity: 2 } });
+    expect(await reserve(await ticketRow(), { productLine: line })).toBe(id);
+    expect(await assignManually(await ticketRow(), id)).toBeNull();
+    expect(await reserve(await ticketRow(), { productLine: line })).toBeNull();
+    expect(await assignManually(await ticketRow(), id)).toMatchObject({ kind: 'atCapacity', openLoad: 2 });
+    expect(await openLoadOf(id)).toBe(2);
+  });
+
+  it('refuses an unknown or inactive engineer, writing nothing; overCapacity reserves past capacity', async () => {
+    const id = `full-${tag}`;
+    await engineersFor(`full-line-${tag}`, { [id]: { capacity: 1 }, [`off-${tag}`]: { active: false } });
+    const held = await ticketRow();
+    expect(await assignManually(held, id)).toBeNull();
+    // Assigned again to the engineer that holds it: the ticket is not counted against itself.
+    expect(await assignManually(held, id)).toBeNull();
+    expect(await openLoadOf(id)).toBe(1);
+
+    const number = await ticketRow();
+    expect(await assignManually(number, `nobody-${tag}`)).toEqual({
+      kind: 'unknownEngineer',
+      message: `engineerId: no active engineer "nobody-${tag}"`,
+    });
+    expect(await assignManually(number, `off-${tag}`)).toMatchObject({ kind: 'unknownEngineer' });
+    expect(await assignManually(number, id)).toMatchObject({ kind: 'atCapacity', openLoad: 1, capacity: 1 });
+    expect(await assignmentOf(number)).toBeUndefined();
+    expect(await assignManually(number, id, true)).toBeNull();
+    expect(await assignmentOf(number)).toEqual({ engineerId: id, active: true });
+    expect(await openLoadOf(id)).toBe(2);
+  });
+
+  it("gives a refused assign's place back to what the ticket's state says, once", async () => {
+    const [before, after] = [`before-${tag}`, `after-${tag}`];
+    await engineersFor(`release-line-${tag}`, { [before]: { capacity: 1 }, [after]: { capacity: 1 } });
+    const held = await ticketRow();
+    expect(await assignManually(held, before)).toBeNull();
+    // Reassigned: the place moves, and the assign is then refused while the state still names `before`.
+    expect(await assignManually(held, after)).toBeNull();
+    expect([await openLoadOf(before), await openLoadOf(after)]).toEqual([0, 1]);
+    const release = { ticketNumber: held, engineerId: after, assignee: before, holds: true };
+    expect(await releaseManualAssignment(stack.database.db, release)).toBe(true);
+    expect(await assignmentOf(held)).toEqual({ engineerId: before, active: true });
+    expect([await openLoadOf(before), await openLoadOf(after)]).toEqual([1, 0]);
+    // A retried release finds the row no longer the reservation's: nothing changes.
+    expect(await releaseManualAssignment(stack.database.db, release)).toBe(false);
+    expect(await assignmentOf(held)).toEqual({ engineerId: before, active: true });
+
+    // A ticket nobody held: its reserved place is let go.
+    const fresh = await ticketRow();
+    expect(await assignManually(fresh, after)).toBeNull();
+    const none = { ticketNumber: fresh, engineerId: after, assignee: null, holds: false };
+    expect(await releaseManualAssignment(stack.database.db, none)).toBe(true);
+    expect(await assignmentOf(fresh)).toEqual({ engineerId: after, active: false });
+    expect(await openLoadOf(after)).toBe(0);
+
+    // A row another write took since (here another assign) is left alone.
+    const taken = await ticketRow();
+    expect(await assignManually(taken, after)).toBeNull();
+    expect(await assignManually(taken, before, true)).toBeNull();
+    const stale = { ticketNumber: taken, engineerId: after, assignee: null, holds: false };
+    expect(await releaseManualAssignment(stack.database.db, stale)).toBe(false);
+    expect(await assignmentOf(taken)).toEqual({ engineerId: before, active: true });
   });
 });
 
