@@ -1,6 +1,8 @@
-import { and, desc, eq, gte, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { TicketScope } from '../domain/access';
 import type { Database } from './client';
-import { escalations } from './schema';
+import { escalations, tickets } from './schema';
+import { scopeCondition } from './ticket-store';
 
 /** The escalations register behind `GET /v1/escalations`. */
 export interface EscalationFilters {
@@ -31,10 +33,17 @@ const exactFiredAt = sql<string>`to_char(${escalations.firedAt} at time zone 'UT
 /** A page of escalations, newest first, in a stable order (fire time, then id). */
 export async function listEscalations(
   db: Database,
-  query: { filters: EscalationFilters; cursor?: EscalationCursor; limit: number },
+  query: { filters: EscalationFilters; scope: TicketScope; cursor?: EscalationCursor; limit: number },
 ) {
-  const { filters, cursor, limit } = query;
+  const { filters, scope, cursor, limit } = query;
   const conditions: SQL[] = [];
+  // Only the escalations of tickets the actor may see (an agent under agentScope "own").
+  const inScope = scopeCondition(scope);
+  if (inScope) {
+    conditions.push(
+      inArray(escalations.ticketNumber, db.select({ number: tickets.number }).from(tickets).where(inScope)),
+    );
+  }
   if (filters.ticket) conditions.push(eq(escalations.ticketNumber, filters.ticket));
   if (filters.level !== undefined) conditions.push(eq(escalations.level, filters.level));
   if (filters.reason) conditions.push(eq(escalations.reason, filters.reason));

@@ -533,6 +533,24 @@ export interface TicketCursor {
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
 
 /**
+ * The tickets a scope lets its actor see, as a condition on the `tickets` table (undefined: all), so
+ * a page and its cursor count only those. The `agent` kind is domain/access.ts's agentMaySee asked of
+ * the projected state: the ticket's `agentScope` and `acknowledgedBy` (absent or JSON null: nobody
+ * acknowledged it), and its assignee.
+ */
+export function scopeCondition(scope: TicketScope): SQL | undefined {
+  if (scope.kind === 'createdBy') return eq(tickets.createdBy, scope.actorId);
+  if (scope.kind === 'assignee') return eq(tickets.assignee, scope.actorId);
+  if (scope.kind === 'agent') {
+    return sql`(${tickets.state}->>'agentScope' is distinct from 'own'
+      or ${tickets.state}->'acknowledgedBy'->>'id' is null
+      or ${tickets.state}->'acknowledgedBy'->>'id' = ${scope.actorId}
+      or ${tickets.assignee} = ${scope.actorId})`;
+  }
+  return undefined;
+}
+
+/**
  * A page of tickets, newest first, in a stable order (creation time, then number) so a cursor never
  * skips or repeats a ticket while new ones arrive.
  */
@@ -542,8 +560,8 @@ export async function listTickets(
 ): Promise<{ tickets: TicketState[]; next?: TicketCursor }> {
   const { filters, scope, cursor, limit } = query;
   const conditions: SQL[] = [];
-  if (scope.kind === 'createdBy') conditions.push(eq(tickets.createdBy, scope.actorId));
-  if (scope.kind === 'assignee') conditions.push(eq(tickets.assignee, scope.actorId));
+  const inScope = scopeCondition(scope);
+  if (inScope) conditions.push(inScope);
   if (filters.status?.length) conditions.push(inArray(tickets.status, [...filters.status]));
   if (filters.priority?.length) conditions.push(inArray(tickets.priority, [...filters.priority]));
   if (filters.category?.length) conditions.push(inArray(tickets.category, [...filters.category]));

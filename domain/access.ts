@@ -3,7 +3,8 @@ import { ROLES, type Actor, type Role, type TicketState } from './ticket';
 
 /**
  * Who may do what (the role table in docs/api.md is this object). Reads are further scoped: a
- * client sees the tickets it created, an engineer the tickets assigned to it.
+ * client sees the tickets it created, an engineer the tickets assigned to it, an agent under a
+ * ticket's `agentScope: "own"` its own tickets and the unacknowledged ones (ticketScope).
  */
 export type Permission =
   | 'ticket.create'
@@ -107,39 +108,61 @@ export function can(role: Role, permission: Permission): boolean {
   return PERMISSIONS[permission].includes(role);
 }
 
-/** Which tickets an actor may see at all: everything, or only its own. */
+/**
+ * Which tickets an actor may see at all: everything, only its own, or (an agent) as each ticket's
+ * `agentScope` says (see agentMaySee).
+ */
 export type TicketScope =
-  { kind: 'all' } | { kind: 'createdBy'; actorId: string } | { kind: 'assignee'; actorId: string };
+  | { kind: 'all' }
+  | { kind: 'createdBy'; actorId: string }
+  | { kind: 'assignee'; actorId: string }
+  | { kind: 'agent'; actorId: string };
 
 export function ticketScope(actor: Actor): TicketScope {
   if (actor.role === 'client') return { kind: 'createdBy', actorId: actor.id };
   if (actor.role === 'engineer') return { kind: 'assignee', actorId: actor.id };
+  if (actor.role === 'agent') return { kind: 'agent', actorId: actor.id };
   return { kind: 'all' };
+}
+
+/** The ticket fields the read rule of `agentScope: "own"` looks at (db/ticket-store.ts asks them in SQL). */
+export type AgentScopedTicket = Pick<TicketState, 'agentScope' | 'acknowledgedBy' | 'assignee'>;
+
+/**
+ * Seed 002 (客服仅可查看/编辑负责工单): on a ticket opened under `agentScope: "own"` an agent sees it
+ * while nobody has acknowledged it yet (the agents' queue: it must see a new ticket to take it), once
+ * it acknowledged it, and while it is assigned to it; another agent's ticket it does not see at all.
+ * A ticket opened under `agentScope: "all"` (the default) every agent sees.
+ */
+export function agentMaySee(ticket: AgentScopedTicket, agentId: string): boolean {
+  if (ticket.agentScope !== 'own' || ticket.acknowledgedBy === undefined) return true;
+  return ticket.acknowledgedBy.id === agentId || ticket.assignee === agentId;
 }
 
 export function isInScope(state: TicketState, scope: TicketScope): boolean {
   if (scope.kind === 'createdBy') return state.createdBy.id === scope.actorId;
   if (scope.kind === 'assignee') return state.assignee === scope.actorId;
+  if (scope.kind === 'agent') return agentMaySee(state, scope.actorId);
   return true;
 }
-
-const OUT_OF_SCOPE: Record<Exclude<TicketScope['kind'], 'all'>, string> = {
-  createdBy: 'a client acts only on the tickets it created',
-  assignee: 'an engineer acts only on the tickets assigned to it',
-};
 
 /** The rule `agentScope: "own"` names in its refusals. */
 export const AGENT_OWN_TICKETS_ONLY =
   'agentScope "own": an agent acts only on the tickets it acknowledged or is assigned';
 
+const OUT_OF_SCOPE: Record<Exclude<TicketScope['kind'], 'all'>, string> = {
+  createdBy: 'a client acts only on the tickets it created',
+  assignee: 'an engineer acts only on the tickets assigned to it',
+  agent: AGENT_OWN_TICKETS_ONLY,
+};
+
 /**
- * Under `agentScope: "own"` an agent acts on a ticket it acknowledged or is assigned; a ticket nobody
- * acknowledged yet it may only acknowledge (taking it as its own).
+ * Under `agentScope: "own"` an agent acts on the tickets it sees (agentMaySee) with one limit: a
+ * ticket nobody acknowledged yet it may only acknowledge (taking it as its own).
  */
 function agentMayAct(state: TicketState, action: ActionName, actor: Actor): boolean {
   if (state.agentScope !== 'own' || actor.role !== 'agent') return true;
-  if (state.acknowledgedBy === undefined) return action === 'acknowledge';
-  return state.acknowledgedBy.id === actor.id || state.assignee === actor.id;
+  return state.acknowledgedBy !== undefined || action === 'acknowledge';
 }
 
 /**

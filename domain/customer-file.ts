@@ -13,7 +13,8 @@ export type CustomerFileAccess =
  * The customer file (seed 004: the history an agent or engineer reads before a visit) follows the
  * ticket scopes of domain/access.ts, with one widening: an engineer reads a customer's whole history
  * while it holds one of that customer's open tickets (assigned and not closed or cancelled), and
- * none otherwise. A client still reads only the tickets it created; staff read every ticket.
+ * none otherwise. A client still reads only the tickets it created, an agent under a ticket's
+ * `agentScope: "own"` only its own and the unacknowledged ones; other staff read every ticket.
  */
 export function customerFileAccess(actor: Actor, holdsOpenTicketOfCustomer: boolean): CustomerFileAccess {
   if (actor.role !== 'engineer') return { kind: 'scope', scope: ticketScope(actor) };

@@ -50,3 +50,30 @@ export function maskCustomer(customer: TicketIntake['customer']): TicketIntake['
       : {}),
   };
 }
+
+/**
+ * What staff (or the customer) typed may hold a phone number or an e-mail address: an e-mail address,
+ * a mainland mobile (11 digits from 13–19, optionally after +86 or 86, in groups of 3-4-4 split by a
+ * space or hyphen) and a landline with its area code set off (010-12345678, (0755)1234567). Digits
+ * run on into longer numbers (serials, order numbers) are left alone.
+ */
+const CONTACT_IN_TEXT = new RegExp(
+  [
+    String.raw`(?<![A-Za-z0-9._%+-])(?<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})`,
+    String.raw`(?<!\d)(?:\+?86[-\s]?)?(?<mobile>1[3-9]\d[-\s]?\d{4}[-\s]?\d{4})(?!\d)`,
+    String.raw`(?<!\d)(?<landline>(?:\(0\d{2,3}\)|0\d{2,3}-)\s?\d{7,8})(?!\d)`,
+  ].join('|'),
+  'g',
+);
+
+/**
+ * Free text with the phone numbers and e-mail addresses in it masked as a ticket's are
+ * (138****5678, z***@example.com, 021****5678), the text around them untouched.
+ */
+export function maskContactsInText(text: string): string {
+  return text.replace(CONTACT_IN_TEXT, (match: string, ...rest: unknown[]) => {
+    const groups = rest.at(-1) as { email?: string; mobile?: string; landline?: string };
+    if (groups.email) return maskEmail(groups.email);
+    return maskPhone(groups.mobile ?? groups.landline ?? match);
+  });
+}

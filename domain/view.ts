@@ -1,6 +1,7 @@
 import type { HandlingCost, Rectification, TicketAnalysis } from './complaint-analysis';
 import { CLOCK_RULES, isOpenEscalation, isRunning, isSlaBreached, nextDeadline } from './clocks';
 import { allowedActions, type ActionName } from './lifecycle';
+import { maskContactsInText, maskCustomer } from './masking';
 import type { Invoice, Payment, Quote, Remedy } from './money';
 import type { ReturnCase } from './returns';
 import type {
@@ -186,6 +187,37 @@ export function redactStaffData<T extends Record<string, unknown>>(data: T): T {
       .filter(([key]) => !FREE_TEXT_KEYS.includes(key))
       .map(([key, value]) => [key, STAFF_ID_KEYS.includes(key) && value ? REDACTED : value]),
   ) as T;
+}
+
+/**
+ * Free text that may name a phone number or an e-mail address: the keys above, an engineer's
+ * `rootCause` and the customer's own `description`.
+ */
+const CONTACT_TEXT_KEYS: readonly string[] = [...FREE_TEXT_KEYS, 'rootCause', 'description'];
+
+/** A view, an event's data or an input with the contacts in its free text masked (maskContactsInText), at any depth. */
+export function maskContactsInFreeText<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((item: unknown) => maskContactsInFreeText(item)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key,
+      typeof inner === 'string'
+        ? CONTACT_TEXT_KEYS.includes(key)
+          ? maskContactsInText(inner)
+          : inner
+        : maskContactsInFreeText(inner),
+    ]),
+  ) as T;
+}
+
+/**
+ * The ticket for a role that may not see customers' personal data (see maySeePersonalData): the
+ * customer masked, and the phone numbers and e-mail addresses anyone typed into its free text
+ * (notes, reasons, diagnoses, the description) masked the same way; the text itself stays.
+ */
+export function maskedView(view: TicketView): TicketView {
+  return { ...maskContactsInFreeText(view), customer: maskCustomer(view.customer) };
 }
 
 export function redactActorId(actorId: string | null, viewerId: string): string | null {

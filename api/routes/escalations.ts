@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
 import { listEscalations } from '../../db/escalation-store';
+import { ticketScope } from '../../domain/access';
 import { authorize } from '../authorize';
 import { positionCursor } from '../cursor';
 import { instantFilter } from '../instant-filter';
@@ -62,6 +63,7 @@ export const escalationRoutes: FastifyPluginAsyncZod<{ readonly db: Database }> 
       const position = cursor === undefined ? undefined : positionCursor.decode(cursor);
       const page = await listEscalations(db, {
         filters,
+        scope: ticketScope(request.actor),
         cursor: position && { firedAt: position.at, id: position.key },
         limit,
       });

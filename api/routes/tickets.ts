@@ -6,7 +6,7 @@ import { listTicketNotifications } from '../../db/delivery-store';
 import { listTickets, listTicketEvents } from '../../db/ticket-store';
 import { maySeePersonalData, maySeeStaffNotes, ticketScope } from '../../domain/access';
 import { ACTION_NAMES, actionInputSchema } from '../../domain/lifecycle';
-import { maskContact, maskCustomer } from '../../domain/masking';
+import { maskContact } from '../../domain/masking';
 import {
   CATEGORIES,
   CHANNELS,
@@ -17,7 +17,15 @@ import {
 } from '../../domain/ticket';
 import { ticketIntakeSchema } from '../../domain/intake';
 import { BLANK_MESSAGE, NOT_BLANK } from '../../domain/text-rules';
-import { externalView, redactActorId, redactStaffData, ticketView, type TicketView } from '../../domain/view';
+import {
+  externalView,
+  maskContactsInFreeText,
+  maskedView,
+  redactActorId,
+  redactStaffData,
+  ticketView,
+  type TicketView,
+} from '../../domain/view';
 import { authorize } from '../authorize';
 import { positionCursor, sequenceCursor } from '../cursor';
 import { instantFilter } from '../instant-filter';
@@ -72,13 +80,20 @@ const subResourcePage = <C extends z.ZodType>(cursor: C) =>
   z.object({ limit: wholeNumber(1, 500).default(200), cursor }).strict();
 
 /**
- * The ticket as this actor may see it: customer data masked for roles that may not see it, and what
- * staff wrote and who did it left out for a client.
+ * The ticket as this actor may see it: customer data masked for roles that may not see it (also the
+ * phone numbers and e-mail addresses typed into its free text), and what staff wrote and who did it
+ * left out for a client.
  */
 export function present(state: TicketState, actor: Actor): TicketView {
   const view = ticketView(state, Date.now());
-  const masked = maySeePersonalData(actor.role) ? view : { ...view, customer: maskCustomer(view.customer) };
+  const masked = maySeePersonalData(actor.role) ? view : maskedView(view);
   return maySeeStaffNotes(actor.role) ? masked : externalView(masked, actor.id);
+}
+
+/** An event's data as the actor may see it: without staff free text for a client, contacts masked in it for a masked role. */
+function maskedData(data: Record<string, unknown>, may: { staff: boolean; clear: boolean }) {
+  const shown = may.staff ? data : redactStaffData(data);
+  return may.clear ? shown : maskContactsInFreeText(shown);
 }
 
 function answer(reply: FastifyReply, { ticket, replayed }: TicketAnswer, actor: Actor) {
@@ -181,15 +196,14 @@ export const ticketRoutes: FastifyPluginAsyncZod<TicketRoutesOptions> = async (a
       const events = rows.slice(0, limit);
       const last = events.at(-1);
       const staff = maySeeStaffNotes(request.actor.role);
+      const clear = maySeePersonalData(request.actor.role);
       return {
         number: ticket.number,
         events: events.map((event) => ({
           ...event,
           at: new Date(event.at).toISOString(),
-          ...(!staff && {
-            actorId: redactActorId(event.actorId, request.actor.id),
-            data: redactStaffData(event.data),
-          }),
+          ...(!staff && { actorId: redactActorId(event.actorId, request.actor.id) }),
+          data: maskedData(event.data, { staff, clear }),
         })),
         nextCursor: rows.length > limit && last ? sequenceCursor.encode(last.seq) : null,
       };

@@ -32,6 +32,7 @@ const tag = `${process.pid}${randomInt(1e6)}`;
 const ADMIN = `rest-admin-${tag}`;
 const AGENT_KEY = `rest-agent-${tag}`;
 const QC = `rest-qc-${tag}`;
+const FINANCE = `rest-finance-${tag}`;
 const CLIENT = `rest-client-${tag}`;
 const SECRET = `whsec-${tag}-0123456789`;
 const customer = {
@@ -72,7 +73,7 @@ beforeAll(async () => {
     env: {
       DATABASE_URL: databaseUrl,
       TEMPORAL_NAMESPACE: namespace,
-      API_KEYS: `${ADMIN}:admin:ops-1,${AGENT_KEY}:agent:agent-7,${QC}:qc:qc-1,${CLIENT}:client:shop-app`,
+      API_KEYS: `${ADMIN}:admin:ops-1,${AGENT_KEY}:agent:agent-7,${QC}:qc:qc-1,${FINANCE}:finance:fin-1,${CLIENT}:client:shop-app`,
     },
   });
   stopWorker = await runWorkerFor(stack.config, stack.database.db);
@@ -185,8 +186,10 @@ describe('personal data and secrets at rest', () => {
 });
 
 describe("what a client sees of the staff's work", () => {
-  it('no notes, reasons or diagnoses and no staff or engineer ids; qc and agents see them', async () => {
+  it('no notes, reasons or diagnoses and no staff or engineer ids; agents see them, qc and finance with the contacts in them masked', async () => {
     const NOTE = `Neighbour at 13511112222 has the key ${tag}`;
+    const MASKED_NOTE = `Neighbour at 135****2222 has the key ${tag}`;
+    const MAILED = `发票寄到 li.si.${tag}@example.com,电话 010-66667777`;
     const created = await call(CLIENT, 'POST', '/v1/tickets', {
       channel: 'app',
       category: 'fault',
@@ -200,6 +203,9 @@ describe("what a client sees of the staff's work", () => {
       (await call(AGENT_KEY, 'POST', `/v1/tickets/${number}/acknowledge`, { note: NOTE })).statusCode,
     ).toBe(200);
     expect((await call(AGENT_KEY, 'POST', `/v1/tickets/${number}/note`, { text: NOTE })).statusCode).toBe(
+      200,
+    );
+    expect((await call(AGENT_KEY, 'POST', `/v1/tickets/${number}/note`, { text: MAILED })).statusCode).toBe(
       200,
     );
     const held = await call(AGENT_KEY, 'POST', `/v1/tickets/${number}/hold`, { reason: NOTE });
@@ -239,13 +245,36 @@ describe("what a client sees of the staff's work", () => {
       asClient[2].items.every((item: { recipientRole: string }) => item.recipientRole === 'customer'),
     ).toBe(true);
 
-    for (const key of [QC, AGENT_KEY]) {
-      const staffEvents = (await call(key, 'GET', `/v1/tickets/${number}/events`)).json().events;
-      expect(staffEvents.find((event: { type: string }) => event.type === 'note')).toMatchObject({
-        actorId: 'agent-7',
-        data: { text: NOTE },
-      });
-      expect((await call(key, 'GET', `/v1/tickets/${number}`)).json().hold.reason).toBe(NOTE);
+    // Staff who may see personal data read notes verbatim; qc (whose work is reviewing them) and
+    // finance read them too, and who wrote them, with the phone numbers and addresses masked.
+    for (const [key, note, mailed] of [
+      [AGENT_KEY, NOTE, MAILED],
+      [QC, MASKED_NOTE, '发票寄到 l***@example.com,电话 010****7777'],
+      [FINANCE, MASKED_NOTE, '发票寄到 l***@example.com,电话 010****7777'],
+    ] as const) {
+      const staffEvents: { type: string; actorId: string; data: Record<string, unknown> }[] = (
+        await call(key, 'GET', `/v1/tickets/${number}/events`)
+      ).json().events;
+      const notes = staffEvents.filter((event) => event.type === 'note');
+      expect(notes.map(({ actorId, data }) => ({ actorId, data }))).toEqual([
+        { actorId: 'agent-7', data: { text: note } },
+        { actorId: 'agent-7', data: { text: mailed } },
+      ]);
+      const read = (await call(key, 'GET', `/v1/tickets/${number}`)).json();
+      expect(read.hold.reason).toBe(note);
+      expect(JSON.stringify(read)).toContain(note);
+    }
+    for (const key of [QC, FINANCE]) {
+      const everything = JSON.stringify(
+        await Promise.all(
+          ['', '/events'].map(async (path) =>
+            (await call(key, 'GET', `/v1/tickets/${number}${path}`)).json(),
+          ),
+        ),
+      );
+      for (const clear of ['13511112222', `li.si.${tag}@example.com`, '66667777']) {
+        expect(everything).not.toContain(clear);
+      }
     }
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AGENT_OWN_TICKETS_ONLY, authorizeAction, can } from '../../domain/access';
+import {
+  AGENT_OWN_TICKETS_ONLY,
+  agentMaySee,
+  authorizeAction,
+  can,
+  isInScope,
+  ticketScope,
+} from '../../domain/access';
 import { ACTION_NAMES, applyAction, openTicket, type ActionInput } from '../../domain/lifecycle';
 import type { SlaPolicy } from '../../domain/policy';
 import { ROLES, type Actor, type Role, type TicketState } from '../../domain/ticket';
@@ -170,5 +177,44 @@ describe('agentScope "own" (seed 002: 客服仅可查看/编辑负责工单)', (
     const ticket = openedUnder(defaults);
     applyAction(ticket, 'acknowledge', {}, { nowMs: T0, actor: AGENT, policy: defaults });
     expect(authorizeAction(ticket, 'note', undefined, OTHER_AGENT)).toBeNull();
+  });
+
+  describe('what an agent sees (the read rule: GET, lists, the customer file, escalations)', () => {
+    const sees = (ticket: TicketState, actor: Actor) => isInScope(ticket, ticketScope(actor));
+
+    it('shows every agent a ticket nobody acknowledged yet: the queue it takes tickets from', () => {
+      const ticket = openedUnder(ownPolicy);
+      expect(agentMaySee(ticket, OTHER_AGENT.id)).toBe(true);
+      expect(sees(ticket, OTHER_AGENT)).toBe(true);
+      expect(sees(ticket, AGENT)).toBe(true);
+    });
+
+    it('shows an acknowledged ticket to the agent who acknowledged it only, and to supervisors and qc', () => {
+      const ticket = openedUnder(ownPolicy);
+      applyAction(ticket, 'acknowledge', {}, context(AGENT));
+      expect(ticketScope(OTHER_AGENT)).toEqual({ kind: 'agent', actorId: OTHER_AGENT.id });
+      expect(agentMaySee(ticket, OTHER_AGENT.id)).toBe(false);
+      expect(sees(ticket, OTHER_AGENT)).toBe(false);
+      expect(sees(ticket, AGENT)).toBe(true);
+      for (const role of ['supervisor', 'manager', 'director', 'admin', 'qc'] as const) {
+        expect(sees(ticket, { id: `${role}-1`, role })).toBe(true);
+      }
+    });
+
+    it('shows a ticket to an agent it is assigned to', () => {
+      expect(
+        agentMaySee({ agentScope: 'own', acknowledgedBy: AGENT, assignee: OTHER_AGENT.id }, OTHER_AGENT.id),
+      ).toBe(true);
+      expect(
+        agentMaySee({ agentScope: 'own', acknowledgedBy: AGENT, assignee: 'eng-1' }, OTHER_AGENT.id),
+      ).toBe(false);
+    });
+
+    it('is off on a ticket opened under agentScope "all": every agent sees it', () => {
+      const ticket = openedUnder(defaults);
+      applyAction(ticket, 'acknowledge', {}, { nowMs: T0, actor: AGENT, policy: defaults });
+      expect(agentMaySee(ticket, OTHER_AGENT.id)).toBe(true);
+      expect(sees(ticket, OTHER_AGENT)).toBe(true);
+    });
   });
 });

@@ -3,12 +3,17 @@ import { CUSTOMER_ID_PATTERN, customerFileAccess } from '../../domain/customer-f
 import { customerIdOf } from '../../api/customer-id';
 
 describe('the customer file’s access rule', () => {
-  it('keeps a client to the tickets it created and lets staff read every ticket', () => {
+  it("keeps a client to the tickets it created, an agent to its tickets' agentScope, and lets other staff read every ticket", () => {
     expect(customerFileAccess({ id: 'c-1', role: 'client' }, false)).toEqual({
       kind: 'scope',
       scope: { kind: 'createdBy', actorId: 'c-1' },
     });
-    for (const role of ['agent', 'qc', 'parts', 'supervisor', 'manager', 'director', 'admin'] as const) {
+    // Every ticket under agentScope "all", its own and the queue under "own" (agentMaySee).
+    expect(customerFileAccess({ id: 'agent-7', role: 'agent' }, false)).toEqual({
+      kind: 'scope',
+      scope: { kind: 'agent', actorId: 'agent-7' },
+    });
+    for (const role of ['qc', 'parts', 'finance', 'supervisor', 'manager', 'director', 'admin'] as const) {
       expect(customerFileAccess({ id: 'x', role }, false)).toEqual({ kind: 'scope', scope: { kind: 'all' } });
     }
   });

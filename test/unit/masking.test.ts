@@ -1,7 +1,14 @@
 import { ACTION_NAMES } from '../../domain/lifecycle';
 import { describe, expect, it } from 'vitest';
 import { can, isInScope, maySeePersonalData, PERMISSIONS, ticketScope } from '../../domain/access';
-import { maskAddress, maskCustomer, maskEmail, maskName, maskPhone } from '../../domain/masking';
+import {
+  maskAddress,
+  maskContactsInText,
+  maskCustomer,
+  maskEmail,
+  maskName,
+  maskPhone,
+} from '../../domain/masking';
 import { ROLES, type TicketState } from '../../domain/ticket';
 
 describe('masking personal data', () => {
@@ -21,6 +28,34 @@ describe('masking personal data', () => {
       phone: '138****5678',
       tier: 'vip',
     });
+  });
+});
+
+describe('contacts in free text', () => {
+  it('masks mainland mobiles, with or without +86 and separators, in Chinese text around them', () => {
+    expect(maskContactsInText('客户电话13812345678,请下午回电')).toBe('客户电话138****5678,请下午回电');
+    expect(maskContactsInText('钥匙在邻居+86 138-1234-5678家')).toBe('钥匙在邻居138****5678家');
+    expect(maskContactsInText('备用号8613912345678。')).toBe('备用号139****5678。');
+    expect(maskContactsInText('两个号码:15011112222、19922223333')).toBe('两个号码:150****2222、199****3333');
+  });
+
+  it('masks landlines with their area code set off, and e-mail addresses', () => {
+    expect(maskContactsInText('座机010-87654321转分机')).toBe('座机010****4321转分机');
+    expect(maskContactsInText('门卫室(0755)1234567')).toBe('门卫室075****4567');
+    expect(maskContactsInText('发票寄到zhang.san@example.com。谢谢')).toBe('发票寄到z***@example.com。谢谢');
+    expect(maskContactsInText('QQ邮箱13812345678@qq.com')).toBe('QQ邮箱1***@qq.com');
+  });
+
+  it('leaves other numbers and the text alone', () => {
+    for (const text of [
+      '工单WO20261204-003已完成',
+      '序列号SN138123456789',
+      '更换风扇电机,费用180元,编号FM220-0042',
+      '预约 2026-12-04 14:00',
+      '',
+    ]) {
+      expect(maskContactsInText(text)).toBe(text);
+    }
   });
 });
 
