@@ -187,8 +187,10 @@ describe('personal data and secrets at rest', () => {
 
 describe("what a client sees of the staff's work", () => {
   it('no notes, reasons or diagnoses and no staff or engineer ids; agents see them, qc and finance with the contacts in them masked', async () => {
-    const NOTE = `Neighbour at 13511112222 has the key ${tag}`;
-    const MASKED_NOTE = `Neighbour at 135****2222 has the key ${tag}`;
+    // The tag in letters: its digits could read as a mobile number (11 digits from 13–19) and be masked.
+    const word = [...tag].map((digit) => String.fromCharCode(97 + Number(digit))).join('');
+    const NOTE = `Neighbour at 13511112222 has the key ${word}`;
+    const MASKED_NOTE = `Neighbour at 135****2222 has the key ${word}`;
     const MAILED = `发票寄到 li.si.${tag}@example.com,电话 010-66667777`;
     const created = await call(CLIENT, 'POST', '/v1/tickets', {
       channel: 'app',
