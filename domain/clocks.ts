@@ -4,6 +4,7 @@ import {
   deadlineAfter,
   firstResponseFor,
   partsClockDuration,
+  paymentDuration,
   quoteExpiryDuration,
   rectificationDuration,
   remedyApprovalDuration,
@@ -143,6 +144,37 @@ export const CLOCK_RULES: Readonly<Record<ClockName, ClockRule>> = {
     onDue: { kind: 'escalate', level: 2, reason: 'refund_missed' },
     pausesOnHold: false,
   },
+  // The waits of an exchange, a return and a payment: each missed one goes to the supervisor, once.
+  replacementShipment: {
+    label: 'replacement shipment',
+    onDue: { kind: 'escalate', level: 1, reason: 'replacement_shipment_missed' },
+    pausesOnHold: false,
+  },
+  replacementConfirmation: {
+    label: 'replacement confirmation',
+    onDue: { kind: 'escalate', level: 1, reason: 'replacement_confirmation_missed' },
+    pausesOnHold: false,
+  },
+  unitReturn: {
+    label: 'unit return',
+    onDue: { kind: 'escalate', level: 1, reason: 'unit_return_missed' },
+    pausesOnHold: false,
+  },
+  returnInspection: {
+    label: 'return inspection',
+    onDue: { kind: 'escalate', level: 1, reason: 'return_inspection_missed' },
+    pausesOnHold: false,
+  },
+  returnNegotiation: {
+    label: 'return negotiation',
+    onDue: { kind: 'escalate', level: 1, reason: 'return_negotiation_missed' },
+    pausesOnHold: false,
+  },
+  payment: {
+    label: 'payment',
+    onDue: { kind: 'escalate', level: 1, reason: 'payment_missed' },
+    pausesOnHold: false,
+  },
 };
 
 /** The policy duration of a clock for this ticket now (first response, plan and resolution depend on its priority). */
@@ -182,7 +214,14 @@ export function clockDuration(name: ClockName, state: TicketState, policy: SlaPo
     case 'shipBackReminder':
       return returnRules(policy).shipBack;
     case 'refund':
-      return returnRules(policy).refund;
+    case 'replacementShipment':
+    case 'replacementConfirmation':
+    case 'unitReturn':
+    case 'returnInspection':
+    case 'returnNegotiation':
+      return returnRules(policy)[name];
+    case 'payment':
+      return paymentDuration(policy);
     case 'quoteExpiry':
       return quoteExpiryDuration(policy);
     case 'remedyApproval':

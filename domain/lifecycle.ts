@@ -51,6 +51,7 @@ import {
   recordInvoice,
   recordPayment,
   recordQuote,
+  startPaymentClock,
 } from './quote-actions';
 import {
   decisionRefusal,
@@ -386,6 +387,7 @@ export function openTicket(request: OpenTicketRequest): TicketState {
     majorComplaints: true,
     tellsProgress: true,
     analysesComplaints: true,
+    returnWaitClocks: true,
   };
   startClock(state, 'firstResponse', request.createdAtMs, request.policy);
   startClock(state, 'resolution', request.createdAtMs, request.policy);
@@ -762,7 +764,12 @@ const APPLY: { readonly [A in ActionName]: Apply<A> } = {
     state.serviceRecords.push({ at: new Date(nowMs).toISOString(), actor, input: record });
     const quality = qualityDecision(state, policy.qcSampleRate);
     state.quality = { ...quality, reviews: [] };
-    appendEvent(state, change, 'resolved', nowMs, actor, { ...record, qualityCheck: quality.reason });
+    const paymentDueAt = startPaymentClock(state, nowMs, policy);
+    appendEvent(state, change, 'resolved', nowMs, actor, {
+      ...record,
+      qualityCheck: quality.reason,
+      ...(paymentDueAt ? { paymentDueAt } : {}),
+    });
     tellProgress(state, change, nowMs, 'resolved');
     if (quality.required) {
       state.status = 'quality_check';

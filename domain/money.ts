@@ -33,6 +33,7 @@ export const DEFAULT_MONEY_RULES = {
   warrantyCoversFees: true,
   remedyApprovalFen: 10_000,
   remedyApproval: '1bd',
+  payment: '3d',
 } as const;
 
 /** What a dissatisfied customer may be offered (seed 004: a voucher, a free re-check; seed 000: more). */
@@ -130,4 +131,6 @@ export interface MoneyPolicyFields {
   /** A remedy worth more than this (fen) waits for a manager's approval, within `remedyApproval`. */
   readonly remedyApprovalFen?: number;
   readonly remedyApproval?: SlaDuration;
+  /** How long a consented quote's payment may wait once the work is done (record-payment). */
+  readonly payment?: SlaDuration;
 }

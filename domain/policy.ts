@@ -136,6 +136,13 @@ export function remedyApprovalDuration(policy: SlaPolicy): SlaDuration {
   return duration;
 }
 
+/** How long a consented quote's payment may wait after the work (the default for an older policy). */
+export function paymentDuration(policy: SlaPolicy): SlaDuration {
+  const duration = policy.payment ?? parseDuration(DEFAULT_MONEY_RULES.payment);
+  if (!duration) throw new Error('the default payment duration does not parse');
+  return duration;
+}
+
 /** How long a rectification may take when its review sets no deadline (the default for an older policy). */
 export function rectificationDuration(policy: SlaPolicy): SlaDuration {
   const duration = policy.rectification ?? parseDuration(DEFAULT_POLICY_DOCUMENT.rectification);
@@ -177,6 +184,12 @@ function policyDurations(policy: SlaPolicy): [string, SlaDuration][] {
     ['quoteExpiry', quoteExpiryDuration(policy)],
     ['remedyApproval', remedyApprovalDuration(policy)],
     ['rectification', rectificationDuration(policy)],
+    ['replacementShipment', returnRules(policy).replacementShipment],
+    ['replacementConfirmation', returnRules(policy).replacementConfirmation],
+    ['unitReturn', returnRules(policy).unitReturn],
+    ['returnInspection', returnRules(policy).returnInspection],
+    ['returnNegotiation', returnRules(policy).returnNegotiation],
+    ['payment', paymentDuration(policy)],
   ];
 }
 

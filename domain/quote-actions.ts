@@ -2,6 +2,7 @@ import type { ActionInput } from './action-inputs';
 import { meetClock, pauseClocks, resumeClocks, startClock } from './clocks';
 import { DEFAULT_MONEY_RULES, formatYuan, priceQuote, type Quote } from './money';
 import type { SlaPolicy } from './policy';
+import { holderOf, personData } from './reach';
 import type { Actor, TicketChange, TicketState, TicketStatus } from './ticket';
 import { appendEvent, appendNotification } from './timeline';
 
@@ -106,6 +107,17 @@ export function recordConsent(
   if (input.accepted) {
     state.status = quote.resumeTo as TicketStatus;
     resumeClocks(state, nowMs, policy);
+    // Whoever holds the ticket may go on with the work.
+    if (state.returnWaitClocks) {
+      const holder = holderOf(state, 'quoteExpiry');
+      appendNotification(state, change, {
+        kind: 'quote_consented',
+        recipientRole: holder.role,
+        channel: 'internal',
+        nowMs,
+        data: { round: quote.round, totalFen: quote.totalFen, ...personData(holder) },
+      });
+    }
   }
   return !input.accepted;
 }
@@ -130,6 +142,15 @@ export function paymentAmountRefusal(
     : `amountFen must be the consented quote's total, ${total} (${formatYuan(total)})`;
 }
 
+/**
+ * The work of a consented quote is done: its payment is owed, by the payment clock's deadline (on a
+ * ticket with the waits' clocks). Returns the deadline when the clock started.
+ */
+export function startPaymentClock(state: TicketState, nowMs: number, policy: SlaPolicy): string | undefined {
+  if (!state.returnWaitClocks || paymentRefusal(state) !== undefined) return undefined;
+  return startClock(state, 'payment', nowMs, policy).dueAt;
+}
+
 export function recordPayment(
   state: TicketState,
   input: ActionInput<'record-payment'>,
@@ -137,6 +158,7 @@ export function recordPayment(
   change: TicketChange,
 ): void {
   state.payment = { ...input, at: iso(nowMs), actorId: actor.id };
+  meetClock(state, 'payment', nowMs);
   appendEvent(state, change, 'payment_recorded', nowMs, actor, { ...input });
   appendNotification(state, change, {
     kind: 'payment_received',

@@ -42,6 +42,16 @@ const HOLDERS: Readonly<
   remedyApproval: { person: null, role: 'manager' },
   // The person the failed review named holds it (`holderOf`); the supervisor's inbox stands in.
   rectification: { person: null, role: 'supervisor' },
+  // The parts group ships a replacement and takes the unit in; qc inspects a return.
+  replacementShipment: { person: null, role: 'parts' },
+  // The customer's to answer or send back: the desk holds the ticket meanwhile, as for `shipBack`.
+  replacementConfirmation: { person: null, role: 'agent' },
+  unitReturn: { person: null, role: 'agent' },
+  returnInspection: { person: null, role: 'qc' },
+  // Whoever took the ticket negotiates with the customer.
+  returnNegotiation: { person: 'acknowledger', role: 'agent' },
+  // The engineer who did the work collects; finance when none is known.
+  payment: { person: 'worker', role: 'finance' },
 };
 
 /** The person holding a clock's work now, or the role whose inbox stands in for them. */

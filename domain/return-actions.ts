@@ -11,7 +11,7 @@ import {
   type ReturnCase,
   type ReturnKind,
 } from './returns';
-import type { Actor, TicketChange, TicketState } from './ticket';
+import type { Actor, ClockName, TicketChange, TicketState } from './ticket';
 import { appendEvent, appendNotification } from './timeline';
 
 /**
@@ -26,6 +26,18 @@ interface ReturnContext {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Starts one of the waits' clocks (replacement shipment, the customer's answer, the unit back, the
+ * inspection, the negotiation) on a ticket that has them (`returnWaitClocks`); returns its deadline.
+ */
+function startWait(
+  state: TicketState,
+  name: ClockName,
+  { nowMs, policy }: ReturnContext,
+): string | undefined {
+  return state.returnWaitClocks ? startClock(state, name, nowMs, policy).dueAt : undefined;
+}
 
 export function returnKindOf(state: TicketState): ReturnKind | undefined {
   const type = state.intake.serviceType;
@@ -193,20 +205,35 @@ export function recordShipment(
   returnCase.shipment = { ...input, at: iso(nowMs) };
   stopShipBack(state, nowMs);
   appendEvent(state, change, 'return_shipped', nowMs, actor, { ...input });
+  // The warehouse (the parts group) expects the parcel.
+  if (state.returnWaitClocks) {
+    appendNotification(state, change, {
+      kind: 'return_inbound',
+      recipientRole: 'parts',
+      channel: 'internal',
+      nowMs,
+      data: { carrier: input.carrier, trackingNumber: input.trackingNumber },
+    });
+  }
 }
 
-/** Logistics signed for the product: it waits for inspection. */
+/** Logistics signed for the product: it waits for inspection (the inspection clock starts). */
 export function recordReceipt(
   state: TicketState,
   input: ActionInput<'receive-return'>,
-  { nowMs, actor }: ReturnContext,
+  context: ReturnContext,
   change: TicketChange,
 ): void {
+  const { nowMs, actor } = context;
   const returnCase = state.returnCase as ReturnCase;
   state.status = 'inspecting';
   returnCase.receipt = { signedBy: input.signedBy, at: iso(nowMs), actor };
   stopShipBack(state, nowMs);
-  appendEvent(state, change, 'return_received', nowMs, actor, { ...input });
+  const inspectionDueAt = startWait(state, 'returnInspection', context);
+  appendEvent(state, change, 'return_received', nowMs, actor, {
+    ...input,
+    ...(inspectionDueAt ? { inspectionDueAt } : {}),
+  });
   appendNotification(state, change, {
     kind: 'return_received',
     recipientRole: 'customer',
@@ -242,6 +269,7 @@ export function recordInspection(
   const { nowMs, actor } = context;
   const returnCase = state.returnCase as ReturnCase;
   const passed = input.appearance === 'pass' && input.function === 'pass';
+  meetClock(state, 'returnInspection', nowMs);
   returnCase.inspections = [
     ...(returnCase.inspections ?? []),
     { appearance: input.appearance, function: input.function, passed, at: iso(nowMs), actor },
@@ -253,7 +281,12 @@ export function recordInspection(
     return;
   }
   state.status = 'negotiating';
-  appendEvent(state, change, 'return_inspected', nowMs, actor, { ...input, passed });
+  const settleDueAt = startWait(state, 'returnNegotiation', context);
+  appendEvent(state, change, 'return_inspected', nowMs, actor, {
+    ...input,
+    passed,
+    ...(settleDueAt ? { settleDueAt } : {}),
+  });
   appendNotification(state, change, {
     kind: 'return_inspection_failed',
     recipientRole: 'customer',
@@ -301,6 +334,7 @@ export function recordSettlement(
   context: ReturnContext,
   change: TicketChange,
 ): boolean {
+  meetClock(state, 'returnNegotiation', context.nowMs);
   if (input.outcome !== 'refund') {
     appendEvent(state, change, 'return_settled', context.nowMs, context.actor, { ...input });
     return true;
@@ -345,23 +379,30 @@ export function isExchangeToReplace(state: TicketState): boolean {
   return state.returnCase?.kind === 'exchange' && isAwaitingDecision(state.returnCase);
 }
 
-function askForReplacement(state: TicketState, nowMs: number, round: number, change: TicketChange): void {
+/** The parts group is told to ship a replacement, by the replacement shipment clock's deadline. */
+function askForReplacement(
+  state: TicketState,
+  context: ReturnContext,
+  round: number,
+  change: TicketChange,
+): void {
+  const dueAt = startWait(state, 'replacementShipment', context);
   appendNotification(state, change, {
     kind: 'replacement_needed',
     recipientRole: 'parts',
     channel: 'internal',
-    nowMs,
-    data: { round },
+    nowMs: context.nowMs,
+    data: { round, ...(dueAt ? { dueAt } : {}) },
   });
 }
 
 /** The parts group is told to reserve and ship a replacement; the unit is to be taken back. */
-export function startExchange(state: TicketState, { nowMs }: ReturnContext, change: TicketChange): void {
+export function startExchange(state: TicketState, context: ReturnContext, change: TicketChange): void {
   const returnCase = state.returnCase as ReturnCase;
   state.status = 'exchanging';
   returnCase.replacements = [];
   returnCase.returnedUnit = null;
-  askForReplacement(state, nowMs, 1, change);
+  askForReplacement(state, context, 1, change);
 }
 
 /** The round a replacement shipped now belongs to. */
@@ -372,9 +413,10 @@ export function nextReplacementRound(state: TicketState): number {
 export function recordReplacementShipped(
   state: TicketState,
   input: ActionInput<'ship-replacement'>,
-  { nowMs, actor }: ReturnContext,
+  context: ReturnContext,
   change: TicketChange,
 ): void {
+  const { nowMs, actor } = context;
   const returnCase = state.returnCase as ReturnCase;
   const round = nextReplacementRound(state);
   returnCase.replacements = [
@@ -384,7 +426,14 @@ export function recordReplacementShipped(
   state.status = 'replacement_shipped';
   // The replacement was in stock after all: no more waiting for it.
   meetClock(state, 'partsWait', nowMs);
-  appendEvent(state, change, 'replacement_shipped', nowMs, actor, { round, ...input });
+  meetClock(state, 'replacementShipment', nowMs);
+  // The customer's answer is awaited now.
+  const answerDueAt = startWait(state, 'replacementConfirmation', context);
+  appendEvent(state, change, 'replacement_shipped', nowMs, actor, {
+    round,
+    ...input,
+    ...(answerDueAt ? { answerDueAt } : {}),
+  });
   appendNotification(state, change, {
     kind: 'replacement_shipped',
     recipientRole: 'customer',
@@ -401,21 +450,50 @@ export function recordReplacementShipped(
 export function recordReplacementAnswer(
   state: TicketState,
   input: ActionInput<'confirm-replacement'>,
-  { nowMs, actor }: ReturnContext,
+  context: ReturnContext,
   change: TicketChange,
 ): boolean {
+  const { nowMs, actor } = context;
   const returnCase = state.returnCase as ReturnCase;
   const current = returnCase.replacements?.at(-1);
   if (current) current.accepted = input.accepted;
+  meetClock(state, 'replacementConfirmation', nowMs);
   appendEvent(state, change, 'replacement_confirmed', nowMs, actor, { round: current?.round, ...input });
   if (!input.accepted) {
     state.status = 'exchanging';
-    askForReplacement(state, nowMs, nextReplacementRound(state), change);
+    // A refused replacement costs a new round: the supervisor hears of it, the parts group ships again.
+    if (state.returnWaitClocks)
+      tellReplacementAnswer(state, 'supervisor', context, change, { round: current?.round, accepted: false });
+    askForReplacement(state, context, nextReplacementRound(state), change);
     return false;
   }
   if (returnCase.returnedUnit) return true;
   state.status = 'awaiting_unit';
+  const unitDueAt = startWait(state, 'unitReturn', context);
+  // The parts group takes the unit back.
+  if (unitDueAt)
+    tellReplacementAnswer(state, 'parts', context, change, {
+      round: current?.round,
+      accepted: true,
+      unitDueAt,
+    });
   return false;
+}
+
+function tellReplacementAnswer(
+  state: TicketState,
+  recipientRole: 'parts' | 'supervisor',
+  { nowMs }: ReturnContext,
+  change: TicketChange,
+  data: Record<string, unknown>,
+): void {
+  appendNotification(state, change, {
+    kind: 'replacement_answered',
+    recipientRole,
+    channel: 'internal',
+    nowMs,
+    data,
+  });
 }
 
 /** The unit taken back is booked into stock; returns true when that completes the exchange. */
@@ -428,6 +506,17 @@ export function recordReturnedUnit(
   const returnCase = state.returnCase as ReturnCase;
   const { note, ...unit } = input;
   returnCase.returnedUnit = { ...unit, at: iso(nowMs), actor };
+  meetClock(state, 'unitReturn', nowMs);
   appendEvent(state, change, 'unit_received', nowMs, actor, { ...unit, ...(note ? { note } : {}) });
+  // Quality control inspects the unit taken back.
+  if (state.returnWaitClocks) {
+    appendNotification(state, change, {
+      kind: 'unit_to_inspect',
+      recipientRole: 'qc',
+      channel: 'internal',
+      nowMs,
+      data: { ...unit },
+    });
+  }
   return state.status === 'awaiting_unit';
 }

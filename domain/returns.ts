@@ -39,6 +39,16 @@ export interface ReturnRules {
   readonly shipBack: SlaDuration;
   /** How long finance has to refund a return that passed inspection. */
   readonly refund: SlaDuration;
+  /** How long the parts group has to ship a replacement once the exchange is approved (or refused). */
+  readonly replacementShipment: SlaDuration;
+  /** How long the customer has to accept or refuse a replacement shipped. */
+  readonly replacementConfirmation: SlaDuration;
+  /** How long the customer's unit may take to come back once the replacement is accepted. */
+  readonly unitReturn: SlaDuration;
+  /** How long a received return may wait for its inspection. */
+  readonly returnInspection: SlaDuration;
+  /** How long a failed inspection may wait for its settlement with the customer. */
+  readonly returnNegotiation: SlaDuration;
 }
 
 /** The mainland China consumer rule: 7 days to return, 15 to exchange, from the purchase date. */
@@ -49,6 +59,11 @@ export const DEFAULT_RETURN_RULES = {
   returnApproval: '1bd',
   returnShipBack: '7d',
   refund: '3bd',
+  replacementShipment: '1bd',
+  replacementConfirmation: '7d',
+  unitReturn: '7d',
+  returnInspection: '1bd',
+  returnNegotiation: '3bd',
 } as const;
 
 /** The fields a policy carries for returns; absent in a snapshot taken before returns existed. */
@@ -59,6 +74,11 @@ export interface ReturnPolicyFields {
   readonly returnApproval?: SlaDuration;
   readonly returnShipBack?: SlaDuration;
   readonly refund?: SlaDuration;
+  readonly replacementShipment?: SlaDuration;
+  readonly replacementConfirmation?: SlaDuration;
+  readonly unitReturn?: SlaDuration;
+  readonly returnInspection?: SlaDuration;
+  readonly returnNegotiation?: SlaDuration;
 }
 
 function durationOr(
@@ -80,6 +100,11 @@ export function returnRules(policy: ReturnPolicyFields): ReturnRules {
     approval: durationOr(policy.returnApproval, 'returnApproval'),
     shipBack: durationOr(policy.returnShipBack, 'returnShipBack'),
     refund: durationOr(policy.refund, 'refund'),
+    replacementShipment: durationOr(policy.replacementShipment, 'replacementShipment'),
+    replacementConfirmation: durationOr(policy.replacementConfirmation, 'replacementConfirmation'),
+    unitReturn: durationOr(policy.unitReturn, 'unitReturn'),
+    returnInspection: durationOr(policy.returnInspection, 'returnInspection'),
+    returnNegotiation: durationOr(policy.returnNegotiation, 'returnNegotiation'),
   };
 }
 

@@ -43,6 +43,12 @@ const CLOCK_NAMES_READ: Record<Language, Record<string, string>> = {
     partsApproval: '配件审批',
     planDeadline: '方案期限',
     rectification: '限期整改',
+    replacementShipment: '换货发货',
+    replacementConfirmation: '换货确认',
+    unitReturn: '原机寄回',
+    returnInspection: '退货检验',
+    returnNegotiation: '退货协商',
+    payment: '收款',
   },
   en: {
     firstResponse: 'first response',
@@ -57,6 +63,12 @@ const CLOCK_NAMES_READ: Record<Language, Record<string, string>> = {
     partsApproval: 'parts approval',
     planDeadline: 'plan',
     rectification: 'rectification',
+    replacementShipment: 'replacement shipment',
+    replacementConfirmation: 'replacement confirmation',
+    unitReturn: 'unit return',
+    returnInspection: 'return inspection',
+    returnNegotiation: 'return negotiation',
+    payment: 'payment',
   },
 };
 
@@ -225,9 +237,27 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
       subject: `服务单 ${number} 已退款`,
       body: `您好，服务单 ${number} 已按原支付方式退款 ${formatYuan(Number(data.amountFen))}。`,
     }),
-    replacement_needed: ({ number, data }) => ({
+    replacement_needed: ({ number, local, data }) => ({
       subject: `服务单 ${number} 待发换货产品`,
-      body: `服务单 ${number} 的换货已批准（第 ${String(data.round)} 轮），请从库存预留并发出换货产品。`,
+      body: `服务单 ${number} 的换货已批准（第 ${String(data.round)} 轮），请从库存预留并发出换货产品${data.dueAt ? `（${local(data.dueAt)} 前）` : ''}。`,
+    }),
+    return_inbound: ({ number, data }) => ({
+      subject: `服务单 ${number} 退货在途`,
+      body: `服务单 ${number} 的退货商品已由客户寄出（${String(data.carrier)}，运单号 ${String(data.trackingNumber)}），请准备签收。`,
+    }),
+    quote_consented: ({ number, data }) => ({
+      subject: `服务单 ${number} 报价已确认`,
+      body: `客户已确认服务单 ${number} 的报价（第 ${String(data.round)} 轮，${formatYuan(Number(data.totalFen))}），可以继续维修。`,
+    }),
+    replacement_answered: ({ number, local, data }) => ({
+      subject: `服务单 ${number} 换货${data.accepted ? '已接受' : '被拒收'}`,
+      body: data.accepted
+        ? `客户已接受服务单 ${number} 的换货产品，请在 ${local(data.unitDueAt)} 前收回原机。`
+        : `客户拒收服务单 ${number} 的换货产品（第 ${String(data.round)} 轮），将重新发货。`,
+    }),
+    unit_to_inspect: ({ number, data }) => ({
+      subject: `服务单 ${number} 原机待检验`,
+      body: `服务单 ${number} 换货收回的原机已入库（${String(data.partNumber)}，${String(data.locationId)}），请检验。`,
     }),
     quote_sent: ({ number, local, data }) => ({
       subject: `服务单 ${number} 维修报价`,
@@ -346,9 +376,27 @@ const TEMPLATES: Record<Language, Record<NotificationKind, Template>> = {
       subject: `Refund for ${number}`,
       body: `Hello, ${formatYuan(Number(data.amountFen))} for ${number} was refunded through your original payment method.`,
     }),
-    replacement_needed: ({ number, data }) => ({
+    replacement_needed: ({ number, local, data }) => ({
       subject: `Replacement due on ${number}`,
-      body: `The exchange ${number} is approved (round ${String(data.round)}). Reserve a replacement from stock and ship it.`,
+      body: `The exchange ${number} is approved (round ${String(data.round)}). Reserve a replacement from stock and ship it${data.dueAt ? ` by ${local(data.dueAt)}` : ''}.`,
+    }),
+    return_inbound: ({ number, data }) => ({
+      subject: `Return ${number} on its way`,
+      body: `The customer shipped the product of return ${number} (${String(data.carrier)}, tracking ${String(data.trackingNumber)}). Expect the parcel.`,
+    }),
+    quote_consented: ({ number, data }) => ({
+      subject: `Quote on ${number} accepted`,
+      body: `The customer accepted the quote on ${number} (round ${String(data.round)}, ${formatYuan(Number(data.totalFen))}). The work may go on.`,
+    }),
+    replacement_answered: ({ number, local, data }) => ({
+      subject: `Replacement on ${number} ${data.accepted ? 'accepted' : 'refused'}`,
+      body: data.accepted
+        ? `The customer accepted the replacement on ${number}. Take the unit back by ${local(data.unitDueAt)}.`
+        : `The customer refused the replacement on ${number} (round ${String(data.round)}); another is shipped.`,
+    }),
+    unit_to_inspect: ({ number, data }) => ({
+      subject: `Unit of ${number} to inspect`,
+      body: `The unit taken back on ${number} is booked in (${String(data.partNumber)} at ${String(data.locationId)}). Please inspect it.`,
     }),
     quote_sent: ({ number, local, data }) => ({
       subject: `Quote for ${number}`,

@@ -97,6 +97,12 @@ export const CLOCK_NAMES = [
   'quoteExpiry',
   'remedyApproval',
   'rectification',
+  'replacementShipment',
+  'replacementConfirmation',
+  'unitReturn',
+  'returnInspection',
+  'returnNegotiation',
+  'payment',
 ] as const;
 export type ClockName = (typeof CLOCK_NAMES)[number];
 
@@ -202,6 +208,10 @@ export const NOTIFICATION_KINDS = [
   'invoice_sent',
   'remedy_granted',
   'remedy_approval_needed',
+  'return_inbound',
+  'quote_consented',
+  'replacement_answered',
+  'unit_to_inspect',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -311,6 +321,13 @@ export interface TicketState {
    * `complaint-analysis` patch: a ticket whose history predates it replays without either rule.
    */
   analysesComplaints?: true;
+  /**
+   * The waits of a return, an exchange and a payment have clocks (a replacement to ship, the
+   * customer's answer, the unit back, an inspection, a negotiation, a payment) and the steps that
+   * hand work on tell the staff who take it. Set by the workflow behind the `return-wait-clocks`
+   * patch: a ticket whose history predates it replays without them.
+   */
+  returnWaitClocks?: true;
   /** Complaint sub-type, problem type (Q/S/P) and liability, as classified (absent: none yet). */
   analysis?: TicketAnalysis;
   /** The last failed review's rectification: absent until one is ordered. */

@@ -132,6 +132,11 @@ const QUOTE_READS_PRICES = 'quote-reads-prices';
  * reserved.
  */
 const CLOSING_RELEASES_PARTS = 'closing-releases-parts';
+/**
+ * Since this patch the waits of a return, an exchange and a payment have clocks and the steps that
+ * hand work on tell the staff who take it (`TicketState.returnWaitClocks`).
+ */
+const RETURN_WAIT_CLOCKS = 'return-wait-clocks';
 
 /** An actor's shape: an id and a role name; whether the role is one is `authorizeAction`'s to say. */
 function isActor(value: unknown): value is Actor {
@@ -167,6 +172,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   else delete state.tellsProgress;
   if (patched(COMPLAINT_ANALYSIS)) state.analysesComplaints = true;
   else delete state.analysesComplaints;
+  if (patched(RETURN_WAIT_CLOCKS)) state.returnWaitClocks = true;
+  else delete state.returnWaitClocks;
 
   /**
    * One local activity at a time. Two running at once (an Update's write and the dispatch it

@@ -348,6 +348,7 @@ describe('a return after approval: ship-back, receipt, inspection, refund', () =
       'ship_back_due',
       'notification:return_decided',
       'return_shipped',
+      'notification:return_inbound',
       'return_received',
       'notification:return_received',
       'return_inspected',
@@ -357,6 +358,7 @@ describe('a return after approval: ship-back, receipt, inspection, refund', () =
       'closed',
     ]);
     expect(await notifications(number)).toContainEqual(['refund_due', 'finance', 'internal']);
+    expect(await notifications(number)).toContainEqual(['return_inbound', 'parts', 'internal']);
     const asClient = (await call('client', 'GET', `/v1/tickets/${number}`)).json();
     expect(asClient.returnCase).toMatchObject({
       receipt: { signedBy: '***', actor: { id: '***' } },
@@ -541,9 +543,17 @@ describe('an exchange after approval: replacement from stock, acceptance, the un
       'replacement_shipped',
       'notification:replacement_shipped',
       'replacement_confirmed',
+      'notification:replacement_answered',
       'unit_received',
+      'notification:unit_to_inspect',
       'closed',
     ]);
+    expect(await notifications(number)).toEqual(
+      expect.arrayContaining([
+        ['replacement_answered', 'parts', 'internal'],
+        ['unit_to_inspect', 'qc', 'internal'],
+      ]),
+    );
   });
 
   it('waits for stock on its parts clock, then a refused replacement comes back into stock once and a new round starts; a scrapped unit leaves on hand unchanged', async () => {
@@ -654,6 +664,7 @@ describe('an out-of-warranty repair: quoted from the price list, consented or ex
       functionalTest: 'passed',
     });
     expect(resolved.serviceRecords[0].input).toMatchObject({ quoteRound: 1, quotedFen: 312_900 });
+    expect(resolved.sla.payment).toMatchObject({ metAt: null, breachedAt: null });
     const wrongAmount = await call('finance', 'POST', `/v1/tickets/${number}/record-payment`, {
       amountFen: 300_000,
       method: 'wechat_pay',
@@ -669,10 +680,11 @@ describe('an out-of-warranty repair: quoted from the price list, consented or ex
       reference: 'WX-P1',
     });
     expect(paid.payment).toMatchObject({ amountFen: 312_900, method: 'wechat_pay', reference: 'WX-P1' });
+    expect(paid.sla.payment.metAt).not.toBeNull();
     const invoiced = await act('finance', number, 'send-invoice', { invoiceNumber: 'INV-2026-000123' });
     expect(invoiced.invoice).toMatchObject({ invoiceNumber: 'INV-2026-000123' });
     const events = await timeline(number);
-    expect(events.slice(0, 8)).toEqual([
+    expect(events.slice(0, 9)).toEqual([
       'created',
       'acknowledged',
       'notification:ticket_acknowledged',
@@ -680,6 +692,7 @@ describe('an out-of-warranty repair: quoted from the price list, consented or ex
       'notification:quote_sent',
       'notification:quote_sent',
       'quote_accepted',
+      'notification:quote_consented',
       'resolved',
     ]);
     expect(events.slice(-4)).toEqual([
@@ -692,6 +705,7 @@ describe('an out-of-warranty repair: quoted from the price list, consented or ex
       expect.arrayContaining([
         ['quote_sent', 'customer', 'sms'],
         ['quote_sent', 'customer', 'email'],
+        ['quote_consented', 'agent', 'internal'],
         ['payment_received', 'customer', 'sms'],
         ['invoice_sent', 'customer', 'email'],
       ]),

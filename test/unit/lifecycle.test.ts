@@ -1119,6 +1119,8 @@ describe('1.2, 1.5, 1.9, 1.10 notifications', () => {
         valueFen: 5_000,
         thresholdFen: 10_000,
         expiresAt: '2026-11-27T02:00:00.000Z',
+        partNumber: 'KFR-35GW',
+        locationId: 'wh-1',
       },
     };
     const zh = renderNotification(notification, 'zh-CN', 'Asia/Shanghai');

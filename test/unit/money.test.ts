@@ -402,3 +402,68 @@ describe('a service record’s money is integer fen', () => {
     expect(upgradeLegacyResolve(null)).toBeNull();
   });
 });
+
+describe('the consent tells whoever holds the ticket; the payment has a clock', () => {
+  const FINANCE: Actor = { id: 'fin-1', role: 'finance' };
+  const record = { diagnosis: 'Capacitor', fix: 'Replaced', functionalTest: 'passed' };
+  const quote = (ticket: TicketState) =>
+    act(ticket, 'quote', { parts: [{ partNumber: 'C123', quantity: 1 }] }, T0 + HOUR, ENGINEER, {
+      C123: 5_000,
+    });
+
+  it('a consent goes to whoever holds the ticket (the agent who took it, the engineer once assigned)', () => {
+    const ticket = outOfWarranty();
+    quote(ticket);
+    const consented = act(ticket, 'consent', { accepted: true }, T0 + 2 * HOUR, CLIENT);
+    expect(
+      consented.notifications.map((row) => [row.kind, row.recipientRole, row.channel, row.data]),
+    ).toEqual([['quote_consented', 'agent', 'internal', { round: 1, totalFen: 18_000, personId: AGENT.id }]]);
+    const assigned = outOfWarranty();
+    assigned.assignee = 'eng-7';
+    quote(assigned);
+    expect(act(assigned, 'consent', { accepted: true }, T0 + 2 * HOUR, CLIENT).notifications).toMatchObject([
+      { kind: 'quote_consented', recipientRole: 'engineer', data: { personId: 'eng-7' } },
+    ]);
+    const declined = outOfWarranty();
+    quote(declined);
+    expect(act(declined, 'consent', { accepted: false }, T0 + 2 * HOUR, CLIENT).notifications).toEqual([]);
+  });
+
+  it('the work of a consented quote done, the payment is owed within 3 days; missed, it escalates once', () => {
+    const ticket = outOfWarranty();
+    quote(ticket);
+    act(ticket, 'consent', { accepted: true }, T0 + 2 * HOUR, CLIENT);
+    const resolved = act(ticket, 'resolve', record, T0 + 3 * HOUR, ENGINEER);
+    const due = T0 + 3 * HOUR + 72 * HOUR;
+    expect(ticket.clocks.payment).toMatchObject({ duration: '3d', dueAt: iso(due), metAt: null });
+    expect(resolved.events.find((event) => event.type === 'resolved')?.data.paymentDueAt).toBe(iso(due));
+    const paid = structuredClone(ticket);
+    act(paid, 'record-payment', { amountFen: 18_000, method: 'cash', reference: 'R-1' }, due - HOUR, FINANCE);
+    expect(paid.clocks.payment?.metAt).toBe(iso(due - HOUR));
+    const missed = (nowMs: number) =>
+      fireDue(ticket, nowMs, defaults).escalations.filter((row) => row.reason === 'payment_missed');
+    expect(missed(due - 1_000)).toEqual([]);
+    expect(missed(due)).toMatchObject([{ level: 1, clock: 'payment', missedDeadline: iso(due) }]);
+    expect(missed(due + HOUR)).toEqual([]);
+  });
+
+  it('no payment clock without a consented quote, nor on a ticket opened before it', () => {
+    const free = outOfWarranty({
+      product: { model: 'KFR-35GW/ABC123', serialNumber: 'SN3', purchaseDate: '2026-06-01' },
+    });
+    act(free, 'resolve', record, T0 + 3 * HOUR, ENGINEER);
+    expect(free.clocks.payment).toBeUndefined();
+    const older = outOfWarranty();
+    delete older.returnWaitClocks;
+    quote(older);
+    expect(act(older, 'consent', { accepted: true }, T0 + 2 * HOUR, CLIENT).notifications).toEqual([]);
+    act(older, 'resolve', record, T0 + 3 * HOUR, ENGINEER);
+    expect(older.clocks.payment).toBeUndefined();
+  });
+
+  it('takes the payment’s length from the policy file (3d by default)', () => {
+    expect(parsePolicy({}).payment?.text).toBe('3d');
+    expect(parsePolicy({ payment: '5bd' }).payment?.text).toBe('5bd');
+    expect(() => parsePolicy({ payment: 'later' })).toThrow(/payment/);
+  });
+});

@@ -396,7 +396,7 @@ describe('an approved return: ship-back, receipt, inspection, refund', () => {
     expect(ticket.clocks.resolution?.metAt).toBe(iso(T0 + HOUR));
     expect(change.notifications.map((row) => [row.kind, row.recipientRole, row.data])).toEqual([
       ['return_decided', 'customer', { kind: 'exchange', outcome: 'approved' }],
-      ['replacement_needed', 'parts', { round: 1 }],
+      ['replacement_needed', 'parts', { round: 1, dueAt: '2026-11-24T03:00:00.000Z' }],
     ]);
   });
 });
@@ -444,7 +444,7 @@ describe('an approved exchange: replacement, acceptance, the unit taken back', (
     expect(ticket.status).toBe('awaiting_unit');
     const booked = act(ticket, 'receive-unit', unit, T0 + 4 * HOUR, PARTS);
     expect(ticket).toMatchObject({ status: 'closed', closure: { reason: 'exchanged' } });
-    expect(booked.events.map((event) => event.type)).toEqual(['unit_received', 'closed']);
+    expect(booked.events.map((event) => event.type)).toEqual(['unit_received', 'notification', 'closed']);
     expect(ticket.returnCase?.replacements).toEqual([
       { round: 1, ...ship, shippedAt: iso(T0 + 2 * HOUR), accepted: true },
     ]);
@@ -464,7 +464,10 @@ describe('an approved exchange: replacement, acceptance, the unit taken back', (
       T0 + 3 * HOUR,
     );
     expect(ticket.status).toBe('exchanging');
-    expect(refused.notifications).toMatchObject([{ kind: 'replacement_needed', data: { round: 2 } }]);
+    expect(refused.notifications).toMatchObject([
+      { kind: 'replacement_answered', recipientRole: 'supervisor', data: { round: 1, accepted: false } },
+      { kind: 'replacement_needed', recipientRole: 'parts', data: { round: 2 } },
+    ]);
     act(ticket, 'ship-replacement', { ...ship, trackingNumber: 'SF10' }, T0 + 4 * HOUR, PARTS);
     act(ticket, 'confirm-replacement', { accepted: true }, T0 + 5 * HOUR);
     expect(ticket).toMatchObject({ status: 'closed', closure: { reason: 'exchanged' } });
@@ -472,5 +475,185 @@ describe('an approved exchange: replacement, acceptance, the unit taken back', (
       [1, false],
       [2, true],
     ]);
+  });
+});
+
+describe('every wait of a return and an exchange has a clock; the steps tell the staff who take them', () => {
+  const PARTS: Actor = { id: 'parts-1', role: 'parts' };
+  const QC: Actor = { id: 'qc-1', role: 'qc' };
+  const DAY = 24 * HOUR;
+  const ship = { partNumber: 'KFR-35GW', carrier: 'SF Express', trackingNumber: 'SF9' };
+  const unit = { partNumber: 'KFR-35GW', locationId: 'wh-main', disposition: 'refurbish' };
+
+  function approved(serviceType: 'return' | 'exchange'): TicketState {
+    const ticket = open({ serviceType, ...bought('2026-11-20') });
+    act(ticket, 'acknowledge', {}, T0 + MIN);
+    act(ticket, 'request-return', request, T0 + 2 * MIN);
+    act(ticket, 'approve', {}, T0 + HOUR, MANAGER);
+    return ticket;
+  }
+
+  /** The clock escalates to the supervisor exactly at its deadline, and only once. */
+  function expectEscalatesOnce(ticket: TicketState, reason: string, dueMs: number): void {
+    const fired = (nowMs: number) => {
+      const change = fireDue(ticket, nowMs, defaults);
+      return {
+        escalations: change.escalations.filter((row) => row.reason === reason),
+        notices: change.notifications
+          .filter((row) => row.kind === 'escalation' && row.data.reason === reason)
+          .map((row) => row.recipientRole),
+      };
+    };
+    expect(fired(dueMs - 1_000)).toEqual({ escalations: [], notices: [] });
+    const due = fired(dueMs);
+    expect(due.escalations).toMatchObject([{ level: 1, reason, missedDeadline: iso(dueMs) }]);
+    expect(due.notices).toContain('supervisor');
+    expect(fired(dueMs + DAY)).toEqual({ escalations: [], notices: [] });
+  }
+
+  it('ship-back tells the parts group (the warehouse) to expect the parcel', () => {
+    const ticket = approved('return');
+    const shipped = act(ticket, 'ship-back', { carrier: 'SF Express', trackingNumber: 'SF1' }, T0 + DAY);
+    expect(shipped.notifications.map((row) => [row.kind, row.recipientRole, row.channel, row.data])).toEqual([
+      ['return_inbound', 'parts', 'internal', { carrier: 'SF Express', trackingNumber: 'SF1' }],
+    ]);
+  });
+
+  it('a received return waits 1 business day for its inspection, then escalates once; inspect-return stops it', () => {
+    const ticket = approved('return');
+    // Wednesday 10:00 in Shanghai: due Thursday 10:00.
+    const received = act(ticket, 'receive-return', { signedBy: 'warehouse-3' }, T0 + 2 * DAY, PARTS);
+    const due = Date.parse('2026-11-26T02:00:00Z');
+    expect(ticket.clocks.returnInspection).toMatchObject({ duration: '1bd', dueAt: iso(due), metAt: null });
+    expect(received.events[0]?.data.inspectionDueAt).toBe(iso(due));
+    const inspected = structuredClone(ticket);
+    act(inspected, 'inspect-return', { appearance: 'pass', function: 'pass' }, due - HOUR, QC);
+    expect(inspected.clocks.returnInspection?.metAt).toBe(iso(due - HOUR));
+    expectEscalatesOnce(ticket, 'return_inspection_missed', due);
+  });
+
+  it('a failed inspection waits 3 business days for its settlement, then escalates once; settle-return stops it', () => {
+    const ticket = approved('return');
+    act(ticket, 'receive-return', { signedBy: 'warehouse-3' }, T0 + 2 * DAY, PARTS);
+    const failed = act(
+      ticket,
+      'inspect-return',
+      { appearance: 'fail', function: 'pass' },
+      T0 + 2 * DAY + HOUR,
+      QC,
+    );
+    // Wednesday 11:00 plus 3 business days: Monday 11:00.
+    const due = Date.parse('2026-11-30T03:00:00Z');
+    expect(ticket.clocks.returnNegotiation).toMatchObject({ duration: '3bd', dueAt: iso(due), metAt: null });
+    expect(failed.events[0]?.data.settleDueAt).toBe(iso(due));
+    const settled = structuredClone(ticket);
+    act(settled, 'settle-return', { outcome: 'refund', note: 'Partial refund' }, T0 + 3 * DAY);
+    expect(settled.clocks.returnNegotiation?.metAt).toBe(iso(T0 + 3 * DAY));
+    expect(settled.clocks.refund?.metAt).toBeNull();
+    expectEscalatesOnce(ticket, 'return_negotiation_missed', due);
+  });
+
+  it('an approved exchange gives the parts group 1 business day to ship, then escalates once', () => {
+    const ticket = approved('exchange');
+    const due = Date.parse('2026-11-24T03:00:00Z');
+    expect(ticket.clocks.replacementShipment).toMatchObject({
+      duration: '1bd',
+      dueAt: iso(due),
+      metAt: null,
+    });
+    const shipped = structuredClone(ticket);
+    act(shipped, 'ship-replacement', ship, T0 + 2 * HOUR, PARTS);
+    expect(shipped.clocks.replacementShipment?.metAt).toBe(iso(T0 + 2 * HOUR));
+    expectEscalatesOnce(ticket, 'replacement_shipment_missed', due);
+  });
+
+  it('a shipped replacement waits 7 days for the customer’s answer, then escalates once', () => {
+    const ticket = approved('exchange');
+    const shipped = act(ticket, 'ship-replacement', ship, T0 + 2 * HOUR, PARTS);
+    const due = T0 + 2 * HOUR + 7 * DAY;
+    expect(ticket.clocks.replacementConfirmation).toMatchObject({
+      duration: '7d',
+      dueAt: iso(due),
+      metAt: null,
+    });
+    expect(shipped.events[0]?.data.answerDueAt).toBe(iso(due));
+    const answered = structuredClone(ticket);
+    act(answered, 'confirm-replacement', { accepted: true }, T0 + DAY);
+    expect(answered.clocks.replacementConfirmation?.metAt).toBe(iso(T0 + DAY));
+    expectEscalatesOnce(ticket, 'replacement_confirmation_missed', due);
+  });
+
+  it('accepted: the parts group takes the unit back within 7 days (or it escalates once); qc inspects it', () => {
+    const ticket = approved('exchange');
+    act(ticket, 'ship-replacement', ship, T0 + 2 * HOUR, PARTS);
+    const accepted = act(ticket, 'confirm-replacement', { accepted: true }, T0 + DAY);
+    const due = T0 + 8 * DAY;
+    expect(ticket.clocks.unitReturn).toMatchObject({ duration: '7d', dueAt: iso(due), metAt: null });
+    expect(accepted.notifications.map((row) => [row.kind, row.recipientRole, row.data])).toEqual([
+      ['replacement_answered', 'parts', { round: 1, accepted: true, unitDueAt: iso(due) }],
+    ]);
+    const back = structuredClone(ticket);
+    const booked = act(back, 'receive-unit', unit, T0 + 2 * DAY, PARTS);
+    expect(back.clocks.unitReturn?.metAt).toBe(iso(T0 + 2 * DAY));
+    expect(booked.notifications.map((row) => [row.kind, row.recipientRole, row.channel, row.data])).toEqual([
+      ['unit_to_inspect', 'qc', 'internal', unit],
+    ]);
+    expectEscalatesOnce(ticket, 'unit_return_missed', due);
+  });
+
+  it('refused: the supervisor is told and the parts group’s shipment clock starts again', () => {
+    const ticket = approved('exchange');
+    act(ticket, 'ship-replacement', ship, T0 + 2 * HOUR, PARTS);
+    act(ticket, 'confirm-replacement', { accepted: false, note: 'Dented' }, T0 + DAY);
+    // Tuesday 10:00 plus 1 business day.
+    expect(ticket.clocks.replacementShipment).toMatchObject({
+      cycle: 2,
+      dueAt: '2026-11-25T02:00:00.000Z',
+      metAt: null,
+    });
+    expect(ticket.clocks.unitReturn).toBeUndefined();
+  });
+
+  it('a ticket opened before these clocks replays without them: no clock starts, nobody new is told', () => {
+    const exchange = approved('exchange');
+    delete exchange.returnWaitClocks;
+    delete exchange.clocks.replacementShipment;
+    act(exchange, 'ship-replacement', ship, T0 + 2 * HOUR, PARTS);
+    const accepted = act(exchange, 'confirm-replacement', { accepted: true }, T0 + DAY);
+    const booked = act(exchange, 'receive-unit', unit, T0 + 2 * DAY, PARTS);
+    expect([...accepted.notifications, ...booked.notifications]).toEqual([]);
+    const ret = open({ serviceType: 'return', ...bought('2026-11-20') });
+    delete ret.returnWaitClocks;
+    act(ret, 'acknowledge', {}, T0 + MIN);
+    act(ret, 'request-return', request, T0 + 2 * MIN);
+    act(ret, 'approve', {}, T0 + HOUR, MANAGER);
+    expect(act(ret, 'ship-back', { carrier: 'SF', trackingNumber: 'SF2' }, T0 + DAY).notifications).toEqual(
+      [],
+    );
+    act(ret, 'receive-return', { signedBy: 'warehouse-3' }, T0 + 2 * DAY, PARTS);
+    act(ret, 'inspect-return', { appearance: 'fail', function: 'pass' }, T0 + 2 * DAY + HOUR, QC);
+    const names = [...Object.keys(exchange.clocks), ...Object.keys(ret.clocks)];
+    for (const name of [
+      'replacementShipment',
+      'replacementConfirmation',
+      'unitReturn',
+      'returnInspection',
+      'returnNegotiation',
+    ]) {
+      expect(names).not.toContain(name);
+    }
+  });
+
+  it('takes each wait’s length from the policy file, with the defaults', () => {
+    expect(
+      returnRules(parsePolicy({ replacementShipment: '4bh', unitReturn: '10d', returnNegotiation: '5bd' })),
+    ).toMatchObject({
+      replacementShipment: { text: '4bh' },
+      replacementConfirmation: { text: '7d' },
+      unitReturn: { text: '10d' },
+      returnInspection: { text: '1bd' },
+      returnNegotiation: { text: '5bd' },
+    });
+    expect(() => parsePolicy({ returnInspection: 'soon' })).toThrow(/returnInspection/);
   });
 });

@@ -3,11 +3,12 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from '../../db/client';
 import { notifications, ticketEvents } from '../../db/schema';
+import { recordStockRequest, reserveForTicket, upsertLocation, upsertPart } from '../../db/parts-store';
 import { listTicketEscalations } from '../../db/ticket-store';
 import { parseDuration } from '../../domain/durations';
 import { openTicket } from '../../domain/lifecycle';
 import { deadlineAfter } from '../../domain/policy';
-import { workflowIdOf, type Actor } from '../../domain/ticket';
+import { workflowIdOf, type Actor, type ClockState } from '../../domain/ticket';
 import { ticketWorkflow } from '../../workflows';
 import { actionUpdates, partsUpdate, ticketStateQuery } from '../../workflows/messages';
 import {
@@ -26,11 +27,15 @@ import { createTimeSkippingEnvironment, runTicketWorker, type RunningWorker } fr
  * (1 business day), the customer's ship-back window (7 days, reminded at half) and finance's refund
  * (3 business days); an approved exchange waiting for its replacement (the parts wait, 2 business
  * days); the customer's time to consent to a quote (48 hours); a manager's decision on a remedy
- * above the policy's value (1 business day).
+ * above the policy's value (1 business day); and the waits that had no clock before (issue 22's
+ * audit), each escalating to the supervisor once: the inspection of a received return (1 business
+ * day), the settlement of a failed one (3 business days), the replacement's shipment (1 business day),
+ * the customer's answer to it (7 days), the unit back (7 days), a consented quote's payment (3 days).
  */
 const SECOND = 1_000;
 const DAY = 86_400 * SECOND;
 const MANAGER: Actor = { id: 'mgr-1', role: 'manager' };
+const PARTS: Actor = { id: 'parts-1', role: 'parts' };
 const defaults = policy({ qcSampleRate: 0 });
 const taskQueue = `return-clocks-${process.pid}`;
 let env: TestWorkflowEnvironment;
@@ -344,5 +349,188 @@ describe('the remedy approval clock at its real length', () => {
     );
     await env.sleep(7 * DAY);
     expect(await missed()).toHaveLength(1);
+  });
+});
+
+/** The deadline a clock counts to, from its own start in the workflow state and its policy length. */
+function dueOf(clock: ClockState | undefined, length: string): number {
+  const duration = parseDuration(length);
+  if (!duration) throw new Error(`${length} does not parse`);
+  return deadlineAfter(Date.parse(clock?.startedAt ?? ''), duration, defaults.calendar);
+}
+
+/**
+ * A wait's clock escalates to the supervisor exactly at its deadline, once: nothing a second
+ * before, the escalation (and its notice to the supervisor) at it, nothing more a week later.
+ */
+async function expectEscalatesOnce(number: string, reason: string, dueMs: number): Promise<void> {
+  const missed = async () =>
+    (await listTicketEscalations(database.db, number)).filter((row) => row.reason === reason);
+  await env.sleep(dueMs - (await env.currentTimeMs()) - SECOND);
+  expect(await missed()).toEqual([]);
+  await env.sleep(2 * SECOND);
+  await vi.waitFor(async () =>
+    expect((await missed()).map((row) => [row.level, Date.parse(row.missedDeadline)])).toEqual([[1, dueMs]]),
+  );
+  const notices = await database.db
+    .select({ recipientRole: notifications.recipientRole, data: notifications.data })
+    .from(notifications)
+    .where(eq(notifications.ticketNumber, number));
+  expect(notices.filter((row) => row.data.reason === reason).map((row) => row.recipientRole)).toContain(
+    'supervisor',
+  );
+  await env.sleep(7 * DAY);
+  expect(await missed()).toHaveLength(1);
+}
+
+describe('the waits of an approved return at their real lengths', () => {
+  async function receivedReturn() {
+    const { number, handle } = await requestedReturn();
+    await handle.executeUpdate(actionUpdates.approve, { args: [{ actor: MANAGER, input: {} }] });
+    const state = await handle.executeUpdate(actionUpdates['receive-return'], {
+      args: [{ actor: AGENT, input: { signedBy: 'wh-1' } }],
+    });
+    return { number, handle, state };
+  }
+
+  it('a received return nobody inspects escalates to the supervisor once, at 1 business day', async () => {
+    const { number, handle, state } = await receivedReturn();
+    const dueMs = dueOf(state.clocks.returnInspection, '1bd');
+    expect(state.clocks.returnInspection).toMatchObject({
+      duration: '1bd',
+      dueAt: new Date(dueMs).toISOString(),
+    });
+    await expectEscalatesOnce(number, 'return_inspection_missed', dueMs);
+    expect((await handle.query(ticketStateQuery)).status).toBe('inspecting');
+  });
+
+  it('a failed inspection nobody settles escalates to the supervisor once, at 3 business days', async () => {
+    const { number, handle } = await receivedReturn();
+    const failed = await handle.executeUpdate(actionUpdates['inspect-return'], {
+      args: [{ actor: AGENT, input: { appearance: 'fail', function: 'pass' } }],
+    });
+    expect(failed.clocks.returnInspection?.metAt).not.toBeNull();
+    const dueMs = dueOf(failed.clocks.returnNegotiation, '3bd');
+    expect(failed.clocks.returnNegotiation).toMatchObject({
+      duration: '3bd',
+      dueAt: new Date(dueMs).toISOString(),
+    });
+    await expectEscalatesOnce(number, 'return_negotiation_missed', dueMs);
+    expect((await handle.query(ticketStateQuery)).status).toBe('negotiating');
+  });
+});
+
+describe('the waits of an approved exchange at their real lengths', () => {
+  const partNumber = `KFR-WAIT-${process.pid}`;
+  const warehouse = `wh-wait-${process.pid}`;
+
+  beforeAll(async () => {
+    await upsertLocation(database.db, { id: warehouse, kind: 'warehouse', name: '换货仓' });
+    await upsertPart(database.db, {
+      partNumber,
+      name: '空调整机',
+      productLines: ['aircon'],
+      unitCost: 150_000,
+      unitPrice: 299_900,
+    });
+    await recordStockRequest(database.db, {
+      partNumber,
+      lines: [{ kind: 'receipt', locationId: warehouse, quantity: 10 }],
+      actorId: 'parts-1',
+      approvalThresholdFen: 100_000_000,
+    });
+  });
+
+  async function approvedExchange() {
+    const { number, handle } = await requestedReturn('exchange');
+    const state = await handle.executeUpdate(actionUpdates.approve, {
+      args: [{ actor: MANAGER, input: {} }],
+    });
+    return { number, handle, state };
+  }
+
+  async function shippedExchange() {
+    const { number, handle } = await approvedExchange();
+    await reserveForTicket(database.db, {
+      ticketNumber: number,
+      lines: [{ partNumber, quantity: 1 }],
+      assignee: null,
+      freeUnderWarranty: true,
+      actorId: 'parts-1',
+    });
+    const state = await handle.executeUpdate(actionUpdates['ship-replacement'], {
+      args: [{ actor: PARTS, input: { partNumber, carrier: 'SF Express', trackingNumber: 'SF555' } }],
+    });
+    return { number, handle, state };
+  }
+
+  it('a replacement nobody ships escalates to the supervisor once, at 1 business day', async () => {
+    const { number, handle, state } = await approvedExchange();
+    const dueMs = dueOf(state.clocks.replacementShipment, '1bd');
+    expect(state.clocks.replacementShipment).toMatchObject({
+      duration: '1bd',
+      dueAt: new Date(dueMs).toISOString(),
+    });
+    await expectEscalatesOnce(number, 'replacement_shipment_missed', dueMs);
+    expect((await handle.query(ticketStateQuery)).status).toBe('exchanging');
+  });
+
+  it('a replacement the customer does not answer escalates to the supervisor once, at 7 days', async () => {
+    const { number, handle, state } = await shippedExchange();
+    expect(state.clocks.replacementShipment?.metAt).not.toBeNull();
+    const dueMs = Date.parse(state.clocks.replacementConfirmation?.startedAt ?? '') + 7 * DAY;
+    expect(state.clocks.replacementConfirmation).toMatchObject({
+      duration: '7d',
+      dueAt: new Date(dueMs).toISOString(),
+    });
+    await expectEscalatesOnce(number, 'replacement_confirmation_missed', dueMs);
+    expect((await handle.query(ticketStateQuery)).status).toBe('replacement_shipped');
+  });
+
+  it('a unit that does not come back after the acceptance escalates to the supervisor once, at 7 days', async () => {
+    const { number, handle } = await shippedExchange();
+    const accepted = await handle.executeUpdate(actionUpdates['confirm-replacement'], {
+      args: [{ actor: AGENT, input: { accepted: true } }],
+    });
+    expect(accepted.status).toBe('awaiting_unit');
+    const dueMs = Date.parse(accepted.clocks.unitReturn?.startedAt ?? '') + 7 * DAY;
+    expect(accepted.clocks.unitReturn).toMatchObject({
+      duration: '7d',
+      dueAt: new Date(dueMs).toISOString(),
+    });
+    await expectEscalatesOnce(number, 'unit_return_missed', dueMs);
+    expect((await handle.query(ticketStateQuery)).status).toBe('awaiting_unit');
+  });
+});
+
+describe('the payment clock at its real length', () => {
+  it('the work of a consented quote done and not paid escalates to the supervisor once, at 3 days', async () => {
+    const number = uniqueTicketNumber();
+    const ticket = openTicket({
+      number,
+      intake: intake({
+        product: { model: 'KFR-35GW/ABC123', serialNumber: `SN-${number}`, purchaseDate: '2020-01-01' },
+      }),
+      customerId: TEST_CUSTOMER_ID,
+      repeatOf: null,
+      createdBy: AGENT,
+      createdAtMs: await env.currentTimeMs(),
+      policy: defaults,
+    });
+    const handle = await env.client.workflow.start(ticketWorkflow, {
+      workflowId: workflowIdOf(number),
+      taskQueue,
+      args: [{ ticket, policy: defaults }],
+    });
+    const update = <A extends 'acknowledge' | 'quote' | 'consent' | 'resolve'>(action: A, input: unknown) =>
+      handle.executeUpdate(actionUpdates[action], { args: [{ actor: AGENT, input: input as never }] });
+    await update('acknowledge', {});
+    await update('quote', {});
+    await update('consent', { accepted: true });
+    const resolved = await update('resolve', { diagnosis: 'x', fix: 'y', functionalTest: 'passed' });
+    const dueMs = Date.parse(resolved.clocks.payment?.startedAt ?? '') + 3 * DAY;
+    expect(resolved.clocks.payment).toMatchObject({ duration: '3d', dueAt: new Date(dueMs).toISOString() });
+    await expectEscalatesOnce(number, 'payment_missed', dueMs);
+    expect((await handle.query(ticketStateQuery)).payment).toBeNull();
   });
 });
