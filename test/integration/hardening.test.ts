@@ -2,12 +2,12 @@ import { type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { count, eq } from 'drizzle-orm';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { listen } from '../../api/app';
 import { hardeningPlugin } from '../../api/plugins/hardening';
 import { registerProblemHandlers } from '../../api/problem';
 import { tickets } from '../../db/schema';
-import { ADMIN_KEY, AGENT_KEY, startApi, type ApiStack } from '../support/stack';
+import { ADMIN_KEY, AGENT_KEY, startApi, untilNotShedding, type ApiStack } from '../support/stack';
 import { runWorkerFor } from '../support/temporal';
 import { startWorkerProcess } from '../support/worker-process';
 
@@ -45,6 +45,10 @@ afterAll(async () => {
   await stopWorker?.();
   await Promise.all([stack?.close(), limited?.close()]);
 });
+
+// This stack sheds load as deployed: a second of event-loop delay (another test file busy on the
+// same two cores) makes it answer 503 until the delay passes. Each test starts once it has.
+beforeEach(() => untilNotShedding(stack.app));
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 const agent = { authorization: `Bearer ${AGENT_KEY}` };
@@ -261,6 +265,7 @@ describe('load shedding (under pressure)', () => {
 
   it('is installed in the real app, which is not under pressure now', async () => {
     expect(stack.app.hasDecorator('isUnderPressure')).toBe(true);
+    expect(stack.config.maxEventLoopDelayMs).toBe(1000);
     expect(stack.app.isUnderPressure()).toBe(false);
   });
 });
