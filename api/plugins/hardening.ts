@@ -31,9 +31,9 @@ export interface HardeningOptions {
 }
 
 /** Probes and scrapes: never rate limited. */
-const RATE_LIMIT_EXEMPT = new Set(['/healthz', '/readyz', '/metrics']);
+export const RATE_LIMIT_EXEMPT = new Set(['/healthz', '/readyz', '/metrics']);
 /** Still answered while shedding load: liveness (a restart would not help) and the scrape that shows why. */
-const LOAD_SHEDDING_EXEMPT = new Set(['/healthz', '/metrics']);
+export const LOAD_SHEDDING_EXEMPT = new Set(['/healthz', '/metrics']);
 
 const sha256 = (text: string, encoding: 'hex' | 'base64') =>
   createHash('sha256').update(text).digest(encoding);

@@ -255,6 +255,7 @@ export const codecRoutes: FastifyPluginAsyncZod<CodecRoutesOptions> = async (app
         security: [],
         response: {
           200: { description: 'the sign-in page', content: { 'text/html': { schema: z.string() } } },
+          ...problems(429, 503),
         },
       },
     },

@@ -174,10 +174,23 @@ const receiptBody = z
     reference: label.describe('supplier and purchase order'),
     inspectionNote: note.optional(),
   })
-  .strict();
+  .strict()
+  // Something came in: stated in the document too, so generated valid bodies never receive nothing.
+  .meta({
+    anyOf: [
+      { properties: { accepted: { minimum: 1 } } },
+      { properties: { rejected: { minimum: 1 } }, required: ['rejected'] },
+    ],
+  });
 
 const transferBody = z
-  .object({ partNumber, from: locationId, to: locationId, quantity, reason: note.optional() })
+  .object({
+    partNumber,
+    from: locationId,
+    to: locationId.describe('another location than `from` (422 when the same)'),
+    quantity,
+    reason: note.optional(),
+  })
   .strict();
 
 const adjustmentBody = z
@@ -189,7 +202,8 @@ const adjustmentBody = z
       .int()
       .min(-MAX_QUANTITY)
       .max(MAX_QUANTITY)
-      .describe('counted less booked: positive a gain (盘盈), negative a loss (盘亏); not 0'),
+      .describe('counted less booked: positive a gain (盘盈), negative a loss (盘亏); not 0')
+      .meta({ not: { const: 0 } }),
     reason: note,
   })
   .strict();

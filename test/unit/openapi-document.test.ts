@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app';
 import { positionCursor, sequenceCursor } from '../../api/cursor';
 import { instantFilter } from '../../api/instant-filter';
+import { LOAD_SHEDDING_EXEMPT, RATE_LIMIT_EXEMPT } from '../../api/plugins/hardening';
 import { loadConfig } from '../../config';
 import { actionInputSchema } from '../../domain/action-inputs';
 import { NOT_BLANK } from '../../domain/text-rules';
@@ -71,6 +72,29 @@ describe('the OpenAPI document', () => {
         );
       }
     }
+  });
+
+  it('documents 429 wherever the rate limit applies and 503 wherever load is shed', () => {
+    for (const { name, operation } of operations()) {
+      const path = name.split(' ')[1] ?? '';
+      const routeUrl = path.replace(/\{(\w+)\}/g, ':$1');
+      if (!RATE_LIMIT_EXEMPT.has(routeUrl)) expect(Object.keys(operation.responses), name).toContain('429');
+      if (!LOAD_SHEDDING_EXEMPT.has(routeUrl))
+        expect(Object.keys(operation.responses), name).toContain('503');
+    }
+  });
+
+  it('states what a stock receipt and an adjustment must change, so generated valid bodies do', () => {
+    const body = (path: string) =>
+      (operation('post', path).requestBody as OpenAPIV3.RequestBodyObject).content['application/json']
+        ?.schema as OpenAPIV3.SchemaObject;
+    expect(body('/v1/stock/receipts').anyOf).toEqual([
+      { properties: { accepted: { minimum: 1 } } },
+      { properties: { rejected: { minimum: 1 } }, required: ['rejected'] },
+    ]);
+    expect((body('/v1/stock/adjustments').properties?.quantity as OpenAPIV3.SchemaObject).not).toEqual({
+      enum: [0],
+    });
   });
 
   it('documents a success answer for every operation, in the media type it is served in', () => {
