@@ -278,6 +278,7 @@ const builders = {
           .array(z.enum(PROOF_KINDS))
           .max(PROOF_KINDS.length)
           .refine((proofs) => new Set(proofs).size === proofs.length, 'lists a proof twice')
+          .meta({ uniqueItems: true })
           .default([]),
         /** Send an ineligible request to the manager anyway, saying why (else it is refused). */
         exception: text(2000).optional(),
@@ -390,6 +391,18 @@ const builders = {
       .refine((input) => (input.kind === 'extended_warranty') === (input.months !== undefined), {
         message: 'months is required for extended_warranty, and only for it',
         path: ['months'],
+      })
+      // What the refinements check, in terms JSON Schema (and so the OpenAPI document) can state.
+      .meta({
+        allOf: [
+          ['gifted_part', 'partNumber'],
+          ['extended_warranty', 'months'],
+        ].map(([kind, field]) => ({
+          anyOf: [
+            { properties: { kind: { enum: [kind] } }, required: [field] },
+            { properties: { kind: { not: { enum: [kind] } } }, not: { required: [field] } },
+          ],
+        })),
       }),
   'decide-remedy': () => z.object({ approved: z.boolean(), reason: text(2000).optional() }).strict(),
   'settle-return': () =>

@@ -97,6 +97,28 @@ describe('the OpenAPI document', () => {
     });
   });
 
+  it('states which remedy names a part or months, and that a return lists each proof once', () => {
+    const body = (path: string) =>
+      (operation('post', path).requestBody as OpenAPIV3.RequestBodyObject).content['application/json']
+        ?.schema as OpenAPIV3.SchemaObject;
+    expect(body('/v1/tickets/{number}/offer-remedy').allOf).toEqual([
+      {
+        anyOf: [
+          { properties: { kind: { enum: ['gifted_part'] } }, required: ['partNumber'] },
+          { properties: { kind: { not: { enum: ['gifted_part'] } } }, not: { required: ['partNumber'] } },
+        ],
+      },
+      {
+        anyOf: [
+          { properties: { kind: { enum: ['extended_warranty'] } }, required: ['months'] },
+          { properties: { kind: { not: { enum: ['extended_warranty'] } } }, not: { required: ['months'] } },
+        ],
+      },
+    ]);
+    const proofs = body('/v1/tickets/{number}/request-return').properties?.proofs as OpenAPIV3.SchemaObject;
+    expect(proofs.uniqueItems).toBe(true);
+  });
+
   it('documents a success answer for every operation, in the media type it is served in', () => {
     for (const { name, operation } of operations()) {
       expect(
