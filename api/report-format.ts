@@ -6,6 +6,9 @@ const KPI_LABELS: Record<KpiName, string> = {
   callbackWithin24hPercent: 'Callbacks within 24 h',
   complaintResponseWithin24hPercent: 'Complaints answered within 24 h',
   onTimeArrivalPercent: 'On-time arrival',
+  dispatchWithin5mPercent: 'Offered to an engineer within 5 min',
+  offersAnsweredWithin15mPercent: 'Offers answered within 15 min',
+  bookedWithin30mPercent: 'Visits booked within 30 min of acceptance',
 };
 
 /**
@@ -82,6 +85,11 @@ export function reportCsv(report: SummaryReport): string {
     ),
     ...Object.entries(report.visits).map(([metric, value]): [string, string, unknown] => [
       'visits',
+      metric,
+      value,
+    ]),
+    ...Object.entries(report.dispatch).map(([metric, value]): [string, string, unknown] => [
+      'dispatch',
       metric,
       value,
     ]),
@@ -282,8 +290,8 @@ export function reportSvg(report: SummaryReport): string {
   const title = `Aftercare · ${report.period.from} – ${report.period.to} (${report.period.timeZone}) · ${report.tickets.total} tickets`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="840" viewBox="0 0 640 840" font-family="sans-serif">',
-    '<rect width="640" height="840" fill="#fff"/>',
+    '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="910" viewBox="0 0 640 910" font-family="sans-serif">',
+    '<rect width="640" height="910" fill="#fff"/>',
     `<text x="20" y="30" font-size="17" font-weight="bold">${escapeXml(title)}</text>`,
     sla,
     escalations,

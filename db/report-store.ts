@@ -84,6 +84,18 @@ export interface SummaryReport {
     onTimeArrivalPercent: number | null;
     averageSecondsOnSite: number | null;
   };
+  /** Seed 004's dispatch standards: offered within 5 min, answered within 15, booked within 30. */
+  dispatch: {
+    ticketsToDispatch: number;
+    offeredWithin5m: number;
+    offeredWithin5mPercent: number | null;
+    offers: number;
+    answeredWithin15m: number;
+    answeredWithin15mPercent: number | null;
+    accepted: number;
+    bookedWithin30m: number;
+    bookedWithin30mPercent: number | null;
+  };
   qualityChecks: {
     reviews: number;
     passRatePercent: number | null;
@@ -263,6 +275,13 @@ async function buildReport(
         : sql``
     })`;
   const day = sql`interval '24 hours'`;
+  const minutes = (n: number) => sql.raw(`interval '${n} minutes'`);
+  const among = (column: SQL, types: readonly string[]) =>
+    sql`${column} in (${sql.join(
+      types.map((type) => sql`${type}`),
+      sql`, `,
+    )})`;
+  const servicePlan = (alias: string) => sql.raw(`coalesce(${alias}.data->>'kind', 'service') <> 'director'`);
   const [service] = await rows<Record<string, unknown>>(sql`
     with callbacks as (
       select e.at as due_at, ${nextAt('callback_recorded', 'callback_due')} as done_at
@@ -289,6 +308,36 @@ async function buildReport(
       ) slot on true
       where e.type = 'service_started' and e.data->>'mode' = 'onsite'
     ),
+    -- The ticket's first service plan (the one that moved it to planned), when it asked for an engineer.
+    dispatches as (
+      select e.at as ready_at, ${nextAt('assigned')} as offered_at
+      from ${events} e
+      where e.type = 'planned' and ${servicePlan('e')} and coalesce((e.data->>'dispatch')::boolean, true)
+        and not exists (select 1 from ticket_events p where p.ticket_number = e.ticket_number
+          and p.type = 'planned' and p.seq < e.seq and ${servicePlan('p')})
+    ),
+    -- Each offer, answered by its engineer's accept or decline before another offer or a missed one.
+    offers as (
+      select e.at as offered_at, (select min(n.at) from ticket_events n
+        where n.ticket_number = e.ticket_number and n.seq > e.seq and ${among(sql`n.type`, ['accepted', 'declined'])}
+          and not exists (select 1 from ticket_events u where u.ticket_number = e.ticket_number
+            and u.seq > e.seq and u.seq < n.seq and ${among(sql`u.type`, ['assigned', 'acceptance_missed'])}))
+        as answered_at
+      from ${events} e where e.type = 'assigned'
+    ),
+    -- Each acceptance and what came next of a booking, a start or another acceptance.
+    bookings as (
+      select e.at as accepted_at, case when s.type = 'scheduled' then s.at end as booked_at,
+        s.type = 'service_started' and s.data->>'mode' = 'remote' as remote
+      from ${events} e
+      left join lateral (
+        select n.type, n.at, n.data from ticket_events n
+        where n.ticket_number = e.ticket_number and n.seq > e.seq
+          and ${among(sql`n.type`, ['scheduled', 'service_started', 'accepted'])}
+        order by n.seq limit 1
+      ) s on true
+      where e.type = 'accepted'
+    ),
     complained as (
       select (case when t.category = 'complaint' then 1 else 0 end) + (t.state->>'complaints')::int as n
       from tickets t where ${inPeriod} and t.status <> 'cancelled'
@@ -304,6 +353,15 @@ async function buildReport(
       (select count(*) from visits where slot_start is not null) as booked,
       (select count(*) from visits where started_at <= coalesce(slot_end, slot_start)) as on_time,
       (select avg(extract(epoch from resolved_at - started_at)) from visits) as on_site_avg,
+      (select count(*) from dispatches where offered_at is not null or ready_at + ${minutes(5)} <= now())
+        as dispatch_owed,
+      (select count(*) from dispatches where offered_at <= ready_at + ${minutes(5)}) as dispatch_in_time,
+      (select count(*) from offers where answered_at is not null or offered_at + ${minutes(15)} <= now())
+        as offers_owed,
+      (select count(*) from offers where answered_at <= offered_at + ${minutes(15)}) as offers_in_time,
+      (select count(*) from bookings where remote is not true
+        and (booked_at is not null or accepted_at + ${minutes(30)} <= now())) as bookings_owed,
+      (select count(*) from bookings where booked_at <= accepted_at + ${minutes(30)}) as bookings_in_time,
       (select count(*) from complained where n >= 2) as repeat_complaints,
       (select count(*) from complained where n >= 1) as complained
   `);
@@ -411,6 +469,17 @@ async function buildReport(
     onTimeArrivalPercent: percent(v.on_time, v.booked),
     averageSecondsOnSite: num(v.on_site_avg, 1),
   };
+  const dispatch = {
+    ticketsToDispatch: Number(v.dispatch_owed ?? 0),
+    offeredWithin5m: Number(v.dispatch_in_time ?? 0),
+    offeredWithin5mPercent: percent(v.dispatch_in_time, v.dispatch_owed),
+    offers: Number(v.offers_owed ?? 0),
+    answeredWithin15m: Number(v.offers_in_time ?? 0),
+    answeredWithin15mPercent: percent(v.offers_in_time, v.offers_owed),
+    accepted: Number(v.bookings_owed ?? 0),
+    bookedWithin30m: Number(v.bookings_in_time ?? 0),
+    bookedWithin30mPercent: percent(v.bookings_in_time, v.bookings_owed),
+  };
   const f = figures ?? {};
   const firstTimeFix = percent(f.first_time_fixed, f.serviced);
   const csat = csatRows[0] ?? {};
@@ -452,6 +521,7 @@ async function buildReport(
     callbacks,
     complaints,
     visits,
+    dispatch,
     qualityChecks: {
       reviews,
       passRatePercent: percent(
@@ -481,6 +551,9 @@ async function buildReport(
         callbackWithin24hPercent: callbacks.within24hPercent,
         complaintResponseWithin24hPercent: complaints.responseWithin24hPercent,
         onTimeArrivalPercent: visits.onTimeArrivalPercent,
+        dispatchWithin5mPercent: dispatch.offeredWithin5mPercent,
+        offersAnsweredWithin15mPercent: dispatch.answeredWithin15mPercent,
+        bookedWithin30mPercent: dispatch.bookedWithin30mPercent,
       },
       targets,
     ),

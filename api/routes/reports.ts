@@ -191,6 +191,21 @@ export const summarySchema = z.object({
       averageSecondsOnSite: maybe,
     })
     .describe('on-site visits: started by the end of the booked slot (its start without an end)'),
+  dispatch: z
+    .object({
+      ticketsToDispatch: z.number().int(),
+      offeredWithin5m: z.number().int(),
+      offeredWithin5mPercent: maybe,
+      offers: z.number().int(),
+      answeredWithin15m: z.number().int(),
+      answeredWithin15mPercent: maybe,
+      accepted: z.number().int(),
+      bookedWithin30m: z.number().int(),
+      bookedWithin30mPercent: maybe,
+    })
+    .describe(
+      "seed 004's dispatch standards: tickets whose first plan asked for an engineer, offered to one within 5 min of it; offers accepted or declined within 15 min; acceptances followed by a booking within 30 min (a remote start needs none)",
+    ),
   qualityChecks: z.object({
     reviews: z.number().int(),
     passRatePercent: maybe,

@@ -203,13 +203,21 @@ beforeAll(async () => {
 });
 
 /**
- * April 2001 (Monday 2 to Tuesday 3, T1 10:00 local): three tickets for the service KPIs.
- * G: visit rebooked from 11:00 to 12:00–13:00, engineer starts 12:30 (on time), on site 1 h,
- *    callback owed at 13:30 but made 30 h later (its clock ran out at 24 h).
- * H: visit booked 12:00 (no end), engineer starts 12:15 (late), on site 1.5 h; two unhappy callbacks:
- *    the first followed up in 30 min (in time), the second after 2 h (its 1 h clock ran out).
- * I: a complaint nobody answered for 25 h (its first response ran out at 10 min), resolved at 26 h,
- *    QC 75 (pass), its callback never made (ran out at 24 h).
+ * April 2001 (Monday 2 to Tuesday 3, T1 10:00 local): four tickets for the service KPIs.
+ * G: planned at +6 min, offered at +7 (1 min: in time), declined at +10 (3 min), offered again at +11
+ *    and accepted at +12 (1 min), booked at +13 (1 min after the accept); the visit rebooked at +14
+ *    from 11:00 to 12:00–13:00, engineer starts 12:30 (on time), on site 1 h, callback owed at 13:30
+ *    but made 30 h later (its clock ran out at 24 h).
+ * H: planned at +6 min, offered only at +12 (6 min: late); nobody answered, so the acceptance clock
+ *    ran out at +27 and it was offered again at +28, accepted at +30 (2 min), booked only at +70
+ *    (40 min after the accept: late); visit booked 12:00 (no end), engineer starts 12:15 (late), on
+ *    site 1.5 h; two unhappy callbacks: the first followed up in 30 min (in time), the second after
+ *    2 h (its 1 h clock ran out).
+ * I: a complaint nobody answered for 25 h (its first response ran out at 10 min), planned for an
+ *    engineer at 25 h + 1 min but never offered to one, resolved at 26 h, QC 75 (pass), its callback
+ *    never made (ran out at 24 h).
+ * J: planned at +6 min, offered only at +20 (14 min: late), accepted at +21 (1 min), served remotely
+ *    from +60 (no visit to book), still in service.
  */
 async function seedServiceKpis() {
   const product = (model: string) => ({ product: { model, serialNumber: `SN-${model}` } });
@@ -217,9 +225,11 @@ async function seedServiceKpis() {
   await g.act('acknowledge', {}, T1 + 5 * MIN);
   await g.act('plan', plan, T1 + 6 * MIN);
   await g.dispatchTo('eng-report', T1 + 7 * MIN);
-  await g.act('accept', {}, T1 + 8 * MIN);
-  await g.act('schedule', { slotStart: iso(T1 + HOUR) }, T1 + 9 * MIN);
-  await g.act('schedule', { slotStart: iso(T1 + 2 * HOUR), slotEnd: iso(T1 + 3 * HOUR) }, T1 + 10 * MIN);
+  await g.act('decline', { reason: 'Time conflict' }, T1 + 10 * MIN);
+  await g.dispatchTo('eng-report', T1 + 11 * MIN);
+  await g.act('accept', {}, T1 + 12 * MIN);
+  await g.act('schedule', { slotStart: iso(T1 + HOUR) }, T1 + 13 * MIN);
+  await g.act('schedule', { slotStart: iso(T1 + 2 * HOUR), slotEnd: iso(T1 + 3 * HOUR) }, T1 + 14 * MIN);
   await g.act('start', { mode: 'onsite' }, T1 + 150 * MIN);
   await g.act('resolve', serviceRecord, T1 + 210 * MIN); // Worn bearing
   await g.due(T1 + 210 * MIN + DAY);
@@ -228,9 +238,11 @@ async function seedServiceKpis() {
   const h = await Seed.open('WO20010402-002', T1, product('MODEL-H'));
   await h.act('acknowledge', {}, T1 + 5 * MIN);
   await h.act('plan', plan, T1 + 6 * MIN);
-  await h.dispatchTo('eng-report', T1 + 7 * MIN);
-  await h.act('accept', {}, T1 + 8 * MIN);
-  await h.act('schedule', { slotStart: iso(T1 + 2 * HOUR) }, T1 + 9 * MIN);
+  await h.dispatchTo('eng-report', T1 + 12 * MIN);
+  await h.due(T1 + 27 * MIN); // the 15 min acceptance clock: acceptance_missed, back to dispatch
+  await h.dispatchTo('eng-report', T1 + 28 * MIN);
+  await h.act('accept', {}, T1 + 30 * MIN);
+  await h.act('schedule', { slotStart: iso(T1 + 2 * HOUR) }, T1 + 70 * MIN);
   await h.act('start', { mode: 'onsite' }, T1 + 135 * MIN);
   await h.act('resolve', serviceRecord, T1 + 225 * MIN); // Worn bearing
   await h.act('callback', unhappyCallback, T1 + 4 * HOUR); // follow-up due at 5 h
@@ -244,10 +256,17 @@ async function seedServiceKpis() {
   await i.due(T1 + 10 * MIN);
   await i.act('escalation-ack', {}, T1 + 15 * MIN);
   await i.act('acknowledge', {}, T1 + 25 * HOUR);
-  await i.act('plan', { ...plan, dispatch: false }, T1 + 25 * HOUR + MIN);
+  await i.act('plan', plan, T1 + 25 * HOUR + MIN);
   await i.act('resolve', { ...serviceRecord, rootCause: 'Loose wire' }, T1 + 26 * HOUR);
   await i.act('qc-review', { score: 75 }, T1 + 26.5 * HOUR);
   await i.due(T1 + 50.5 * HOUR);
+
+  const j = await Seed.open('WO20010402-004', T1, product('MODEL-J'));
+  await j.act('acknowledge', {}, T1 + 5 * MIN);
+  await j.act('plan', plan, T1 + 6 * MIN);
+  await j.dispatchTo('eng-report', T1 + 20 * MIN);
+  await j.act('accept', {}, T1 + 21 * MIN);
+  await j.act('start', { mode: 'remote' }, T1 + 60 * MIN);
 }
 
 /**
@@ -416,6 +435,19 @@ describe('the summary report', () => {
       },
       // A: booked for 12:00, started 12:00, resolved 12:30.
       visits: { booked: 1, onTime: 1, onTimeArrivalPercent: 100, averageSecondsOnSite: 1800 },
+      // Only A's plan asked for an engineer (B's and C's did not; D was cancelled, E never planned):
+      // planned at 6 min, offered at 7, accepted at 8, booked at 9 — each within its standard.
+      dispatch: {
+        ticketsToDispatch: 1,
+        offeredWithin5m: 1,
+        offeredWithin5mPercent: 100,
+        offers: 1,
+        answeredWithin15m: 1,
+        answeredWithin15mPercent: 100,
+        accepted: 1,
+        bookedWithin30m: 1,
+        bookedWithin30mPercent: 100,
+      },
       // B: 60 (aspects 60, 50, 70), then 90 (95, 88, 87).
       qualityChecks: {
         reviews: 2,
@@ -451,6 +483,9 @@ describe('the summary report', () => {
         { kpi: 'callbackWithin24hPercent', value: 100, target: 90, met: true },
         { kpi: 'complaintResponseWithin24hPercent', value: 50, target: 100, met: false },
         { kpi: 'onTimeArrivalPercent', value: 100, target: 80, met: true }, // the policy's 80
+        { kpi: 'dispatchWithin5mPercent', value: 100, target: 100, met: true },
+        { kpi: 'offersAnsweredWithin15mPercent', value: 100, target: 100, met: true },
+        { kpi: 'bookedWithin30mPercent', value: 100, target: 100, met: true },
       ],
       // Issued: 3 × 3000 + 2 × 1250 to E, 1 × 1250 to F = 12,750 fen over 2 tickets; E was short.
       parts: {
@@ -516,6 +551,13 @@ describe('the summary report', () => {
         'kpi,onTimeArrivalPercent,100',
         'kpiTarget,onTimeArrivalPercent,80',
         'kpiMet,firstTimeFixRatePercent,false',
+        'dispatch,ticketsToDispatch,1',
+        'dispatch,offeredWithin5mPercent,100',
+        'dispatch,answeredWithin15m,1',
+        'dispatch,bookedWithin30mPercent,100',
+        'kpi,offersAnsweredWithin15mPercent,100',
+        'kpiTarget,bookedWithin30mPercent,100',
+        'kpiMet,dispatchWithin5mPercent,true',
       ]),
     );
   });
@@ -536,6 +578,7 @@ describe('the summary report', () => {
       'Top: RPT-COMP (KFR-35GW/ABC123) × 3, RPT-FAN (KFR-35GW/ABC123) × 3',
       'First-time fix: 66.7 % (target ≥ 90 %) ✗ below target',
       'On-time arrival: 100 % (target ≥ 80 %) ✓',
+      'Offers answered within 15 min: 100 % (target ≥ 100 %) ✓',
       'Top problems: 零部件损坏 (66.7 %), 服务态度差 (33.3 %)',
     ]) {
       expect(response.body).toContain(figure);
@@ -546,7 +589,7 @@ describe('the summary report', () => {
     const response = await get('/v1/reports/summary?from=2001-04-02&to=2001-04-03');
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({
-      tickets: { total: 3, byStatus: { closed: 2, resolved: 1 } },
+      tickets: { total: 4, byStatus: { closed: 2, resolved: 1, in_service: 1 } },
       // Creation to the last resolution: G 210 min, H 225 min, I 26 h: (12600 + 13500 + 93600) / 3.
       resolution: { averageSeconds: 39_900 },
       // Owed: G (made after 30 h), H three times (each within the hour), I (never): 3 of 5.
@@ -569,11 +612,28 @@ describe('the summary report', () => {
       visits: { booked: 2, onTime: 1, onTimeArrivalPercent: 50, averageSecondsOnSite: 4500 },
       qualityChecks: { reviews: 1, passRatePercent: 100, byBand: { pass: 1 } },
       timeouts: {
-        firstResponse: { runs: 3, timeouts: 1, ratePercent: 33.3 }, // I
+        firstResponse: { runs: 4, timeouts: 1, ratePercent: 25 }, // I
         callback: { runs: 5, timeouts: 2, ratePercent: 40 }, // G and I; H's three in time
         complaintFollowUp: { runs: 2, timeouts: 1, ratePercent: 50 }, // H's second
         directorPlan: { runs: 1, timeouts: 0, ratePercent: 0 }, // H's second complaint
-        resolution: { runs: 3, timeouts: 0, ratePercent: 0 },
+        resolution: { runs: 4, timeouts: 0, ratePercent: 0 },
+        dispatchAccept: { runs: 5, timeouts: 1, ratePercent: 20 }, // G 2, H 2, J 1; H's first missed
+      },
+      dispatch: {
+        // Planned for an engineer: G (offered after 1 min), H (6 min), I (never), J (14 min).
+        ticketsToDispatch: 4,
+        offeredWithin5m: 1,
+        offeredWithin5mPercent: 25,
+        // Offers: G's two (declined after 3 min, accepted after 1), H's first (never answered: its
+        // acceptance clock ran out) and second (accepted after 2 min), J's (accepted after 1 min).
+        offers: 5,
+        answeredWithin15m: 4,
+        answeredWithin15mPercent: 80,
+        // Acceptances owing a booking: G (booked after 1 min) and H (after 40 min); J started
+        // remotely, with no visit to book.
+        accepted: 2,
+        bookedWithin30m: 1,
+        bookedWithin30mPercent: 50,
       },
       repairsByModel: [
         { model: 'MODEL-G', repairs: 2, repeatRepairs: 0, sharePercent: 66.7 },
@@ -585,6 +645,9 @@ describe('the summary report', () => {
         { kpi: 'callbackWithin24hPercent', value: 60, target: 90, met: false },
         { kpi: 'complaintResponseWithin24hPercent', value: 66.7, target: 100, met: false },
         { kpi: 'onTimeArrivalPercent', value: 50, target: 80, met: false },
+        { kpi: 'dispatchWithin5mPercent', value: 25, target: 100, met: false },
+        { kpi: 'offersAnsweredWithin15mPercent', value: 80, target: 100, met: false },
+        { kpi: 'bookedWithin30mPercent', value: 50, target: 100, met: false },
       ],
     });
   });
@@ -594,6 +657,22 @@ describe('the summary report', () => {
     expect(body.tickets.total).toBe(0);
     expect(body.firstResponse).toEqual({ averageSeconds: null, p90Seconds: null, compliancePercent: null });
     expect(body.csat.overall).toBeNull();
+    expect(body.dispatch).toEqual({
+      ticketsToDispatch: 0,
+      offeredWithin5m: 0,
+      offeredWithin5mPercent: null,
+      offers: 0,
+      answeredWithin15m: 0,
+      answeredWithin15mPercent: null,
+      accepted: 0,
+      bookedWithin30m: 0,
+      bookedWithin30mPercent: null,
+    });
+    expect(body.targets.slice(4)).toEqual([
+      { kpi: 'dispatchWithin5mPercent', value: null, target: 100, met: null },
+      { kpi: 'offersAnsweredWithin15mPercent', value: null, target: 100, met: null },
+      { kpi: 'bookedWithin30mPercent', value: null, target: 100, met: null },
+    ]);
     expect(body.parts).toEqual({
       issued: { quantity: 0, value: 0, tickets: 0 },
       averagePartsCostPerTicket: null,

@@ -48,6 +48,7 @@ describe('SLA policy file', () => {
     [{ qcSampleRate: 1.5 }, /qcSampleRate/],
     [{ targets: { onTimeArrivalPercent: 120 } }, /targets\.onTimeArrivalPercent/],
     [{ targets: { firstTimeFix: 90 } }, /targets: Unrecognized key.*firstTimeFix/],
+    [{ targets: { bookedWithin30mPercent: -1 } }, /targets\.bookedWithin30mPercent/],
     [{ firstResponce: '10m' }, /Unrecognized key.*firstResponce/],
   ])('names the bad field of %j', (document, message) => {
     expect(() => parsePolicy(document)).toThrow(message);
@@ -117,10 +118,17 @@ describe('SLA policy file', () => {
       callbackWithin24hPercent: 90,
       complaintResponseWithin24hPercent: 100,
       onTimeArrivalPercent: 95,
+      dispatchWithin5mPercent: 100,
+      offersAnsweredWithin15mPercent: 100,
+      bookedWithin30mPercent: 100,
     });
-    expect(parsePolicy({ targets: { onTimeArrivalPercent: 97.5 } }).targets).toMatchObject({
+    expect(
+      parsePolicy({ targets: { onTimeArrivalPercent: 97.5, offersAnsweredWithin15mPercent: 98 } }).targets,
+    ).toMatchObject({
       firstTimeFixRatePercent: 90,
       onTimeArrivalPercent: 97.5,
+      offersAnsweredWithin15mPercent: 98,
+      bookedWithin30mPercent: 100,
     });
   });
 

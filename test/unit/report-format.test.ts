@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SummaryReport } from '../../db/report-store';
-import { reportCsv } from '../../api/report-format';
+import { reportCsv, reportSvg } from '../../api/report-format';
+import { againstTargets, KPI_NAMES, KPI_TARGETS } from '../../domain/kpi';
 
 /** A report with nothing in it but what each test sets. */
 function report(overrides: Partial<SummaryReport> = {}): SummaryReport {
@@ -51,6 +52,17 @@ function report(overrides: Partial<SummaryReport> = {}): SummaryReport {
       satisfaction: [],
     },
     visits: { booked: 0, onTime: 0, onTimeArrivalPercent: null, averageSecondsOnSite: null },
+    dispatch: {
+      ticketsToDispatch: 0,
+      offeredWithin5m: 0,
+      offeredWithin5mPercent: null,
+      offers: 0,
+      answeredWithin15m: 0,
+      answeredWithin15mPercent: null,
+      accepted: 0,
+      bookedWithin30m: 0,
+      bookedWithin30mPercent: null,
+    },
     qualityChecks: { reviews: 0, passRatePercent: null, byBand: {}, aspects: {} },
     timeouts: {},
     repairsByModel: [],
@@ -172,5 +184,61 @@ describe('report CSV', () => {
     expect(rowsOf(csv)).toEqual(
       expect.arrayContaining(['firstResponse,averageSeconds,-5', 'firstResponse,p90Seconds,12']),
     );
+  });
+});
+
+describe('seed 004’s dispatch standards', () => {
+  const dispatch = {
+    ticketsToDispatch: 4,
+    offeredWithin5m: 1,
+    offeredWithin5mPercent: 25,
+    offers: 5,
+    answeredWithin15m: 4,
+    answeredWithin15mPercent: 80,
+    accepted: 2,
+    bookedWithin30m: 1,
+    bookedWithin30mPercent: 50,
+  };
+  const targets = againstTargets(
+    {
+      ...(Object.fromEntries(KPI_NAMES.map((kpi) => [kpi, null])) as Record<
+        (typeof KPI_NAMES)[number],
+        null
+      >),
+      dispatchWithin5mPercent: 25,
+      offersAnsweredWithin15mPercent: 80,
+      bookedWithin30mPercent: 50,
+    },
+    KPI_TARGETS,
+  );
+
+  it('writes each figure with its counts and beside its target in the CSV', () => {
+    expect(rowsOf(reportCsv(report({ dispatch, targets })))).toEqual(
+      expect.arrayContaining([
+        'dispatch,ticketsToDispatch,4',
+        'dispatch,offeredWithin5mPercent,25',
+        'dispatch,answeredWithin15m,4',
+        'dispatch,bookedWithin30mPercent,50',
+        'kpi,offersAnsweredWithin15mPercent,80',
+        'kpiTarget,bookedWithin30mPercent,100',
+        'kpiMet,dispatchWithin5mPercent,false',
+      ]),
+    );
+  });
+
+  it('draws every KPI against its target inside the picture', () => {
+    const svg = reportSvg(report({ dispatch, targets }));
+    for (const line of [
+      'Offered to an engineer within 5 min: 25 % (target ≥ 100 %) ✗ below target',
+      'Offers answered within 15 min: 80 % (target ≥ 100 %) ✗ below target',
+      'Visits booked within 30 min of acceptance: 50 % (target ≥ 100 %) ✗ below target',
+    ]) {
+      expect(svg).toContain(line);
+    }
+    const height = Number(/<svg [^>]*height="(\d+)"/.exec(svg)?.[1]);
+    const lowest = Math.max(
+      ...[...svg.matchAll(/<text x="[\d.]+" y="([\d.]+)"/g)].map((match) => Number(match[1])),
+    );
+    expect(lowest).toBeLessThan(height);
   });
 });
