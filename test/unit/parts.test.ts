@@ -168,18 +168,21 @@ function applyToAcknowledged<T extends Parameters<typeof applyAction>[0]>(
   return state;
 }
 
+const T0 = Date.parse('2026-12-01T02:00:00Z'); // Tuesday 10:00 in Shanghai
+
+/** A new ticket opened at T0 under the default policy. */
+const ticket = () =>
+  openTicket({
+    number: 'WO20261201-001',
+    intake: intake(),
+    customerId: 'c_test',
+    repeatOf: null,
+    createdBy: AGENT,
+    createdAtMs: T0,
+    policy: policy(),
+  });
+
 describe('the parts clocks', () => {
-  const T0 = Date.parse('2026-12-01T02:00:00Z'); // Tuesday 10:00 in Shanghai
-  const ticket = () =>
-    openTicket({
-      number: 'WO20261201-001',
-      intake: intake(),
-      customerId: 'c_test',
-      repeatOf: null,
-      createdBy: AGENT,
-      createdAtMs: T0,
-      policy: policy(),
-    });
   const context = { nowMs: T0 + 60_000, actor: SUPERVISOR, policy: policy() };
 
   it('start on a shortfall and on a part awaiting approval, and record it on the timeline', () => {
@@ -279,18 +282,6 @@ describe('the parts clocks', () => {
 });
 
 describe('a ticket ending without a resolve or cancel', () => {
-  const T0 = Date.parse('2026-12-01T02:00:00Z');
-  const ticket = () =>
-    openTicket({
-      number: 'WO20261201-002',
-      intake: intake(),
-      customerId: 'c_test',
-      repeatOf: null,
-      createdBy: AGENT,
-      createdAtMs: T0,
-      policy: policy(),
-    });
-
   it('lets go of its parts when a change closes or cancels it before any service record', () => {
     const state = ticket();
     expect(endsWithoutSettlement('new', state)).toBe(false);
