@@ -27,20 +27,27 @@ import { problemResponse, problems } from '../schemas';
  */
 export const CODEC_COOKIE = 'aftercare_codec_session';
 
-const payloadsBody = z.object({
-  payloads: z
-    .array(
-      // Strict: a Temporal payload is its metadata and data, and a list of them stays small.
-      z
-        .object({
-          // JSON bodies refuse a `__proto__` key (prototype poisoning): the document says so.
-          metadata: z.record(z.string().regex(/^(?!__proto__$)/u), z.string()).optional(),
-          data: z.string().optional(),
-        })
-        .strict(),
-    )
-    .max(1000),
-});
+const payloadsBody = z
+  .object({
+    payloads: z
+      .array(
+        // Strict: a Temporal payload is its metadata and data, and a list of them stays small.
+        z
+          .object({
+            // JSON bodies refuse a `__proto__` key (prototype poisoning): the document says so. Its
+            // OpenAPI 3.0 has no `propertyNames` (the key's pattern is dropped): "not required" does it.
+            metadata: z
+              .record(z.string().regex(/^(?!__proto__$)/u), z.string())
+              .meta({ not: { required: ['__proto__'] } })
+              .optional(),
+            data: z.string().optional(),
+          })
+          .strict(),
+      )
+      .max(1000),
+  })
+  // Unknown keys are ignored, but not `__proto__`, which the JSON parser refuses (as in metadata).
+  .meta({ not: { required: ['__proto__'] } });
 type JsonPayload = z.infer<typeof payloadsBody>['payloads'][number];
 
 const fromJson = (payload: JsonPayload): Payload => ({
@@ -274,7 +281,7 @@ export const codecRoutes: FastifyPluginAsyncZod<CodecRoutesOptions> = async (app
         tags: ['codec'],
         summary: 'Sign a browser in to the codec (sets an HttpOnly session cookie)',
         security: [],
-        body: z.object({ key: z.string().min(1).max(512) }),
+        body: z.object({ key: z.string().min(1).max(512) }).meta({ not: { required: ['__proto__'] } }),
         response: {
           204: z.undefined().describe('signed in: the session cookie is set'),
           400: problemResponse('no key in the body'),

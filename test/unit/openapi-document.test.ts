@@ -119,6 +119,25 @@ describe('the OpenAPI document', () => {
     expect(proofs.uniqueItems).toBe(true);
   });
 
+  it('states that a codec payload’s metadata has no __proto__ key (the JSON parser refuses one)', () => {
+    for (const path of ['/codec/decode', '/codec/encode']) {
+      const body = (operation('post', path).requestBody as OpenAPIV3.RequestBodyObject).content[
+        'application/json'
+      ]?.schema as OpenAPIV3.SchemaObject;
+      const payload = (body.properties?.payloads as OpenAPIV3.ArraySchemaObject)
+        .items as OpenAPIV3.SchemaObject;
+      expect(payload.properties?.metadata, path).toMatchObject({ not: { required: ['__proto__'] } });
+    }
+    // Every request body that lets unknown keys through says `__proto__` is not one of them.
+    for (const { name, operation } of operations()) {
+      const body = (operation.requestBody as OpenAPIV3.RequestBodyObject | undefined)?.content[
+        'application/json'
+      ]?.schema as OpenAPIV3.SchemaObject | undefined;
+      if (body?.type !== 'object' || body.additionalProperties === false) continue;
+      expect(body.not, name).toEqual({ required: ['__proto__'] });
+    }
+  });
+
   it('documents a success answer for every operation, in the media type it is served in', () => {
     for (const { name, operation } of operations()) {
       expect(
