@@ -46,8 +46,8 @@ const payloadsBody = z
       )
       .max(1000),
   })
-  // Unknown keys are ignored, but not `__proto__`, which the JSON parser refuses (as in metadata).
-  .meta({ not: { required: ['__proto__'] } });
+  // Strict: a codec request is its payloads (anything else, `__proto__` included, is a 400).
+  .strict();
 type JsonPayload = z.infer<typeof payloadsBody>['payloads'][number];
 
 const fromJson = (payload: JsonPayload): Payload => ({
@@ -281,7 +281,7 @@ export const codecRoutes: FastifyPluginAsyncZod<CodecRoutesOptions> = async (app
         tags: ['codec'],
         summary: 'Sign a browser in to the codec (sets an HttpOnly session cookie)',
         security: [],
-        body: z.object({ key: z.string().min(1).max(512) }).meta({ not: { required: ['__proto__'] } }),
+        body: z.object({ key: z.string().min(1).max(512) }).strict(),
         response: {
           204: z.undefined().describe('signed in: the session cookie is set'),
           400: problemResponse('no key in the body'),

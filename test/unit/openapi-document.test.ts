@@ -128,13 +128,12 @@ describe('the OpenAPI document', () => {
         .items as OpenAPIV3.SchemaObject;
       expect(payload.properties?.metadata, path).toMatchObject({ not: { required: ['__proto__'] } });
     }
-    // Every request body that lets unknown keys through says `__proto__` is not one of them.
+    // No request body lets unknown keys through (a generated one could hold `__proto__` deep inside).
     for (const { name, operation } of operations()) {
       const body = (operation.requestBody as OpenAPIV3.RequestBodyObject | undefined)?.content[
         'application/json'
       ]?.schema as OpenAPIV3.SchemaObject | undefined;
-      if (body?.type !== 'object' || body.additionalProperties === false) continue;
-      expect(body.not, name).toEqual({ required: ['__proto__'] });
+      if (body?.type === 'object') expect(body.additionalProperties, name).toBe(false);
     }
   });
 
