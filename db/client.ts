@@ -10,6 +10,9 @@ export type Database = PostgresJsDatabase<typeof schema> & {
   readonly $cipher: FieldCipher;
 };
 
+/** What `db.transaction(…)` hands its callback: a store function may run inside one or on its own. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
 export interface DatabaseHandle {
   readonly db: Database;
   readonly close: () => Promise<void>;

@@ -6,7 +6,7 @@ import {
   type DispatchNeeds,
   type EngineerLoad,
 } from '../domain/dispatch';
-import type { Database } from './client';
+import type { Database, Transaction } from './client';
 import { engineers, ticketAssignments } from './schema';
 
 /** Engineers and the dispatch reservation that counts their open load. */
@@ -119,8 +119,6 @@ export async function findEngineerLoad(
     .where(eq(engineers.id, engineerId));
   return row;
 }
-
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /**
  * Serialises dispatch, automatic and manual alike, so two tickets cannot both take an engineer's

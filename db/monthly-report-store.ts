@@ -11,12 +11,10 @@ import {
   type MonthlyReportOverdueNotice,
   type MonthlyReportReadyNotice,
 } from '../domain/monthly-report';
-import type { Database } from './client';
+import type { Database, Transaction } from './client';
 import { DELIVERY_CHANNEL } from './delivery-store';
 import { summaryReport, type SummaryReport } from './report-store';
 import { deliveries, monthlyReports, notifications } from './schema';
-
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /** The deliveries (and notification keys) of a month's report: to the managers, and the late notice. */
 export const readyKey = (month: string) => `monthly-report:${month}:${MONTHLY_REPORT_RECIPIENT}`;

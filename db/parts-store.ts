@@ -23,7 +23,7 @@ import {
   type MovementKind,
   type MovementStatus,
 } from '../domain/parts';
-import type { Database } from './client';
+import type { Database, Transaction } from './client';
 import { runReport, type ReportQuery } from './report-run';
 import { DELIVERY_CHANNEL } from './delivery-store';
 import {
@@ -46,7 +46,6 @@ import {
  * at a time (two requests for its last unit cannot both get it); PostgreSQL's CHECKs on
  * `stock_levels` stand behind that.
  */
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 type Executor = Database | Transaction;
 
 /** Why a stock request cannot be done: the API answers it as a 404, 409 or 422. */

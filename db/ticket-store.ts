@@ -20,7 +20,7 @@ import type { TicketScope } from '../domain/access';
 import { isSlaBreached, nextDeadline } from '../domain/clocks';
 import { holdsEngineer } from '../domain/lifecycle';
 import type { TicketChange, TicketState } from '../domain/ticket';
-import type { Database } from './client';
+import type { Database, Transaction } from './client';
 import { DELIVERY_CHANNEL } from './delivery-store';
 import type { FieldCipher } from './field-cipher';
 import { preparedQuery } from './prepared';
@@ -241,8 +241,6 @@ export async function saveTicketChange(
   );
   return rows.map((delivery) => delivery.id);
 }
-
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /**
  * The customer's latest earlier ticket for the same product (same serial number, or the same model

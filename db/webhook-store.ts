@@ -1,5 +1,5 @@
 import { and, count, eq, ne, sql } from 'drizzle-orm';
-import type { Database } from './client';
+import type { Database, Transaction } from './client';
 import { SECRET_PURPOSE, wakeRelays } from './delivery-store';
 import { webhookSubscriptions } from './schema';
 
@@ -21,8 +21,6 @@ export const OVER_CAP = Symbol('over the cap');
 
 /** One writer at a time counts and writes active subscriptions (a transaction-scoped advisory lock). */
 const CAP_LOCK = sql`select pg_advisory_xact_lock(hashtext('aftercare webhook subscription cap'))`;
-
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 function withoutSecret({ secret: _sealed, ...row }: typeof webhookSubscriptions.$inferSelect): Subscription {
   return row;
