@@ -34,7 +34,7 @@ export default async function setup(project: TestProject) {
   const log = (line: string) => process.stderr.write(`[test setup] ${line}\n`);
   const [postgres, temporal, testServer, bundle] = await Promise.all([
     startEmbeddedPostgres({ dataDir: path.join(scratch, 'postgres'), port: randomPostgresPort() }),
-    startTemporalDevServer({ log }),
+    startTemporalDevServer({ searchAttributesChange: true, log }),
     resolveTemporalBinary(TEMPORAL_TEST_SERVER, { allowSdkDownload: true, log }),
     bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH ?? '', preloadModules: SHARED_WORKFLOW_MODULES }),
   ]);
