@@ -190,7 +190,12 @@ export async function runLifecycles(): Promise<Record<LifecycleName, temporal.ap
       await send(handle, 'schedule', { slotStart: await slotIn(5 * HOUR) }, ENGINEER_A);
       await send(handle, 'start', { mode: 'remote' }, ENGINEER_A);
       await send(handle, 'resolve', serviceRecord, ENGINEER_A);
-      await send(handle, 'qc-review', { score: 60 }, QC);
+      await send(
+        handle,
+        'qc-review',
+        { score: 60, responsible: { id: ENGINEER_A.id, role: 'engineer' } },
+        QC,
+      );
       await send(handle, 'plan', { ...plan, dispatch: false }, sup);
       await send(handle, 'resolve', serviceRecord, AGENT);
       await send(handle, 'qc-review', { score: 80 }, QC);
