@@ -220,6 +220,8 @@ export async function recordAttempt(
         failing_since = case when ${ok} then null else coalesce(s.failing_since, now()) end
     from settled
     where settled.kind = 'webhook' and s.id = settled.subscription_id
+      -- A success on a healthy subscription changes nothing: no new row version per delivery.
+      and (not ${ok} or s.consecutive_failures <> 0 or s.failing_since is not null)
     returning s.id, s.consecutive_failures, s.failing_since, s.active`);
   return (
     row && {

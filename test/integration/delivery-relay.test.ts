@@ -183,6 +183,47 @@ describe('receivers that fail', () => {
     await pause(subscription);
   });
 
+  it('a success clears the failure count; a success on a healthy subscription does not write its row', async () => {
+    const receiver = await startReceiver(503);
+    const subscription = await subscribe(receiver.url);
+    const view = async () =>
+      (await call('GET', '/v1/webhooks'))
+        .json()
+        .items.find((item: { id: string }) => item.id === subscription) as {
+        consecutiveFailures: number;
+        failingSince: string | null;
+      };
+    const rowVersion = async () =>
+      (
+        await stack.database.db.execute<{ xmin: string }>(
+          sql`select xmin::text as xmin from webhook_subscriptions where id = ${subscription}`,
+        )
+      )[0]?.xmin;
+    const { number } = await createTicket();
+    await note(number, 'first');
+    await vi.waitFor(async () => expect((await view()).consecutiveFailures).toBe(1), {
+      timeout: 10_000,
+      interval: 100,
+    });
+    receiver.behaviour = 'ok';
+    await vi.waitFor(
+      async () => expect(await view()).toMatchObject({ consecutiveFailures: 0, failingSince: null }),
+      { timeout: 10_000, interval: 100 },
+    );
+    const healthy = await rowVersion();
+    await note(number, 'second');
+    await vi.waitFor(
+      async () =>
+        expect((await deliveriesOf(subscription)).map((delivery) => delivery.status)).toEqual([
+          'delivered',
+          'delivered',
+        ]),
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(await rowVersion()).toBe(healthy);
+    await pause(subscription);
+  });
+
   it('pausing a subscription stops its pending retries at once; resuming sends what it held', async () => {
     const receiver = await startReceiver(503);
     const subscription = await subscribe(receiver.url);
