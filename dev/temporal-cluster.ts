@@ -71,6 +71,9 @@ export const CLUSTER_TUNING = {
   SQL_VIS_MAX_IDLE_CONNS: '10',
 } as const;
 
+/** The server's dynamic configuration, the compose file's too (it says why each value). */
+export const CLUSTER_DYNAMIC_CONFIG = path.join(PROJECT_ROOT, 'deploy', 'temporal', 'dynamicconfig.yaml');
+
 /** The server keeps membership ports in a PostgreSQL smallint column (cluster_membership.rpc_port). */
 const MAX_MEMBERSHIP_PORT = 32_767;
 
@@ -327,7 +330,7 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Run
   const environment = serverEnvironment({
     database,
     port: options.port,
-    dynamicConfigFile: tools.dynamicConfigFile,
+    dynamicConfigFile: CLUSTER_DYNAMIC_CONFIG,
     tuning: options.tuning,
   });
   const server = spawnLogged(

@@ -57,17 +57,16 @@ const SERVER_KIT: GoKit = {
   module: 'go.temporal.io/server',
   version: TEMPORAL_SERVER_VERSION,
   programs: { 'cmd/server': 'temporal-server', 'cmd/tools/sql': 'temporal-sql-tool' },
-  // The image's configuration template and dynamic config: the server reads the compose file's variables.
+  // The image's configuration template: the server reads the compose file's variables. Its dynamic
+  // configuration is Aftercare's own (deploy/temporal/dynamicconfig.yaml), as in the compose file.
   copies: {
     'schema/postgresql': 'schema/postgresql',
     'config/docker.yaml': 'config/docker.yaml',
-    'config/dynamicconfig/docker.yaml': 'config/dynamicconfig/docker.yaml',
   },
   required: [
     'bin/temporal-server',
     'bin/temporal-sql-tool',
     'config/docker.yaml',
-    'config/dynamicconfig/docker.yaml',
     'schema/postgresql/v12/temporal/versioned',
     'schema/postgresql/v12/visibility/versioned',
   ],
@@ -90,8 +89,6 @@ export interface TemporalServerTools {
   readonly sqlTool: string;
   /** Holds postgresql/v12/{temporal,visibility}/versioned, like /etc/temporal/schema in the admin-tools image. */
   readonly schemaDir: string;
-  /** The image's dynamic config (config/docker.yaml, the template the server reads, is beside it). */
-  readonly dynamicConfigFile: string;
   readonly source: ToolSource;
 }
 
@@ -114,7 +111,6 @@ export function serverToolsIn(home: string, source: ToolSource): TemporalServerT
     server: path.join(home, 'bin', 'temporal-server'),
     sqlTool: path.join(home, 'bin', 'temporal-sql-tool'),
     schemaDir: path.join(home, 'schema'),
-    dynamicConfigFile: path.join(home, 'config', 'dynamicconfig', 'docker.yaml'),
     source,
   };
 }

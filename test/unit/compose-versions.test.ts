@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CLUSTER_TUNING } from '../../dev/temporal-cluster';
+import { CLUSTER_DYNAMIC_CONFIG, CLUSTER_TUNING } from '../../dev/temporal-cluster';
 import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../../temporal/server-binaries';
 
 /**
@@ -12,7 +12,7 @@ import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../../temporal/ser
  */
 const ROOT = path.join(__dirname, '..', '..');
 const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { image?: string; environment?: Record<string, string> }>;
+  services: Record<string, { image?: string; environment?: Record<string, string>; volumes?: string[] }>;
 };
 const tagsOf = (repository: string) =>
   Object.values(compose.services)
@@ -30,5 +30,16 @@ describe('docker-compose.yml and npm run cluster', () => {
 
   it('give the server the same shards and connection pools', () => {
     expect(compose.services.temporal?.environment).toMatchObject(CLUSTER_TUNING);
+  });
+
+  it('give the server the same dynamic configuration: one partition per task queue', () => {
+    const mounted = compose.services.temporal?.environment?.DYNAMIC_CONFIG_FILE_PATH;
+    expect(compose.services.temporal?.volumes).toContain(
+      `./${path.relative(ROOT, CLUSTER_DYNAMIC_CONFIG)}:${mounted}:ro`,
+    );
+    expect(parse(readFileSync(CLUSTER_DYNAMIC_CONFIG, 'utf8'))).toEqual({
+      'matching.numTaskqueueReadPartitions': [{ value: 1 }],
+      'matching.numTaskqueueWritePartitions': [{ value: 1 }],
+    });
   });
 });

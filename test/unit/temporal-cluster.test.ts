@@ -84,7 +84,7 @@ describe('the Temporal server and UI tools folders', () => {
   it('names what a folder lacks, and nothing once it holds the binaries, schemas and the image configuration', () => {
     const home = tempDir();
     const tools = serverToolsIn(home, 'tools');
-    expect(missingTools(tools)).toHaveLength(6);
+    expect(missingTools(tools)).toHaveLength(5);
     mkdirSync(path.join(home, 'bin'));
     for (const file of [tools.server, tools.sqlTool]) {
       writeFileSync(file, '#!/bin/sh\n');
@@ -93,10 +93,9 @@ describe('the Temporal server and UI tools folders', () => {
     for (const part of ['temporal', 'visibility']) {
       mkdirSync(path.join(tools.schemaDir, 'postgresql', 'v12', part, 'versioned'), { recursive: true });
     }
-    expect(missingTools(tools)).toEqual([path.join(home, 'config', 'docker.yaml'), tools.dynamicConfigFile]);
-    mkdirSync(path.dirname(tools.dynamicConfigFile), { recursive: true });
+    expect(missingTools(tools)).toEqual([path.join(home, 'config', 'docker.yaml')]);
+    mkdirSync(path.join(home, 'config'));
     writeFileSync(path.join(home, 'config', 'docker.yaml'), '# enable-template\n');
-    writeFileSync(tools.dynamicConfigFile, '');
     expect(missingTools(tools)).toEqual([]);
   });
 
