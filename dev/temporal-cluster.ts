@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import postgres from 'postgres';
 import { PROJECT_ROOT, resolveTemporalBinary, TEMPORAL_CLI } from '../temporal/binaries';
+import { TEMPORAL_DYNAMIC_CONFIG } from './temporal-dynamic-config';
 import {
   resolveTemporalServer,
   resolveTemporalUi,
@@ -70,9 +71,6 @@ export const CLUSTER_TUNING = {
   SQL_VIS_MAX_CONNS: '10',
   SQL_VIS_MAX_IDLE_CONNS: '10',
 } as const;
-
-/** The server's dynamic configuration, the compose file's too (it says why each value). */
-export const CLUSTER_DYNAMIC_CONFIG = path.join(PROJECT_ROOT, 'deploy', 'temporal', 'dynamicconfig.yaml');
 
 /** The server keeps membership ports in a PostgreSQL smallint column (cluster_membership.rpc_port). */
 const MAX_MEMBERSHIP_PORT = 32_767;
@@ -330,7 +328,7 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Run
   const environment = serverEnvironment({
     database,
     port: options.port,
-    dynamicConfigFile: CLUSTER_DYNAMIC_CONFIG,
+    dynamicConfigFile: TEMPORAL_DYNAMIC_CONFIG,
     tuning: options.tuning,
   });
   const server = spawnLogged(

@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { resolveTemporalBinary, TEMPORAL_CLI } from '../temporal/binaries';
 import { TICKET_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { dynamicConfigArguments } from './temporal-dynamic-config';
 
 /**
  * The Temporal CLI's development server, with its UI and Aftercare's search attributes registered.
@@ -22,23 +23,18 @@ export interface DevServerOptions {
 }
 
 /**
- * What the dev server is told beyond its defaults, each measured by the escalation storm (issue 19:
- * `npm run dev`, 300 climbing tickets at 10/s without receivers: lateness p99 1.93 s with neither,
- * 0.81 s with the first, 0.59 s with both).
- * - Its search attributes are cached. The dev server reads them from SQLite on every use unless told
- *   otherwise: each search-attribute upsert (a ticket makes about a dozen) cost reads of the cluster
- *   metadata and the namespace, 21,000 of them for 300 tickets, on the one SQLite connection every
- *   timer and workflow task also waits for.
- * - Its task queues have one partition, not four. One worker polls them; a new ticket's first
- *   workflow task could wait in a partition no poll was on until it was forwarded: workflow task
- *   schedule-to-start averaged 189 ms, with first tasks waiting up to 3.5 s, against 39 ms.
+ * The dev server reads search attributes from SQLite on every use unless told otherwise: each
+ * search-attribute upsert (a ticket makes a few) cost reads of the cluster metadata and the
+ * namespace, 21,000 of them for 300 tickets, on the one SQLite connection every timer and workflow
+ * task also waits for (issue 19: `npm run dev`, 300 climbing tickets at 10/s without receivers,
+ * lateness p99 1.93 s before, 0.81 s cached, 0.59 s with the task-queue partitions of
+ * deploy/temporal/dynamicconfig.yaml as well).
  */
-function tuning(searchAttributesChange: boolean): string[] {
-  return Object.entries({
-    'system.forceSearchAttributesCacheRefreshOnRead': String(searchAttributesChange),
-    'matching.numTaskqueueReadPartitions': '1',
-    'matching.numTaskqueueWritePartitions': '1',
-  }).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]);
+function searchAttributeCache(searchAttributesChange: boolean): string[] {
+  return [
+    '--dynamic-config-value',
+    `system.forceSearchAttributesCacheRefreshOnRead=${String(searchAttributesChange)}`,
+  ];
 }
 
 export interface RunningDevServer {
@@ -66,7 +62,8 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
         'journal_mode=WAL',
         '--sqlite-pragma',
         'synchronous=OFF',
-        ...tuning(options.searchAttributesChange ?? false),
+        ...dynamicConfigArguments(),
+        ...searchAttributeCache(options.searchAttributesChange ?? false),
         ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
       ],
     },

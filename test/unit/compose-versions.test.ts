@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CLUSTER_DYNAMIC_CONFIG, CLUSTER_TUNING } from '../../dev/temporal-cluster';
+import { CLUSTER_TUNING } from '../../dev/temporal-cluster';
+import { dynamicConfigArguments, TEMPORAL_DYNAMIC_CONFIG } from '../../dev/temporal-dynamic-config';
 import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../../temporal/server-binaries';
 
 /**
@@ -35,11 +37,25 @@ describe('docker-compose.yml and npm run cluster', () => {
   it('give the server the same dynamic configuration: one partition per task queue', () => {
     const mounted = compose.services.temporal?.environment?.DYNAMIC_CONFIG_FILE_PATH;
     expect(compose.services.temporal?.volumes).toContain(
-      `./${path.relative(ROOT, CLUSTER_DYNAMIC_CONFIG)}:${mounted}:ro`,
+      `./${path.relative(ROOT, TEMPORAL_DYNAMIC_CONFIG)}:${mounted}:ro`,
     );
-    expect(parse(readFileSync(CLUSTER_DYNAMIC_CONFIG, 'utf8'))).toEqual({
+    expect(parse(readFileSync(TEMPORAL_DYNAMIC_CONFIG, 'utf8'))).toEqual({
       'matching.numTaskqueueReadPartitions': [{ value: 1 }],
       'matching.numTaskqueueWritePartitions': [{ value: 1 }],
     });
+  });
+
+  it('give the dev server the same values on its command line, and refuse what it cannot take', () => {
+    expect(dynamicConfigArguments()).toEqual([
+      '--dynamic-config-value',
+      'matching.numTaskqueueReadPartitions=1',
+      '--dynamic-config-value',
+      'matching.numTaskqueueWritePartitions=1',
+    ]);
+    const constrained = path.join(mkdtempSync(path.join(tmpdir(), 'dynamic-config-')), 'dc.yaml');
+    writeFileSync(constrained, 'limit.maxIDLength:\n  - value: 255\n    constraints: { namespace: a }\n');
+    expect(() => dynamicConfigArguments(constrained)).toThrow(
+      'limit.maxIDLength must have one value without constraints',
+    );
   });
 });
